@@ -1,0 +1,60 @@
+// The production EventLoop on libevent. This file and libevent_loop.cc are the only code that touches libevent.
+#ifndef LIBP2P_BASE_LIBEVENT_LOOP_H_
+#define LIBP2P_BASE_LIBEVENT_LOOP_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/event_loop.h"
+#include "libp2p/base/status.h"
+
+struct event_base;
+struct event;
+
+namespace libp2p {
+
+class LibeventLoop final : public EventLoop {
+ public:
+  // Creates a loop with its own event_base. Fails with kInternal when libevent or eventfd cannot be set up.
+  static StatusOr<std::unique_ptr<LibeventLoop>> Create();
+  ~LibeventLoop() override;
+
+  const Clock& clock() const override { return clock_; }
+  void Post(std::function<void()> fn) override;
+  std::unique_ptr<Timer> CreateTimer(std::function<void()> callback) override;
+  std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
+                                     std::function<void(uint32_t ready)> callback) override;
+
+  // Runs callbacks on the calling thread until Stop() is called, even when nothing is scheduled.
+  void Run();
+  // Makes Run() return after the current callback. Safe to call from any thread and from signal-free contexts.
+  void Stop();
+
+ private:
+  struct EventDeleter {
+    void operator()(event* ev) const;
+  };
+  using EventPtr = std::unique_ptr<event, EventDeleter>;
+  class LibeventTimer;
+  class LibeventFdWatcher;
+
+  LibeventLoop(event_base* base, int wake_fd);
+  static void OnWake(int fd, short what, void* arg);
+  void RunPosted();
+
+  RealClock clock_;
+  event_base* base_;
+  const int wake_fd_;  // An eventfd written by Post() to wake the loop.
+  EventPtr wake_event_;
+  std::mutex posted_mutex_;
+  std::deque<std::function<void()>> posted_;
+  std::atomic<bool> wake_pending_{false};
+};
+
+}  // namespace libp2p
+
+#endif  // LIBP2P_BASE_LIBEVENT_LOOP_H_

@@ -1,0 +1,87 @@
+// An EventLoop on virtual time: nothing happens until the test (or simulation) runs it, and timers fire when
+// the test advances time, in deadline order. Many nodes can share one ManualEventLoop and run
+// deterministically in one thread.
+#ifndef LIBP2P_BASE_MANUAL_EVENT_LOOP_H_
+#define LIBP2P_BASE_MANUAL_EVENT_LOOP_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <unordered_map>
+#include <vector>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/event_loop.h"
+
+namespace libp2p {
+
+class ManualEventLoop final : public EventLoop {
+ public:
+  ManualEventLoop();
+  explicit ManualEventLoop(MonoTime start);
+  ~ManualEventLoop() override;
+
+  const Clock& clock() const override { return clock_; }
+  void Post(std::function<void()> fn) override;
+  std::unique_ptr<Timer> CreateTimer(std::function<void()> callback) override;
+  // Fd readiness is checked with a zero-timeout poll() each time the loop runs, so real sockets (e.g. a
+  // socketpair) work; virtual time does not wait for them.
+  std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
+                                     std::function<void(uint32_t ready)> callback) override;
+
+  // Runs posted closures, ready fds and timers due at the current time until none is left, without moving
+  // time. Returns the number of callbacks run. Work that keeps re-posting itself keeps this running.
+  size_t RunUntilIdle();
+
+  // Moves time forward by `d`, stopping at each timer deadline on the way (in deadline order, ties in
+  // scheduling order) to fire it and run everything that became ready.
+  void AdvanceTime(Duration d);
+
+  // Moves time to the earliest timer deadline and runs to idle there. Returns false, leaving time unchanged,
+  // when no timer is scheduled.
+  bool AdvanceToNextTimer();
+
+  // Timers currently scheduled.
+  size_t scheduled_timers() const { return timers_.size(); }
+
+ private:
+  class ManualTimer;
+  class ManualFdWatcher;
+  struct TimerEntry {
+    MonoTime deadline;
+    uint64_t sequence;  // Orders equal deadlines by scheduling order.
+    uint64_t timer_id;
+    uint64_t generation;  // Matches the timer's generation unless rescheduled or cancelled since.
+    bool operator>(const TimerEntry& o) const {
+      return deadline != o.deadline ? deadline > o.deadline : sequence > o.sequence;
+    }
+  };
+
+  // Helpers for the timer and watcher classes.
+  void ScheduleTimer(ManualTimer* timer, MonoTime deadline);
+  void UnregisterTimer(uint64_t id);
+  void UnregisterWatcher(uint64_t id);
+
+  size_t RunPosted();
+  size_t RunReadyFds();
+  bool RunDueTimer();
+  // Drops cancelled entries from the top of the heap and returns the next live one, or nullptr.
+  const TimerEntry* PeekLiveTimer();
+
+  ManualClock clock_;
+  std::mutex posted_mutex_;
+  std::deque<std::function<void()>> posted_;
+
+  uint64_t next_id_ = 1;
+  uint64_t next_sequence_ = 0;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> heap_;
+  std::unordered_map<uint64_t, ManualTimer*> timers_;  // Scheduled timers only.
+  std::unordered_map<uint64_t, ManualFdWatcher*> watchers_;
+};
+
+}  // namespace libp2p
+
+#endif  // LIBP2P_BASE_MANUAL_EVENT_LOOP_H_

@@ -1,0 +1,229 @@
+#include "libp2p/base/manual_event_loop.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace libp2p {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(ManualEventLoopTest, PostedClosuresRunInOrderOnlyWhenRun) {
+  ManualEventLoop loop;
+  std::vector<int> order;
+  loop.Post([&] { order.push_back(1); });
+  loop.Post([&] {
+    order.push_back(2);
+    loop.Post([&] { order.push_back(4); });
+  });
+  loop.Post([&] { order.push_back(3); });
+  EXPECT_TRUE(order.empty());
+  EXPECT_EQ(loop.RunUntilIdle(), 4u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+}
+
+TEST(ManualEventLoopTest, OneShotTimerFiresExactlyAtDeadline) {
+  ManualEventLoop loop;
+  int fired = 0;
+  MonoTime fired_at;
+  auto timer = loop.CreateTimer([&] {
+    ++fired;
+    fired_at = loop.Now();
+  });
+  const MonoTime start = loop.Now();
+  timer->Schedule(seconds(2));
+  EXPECT_TRUE(timer->IsScheduled());
+  loop.AdvanceTime(seconds(2) - Duration(1));
+  EXPECT_EQ(fired, 0);
+  loop.AdvanceTime(Duration(1));
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(fired_at, start + seconds(2));
+  EXPECT_FALSE(timer->IsScheduled());
+  loop.AdvanceTime(seconds(10));
+  EXPECT_EQ(fired, 1);
+}
+
+TEST(ManualEventLoopTest, ZeroDelayTimerFiresOnRunUntilIdle) {
+  ManualEventLoop loop;
+  int fired = 0;
+  auto timer = loop.CreateTimer([&] { ++fired; });
+  timer->Schedule(Duration::zero());
+  loop.RunUntilIdle();
+  EXPECT_EQ(fired, 1);
+}
+
+TEST(ManualEventLoopTest, RepeatingTimerFiresEveryPeriodAtItsDeadlines) {
+  ManualEventLoop loop;
+  const MonoTime start = loop.Now();
+  std::vector<Duration> at;
+  auto timer = loop.CreateTimer([&] { at.push_back(loop.Now() - start); });
+  timer->ScheduleRepeating(milliseconds(700));
+  loop.AdvanceTime(seconds(3));
+  EXPECT_EQ(at, (std::vector<Duration>{milliseconds(700), milliseconds(1400), milliseconds(2100),
+                                       milliseconds(2800)}));
+  EXPECT_TRUE(timer->IsScheduled());
+}
+
+TEST(ManualEventLoopTest, TimersWithEqualDeadlinesFireInSchedulingOrder) {
+  ManualEventLoop loop;
+  std::vector<int> order;
+  auto a = loop.CreateTimer([&] { order.push_back(1); });
+  auto b = loop.CreateTimer([&] { order.push_back(2); });
+  auto c = loop.CreateTimer([&] { order.push_back(3); });
+  b->Schedule(seconds(1));
+  a->Schedule(seconds(1));
+  c->Schedule(milliseconds(500));
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(order, (std::vector<int>{3, 2, 1}));
+}
+
+TEST(ManualEventLoopTest, CancelledTimerNeverRuns) {
+  ManualEventLoop loop;
+  int fired = 0;
+  auto timer = loop.CreateTimer([&] { ++fired; });
+  timer->Schedule(seconds(1));
+  timer->Cancel();
+  EXPECT_FALSE(timer->IsScheduled());
+  loop.AdvanceTime(seconds(5));
+  EXPECT_EQ(fired, 0);
+}
+
+TEST(ManualEventLoopTest, CancelInsideAnotherCallbackAtTheSameDeadline) {
+  // Both timers are due; the first to run cancels the second, which must then not run.
+  ManualEventLoop loop;
+  int second_fired = 0;
+  std::unique_ptr<Timer> second = loop.CreateTimer([&] { ++second_fired; });
+  auto first = loop.CreateTimer([&] { second->Cancel(); });
+  first->Schedule(seconds(1));
+  second->Schedule(seconds(1));
+  loop.AdvanceTime(seconds(2));
+  EXPECT_EQ(second_fired, 0);
+}
+
+TEST(ManualEventLoopTest, DestroyInsideAnotherCallbackAtTheSameDeadline) {
+  ManualEventLoop loop;
+  int second_fired = 0;
+  std::unique_ptr<Timer> second = loop.CreateTimer([&] { ++second_fired; });
+  auto first = loop.CreateTimer([&] { second.reset(); });
+  first->Schedule(seconds(1));
+  second->Schedule(seconds(1));
+  loop.AdvanceTime(seconds(2));
+  EXPECT_EQ(second_fired, 0);
+}
+
+TEST(ManualEventLoopTest, RepeatingTimerCancelledInsideItsOwnCallback) {
+  ManualEventLoop loop;
+  int fired = 0;
+  std::unique_ptr<Timer> timer;
+  timer = loop.CreateTimer([&] {
+    if (++fired == 3) timer->Cancel();
+  });
+  timer->ScheduleRepeating(seconds(1));
+  loop.AdvanceTime(seconds(10));
+  EXPECT_EQ(fired, 3);
+  EXPECT_FALSE(timer->IsScheduled());
+}
+
+TEST(ManualEventLoopTest, TimerDestroyedInsideItsOwnCallback) {
+  ManualEventLoop loop;
+  int fired = 0;
+  std::unique_ptr<Timer> timer;
+  timer = loop.CreateTimer([&fired, &timer] {
+    ++fired;
+    timer.reset();
+  });
+  timer->ScheduleRepeating(seconds(1));
+  loop.AdvanceTime(seconds(5));
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(timer, nullptr);
+}
+
+TEST(ManualEventLoopTest, RescheduleInsideOwnCallback) {
+  ManualEventLoop loop;
+  const MonoTime start = loop.Now();
+  std::vector<Duration> at;
+  std::unique_ptr<Timer> timer;
+  timer = loop.CreateTimer([&] {
+    at.push_back(loop.Now() - start);
+    if (at.size() < 3) timer->Schedule(seconds(at.size() * 10));
+  });
+  timer->Schedule(seconds(1));
+  loop.AdvanceTime(seconds(100));
+  EXPECT_EQ(at, (std::vector<Duration>{seconds(1), seconds(11), seconds(31)}));
+}
+
+TEST(ManualEventLoopTest, RescheduleReplacesEarlierDeadline) {
+  ManualEventLoop loop;
+  int fired = 0;
+  auto timer = loop.CreateTimer([&] { ++fired; });
+  timer->Schedule(seconds(1));
+  timer->Schedule(seconds(5));
+  loop.AdvanceTime(seconds(4));
+  EXPECT_EQ(fired, 0);
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(fired, 1);
+}
+
+TEST(ManualEventLoopTest, AdvanceToNextTimer) {
+  ManualEventLoop loop;
+  EXPECT_FALSE(loop.AdvanceToNextTimer());
+  const MonoTime start = loop.Now();
+  int fired = 0;
+  auto timer = loop.CreateTimer([&] { ++fired; });
+  timer->Schedule(seconds(42));
+  EXPECT_EQ(loop.scheduled_timers(), 1u);
+  EXPECT_TRUE(loop.AdvanceToNextTimer());
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(loop.Now() - start, seconds(42));
+  EXPECT_EQ(loop.scheduled_timers(), 0u);
+}
+
+TEST(ManualEventLoopTest, FdReadinessOnASocketPair) {
+  ManualEventLoop loop;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  std::string received;
+  std::unique_ptr<FdWatcher> watcher = loop.WatchFd(fds[0], kFdReadable, [&](uint32_t ready) {
+    ASSERT_TRUE(ready & kFdReadable);
+    char buf[64];
+    const ssize_t n = ::read(fds[0], buf, sizeof(buf));
+    if (n > 0) received.append(buf, n);
+    if (n == 0) watcher.reset();  // Peer closed: stop watching from inside the callback.
+  });
+  loop.RunUntilIdle();
+  EXPECT_TRUE(received.empty());
+  ASSERT_EQ(::write(fds[1], "ping", 4), 4);
+  loop.RunUntilIdle();
+  EXPECT_EQ(received, "ping");
+  ::close(fds[1]);
+  loop.RunUntilIdle();
+  EXPECT_EQ(watcher, nullptr);
+  ::close(fds[0]);
+}
+
+TEST(ManualEventLoopTest, PausedWatcherIsNotCalled) {
+  ManualEventLoop loop;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  int calls = 0;
+  auto watcher = loop.WatchFd(fds[0], kFdWritable, [&](uint32_t ready) {
+    EXPECT_EQ(ready, kFdWritable);
+    ++calls;
+  });
+  watcher->SetInterest(0);
+  loop.RunUntilIdle();
+  EXPECT_EQ(calls, 0);
+  watcher.reset();
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+}  // namespace
+}  // namespace libp2p

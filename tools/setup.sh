@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the fuzzers and the interop tests need.
+# Idempotent and non-interactive: packages already present are left alone, so running it again is cheap.
+# Exits non-zero with a message naming the packages when something cannot be installed.
+set -euo pipefail
+
+PACKAGES=(
+  # Bazel 4.2.3 from Debian, which runs offline, and the Java rules it loads.
+  bazel-bootstrap bazel-rules-java
+  # Core libraries of the design card.
+  libevent-dev android-libboringssl-dev libprotobuf-dev protobuf-compiler
+  # secp256k1 signature verification for remote keys (not in BoringSSL).
+  libsecp256k1-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # clang for fuzzing (libFuzzer) and the sanitizers, lld to link them.
+  clang lld libclang-rt-14-dev
+  # Node.js for the js-libp2p interop tests (the machine usually has it already).
+  nodejs
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages: ${missing[*]}; run this script as root to install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get update -qq >/dev/null; then
+    echo "setup: apt-get update failed; cannot install: ${missing[*]}" >&2
+    exit 1
+  fi
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    echo "setup: apt-get install failed for: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# Node.js must be recent enough for js-libp2p (20 or newer, with a polyfill for Promise.withResolvers).
+if command -v node >/dev/null 2>&1; then
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then
+    echo "setup: node $major is too old; the interop tests need Node.js 20 or newer" >&2
+    exit 1
+  fi
+fi
+
+# The npm packages of the interop tests, pinned by the committed lockfile, when that folder exists.
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$top/tools/interop/package-lock.json" ]; then
+  if [ ! -d "$top/tools/interop/node_modules" ] || \
+     [ "$top/tools/interop/package-lock.json" -nt "$top/tools/interop/node_modules/.package-lock.json" ]; then
+    (cd "$top/tools/interop" && npm ci --no-audit --no-fund --loglevel=error) || {
+      echo "setup: npm ci failed in tools/interop" >&2
+      exit 1
+    }
+  fi
+fi
+echo "setup: all packages present" >&2
