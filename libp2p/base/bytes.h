@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "libp2p/base/status.h"
+
 namespace libp2p {
 
 // An owned byte string.
@@ -28,6 +30,8 @@ inline std::string ToString(ByteSpan b) { return std::string(AsStringView(b)); }
 
 // Lower-case hex of `b`.
 std::string HexEncode(ByteSpan b);
+// Decodes hex (either case). kInvalidArgument for an odd length or a non-hex character.
+StatusOr<Bytes> HexDecode(std::string_view hex);
 
 }  // namespace libp2p
 

@@ -1,0 +1,100 @@
+// libp2p keys (peer-ids spec): the PublicKey / PrivateKey protobufs, remote public keys of every type able
+// to verify signatures, and our own Ed25519 private key able to sign.
+#ifndef LIBP2P_CRYPTO_KEYS_H_
+#define LIBP2P_CRYPTO_KEYS_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "libp2p/base/bytes.h"
+#include "libp2p/base/status.h"
+
+namespace libp2p::crypto {
+
+enum class KeyType : uint8_t { kRsa = 0, kEd25519 = 1, kSecp256k1 = 2, kEcdsa = 3 };
+
+// "RSA", "Ed25519", "Secp256k1", "ECDSA".
+std::string_view KeyTypeName(KeyType type);
+
+// The largest encoded PublicKey accepted (an 8192-bit RSA key in PKIX DER is about 1.1 KB).
+inline constexpr size_t kMaxPublicKeyProtobufSize = 2048;
+// RSA modulus sizes accepted for verification.
+inline constexpr unsigned kMinRsaBits = 2048;
+inline constexpr unsigned kMaxRsaBits = 8192;
+
+using Ed25519Signature = std::array<uint8_t, 64>;
+
+// A public key of any of the four types, parsed once and immutable; copies are cheap and share the parsed
+// form. Verification of each type follows the peer-ids spec: Ed25519 (RFC 8032) over the message; RSA
+// PKCS#1 v1.5, ECDSA and secp256k1 (DER signatures) over the SHA-256 of the message.
+class PublicKey {
+ public:
+  // Parses the libp2p PublicKey protobuf, which must be deterministically encoded (type then data, minimal
+  // varints, no other fields). Fails with kOutOfRange when longer than kMaxPublicKeyProtobufSize and with
+  // kInvalidArgument for a malformed message, an unknown type or a key that does not parse.
+  static StatusOr<PublicKey> FromProtobuf(ByteSpan encoded);
+
+  // Parses the type-specific key bytes (the protobuf's Data field): 32 raw bytes for Ed25519, a 33-byte
+  // compressed (or 65-byte uncompressed) point for secp256k1, PKIX SubjectPublicKeyInfo DER for RSA and ECDSA.
+  static StatusOr<PublicKey> FromRaw(KeyType type, ByteSpan data);
+
+  KeyType type() const { return type_; }
+  // The type-specific key bytes.
+  ByteSpan raw() const;
+  // The deterministic PublicKey protobuf.
+  Bytes ToProtobuf() const;
+
+  // True when `signature` is a valid signature of `message` by this key. Never throws, never allocates for
+  // Ed25519 and secp256k1.
+  bool Verify(ByteSpan message, ByteSpan signature) const;
+
+  friend bool operator==(const PublicKey& a, const PublicKey& b);
+
+ private:
+  struct Parsed;
+  PublicKey(KeyType type, std::shared_ptr<const Parsed> parsed) : type_(type), parsed_(std::move(parsed)) {}
+
+  KeyType type_;
+  std::shared_ptr<const Parsed> parsed_;
+};
+
+// Our own identity key: Ed25519. The private key is wiped when the object is destroyed.
+class Ed25519PrivateKey {
+ public:
+  static constexpr size_t kSeedSize = 32;
+
+  // A fresh key from BoringSSL's random generator.
+  static Ed25519PrivateKey Generate();
+  // The key of a 32-byte seed (RFC 8032 private key). kInvalidArgument for any other size.
+  static StatusOr<Ed25519PrivateKey> FromSeed(ByteSpan seed);
+  // Parses a libp2p PrivateKey protobuf of type Ed25519 whose data is seed || public key (64 bytes) or the
+  // legacy seed || public || public (96 bytes); the public key must match the seed. Keys of other types are
+  // refused with kInvalidArgument (this node only signs with Ed25519).
+  static StatusOr<Ed25519PrivateKey> FromProtobuf(ByteSpan encoded);
+
+  ~Ed25519PrivateKey();
+  Ed25519PrivateKey(const Ed25519PrivateKey&) = default;
+  Ed25519PrivateKey& operator=(const Ed25519PrivateKey&) = default;
+
+  // The signature of `message`.
+  Ed25519Signature Sign(ByteSpan message) const;
+
+  const PublicKey& public_key() const { return public_key_; }
+  // The 32 raw public key bytes.
+  ByteSpan public_key_bytes() const { return ByteSpan(key_).subspan(32); }
+  // The PrivateKey protobuf with data = seed || public key (64 bytes). Handle with care: it is the secret.
+  Bytes ToProtobuf() const;
+
+ private:
+  Ed25519PrivateKey(const std::array<uint8_t, 64>& key, PublicKey public_key)
+      : key_(key), public_key_(std::move(public_key)) {}
+
+  std::array<uint8_t, 64> key_;  // BoringSSL's form: seed || public key.
+  PublicKey public_key_;
+};
+
+}  // namespace libp2p::crypto
+
+#endif  // LIBP2P_CRYPTO_KEYS_H_
