@@ -1,0 +1,45 @@
+// Lets code that calls out (to a user callback) learn whether its object was destroyed during the call.
+#ifndef LIBP2P_BASE_LIVENESS_H_
+#define LIBP2P_BASE_LIVENESS_H_
+
+namespace libp2p {
+
+// Embed a Liveness in an object; before calling out, open a Liveness::Scope on the stack and check alive()
+// afterwards. Scopes nest (a callback may call back in); destroying the object marks every open scope dead.
+//
+//   Liveness::Scope scope(&liveness_);
+//   on_data(bytes);
+//   if (!scope.alive()) return;  // `this` is gone: touch nothing.
+class Liveness {
+ public:
+  Liveness() = default;
+  Liveness(const Liveness&) = delete;
+  Liveness& operator=(const Liveness&) = delete;
+  ~Liveness() {
+    for (Scope* s = top_; s != nullptr; s = s->prev_) s->dead_ = true;
+  }
+
+  class Scope {
+   public:
+    explicit Scope(Liveness* owner) : owner_(owner), prev_(owner->top_) { owner->top_ = this; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    ~Scope() {
+      if (!dead_) owner_->top_ = prev_;
+    }
+    bool alive() const { return !dead_; }
+
+   private:
+    friend class Liveness;
+    Liveness* owner_;
+    Scope* prev_;
+    bool dead_ = false;
+  };
+
+ private:
+  Scope* top_ = nullptr;
+};
+
+}  // namespace libp2p
+
+#endif  // LIBP2P_BASE_LIVENESS_H_

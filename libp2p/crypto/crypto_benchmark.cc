@@ -1,0 +1,85 @@
+// Ed25519 sign and verify through our API next to BoringSSL called directly, and SHA-256 throughput.
+//
+// bazel run -c opt //libp2p/crypto:crypto_benchmark
+#include <openssl/curve25519.h>
+#include <openssl/sha.h>
+
+#include "benchmark/benchmark.h"
+#include "libp2p/crypto/chacha20_poly1305.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/sha256.h"
+
+namespace libp2p::crypto {
+namespace {
+
+// A pubsub-sized signing input: "libp2p-pubsub:" + a marshalled message with 1 KiB of data.
+const Bytes& Message() {
+  static const Bytes m(1100, 0x42);
+  return m;
+}
+
+const Ed25519PrivateKey& Key() {
+  static const Ed25519PrivateKey k = *Ed25519PrivateKey::FromSeed(Bytes(32, 7));
+  return k;
+}
+
+void BM_Ed25519Sign(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(Key().Sign(Message()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Ed25519Sign);
+
+void BM_Ed25519SignBoringSslDirect(benchmark::State& state) {
+  uint8_t pub[32], priv[64], sig[64];
+  ED25519_keypair_from_seed(pub, priv, Bytes(32, 7).data());
+  for (auto _ : state) {
+    ED25519_sign(sig, Message().data(), Message().size(), priv);
+    benchmark::DoNotOptimize(sig);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Ed25519SignBoringSslDirect);
+
+void BM_Ed25519Verify(benchmark::State& state) {
+  const Ed25519Signature sig = Key().Sign(Message());
+  const PublicKey& pub = Key().public_key();
+  for (auto _ : state) {
+    if (!pub.Verify(Message(), sig)) state.SkipWithError("verify failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Ed25519Verify);
+
+void BM_Ed25519VerifyBoringSslDirect(benchmark::State& state) {
+  uint8_t pub[32], priv[64], sig[64];
+  ED25519_keypair_from_seed(pub, priv, Bytes(32, 7).data());
+  ED25519_sign(sig, Message().data(), Message().size(), priv);
+  for (auto _ : state) {
+    if (ED25519_verify(Message().data(), Message().size(), sig, pub) != 1) state.SkipWithError("verify failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Ed25519VerifyBoringSslDirect);
+
+void BM_Sha256(benchmark::State& state) {
+  const Bytes data(state.range(0), 0x5a);
+  for (auto _ : state) benchmark::DoNotOptimize(Sha256(data));
+  state.SetBytesProcessed(state.iterations() * data.size());
+}
+BENCHMARK(BM_Sha256)->Arg(64)->Arg(1024)->Arg(64 * 1024);
+
+void BM_ChaCha20Poly1305Seal(benchmark::State& state) {
+  auto aead = *ChaCha20Poly1305::Create(Bytes(32, 1));
+  Bytes buf(state.range(0) + ChaCha20Poly1305::kTagSize);
+  std::array<uint8_t, 12> nonce{};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(aead.Seal(nonce, ByteSpan(buf).first(state.range(0)), ByteSpan(), buf));
+  }
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ChaCha20Poly1305Seal)->Arg(1024)->Arg(65519);
+
+}  // namespace
+}  // namespace libp2p::crypto
+
+BENCHMARK_MAIN();

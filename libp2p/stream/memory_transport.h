@@ -1,0 +1,43 @@
+// An in-memory network of transports for deterministic tests and simulations: connections are pairs of
+// in-process pipes with TCP-like backpressure, delivered through the event loop (usually a ManualEventLoop).
+#ifndef LIBP2P_STREAM_MEMORY_TRANSPORT_H_
+#define LIBP2P_STREAM_MEMORY_TRANSPORT_H_
+
+#include <cstdint>
+#include <unordered_map>
+#include <memory>
+
+#include "libp2p/base/event_loop.h"
+#include "libp2p/stream/stream.h"
+#include "libp2p/stream/transport.h"
+
+namespace libp2p::stream {
+
+class MemoryListener;
+
+// The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
+// a Listen() on port 0 gets the next free port. Not thread-safe; the loop and the network must outlive
+// every transport, listener and connection made from it.
+class MemoryNetwork {
+ public:
+  explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {});
+  ~MemoryNetwork();
+
+  // A transport whose connections live in this network.
+  std::unique_ptr<Transport> CreateTransport();
+
+  // Bytes moved per delivery from one side to the other (like one TCP read).
+  static constexpr size_t kChunkSize = 64 * 1024;
+
+ private:
+  friend class MemoryTransport;
+  friend class MemoryListener;
+  EventLoop* const loop_;
+  const WriteLimits limits_;
+  uint16_t next_port_ = 10000;
+  std::unordered_map<Multiaddr, MemoryListener*> listeners_;
+};
+
+}  // namespace libp2p::stream
+
+#endif  // LIBP2P_STREAM_MEMORY_TRANSPORT_H_

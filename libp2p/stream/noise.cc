@@ -1,0 +1,566 @@
+#include "libp2p/stream/noise.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "libp2p/base/proto_wire.h"
+#include "libp2p/crypto/chacha20_poly1305.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/crypto/x25519.h"
+#include "libp2p/stream/multistream_select.h"
+#include "libp2p/stream/stream_base.h"
+
+namespace libp2p::stream {
+namespace {
+
+using crypto::ChaCha20Poly1305;
+using crypto::Sha256Digest;
+
+constexpr std::string_view kProtocolName = "Noise_XX_25519_ChaChaPoly_SHA256";
+constexpr std::string_view kStaticKeySignaturePrefix = "noise-libp2p-static-key:";
+constexpr size_t kDhLength = 32;
+constexpr size_t kTagLength = ChaCha20Poly1305::kTagSize;
+constexpr size_t kMaxListedItems = 16;
+
+// A Noise CipherState: a key (once set) and a nonce that never repeats.
+class CipherState {
+ public:
+  void InitializeKey(ByteSpan key) {
+    aead_.emplace(*ChaCha20Poly1305::Create(key));
+    nonce_ = 0;
+  }
+  bool has_key() const { return aead_.has_value(); }
+
+  // Seals `plaintext` into `out` (plaintext.size() + 16 bytes; may alias plaintext).
+  Status Encrypt(ByteSpan ad, ByteSpan plaintext, std::span<uint8_t> out) {
+    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
+    RETURN_IF_ERROR(aead_->Seal(NonceBytes(), plaintext, ad, out).status());
+    ++nonce_;
+    return OkStatus();
+  }
+  // Opens `ciphertext` into `out` (ciphertext.size() - 16 bytes; may alias). kUnauthenticated on failure.
+  Status Decrypt(ByteSpan ad, ByteSpan ciphertext, std::span<uint8_t> out) {
+    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
+    RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
+    ++nonce_;
+    return OkStatus();
+  }
+
+ private:
+  // ChaChaPoly's nonce: 4 zero bytes, then the 64-bit counter in little-endian order.
+  std::array<uint8_t, 12> NonceBytes() const {
+    std::array<uint8_t, 12> n{};
+    for (int i = 0; i < 8; ++i) n[4 + i] = static_cast<uint8_t>(nonce_ >> (8 * i));
+    return n;
+  }
+  std::optional<ChaCha20Poly1305> aead_;
+  uint64_t nonce_ = 0;
+};
+
+// The Noise SymmetricState: chaining key, handshake hash and the current cipher.
+class SymmetricState {
+ public:
+  SymmetricState() {
+    // The protocol name is exactly 32 bytes long, so it is used as h directly.
+    static_assert(kProtocolName.size() == 32);
+    std::memcpy(h_.data(), kProtocolName.data(), 32);
+    ck_ = h_;
+    MixHash(ByteSpan());  // The empty prologue.
+  }
+
+  void MixHash(ByteSpan data) {
+    crypto::Sha256Hasher hasher;
+    hasher.Update(h_);
+    hasher.Update(data);
+    h_ = hasher.Finish();
+  }
+
+  void MixKey(ByteSpan input_key_material) {
+    std::array<uint8_t, 64> out;
+    // Noise's HKDF(ck, ikm) with two outputs is RFC 5869 HKDF with salt = ck and no info.
+    crypto::HkdfSha256(input_key_material, ck_, ByteSpan(), out).IgnoreError();
+    std::memcpy(ck_.data(), out.data(), 32);
+    cipher_.InitializeKey(ByteSpan(out).subspan(32));
+    std::fill(out.begin(), out.end(), 0);
+  }
+
+  // Appends the (encrypted, once a key is set) `plaintext` to `out` and mixes it into the hash.
+  Status EncryptAndHash(ByteSpan plaintext, Bytes* out) {
+    const size_t start = out->size();
+    if (!cipher_.has_key()) {
+      out->insert(out->end(), plaintext.begin(), plaintext.end());
+    } else {
+      out->resize(start + plaintext.size() + kTagLength);
+      RETURN_IF_ERROR(cipher_.Encrypt(h_, plaintext, std::span<uint8_t>(out->data() + start, out->size() - start)));
+    }
+    MixHash(ByteSpan(out->data() + start, out->size() - start));
+    return OkStatus();
+  }
+
+  StatusOr<Bytes> DecryptAndHash(ByteSpan ciphertext) {
+    Bytes plain;
+    if (!cipher_.has_key()) {
+      plain.assign(ciphertext.begin(), ciphertext.end());
+    } else {
+      if (ciphertext.size() < kTagLength) return InvalidArgumentError("Noise handshake message too short");
+      plain.resize(ciphertext.size() - kTagLength);
+      if (Status s = cipher_.Decrypt(h_, ciphertext, plain); !s.ok()) {
+        return UnauthenticatedError("Noise handshake decryption failed");
+      }
+    }
+    MixHash(ciphertext);
+    return plain;
+  }
+
+  // The two transport ciphers: the first for initiator-to-responder traffic.
+  std::pair<CipherState, CipherState> Split() {
+    std::array<uint8_t, 64> out;
+    crypto::HkdfSha256(ByteSpan(), ck_, ByteSpan(), out).IgnoreError();
+    std::pair<CipherState, CipherState> ciphers;
+    ciphers.first.InitializeKey(ByteSpan(out).first(32));
+    ciphers.second.InitializeKey(ByteSpan(out).subspan(32));
+    std::fill(out.begin(), out.end(), 0);
+    return ciphers;
+  }
+
+  bool has_key() const { return cipher_.has_key(); }
+  size_t overhead() const { return cipher_.has_key() ? kTagLength : 0; }
+
+ private:
+  Sha256Digest h_;
+  Sha256Digest ck_;
+  CipherState cipher_;
+};
+
+// Parses 2-byte big-endian length-prefixed frames out of a byte stream.
+class FrameSplitter {
+ public:
+  // Calls on_frame(ByteSpan) for each complete frame: a view into `data` when the frame lies whole in it
+  // (no copy), else into a buffer that gathered it across calls (at most 64 KiB). Stops at the first error
+  // on_frame returns, or after the frame during which Stop() was called; `*rest` then holds the bytes after
+  // that frame.
+  template <typename F>
+  Status Feed(ByteSpan data, F&& on_frame, ByteSpan* rest = nullptr) {
+    while (!data.empty()) {
+      ByteSpan frame;
+      Bytes gathered;
+      if (!partial_.empty() || data.size() < 2) {
+        if (partial_.size() < 2) {
+          const size_t take = std::min(2 - partial_.size(), data.size());
+          partial_.insert(partial_.end(), data.begin(), data.begin() + take);
+          data = data.subspan(take);
+          if (partial_.size() < 2) break;
+        }
+        const size_t length = static_cast<size_t>(partial_[0]) << 8 | partial_[1];
+        const size_t take = std::min(length - (partial_.size() - 2), data.size());
+        partial_.insert(partial_.end(), data.begin(), data.begin() + take);
+        data = data.subspan(take);
+        if (partial_.size() - 2 < length) break;
+        gathered.swap(partial_);
+        frame = ByteSpan(gathered).subspan(2);
+      } else {
+        const size_t length = static_cast<size_t>(data[0]) << 8 | data[1];
+        if (data.size() < 2 + length) {
+          partial_.assign(data.begin(), data.end());
+          break;
+        }
+        frame = data.subspan(2, length);
+        data = data.subspan(2 + length);
+      }
+      Status s = on_frame(frame);
+      if (!s.ok() || stopped_) {
+        if (rest != nullptr) *rest = data;
+        return s;
+      }
+    }
+    if (rest != nullptr) *rest = ByteSpan();
+    return OkStatus();
+  }
+
+  // Makes Feed() return after the current frame (the handshake's last message).
+  void Stop() { stopped_ = true; }
+
+ private:
+  Bytes partial_;
+  bool stopped_ = false;
+};
+
+// The secure connection: encrypts writes into Noise transport messages and decrypts reads.
+class NoiseConnection final : public RawConnection, public StreamBase {
+ public:
+  NoiseConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, CipherState send, CipherState receive)
+      : StreamBase(loop), inner_(std::move(inner)), send_(std::move(send)), receive_(std::move(receive)) {
+    inner_->SetHandlers(Stream::Handlers{
+        [this](ByteSpan data) { OnInnerData(data); },
+        [this] { DeliverEof(); },
+        [this](const Status& e) { DeliverError(e); },
+        [this] { NotifyWritable(); }});
+  }
+
+  const Multiaddr& local_addr() const override { return inner_->local_addr(); }
+  const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
+
+  Status Write(ByteSpan data) override {
+    if (!failure_.ok()) return failure_;
+    const size_t frames = (data.size() + kNoiseMaxPlaintextSize - 1) / kNoiseMaxPlaintextSize;
+    out_.resize(data.size() + frames * (2 + kTagLength));
+    size_t pos = 0;
+    while (!data.empty()) {
+      const size_t n = std::min(data.size(), kNoiseMaxPlaintextSize);
+      const size_t sealed = n + kTagLength;
+      out_[pos] = static_cast<uint8_t>(sealed >> 8);
+      out_[pos + 1] = static_cast<uint8_t>(sealed);
+      if (Status s = send_.Encrypt(ByteSpan(), data.first(n), std::span<uint8_t>(out_.data() + pos + 2, sealed));
+          !s.ok()) {
+        failure_ = s;
+        return s;
+      }
+      pos += 2 + sealed;
+      data = data.subspan(n);
+    }
+    return inner_->Write(ByteSpan(out_.data(), pos));
+  }
+  size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
+  bool write_blocked() const override { return inner_->write_blocked(); }
+  void CloseWrite() override { inner_->CloseWrite(); }
+  void Reset() override {
+    MarkDead();
+    inner_->Reset();
+  }
+
+ protected:
+  void OnReadPauseChanged() override { inner_->PauseReading(want_pause()); }
+
+ private:
+  void OnInnerData(ByteSpan data) {
+    Liveness::Scope scope(&liveness_);
+    Status s = frames_.Feed(data, [&](ByteSpan frame) -> Status {
+      if (frame.size() < kTagLength) return UnauthenticatedError("Noise message shorter than its tag");
+      plain_.resize(frame.size() - kTagLength);
+      RETURN_IF_ERROR(receive_.Decrypt(ByteSpan(), frame, plain_));
+      if (!DeliverData(plain_)) return CancelledError("destroyed");
+      return OkStatus();
+    });
+    if (!scope.alive()) return;
+    if (!s.ok()) {
+      failure_ = UnauthenticatedError("Noise transport message failed to decrypt: " + s.message());
+      inner_->Reset();
+      DeliverError(failure_);
+    }
+  }
+
+  Liveness liveness_;
+  std::unique_ptr<RawConnection> inner_;
+  CipherState send_;
+  CipherState receive_;
+  FrameSplitter frames_;
+  Bytes out_;    // Reused for every write: no allocation per frame in steady state.
+  Bytes plain_;  // Reused for every read.
+  Status failure_;
+};
+
+class NoiseHandshakeImpl final : public NoiseHandshake {
+ public:
+  NoiseHandshakeImpl(EventLoop* loop, std::unique_ptr<RawConnection> connection, const NoiseOptions& options,
+                     bool initiator, std::optional<crypto::PeerId> expected, Callback on_done)
+      : loop_(loop), connection_(std::move(connection)), options_(options), initiator_(initiator),
+        expected_(std::move(expected)), on_done_(std::move(on_done)),
+        ephemeral_(crypto::X25519KeyPair::Generate()), static_(crypto::X25519KeyPair::Generate()),
+        timeout_(loop->CreateTimer([this] { Fail(DeadlineExceededError("Noise handshake timed out")); })),
+        finish_timer_(loop->CreateTimer([this] { RunCallback(); })) {}
+
+  ~NoiseHandshakeImpl() override {
+    if (connection_ != nullptr) connection_->Reset();
+  }
+
+  void Start() {
+    timeout_->Schedule(options_.timeout);
+    connection_->SetHandlers(Stream::Handlers{
+        [this](ByteSpan data) { OnData(data); },
+        [this] { Fail(UnavailableError("connection closed during the Noise handshake")); },
+        [this](const Status& e) { Fail(UnavailableError("connection failed during the Noise handshake: " + e.message())); },
+        {}});
+    if (initiator_) {
+      // -> e
+      Bytes msg;
+      msg.insert(msg.end(), ephemeral_.public_key().begin(), ephemeral_.public_key().end());
+      state_.MixHash(ephemeral_.public_key());
+      Status s = state_.EncryptAndHash(ByteSpan(), &msg);
+      if (s.ok()) s = SendFrame(msg);
+      if (!s.ok()) return Fail(s);
+      step_ = 1;
+    }
+  }
+
+ private:
+  Status SendFrame(const Bytes& msg) {
+    Bytes framed;
+    framed.reserve(msg.size() + 2);
+    framed.push_back(static_cast<uint8_t>(msg.size() >> 8));
+    framed.push_back(static_cast<uint8_t>(msg.size()));
+    framed.insert(framed.end(), msg.begin(), msg.end());
+    return connection_->Write(framed);
+  }
+
+  void OnData(ByteSpan data) {
+    if (done_) return;
+    ByteSpan rest;
+    Status s = frames_.Feed(data, [&](ByteSpan frame) { return OnMessage(frame); }, &rest);
+    if (!s.ok()) return Fail(s);
+    if (done_ && !rest.empty()) connection_->Unread(rest);
+  }
+
+  Status OnMessage(ByteSpan msg) {
+    if (initiator_ && step_ == 1) return ReadMessage2(msg);
+    if (!initiator_ && step_ == 0) return ReadMessage1(msg);
+    if (!initiator_ && step_ == 2) return ReadMessage3(msg);
+    return InvalidArgumentError("unexpected Noise handshake message");
+  }
+
+  // Responder: <- e
+  Status ReadMessage1(ByteSpan msg) {
+    if (msg.size() < kDhLength) return InvalidArgumentError("Noise message 1 too short");
+    remote_ephemeral_.assign(msg.begin(), msg.begin() + kDhLength);
+    state_.MixHash(remote_ephemeral_);
+    ASSIGN_OR_RETURN(Bytes payload, state_.DecryptAndHash(msg.subspan(kDhLength)));
+    (void)payload;  // Message 1 carries no payload in libp2p; anything there is ignored.
+    // -> e, ee, s, es, payload
+    Bytes out;
+    out.insert(out.end(), ephemeral_.public_key().begin(), ephemeral_.public_key().end());
+    state_.MixHash(ephemeral_.public_key());
+    RETURN_IF_ERROR(MixDh(ephemeral_, remote_ephemeral_));
+    RETURN_IF_ERROR(state_.EncryptAndHash(static_.public_key(), &out));
+    RETURN_IF_ERROR(MixDh(static_, remote_ephemeral_));
+    RETURN_IF_ERROR(state_.EncryptAndHash(OurPayload(), &out));
+    RETURN_IF_ERROR(SendFrame(out));
+    step_ = 2;
+    return OkStatus();
+  }
+
+  // Initiator: <- e, ee, s, es, payload; then -> s, se, payload.
+  Status ReadMessage2(ByteSpan msg) {
+    if (msg.size() < kDhLength + kDhLength + kTagLength + kTagLength) {
+      return InvalidArgumentError("Noise message 2 too short");
+    }
+    remote_ephemeral_.assign(msg.begin(), msg.begin() + kDhLength);
+    state_.MixHash(remote_ephemeral_);
+    RETURN_IF_ERROR(MixDh(ephemeral_, remote_ephemeral_));
+    ASSIGN_OR_RETURN(remote_static_, state_.DecryptAndHash(msg.subspan(kDhLength, kDhLength + kTagLength)));
+    RETURN_IF_ERROR(MixDh(ephemeral_, remote_static_));
+    ASSIGN_OR_RETURN(Bytes payload, state_.DecryptAndHash(msg.subspan(2 * kDhLength + kTagLength)));
+    RETURN_IF_ERROR(VerifyPayload(payload));
+    Bytes out;
+    RETURN_IF_ERROR(state_.EncryptAndHash(static_.public_key(), &out));
+    RETURN_IF_ERROR(MixDh(static_, remote_ephemeral_));
+    RETURN_IF_ERROR(state_.EncryptAndHash(OurPayload(), &out));
+    RETURN_IF_ERROR(SendFrame(out));
+    Complete();
+    return OkStatus();
+  }
+
+  // Responder: <- s, se, payload
+  Status ReadMessage3(ByteSpan msg) {
+    if (msg.size() < kDhLength + kTagLength + kTagLength) return InvalidArgumentError("Noise message 3 too short");
+    ASSIGN_OR_RETURN(remote_static_, state_.DecryptAndHash(msg.first(kDhLength + kTagLength)));
+    RETURN_IF_ERROR(MixDh(ephemeral_, remote_static_));
+    ASSIGN_OR_RETURN(Bytes payload, state_.DecryptAndHash(msg.subspan(kDhLength + kTagLength)));
+    RETURN_IF_ERROR(VerifyPayload(payload));
+    Complete();
+    return OkStatus();
+  }
+
+  Status MixDh(const crypto::X25519KeyPair& ours, ByteSpan theirs) {
+    StatusOr<crypto::X25519SharedSecret> secret = ours.Agree(theirs);
+    if (!secret.ok()) return InvalidArgumentError("Noise: " + secret.status().message());
+    state_.MixKey(*secret);
+    return OkStatus();
+  }
+
+  Bytes OurPayload() const { return MakeNoisePayload(*options_.identity, static_.public_key(), options_.muxers); }
+
+  Status VerifyPayload(ByteSpan encoded) {
+    ASSIGN_OR_RETURN(VerifiedNoisePayload verified, VerifyNoisePayload(encoded, remote_static_));
+    if (expected_.has_value() && !(verified.peer == *expected_)) {
+      return UnauthenticatedError("dialed " + expected_->ToBase58() + " but the remote is " +
+                                  verified.peer.ToBase58());
+    }
+    remote_key_.emplace(std::move(verified.key));
+    remote_peer_.emplace(verified.peer);
+    remote_muxers_ = std::move(verified.muxers);
+    return OkStatus();
+  }
+
+  void Complete() {
+    done_ = true;
+    frames_.Stop();
+    timeout_->Cancel();
+    auto [c1, c2] = state_.Split();
+    // The initiator sends with the first cipher; the responder with the second.
+    CipherState send = initiator_ ? std::move(c1) : std::move(c2);
+    CipherState receive = initiator_ ? std::move(c2) : std::move(c1);
+    const std::vector<std::string>& initiator_list = initiator_ ? options_.muxers : remote_muxers_;
+    const std::vector<std::string>& responder_list = initiator_ ? remote_muxers_ : options_.muxers;
+    std::string early;
+    for (const std::string& m : initiator_list) {
+      if (std::find(responder_list.begin(), responder_list.end(), m) != responder_list.end()) {
+        early = m;
+        break;
+      }
+    }
+    // Bytes after the last handshake message are given back to the raw connection by OnData, before the
+    // secure connection takes over its handlers (it delivers them from the loop).
+    session_.emplace(NoiseSession{nullptr, std::move(*remote_key_), *remote_peer_, std::move(remote_muxers_),
+                                  std::move(early)});
+    pending_send_ = std::move(send);
+    pending_receive_ = std::move(receive);
+    finish_timer_->Schedule(Duration::zero());
+  }
+
+  void Fail(Status error) {
+    if (finished_) return;
+    done_ = true;
+    timeout_->Cancel();
+    if (connection_ != nullptr) {
+      connection_->SetHandlers({});
+      connection_->Reset();
+      connection_.reset();
+    }
+    result_error_ = std::move(error);
+    session_.reset();
+    finish_timer_->Schedule(Duration::zero());
+  }
+
+  void RunCallback() {
+    finished_ = true;
+    Callback done = std::move(on_done_);
+    if (!result_error_.ok() || !session_.has_value()) {
+      done(result_error_.ok() ? InternalError("Noise handshake ended without a session") : result_error_);
+      return;
+    }
+    session_->connection = std::make_unique<NoiseConnection>(loop_, std::move(connection_), std::move(*pending_send_),
+                                                             std::move(*pending_receive_));
+    NoiseSession session = std::move(*session_);
+    done(std::move(session));  // May destroy this.
+  }
+
+  EventLoop* const loop_;
+  std::unique_ptr<RawConnection> connection_;
+  const NoiseOptions options_;
+  const bool initiator_;
+  const std::optional<crypto::PeerId> expected_;
+  Callback on_done_;
+  crypto::X25519KeyPair ephemeral_;
+  crypto::X25519KeyPair static_;
+  SymmetricState state_;
+  FrameSplitter frames_;
+  Bytes remote_ephemeral_;
+  Bytes remote_static_;
+  std::optional<crypto::PublicKey> remote_key_;
+  std::optional<crypto::PeerId> remote_peer_;
+  std::vector<std::string> remote_muxers_;
+  int step_ = 0;
+  bool done_ = false;
+  bool finished_ = false;
+  std::optional<NoiseSession> session_;
+  std::optional<CipherState> pending_send_, pending_receive_;
+  Status result_error_;
+  std::unique_ptr<Timer> timeout_;
+  std::unique_ptr<Timer> finish_timer_;
+};
+
+Bytes StaticKeySignedData(ByteSpan noise_static_public) {
+  Bytes data(kStaticKeySignaturePrefix.begin(), kStaticKeySignaturePrefix.end());
+  data.insert(data.end(), noise_static_public.begin(), noise_static_public.end());
+  return data;
+}
+
+}  // namespace
+
+Bytes MakeNoisePayload(const crypto::Ed25519PrivateKey& identity, ByteSpan noise_static_public,
+                       const std::vector<std::string>& muxers) {
+  const crypto::Ed25519Signature sig = identity.Sign(StaticKeySignedData(noise_static_public));
+  NoiseHandshakePayload payload;
+  payload.identity_key = identity.public_key().ToProtobuf();
+  payload.identity_sig.assign(sig.begin(), sig.end());
+  payload.stream_muxers = muxers;
+  return payload.Encode();
+}
+
+StatusOr<VerifiedNoisePayload> VerifyNoisePayload(ByteSpan encoded, ByteSpan noise_static_public) {
+  ASSIGN_OR_RETURN(NoiseHandshakePayload payload, NoiseHandshakePayload::Decode(encoded));
+  StatusOr<crypto::PublicKey> key = crypto::PublicKey::FromProtobuf(payload.identity_key);
+  if (!key.ok()) return UnauthenticatedError("Noise payload identity key: " + key.status().message());
+  if (!key->Verify(StaticKeySignedData(noise_static_public), payload.identity_sig)) {
+    return UnauthenticatedError("Noise payload identity signature does not verify");
+  }
+  const crypto::PeerId peer = crypto::PeerId::FromPublicKey(*key);
+  return VerifiedNoisePayload{std::move(*key), peer, std::move(payload.stream_muxers)};
+}
+
+Bytes NoiseHandshakePayload::Encode() const {
+  Bytes out;
+  if (!identity_key.empty()) proto::AppendBytesField(1, identity_key, &out);
+  if (!identity_sig.empty()) proto::AppendBytesField(2, identity_sig, &out);
+  if (!stream_muxers.empty() || !webtransport_certhashes.empty()) {
+    Bytes ext;
+    for (const Bytes& h : webtransport_certhashes) proto::AppendBytesField(1, h, &ext);
+    for (const std::string& m : stream_muxers) proto::AppendBytesField(2, AsBytes(m), &ext);
+    proto::AppendBytesField(4, ext, &out);
+  }
+  return out;
+}
+
+StatusOr<NoiseHandshakePayload> NoiseHandshakePayload::Decode(ByteSpan encoded) {
+  NoiseHandshakePayload p;
+  proto::Reader reader(encoded);
+  while (!reader.done()) {
+    proto::Field f;
+    RETURN_IF_ERROR(reader.Next(&f));
+    if (f.type != proto::WireType::kLengthDelimited) continue;
+    if (f.number == 1) {
+      p.identity_key.assign(f.bytes.begin(), f.bytes.end());
+    } else if (f.number == 2) {
+      p.identity_sig.assign(f.bytes.begin(), f.bytes.end());
+    } else if (f.number == 4) {
+      proto::Reader ext(f.bytes);
+      while (!ext.done()) {
+        proto::Field g;
+        RETURN_IF_ERROR(ext.Next(&g));
+        if (g.type != proto::WireType::kLengthDelimited || (g.number != 1 && g.number != 2)) continue;
+        if (g.bytes.size() > kMaxProtocolNameLength) return InvalidArgumentError("Noise extension entry too long");
+        if (p.stream_muxers.size() + p.webtransport_certhashes.size() >= kMaxListedItems) {
+          return InvalidArgumentError("Noise extensions list too many entries");
+        }
+        if (g.number == 1) {
+          p.webtransport_certhashes.emplace_back(g.bytes.begin(), g.bytes.end());
+        } else {
+          p.stream_muxers.emplace_back(AsStringView(g.bytes));
+        }
+      }
+    }
+  }
+  return p;
+}
+
+std::unique_ptr<NoiseHandshake> NoiseHandshake::Initiate(EventLoop* loop, std::unique_ptr<RawConnection> connection,
+                                                         const NoiseOptions& options,
+                                                         std::optional<crypto::PeerId> expected_peer,
+                                                         Callback on_done) {
+  auto h = std::make_unique<NoiseHandshakeImpl>(loop, std::move(connection), options, /*initiator=*/true,
+                                                std::move(expected_peer), std::move(on_done));
+  h->Start();
+  return h;
+}
+
+std::unique_ptr<NoiseHandshake> NoiseHandshake::Respond(EventLoop* loop, std::unique_ptr<RawConnection> connection,
+                                                        const NoiseOptions& options, Callback on_done) {
+  auto h = std::make_unique<NoiseHandshakeImpl>(loop, std::move(connection), options, /*initiator=*/false,
+                                                std::nullopt, std::move(on_done));
+  h->Start();
+  return h;
+}
+
+}  // namespace libp2p::stream

@@ -1,0 +1,226 @@
+#include "libp2p/stream/noise.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/crypto/x25519.h"
+#include "libp2p/stream/memory_transport.h"
+#include "libp2p/stream/stream_base.h"
+#include "libp2p/stream/test_util.h"
+
+namespace libp2p::stream {
+namespace {
+
+using crypto::Ed25519PrivateKey;
+using crypto::PeerId;
+using std::chrono::seconds;
+using testing::Recorder;
+
+Ed25519PrivateKey KeyFromSeed(std::string_view seed) { return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))); }
+
+// Wraps a raw connection and flips one bit of the received byte at a chosen offset: a network attacker.
+class TamperingConnection final : public RawConnection, public StreamBase {
+ public:
+  TamperingConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, size_t flip_at)
+      : StreamBase(loop), inner_(std::move(inner)), flip_at_(flip_at) {
+    inner_->SetHandlers(Handlers{[this](ByteSpan d) {
+                                   Bytes copy(d.begin(), d.end());
+                                   if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) copy[flip_at_ - seen_] ^= 1;
+                                   seen_ += copy.size();
+                                   DeliverData(copy);
+                                 },
+                                 [this] { DeliverEof(); }, [this](const Status& e) { DeliverError(e); },
+                                 [this] { NotifyWritable(); }});
+  }
+  const Multiaddr& local_addr() const override { return inner_->local_addr(); }
+  const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
+  Status Write(ByteSpan d) override { return inner_->Write(d); }
+  size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
+  bool write_blocked() const override { return inner_->write_blocked(); }
+  void CloseWrite() override { inner_->CloseWrite(); }
+  void Reset() override {
+    MarkDead();
+    inner_->Reset();
+  }
+
+ private:
+  std::unique_ptr<RawConnection> inner_;
+  size_t flip_at_;
+  size_t seen_ = 0;
+};
+
+class NoiseTest : public ::testing::Test {
+ protected:
+  void Connect() {
+    auto listener = transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                       [this](std::unique_ptr<RawConnection> c) { server_raw_ = std::move(c); });
+    listener_ = std::move(listener).value();
+    dial_ = transport_->Dial(listener_->listen_addr(),
+                             [this](StatusOr<std::unique_ptr<RawConnection>> c) { client_raw_ = std::move(c).value(); });
+    loop_.RunUntilIdle();
+    ASSERT_NE(client_raw_, nullptr);
+    ASSERT_NE(server_raw_, nullptr);
+  }
+
+  void Handshake(std::optional<PeerId> expected, std::vector<std::string> client_muxers = {},
+                 std::vector<std::string> server_muxers = {}) {
+    client_ = NoiseHandshake::Initiate(&loop_, std::move(client_raw_), NoiseOptions{&client_key_, client_muxers},
+                                       expected, [this](StatusOr<NoiseSession> s) { client_result_ = std::move(s); });
+    server_ = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, server_muxers},
+                                      [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
+    loop_.RunUntilIdle();
+  }
+
+  ManualEventLoop loop_;
+  MemoryNetwork network_{&loop_};
+  std::unique_ptr<Transport> transport_ = network_.CreateTransport();
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<PendingDial> dial_;
+  std::unique_ptr<RawConnection> client_raw_, server_raw_;
+  Ed25519PrivateKey client_key_ = KeyFromSeed("client");
+  Ed25519PrivateKey server_key_ = KeyFromSeed("server");
+  std::unique_ptr<NoiseHandshake> client_, server_;
+  StatusOr<NoiseSession> client_result_ = CancelledError("unset");
+  StatusOr<NoiseSession> server_result_ = CancelledError("unset");
+};
+
+TEST_F(NoiseTest, HandshakeAuthenticatesBothSidesAndCarriesData) {
+  Connect();
+  Handshake(PeerId::FromPublicKey(server_key_.public_key()));
+  ASSERT_TRUE(client_result_.ok()) << client_result_.status().ToString();
+  ASSERT_TRUE(server_result_.ok()) << server_result_.status().ToString();
+  EXPECT_TRUE(client_result_->remote_peer == PeerId::FromPublicKey(server_key_.public_key()));
+  EXPECT_TRUE(server_result_->remote_peer == PeerId::FromPublicKey(client_key_.public_key()));
+  EXPECT_TRUE(client_result_->early_muxer.empty());
+
+  RawConnection* c = client_result_->connection.get();
+  RawConnection* s = server_result_->connection.get();
+  Recorder rc, rs;
+  rc.Attach(c);
+  rs.Attach(s);
+  // More than one Noise message's worth, so writes are split into several frames.
+  std::string big(200000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(c->Write(AsBytes(big)).ok());
+  ASSERT_TRUE(s->Write(AsBytes("reply")).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(rs.data == big);
+  EXPECT_EQ(rc.data, "reply");
+  c->CloseWrite();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(rs.eof);
+}
+
+TEST_F(NoiseTest, EarlyMuxerNegotiationPicksTheInitiatorsFirstCommonChoice) {
+  Connect();
+  Handshake(std::nullopt, {"/mplex/6.7.0", "/yamux/1.0.0"}, {"/yamux/1.0.0", "/mplex/6.7.0"});
+  ASSERT_TRUE(client_result_.ok() && server_result_.ok());
+  EXPECT_EQ(client_result_->early_muxer, "/mplex/6.7.0");
+  EXPECT_EQ(server_result_->early_muxer, "/mplex/6.7.0");
+  EXPECT_EQ(client_result_->remote_muxers, (std::vector<std::string>{"/yamux/1.0.0", "/mplex/6.7.0"}));
+}
+
+TEST_F(NoiseTest, NoCommonMuxerLeavesTheChoiceToMultistream) {
+  Connect();
+  Handshake(std::nullopt, {"/yamux/1.0.0"}, {"/mplex/6.7.0"});
+  ASSERT_TRUE(client_result_.ok() && server_result_.ok());
+  EXPECT_TRUE(client_result_->early_muxer.empty());
+  EXPECT_TRUE(server_result_->early_muxer.empty());
+}
+
+TEST_F(NoiseTest, DialingTheWrongPeerIdFails) {
+  Connect();
+  Handshake(PeerId::FromPublicKey(KeyFromSeed("someone else").public_key()));
+  ASSERT_FALSE(client_result_.ok());
+  EXPECT_EQ(client_result_.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(client_result_.status().message().find("but the remote is"), std::string::npos);
+  EXPECT_FALSE(server_result_.ok());  // The initiator gave up before message 3.
+}
+
+TEST_F(NoiseTest, TamperedHandshakeMessageFails) {
+  Connect();
+  // Flip a bit inside the responder's encrypted static key in message 2, as the initiator receives it.
+  client_raw_ = std::make_unique<TamperingConnection>(&loop_, std::move(client_raw_), 2 + 32 + 5);
+  Handshake(std::nullopt);
+  EXPECT_EQ(client_result_.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_FALSE(server_result_.ok());
+}
+
+TEST_F(NoiseTest, TamperedTransportMessageFails) {
+  Connect();
+  // Bytes the server receives: message 1 (2 + 32), message 3 (2 + 48 + payload), then transport data.
+  // Flip a bit far beyond the handshake, inside the first transport message.
+  server_raw_ = std::make_unique<TamperingConnection>(&loop_, std::move(server_raw_), 2000);
+  Handshake(std::nullopt);
+  ASSERT_TRUE(client_result_.ok() && server_result_.ok());
+  Recorder rs;
+  rs.Attach(server_result_->connection.get());
+  ASSERT_TRUE(client_result_->connection->Write(Bytes(5000, 'x')).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(rs.errored);
+  EXPECT_EQ(rs.error.code(), StatusCode::kUnauthenticated);
+  EXPECT_LT(rs.data.size(), 5000u);
+}
+
+TEST_F(NoiseTest, GarbageFromThePeerFails) {
+  Connect();
+  server_ = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, {}},
+                                    [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
+  ASSERT_TRUE(client_raw_->Write(Bytes{0x00, 0x05, 1, 2, 3, 4, 5}).ok());  // Message 1 shorter than a key.
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server_result_.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(NoiseTest, SilentPeerTimesOut) {
+  Connect();
+  server_ = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, {}, seconds(10)},
+                                    [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
+  loop_.AdvanceTime(seconds(10));
+  EXPECT_EQ(server_result_.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST(NoisePayloadTest, SignatureMustCoverTheStaticKey) {
+  const Ed25519PrivateKey id = KeyFromSeed("id");
+  const auto static_key = crypto::X25519KeyPair::Generate();
+  const auto other_static = crypto::X25519KeyPair::Generate();
+  const Bytes payload = MakeNoisePayload(id, static_key.public_key(), {"/yamux/1.0.0"});
+  auto ok = VerifyNoisePayload(payload, static_key.public_key());
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->peer == PeerId::FromPublicKey(id.public_key()));
+  EXPECT_EQ(ok->muxers, std::vector<std::string>{"/yamux/1.0.0"});
+  // A payload replayed on another Noise static key.
+  EXPECT_EQ(VerifyNoisePayload(payload, other_static.public_key()).status().code(), StatusCode::kUnauthenticated);
+  // An identity key swapped for another one: the signature was not made by it.
+  auto decoded = *NoiseHandshakePayload::Decode(payload);
+  decoded.identity_key = KeyFromSeed("impostor").public_key().ToProtobuf();
+  EXPECT_EQ(VerifyNoisePayload(decoded.Encode(), static_key.public_key()).status().code(),
+            StatusCode::kUnauthenticated);
+  // A flipped signature bit.
+  decoded = *NoiseHandshakePayload::Decode(payload);
+  decoded.identity_sig[10] ^= 0x40;
+  EXPECT_EQ(VerifyNoisePayload(decoded.Encode(), static_key.public_key()).status().code(),
+            StatusCode::kUnauthenticated);
+  // No identity at all.
+  EXPECT_FALSE(VerifyNoisePayload(Bytes{}, static_key.public_key()).ok());
+}
+
+TEST(NoisePayloadTest, EncodeDecodeRoundTrip) {
+  NoiseHandshakePayload p;
+  p.identity_key = {1, 2, 3};
+  p.identity_sig = {4, 5};
+  p.stream_muxers = {"/yamux/1.0.0", "/mplex/6.7.0"};
+  p.webtransport_certhashes = {{9, 9}};
+  auto d = NoiseHandshakePayload::Decode(p.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->Encode(), p.Encode());
+  EXPECT_EQ(d->stream_muxers, p.stream_muxers);
+  NoiseHandshakePayload many;
+  for (int i = 0; i < 17; ++i) many.stream_muxers.push_back("/m/" + std::to_string(i));
+  EXPECT_FALSE(NoiseHandshakePayload::Decode(many.Encode()).ok());
+}
+
+}  // namespace
+}  // namespace libp2p::stream

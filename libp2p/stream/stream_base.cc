@@ -1,0 +1,109 @@
+#include "libp2p/stream/stream_base.h"
+
+#include <utility>
+
+namespace libp2p::stream {
+
+StreamBase::StreamBase(EventLoop* loop)
+    : loop_(loop), handlers_(std::make_shared<Handlers>()),
+      flush_timer_(loop->CreateTimer([this] { FlushHeld(); })) {}
+
+StreamBase::~StreamBase() = default;
+
+void StreamBase::SetHandlers(Handlers handlers) {
+  handlers_ = std::make_shared<Handlers>(std::move(handlers));
+  if (!held_.empty() || eof_held_) flush_timer_->Schedule(Duration::zero());
+}
+
+void StreamBase::PauseReading(bool paused) {
+  if (user_paused_ == paused) return;
+  user_paused_ = paused;
+  if (!paused && (!held_.empty() || eof_held_)) flush_timer_->Schedule(Duration::zero());
+  OnReadPauseChanged();
+}
+
+void StreamBase::Unread(ByteSpan data) {
+  if (dead_ || data.empty()) return;
+  const bool was_empty = held_.empty();
+  held_.insert(held_.begin(), data.begin(), data.end());
+  if (!user_paused_) flush_timer_->Schedule(Duration::zero());
+  if (was_empty) OnReadPauseChanged();
+}
+
+bool StreamBase::DeliverData(ByteSpan data) {
+  if (dead_ || read_closed_ || eof_held_ || data.empty()) return true;
+  if (user_paused_ || !held_.empty() || eof_held_) {
+    const bool was_empty = held_.empty();
+    held_.insert(held_.end(), data.begin(), data.end());
+    if (was_empty) OnReadPauseChanged();
+    return true;
+  }
+  std::shared_ptr<Handlers> h = handlers_;
+  if (!h->on_data) {
+    // Nobody reads yet: hold the bytes until handlers are set.
+    held_.assign(data.begin(), data.end());
+    OnReadPauseChanged();
+    return true;
+  }
+  Liveness::Scope scope(&liveness_);
+  h->on_data(data);
+  return scope.alive();
+}
+
+bool StreamBase::DeliverEof() {
+  if (dead_ || read_closed_ || eof_held_) return true;
+  if (user_paused_ || !held_.empty() || !handlers_->on_eof) {
+    eof_held_ = true;
+    return true;
+  }
+  read_closed_ = true;
+  std::shared_ptr<Handlers> h = handlers_;
+  Liveness::Scope scope(&liveness_);
+  h->on_eof();
+  return scope.alive();
+}
+
+bool StreamBase::DeliverError(const Status& error) {
+  if (dead_) return true;
+  dead_ = true;
+  held_.clear();
+  eof_held_ = false;
+  std::shared_ptr<Handlers> h = handlers_;
+  if (!h->on_error) return true;
+  Liveness::Scope scope(&liveness_);
+  h->on_error(error);
+  return scope.alive();
+}
+
+bool StreamBase::NotifyWritable() {
+  std::shared_ptr<Handlers> h = handlers_;
+  if (dead_ || !h->on_writable) return true;
+  Liveness::Scope scope(&liveness_);
+  h->on_writable();
+  return scope.alive();
+}
+
+void StreamBase::FlushHeld() {
+  Liveness::Scope scope(&liveness_);
+  while (!user_paused_ && !held_.empty() && !dead_) {
+    std::shared_ptr<Handlers> h = handlers_;
+    if (!h->on_data) return;
+    // Deliver everything held as one chunk; bytes the reader unreads come back to the front.
+    Bytes chunk;
+    chunk.swap(held_);
+    h->on_data(chunk);
+    if (!scope.alive()) return;
+  }
+  if (held_.empty()) {
+    if (eof_held_ && !user_paused_ && !dead_ && handlers_->on_eof) {
+      eof_held_ = false;
+      read_closed_ = true;
+      std::shared_ptr<Handlers> h = handlers_;
+      h->on_eof();
+      if (!scope.alive()) return;
+    }
+    OnReadPauseChanged();
+  }
+}
+
+}  // namespace libp2p::stream

@@ -1,0 +1,71 @@
+// The read side that every Stream implementation shares: handler dispatch, pausing, Unread() bytes, and
+// safety against callbacks that destroy the stream.
+#ifndef LIBP2P_STREAM_STREAM_BASE_H_
+#define LIBP2P_STREAM_STREAM_BASE_H_
+
+#include <memory>
+
+#include "libp2p/base/event_loop.h"
+#include "libp2p/base/liveness.h"
+#include "libp2p/stream/stream.h"
+
+namespace libp2p::stream {
+
+// Implementations call the Deliver*/Notify* functions; each returns false when a callback destroyed the
+// stream, in which case the caller must return without touching any member. The loop is an observer and
+// must outlive the stream.
+class StreamBase : public virtual Stream {
+ public:
+  explicit StreamBase(EventLoop* loop);
+  ~StreamBase() override;
+
+  void SetHandlers(Handlers handlers) override;
+  void PauseReading(bool paused) override;
+  void Unread(ByteSpan data) override;
+
+ protected:
+  // Received bytes: handed to on_data now, or held while reading is paused or earlier bytes wait.
+  bool DeliverData(ByteSpan data);
+  // End of the remote's writing side; delivered after any held bytes.
+  bool DeliverEof();
+  // A failure: drops held bytes and calls on_error once; later deliveries are ignored.
+  bool DeliverError(const Status& error);
+  // Calls on_writable.
+  bool NotifyWritable();
+
+  // True when the implementation should stop pulling bytes from below: the user paused, or bytes are
+  // still held for delivery.
+  bool want_pause() const { return user_paused_ || !held_.empty(); }
+  // Called whenever want_pause() may have changed; implementations start or stop reading from below.
+  virtual void OnReadPauseChanged() {}
+
+  // Marks the stream dead without a callback (after Reset()): nothing is delivered any more.
+  void MarkDead() {
+    dead_ = true;
+    held_.clear();
+  }
+  bool dead() const { return dead_; }
+  // True once the remote's end-of-stream has been delivered.
+  bool read_closed() const { return read_closed_; }
+  EventLoop* loop() const { return loop_; }
+
+ private:
+  // Delivers held bytes and a held end-of-stream while not paused.
+  void FlushHeld();
+
+  EventLoop* const loop_;
+  Liveness liveness_;
+  // Shared so that a callback replacing the handlers (or destroying the stream) does not destroy the
+  // function that is running.
+  std::shared_ptr<Handlers> handlers_;
+  bool user_paused_ = false;
+  Bytes held_;
+  bool eof_held_ = false;
+  bool read_closed_ = false;
+  bool dead_ = false;
+  std::unique_ptr<Timer> flush_timer_;
+};
+
+}  // namespace libp2p::stream
+
+#endif  // LIBP2P_STREAM_STREAM_BASE_H_

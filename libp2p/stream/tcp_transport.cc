@@ -1,0 +1,408 @@
+#include "libp2p/stream/tcp_transport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <string>
+
+#include "libp2p/base/varint.h"
+#include "libp2p/stream/stream_base.h"
+
+namespace libp2p::stream {
+namespace {
+
+using multiaddr_protocol::kIp4;
+using multiaddr_protocol::kIp6;
+using multiaddr_protocol::kP2p;
+using multiaddr_protocol::kTcp;
+
+std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// /ip4/A/tcp/P or /ip6/A/tcp/P, optionally followed by /p2p/ID.
+StatusOr<SocketAddress> ToSocketAddress(const Multiaddr& addr) {
+  const std::vector<Multiaddr::Component> c = addr.Components();
+  const bool shape_ok = (c.size() == 2 || (c.size() == 3 && c[2].code == kP2p)) &&
+                        (c[0].code == kIp4 || c[0].code == kIp6) && c[1].code == kTcp;
+  if (!shape_ok) return InvalidArgumentError("not a TCP address: " + addr.ToString());
+  const uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
+  SocketAddress out;
+  if (c[0].code == kIp4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    std::memcpy(&sin->sin_addr, c[0].value.data(), 4);
+    out.length = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    std::memcpy(&sin6->sin6_addr, c[0].value.data(), 16);
+    out.length = sizeof(sockaddr_in6);
+  }
+  return out;
+}
+
+Multiaddr FromSocketAddress(const sockaddr_storage& ss) {
+  Bytes bytes;
+  uint16_t port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    AppendUvarint(kIp4, &bytes);
+    const auto* a = reinterpret_cast<const uint8_t*>(&sin->sin_addr);
+    bytes.insert(bytes.end(), a, a + 4);
+    port = ntohs(sin->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    AppendUvarint(kIp6, &bytes);
+    const auto* a = reinterpret_cast<const uint8_t*>(&sin6->sin6_addr);
+    bytes.insert(bytes.end(), a, a + 16);
+    port = ntohs(sin6->sin6_port);
+  } else {
+    return Multiaddr();
+  }
+  AppendUvarint(kTcp, &bytes);
+  bytes.push_back(static_cast<uint8_t>(port >> 8));
+  bytes.push_back(static_cast<uint8_t>(port));
+  StatusOr<Multiaddr> m = Multiaddr::FromBytes(bytes);
+  return m.ok() ? *m : Multiaddr();
+}
+
+Multiaddr LocalAddress(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
+  return FromSocketAddress(ss);
+}
+
+Multiaddr RemoteAddress(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
+  return FromSocketAddress(ss);
+}
+
+// Reads go through one buffer per thread (connections of a loop share it); a read nested inside another
+// read's callback gets its own buffer.
+constexpr size_t kReadBufferSize = 64 * 1024;
+struct ReadBuffer {
+  std::array<uint8_t, kReadBufferSize> bytes;
+  bool in_use = false;
+};
+thread_local ReadBuffer g_read_buffer;
+
+class TcpConnection final : public RawConnection, public StreamBase {
+ public:
+  TcpConnection(EventLoop* loop, int fd, WriteLimits limits)
+      : StreamBase(loop), fd_(fd), limits_(limits), local_(LocalAddress(fd)), remote_(RemoteAddress(fd)) {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t ready) { OnReady(ready); });
+    error_timer_ = loop->CreateTimer([this] { DeliverError(pending_error_); });
+  }
+
+  ~TcpConnection() override {
+    watcher_.reset();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  const Multiaddr& local_addr() const override { return local_; }
+  const Multiaddr& remote_addr() const override { return remote_; }
+
+  Status Write(ByteSpan data) override {
+    if (reset_) return FailedPreconditionError("write on a reset TCP connection");
+    if (!pending_error_.ok()) return UnavailableError(pending_error_.message());
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a TCP connection");
+    if (data.empty()) return OkStatus();
+    if (buffered_ + data.size() > limits_.hard_limit) {
+      Reset();
+      return ResourceExhaustedError("TCP write buffer over its hard limit of " +
+                                    std::to_string(limits_.hard_limit) + " bytes");
+    }
+    if (buffered_ == 0) {
+      // Nothing queued: try the socket directly and queue only what it does not take.
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        FailLater(UnavailableError(Errno("TCP send")));
+        return UnavailableError(pending_error_.message());
+      }
+      if (n > 0) data = data.subspan(static_cast<size_t>(n));
+      if (data.empty()) return OkStatus();
+    }
+    queue_.emplace_back(data.begin(), data.end());
+    buffered_ += data.size();
+    if (buffered_ >= limits_.high_water) blocked_ = true;
+    UpdateInterest();
+    return OkStatus();
+  }
+
+  size_t buffered_bytes() const override { return buffered_; }
+  bool write_blocked() const override { return blocked_; }
+
+  void CloseWrite() override {
+    if (write_closed_ || reset_) return;
+    write_closed_ = true;
+    if (buffered_ == 0) ::shutdown(fd_, SHUT_WR);
+  }
+
+  void Reset() override {
+    if (reset_) return;
+    reset_ = true;
+    MarkDead();
+    error_timer_->Cancel();
+    watcher_.reset();
+    queue_.clear();
+    buffered_ = 0;
+    // SO_LINGER with a zero timeout makes close() send a RST instead of a FIN.
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ protected:
+  void OnReadPauseChanged() override { UpdateInterest(); }
+
+ private:
+  void UpdateInterest() {
+    if (!watcher_) return;
+    uint32_t interest = 0;
+    if (!want_pause() && !read_eof_ && !dead()) interest |= kFdReadable;
+    if (buffered_ > 0) interest |= kFdWritable;
+    watcher_->SetInterest(interest);
+  }
+
+  void FailLater(Status error) {
+    if (!pending_error_.ok()) return;
+    pending_error_ = std::move(error);
+    queue_.clear();
+    buffered_ = 0;
+    if (watcher_) watcher_->SetInterest(0);
+    error_timer_->Schedule(Duration::zero());
+  }
+
+  void OnReady(uint32_t ready) {
+    if (ready & kFdWritable) {
+      if (!Flush()) return;
+    }
+    if ((ready & kFdReadable) && !reset_) ReadOnce();
+  }
+
+  // Writes queued bytes. Returns false when the connection was destroyed by a callback.
+  bool Flush() {
+    while (!queue_.empty()) {
+      std::array<iovec, 16> iov;
+      size_t count = 0;
+      for (auto it = queue_.begin(); it != queue_.end() && count < iov.size(); ++it, ++count) {
+        const size_t skip = count == 0 ? front_offset_ : 0;
+        iov[count].iov_base = it->data() + skip;
+        iov[count].iov_len = it->size() - skip;
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = count;
+      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+        FailLater(UnavailableError(Errno("TCP send")));
+        return true;
+      }
+      size_t left = static_cast<size_t>(n);
+      buffered_ -= left;
+      while (left > 0) {
+        const size_t in_front = queue_.front().size() - front_offset_;
+        if (left < in_front) {
+          front_offset_ += left;
+          left = 0;
+        } else {
+          left -= in_front;
+          queue_.pop_front();
+          front_offset_ = 0;
+        }
+      }
+    }
+    UpdateInterest();
+    if (buffered_ == 0 && write_closed_) ::shutdown(fd_, SHUT_WR);
+    if (blocked_ && buffered_ < limits_.low_water) {
+      blocked_ = false;
+      return NotifyWritable();
+    }
+    return true;
+  }
+
+  void ReadOnce() {
+    ReadBuffer nested;
+    ReadBuffer* buf = g_read_buffer.in_use ? &nested : &g_read_buffer;
+    const ssize_t n = ::recv(fd_, buf->bytes.data(), buf->bytes.size(), 0);
+    if (n > 0) {
+      buf->in_use = true;
+      const bool alive = DeliverData(ByteSpan(buf->bytes.data(), static_cast<size_t>(n)));
+      buf->in_use = false;
+      (void)alive;  // Nothing else to do either way.
+      return;
+    }
+    if (n == 0) {
+      read_eof_ = true;
+      UpdateInterest();
+      DeliverEof();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    FailLater(UnavailableError(Errno("TCP recv")));
+  }
+
+  int fd_;
+  const WriteLimits limits_;
+  const Multiaddr local_;
+  const Multiaddr remote_;
+  std::unique_ptr<FdWatcher> watcher_;
+  std::unique_ptr<Timer> error_timer_;
+  std::deque<Bytes> queue_;
+  size_t front_offset_ = 0;
+  size_t buffered_ = 0;
+  bool blocked_ = false;
+  bool write_closed_ = false;
+  bool read_eof_ = false;
+  bool reset_ = false;
+  Status pending_error_;
+};
+
+class TcpListener final : public Listener {
+ public:
+  TcpListener(EventLoop* loop, int fd, WriteLimits limits, Transport::AcceptCallback on_accept)
+      : loop_(loop), fd_(fd), limits_(limits), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
+    watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t) { AcceptSome(); });
+  }
+  ~TcpListener() override {
+    watcher_.reset();
+    ::close(fd_);
+  }
+  const Multiaddr& listen_addr() const override { return addr_; }
+
+ private:
+  void AcceptSome() {
+    Liveness::Scope scope(&liveness_);
+    // A bounded batch per readiness event keeps one busy listener from starving the loop.
+    for (int i = 0; i < 32; ++i) {
+      const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE, ECONNABORTED): try at the next event.
+      on_accept_(WrapTcpSocket(loop_, fd, limits_));
+      if (!scope.alive()) return;
+    }
+  }
+
+  EventLoop* const loop_;
+  const int fd_;
+  const WriteLimits limits_;
+  const Multiaddr addr_;
+  Transport::AcceptCallback on_accept_;
+  std::unique_ptr<FdWatcher> watcher_;
+  Liveness liveness_;
+};
+
+class TcpPendingDial final : public PendingDial {
+ public:
+  TcpPendingDial(EventLoop* loop, WriteLimits limits, Transport::DialCallback on_done)
+      : loop_(loop), limits_(limits), on_done_(std::move(on_done)),
+        finish_timer_(loop->CreateTimer([this] { Finish(); })) {}
+  ~TcpPendingDial() override {
+    watcher_.reset();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  void Start(const Multiaddr& addr) {
+    StatusOr<SocketAddress> sa = ToSocketAddress(addr);
+    if (!sa.ok()) return FinishLater(sa.status());
+    fd_ = ::socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return FinishLater(UnavailableError(Errno("socket")));
+    if (::connect(fd_, sa->get(), sa->length) == 0) return FinishLater(OkStatus());
+    if (errno != EINPROGRESS) return FinishLater(UnavailableError(Errno(("connect " + addr.ToString()).c_str())));
+    target_ = addr.ToString();
+    watcher_ = loop_->WatchFd(fd_, kFdWritable, [this](uint32_t) { OnConnected(); });
+  }
+
+ private:
+  void OnConnected() {
+    watcher_.reset();
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      errno = err;
+      return FinishLater(UnavailableError(Errno(("connect " + target_).c_str())));
+    }
+    FinishLater(OkStatus());
+  }
+
+  void FinishLater(Status result) {
+    result_ = std::move(result);
+    finish_timer_->Schedule(Duration::zero());
+  }
+
+  void Finish() {
+    Transport::DialCallback done = std::move(on_done_);
+    if (!result_.ok()) {
+      done(result_);
+      return;
+    }
+    const int fd = fd_;
+    fd_ = -1;
+    done(WrapTcpSocket(loop_, fd, limits_));
+  }
+
+  EventLoop* const loop_;
+  const WriteLimits limits_;
+  Transport::DialCallback on_done_;
+  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<FdWatcher> watcher_;
+  int fd_ = -1;
+  std::string target_;
+  Status result_;
+};
+
+}  // namespace
+
+std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, WriteLimits limits) {
+  return std::make_unique<TcpConnection>(loop, fd, limits);
+}
+
+TcpTransport::TcpTransport(EventLoop* loop, WriteLimits limits) : loop_(loop), limits_(limits) {}
+
+bool TcpTransport::CanDial(const Multiaddr& addr) const { return ToSocketAddress(addr).ok(); }
+
+StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, AcceptCallback on_accept) {
+  ASSIGN_OR_RETURN(SocketAddress sa, ToSocketAddress(addr));
+  const int fd = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return UnavailableError(Errno("socket"));
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (sa.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, 128) != 0) {
+    Status s = UnavailableError(Errno(("listen on " + addr.ToString()).c_str()));
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(loop_, fd, limits_, std::move(on_accept)));
+}
+
+std::unique_ptr<PendingDial> TcpTransport::Dial(const Multiaddr& addr, DialCallback on_done) {
+  auto dial = std::make_unique<TcpPendingDial>(loop_, limits_, std::move(on_done));
+  dial->Start(addr);
+  return dial;
+}
+
+}  // namespace libp2p::stream

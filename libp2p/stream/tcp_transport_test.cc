@@ -1,0 +1,133 @@
+#include "libp2p/stream/tcp_transport.h"
+
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/libevent_loop.h"
+#include "libp2p/stream/test_util.h"
+
+namespace libp2p::stream {
+namespace {
+
+using testing::Recorder;
+using testing::RunUntil;
+
+class TcpTransportTest : public ::testing::Test {
+ protected:
+  void ConnectPair(const std::string& listen = "/ip4/127.0.0.1/tcp/0") {
+    auto listener = transport_.Listen(*Multiaddr::FromString(listen),
+                                      [this](std::unique_ptr<RawConnection> c) { accepted_ = std::move(c); });
+    ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+    listener_ = std::move(listener).value();
+    dial_ = transport_.Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      dialed_ = std::move(c).value();
+    });
+    ASSERT_TRUE(RunUntil(loop_.get(), [&] { return dialed_ != nullptr && accepted_ != nullptr; }));
+    a_.Attach(dialed_.get());
+    b_.Attach(accepted_.get());
+  }
+
+  std::unique_ptr<LibeventLoop> loop_ = std::move(LibeventLoop::Create()).value();
+  TcpTransport transport_{loop_.get(), WriteLimits{64 * 1024, 16 * 1024, 64 * 1024 * 1024}};
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<PendingDial> dial_;
+  std::unique_ptr<RawConnection> dialed_, accepted_;
+  Recorder a_, b_;
+};
+
+TEST_F(TcpTransportTest, ListenOnPortZeroReportsTheRealPort) {
+  ConnectPair();
+  const std::string addr = listener_->listen_addr().ToString();
+  EXPECT_EQ(addr.rfind("/ip4/127.0.0.1/tcp/", 0), 0u) << addr;
+  EXPECT_NE(addr, "/ip4/127.0.0.1/tcp/0");
+  EXPECT_EQ(dialed_->remote_addr(), listener_->listen_addr());
+  EXPECT_EQ(accepted_->remote_addr(), dialed_->local_addr());
+}
+
+TEST_F(TcpTransportTest, ExchangeAndHalfClose) {
+  ConnectPair();
+  ASSERT_TRUE(dialed_->Write(AsBytes("ping")).ok());
+  dialed_->CloseWrite();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return b_.eof; }));
+  EXPECT_EQ(b_.data, "ping");
+  ASSERT_TRUE(accepted_->Write(AsBytes("pong")).ok());
+  accepted_->CloseWrite();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return a_.eof; }));
+  EXPECT_EQ(a_.data, "pong");
+}
+
+TEST_F(TcpTransportTest, LargeTransferWithPausedReaderAndBackpressure) {
+  ConnectPair();
+  accepted_->PauseReading(true);
+  // Fill the kernel buffers and ours until the writer is told to stop.
+  std::string sent;
+  uint8_t n = 0;
+  while (!dialed_->write_blocked()) {
+    Bytes chunk(16 * 1024);
+    for (auto& b : chunk) b = n++;
+    ASSERT_TRUE(dialed_->Write(chunk).ok());
+    sent.append(chunk.begin(), chunk.end());
+    ASSERT_LT(sent.size(), 64u * 1024 * 1024) << "never blocked";
+  }
+  // Resume: everything arrives in order, and the writer hears it may write again.
+  accepted_->PauseReading(false);
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return b_.data.size() == sent.size() && a_.writable > 0; }));
+  EXPECT_TRUE(b_.data == sent);
+  EXPECT_FALSE(dialed_->write_blocked());
+}
+
+TEST_F(TcpTransportTest, ResetIsSeenByThePeer) {
+  ConnectPair();
+  dialed_->Reset();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return b_.errored || b_.eof; }));
+  // A RST surfaces as an error (ECONNRESET) on Linux.
+  EXPECT_TRUE(b_.errored) << "eof instead of reset";
+}
+
+TEST_F(TcpTransportTest, PeerVanishingMidStreamFailsWrites) {
+  ConnectPair();
+  accepted_->Reset();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return a_.errored || a_.eof; }));
+  // Writing into a reset connection fails, with an error and no crash.
+  Status last;
+  for (int i = 0; i < 100 && last.ok(); ++i) last = dialed_->Write(Bytes(1024, 1));
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return a_.errored; }));
+}
+
+TEST_F(TcpTransportTest, DialRefused) {
+  // Bind a port and close it again, so nothing listens there.
+  std::string addr;
+  {
+    auto l = transport_.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"), [](auto) {});
+    ASSERT_TRUE(l.ok());
+    addr = (*l)->listen_addr().ToString();
+  }
+  Status result;
+  bool done = false;
+  auto dial = transport_.Dial(*Multiaddr::FromString(addr), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    result = c.status();
+    done = true;
+  });
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return done; }));
+  EXPECT_EQ(result.code(), StatusCode::kUnavailable);
+  EXPECT_NE(result.message().find("refused"), std::string::npos) << result.message();
+}
+
+TEST_F(TcpTransportTest, NonTcpAddressesAreRefused) {
+  EXPECT_FALSE(transport_.CanDial(*Multiaddr::FromString("/ip4/1.2.3.4/udp/1/quic-v1")));
+  EXPECT_TRUE(transport_.CanDial(*Multiaddr::FromString("/ip6/::1/tcp/1")));
+  EXPECT_FALSE(transport_.Listen(*Multiaddr::FromString("/dns4/example.com/tcp/1"), [](auto) {}).ok());
+}
+
+TEST_F(TcpTransportTest, Ip6Loopback) {
+  auto listener = transport_.Listen(*Multiaddr::FromString("/ip6/::1/tcp/0"), [](auto) {});
+  if (!listener.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << listener.status().ToString();
+  ConnectPair("/ip6/::1/tcp/0");
+  ASSERT_TRUE(dialed_->Write(AsBytes("v6")).ok());
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return b_.data == "v6"; }));
+}
+
+}  // namespace
+}  // namespace libp2p::stream

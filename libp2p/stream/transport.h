@@ -1,0 +1,58 @@
+// Transports: how raw connections are dialed and accepted (TCP on libevent, or in memory for tests).
+#ifndef LIBP2P_STREAM_TRANSPORT_H_
+#define LIBP2P_STREAM_TRANSPORT_H_
+
+#include <functional>
+#include <memory>
+
+#include "libp2p/base/multiaddr.h"
+#include "libp2p/base/status.h"
+#include "libp2p/stream/stream.h"
+
+namespace libp2p::stream {
+
+// A raw (not yet secured) connection: a Stream with its two addresses.
+class RawConnection : public virtual Stream {
+ public:
+  virtual const Multiaddr& local_addr() const = 0;
+  virtual const Multiaddr& remote_addr() const = 0;
+};
+
+// Accepts connections while it exists; destroying it stops listening.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // The address actually bound (with the real port when port 0 was asked for).
+  virtual const Multiaddr& listen_addr() const = 0;
+};
+
+// A dial in progress; destroying it cancels the dial, and its callback then never runs.
+class PendingDial {
+ public:
+  virtual ~PendingDial() = default;
+};
+
+class Transport {
+ public:
+  // Receives each accepted connection; the callee owns it.
+  using AcceptCallback = std::function<void(std::unique_ptr<RawConnection>)>;
+  // Receives the connection, or why there is none. Runs at most once, from the event loop, never from
+  // inside Dial().
+  using DialCallback = std::function<void(StatusOr<std::unique_ptr<RawConnection>>)>;
+
+  virtual ~Transport() = default;
+
+  // Whether this transport handles `addr` (e.g. /ip4/../tcp/.. for TCP; a /p2p suffix is ignored).
+  virtual bool CanDial(const Multiaddr& addr) const = 0;
+
+  // Starts listening. Fails with kInvalidArgument for an address this transport does not handle and with
+  // kUnavailable when it cannot be bound.
+  virtual StatusOr<std::unique_ptr<Listener>> Listen(const Multiaddr& addr, AcceptCallback on_accept) = 0;
+
+  // Starts a dial. The returned handle must be kept until the callback runs; destroying it earlier cancels.
+  virtual std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) = 0;
+};
+
+}  // namespace libp2p::stream
+
+#endif  // LIBP2P_STREAM_TRANSPORT_H_
