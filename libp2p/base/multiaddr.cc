@@ -1,0 +1,456 @@
+#include "libp2p/base/multiaddr.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <cstring>
+
+#include "libp2p/base/multibase.h"
+#include "libp2p/base/multihash.h"
+#include "libp2p/base/varint.h"
+
+namespace libp2p {
+
+namespace {
+
+// How a protocol's value is written in binary and in text.
+enum class ValueKind {
+  kNone,    // No value.
+  kIp4,     // 4 bytes; a dotted quad.
+  kIp6,     // 16 bytes; RFC 4291 text.
+  kPort,    // 2 bytes big-endian; decimal.
+  kText,    // Length-prefixed UTF-8, the same in text.
+  kPeerId,  // Length-prefixed multihash; base58btc (or a CIDv1 on input).
+};
+
+struct Protocol {
+  uint64_t code;
+  std::string_view name;
+  ValueKind kind;
+};
+
+namespace mp = multiaddr_protocol;
+
+constexpr Protocol kProtocols[] = {
+    {mp::kIp4, "ip4", ValueKind::kIp4},
+    {mp::kTcp, "tcp", ValueKind::kPort},
+    {mp::kIp6, "ip6", ValueKind::kIp6},
+    {mp::kIp6Zone, "ip6zone", ValueKind::kText},
+    {mp::kDns, "dns", ValueKind::kText},
+    {mp::kDns4, "dns4", ValueKind::kText},
+    {mp::kDns6, "dns6", ValueKind::kText},
+    {mp::kDnsAddr, "dnsaddr", ValueKind::kText},
+    {mp::kUdp, "udp", ValueKind::kPort},
+    {mp::kP2pCircuit, "p2p-circuit", ValueKind::kNone},
+    {mp::kP2p, "p2p", ValueKind::kPeerId},
+    {mp::kTls, "tls", ValueKind::kNone},
+    {mp::kQuic, "quic", ValueKind::kNone},
+    {mp::kQuicV1, "quic-v1", ValueKind::kNone},
+    {mp::kWebTransport, "webtransport", ValueKind::kNone},
+    {mp::kWs, "ws", ValueKind::kNone},
+    {mp::kWss, "wss", ValueKind::kNone},
+};
+
+constexpr uint64_t kCidVersion1 = 1;
+constexpr uint64_t kLibp2pKeyCodec = 0x72;
+
+// The longest p2p text worth decoding: the hex CIDv1 of a kMaxMultihashLength multihash ('f', two hex digits
+// for each of version, codec and multihash bytes). Bounds the quadratic base58 decoder too.
+constexpr size_t kMaxPeerIdTextLength = 1 + 2 * (2 + kMaxMultihashLength);
+
+// What ValueSize() returns for a length-prefixed value.
+constexpr size_t kVariableSize = static_cast<size_t>(-1);
+
+size_t ValueSize(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kNone: return 0;
+    case ValueKind::kIp4: return 4;
+    case ValueKind::kIp6: return 16;
+    case ValueKind::kPort: return 2;
+    case ValueKind::kText:
+    case ValueKind::kPeerId: return kVariableSize;
+  }
+  return kVariableSize;
+}
+
+const Protocol* FindByCode(uint64_t code) {
+  for (const Protocol& p : kProtocols) {
+    if (p.code == code) return &p;
+  }
+  return nullptr;
+}
+
+const Protocol* FindByName(std::string_view name) {
+  if (name == "ipfs") name = "p2p";  // The old name of p2p, accepted on input only.
+  for (const Protocol& p : kProtocols) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+// `s` in double quotes for an error message, non-printable bytes escaped and long text cut short.
+std::string Quote(std::string_view s) {
+  constexpr size_t kShown = 64;
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > kShown) out += "...";
+  out.push_back('"');
+  return out;
+}
+
+Status WithContext(const Status& status, const std::string& context) {
+  return Status(status.code(), context + status.message());
+}
+
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<uint8_t>(s[i]);
+    size_t length;
+    uint32_t cp;
+    uint32_t min;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xe0) == 0xc0) {
+      length = 2, cp = lead & 0x1f, min = 0x80;
+    } else if ((lead & 0xf0) == 0xe0) {
+      length = 3, cp = lead & 0x0f, min = 0x800;
+    } else if ((lead & 0xf8) == 0xf0) {
+      length = 4, cp = lead & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto b = static_cast<uint8_t>(s[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += length;
+  }
+  return true;
+}
+
+// A text value appears between slashes, so it must be non-empty and free of '/'.
+Status ValidateText(std::string_view text) {
+  if (text.empty()) return InvalidArgumentError("empty value");
+  if (text.find('/') != std::string_view::npos) {
+    return InvalidArgumentError("value " + Quote(text) + " has a '/'");
+  }
+  if (!IsValidUtf8(text)) return InvalidArgumentError("value " + Quote(text) + " is not valid UTF-8");
+  return OkStatus();
+}
+
+// Peer IDs are identity or sha2-256 multihashes. Their base58btc text starts with '1' or "Qm", which is
+// what tells it apart from a multibase CID on input; other hash codes would not survive a text round trip.
+Status ValidatePeerId(ByteSpan value) {
+  ASSIGN_OR_RETURN(const MultihashView mh, ParseMultihash(value));
+  if (mh.code != kMultihashIdentity && mh.code != kMultihashSha2_256) {
+    return InvalidArgumentError("peer ID must be an identity or sha2-256 multihash, not hash code " +
+                                std::to_string(mh.code));
+  }
+  return OkStatus();
+}
+
+Status ValidateValue(const Protocol& protocol, ByteSpan value) {
+  switch (protocol.kind) {
+    case ValueKind::kText: return ValidateText(AsStringView(value));
+    case ValueKind::kPeerId: return ValidatePeerId(value);
+    default: return OkStatus();  // Any bytes of the right size are valid.
+  }
+}
+
+// ---- Binary form ----
+
+struct RawComponent {
+  const Protocol* protocol = nullptr;
+  size_t offset = 0;  // Where the component starts in the address.
+  ByteSpan value;
+};
+
+StatusOr<uint64_t> ReadVarint(ByteSpan* in, std::string_view what) {
+  StatusOr<uint64_t> v = ReadUvarint(in);
+  if (!v.ok()) return WithContext(v.status(), std::string(what) + ": ");
+  return v;
+}
+
+// Reads one component from the front of `*in` and advances it.
+StatusOr<RawComponent> ReadComponent(ByteSpan* in) {
+  ASSIGN_OR_RETURN(const uint64_t code, ReadVarint(in, "protocol code"));
+  const Protocol* protocol = FindByCode(code);
+  if (protocol == nullptr) return InvalidArgumentError("unknown protocol code " + std::to_string(code));
+  const std::string name(protocol->name);
+  size_t size = ValueSize(protocol->kind);
+  if (size == kVariableSize) {
+    ASSIGN_OR_RETURN(const uint64_t length, ReadVarint(in, name + " value length"));
+    if (length > in->size()) {
+      return InvalidArgumentError(name + " value length " + std::to_string(length) + " exceeds the " +
+                                  std::to_string(in->size()) + " bytes left");
+    }
+    size = static_cast<size_t>(length);
+  } else if (size > in->size()) {
+    return InvalidArgumentError("truncated " + name + " value: needs " + std::to_string(size) + " bytes, " +
+                                std::to_string(in->size()) + " left");
+  }
+  const RawComponent component{protocol, 0, in->first(size)};
+  *in = in->subspan(size);
+  const Status valid = ValidateValue(*protocol, component.value);
+  if (!valid.ok()) return WithContext(valid, name + ": ");
+  return component;
+}
+
+StatusOr<std::vector<RawComponent>> Split(ByteSpan bytes) {
+  std::vector<RawComponent> components;
+  ByteSpan rest = bytes;
+  while (!rest.empty()) {
+    const size_t offset = bytes.size() - rest.size();
+    StatusOr<RawComponent> component = ReadComponent(&rest);
+    if (!component.ok()) {
+      return WithContext(component.status(), "multiaddr at byte " + std::to_string(offset) + ": ");
+    }
+    component->offset = offset;
+    components.push_back(*component);
+  }
+  return components;
+}
+
+// Splits the bytes of a Multiaddr, which are well formed by construction.
+std::vector<RawComponent> SplitValid(const Bytes& bytes) {
+  StatusOr<std::vector<RawComponent>> components = Split(bytes);
+  assert(components.ok());
+  return components.ok() ? std::move(*components) : std::vector<RawComponent>{};
+}
+
+// ---- Text form ----
+
+std::string ValueToText(const Protocol& protocol, ByteSpan value) {
+  switch (protocol.kind) {
+    case ValueKind::kNone: return "";
+    case ValueKind::kIp4:
+      return std::to_string(value[0]) + "." + std::to_string(value[1]) + "." + std::to_string(value[2]) +
+             "." + std::to_string(value[3]);
+    case ValueKind::kIp6: {
+      char buf[INET6_ADDRSTRLEN];
+      const char* text = inet_ntop(AF_INET6, value.data(), buf, sizeof(buf));
+      assert(text != nullptr);  // Fails only for a short buffer.
+      return text != nullptr ? text : "";
+    }
+    case ValueKind::kPort: return std::to_string(value[0] << 8 | value[1]);
+    case ValueKind::kText: return ToString(value);
+    case ValueKind::kPeerId: return Base58BtcEncode(value);
+  }
+  return "";
+}
+
+// Parses decimal digits without sign or leading zeros ("0" itself is fine) into a value of at most `max`.
+std::optional<uint32_t> ParseDecimal(std::string_view text, uint32_t max) {
+  if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  uint32_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > max) return std::nullopt;
+  return value;
+}
+
+Status AppendIp4(std::string_view text, Bytes* out) {
+  uint8_t address[4];
+  std::string_view rest = text;
+  for (int i = 0; i < 4; ++i) {
+    const size_t dot = i < 3 ? rest.find('.') : rest.size();
+    const std::optional<uint32_t> octet =
+        dot == std::string_view::npos ? std::nullopt : ParseDecimal(rest.substr(0, dot), 255);
+    if (!octet.has_value()) return InvalidArgumentError("invalid ip4 address " + Quote(text));
+    address[i] = static_cast<uint8_t>(*octet);
+    rest = rest.substr(std::min(dot + 1, rest.size()));
+  }
+  out->insert(out->end(), address, address + 4);
+  return OkStatus();
+}
+
+Status AppendIp6(std::string_view text, Bytes* out) {
+  // inet_pton reads a C string: refuse what it cannot see whole.
+  char buf[INET6_ADDRSTRLEN];
+  uint8_t address[16];
+  if (text.size() >= sizeof(buf) || text.find('\0') != std::string_view::npos) {
+    return InvalidArgumentError("invalid ip6 address " + Quote(text));
+  }
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (inet_pton(AF_INET6, buf, address) != 1) {
+    return InvalidArgumentError("invalid ip6 address " + Quote(text));
+  }
+  out->insert(out->end(), address, address + 16);
+  return OkStatus();
+}
+
+Status AppendPort(std::string_view text, Bytes* out) {
+  const std::optional<uint32_t> port = ParseDecimal(text, 65535);
+  if (!port.has_value()) return InvalidArgumentError("invalid port " + Quote(text) + " (decimal 0-65535)");
+  out->push_back(static_cast<uint8_t>(*port >> 8));
+  out->push_back(static_cast<uint8_t>(*port));
+  return OkStatus();
+}
+
+void AppendLengthPrefixed(ByteSpan value, Bytes* out) {
+  AppendUvarint(value.size(), out);
+  out->insert(out->end(), value.begin(), value.end());
+}
+
+// A CIDv1 with the libp2p-key codec, in multibase; returns the multihash it holds.
+StatusOr<Bytes> PeerIdFromCid(std::string_view text) {
+  ASSIGN_OR_RETURN(const Bytes cid, MultibaseDecode(text));
+  ByteSpan rest = cid;
+  ASSIGN_OR_RETURN(const uint64_t version, ReadVarint(&rest, "CID version"));
+  if (version != kCidVersion1) {
+    return InvalidArgumentError("CID version " + std::to_string(version) + " is not 1");
+  }
+  ASSIGN_OR_RETURN(const uint64_t codec, ReadVarint(&rest, "CID codec"));
+  if (codec != kLibp2pKeyCodec) {
+    return InvalidArgumentError("CID codec " + std::to_string(codec) + " is not libp2p-key (114)");
+  }
+  return Bytes(rest.begin(), rest.end());
+}
+
+Status AppendPeerId(std::string_view text, Bytes* out) {
+  if (text.size() > kMaxPeerIdTextLength) {
+    return OutOfRangeError("peer ID of " + std::to_string(text.size()) + " characters exceeds the limit of " +
+                           std::to_string(kMaxPeerIdTextLength));
+  }
+  if (text.empty()) return InvalidArgumentError("empty value");
+  // Legacy base58btc peer IDs start with '1' (identity) or 'Q' (sha2-256), which are no multibase prefixes.
+  const bool base58 = text[0] == '1' || text[0] == 'Q';
+  ASSIGN_OR_RETURN(const Bytes multihash, base58 ? Base58BtcDecode(text) : PeerIdFromCid(text));
+  RETURN_IF_ERROR(ValidatePeerId(multihash));
+  AppendLengthPrefixed(multihash, out);
+  return OkStatus();
+}
+
+Status AppendValueFromText(const Protocol& protocol, std::string_view text, Bytes* out) {
+  switch (protocol.kind) {
+    case ValueKind::kNone: return OkStatus();
+    case ValueKind::kIp4: return AppendIp4(text, out);
+    case ValueKind::kIp6: return AppendIp6(text, out);
+    case ValueKind::kPort: return AppendPort(text, out);
+    case ValueKind::kText:
+      RETURN_IF_ERROR(ValidateText(text));
+      AppendLengthPrefixed(AsBytes(text), out);
+      return OkStatus();
+    case ValueKind::kPeerId: return AppendPeerId(text, out);
+  }
+  return InternalError("unknown value kind");
+}
+
+// `text[*pos]` is a '/'. Returns the text up to the next '/' or the end, and moves `*pos` there.
+std::string_view NextPart(std::string_view text, size_t* pos) {
+  const size_t start = *pos + 1;
+  const size_t end = std::min(text.find('/', start), text.size());
+  *pos = end;
+  return text.substr(start, end - start);
+}
+
+// Parses the component that starts at the '/' at `text[*pos]`, appends its binary form and moves `*pos` past.
+Status AppendComponentFromText(std::string_view text, size_t* pos, Bytes* out) {
+  const size_t start = *pos;
+  const std::string_view name = NextPart(text, pos);
+  const std::string where = " at offset " + std::to_string(start);
+  if (name.empty()) return InvalidArgumentError("multiaddr: empty protocol name" + where);
+  const Protocol* protocol = FindByName(name);
+  if (protocol == nullptr) return InvalidArgumentError("multiaddr: unknown protocol " + Quote(name) + where);
+  AppendUvarint(protocol->code, out);
+  if (protocol->kind == ValueKind::kNone) return OkStatus();
+  const std::string context = "multiaddr: /" + std::string(name) + where;
+  if (*pos == text.size()) return InvalidArgumentError(context + " needs a value");
+  const Status status = AppendValueFromText(*protocol, NextPart(text, pos), out);
+  return status.ok() ? status : WithContext(status, context + ": ");
+}
+
+Status BinaryTooLong(size_t size) {
+  return OutOfRangeError("multiaddr of " + std::to_string(size) + " bytes exceeds the limit of " +
+                         std::to_string(kMaxMultiaddrLength));
+}
+
+}  // namespace
+
+StatusOr<Multiaddr> Multiaddr::FromBytes(ByteSpan bytes) {
+  if (bytes.size() > kMaxMultiaddrLength) return BinaryTooLong(bytes.size());
+  if (bytes.empty()) return InvalidArgumentError("multiaddr: empty");
+  RETURN_IF_ERROR(Split(bytes).status());
+  return Multiaddr(Bytes(bytes.begin(), bytes.end()));
+}
+
+StatusOr<Multiaddr> Multiaddr::FromString(std::string_view text) {
+  if (text.size() > kMaxMultiaddrTextLength) {
+    return OutOfRangeError("multiaddr text of " + std::to_string(text.size()) +
+                           " characters exceeds the limit of " + std::to_string(kMaxMultiaddrTextLength));
+  }
+  if (text.empty()) return InvalidArgumentError("multiaddr: empty");
+  if (text[0] != '/') return InvalidArgumentError("multiaddr: " + Quote(text) + " does not start with '/'");
+  Bytes bytes;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    RETURN_IF_ERROR(AppendComponentFromText(text, &pos, &bytes));
+    if (bytes.size() > kMaxMultiaddrLength) return BinaryTooLong(bytes.size());
+  }
+  return Multiaddr(std::move(bytes));
+}
+
+std::string Multiaddr::ToString() const {
+  std::string out;
+  for (const RawComponent& c : SplitValid(bytes_)) {
+    out.push_back('/');
+    out += c.protocol->name;
+    if (c.protocol->kind == ValueKind::kNone) continue;
+    out.push_back('/');
+    out += ValueToText(*c.protocol, c.value);
+  }
+  return out;
+}
+
+std::vector<Multiaddr::Component> Multiaddr::Components() const {
+  std::vector<Component> out;
+  for (const RawComponent& c : SplitValid(bytes_)) {
+    out.push_back(Component{c.protocol->code, c.protocol->name, Bytes(c.value.begin(), c.value.end()),
+                            ValueToText(*c.protocol, c.value)});
+  }
+  return out;
+}
+
+Multiaddr Multiaddr::Encapsulate(const Multiaddr& inner) const {
+  Bytes bytes = bytes_;
+  bytes.insert(bytes.end(), inner.bytes_.begin(), inner.bytes_.end());
+  return Multiaddr(std::move(bytes));
+}
+
+std::optional<Bytes> Multiaddr::PeerIdMultihash() const {
+  const std::vector<RawComponent> components = SplitValid(bytes_);
+  if (components.empty() || components.back().protocol->code != mp::kP2p) return std::nullopt;
+  return Bytes(components.back().value.begin(), components.back().value.end());
+}
+
+Multiaddr Multiaddr::WithoutPeerId() const {
+  const std::vector<RawComponent> components = SplitValid(bytes_);
+  if (components.empty() || components.back().protocol->code != mp::kP2p) return *this;
+  return Multiaddr(Bytes(bytes_.begin(), bytes_.begin() + static_cast<ptrdiff_t>(components.back().offset)));
+}
+
+}  // namespace libp2p
+
+size_t std::hash<libp2p::Multiaddr>::operator()(const libp2p::Multiaddr& m) const noexcept {
+  return std::hash<std::string_view>()(libp2p::AsStringView(m.bytes()));
+}
