@@ -72,6 +72,35 @@ fuzz() {
   return "$rc"
 }
 
+# Builds the given Bazel targets (default config), then runs node's test runner on the given test files
+# with LIBP2P_BAZEL_BIN pointing at the built programs; each node test counts.
+node_test() {
+  local targets=() files=()
+  for arg in "$@"; do
+    case "$arg" in
+      //*) targets+=("$arg") ;;
+      *) files+=("$arg") ;;
+    esac
+  done
+  bazel build "${BAZEL_FLAGS[@]}" "${targets[@]}" 2>&1 | tail -n 2
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { failed=$((failed + 1)); return 1; }
+  local log="$log_dir/$CURRENT_GATE.log"
+  LIBP2P_BAZEL_BIN=$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null) \
+    node --test --test-reporter=tap "${files[@]}" >"$log" 2>&1
+  local rc=$?
+  grep -E '^(not )?ok ' "$log" | sed 's/^/  /'
+  local p f
+  p=$(grep -E '^# pass ' "$log" | awk '{print $3}')
+  f=$(grep -E '^# fail ' "$log" | awk '{print $3}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [ "$rc" -ne 0 ]; then
+    [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+    grep -vE '^(ok|# )' "$log" | tail -n 60
+  fi
+  return "$rc"
+}
+
 run() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); return 1; fi
 }

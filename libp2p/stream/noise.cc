@@ -146,7 +146,6 @@ class FrameSplitter {
   Status Feed(ByteSpan data, F&& on_frame, ByteSpan* rest = nullptr) {
     while (!data.empty()) {
       ByteSpan frame;
-      Bytes gathered;
       if (!partial_.empty() || data.size() < 2) {
         if (partial_.size() < 2) {
           const size_t take = std::min(2 - partial_.size(), data.size());
@@ -159,8 +158,10 @@ class FrameSplitter {
         partial_.insert(partial_.end(), data.begin(), data.begin() + take);
         data = data.subspan(take);
         if (partial_.size() - 2 < length) break;
-        gathered.swap(partial_);
-        frame = ByteSpan(gathered).subspan(2);
+        // Swap buffers rather than allocate: both keep their capacity from frame to frame.
+        ready_.swap(partial_);
+        partial_.clear();
+        frame = ByteSpan(ready_).subspan(2);
       } else {
         const size_t length = static_cast<size_t>(data[0]) << 8 | data[1];
         if (data.size() < 2 + length) {
@@ -184,7 +185,8 @@ class FrameSplitter {
   void Stop() { stopped_ = true; }
 
  private:
-  Bytes partial_;
+  Bytes partial_;  // A frame being gathered across calls.
+  Bytes ready_;    // The last gathered frame, while on_frame runs.
   bool stopped_ = false;
 };
 

@@ -1,0 +1,81 @@
+// Runs the processes of an interop test and waits for the NDJSON events they print.
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..', '..')
+
+// The path of a program built by Bazel, e.g. bazelBinary('tools/interop/secure_channel_peer').
+export function bazelBinary (target) {
+  const dir = process.env.LIBP2P_BAZEL_BIN ?? path.join(root, 'bazel-bin')
+  return path.join(dir, target)
+}
+
+// A child process whose stdout lines are parsed as JSON events.
+export class Proc {
+  constructor (name, command, args) {
+    this.name = name
+    this.events = []
+    this.stderr = ''
+    this.waiters = []
+    this.exited = false
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      let event
+      try { event = JSON.parse(line) } catch { return }
+      this.events.push(event)
+      this.wake()
+    })
+    this.child.stderr.on('data', (d) => { this.stderr += d })
+    this.child.on('exit', () => { this.exited = true; this.wake() })
+  }
+
+  static js (name, args) {
+    return new Proc(name, process.execPath, [path.join(here, 'js_node.mjs'), ...args])
+  }
+
+  wake () {
+    for (const w of [...this.waiters]) w()
+  }
+
+  // Resolves with the first event satisfying `match`; rejects when the process exits first or after
+  // `timeoutMs` (a guard against a hang, not a wait for time to pass).
+  waitFor (match, what, timeoutMs = 20000) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.events.find(match)
+        if (found) { cleanup(); resolve(found); return true }
+        if (this.exited) {
+          cleanup()
+          reject(new Error(`${this.name} exited before ${what}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
+          return true
+        }
+        return false
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.waiters = this.waiters.filter((w) => w !== check)
+      }
+      this.waiters.push(check)
+      check()
+    })
+  }
+
+  event (name, timeoutMs) {
+    return this.waitFor((e) => e.event === name, `"${name}" event`, timeoutMs)
+  }
+
+  stop () {
+    if (!this.exited) this.child.kill('SIGTERM')
+    return new Promise((resolve) => {
+      if (this.exited) resolve()
+      else this.child.on('exit', resolve)
+    })
+  }
+}
