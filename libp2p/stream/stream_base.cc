@@ -12,7 +12,7 @@ StreamBase::~StreamBase() = default;
 
 void StreamBase::SetHandlers(Handlers handlers) {
   handlers_ = std::make_shared<Handlers>(std::move(handlers));
-  if (!held_.empty() || eof_held_) flush_timer_->Schedule(Duration::zero());
+  if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_timer_->Schedule(Duration::zero());
 }
 
 void StreamBase::PauseReading(bool paused) {
@@ -26,6 +26,7 @@ void StreamBase::Unread(ByteSpan data) {
   if (dead_ || data.empty()) return;
   const bool was_empty = held_.empty();
   held_.insert(held_.begin(), data.begin(), data.end());
+  OnBytesConsumed(-static_cast<int64_t>(data.size()));
   if (!user_paused_) flush_timer_->Schedule(Duration::zero());
   if (was_empty) OnReadPauseChanged();
 }
@@ -47,7 +48,9 @@ bool StreamBase::DeliverData(ByteSpan data) {
   }
   Liveness::Scope scope(&liveness_);
   h->on_data(data);
-  return scope.alive();
+  if (!scope.alive()) return false;
+  OnBytesConsumed(static_cast<int64_t>(data.size()));
+  return true;
 }
 
 bool StreamBase::DeliverEof() {
@@ -69,7 +72,11 @@ bool StreamBase::DeliverError(const Status& error) {
   held_.clear();
   eof_held_ = false;
   std::shared_ptr<Handlers> h = handlers_;
-  if (!h->on_error) return true;
+  if (!h->on_error) {
+    // Nobody listens yet: tell the handlers that are set later.
+    error_held_ = error;
+    return true;
+  }
   Liveness::Scope scope(&liveness_);
   h->on_error(error);
   return scope.alive();
@@ -85,6 +92,13 @@ bool StreamBase::NotifyWritable() {
 
 void StreamBase::FlushHeld() {
   Liveness::Scope scope(&liveness_);
+  if (!error_held_.ok() && handlers_->on_error) {
+    const Status error = std::move(error_held_);
+    error_held_ = OkStatus();
+    std::shared_ptr<Handlers> h = handlers_;
+    h->on_error(error);
+    return;
+  }
   while (!user_paused_ && !held_.empty() && !dead_) {
     std::shared_ptr<Handlers> h = handlers_;
     if (!h->on_data) return;
@@ -93,6 +107,7 @@ void StreamBase::FlushHeld() {
     chunk.swap(held_);
     h->on_data(chunk);
     if (!scope.alive()) return;
+    OnBytesConsumed(static_cast<int64_t>(chunk.size()));
   }
   if (held_.empty()) {
     if (eof_held_ && !user_paused_ && !dead_ && handlers_->on_eof) {

@@ -28,7 +28,8 @@ class StreamBase : public virtual Stream {
   bool DeliverData(ByteSpan data);
   // End of the remote's writing side; delivered after any held bytes.
   bool DeliverEof();
-  // A failure: drops held bytes and calls on_error once; later deliveries are ignored.
+  // A failure: drops held bytes and calls on_error once (as soon as it is set); later deliveries are
+  // ignored.
   bool DeliverError(const Status& error);
   // Calls on_writable.
   bool NotifyWritable();
@@ -38,6 +39,10 @@ class StreamBase : public virtual Stream {
   bool want_pause() const { return user_paused_ || !held_.empty(); }
   // Called whenever want_pause() may have changed; implementations start or stop reading from below.
   virtual void OnReadPauseChanged() {}
+  // Called after on_data consumed `n` bytes (positive), or when the reader gave `-n` bytes back with
+  // Unread() (negative). Flow-controlled streams credit their receive window from it. Not called when the
+  // callback destroyed the stream.
+  virtual void OnBytesConsumed(int64_t n) {}
 
   // Marks the stream dead without a callback (after Reset()): nothing is delivered any more.
   void MarkDead() {
@@ -61,6 +66,7 @@ class StreamBase : public virtual Stream {
   bool user_paused_ = false;
   Bytes held_;
   bool eof_held_ = false;
+  Status error_held_;  // A failure that arrived before on_error was set.
   bool read_closed_ = false;
   bool dead_ = false;
   std::unique_ptr<Timer> flush_timer_;

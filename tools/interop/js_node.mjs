@@ -4,7 +4,7 @@
 //   node js_node.mjs --listen /ip4/127.0.0.1/tcp/0 [--dial ADDR]... [--seed S] [--muxer yamux|mplex]
 //                    [--ping ADDR] [--router gossipsub|floodsub|none] [--topic T]... [--sign strict|none]
 //                    [--publish-count N --publish-size B --publish-interval-ms MS --publish-delay-ms MS]
-//                    [--duration-s S]
+//                    [--duration-s S] [--ping-every-ms MS]
 // It exits by itself after --duration-s or, without that flag, when its standard input closes.
 import './polyfill.mjs'
 import { createHash } from 'node:crypto'
@@ -20,7 +20,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 
 function parseArgs (argv) {
   const opts = { listen: [], dial: [], topic: [], ping: [], muxer: 'yamux', router: 'none', sign: 'strict',
-    publishCount: 0, publishSize: 64, publishIntervalMs: 100, publishDelayMs: 1000, durationS: 0, seed: null }
+    publishCount: 0, publishSize: 64, publishIntervalMs: 100, publishDelayMs: 1000, durationS: 0, seed: null,
+    pingEveryMs: 0 }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = argv[++i]
@@ -39,6 +40,7 @@ function parseArgs (argv) {
       case '--publish-interval-ms': opts.publishIntervalMs = Number(value); break
       case '--publish-delay-ms': opts.publishDelayMs = Number(value); break
       case '--duration-s': opts.durationS = Number(value); break
+      case '--ping-every-ms': opts.pingEveryMs = Number(value); break
       default: throw new Error(`unknown flag ${flag}`)
     }
   }
@@ -131,6 +133,20 @@ async function main () {
     } catch (err) {
       emit('error', { message: `ping ${addr}: ${err.message}` })
     }
+  }
+
+  if (opts.pingEveryMs > 0) {
+    // Ping every connected peer periodically, as a keep-alive check the tests can count.
+    setInterval(async () => {
+      for (const peer of node.getPeers()) {
+        try {
+          const rtt = await node.services.ping.ping(peer)
+          emit('ping', { peer_id: peer.toString(), rtt_ms: rtt })
+        } catch (err) {
+          emit('error', { message: `ping ${peer}: ${err.message}` })
+        }
+      }
+    }, opts.pingEveryMs)
   }
 
   if (services.pubsub && opts.publishCount > 0) {

@@ -1,0 +1,48 @@
+// What the host knows about peers: keys, addresses and protocols learned from connections and identify.
+#ifndef LIBP2P_STREAM_PEER_STORE_H_
+#define LIBP2P_STREAM_PEER_STORE_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "libp2p/base/multiaddr.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/peer_id.h"
+
+namespace libp2p::stream {
+
+struct PeerInfo {
+  std::optional<crypto::PublicKey> public_key;
+  std::vector<Multiaddr> addrs;
+  std::vector<std::string> protocols;
+  std::string agent_version;
+  std::string protocol_version;
+  bool identified = false;
+};
+
+// A bounded map from peer id to PeerInfo. Not thread-safe (one loop thread).
+class PeerStore {
+ public:
+  explicit PeerStore(size_t max_peers = 10000) : max_peers_(max_peers) {}
+
+  // The entry of `peer`, created if needed. When the store is full, an entry of a peer never
+  // identified is dropped first.
+  PeerInfo& Upsert(const crypto::PeerId& peer);
+  const PeerInfo* Find(const crypto::PeerId& peer) const;
+  void Erase(const crypto::PeerId& peer) { peers_.erase(peer); }
+  size_t size() const { return peers_.size(); }
+
+  // Adds `addr` to the peer's addresses unless present; at most 32 are kept.
+  static void AddAddress(PeerInfo* info, const Multiaddr& addr);
+
+ private:
+  const size_t max_peers_;
+  std::unordered_map<crypto::PeerId, PeerInfo> peers_;
+};
+
+}  // namespace libp2p::stream
+
+#endif  // LIBP2P_STREAM_PEER_STORE_H_

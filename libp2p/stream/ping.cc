@@ -1,0 +1,139 @@
+#include "libp2p/stream/ping.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+namespace libp2p::stream {
+
+PingResponder::PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done)
+    : stream_(stream), on_done_(std::move(on_done)), finish_timer_(loop->CreateTimer([this] {
+        DoneCallback done = std::move(on_done_);
+        done(std::move(result_));  // May destroy this.
+      })) {
+  stream_->SetHandlers(Stream::Handlers{
+      [this](ByteSpan data) { OnData(data); },
+      [this] {
+        stream_->CloseWrite();
+        Finish(OkStatus());
+      },
+      [this](const Status& e) { Finish(UnavailableError("ping stream failed: " + e.message())); },
+      [this] { stream_->PauseReading(false); }});
+}
+
+PingResponder::~PingResponder() {
+  if (!finished_) stream_->SetHandlers({});
+}
+
+void PingResponder::OnData(ByteSpan data) {
+  while (!finished_ && !data.empty()) {
+    const size_t take = std::min(kPingSize - block_size_, data.size());
+    std::copy_n(data.begin(), take, block_.begin() + block_size_);
+    block_size_ += take;
+    data = data.subspan(take);
+    if (block_size_ < kPingSize) return;
+    block_size_ = 0;
+    if (Status s = stream_->Write(block_); !s.ok()) return Finish(std::move(s));
+  }
+  // A dialer that pings without reading the echoes: stop reading until it catches up (on_writable).
+  if (!finished_ && stream_->write_blocked()) stream_->PauseReading(true);
+}
+
+void PingResponder::Finish(Status status) {
+  if (finished_) return;
+  finished_ = true;
+  stream_->SetHandlers({});
+  result_ = std::move(status);
+  finish_timer_->Schedule(Duration::zero());
+}
+
+namespace {
+
+void SystemRandom(std::span<uint8_t> out) {
+  // BoringSSL documents that RAND_bytes always returns 1 (it aborts itself when the OS source fails).
+  if (RAND_bytes(out.data(), out.size()) != 1) std::abort();
+}
+
+}  // namespace
+
+Pinger::Pinger(EventLoop* loop, Stream* stream, PingerOptions options)
+    : loop_(loop), stream_(stream), options_(std::move(options)), timeout_(loop->CreateTimer([this] {
+        Complete(DeadlineExceededError("no ping echo within the timeout"),
+                 FailedPreconditionError("an earlier ping timed out"));
+      })),
+      finish_timer_(loop->CreateTimer([this] {
+        in_flight_ = false;
+        Callback done = std::move(on_done_);
+        done(std::move(result_));  // May destroy this.
+      })) {
+  stream_->SetHandlers(Stream::Handlers{
+      [this](ByteSpan data) { OnData(data); },
+      [this] {
+        const Status ended = UnavailableError("ping stream ended");
+        if (awaiting_) return Complete(ended, ended);
+        if (lasting_error_.ok()) lasting_error_ = ended;
+      },
+      [this](const Status& e) {
+        const Status failed = UnavailableError("ping stream failed: " + e.message());
+        if (awaiting_) return Complete(failed, failed);
+        lasting_error_ = failed;
+      },
+      {}});
+}
+
+Pinger::~Pinger() { stream_->SetHandlers({}); }
+
+Status Pinger::Ping(Callback on_done) {
+  if (in_flight_) return FailedPreconditionError("a ping is already in flight");
+  if (!lasting_error_.ok()) return lasting_error_;
+  in_flight_ = true;
+  awaiting_ = true;
+  on_done_ = std::move(on_done);
+  echo_size_ = 0;
+  if (options_.random) {
+    options_.random(sent_);
+  } else {
+    SystemRandom(sent_);
+  }
+  sent_at_ = loop_->Now();
+  if (Status s = stream_->Write(sent_); !s.ok()) {
+    const Status failed = UnavailableError("ping write failed: " + s.message());
+    Complete(failed, failed);
+    return OkStatus();
+  }
+  timeout_->Schedule(options_.timeout);
+  return OkStatus();
+}
+
+void Pinger::OnData(ByteSpan data) {
+  if (awaiting_) {
+    const size_t take = std::min(kPingSize - echo_size_, data.size());
+    std::copy_n(data.begin(), take, echo_.begin() + echo_size_);
+    echo_size_ += take;
+    data = data.subspan(take);
+    if (echo_size_ < kPingSize) return;
+    if (echo_ != sent_) {
+      return Complete(InvalidArgumentError("ping echo differs from the ping"),
+                      FailedPreconditionError("an earlier ping echo was wrong"));
+    }
+    Complete(loop_->Now() - sent_at_);
+  }
+  // Bytes nobody asked for: the peer does not speak ping, and the stream can no longer be trusted to be in
+  // step. The ping that just completed (if any) keeps its result.
+  if (!data.empty() && lasting_error_.ok()) {
+    lasting_error_ = FailedPreconditionError("the peer sent bytes that answer no ping");
+  }
+}
+
+void Pinger::Complete(StatusOr<Duration> result, Status lasting_error) {
+  if (!awaiting_) return;
+  awaiting_ = false;
+  timeout_->Cancel();
+  if (!lasting_error.ok()) lasting_error_ = std::move(lasting_error);
+  result_ = std::move(result);
+  finish_timer_->Schedule(Duration::zero());
+}
+
+}  // namespace libp2p::stream
