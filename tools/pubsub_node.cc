@@ -111,12 +111,13 @@ class Node {
               .StrList("protocols", info.protocols)
               .Emit();
         },
-        [](const stream::ConnectionInfo& c, const Status&) {
+        [](const stream::ConnectionInfo& c, const Status& why) {
           Event("disconnected")
               .Str("peer_id", c.peer.ToBase58())
               .Str("direction", c.inbound ? "inbound" : "outbound")
               .Str("security", c.security)
               .Str("muxer", c.muxer)
+              .Str("reason", why.ToString())
               .Emit();
         }});
     for (const Multiaddr& a : flags_.listen) {

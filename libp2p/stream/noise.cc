@@ -200,6 +200,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
         [this] { DeliverEof(); },
         [this](const Status& e) { DeliverError(e); },
         [this] { NotifyWritable(); }});
+    inner_->PauseReading(false);  // The handshake paused it when it completed.
   }
 
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
@@ -398,6 +399,9 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
   void Complete() {
     done_ = true;
     frames_.Stop();
+    // Transport messages may follow at once; hold them in the raw connection, in order, until the secure
+    // connection takes it over.
+    connection_->PauseReading(true);
     timeout_->Cancel();
     auto [c1, c2] = state_.Split();
     // The initiator sends with the first cipher; the responder with the second.
