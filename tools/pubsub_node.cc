@@ -95,7 +95,7 @@ class Node {
         host_(loop, &tcp_, Options()) {}
 
   int Run() {
-    host_.SetEvents(stream::Host::Events{
+    host_.AddEvents(stream::Host::Events{
         [this](const stream::ConnectionInfo& c) {
           Event("connected")
               .Str("peer_id", c.peer.ToBase58())

@@ -222,8 +222,9 @@ void Host::OnUpgraded(uint64_t upgrade_id, StatusOr<std::pair<std::unique_ptr<Mu
   if (!info.inbound) PeerStore::AddAddress(&stored, info.remote_addr);
   auto conn = std::make_unique<Connection>(Connection{std::move(muxed), info, dialer});
   connections_[peer] = std::move(conn);
-  Liveness::Scope scope(&liveness_);
-  if (events_.on_connected) events_.on_connected(info);
+  for (const Events& e : events_) {
+    if (e.on_connected) e.on_connected(info);
+  }
   if (on_done) on_done(peer);
   RunIdentify(peer);
 }
@@ -236,7 +237,9 @@ void Host::OnConnectionClosed(const PeerId& peer, const Status& why) {
   doomed_connections_.push_back(std::move(it->second));
   connections_.erase(it);
   reaper_->Schedule(Duration::zero());
-  if (events_.on_disconnected) events_.on_disconnected(info, why);
+  for (const Events& e : events_) {
+    if (e.on_disconnected) e.on_disconnected(info, why);
+  }
 }
 
 void Host::Disconnect(const PeerId& peer) {
@@ -245,7 +248,9 @@ void Host::Disconnect(const PeerId& peer) {
   const ConnectionInfo info = it->second->info;
   it->second->muxed->Close();
   connections_.erase(it);
-  if (events_.on_disconnected) events_.on_disconnected(info, CancelledError("closed locally"));
+  for (const Events& e : events_) {
+    if (e.on_disconnected) e.on_disconnected(info, CancelledError("closed locally"));
+  }
 }
 
 std::vector<PeerId> Host::connected_peers() const {
@@ -436,7 +441,9 @@ void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info) {
   stored.agent_version = info->agent_version;
   stored.protocol_version = info->protocol_version;
   stored.identified = true;
-  if (events_.on_identified) events_.on_identified(peer, *info);
+  for (const Events& e : events_) {
+    if (e.on_identified) e.on_identified(peer, *info);
+  }
 }
 
 void Host::PushIdentify() {

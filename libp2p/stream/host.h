@@ -72,7 +72,8 @@ class Host {
   Host& operator=(const Host&) = delete;
 
   const crypto::PeerId& peer_id() const { return peer_id_; }
-  void SetEvents(Events events) { events_ = std::move(events); }
+  // Adds a receiver of connection events; every receiver added is called, in the order added.
+  void AddEvents(Events events) { events_.push_back(std::move(events)); }
 
   // Starts listening; fails as the transport does.
   Status Listen(const Multiaddr& addr);
@@ -131,7 +132,7 @@ class Host {
   Transport* const transport_;
   const HostOptions options_;
   const crypto::PeerId peer_id_;
-  Events events_;
+  std::vector<Events> events_;
   PeerStore peer_store_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<std::string, StreamHandler> handlers_;

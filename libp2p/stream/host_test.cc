@@ -29,7 +29,7 @@ struct TestHost {
     options.identity = &key;
     options.muxers = std::move(muxers);
     host = std::make_unique<Host>(loop, transport.get(), options);
-    host->SetEvents(Host::Events{[this](const ConnectionInfo& c) { connected.push_back(c); },
+    host->AddEvents(Host::Events{[this](const ConnectionInfo& c) { connected.push_back(c); },
                                  [this](const PeerId& p, const IdentifyInfo& i) { identified.emplace_back(p, i); },
                                  [this](const ConnectionInfo& c, const Status&) { disconnected.push_back(c); }});
     EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
@@ -204,8 +204,8 @@ TEST(HostTcpTest, ConnectIdentifyAndPingOverTcp) {
     Host a(loop.get(), &tcp_a, oa), b(loop.get(), &tcp_b, ob);
     ASSERT_TRUE(b.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
     int identified = 0, disconnected = 0;
-    a.SetEvents(Host::Events{{}, [&](auto&, auto&) { ++identified; }, [&](auto&, auto&) { ++disconnected; }});
-    b.SetEvents(Host::Events{{}, [&](auto&, auto&) { ++identified; }, [&](auto&, auto&) { ++disconnected; }});
+    a.AddEvents(Host::Events{{}, [&](auto&, auto&) { ++identified; }, [&](auto&, auto&) { ++disconnected; }});
+    b.AddEvents(Host::Events{{}, [&](auto&, auto&) { ++identified; }, [&](auto&, auto&) { ++disconnected; }});
     a.Dial(b.listen_addrs()[0], [](auto) {});
     ASSERT_TRUE(testing::RunUntil(loop.get(), [&] { return identified == 2 || disconnected > 0; })) << muxer;
     EXPECT_EQ(disconnected, 0) << muxer;

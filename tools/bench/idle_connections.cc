@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   const size_t heap_before = HeapBytes();
   const size_t rss_before = ResidentKiB();
   int identified = 0;
-  server->host->SetEvents(Host::Events{{}, [&](const crypto::PeerId&, const IdentifyInfo&) { ++identified; }, {}});
+  server->host->AddEvents(Host::Events{{}, [&](const crypto::PeerId&, const IdentifyInfo&) { ++identified; }, {}});
   for (auto& c : clients) {
     c->host->Dial(target, [](StatusOr<crypto::PeerId> p) {
       if (!p.ok()) std::fprintf(stderr, "dial: %s\n", p.status().ToString().c_str());

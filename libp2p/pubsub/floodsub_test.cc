@@ -1,0 +1,253 @@
+// The pubsub core with the floodsub router, over in-memory hosts on virtual time.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/varint.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/pubsub/floodsub.h"
+#include "libp2p/pubsub/pubsub.h"
+#include "libp2p/stream/memory_transport.h"
+
+namespace libp2p::pubsub {
+namespace {
+
+using crypto::Ed25519PrivateKey;
+using crypto::PeerId;
+using std::chrono::seconds;
+
+struct Node {
+  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, SignPolicy policy = SignPolicy::kStrictSign)
+      : key(*Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)))), transport(net->CreateTransport()) {
+    stream::HostOptions ho;
+    ho.identity = &key;
+    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
+    EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
+    PubSubOptions po;
+    po.identity = &key;
+    po.sign_policy = policy;
+    pubsub = std::make_unique<PubSub>(loop, host.get(), std::make_unique<FloodSubRouter>(), po);
+    pubsub->SetEvents(PubSub::Events{[this](const PeerId& p, const std::string& t, bool s) {
+      subscription_events.push_back(p.ToBase58() + (s ? " +" : " -") + t);
+    }});
+  }
+  void Join(const std::string& topic) {
+    ASSERT_TRUE(pubsub->Subscribe(topic, [this](const pb::Message& m, const std::string&, const PeerId&) {
+      received.push_back(m.data());
+    }).ok());
+  }
+  void Connect(Node& other, ManualEventLoop* loop) {
+    host->Dial(other.host->listen_addrs()[0], [](auto) {});
+    loop->RunUntilIdle();
+  }
+
+  Ed25519PrivateKey key;
+  std::unique_ptr<stream::Transport> transport;
+  std::unique_ptr<stream::Host> host;
+  std::unique_ptr<PubSub> pubsub;
+  std::vector<std::string> received;
+  std::vector<std::string> subscription_events;
+};
+
+class FloodSubTest : public ::testing::Test {
+ protected:
+  ManualEventLoop loop_;
+  stream::MemoryNetwork net_{&loop_};
+};
+
+TEST_F(FloodSubTest, PublishReachesASubscribedPeer) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  ASSERT_EQ(b.subscription_events.size(), 1u);
+  EXPECT_EQ(b.subscription_events[0], a.host->peer_id().ToBase58() + " +t");
+  PublishResult r = a.pubsub->Publish("t", AsBytes("hello"));
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.peers, 1u);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, std::vector<std::string>{"hello"});
+  EXPECT_TRUE(a.received.empty());  // Our own messages are not delivered to us.
+}
+
+TEST_F(FloodSubTest, MessageIsDeliveredOnceWhenItArrivesFromSeveralPeers) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
+  for (Node* n : {&a, &b, &c}) n->Join("t");
+  a.Connect(b, &loop_);
+  a.Connect(c, &loop_);
+  b.Connect(c, &loop_);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("m1")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, std::vector<std::string>{"m1"});
+  EXPECT_EQ(c.received, std::vector<std::string>{"m1"});
+  // b got it from a and from c (c relays to b, b relays to c): the second copy is a duplicate.
+  EXPECT_GE(b.pubsub->stats().duplicates + c.pubsub->stats().duplicates, 1u);
+}
+
+TEST_F(FloodSubTest, MessagesRelayThroughTheMiddleOfALine) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
+  for (Node* n : {&a, &b, &c}) n->Join("t");
+  a.Connect(b, &loop_);
+  b.Connect(c, &loop_);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("from a")).status.ok());
+  ASSERT_TRUE(c.pubsub->Publish("t", AsBytes("from c")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(c.received, std::vector<std::string>{"from a"});
+  EXPECT_EQ(a.received, std::vector<std::string>{"from c"});
+  EXPECT_EQ(b.received.size(), 2u);
+}
+
+// Rewrites outgoing messages: the seed's send observer, used here as an attacker.
+class Corrupter : public RpcObserver {
+ public:
+  void OnSend(const PeerId&, pb::RPC* rpc) override {
+    for (auto& m : *rpc->mutable_publish()) m.mutable_data()->append("!");  // Signature no longer matches.
+  }
+};
+
+TEST_F(FloodSubTest, InvalidSignaturesAreRejected) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  Corrupter corrupter;
+  a.pubsub->FindPeer(b.host->peer_id())->AddObserver(&corrupter);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("tampered")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(b.received.empty());
+  EXPECT_EQ(b.pubsub->stats().rejected, 1u);
+}
+
+TEST_F(FloodSubTest, StrictNoSignRefusesSignedMessagesAndAcceptsBareOnes) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b", SignPolicy::kStrictNoSign);
+  Node c(&loop_, &net_, "c", SignPolicy::kStrictNoSign);
+  for (Node* n : {&a, &b, &c}) n->Join("t");
+  a.Connect(b, &loop_);
+  c.Connect(b, &loop_);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("signed")).status.ok());
+  ASSERT_TRUE(c.pubsub->Publish("t", AsBytes("bare")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, std::vector<std::string>{"bare"});
+  EXPECT_EQ(b.pubsub->stats().rejected, 1u);
+}
+
+TEST_F(FloodSubTest, ValidatorsDecideSynchronouslyAndAsynchronously) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  std::vector<std::function<void(ValidationResult)>> waiting;
+  b.pubsub->AddValidator("t", [&](const pb::Message& m, std::function<void(ValidationResult)> done) {
+    if (m.data() == "bad") return done(ValidationResult::kReject);
+    if (m.data() == "meh") return done(ValidationResult::kIgnore);
+    if (m.data().rfind("async", 0) == 0) return waiting.push_back(std::move(done));
+    done(ValidationResult::kAccept);
+  });
+  for (const char* d : {"good", "bad", "meh", "async-1", "async-2"}) {
+    ASSERT_TRUE(a.pubsub->Publish("t", AsBytes(d)).status.ok());
+  }
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, std::vector<std::string>{"good"});
+  ASSERT_EQ(waiting.size(), 2u);
+  waiting[0](ValidationResult::kAccept);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, (std::vector<std::string>{"good", "async-1"}));
+  // The second times out (10 s) and is ignored; answering afterwards changes nothing.
+  loop_.AdvanceTime(seconds(11));
+  waiting[1](ValidationResult::kAccept);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received.size(), 2u);
+  EXPECT_EQ(b.pubsub->stats().rejected, 1u);
+  EXPECT_EQ(b.pubsub->stats().ignored, 2u);
+}
+
+TEST_F(FloodSubTest, PublishResults) {
+  Node a(&loop_, &net_, "a");
+  PublishResult none = a.pubsub->Publish("t", AsBytes("x"));
+  EXPECT_TRUE(none.status.ok());
+  EXPECT_EQ(none.peers, 0u);
+  EXPECT_FALSE(none.id.empty());
+  EXPECT_EQ(a.pubsub->Publish("t", Bytes(2 << 20, 'x')).status.code(), StatusCode::kOutOfRange);
+  a.pubsub->AddValidator("t", [](const pb::Message&, auto done) { done(ValidationResult::kReject); });
+  EXPECT_EQ(a.pubsub->Publish("t", AsBytes("x")).status.code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(FloodSubTest, IdenticalSubscriptionRpcsAreAllProcessed) {
+  // The seed deduplicated whole RPCs by digest and so dropped a re-subscription; every one counts here.
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Connect(b, &loop_);
+  a.Join("t");
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(a.pubsub->Unsubscribe("t").ok());
+  loop_.RunUntilIdle();
+  a.Join("t");  // The same RPC as the first.
+  loop_.RunUntilIdle();
+  const std::string id = a.host->peer_id().ToBase58();
+  EXPECT_EQ(b.subscription_events, (std::vector<std::string>{id + " +t", id + " -t", id + " +t"}));
+  EXPECT_EQ(b.pubsub->PeerTopics(a.host->peer_id()).count("t"), 1u);
+}
+
+TEST_F(FloodSubTest, SlowPeerNeitherBlocksOthersNorGrowsMemory) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  // A raw peer that subscribes over floodsub and then never reads what it is sent.
+  auto key = *Ed25519PrivateKey::FromSeed(Bytes(32, 7));
+  auto transport = net_.CreateTransport();
+  stream::HostOptions ho;
+  ho.identity = &key;
+  stream::Host slow(&loop_, transport.get(), ho);
+  std::vector<std::unique_ptr<stream::Stream>> held;
+  slow.SetStreamHandler(std::string(kFloodSubProtocolId), [&](std::unique_ptr<stream::Stream> s, auto&, auto&) {
+    s->PauseReading(true);
+    held.push_back(std::move(s));
+  });
+  slow.Dial(a.host->listen_addrs()[0], [](auto) {});
+  loop_.RunUntilIdle();
+  std::unique_ptr<stream::Stream> out;
+  slow.NewStream(a.host->peer_id(), {std::string(kFloodSubProtocolId)}, [&](auto s, auto&) { out = std::move(s).value(); });
+  loop_.RunUntilIdle();
+  pb::RPC sub;
+  sub.add_subscriptions()->set_subscribe(true);
+  sub.mutable_subscriptions(0)->set_topicid("t");
+  Bytes frame;
+  const std::string enc = sub.SerializeAsString();
+  AppendUvarint(enc.size(), &frame);
+  frame.insert(frame.end(), enc.begin(), enc.end());
+  ASSERT_TRUE(out->Write(frame).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(a.pubsub->PeerTopics(slow.peer_id()).count("t"), 1u);
+  // 40 MiB of messages: b gets all of them; what waits for the slow peer stays under its caps.
+  const Bytes payload(64 * 1024, 'p');
+  for (int i = 0; i < 640; ++i) {
+    ASSERT_TRUE(a.pubsub->Publish("t", payload).status.ok());
+    loop_.RunUntilIdle();
+  }
+  EXPECT_EQ(b.received.size(), 640u);
+  PubSubPeer* slow_peer = a.pubsub->FindPeer(slow.peer_id());
+  ASSERT_NE(slow_peer, nullptr);
+  EXPECT_LE(slow_peer->queued_bytes(), PubSubPeerOptions{}.max_data_bytes + PubSubPeerOptions{}.max_control_bytes);
+  EXPECT_GT(slow_peer->stats().dropped_full, 0u);
+  // Queued messages expire: after the send timeout nothing is retained for it.
+  loop_.AdvanceTime(seconds(12));
+  EXPECT_EQ(slow_peer->queued_bytes(), 0u);
+}
+
+TEST_F(FloodSubTest, NothingIsRetainedAfterAPeerDisconnects) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  ASSERT_NE(a.pubsub->FindPeer(b.host->peer_id()), nullptr);
+  a.host->Disconnect(b.host->peer_id());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(a.pubsub->FindPeer(b.host->peer_id()), nullptr);
+  EXPECT_TRUE(a.pubsub->PeerTopics(b.host->peer_id()).empty());
+  EXPECT_TRUE(a.pubsub->Peers().empty());
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub

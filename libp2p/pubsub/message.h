@@ -1,0 +1,45 @@
+// Pubsub messages: signing and verification under the signature policies, and message ids.
+#ifndef LIBP2P_PUBSUB_MESSAGE_H_
+#define LIBP2P_PUBSUB_MESSAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "libp2p/base/status.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/rpc/rpc.pb.h"
+
+namespace libp2p::pubsub {
+
+// StrictSign: every message carries from, seqno and a valid signature. StrictNoSign: from, seqno,
+// signature and key are all absent.
+enum class SignPolicy { kStrictSign, kStrictNoSign };
+
+inline constexpr std::string_view kSignaturePrefix = "libp2p-pubsub:";
+inline constexpr size_t kSeqnoSize = 8;
+
+// Fills in from, seqno (8 bytes, big-endian) and, under StrictSign, the signature (over "libp2p-pubsub:" and
+// the message marshalled without signature and key). The key field is left out: an Ed25519 peer id embeds
+// the key.
+void SignMessage(const crypto::Ed25519PrivateKey& key, uint64_t seqno, SignPolicy policy, pb::Message* msg);
+
+// Checks a received message against `policy`: kPermissionDenied for a policy violation (a missing or extra
+// field), kUnauthenticated for a signature that does not verify or a key that does not match `from`.
+Status VerifyMessage(const pb::Message& msg, SignPolicy policy);
+
+// The bytes a signature covers.
+std::string SigningBytes(const pb::Message& msg);
+
+// Computes a message id. All peers on a topic must use the same function.
+using MessageIdFn = std::function<std::string(const pb::Message&)>;
+// go-libp2p's default: from || seqno.
+std::string GoDefaultMessageId(const pb::Message& msg);
+// js-libp2p's default: the sender's public key protobuf || seqno for signed messages, SHA-256 of the data
+// otherwise. (js computes the key from `from`; for an id without an embedded key it uses `key`.)
+std::string JsDefaultMessageId(const pb::Message& msg);
+
+}  // namespace libp2p::pubsub
+
+#endif  // LIBP2P_PUBSUB_MESSAGE_H_

@@ -1,0 +1,272 @@
+#include "libp2p/pubsub/pubsub.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace libp2p::pubsub {
+
+using crypto::PeerId;
+
+struct PubSub::PendingValidation {
+  PeerId from;
+  pb::Message msg;
+  std::string id;
+  size_t outstanding = 0;
+  ValidationResult result = ValidationResult::kAccept;
+  std::unique_ptr<Timer> timeout;
+};
+
+namespace {
+
+const std::set<std::string>& EmptyTopics() {
+  static const std::set<std::string> empty;
+  return empty;
+}
+
+}  // namespace
+
+PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
+    : loop_(loop), host_(host), router_(std::move(router)), options_(std::move(options)),
+      self_(PeerId::FromPublicKey(options_.identity->public_key())),
+      seen_(&loop->clock(), options_.seen_ttl, options_.seen_max_entries),
+      // Seqnos start at the wall clock in nanoseconds, so a restarted node does not repeat them.
+      next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count())) {
+  router_->Attach(this);
+  for (const std::string& protocol : router_->Protocols()) {
+    host_->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, const PeerId& peer,
+                                             const std::string& proto) {
+      EnsurePeer(peer, proto).peer->AttachInbound(std::move(s));
+    });
+  }
+  host_->AddEvents(stream::Host::Events{
+      nullptr,
+      [this](const PeerId& peer, const stream::IdentifyInfo& info) {
+        for (const std::string& p : router_->Protocols()) {
+          if (std::find(info.protocols.begin(), info.protocols.end(), p) == info.protocols.end()) continue;
+          const bool is_new = peers_.count(peer) == 0;
+          PeerState& state = EnsurePeer(peer, p);
+          // Tell a new peer what we subscribe to; that also opens our stream to it.
+          if (is_new && !handlers_.empty()) state.peer->Send(SubscriptionsRpc(), SendLane::kControl);
+          return;
+        }
+      },
+      [this](const stream::ConnectionInfo& c, const Status&) { DropPeer(c.peer); }});
+}
+
+PubSub::~PubSub() {
+  for (const std::string& protocol : router_->Protocols()) host_->RemoveStreamHandler(protocol);
+  validations_.clear();
+  peers_.clear();
+}
+
+PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& protocol) {
+  auto it = peers_.find(id);
+  if (it != peers_.end()) return it->second;
+  stream::Host* host = host_;
+  const std::vector<std::string> protocols = router_->Protocols();
+  auto opener = [host, id, protocols](std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)> done) {
+    host->NewStream(id, protocols, [done](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
+      done(std::move(s));
+    });
+  };
+  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) { OnRpc(p.id(), std::move(rpc)); }, nullptr};
+  PeerState& state = peers_[id];
+  state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, options_.peer, std::move(callbacks));
+  state.protocol = protocol;
+  router_->AddPeer(id, protocol);
+  return state;
+}
+
+void PubSub::DropPeer(const PeerId& id) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  router_->RemovePeer(id);
+  // The peer may be inside its own callback (a stream failing): destroy it from the loop.
+  auto doomed = std::make_shared<std::unique_ptr<PubSubPeer>>(std::move(it->second.peer));
+  peers_.erase(it);
+  loop_->Post([doomed] { doomed->reset(); });
+}
+
+std::vector<std::string> PubSub::topics() const {
+  std::vector<std::string> out;
+  for (const auto& [t, h] : handlers_) out.push_back(t);
+  return out;
+}
+
+pb::RPC PubSub::SubscriptionsRpc() const {
+  pb::RPC rpc;
+  for (const auto& [topic, handler] : handlers_) {
+    auto* s = rpc.add_subscriptions();
+    s->set_subscribe(true);
+    s->set_topicid(topic);
+  }
+  return rpc;
+}
+
+Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
+  if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
+    return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) + " bytes");
+  }
+  const bool is_new = handlers_.count(topic) == 0;
+  handlers_[topic] = std::move(handler);
+  if (!is_new) return OkStatus();
+  router_->Join(topic);
+  pb::RPC rpc;
+  auto* s = rpc.add_subscriptions();
+  s->set_subscribe(true);
+  s->set_topicid(topic);
+  for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
+  return OkStatus();
+}
+
+Status PubSub::Unsubscribe(const std::string& topic) {
+  if (handlers_.erase(topic) == 0) return NotFoundError("not subscribed to " + topic);
+  router_->Leave(topic);
+  pb::RPC rpc;
+  auto* s = rpc.add_subscriptions();
+  s->set_subscribe(false);
+  s->set_topicid(topic);
+  for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
+  return OkStatus();
+}
+
+void PubSub::AddValidator(const std::string& topic, Validator validator) {
+  validators_[topic].push_back(std::move(validator));
+}
+
+PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
+  PublishResult result;
+  pb::Message msg;
+  msg.set_topic(topic);
+  msg.set_data(std::string(AsStringView(data)));
+  result.seqno = next_seqno_++;
+  SignMessage(*options_.identity, result.seqno, options_.sign_policy, &msg);
+  // The message must fit in an RPC of its own.
+  pb::RPC probe;
+  *probe.add_publish() = msg;
+  if (probe.ByteSizeLong() > options_.peer.limits.max_rpc_size) {
+    result.status = OutOfRangeError("message of " + std::to_string(data.size()) + " bytes is too large");
+    return result;
+  }
+  result.id = options_.message_id(msg);
+  // Validators that answer at once decide on our own messages too; later answers are not waited for.
+  bool rejected = false;
+  for (const Validator& v : validators_[topic]) {
+    v(msg, [&rejected](ValidationResult r) { rejected |= r != ValidationResult::kAccept; });
+  }
+  if (rejected) {
+    result.status = PermissionDeniedError("a validator rejected the message");
+    return result;
+  }
+  seen_.Insert(result.id);
+  result.peers = router_->Forward(msg, result.id, std::nullopt);
+  ++stats_.published;
+  result.status = OkStatus();
+  return result;
+}
+
+bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return false;
+  return it->second.peer->Send(std::move(rpc), lane) == SendResult::kQueued;
+}
+
+const std::set<std::string>& PubSub::PeerTopics(const PeerId& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? EmptyTopics() : it->second.topics;
+}
+
+std::vector<PeerId> PubSub::Peers() const {
+  std::vector<PeerId> out;
+  for (const auto& [id, state] : peers_) out.push_back(id);
+  return out;
+}
+
+PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? nullptr : it->second.peer.get();
+}
+
+void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
+  for (const auto& sub : rpc.subscriptions()) {
+    auto it = peers_.find(from);
+    if (it == peers_.end()) return;
+    std::set<std::string>& topics = it->second.topics;
+    const std::string& topic = sub.topicid();
+    if (topic.empty()) continue;
+    if (sub.subscribe()) {
+      if (topics.count(topic) == 0 && topics.size() >= options_.max_subscriptions_per_peer) continue;
+      topics.insert(topic);
+    } else if (topics.erase(topic) == 0) {
+      continue;
+    }
+    if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
+  }
+  for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
+  if (rpc.has_control() && peers_.count(from)) router_->HandleControl(from, rpc.control());
+}
+
+void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
+  if (!subscribed(msg.topic())) return;  // Only topics we are in are relayed.
+  if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
+    ++stats_.rejected;
+    return;
+  }
+  const std::string id = options_.message_id(msg);
+  if (!seen_.Insert(id)) {
+    ++stats_.duplicates;
+    return;
+  }
+  auto vit = validators_.find(msg.topic());
+  if (vit == validators_.end() || vit->second.empty()) return Accept(from, msg, id);
+  if (validations_.size() >= options_.max_pending_validations) {
+    ++stats_.ignored;
+    return;
+  }
+  const uint64_t vid = next_validation_++;
+  auto pending = std::make_unique<PendingValidation>(
+      PendingValidation{from, std::move(msg), id, vit->second.size(), ValidationResult::kAccept, nullptr});
+  // Finishes the validation once, with the combined verdict.
+  auto finish = [this, vid](ValidationResult r) {
+    auto it = validations_.find(vid);
+    if (it == validations_.end()) return;  // Already decided, or timed out.
+    PendingValidation& p = *it->second;
+    if (r == ValidationResult::kReject || (r == ValidationResult::kIgnore && p.result == ValidationResult::kAccept)) {
+      p.result = r;
+    }
+    if (--p.outstanding > 0 && p.result == ValidationResult::kAccept) return;
+    std::unique_ptr<PendingValidation> done = std::move(it->second);
+    validations_.erase(it);
+    // The timer may be the caller: keep it alive until the loop comes back.
+    auto timer = std::shared_ptr<Timer>(std::move(done->timeout));
+    timer->Cancel();
+    loop_->Post([timer] {});
+    switch (done->result) {
+      case ValidationResult::kAccept: Accept(done->from, done->msg, done->id); break;
+      case ValidationResult::kReject: ++stats_.rejected; break;
+      case ValidationResult::kIgnore: ++stats_.ignored; break;
+    }
+  };
+  pending->timeout = loop_->CreateTimer([finish] { finish(ValidationResult::kIgnore); });
+  pending->timeout->Schedule(options_.validation_timeout);
+  validations_[vid] = std::move(pending);
+  const std::vector<Validator> validators = vit->second;  // A validator may add validators.
+  for (const Validator& v : validators) {
+    if (validations_.count(vid) == 0) break;
+    v(validations_[vid]->msg, finish);
+  }
+}
+
+void PubSub::Accept(const PeerId& from, const pb::Message& msg, const std::string& id) {
+  auto h = handlers_.find(msg.topic());
+  if (h != handlers_.end()) {
+    ++stats_.delivered;
+    MessageHandler handler = h->second;  // The handler may unsubscribe.
+    handler(msg, id, from);
+  }
+  router_->Forward(msg, id, from);
+}
+
+}  // namespace libp2p::pubsub

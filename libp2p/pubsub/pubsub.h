@@ -1,0 +1,138 @@
+// The pubsub core: subscriptions and their handlers, publishing (signing, seqnos, message ids), the seen
+// cache so that each message is handled once, validation, the per-peer state, and the router behind it.
+#ifndef LIBP2P_PUBSUB_PUBSUB_H_
+#define LIBP2P_PUBSUB_PUBSUB_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "libp2p/base/event_loop.h"
+#include "libp2p/base/status.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/message.h"
+#include "libp2p/pubsub/pubsub_peer.h"
+#include "libp2p/pubsub/router.h"
+#include "libp2p/pubsub/timed_cache.h"
+#include "libp2p/stream/host.h"
+
+namespace libp2p::pubsub {
+
+enum class ValidationResult { kAccept, kReject, kIgnore };
+
+// Decides on a message; synchronous validators call `done` before returning, asynchronous ones later (at
+// most once; a call after the validation timed out is ignored).
+using Validator = std::function<void(const pb::Message& msg, std::function<void(ValidationResult)> done)>;
+
+struct PubSubOptions {
+  // Our identity; an observer that must outlive the core.
+  const crypto::Ed25519PrivateKey* identity = nullptr;
+  SignPolicy sign_policy = SignPolicy::kStrictSign;
+  // js-libp2p's default, so that ids agree with js peers; GoDefaultMessageId for go networks.
+  MessageIdFn message_id = JsDefaultMessageId;
+  Duration seen_ttl = std::chrono::minutes(2);
+  size_t seen_max_entries = 1 << 20;
+  // Topics a peer may be subscribed to; further subscriptions from it are ignored.
+  size_t max_subscriptions_per_peer = 1024;
+  // Messages waiting for an asynchronous validator; beyond, new ones are ignored (dropped, counted).
+  size_t max_pending_validations = 1024;
+  Duration validation_timeout = std::chrono::seconds(10);
+  PubSubPeerOptions peer;
+};
+
+struct PublishResult {
+  Status status;  // kFailedPrecondition without peers? No: OK with peers == 0; errors: too large, rejected.
+  std::string id;
+  uint64_t seqno = 0;
+  size_t peers = 0;
+};
+
+struct PubSubStats {
+  uint64_t published = 0;
+  uint64_t delivered = 0;   // Messages handed to topic handlers.
+  uint64_t duplicates = 0;  // Messages already seen.
+  uint64_t rejected = 0;    // Invalid signatures, policy violations, validator rejections.
+  uint64_t ignored = 0;     // Validator ignores, timeouts and a full validation queue.
+};
+
+class PubSub {
+ public:
+  using MessageHandler = std::function<void(const pb::Message& msg, const std::string& id, const crypto::PeerId& from)>;
+  struct Events {
+    std::function<void(const crypto::PeerId& peer, const std::string& topic, bool subscribed)> on_peer_subscribed;
+  };
+
+  // Registers the router's protocols with the host and watches its connections. The loop and host are
+  // observers that must outlive the core.
+  PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options);
+  ~PubSub();
+
+  // Subscribes to `topic` (replacing the handler if already subscribed) and tells every peer.
+  Status Subscribe(const std::string& topic, MessageHandler handler);
+  Status Unsubscribe(const std::string& topic);
+  bool subscribed(const std::string& topic) const { return handlers_.count(topic) > 0; }
+  std::vector<std::string> topics() const;
+
+  // Signs (per the policy) and sends `data` to `topic`. kOutOfRange when too large, kPermissionDenied when
+  // a validator rejects it. Zero peers is not an error (peers == 0).
+  PublishResult Publish(const std::string& topic, ByteSpan data);
+
+  // Validators of `topic`; all must accept.
+  void AddValidator(const std::string& topic, Validator validator);
+
+  void SetEvents(Events events) { events_ = std::move(events); }
+  const PubSubStats& stats() const { return stats_; }
+  Router* router() const { return router_.get(); }
+
+  // --- For routers. ---
+  // Sends `rpc` to `peer`; false when the peer is unknown or the RPC was dropped.
+  bool SendRpc(const crypto::PeerId& peer, pb::RPC rpc, SendLane lane);
+  // The topics `peer` subscribed to (empty if unknown).
+  const std::set<std::string>& PeerTopics(const crypto::PeerId& peer) const;
+  std::vector<crypto::PeerId> Peers() const;
+  PubSubPeer* FindPeer(const crypto::PeerId& peer);
+  const crypto::PeerId& self() const { return self_; }
+  EventLoop* loop() const { return loop_; }
+
+ private:
+  struct PeerState {
+    std::unique_ptr<PubSubPeer> peer;
+    std::string protocol;
+    std::set<std::string> topics;
+  };
+  struct PendingValidation;
+
+  PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
+  void DropPeer(const crypto::PeerId& id);
+  void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
+  void OnMessage(const crypto::PeerId& from, pb::Message msg);
+  void Validate(const pb::Message& msg, std::function<void(ValidationResult)> done);
+  void Accept(const crypto::PeerId& from, const pb::Message& msg, const std::string& id);
+  pb::RPC SubscriptionsRpc() const;
+
+  EventLoop* const loop_;
+  stream::Host* const host_;
+  std::unique_ptr<Router> router_;
+  const PubSubOptions options_;
+  const crypto::PeerId self_;
+  std::map<std::string, MessageHandler> handlers_;
+  std::map<std::string, std::vector<Validator>> validators_;
+  std::unordered_map<crypto::PeerId, PeerState> peers_;
+  TimedCache seen_;
+  uint64_t next_seqno_;
+  uint64_t next_validation_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<PendingValidation>> validations_;
+  Events events_;
+  PubSubStats stats_;
+};
+
+}  // namespace libp2p::pubsub
+
+#endif  // LIBP2P_PUBSUB_PUBSUB_H_

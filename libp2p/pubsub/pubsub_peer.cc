@@ -1,0 +1,142 @@
+#include "libp2p/pubsub/pubsub_peer.h"
+
+#include <utility>
+
+#include "libp2p/base/varint.h"
+
+namespace libp2p::pubsub {
+
+PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options,
+                       Callbacks callbacks)
+    : loop_(loop), id_(id), opener_(std::move(opener)), options_(options), callbacks_(std::move(callbacks)),
+      expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
+      retry_timer_(loop->CreateTimer([this] { OpenOutbound(); })), alive_(std::make_shared<bool>(true)) {}
+
+PubSubPeer::~PubSubPeer() { *alive_ = false; }
+
+void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
+  inbound_ = std::move(stream);
+  reader_ = std::make_unique<FrameReader>(options_.limits.max_rpc_size);
+  inbound_->SetHandlers(stream::Stream::Handlers{
+      [this](ByteSpan data) { OnInboundData(data); },
+      [this] { inbound_.reset(); },  // The peer closed its stream; it may open another.
+      [this](const Status&) { inbound_.reset(); },
+      {}});
+}
+
+void PubSubPeer::OnInboundData(ByteSpan data) {
+  Liveness::Scope scope(&liveness_);
+  Status s = reader_->Feed(data, [&](ByteSpan frame) -> Status {
+    ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits));
+    ++stats_.rpcs_received;
+    for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
+    if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
+    // Stop reading if the callback destroyed this peer or replaced its stream.
+    if (!scope.alive()) return CancelledError("peer gone");
+    return OkStatus();
+  });
+  if (!scope.alive() || s.ok()) return;
+  // An oversized or undecodable frame: reset that stream, keep the peer.
+  ++stats_.bad_frames;
+  if (inbound_ != nullptr) {
+    inbound_->Reset();
+    inbound_.reset();
+  }
+}
+
+SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane) {
+  for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
+  const size_t size = rpc.ByteSizeLong();
+  if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
+  const bool control = lane == SendLane::kControl;
+  size_t& lane_bytes = control ? control_bytes_ : data_bytes_;
+  const size_t cap = control ? options_.max_control_bytes : options_.max_data_bytes;
+  const size_t frame_size = size + UvarintLength(size);
+  if (lane_bytes + frame_size > cap) {
+    ++stats_.dropped_full;
+    return SendResult::kDroppedFull;
+  }
+  Queued q;
+  q.frame.reserve(frame_size);
+  AppendUvarint(size, &q.frame);
+  q.frame.resize(frame_size);
+  rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
+  q.deadline = loop_->Now() + (control ? options_.control_send_timeout : options_.data_send_timeout);
+  lane_bytes += frame_size;
+  (control ? control_ : data_).push_back(std::move(q));
+  if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
+  if (outbound_ != nullptr) {
+    Flush();
+  } else {
+    OpenOutbound();
+  }
+  return SendResult::kQueued;
+}
+
+void PubSubPeer::OpenOutbound() {
+  if (opening_ || outbound_ != nullptr) return;
+  opening_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  opener_([this, alive](StatusOr<std::unique_ptr<stream::Stream>> stream) {
+    auto a = alive.lock();
+    if (!a || !*a) return;  // The peer is gone; the stream (if any) is dropped, which resets it.
+    OnOutboundOpened(std::move(stream));
+  });
+}
+
+void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream) {
+  opening_ = false;
+  if (!stream.ok()) {
+    ++stats_.stream_failures;
+    // Try again while something waits; queued RPCs still expire at their deadlines.
+    if (!control_.empty() || !data_.empty()) retry_timer_->Schedule(std::chrono::seconds(1));
+    return;
+  }
+  outbound_ = std::move(stream).value();
+  outbound_->SetHandlers(stream::Stream::Handlers{
+      [](ByteSpan) {},  // Nothing is expected on our outbound stream.
+      [] {},
+      [this](const Status&) {
+        ++stats_.stream_failures;
+        outbound_.reset();
+        if (!control_.empty() || !data_.empty()) retry_timer_->Schedule(std::chrono::seconds(1));
+      },
+      [this] { Flush(); }});
+  Liveness::Scope scope(&liveness_);
+  if (callbacks_.on_ready) callbacks_.on_ready(*this);
+  if (!scope.alive()) return;
+  Flush();
+}
+
+void PubSubPeer::Flush() {
+  while (outbound_ != nullptr && !outbound_->write_blocked() && (!control_.empty() || !data_.empty())) {
+    const bool control = !control_.empty();
+    std::deque<Queued>& q = control ? control_ : data_;
+    Queued item = std::move(q.front());
+    q.pop_front();
+    (control ? control_bytes_ : data_bytes_) -= item.frame.size();
+    if (!outbound_->Write(item.frame).ok()) {
+      ++stats_.stream_failures;
+      outbound_.reset();
+      retry_timer_->Schedule(std::chrono::seconds(1));
+      return;
+    }
+    ++stats_.rpcs_sent;
+  }
+}
+
+void PubSubPeer::DropExpired() {
+  const MonoTime now = loop_->Now();
+  for (auto* lane : {&control_, &data_}) {
+    size_t& bytes = lane == &control_ ? control_bytes_ : data_bytes_;
+    // Each lane is in Send() order with one timeout, so deadlines only grow along it.
+    while (!lane->empty() && lane->front().deadline <= now) {
+      bytes -= lane->front().frame.size();
+      lane->pop_front();
+      ++stats_.dropped_timeout;
+    }
+  }
+  if (!control_.empty() || !data_.empty()) expiry_timer_->Schedule(std::chrono::seconds(1));
+}
+
+}  // namespace libp2p::pubsub

@@ -1,0 +1,45 @@
+// The interface between the pubsub core and a routing algorithm (floodsub, gossipsub).
+#ifndef LIBP2P_PUBSUB_ROUTER_H_
+#define LIBP2P_PUBSUB_ROUTER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/rpc/rpc.pb.h"
+
+namespace libp2p::pubsub {
+
+class PubSub;
+
+// A router decides which peers a message goes to and runs its own control protocol. All calls come from the
+// core on the loop thread; the core outlives the router's use of it.
+class Router {
+ public:
+  virtual ~Router() = default;
+
+  // Protocol ids this router speaks, preferred first; streams are negotiated with this list.
+  virtual std::vector<std::string> Protocols() const = 0;
+  // Called once, before anything else.
+  virtual void Attach(PubSub* core) = 0;
+
+  // A pubsub peer appeared (its stream negotiated `protocol`) or went away.
+  virtual void AddPeer(const crypto::PeerId& peer, const std::string& protocol) = 0;
+  virtual void RemovePeer(const crypto::PeerId& peer) = 0;
+
+  // We joined or left a topic.
+  virtual void Join(const std::string& topic) = 0;
+  virtual void Leave(const std::string& topic) = 0;
+
+  // The control part of an RPC from `peer` (routers without control messages ignore it).
+  virtual void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) = 0;
+
+  // Sends a validated message on: received from `source`, or published by us when `source` is empty.
+  // Returns the number of peers it was queued for.
+  virtual size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) = 0;
+};
+
+}  // namespace libp2p::pubsub
+
+#endif  // LIBP2P_PUBSUB_ROUTER_H_
