@@ -1,9 +1,9 @@
 // pubsub_node: one libp2p node that listens, dials, answers identify and ping, and reports what happens as
 // NDJSON on standard output. Its flags and events are a contract: shared/docs/cli.md.
 //
-// Today: --listen, --dial, --seed, --muxer, --ping, --duration-s and the events started, connected,
-// disconnected, identified, ping, error and summary. The pubsub flags arrive with the pubsub router.
+// Routers: floodsub today; gossipsub (the contract's default) is refused with a clear error until it lands.
 #include <fcntl.h>
+#include <cerrno>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +18,8 @@
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
+#include "libp2p/pubsub/floodsub.h"
+#include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/tcp_transport.h"
@@ -34,6 +36,16 @@ struct Flags {
   std::optional<std::string> seed;
   std::string muxer = "yamux";
   int duration_s = 0;
+  std::vector<std::string> topics;
+  std::string router = "gossipsub";
+  std::string sign = "strict";
+  int64_t publish_count = 0;
+  int64_t publish_size = 64;
+  int64_t publish_interval_ms = 100;
+  int64_t publish_delay_ms = 1000;
+  std::optional<std::string> publish_topic;
+  bool stdin_lines = false;
+  bool uses_pubsub() const { return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic; }
 };
 
 [[noreturn]] void Usage(const std::string& message) {
@@ -41,10 +53,25 @@ struct Flags {
   std::exit(2);
 }
 
+int64_t Number(const std::string& flag, const std::string& value, int64_t min, int64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || errno != 0 || v < min || v > max) {
+    Usage(flag + ": expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
+          value + "'");
+  }
+  return v;
+}
+
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--stdin") {
+      f.stdin_lines = true;
+      continue;
+    }
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[++i];
     auto addr = [&]() {
@@ -65,18 +92,36 @@ Flags ParseFlags(int argc, char** argv) {
       if (value != "yamux" && value != "mplex") Usage("--muxer: must be yamux or mplex, not " + value);
       f.muxer = value;
     } else if (flag == "--duration-s") {
-      char* end = nullptr;
-      const long v = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < 0 || v > 365L * 24 * 3600) {
-        Usage("--duration-s: not a number of seconds: " + value);
-      }
-      f.duration_s = static_cast<int>(v);
-    } else if (flag == "--topic" || flag == "--router" || flag == "--sign" || flag.rfind("--publish-", 0) == 0 ||
-               flag == "--stdin") {
-      Usage(flag + ": pubsub is not available in this version yet");
+      f.duration_s = static_cast<int>(Number(flag, value, 0, 365L * 24 * 3600));
+    } else if (flag == "--topic") {
+      if (value.empty() || value.size() > 1024) Usage("--topic: a topic is 1 to 1024 bytes");
+      f.topics.push_back(value);
+    } else if (flag == "--router") {
+      if (value != "gossipsub" && value != "floodsub") Usage("--router: must be gossipsub or floodsub, not " + value);
+      f.router = value;
+    } else if (flag == "--sign") {
+      if (value != "strict" && value != "none") Usage("--sign: must be strict or none, not " + value);
+      f.sign = value;
+    } else if (flag == "--publish-count") {
+      f.publish_count = Number(flag, value, 0, 1'000'000'000);
+    } else if (flag == "--publish-size") {
+      f.publish_size = Number(flag, value, 0, 1 << 20);
+    } else if (flag == "--publish-interval-ms") {
+      f.publish_interval_ms = Number(flag, value, 0, 3'600'000);
+    } else if (flag == "--publish-delay-ms") {
+      f.publish_delay_ms = Number(flag, value, 0, 3'600'000);
+    } else if (flag == "--publish-topic") {
+      if (value.empty() || value.size() > 1024) Usage("--publish-topic: a topic is 1 to 1024 bytes");
+      f.publish_topic = value;
     } else {
       Usage("unknown flag " + flag);
     }
+  }
+  if (f.uses_pubsub() && f.router == "gossipsub") {
+    Usage("--router: gossipsub (the default) is not available in this version yet; pass --router floodsub");
+  }
+  if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
+    Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
   }
   return f;
 }
@@ -151,12 +196,18 @@ class Node {
       });
     }
 
+    if (flags_.router == "floodsub") StartPubSub();
+
     auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
     if (flags_.duration_s > 0) stop->Schedule(std::chrono::seconds(flags_.duration_s));
     auto signals = loop_->WatchFd(g_signal_pipe[0], kFdReadable, [this](uint32_t) { loop_->Stop(); });
     loop_->Run();
-    Event("summary").Int("published", 0).Int("received", 0).Int("duplicates", 0)
+    Event("summary").Int("published", published_).Int("received", received_)
+        .Int("duplicates", pubsub_ ? static_cast<int64_t>(pubsub_->stats().duplicates) : 0)
         .Int("peers", static_cast<int64_t>(host_.connected_peers().size())).Emit();
+    publish_timer_.reset();
+    stdin_watcher_.reset();
+    pubsub_.reset();
     return 0;
   }
 
@@ -166,6 +217,97 @@ class Node {
     o.identity = &key_;
     o.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId) : std::string(stream::kYamuxProtocolId)};
     return o;
+  }
+
+  void StartPubSub() {
+    pubsub::PubSubOptions o;
+    o.identity = &key_;
+    o.sign_policy = flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
+    pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::make_unique<pubsub::FloodSubRouter>(), o);
+    pubsub_->SetEvents(pubsub::PubSub::Events{[](const crypto::PeerId& peer, const std::string& topic, bool on) {
+      Event("peer_subscribed").Str("peer_id", peer.ToBase58()).Str("topic", topic).Bool("subscribed", on).Emit();
+    }});
+    for (const std::string& topic : flags_.topics) {
+      Status st = pubsub_->Subscribe(topic, [this](const pubsub::pb::Message& m, const std::string& id, const crypto::PeerId&) {
+        ++received_;
+        Event e("message");
+        e.Str("topic", m.topic());
+        StatusOr<crypto::PeerId> from = crypto::PeerId::FromBytes(AsBytes(m.from()));
+        e.Str("from", from.ok() ? from->ToBase58() : "");
+        e.Str("seqno", HexEncode(AsBytes(m.seqno()))).Str("id", HexEncode(AsBytes(id)));
+        e.Int("size", static_cast<int64_t>(m.data().size()));
+        if (m.data().size() <= 256 && IsUtf8(m.data())) e.Str("data", m.data());
+        e.Emit();
+      });
+      if (!st.ok()) Event("error").Str("message", "subscribe " + topic + ": " + st.ToString()).Emit();
+    }
+    publish_topic_ = flags_.publish_topic.value_or(flags_.topics.empty() ? std::string() : flags_.topics[0]);
+    if (flags_.publish_count > 0) {
+      publish_timer_ = loop_->CreateTimer([this] { PublishNext(); });
+      publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_delay_ms));
+    }
+    if (flags_.stdin_lines) {
+      stdin_watcher_ = loop_->WatchFd(0, kFdReadable, [this](uint32_t) { ReadStdin(); });
+    }
+  }
+
+  void Publish(ByteSpan data) {
+    pubsub::PublishResult r = pubsub_->Publish(publish_topic_, data);
+    if (!r.status.ok()) {
+      Event("publish_error").Str("topic", publish_topic_).Str("error", r.status.ToString()).Emit();
+      return;
+    }
+    ++published_;
+    Event("published").Str("topic", publish_topic_).Str("seqno", SeqnoHex(r.seqno)).Str("id", HexEncode(AsBytes(r.id)))
+        .Int("size", static_cast<int64_t>(data.size())).Emit();
+  }
+
+  void PublishNext() {
+    // Each payload differs (its index leads), so that ids differ under StrictNoSign too.
+    std::string payload = "msg-" + std::to_string(published_attempts_) + "-";
+    payload.resize(static_cast<size_t>(flags_.publish_size), 'x');
+    ++published_attempts_;
+    Publish(AsBytes(payload));
+    if (published_attempts_ < flags_.publish_count) {
+      publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_interval_ms));
+    }
+  }
+
+  void ReadStdin() {
+    char buf[65536];
+    const ssize_t n = ::read(0, buf, sizeof(buf));
+    if (n <= 0) {
+      stdin_watcher_.reset();
+      if (!partial_line_.empty()) Publish(AsBytes(partial_line_));
+      partial_line_.clear();
+      if (flags_.duration_s == 0) loop_->Stop();
+      return;
+    }
+    partial_line_.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      Publish(AsBytes(std::string_view(partial_line_).substr(start, nl - start)));
+    }
+    partial_line_.erase(0, start);
+  }
+
+  static std::string SeqnoHex(uint64_t seqno) {
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(seqno));
+    return buf;
+  }
+
+  static bool IsUtf8(const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+      if (len == 0 || i + len > s.size()) return false;
+      for (size_t k = 1; k < len; ++k) {
+        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+      }
+      i += len;
+    }
+    return true;
   }
 
   int Fatal(const std::string& message) {
@@ -178,6 +320,14 @@ class Node {
   const crypto::Ed25519PrivateKey key_;
   stream::TcpTransport tcp_;
   stream::Host host_;
+  std::unique_ptr<pubsub::PubSub> pubsub_;
+  std::string publish_topic_;
+  std::unique_ptr<Timer> publish_timer_;
+  std::unique_ptr<FdWatcher> stdin_watcher_;
+  std::string partial_line_;
+  int64_t published_attempts_ = 0;
+  int64_t published_ = 0;
+  int64_t received_ = 0;
 };
 
 }  // namespace

@@ -1,0 +1,89 @@
+// FloodSub interop between pubsub_node and js-libp2p nodes (@libp2p/floodsub), StrictSign: both
+// directions over yamux and over mplex, and three-node lines where messages relay through the middle node
+// (js - ours - js and ours - js - ours).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Proc, bazelBinary } from './harness.mjs'
+
+const NODE = bazelBinary('tools/pubsub_node')
+const COUNT = 20
+
+async function withProcs (procs, body) {
+  try {
+    await body()
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+}
+
+const publishFlags = (delayMs) => ['--publish-count', String(COUNT), '--publish-size', '1024',
+  '--publish-interval-ms', '20', '--publish-delay-ms', String(delayMs)]
+
+function ours (name, seed, extra) {
+  return new Proc(name, NODE, ['--seed', seed, '--listen', '/ip4/127.0.0.1/tcp/0', '--router', 'floodsub',
+    '--topic', 'interop', ...extra])
+}
+
+function js (name, seed, extra) {
+  return Proc.js(name, ['--seed', seed, '--listen', '/ip4/127.0.0.1/tcp/0', '--router', 'floodsub',
+    '--topic', 'interop', ...extra])
+}
+
+// Waits until `proc` has received COUNT distinct messages from `fromPeer`.
+async function receivesAll (proc, fromPeer) {
+  await proc.waitFor(() => new Set(proc.events.filter((e) => e.event === 'message' && e.from === fromPeer)
+    .map((e) => e.seqno)).size >= COUNT, `${COUNT} messages from ${fromPeer}`, 30000)
+  const got = proc.events.filter((e) => e.event === 'message' && e.from === fromPeer)
+  assert.equal(got.length, COUNT, `${proc.name} received duplicates or extra messages`)
+  for (const m of got) assert.equal(m.size, 1024)
+}
+
+for (const muxer of ['yamux', 'mplex']) {
+  test(`floodsub both ways between ours and js over ${muxer}`, async () => {
+    const procs = []
+    await withProcs(procs, async () => {
+      const a = ours('ours', 'fs-ours', ['--muxer', muxer, ...publishFlags(2000)])
+      procs.push(a)
+      const started = await a.event('started')
+      const b = js('js', 'fs-js', ['--muxer', muxer, '--dial', started.listen_addrs[0], ...publishFlags(2000)])
+      procs.push(b)
+      const bStarted = await b.event('started')
+      const sub = await a.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === bStarted.peer_id, 'js subscription')
+      assert.equal(sub.topic, 'interop')
+      await b.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === started.peer_id, 'our subscription')
+      await Promise.all([receivesAll(a, bStarted.peer_id), receivesAll(b, started.peer_id)])
+    })
+  })
+}
+
+test('floodsub line js - ours - js relays through our node', async () => {
+  const procs = []
+  await withProcs(procs, async () => {
+    const middle = ours('ours-middle', 'line-middle', [])
+    procs.push(middle)
+    const started = await middle.event('started')
+    const left = js('js-left', 'line-left', ['--dial', started.listen_addrs[0], ...publishFlags(2500)])
+    const right = js('js-right', 'line-right', ['--dial', started.listen_addrs[0]])
+    procs.push(left, right)
+    const leftStarted = await left.event('started')
+    await right.event('started')
+    await receivesAll(right, leftStarted.peer_id)
+    await receivesAll(middle, leftStarted.peer_id)
+  })
+})
+
+test('floodsub line ours - js - ours relays through the js node', async () => {
+  const procs = []
+  await withProcs(procs, async () => {
+    const middle = js('js-middle', 'line2-middle', [])
+    procs.push(middle)
+    const started = await middle.event('started')
+    const left = ours('ours-left', 'line2-left', ['--dial', started.listen_addrs[0], ...publishFlags(2500)])
+    const right = ours('ours-right', 'line2-right', ['--dial', started.listen_addrs[0]])
+    procs.push(left, right)
+    const leftStarted = await left.event('started')
+    await right.event('started')
+    await receivesAll(right, leftStarted.peer_id)
+    await receivesAll(middle, leftStarted.peer_id)
+  })
+})
