@@ -236,6 +236,35 @@ TEST_F(FloodSubTest, SlowPeerNeitherBlocksOthersNorGrowsMemory) {
   EXPECT_EQ(slow_peer->queued_bytes(), 0u);
 }
 
+TEST_F(FloodSubTest, SubscriptionsReachAPeerWhoseStreamArrivesBeforeItsIdentify) {
+  // A peer that opens its floodsub stream at once, before identify has told us it speaks floodsub, must
+  // still learn our subscriptions (it once never did: the peer was known by the time identify finished).
+  Node a(&loop_, &net_, "a");
+  a.Join("t");
+  auto key = *Ed25519PrivateKey::FromSeed(Bytes(32, 9));
+  auto transport = net_.CreateTransport();
+  stream::HostOptions ho;
+  ho.identity = &key;
+  stream::Host eager(&loop_, transport.get(), ho);
+  std::string received;
+  std::vector<std::unique_ptr<stream::Stream>> held;
+  eager.SetStreamHandler(std::string(kFloodSubProtocolId), [&](std::unique_ptr<stream::Stream> s, auto&, auto&) {
+    s->SetHandlers(stream::Stream::Handlers{[&](ByteSpan d) { received += ToString(d); }, {}, {}, {}});
+    held.push_back(std::move(s));
+  });
+  std::unique_ptr<stream::Stream> out;
+  eager.Dial(a.host->listen_addrs()[0], [&](StatusOr<PeerId> p) {
+    ASSERT_TRUE(p.ok());
+    eager.NewStream(*p, {std::string(kFloodSubProtocolId)}, [&](auto s, auto&) { out = std::move(s).value(); });
+  });
+  loop_.RunUntilIdle();
+  ASSERT_NE(out, nullptr);
+  pb::RPC expected;
+  expected.add_subscriptions()->set_subscribe(true);
+  expected.mutable_subscriptions(0)->set_topicid("t");
+  EXPECT_NE(received.find(expected.SerializeAsString()), std::string::npos);
+}
+
 TEST_F(FloodSubTest, NothingIsRetainedAfterAPeerDisconnects) {
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
   a.Join("t");

@@ -45,10 +45,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       [this](const PeerId& peer, const stream::IdentifyInfo& info) {
         for (const std::string& p : router_->Protocols()) {
           if (std::find(info.protocols.begin(), info.protocols.end(), p) == info.protocols.end()) continue;
-          const bool is_new = peers_.count(peer) == 0;
-          PeerState& state = EnsurePeer(peer, p);
-          // Tell a new peer what we subscribe to; that also opens our stream to it.
-          if (is_new && !handlers_.empty()) state.peer->Send(SubscriptionsRpc(), SendLane::kControl);
+          EnsurePeer(peer, p);
           return;
         }
       },
@@ -76,6 +73,9 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, options_.peer, std::move(callbacks));
   state.protocol = protocol;
   router_->AddPeer(id, protocol);
+  // Tell a new peer what we subscribe to, whichever came first (its stream or its identify); that also
+  // opens our stream to it.
+  if (!handlers_.empty()) state.peer->Send(SubscriptionsRpc(), SendLane::kControl);
   return state;
 }
 
@@ -167,11 +167,13 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
   return result;
 }
 
-bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane) {
+bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return false;
-  return it->second.peer->Send(std::move(rpc), lane) == SendResult::kQueued;
+  return it->second.peer->Send(std::move(rpc), lane, std::move(tag)) == SendResult::kQueued;
 }
+
+bool PubSub::HasSeen(const std::string& id) { return seen_.Contains(id); }
 
 const std::set<std::string>& PubSub::PeerTopics(const PeerId& peer) const {
   auto it = peers_.find(peer);
@@ -190,6 +192,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
 }
 
 void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
+  if (!router_->AcceptRpcFrom(from)) return;
   for (const auto& sub : rpc.subscriptions()) {
     auto it = peers_.find(from);
     if (it == peers_.end()) return;
@@ -210,15 +213,18 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
 
 void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (!subscribed(msg.topic())) return;  // Only topics we are in are relayed.
+  const std::string id = options_.message_id(msg);
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
+    router_->OnRejected(from, id, msg.topic(), /*invalid=*/true);
     return;
   }
-  const std::string id = options_.message_id(msg);
   if (!seen_.Insert(id)) {
     ++stats_.duplicates;
+    router_->OnDuplicate(from, id, msg.topic());
     return;
   }
+  router_->OnFirstSeen(from, msg, id);
   auto vit = validators_.find(msg.topic());
   if (vit == validators_.end() || vit->second.empty()) return Accept(from, msg, id);
   if (validations_.size() >= options_.max_pending_validations) {
@@ -245,8 +251,14 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     loop_->Post([timer] {});
     switch (done->result) {
       case ValidationResult::kAccept: Accept(done->from, done->msg, done->id); break;
-      case ValidationResult::kReject: ++stats_.rejected; break;
-      case ValidationResult::kIgnore: ++stats_.ignored; break;
+      case ValidationResult::kReject:
+        ++stats_.rejected;
+        router_->OnRejected(done->from, done->id, done->msg.topic(), /*invalid=*/true);
+        break;
+      case ValidationResult::kIgnore:
+        ++stats_.ignored;
+        router_->OnRejected(done->from, done->id, done->msg.topic(), /*invalid=*/false);
+        break;
     }
   };
   pending->timeout = loop_->CreateTimer([finish] { finish(ValidationResult::kIgnore); });

@@ -94,8 +94,12 @@ class PubSub {
   Router* router() const { return router_.get(); }
 
   // --- For routers. ---
-  // Sends `rpc` to `peer`; false when the peer is unknown or the RPC was dropped.
-  bool SendRpc(const crypto::PeerId& peer, pb::RPC rpc, SendLane lane);
+  // Sends `rpc` to `peer`; false when the peer is unknown or the RPC was dropped. A data RPC carrying one
+  // message may be tagged with its id, so that an IDONTWANT can cancel it while queued.
+  bool SendRpc(const crypto::PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag = "");
+  // Whether the seen cache holds `id`.
+  bool HasSeen(const std::string& id);
+  stream::Host* host() const { return host_; }
   // The topics `peer` subscribed to (empty if unknown).
   const std::set<std::string>& PeerTopics(const crypto::PeerId& peer) const;
   std::vector<crypto::PeerId> Peers() const;

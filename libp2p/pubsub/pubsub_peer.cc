@@ -44,7 +44,7 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
   }
 }
 
-SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane) {
+SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
   const size_t size = rpc.ByteSizeLong();
   if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
@@ -62,6 +62,7 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane) {
   q.frame.resize(frame_size);
   rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
   q.deadline = loop_->Now() + (control ? options_.control_send_timeout : options_.data_send_timeout);
+  q.tag = std::move(tag);
   lane_bytes += frame_size;
   (control ? control_ : data_).push_back(std::move(q));
   if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
@@ -123,6 +124,20 @@ void PubSubPeer::Flush() {
     }
     ++stats_.rpcs_sent;
   }
+}
+
+size_t PubSubPeer::CancelQueued(const std::string& tag) {
+  size_t n = 0;
+  for (auto it = data_.begin(); it != data_.end();) {
+    if (it->tag == tag) {
+      data_bytes_ -= it->frame.size();
+      it = data_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
 }
 
 void PubSubPeer::DropExpired() {

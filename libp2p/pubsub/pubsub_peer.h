@@ -89,8 +89,11 @@ class PubSubPeer {
   // or undecodable frame resets that stream and is counted; the peer stays.
   void AttachInbound(std::unique_ptr<stream::Stream> stream);
 
-  // Queues `rpc` for the peer and returns at once. Opens the outbound stream if there is none.
-  SendResult Send(pb::RPC rpc, SendLane lane);
+  // Queues `rpc` for the peer and returns at once. Opens the outbound stream if there is none. A non-empty
+  // `tag` (a message id) lets CancelQueued() withdraw the RPC while it waits.
+  SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
+  // Drops queued RPCs tagged `tag` (the peer said IDONTWANT). Returns how many.
+  size_t CancelQueued(const std::string& tag);
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
 
@@ -103,6 +106,7 @@ class PubSubPeer {
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
     MonoTime deadline;
+    std::string tag;
   };
 
   void OnInboundData(ByteSpan data);

@@ -38,6 +38,16 @@ class Router {
   // Sends a validated message on: received from `source`, or published by us when `source` is empty.
   // Returns the number of peers it was queued for.
   virtual size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) = 0;
+
+  // Whether RPCs from `peer` are processed at all (gossipsub drops graylisted peers' RPCs).
+  virtual bool AcceptRpcFrom(const crypto::PeerId& peer) { return true; }
+  // A message seen for the first time, before validation (gossipsub v1.2 sends IDONTWANT here).
+  virtual void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) {}
+  // A message already seen arrived again from `from`.
+  virtual void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) {}
+  // A message from `from` failed signature checks or validation (`invalid`), or a validator ignored it.
+  virtual void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
+                          bool invalid) {}
 };
 
 }  // namespace libp2p::pubsub

@@ -253,6 +253,11 @@ void Host::Disconnect(const PeerId& peer) {
   }
 }
 
+bool Host::IsOutbound(const PeerId& peer) const {
+  auto it = connections_.find(peer);
+  return it != connections_.end() && !it->second->info.inbound;
+}
+
 std::vector<PeerId> Host::connected_peers() const {
   std::vector<PeerId> out;
   for (const auto& [peer, conn] : connections_) out.push_back(peer);

@@ -99,6 +99,8 @@ class Host {
   void Ping(const crypto::PeerId& peer, std::function<void(StatusOr<Duration> rtt)> on_done);
 
   bool IsConnected(const crypto::PeerId& peer) const { return connections_.count(peer) > 0; }
+  // Whether we dialed the connection to `peer` (false when inbound or not connected).
+  bool IsOutbound(const crypto::PeerId& peer) const;
   std::vector<crypto::PeerId> connected_peers() const;
   // Closes the connection to `peer` (on_disconnected runs).
   void Disconnect(const crypto::PeerId& peer);
