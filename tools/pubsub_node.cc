@@ -1,7 +1,7 @@
 // pubsub_node: one libp2p node that listens, dials, answers identify and ping, and reports what happens as
 // NDJSON on standard output. Its flags and events are a contract: shared/docs/cli.md.
 //
-// Routers: floodsub today; gossipsub (the contract's default) is refused with a clear error until it lands.
+// Routers: gossipsub (the default; /meshsub/1.2.0, 1.1.0, 1.0.0) and floodsub.
 #include <fcntl.h>
 #include <cerrno>
 #include <signal.h>
@@ -19,6 +19,7 @@
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/floodsub.h"
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/mplex.h"
@@ -45,6 +46,7 @@ struct Flags {
   int64_t publish_delay_ms = 1000;
   std::optional<std::string> publish_topic;
   bool stdin_lines = false;
+  bool router_given = false;
   bool uses_pubsub() const { return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic; }
 };
 
@@ -99,6 +101,7 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--router") {
       if (value != "gossipsub" && value != "floodsub") Usage("--router: must be gossipsub or floodsub, not " + value);
       f.router = value;
+      f.router_given = true;
     } else if (flag == "--sign") {
       if (value != "strict" && value != "none") Usage("--sign: must be strict or none, not " + value);
       f.sign = value;
@@ -116,9 +119,6 @@ Flags ParseFlags(int argc, char** argv) {
     } else {
       Usage("unknown flag " + flag);
     }
-  }
-  if (f.uses_pubsub() && f.router == "gossipsub") {
-    Usage("--router: gossipsub (the default) is not available in this version yet; pass --router floodsub");
   }
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
@@ -196,15 +196,27 @@ class Node {
       });
     }
 
-    if (flags_.router == "floodsub") StartPubSub();
+    if (flags_.uses_pubsub() || flags_.router_given) StartPubSub();
 
     auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
     if (flags_.duration_s > 0) stop->Schedule(std::chrono::seconds(flags_.duration_s));
     auto signals = loop_->WatchFd(g_signal_pipe[0], kFdReadable, [this](uint32_t) { loop_->Stop(); });
     loop_->Run();
-    Event("summary").Int("published", published_).Int("received", received_)
+    Event summary("summary");
+    summary.Int("published", published_).Int("received", received_)
         .Int("duplicates", pubsub_ ? static_cast<int64_t>(pubsub_->stats().duplicates) : 0)
-        .Int("peers", static_cast<int64_t>(host_.connected_peers().size())).Emit();
+        .Int("peers", static_cast<int64_t>(host_.connected_peers().size()));
+    // Beyond the contract's fields: gossipsub's view, for tests and operators.
+    if (auto* gs = pubsub_ ? dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(pubsub_->router()) : nullptr) {
+      const auto& st = gs->stats();
+      summary.Int("graft_received", static_cast<int64_t>(st.graft_received))
+          .Int("prune_received", static_cast<int64_t>(st.prune_received))
+          .Int("idontwant_sent", static_cast<int64_t>(st.idontwant_sent))
+          .Int("idontwant_received", static_cast<int64_t>(st.idontwant_received))
+          .Int("sends_skipped_idontwant", static_cast<int64_t>(st.sends_skipped_idontwant + st.sends_cancelled))
+          .Int("meshsub_1_2_peers", static_cast<int64_t>(gs->PeersWithProtocol(pubsub::gossipsub::kMeshSubV12)));
+    }
+    summary.Emit();
     publish_timer_.reset();
     stdin_watcher_.reset();
     pubsub_.reset();
@@ -223,7 +235,21 @@ class Node {
     pubsub::PubSubOptions o;
     o.identity = &key_;
     o.sign_policy = flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
-    pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::make_unique<pubsub::FloodSubRouter>(), o);
+    std::unique_ptr<pubsub::Router> router;
+    if (flags_.router == "floodsub") {
+      router = std::make_unique<pubsub::FloodSubRouter>();
+    } else {
+      pubsub::gossipsub::GossipSubEvents events{
+          [](const crypto::PeerId& peer, const std::string& topic) {
+            Event("graft").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
+          },
+          [](const crypto::PeerId& peer, const std::string& topic) {
+            Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
+          }};
+      pubsub::gossipsub::GossipSubOptions go;
+      router = std::make_unique<pubsub::gossipsub::GossipSubRouter>(go, events);
+    }
+    pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::move(router), o);
     pubsub_->SetEvents(pubsub::PubSub::Events{[](const crypto::PeerId& peer, const std::string& topic, bool on) {
       Event("peer_subscribed").Str("peer_id", peer.ToBase58()).Str("topic", topic).Bool("subscribed", on).Emit();
     }});

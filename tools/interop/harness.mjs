@@ -29,7 +29,9 @@ export class Proc {
       this.wake()
     })
     this.child.stderr.on('data', (d) => { this.stderr += d })
-    this.child.on('exit', () => { this.exited = true; this.wake() })
+    // Exited once the process ended and its output was read to the end (the last lines arrive after 'exit').
+    this.outputDone = new Promise((resolve) => this.child.stdout.on('close', resolve))
+    this.child.on('exit', () => { this.outputDone.then(() => { this.exited = true; this.wake() }) })
   }
 
   static js (name, args) {
@@ -72,10 +74,10 @@ export class Proc {
   }
 
   stop () {
-    if (!this.exited) this.child.kill('SIGTERM')
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
     return new Promise((resolve) => {
       if (this.exited) resolve()
-      else this.child.on('exit', resolve)
+      else this.waiters.push(() => { if (this.exited) resolve() })
     })
   }
 }

@@ -1,0 +1,570 @@
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "libp2p/crypto/peer_record.h"
+#include "libp2p/pubsub/pubsub.h"
+
+namespace libp2p::pubsub::gossipsub {
+
+using crypto::PeerId;
+
+namespace {
+
+const std::set<PeerId>& EmptySet() {
+  static const std::set<PeerId> empty;
+  return empty;
+}
+
+// At most this many PX candidates are dialed per PRUNE.
+constexpr size_t kMaxPxDials = 16;
+
+}  // namespace
+
+GossipSubRouter::GossipSubRouter(GossipSubOptions options, GossipSubEvents events)
+    : options_(std::move(options)), events_(std::move(events)), rng_(options_.seed) {
+  assert(options_.params.Validate().ok());
+}
+
+GossipSubRouter::~GossipSubRouter() = default;
+
+std::vector<std::string> GossipSubRouter::Protocols() const {
+  return {std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10), "/floodsub/1.0.0"};
+}
+
+void GossipSubRouter::Attach(PubSub* core) {
+  core_ = core;
+  const Clock* clock = &core->loop()->clock();
+  backoff_ = std::make_unique<Backoff>(clock, options_.params.heartbeat_interval * options_.params.backoff_slack_heartbeats);
+  mcache_ = std::make_unique<MessageCache>(options_.params.mcache_len, options_.params.mcache_gossip);
+  if (options_.score_params) score_ = std::make_unique<PeerScore>(*options_.score_params, clock);
+  heartbeat_timer_ = core->loop()->CreateTimer([this] {
+    Heartbeat();
+    heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
+  });
+  heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
+}
+
+bool GossipSubRouter::IsMeshPeer(const PeerInfo& p) const { return p.protocol != "/floodsub/1.0.0"; }
+
+bool GossipSubRouter::SupportsPx(const PeerInfo& p) const {
+  return p.protocol == kMeshSubV11 || p.protocol == kMeshSubV12;
+}
+
+double GossipSubRouter::ScoreOf(const PeerId& peer) const { return score_ ? score_->Score(peer) : 0.0; }
+
+double GossipSubRouter::Score(const PeerId& peer) const { return ScoreOf(peer); }
+
+void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
+  PeerInfo& info = peers_[peer];
+  info.protocol = protocol;
+  info.direct = options_.direct_peers.count(peer) > 0;
+  info.outbound = core_->host()->IsOutbound(peer);
+  const Duration retention = options_.params.heartbeat_interval * options_.params.idontwant_retention_heartbeats;
+  info.dont_send = std::make_unique<TimedCache>(&core_->loop()->clock(), retention,
+                                                options_.params.max_idontwant_entries_per_peer);
+  if (score_) score_->AddPeer(peer);
+}
+
+void GossipSubRouter::RemovePeer(const PeerId& peer) {
+  for (auto& [topic, members] : mesh_) {
+    if (members.erase(peer) > 0 && events_.on_prune) events_.on_prune(peer, topic);
+  }
+  for (auto& [topic, members] : fanout_) members.erase(peer);
+  for (auto& [id, by_peer] : promises_) by_peer.erase(peer);
+  peers_.erase(peer);
+  if (score_) score_->RemovePeer(peer);
+}
+
+bool GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
+  return !score_ || ScoreOf(peer) >= options_.thresholds.graylist_threshold;
+}
+
+std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
+                                                 const std::function<bool(const PeerId&, const PeerInfo&)>& filter) {
+  std::vector<PeerId> candidates;
+  for (const auto& [id, info] : peers_) {
+    if (!IsMeshPeer(info) || info.direct) continue;
+    if (core_->PeerTopics(id).count(topic) == 0) continue;
+    if (filter && !filter(id, info)) continue;
+    candidates.push_back(id);
+  }
+  std::shuffle(candidates.begin(), candidates.end(), rng_);
+  if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
+  return candidates;
+}
+
+void GossipSubRouter::AddToMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch) {
+  if (!mesh_[topic].insert(peer).second) return;
+  (*batch)[peer].add_graft()->set_topicid(topic);
+  if (score_) score_->Graft(peer, topic);
+  if (events_.on_graft) events_.on_graft(peer, topic);
+}
+
+void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool px, Duration backoff,
+                                ControlBatch* batch) {
+  pb::ControlPrune* prune = (*batch)[to].add_prune();
+  prune->set_topicid(topic);
+  prune->set_backoff(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()));
+  auto it = peers_.find(to);
+  if (!px || it == peers_.end() || !SupportsPx(it->second)) return;
+  // Offer other mesh peers; their signed records come from identify, when they sent one.
+  size_t offered = 0;
+  for (const PeerId& other : mesh_[topic]) {
+    if (other == to || offered >= static_cast<size_t>(options_.params.prune_peers)) continue;
+    if (ScoreOf(other) < 0) continue;
+    prune->add_peers()->set_peerid(std::string(AsStringView(other.bytes())));
+    ++offered;
+  }
+}
+
+void GossipSubRouter::RemoveFromMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch, bool px,
+                                     Duration backoff) {
+  if (mesh_[topic].erase(peer) == 0) return;
+  MakePrune(topic, peer, px, backoff, batch);
+  backoff_->Add(peer, topic, backoff);
+  if (score_) score_->Prune(peer, topic);
+  if (events_.on_prune) events_.on_prune(peer, topic);
+}
+
+void GossipSubRouter::SendBatch(ControlBatch* batch) {
+  for (auto& [peer, control] : *batch) {
+    pb::RPC rpc;
+    *rpc.mutable_control() = std::move(control);
+    core_->SendRpc(peer, std::move(rpc), SendLane::kControl);
+  }
+  batch->clear();
+}
+
+void GossipSubRouter::Join(const std::string& topic) {
+  ControlBatch batch;
+  const size_t d = static_cast<size_t>(options_.params.d);
+  auto fanout = fanout_.find(topic);
+  if (fanout != fanout_.end()) {
+    for (const PeerId& p : fanout->second) {
+      if (mesh_[topic].size() >= d) break;
+      if (ScoreOf(p) >= 0 && !backoff_->InBackoffWithSlack(p, topic)) AddToMesh(topic, p, &batch);
+    }
+    fanout_.erase(fanout);
+    fanout_last_publish_.erase(topic);
+  }
+  mesh_[topic];  // Joined, even with no peers yet.
+  if (mesh_[topic].size() < d) {
+    for (const PeerId& p : SelectPeers(topic, d - mesh_[topic].size(), [&](const PeerId& id, const PeerInfo&) {
+           return mesh_[topic].count(id) == 0 && !backoff_->InBackoffWithSlack(id, topic) && ScoreOf(id) >= 0;
+         })) {
+      AddToMesh(topic, p, &batch);
+    }
+  }
+  SendBatch(&batch);
+}
+
+void GossipSubRouter::Leave(const std::string& topic) {
+  auto it = mesh_.find(topic);
+  if (it == mesh_.end()) return;
+  ControlBatch batch;
+  const std::set<PeerId> members = it->second;
+  for (const PeerId& p : members) {
+    RemoveFromMesh(topic, p, &batch, /*px=*/true, options_.params.unsubscribe_backoff);
+  }
+  mesh_.erase(topic);
+  SendBatch(&batch);
+}
+
+void GossipSubRouter::HandleControl(const PeerId& peer, const pb::ControlMessage& control) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  PeerInfo& info = it->second;
+  ControlBatch batch;
+  pb::ControlMessage reply;
+  for (const auto& ihave : control.ihave()) HandleIHave(peer, info, ihave, &reply);
+  for (const auto& iwant : control.iwant()) HandleIWant(peer, iwant);
+  for (const auto& graft : control.graft()) HandleGraft(peer, info, graft, &batch);
+  for (const auto& prune : control.prune()) HandlePrune(peer, info, prune);
+  for (const auto& idw : control.idontwant()) HandleIDontWant(peer, info, idw);
+  if (reply.iwant_size() > 0) {
+    *batch[peer].mutable_iwant() = std::move(*reply.mutable_iwant());
+  }
+  SendBatch(&batch);
+}
+
+void GossipSubRouter::HandleIHave(const PeerId& peer, PeerInfo& info, const pb::ControlIHave& ihave,
+                                  pb::ControlMessage* reply) {
+  if (ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+  // Bounded: IHAVE messages per heartbeat, and ids asked per heartbeat.
+  if (++info.ihaves_received > options_.params.max_ihave_messages) return;
+  if (info.iwanted_ids >= options_.params.max_ihave_length) return;
+  if (!core_->subscribed(ihave.topicid())) return;
+  std::vector<std::string> wanted;
+  for (const std::string& id : ihave.messageids()) {
+    if (core_->HasSeen(id) || promises_.count(id)) continue;
+    wanted.push_back(id);
+  }
+  const size_t room = static_cast<size_t>(options_.params.max_ihave_length - info.iwanted_ids);
+  if (wanted.size() > room) {
+    std::shuffle(wanted.begin(), wanted.end(), rng_);
+    wanted.resize(room);
+  }
+  if (wanted.empty()) return;
+  info.iwanted_ids += static_cast<int>(wanted.size());
+  pb::ControlIWant* iwant = reply->iwant_size() > 0 ? reply->mutable_iwant(0) : reply->add_iwant();
+  for (const std::string& id : wanted) iwant->add_messageids(id);
+  // Promise tracking: the peer must deliver one of them (we track one at random, as go does) in time.
+  const std::string& tracked = wanted[std::uniform_int_distribution<size_t>(0, wanted.size() - 1)(rng_)];
+  if (promises_.size() < 10000) {
+    promises_[tracked][peer] = core_->loop()->Now() + options_.params.iwant_followup_time;
+  }
+  ++stats_.iwant_sent;
+}
+
+void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iwant) {
+  if (ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+  for (const std::string& id : iwant.messageids()) {
+    const pb::Message* msg = mcache_->GetForPeer(id, peer, options_.params.gossip_retransmission);
+    if (msg == nullptr) continue;
+    pb::RPC rpc;
+    *rpc.add_publish() = *msg;
+    core_->SendRpc(peer, std::move(rpc), SendLane::kData, id);
+    ++stats_.iwant_served;
+  }
+}
+
+void GossipSubRouter::HandleGraft(const PeerId& peer, PeerInfo& info, const pb::ControlGraft& graft,
+                                  ControlBatch* batch) {
+  ++stats_.graft_received;
+  const std::string& topic = graft.topicid();
+  if (!core_->subscribed(topic)) return;  // Spam hardening: no reply for topics we are not in.
+  auto& members = mesh_[topic];
+  if (members.count(peer)) return;
+  if (info.direct) {
+    MakePrune(topic, peer, /*px=*/false, options_.params.prune_backoff, batch);
+    return;
+  }
+  if (backoff_->InBackoff(peer, topic)) {
+    // Grafting during backoff is a protocol violation; flooding grafts right after a prune is worse.
+    if (score_) {
+      score_->AddPenalty(peer, 1);
+      const std::optional<Duration> left = backoff_->Remaining(peer, topic);
+      if (left && *left + options_.params.graft_flood_threshold > options_.params.prune_backoff) {
+        score_->AddPenalty(peer, 1);
+      }
+    }
+    MakePrune(topic, peer, /*px=*/false, options_.params.prune_backoff, batch);
+    backoff_->Add(peer, topic, options_.params.prune_backoff);
+    return;
+  }
+  if (ScoreOf(peer) < 0 || (!info.outbound && members.size() >= static_cast<size_t>(options_.params.d_hi))) {
+    MakePrune(topic, peer, /*px=*/ScoreOf(peer) >= 0, options_.params.prune_backoff, batch);
+    backoff_->Add(peer, topic, options_.params.prune_backoff);
+    return;
+  }
+  members.insert(peer);
+  if (score_) score_->Graft(peer, topic);
+  if (events_.on_graft) events_.on_graft(peer, topic);
+}
+
+void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune) {
+  ++stats_.prune_received;
+  const std::string& topic = prune.topicid();
+  auto it = mesh_.find(topic);
+  if (it != mesh_.end() && it->second.erase(peer) > 0) {
+    if (score_) score_->Prune(peer, topic);
+    if (events_.on_prune) events_.on_prune(peer, topic);
+  }
+  const Duration backoff = prune.has_backoff() ? BackoffFromSeconds(prune.backoff()) : options_.params.prune_backoff;
+  backoff_->Add(peer, topic, backoff);
+  // Peer exchange: only from peers we trust enough, only signed records, a bounded number.
+  if (prune.peers_size() == 0 || !SupportsPx(info)) return;
+  if (score_ && ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
+  size_t dialed = 0;
+  for (const auto& px : prune.peers()) {
+    if (dialed >= kMaxPxDials) break;
+    if (px.signedpeerrecord().empty()) continue;
+    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(px.signedpeerrecord()));
+    if (!record.ok() || AsStringView(record->peer_id.bytes()) != px.peerid()) continue;
+    if (record->peer_id == core_->self() || peers_.count(record->peer_id)) continue;
+    for (const Multiaddr& addr : record->addresses) {
+      const Multiaddr with_id =
+          addr.PeerIdMultihash() ? addr : *Multiaddr::FromString(addr.ToString() + "/p2p/" + record->peer_id.ToBase58());
+      core_->host()->Dial(with_id, [](StatusOr<PeerId>) {});
+      ++stats_.px_dials;
+      ++dialed;
+      break;
+    }
+  }
+}
+
+void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idw) {
+  if (info.protocol != kMeshSubV12) return;
+  PubSubPeer* p = core_->FindPeer(peer);
+  for (const std::string& id : idw.messageids()) {
+    if (++info.idontwants_received > options_.params.max_idontwant_entries_per_peer) return;
+    ++stats_.idontwant_received;
+    info.dont_send->Insert(id);
+    if (p != nullptr) stats_.sends_cancelled += p->CancelQueued(id);
+  }
+}
+
+void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
+  // v1.2: tell mesh peers at once that we have a large message, before validating it.
+  if (msg.data().size() < options_.params.idontwant_message_size_threshold) return;
+  if (idontwant_sent_this_heartbeat_ >= options_.params.max_idontwant_messages) return;
+  auto it = mesh_.find(msg.topic());
+  if (it == mesh_.end()) return;
+  ++idontwant_sent_this_heartbeat_;
+  for (const PeerId& p : it->second) {
+    if (p == from) continue;
+    auto info = peers_.find(p);
+    if (info == peers_.end() || info->second.protocol != kMeshSubV12) continue;
+    pb::RPC rpc;
+    rpc.mutable_control()->add_idontwant()->add_messageids(id);
+    core_->SendRpc(p, std::move(rpc), SendLane::kControl);
+    ++stats_.idontwant_sent;
+  }
+}
+
+void GossipSubRouter::OnDuplicate(const PeerId& from, const std::string& id, const std::string& topic) {
+  if (score_) score_->DuplicateMessage(from, id, topic);
+  // A duplicate still fulfils the sender's promise.
+  auto it = promises_.find(id);
+  if (it != promises_.end()) it->second.erase(from);
+}
+
+void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, const std::string& topic, bool invalid) {
+  if (score_ && invalid) score_->RejectMessage(from, id, topic);
+  promises_.erase(id);  // The peer delivered, even if badly: no broken promise, P4 covers it.
+}
+
+size_t GossipSubRouter::Forward(const pb::Message& msg, const std::string& id, const std::optional<PeerId>& source) {
+  const std::string& topic = msg.topic();
+  mcache_->Put(id, msg);
+  promises_.erase(id);
+  if (source && score_) score_->DeliverMessage(*source, id, topic);
+
+  std::set<PeerId> targets;
+  // Direct peers and floodsub peers subscribed to the topic always get it.
+  for (const auto& [p, info] : peers_) {
+    if ((info.direct || !IsMeshPeer(info)) && core_->PeerTopics(p).count(topic)) targets.insert(p);
+  }
+  if (!source && options_.params.flood_publish) {
+    // Our own message goes to every subscribed peer above the publish threshold.
+    for (const auto& [p, info] : peers_) {
+      if (core_->PeerTopics(p).count(topic) && ScoreOf(p) >= options_.thresholds.publish_threshold) targets.insert(p);
+    }
+  } else if (auto m = mesh_.find(topic); m != mesh_.end()) {
+    targets.insert(m->second.begin(), m->second.end());
+  } else if (!source) {
+    // Not in the topic: publish through the fanout, chosen now if there is none.
+    auto& fanout = fanout_[topic];
+    if (fanout.empty()) {
+      for (const PeerId& p : SelectPeers(topic, options_.params.d, [&](const PeerId& id2, const PeerInfo&) {
+             return ScoreOf(id2) >= options_.thresholds.publish_threshold;
+           })) {
+        fanout.insert(p);
+      }
+    }
+    fanout_last_publish_[topic] = core_->loop()->Now();
+    targets.insert(fanout.begin(), fanout.end());
+  }
+  size_t sent = 0;
+  pb::RPC rpc;
+  *rpc.add_publish() = msg;
+  for (const PeerId& p : targets) {
+    if (source && p == *source) continue;
+    if (AsStringView(p.bytes()) == msg.from()) continue;
+    auto info = peers_.find(p);
+    if (info != peers_.end() && info->second.dont_send && info->second.dont_send->Contains(id)) {
+      ++stats_.sends_skipped_idontwant;
+      continue;
+    }
+    if (core_->SendRpc(p, rpc, SendLane::kData, id)) ++sent;
+  }
+  return sent;
+}
+
+void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch) {
+  const auto& p = options_.params;
+  std::set<PeerId>& members = mesh_[topic];
+  // Drop peers with a negative score, and peers gone from the topic.
+  for (auto it = members.begin(); it != members.end();) {
+    const PeerId peer = *it++;
+    if (ScoreOf(peer) < 0 || core_->PeerTopics(peer).count(topic) == 0) {
+      RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
+    }
+  }
+  auto eligible = [&](const PeerId& id, const PeerInfo&) {
+    return members.count(id) == 0 && !backoff_->InBackoffWithSlack(id, topic) && ScoreOf(id) >= 0;
+  };
+  if (members.size() < static_cast<size_t>(p.d_lo)) {
+    for (const PeerId& peer : SelectPeers(topic, p.d - members.size(), eligible)) AddToMesh(topic, peer, batch);
+  }
+  if (members.size() > static_cast<size_t>(p.d_hi)) {
+    // Keep the d_score best by score, then random ones up to d, keeping at least d_out outbound peers.
+    std::vector<PeerId> sorted(members.begin(), members.end());
+    std::shuffle(sorted.begin(), sorted.end(), rng_);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [&](const PeerId& a, const PeerId& b) { return ScoreOf(a) > ScoreOf(b); });
+    std::vector<PeerId> keep(sorted.begin(), sorted.begin() + p.d_score);
+    std::vector<PeerId> rest(sorted.begin() + p.d_score, sorted.end());
+    std::shuffle(rest.begin(), rest.end(), rng_);
+    // Outbound peers first among the rest, until d_out of the kept ones are outbound.
+    auto outbound = [&](const PeerId& id) { return peers_.count(id) && peers_[id].outbound; };
+    size_t kept_outbound = std::count_if(keep.begin(), keep.end(), outbound);
+    std::stable_partition(rest.begin(), rest.end(), [&](const PeerId& id) {
+      if (kept_outbound < static_cast<size_t>(p.d_out) && outbound(id)) {
+        ++kept_outbound;
+        return true;
+      }
+      return false;
+    });
+    for (const PeerId& id : rest) {
+      if (keep.size() >= static_cast<size_t>(p.d)) break;
+      keep.push_back(id);
+    }
+    const std::set<PeerId> kept(keep.begin(), keep.end());
+    const std::set<PeerId> before = members;
+    for (const PeerId& id : before) {
+      if (!kept.count(id)) RemoveFromMesh(topic, id, batch, /*px=*/true, p.prune_backoff);
+    }
+  }
+  // Enough outbound peers?
+  size_t outbound_count = 0;
+  for (const PeerId& id : members) outbound_count += peers_.count(id) && peers_[id].outbound;
+  if (members.size() >= static_cast<size_t>(p.d_lo) && outbound_count < static_cast<size_t>(p.d_out)) {
+    for (const PeerId& peer : SelectPeers(topic, p.d_out - outbound_count, [&](const PeerId& id, const PeerInfo& info) {
+           return info.outbound && eligible(id, info);
+         })) {
+      AddToMesh(topic, peer, batch);
+    }
+  }
+  // Opportunistic grafting: when the mesh's median score is low, bring in better peers.
+  if (score_ && heartbeat_ticks_ % p.opportunistic_graft_ticks == 0 && members.size() > 1) {
+    std::vector<double> scores;
+    for (const PeerId& id : members) scores.push_back(ScoreOf(id));
+    std::sort(scores.begin(), scores.end());
+    const double median = scores[scores.size() / 2];
+    if (median < options_.thresholds.opportunistic_graft_threshold) {
+      for (const PeerId& peer : SelectPeers(topic, p.opportunistic_graft_peers, [&](const PeerId& id, const PeerInfo& info) {
+             return eligible(id, info) && ScoreOf(id) > median;
+           })) {
+        AddToMesh(topic, peer, batch);
+      }
+    }
+  }
+}
+
+void GossipSubRouter::MaintainFanout() {
+  const MonoTime now = core_->loop()->Now();
+  for (auto it = fanout_last_publish_.begin(); it != fanout_last_publish_.end();) {
+    if (now - it->second >= options_.params.fanout_ttl) {
+      fanout_.erase(it->first);
+      it = fanout_last_publish_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [topic, members] : fanout_) {
+    for (auto it = members.begin(); it != members.end();) {
+      const bool keep = peers_.count(*it) && core_->PeerTopics(*it).count(topic) &&
+                        ScoreOf(*it) >= options_.thresholds.publish_threshold;
+      it = keep ? std::next(it) : members.erase(it);
+    }
+    if (members.size() < static_cast<size_t>(options_.params.d)) {
+      for (const PeerId& p : SelectPeers(topic, options_.params.d - members.size(), [&](const PeerId& id, const PeerInfo&) {
+             return members.count(id) == 0 && ScoreOf(id) >= options_.thresholds.publish_threshold;
+           })) {
+        members.insert(p);
+      }
+    }
+  }
+}
+
+void GossipSubRouter::EmitGossip(ControlBatch* batch) {
+  auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
+    std::vector<std::string> ids = mcache_->GetGossipIds(topic);
+    if (ids.empty()) return;
+    std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const PeerInfo&) {
+      return exclude.count(id) == 0 && ScoreOf(id) >= options_.thresholds.gossip_threshold;
+    });
+    const size_t count = std::max<size_t>(options_.params.d_lazy,
+                                          static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
+    if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
+    for (const PeerId& peer : candidates) {
+      std::shuffle(ids.begin(), ids.end(), rng_);
+      pb::ControlIHave* ihave = (*batch)[peer].add_ihave();
+      ihave->set_topicid(topic);
+      const size_t n = std::min<size_t>(ids.size(), options_.params.max_ihave_length);
+      for (size_t i = 0; i < n; ++i) ihave->add_messageids(ids[i]);
+      ++stats_.ihave_sent;
+    }
+  };
+  for (const auto& [topic, members] : mesh_) gossip(topic, members);
+  for (const auto& [topic, members] : fanout_) gossip(topic, members);
+}
+
+void GossipSubRouter::CheckPromises() {
+  const MonoTime now = core_->loop()->Now();
+  for (auto it = promises_.begin(); it != promises_.end();) {
+    for (auto p = it->second.begin(); p != it->second.end();) {
+      if (p->second <= now) {
+        ++stats_.broken_promises;
+        if (score_) score_->AddPenalty(p->first, 1);
+        p = it->second.erase(p);
+      } else {
+        ++p;
+      }
+    }
+    it = it->second.empty() ? promises_.erase(it) : std::next(it);
+  }
+}
+
+void GossipSubRouter::Heartbeat() {
+  ++stats_.heartbeats;
+  ++heartbeat_ticks_;
+  ControlBatch batch;
+  for (auto& [topic, members] : mesh_) MaintainMesh(topic, &batch);
+  MaintainFanout();
+  EmitGossip(&batch);
+  CheckPromises();
+  SendBatch(&batch);
+  mcache_->Shift();
+  backoff_->ExpireOld();
+  for (auto& [id, info] : peers_) {
+    info.ihaves_received = 0;
+    info.iwanted_ids = 0;
+    info.idontwants_received = 0;
+  }
+  idontwant_sent_this_heartbeat_ = 0;
+  if (score_ && options_.score_params &&
+      heartbeat_ticks_ % std::max<uint64_t>(1, options_.score_params->decay_interval / options_.params.heartbeat_interval) == 0) {
+    score_->RefreshScores();
+  }
+}
+
+const std::set<PeerId>& GossipSubRouter::Mesh(const std::string& topic) const {
+  auto it = mesh_.find(topic);
+  return it == mesh_.end() ? EmptySet() : it->second;
+}
+
+const std::set<PeerId>& GossipSubRouter::Fanout(const std::string& topic) const {
+  auto it = fanout_.find(topic);
+  return it == fanout_.end() ? EmptySet() : it->second;
+}
+
+size_t GossipSubRouter::PeersWithProtocol(std::string_view protocol) const {
+  return std::count_if(peers_.begin(), peers_.end(), [&](const auto& e) { return e.second.protocol == protocol; });
+}
+
+size_t GossipSubRouter::promise_count() const {
+  size_t n = 0;
+  for (const auto& [id, by_peer] : promises_) n += by_peer.size();
+  return n;
+}
+
+size_t GossipSubRouter::dont_send_entries(const PeerId& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() || !it->second.dont_send ? 0 : it->second.dont_send->size();
+}
+
+}  // namespace libp2p::pubsub::gossipsub

@@ -1,0 +1,148 @@
+// The GossipSub router (v1.0, v1.1 and v1.2): mesh maintenance on a heartbeat, fanout, gossip with
+// IHAVE/IWANT from the message cache, GRAFT/PRUNE with backoff and peer exchange, flood publishing,
+// opportunistic grafting, direct peers, IWANT promises, peer scoring and IDONTWANT. It speaks
+// /meshsub/1.2.0, /meshsub/1.1.0 and /meshsub/1.0.0, and floods to /floodsub/1.0.0 peers.
+#ifndef LIBP2P_PUBSUB_GOSSIPSUB_GOSSIPSUB_ROUTER_H_
+#define LIBP2P_PUBSUB_GOSSIPSUB_GOSSIPSUB_ROUTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "libp2p/base/event_loop.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/gossipsub/backoff.h"
+#include "libp2p/pubsub/gossipsub/message_cache.h"
+#include "libp2p/pubsub/gossipsub/params.h"
+#include "libp2p/pubsub/gossipsub/peer_score.h"
+#include "libp2p/pubsub/router.h"
+#include "libp2p/pubsub/timed_cache.h"
+
+namespace libp2p::pubsub::gossipsub {
+
+inline constexpr std::string_view kMeshSubV12 = "/meshsub/1.2.0";
+inline constexpr std::string_view kMeshSubV11 = "/meshsub/1.1.0";
+inline constexpr std::string_view kMeshSubV10 = "/meshsub/1.0.0";
+
+struct GossipSubOptions {
+  GossipSubParams params;
+  // Scoring is off without params; with them, the thresholds apply.
+  std::optional<PeerScoreParams> score_params;
+  PeerScoreThresholds thresholds;
+  // Peers we always exchange every message with and never put in a mesh.
+  std::set<crypto::PeerId> direct_peers;
+  // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
+  uint64_t seed = std::random_device{}();
+};
+
+struct GossipSubEvents {
+  // Our mesh for `topic` gained or lost `peer`.
+  std::function<void(const crypto::PeerId& peer, const std::string& topic)> on_graft;
+  std::function<void(const crypto::PeerId& peer, const std::string& topic)> on_prune;
+};
+
+// Counters for tests, fuzzing and operators.
+struct GossipSubStats {
+  uint64_t heartbeats = 0;
+  uint64_t ihave_sent = 0, iwant_sent = 0, iwant_served = 0;
+  uint64_t graft_received = 0, prune_received = 0;
+  uint64_t idontwant_sent = 0, idontwant_received = 0, sends_cancelled = 0, sends_skipped_idontwant = 0;
+  uint64_t broken_promises = 0;
+  uint64_t px_dials = 0;
+};
+
+class GossipSubRouter final : public Router {
+ public:
+  // Fails (asserts in debug) on invalid params: validate them first with GossipSubParams::Validate().
+  GossipSubRouter(GossipSubOptions options, GossipSubEvents events = {});
+  ~GossipSubRouter() override;
+
+  std::vector<std::string> Protocols() const override;
+  void Attach(PubSub* core) override;
+  void AddPeer(const crypto::PeerId& peer, const std::string& protocol) override;
+  void RemovePeer(const crypto::PeerId& peer) override;
+  void Join(const std::string& topic) override;
+  void Leave(const std::string& topic) override;
+  void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
+  size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
+  bool AcceptRpcFrom(const crypto::PeerId& peer) override;
+  void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
+  void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
+  void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic, bool invalid) override;
+
+  // Runs one heartbeat now (the timer runs them every heartbeat_interval).
+  void Heartbeat();
+
+  // --- Introspection, for tests, the fuzzer and the node's events. ---
+  const std::set<crypto::PeerId>& Mesh(const std::string& topic) const;
+  const std::set<crypto::PeerId>& Fanout(const std::string& topic) const;
+  double Score(const crypto::PeerId& peer) const;
+  size_t promise_count() const;
+  // Pubsub peers whose stream negotiated `protocol`.
+  size_t PeersWithProtocol(std::string_view protocol) const;
+  size_t dont_send_entries(const crypto::PeerId& peer) const;
+  const GossipSubStats& stats() const { return stats_; }
+  const Backoff& backoff() const { return *backoff_; }
+
+ private:
+  struct PeerInfo {
+    std::string protocol;
+    bool direct = false;
+    bool outbound = false;  // We dialed it (counts toward D_out).
+    // Per heartbeat, reset by it.
+    int ihaves_received = 0;
+    int iwanted_ids = 0;
+    int idontwants_received = 0;
+    // Ids the peer told us it does not want, pruned by TTL.
+    std::unique_ptr<TimedCache> dont_send;
+  };
+  using ControlBatch = std::map<crypto::PeerId, pb::ControlMessage>;
+
+  bool IsMeshPeer(const PeerInfo& p) const;
+  bool SupportsPx(const PeerInfo& p) const;
+  std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
+                                          const std::function<bool(const crypto::PeerId&, const PeerInfo&)>& filter);
+  void AddToMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch);
+  void RemoveFromMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch, bool px,
+                      Duration backoff);
+  void MakePrune(const std::string& topic, const crypto::PeerId& to, bool px, Duration backoff, ControlBatch* batch);
+  void SendBatch(ControlBatch* batch);
+  void HandleIHave(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlIHave& ihave, pb::ControlMessage* reply);
+  void HandleIWant(const crypto::PeerId& peer, const pb::ControlIWant& iwant);
+  void HandleGraft(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlGraft& graft, ControlBatch* batch);
+  void HandlePrune(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune);
+  void HandleIDontWant(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idontwant);
+  void MaintainMesh(const std::string& topic, ControlBatch* batch);
+  void MaintainFanout();
+  void EmitGossip(ControlBatch* batch);
+  void CheckPromises();
+  double ScoreOf(const crypto::PeerId& peer) const;
+
+  GossipSubOptions options_;
+  GossipSubEvents events_;
+  PubSub* core_ = nullptr;
+  std::mt19937_64 rng_;
+  std::unordered_map<crypto::PeerId, PeerInfo> peers_;
+  std::map<std::string, std::set<crypto::PeerId>> mesh_;
+  std::map<std::string, std::set<crypto::PeerId>> fanout_;
+  std::map<std::string, MonoTime> fanout_last_publish_;
+  std::unique_ptr<Backoff> backoff_;
+  std::unique_ptr<MessageCache> mcache_;
+  std::unique_ptr<PeerScore> score_;
+  // IWANT promises: message id -> peer -> deadline by which it must deliver.
+  std::map<std::string, std::map<crypto::PeerId, MonoTime>> promises_;
+  int idontwant_sent_this_heartbeat_ = 0;
+  uint64_t heartbeat_ticks_ = 0;
+  std::unique_ptr<Timer> heartbeat_timer_;
+  GossipSubStats stats_;
+};
+
+}  // namespace libp2p::pubsub::gossipsub
+
+#endif  // LIBP2P_PUBSUB_GOSSIPSUB_GOSSIPSUB_ROUTER_H_

@@ -1,0 +1,196 @@
+#include "libp2p/pubsub/gossipsub/message_cache.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libp2p/base/bytes.h"
+
+namespace libp2p::pubsub::gossipsub {
+namespace {
+
+using crypto::PeerId;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// A sha2-256 peer id whose digest is 32 copies of `n`.
+PeerId Peer(uint8_t n) {
+  Bytes multihash = {0x12, 0x20};
+  multihash.resize(34, n);
+  StatusOr<PeerId> id = PeerId::FromBytes(multihash);
+  EXPECT_TRUE(id.ok());
+  return *id;
+}
+
+pb::Message Msg(const std::string& topic, const std::string& data) {
+  pb::Message m;
+  m.set_topic(topic);
+  m.set_data(data);
+  return m;
+}
+
+TEST(MessageCacheTest, PutThenGet) {
+  MessageCache cache(5, 3);
+  EXPECT_TRUE(cache.Put("id1", Msg("t", "one")));
+  const pb::Message* m = cache.Get("id1");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->data(), "one");
+  EXPECT_EQ(m->topic(), "t");
+  EXPECT_EQ(cache.Get("id2"), nullptr);
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(MessageCacheTest, DuplicatePutIsIgnored) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "first")));
+  cache.Shift();
+  EXPECT_FALSE(cache.Put("id", Msg("t", "second")));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Get("id")->data(), "first");
+  // Listed once, and still in its first window: it expires with that window, not later.
+  EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("id"));
+  for (int i = 0; i < 3; ++i) cache.Shift();
+  EXPECT_NE(cache.Get("id"), nullptr);
+  cache.Shift();
+  EXPECT_EQ(cache.Get("id"), nullptr);
+}
+
+TEST(MessageCacheTest, MessagesLiveHistoryLengthWindows) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("old", Msg("t", "x")));
+  for (int i = 0; i < 4; ++i) {
+    cache.Shift();
+    EXPECT_NE(cache.Get("old"), nullptr) << "after shift " << i + 1;
+  }
+  cache.Shift();  // The fifth shift drops the window "old" was put in.
+  EXPECT_EQ(cache.Get("old"), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_THAT(cache.GetGossipIds("t"), IsEmpty());
+  // A new life after expiry.
+  EXPECT_TRUE(cache.Put("old", Msg("t", "y")));
+  EXPECT_EQ(cache.Get("old")->data(), "y");
+}
+
+TEST(MessageCacheTest, GossipIdsComeFromTheNewestGossipWindowsOnly) {
+  MessageCache cache(5, 3);
+  for (int w = 0; w < 5; ++w) {
+    if (w > 0) cache.Shift();
+    ASSERT_TRUE(cache.Put("m" + std::to_string(w) + "a", Msg("t", "")));
+    ASSERT_TRUE(cache.Put("m" + std::to_string(w) + "b", Msg("t", "")));
+  }
+  // Windows, newest first: m4, m3, m2, m1, m0. Gossip covers m4..m2; IWANT can still fetch m1 and m0.
+  EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("m4a", "m4b", "m3a", "m3b", "m2a", "m2b"));
+  EXPECT_NE(cache.Get("m0a"), nullptr);
+  EXPECT_NE(cache.Get("m1b"), nullptr);
+  cache.Shift();
+  EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("m4a", "m4b", "m3a", "m3b"));
+  EXPECT_EQ(cache.Get("m0a"), nullptr);
+  EXPECT_NE(cache.Get("m1a"), nullptr);
+}
+
+TEST(MessageCacheTest, GossipIdsAreScopedToTheTopic) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("a1", Msg("a", "")));
+  ASSERT_TRUE(cache.Put("b1", Msg("b", "")));
+  cache.Shift();
+  ASSERT_TRUE(cache.Put("a2", Msg("a", "")));
+  ASSERT_TRUE(cache.Put("notopic", pb::Message()));
+  EXPECT_THAT(cache.GetGossipIds("a"), ElementsAre("a2", "a1"));
+  EXPECT_THAT(cache.GetGossipIds("b"), ElementsAre("b1"));
+  EXPECT_THAT(cache.GetGossipIds("c"), IsEmpty());
+  EXPECT_THAT(cache.GetGossipIds("ab"), IsEmpty());
+  // A message without a topic is filed under "" (validation normally rejects it before it gets here).
+  EXPECT_THAT(cache.GetGossipIds(""), ElementsAre("notopic"));
+}
+
+TEST(MessageCacheTest, RetransmissionLimitPerPeer) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "payload")));
+  const PeerId alice = Peer(1), bob = Peer(2);
+  for (int i = 0; i < 3; ++i) {
+    const pb::Message* m = cache.GetForPeer("id", alice, 3);
+    ASSERT_NE(m, nullptr) << "request " << i + 1;
+    EXPECT_EQ(m->data(), "payload");
+  }
+  EXPECT_EQ(cache.GetForPeer("id", alice, 3), nullptr);
+  // Many more requests stay refused (the count does not grow or wrap).
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(cache.GetForPeer("id", alice, 3), nullptr);
+  // Another peer has its own count.
+  EXPECT_NE(cache.GetForPeer("id", bob, 3), nullptr);
+  // A higher limit lets alice have more: the limit is the caller's, the count is the cache's.
+  EXPECT_NE(cache.GetForPeer("id", alice, 4), nullptr);
+  EXPECT_EQ(cache.GetForPeer("id", alice, 4), nullptr);
+  // Get() neither counts nor is limited.
+  EXPECT_NE(cache.Get("id"), nullptr);
+}
+
+TEST(MessageCacheTest, GetForPeerFailsForUnknownIdsAndZeroLimit) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "")));
+  EXPECT_EQ(cache.GetForPeer("other", Peer(1), 3), nullptr);
+  EXPECT_EQ(cache.GetForPeer("id", Peer(1), 0), nullptr);
+  EXPECT_EQ(cache.GetForPeer("id", Peer(1), -1), nullptr);
+  EXPECT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
+}
+
+TEST(MessageCacheTest, RetransmissionCountsExpireWithTheMessage) {
+  MessageCache cache(1, 1);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "")));
+  ASSERT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  ASSERT_EQ(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  cache.Shift();
+  EXPECT_EQ(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "")));
+  EXPECT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
+}
+
+TEST(MessageCacheTest, BinaryIdsAreDistinct) {
+  MessageCache cache(5, 3);
+  const std::string with_nul("a\0b", 3);
+  const std::string high("\xff\xfe\x00", 3);
+  ASSERT_TRUE(cache.Put(with_nul, Msg("t", "1")));
+  ASSERT_TRUE(cache.Put(high, Msg("t", "2")));
+  ASSERT_TRUE(cache.Put("a", Msg("t", "3")));
+  EXPECT_EQ(cache.Get(with_nul)->data(), "1");
+  EXPECT_EQ(cache.Get(high)->data(), "2");
+  EXPECT_EQ(cache.Get(std::string("a\0c", 3)), nullptr);
+  EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre(with_nul, high, "a"));
+}
+
+TEST(MessageCacheTest, PointersSurviveLaterPuts) {
+  MessageCache cache(5, 3);
+  ASSERT_TRUE(cache.Put("first", Msg("t", "kept")));
+  const pb::Message* first = cache.Get("first");
+  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(cache.Put("id" + std::to_string(i), Msg("t", "")));  // Rehashes.
+  EXPECT_EQ(first, cache.Get("first"));
+  EXPECT_EQ(first->data(), "kept");
+}
+
+TEST(MessageCacheTest, HoldsAtMostHistoryLengthWindows) {
+  MessageCache cache(5, 3);
+  int n = 0;
+  for (int heartbeat = 0; heartbeat < 100; ++heartbeat) {
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(cache.Put(std::to_string(n++), Msg(i % 2 ? "odd" : "even", "")));
+    EXPECT_LE(cache.size(), 5u * 50u);
+    EXPECT_EQ(cache.GetGossipIds("odd").size() + cache.GetGossipIds("even").size(),
+              std::min(heartbeat + 1, 3) * 50u);
+    cache.Shift();
+  }
+  EXPECT_EQ(cache.size(), 4u * 50u);  // The new current window is empty.
+}
+
+TEST(MessageCacheTest, SingleWindowCache) {
+  MessageCache cache(1, 1);
+  ASSERT_TRUE(cache.Put("id", Msg("t", "")));
+  EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("id"));
+  cache.Shift();
+  EXPECT_EQ(cache.Get("id"), nullptr);
+  EXPECT_THAT(cache.GetGossipIds("t"), IsEmpty());
+  EXPECT_EQ(cache.history_length(), 1u);
+  EXPECT_EQ(cache.gossip_windows(), 1u);
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub::gossipsub
