@@ -205,6 +205,7 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
     } else if (topics.erase(topic) == 0) {
       continue;
     }
+    router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
   }
   for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));

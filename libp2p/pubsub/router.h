@@ -39,6 +39,8 @@ class Router {
   // Returns the number of peers it was queued for.
   virtual size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) = 0;
 
+  // `peer` subscribed to `topic` or unsubscribed from it.
+  virtual void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) {}
   // Whether RPCs from `peer` are processed at all (gossipsub drops graylisted peers' RPCs).
   virtual bool AcceptRpcFrom(const crypto::PeerId& peer) { return true; }
   // A message seen for the first time, before validation (gossipsub v1.2 sends IDONTWANT here).

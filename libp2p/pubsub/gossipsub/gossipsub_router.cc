@@ -67,7 +67,19 @@ void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
   if (score_) score_->AddPeer(peer);
 }
 
+void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string& topic, bool subscribed) {
+  if (subscribed) {
+    topic_peers_[topic].insert(peer);
+    return;
+  }
+  auto it = topic_peers_.find(topic);
+  if (it == topic_peers_.end()) return;
+  it->second.erase(peer);
+  if (it->second.empty()) topic_peers_.erase(it);
+}
+
 void GossipSubRouter::RemovePeer(const PeerId& peer) {
+  for (const std::string& topic : core_->PeerTopics(peer)) OnSubscriptionChange(peer, topic, false);
   for (auto& [topic, members] : mesh_) {
     if (members.erase(peer) > 0 && events_.on_prune) events_.on_prune(peer, topic);
   }
@@ -84,9 +96,13 @@ bool GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
 std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
                                                  const std::function<bool(const PeerId&, const PeerInfo&)>& filter) {
   std::vector<PeerId> candidates;
-  for (const auto& [id, info] : peers_) {
+  auto subscribed = topic_peers_.find(topic);
+  if (subscribed == topic_peers_.end()) return candidates;
+  for (const PeerId& id : subscribed->second) {
+    auto it = peers_.find(id);
+    if (it == peers_.end()) continue;
+    const PeerInfo& info = it->second;
     if (!IsMeshPeer(info) || info.direct) continue;
-    if (core_->PeerTopics(id).count(topic) == 0) continue;
     if (filter && !filter(id, info)) continue;
     candidates.push_back(id);
   }

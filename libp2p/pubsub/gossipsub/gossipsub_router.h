@@ -75,6 +75,7 @@ class GossipSubRouter final : public Router {
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
   void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic, bool invalid) override;
+  void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
 
   // Runs one heartbeat now (the timer runs them every heartbeat_interval).
   void Heartbeat();
@@ -130,6 +131,8 @@ class GossipSubRouter final : public Router {
   std::mt19937_64 rng_;
   std::unordered_map<crypto::PeerId, PeerInfo> peers_;
   std::map<std::string, std::set<crypto::PeerId>> mesh_;
+  // The peers subscribed to each topic, so that selection looks at a topic's peers only.
+  std::unordered_map<std::string, std::set<crypto::PeerId>> topic_peers_;
   std::map<std::string, std::set<crypto::PeerId>> fanout_;
   std::map<std::string, MonoTime> fanout_last_publish_;
   std::unique_ptr<Backoff> backoff_;
