@@ -5,6 +5,7 @@
 //
 //   bazel run -c opt //tools/bench:pubsub_throughput -- [--sign strict|none] [--count N] [--size BYTES]
 //                                                       [--rate MSGS_PER_S (0 = as fast as it goes)]
+//                                                       [--router floodsub|gossipsub]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/floodsub.h"
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/tcp_transport.h"
@@ -35,6 +37,7 @@ struct Config {
   int64_t count = 100000;
   size_t size = 1024;
   int64_t rate = 0;
+  bool gossipsub = false;
 };
 
 double CpuSeconds() {
@@ -59,7 +62,7 @@ int64_t NowNs() {
 
 // A node: loop, TCP, host and floodsub.
 struct Node {
-  explicit Node(const std::string& seed, pubsub::SignPolicy sign)
+  Node(const std::string& seed, const Config& cfg)
       : loop(std::move(LibeventLoop::Create()).value()),
         key(*crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)))), tcp(loop.get()) {
     stream::HostOptions ho;
@@ -68,8 +71,14 @@ struct Node {
     host = std::make_unique<stream::Host>(loop.get(), &tcp, ho);
     pubsub::PubSubOptions po;
     po.identity = &key;
-    po.sign_policy = sign;
-    ps = std::make_unique<pubsub::PubSub>(loop.get(), host.get(), std::make_unique<pubsub::FloodSubRouter>(), po);
+    po.sign_policy = cfg.sign;
+    std::unique_ptr<pubsub::Router> router;
+    if (cfg.gossipsub) {
+      router = std::make_unique<pubsub::gossipsub::GossipSubRouter>(pubsub::gossipsub::GossipSubOptions{});
+    } else {
+      router = std::make_unique<pubsub::FloodSubRouter>();
+    }
+    ps = std::make_unique<pubsub::PubSub>(loop.get(), host.get(), std::move(router), po);
   }
   std::unique_ptr<LibeventLoop> loop;
   crypto::Ed25519PrivateKey key;
@@ -79,7 +88,7 @@ struct Node {
 };
 
 int RunPublisher(const Multiaddr& target, const Config& cfg) {
-  Node n("publisher", cfg.sign);
+  Node n("publisher", cfg);
   int64_t sent = 0;
   crypto::PeerId subscriber = crypto::PeerId::FromPublicKey(n.key.public_key());
   std::unique_ptr<Timer> pump;
@@ -130,8 +139,9 @@ int main(int argc, char** argv) {
     if (flag == "--count") cfg.count = std::atoll(value.c_str());
     if (flag == "--size") cfg.size = std::max<size_t>(16, std::strtoul(value.c_str(), nullptr, 10));
     if (flag == "--rate") cfg.rate = std::atoll(value.c_str());
+    if (flag == "--router") cfg.gossipsub = value == "gossipsub";
   }
-  Node n("subscriber", cfg.sign);
+  Node n("subscriber", cfg);
   if (!n.host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok()) return 1;
   const Multiaddr target = n.host->listen_addrs()[0];
   int64_t received = 0;
@@ -178,8 +188,9 @@ int main(int argc, char** argv) {
     return latencies_ns.empty() ? 0.0 : latencies_ns[static_cast<size_t>(q * (latencies_ns.size() - 1))] / 1e6;
   };
   const double seconds = (last_ns - first_ns) / 1e9;
-  std::printf("floodsub %s, %zu-byte messages%s: %lld of %lld delivered in %.2f s = %.0f msg/s; one-hop latency "
+  std::printf("%s %s, %zu-byte messages%s: %lld of %lld delivered in %.2f s = %.0f msg/s; one-hop latency "
               "p50 %.3f ms, p99 %.3f ms; subscriber CPU %.2f s; subscriber RSS %zu -> %zu KiB\n",
+              cfg.gossipsub ? "gossipsub" : "floodsub",
               cfg.sign == pubsub::SignPolicy::kStrictSign ? "StrictSign" : "StrictNoSign", cfg.size,
               cfg.rate > 0 ? (", paced at " + std::to_string(cfg.rate) + "/s").c_str() : "",
               static_cast<long long>(received), static_cast<long long>(cfg.count), seconds,

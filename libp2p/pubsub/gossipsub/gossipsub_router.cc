@@ -384,8 +384,7 @@ size_t GossipSubRouter::Forward(const pb::Message& msg, const std::string& id, c
     targets.insert(fanout.begin(), fanout.end());
   }
   size_t sent = 0;
-  pb::RPC rpc;
-  *rpc.add_publish() = msg;
+  pb::RPC rpc;  // Built on the first target: a message with no one to forward to costs no copy.
   for (const PeerId& p : targets) {
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
@@ -394,6 +393,7 @@ size_t GossipSubRouter::Forward(const pb::Message& msg, const std::string& id, c
       ++stats_.sends_skipped_idontwant;
       continue;
     }
+    if (rpc.publish_size() == 0) *rpc.add_publish() = msg;
     if (core_->SendRpc(p, rpc, SendLane::kData, id)) ++sent;
   }
   return sent;

@@ -5,10 +5,10 @@
 
 namespace libp2p::pubsub::gossipsub {
 
-MessageCache::MessageCache(size_t history_length, size_t gossip_windows, SeededHash hash)
+MessageCache::MessageCache(size_t history_length, size_t gossip_windows, SeededHash hash, size_t max_bytes)
     : history_length_(std::max<size_t>(history_length, 1)),
       gossip_windows_(std::clamp<size_t>(gossip_windows, 1, std::max<size_t>(history_length, 1))),
-      entries_(0, IdHash{hash}) {
+      entries_(0, IdHash{hash}), max_bytes_(max_bytes) {
   assert(history_length >= 1);
   assert(gossip_windows >= 1 && gossip_windows <= history_length);
   windows_.emplace_front();
@@ -17,6 +17,10 @@ MessageCache::MessageCache(size_t history_length, size_t gossip_windows, SeededH
 bool MessageCache::Put(std::string_view id, const pb::Message& msg) {
   // Look up before copying, so a duplicate costs one lookup and no copy of the message.
   if (entries_.find(id) != entries_.end()) return false;
+  const size_t size = msg.ByteSizeLong();
+  while (bytes_ + size > max_bytes_ && windows_.size() > 1) DropOldestWindow();
+  if (bytes_ + size > max_bytes_) return false;
+  bytes_ += size;
   auto it = entries_.emplace(std::string(id), Entry{msg, {}}).first;
   Window& current = windows_.front();
   const std::string& topic = it->second.msg.topic();
@@ -62,9 +66,13 @@ std::vector<std::string> MessageCache::GetGossipIds(std::string_view topic) cons
 
 void MessageCache::Shift() {
   windows_.emplace_front();
-  if (windows_.size() <= history_length_) return;
+  if (windows_.size() > history_length_) DropOldestWindow();
+}
+
+void MessageCache::DropOldestWindow() {
   for (const auto& [topic, nodes] : windows_.back()) {
     for (Node* node : nodes) {
+      bytes_ -= node->second.msg.ByteSizeLong();
       // Look the node up by its own key before erasing, so the key is not read while being destroyed.
       entries_.erase(entries_.find(node->first));
     }

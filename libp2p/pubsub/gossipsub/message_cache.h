@@ -40,7 +40,11 @@ class MessageCache {
  public:
   // `history_length` >= 1 and 1 <= `gossip_windows` <= history_length (GossipSubParams::Validate() checks
   // mcache_len and mcache_gossip); other values are a programming error, asserted, and clamped into range.
-  MessageCache(size_t history_length, size_t gossip_windows, SeededHash hash = SeededHash::Random());
+  // At most `max_bytes` of messages are held: beyond, the oldest windows are dropped early, and when the
+  // current window alone is full, new messages are not cached (they are still forwarded, only not gossiped).
+  MessageCache(size_t history_length, size_t gossip_windows, SeededHash hash = SeededHash::Random(),
+               size_t max_bytes = kDefaultMaxBytes);
+  static constexpr size_t kDefaultMaxBytes = 64 * 1024 * 1024;
 
   MessageCache(const MessageCache&) = delete;
   MessageCache& operator=(const MessageCache&) = delete;
@@ -72,6 +76,8 @@ class MessageCache {
 
   // The number of messages cached.
   size_t size() const { return entries_.size(); }
+  // Bytes of the cached messages (their encoded sizes).
+  size_t bytes() const { return bytes_; }
   size_t history_length() const { return history_length_; }
   size_t gossip_windows() const { return gossip_windows_; }
 
@@ -98,6 +104,10 @@ class MessageCache {
   EntryMap entries_;
   // windows_.front() is the current window. Never empty; at most history_length_ long.
   std::deque<Window> windows_;
+  const size_t max_bytes_;
+  size_t bytes_ = 0;
+  // Drops the oldest window's messages.
+  void DropOldestWindow();
 };
 
 }  // namespace libp2p::pubsub::gossipsub

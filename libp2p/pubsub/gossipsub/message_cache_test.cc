@@ -194,3 +194,36 @@ TEST(MessageCacheTest, SingleWindowCache) {
 
 }  // namespace
 }  // namespace libp2p::pubsub::gossipsub
+
+namespace libp2p::pubsub::gossipsub {
+namespace {
+
+TEST(MessageCacheTest, ByteCapDropsOldWindowsFirstThenStopsCaching) {
+  pb::Message m;
+  m.set_topic("t");
+  m.set_data(std::string(1000, 'x'));
+  const size_t size = m.ByteSizeLong();
+  MessageCache cache(5, 3, SeededHash(1, 2), /*max_bytes=*/3 * size);
+  ASSERT_TRUE(cache.Put("a", m));
+  cache.Shift();
+  ASSERT_TRUE(cache.Put("b", m));
+  ASSERT_TRUE(cache.Put("c", m));
+  EXPECT_EQ(cache.bytes(), 3 * size);
+  // A fourth message evicts the oldest window ("a") early.
+  ASSERT_TRUE(cache.Put("d", m));
+  EXPECT_EQ(cache.Get("a"), nullptr);
+  EXPECT_NE(cache.Get("b"), nullptr);
+  EXPECT_EQ(cache.bytes(), 3 * size);
+  // The current window alone is full: new messages are not cached.
+  EXPECT_FALSE(cache.Put("e", m));
+  EXPECT_LE(cache.bytes(), 3 * size);
+  cache.Shift();
+  cache.Shift();
+  cache.Shift();
+  cache.Shift();
+  cache.Shift();
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub::gossipsub
