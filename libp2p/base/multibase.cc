@@ -1,5 +1,7 @@
 #include "libp2p/base/multibase.h"
 
+#include <cstring>
+
 #include <array>
 #include <cassert>
 #include <cstdint>
@@ -209,7 +211,9 @@ StatusOr<Bytes> Base58BtcDecode(std::string_view text) {
   while (zeros < text.size() && text[zeros] == '1') ++zeros;
   // A big-endian base-256 number filled from the back; log(58) / log(256) < 0.733 bytes per digit.
   const size_t capacity = (text.size() - zeros) * 733 / 1000 + 1;
-  Bytes number(capacity, 0);
+  // One allocation: the number is built at the back of the output, then moved down behind the zeros.
+  Bytes out(zeros + capacity, 0);
+  uint8_t* number = out.data() + zeros;
   size_t used = 0;  // Significant bytes at the back of `number`.
   for (size_t i = zeros; i < text.size(); ++i) {
     const int digit = kBase58Digits[static_cast<uint8_t>(text[i])];
@@ -225,8 +229,8 @@ StatusOr<Bytes> Base58BtcDecode(std::string_view text) {
     }
     used = j;
   }
-  Bytes out(zeros, 0);
-  out.insert(out.end(), number.end() - static_cast<ptrdiff_t>(used), number.end());
+  std::memmove(number, number + capacity - used, used);
+  out.resize(zeros + used);
   return out;
 }
 
