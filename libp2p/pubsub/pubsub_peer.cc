@@ -16,7 +16,7 @@ PubSubPeer::~PubSubPeer() { *alive_ = false; }
 
 void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
   inbound_ = std::move(stream);
-  reader_ = std::make_unique<FrameReader>(options_.limits.max_rpc_size);
+  reader_ = std::make_shared<FrameReader>(options_.limits.max_rpc_size);
   inbound_->SetHandlers(stream::Stream::Handlers{
       [this](ByteSpan data) { OnInboundData(data); },
       [this] { inbound_.reset(); },  // The peer closed its stream; it may open another.
@@ -26,16 +26,23 @@ void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
 
 void PubSubPeer::OnInboundData(ByteSpan data) {
   Liveness::Scope scope(&liveness_);
-  Status s = reader_->Feed(data, [&](ByteSpan frame) -> Status {
+  const std::shared_ptr<FrameReader> reader = reader_;
+  const stream::Stream* const stream = inbound_.get();
+  bool stopped = false;
+  Status s = reader->Feed(data, [&](ByteSpan frame) -> Status {
     ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits));
     ++stats_.rpcs_received;
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
-    // Stop reading if the callback destroyed this peer or replaced its stream.
-    if (!scope.alive()) return CancelledError("peer gone");
+    // Stop reading if the callback destroyed this peer or replaced its stream: the rest of these bytes
+    // belong to a stream that is gone.
+    if (!scope.alive() || inbound_.get() != stream) {
+      stopped = true;
+      return CancelledError("peer or stream gone");
+    }
     return OkStatus();
   });
-  if (!scope.alive() || s.ok()) return;
+  if (stopped || !scope.alive() || s.ok()) return;
   // An oversized or undecodable frame: reset that stream, keep the peer.
   ++stats_.bad_frames;
   if (inbound_ != nullptr) {

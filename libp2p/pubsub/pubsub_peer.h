@@ -123,7 +123,8 @@ class PubSubPeer {
   std::vector<RpcObserver*> observers_;
 
   std::unique_ptr<stream::Stream> inbound_;
-  std::unique_ptr<FrameReader> reader_;
+  // Shared so that a Feed() in progress keeps its reader when on_rpc replaces the stream or destroys us.
+  std::shared_ptr<FrameReader> reader_;
   std::unique_ptr<stream::Stream> outbound_;
   bool opening_ = false;
   std::deque<Queued> control_, data_;

@@ -1,0 +1,610 @@
+// PubSubPeer on its own, without a host: its inbound stream and the outbound streams its opener hands it are
+// ends of in-memory connections, and the test plays the remote by writing varint-framed RPCs to the other
+// ends and reading what the peer sends. Virtual time (ManualEventLoop) drives every timeout.
+#include "libp2p/pubsub/pubsub_peer.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/varint.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/stream/memory_transport.h"
+
+namespace libp2p::pubsub {
+namespace {
+
+using crypto::PeerId;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+using OpenCallback = std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)>;
+
+PeerId TestPeerId(const std::string& seed) {
+  return PeerId::FromPublicKey(
+      crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)))->public_key());
+}
+
+pb::RPC SubscribeRpc(const std::string& topic, bool subscribe = true) {
+  pb::RPC rpc;
+  auto* s = rpc.add_subscriptions();
+  s->set_subscribe(subscribe);
+  s->set_topicid(topic);
+  return rpc;
+}
+
+pb::RPC DataRpc(const std::string& topic, const std::string& data) {
+  pb::RPC rpc;
+  pb::Message* m = rpc.add_publish();
+  m->set_topic(topic);
+  m->set_data(data);
+  return rpc;
+}
+
+// A data RPC whose encoding is exactly `size` bytes (7 <= size < 130: the lengths inside stay one byte).
+pb::RPC RpcOfSize(size_t size) {
+  pb::RPC rpc = DataRpc("t", "");
+  rpc.mutable_publish(0)->set_data(std::string(size - rpc.ByteSizeLong(), 'x'));
+  return rpc;
+}
+
+// The varint-framed encoding of `rpc`, as it travels on a pubsub stream.
+std::string Frame(const pb::RPC& rpc) {
+  const std::string body = rpc.SerializeAsString();
+  std::string out;
+  AppendUvarint(body.size(), &out);
+  return out + body;
+}
+
+// What a remote end of a connection received, and how it ended.
+struct RemoteEnd {
+  std::unique_ptr<stream::Stream> stream;
+  std::string received;
+  bool eof = false;
+  bool errored = false;
+
+  void Listen() {
+    stream->SetHandlers(stream::Stream::Handlers{[this](ByteSpan b) { received.append(AsStringView(b)); },
+                                                 [this] { eof = true; },
+                                                 [this](const Status&) { errored = true; },
+                                                 {}});
+  }
+  Status Write(const std::string& bytes) { return stream->Write(AsBytes(bytes)); }
+
+  // The RPCs received so far; fails the test on a malformed frame or a partial one at the end.
+  std::vector<pb::RPC> Rpcs() const {
+    std::vector<pb::RPC> out;
+    ByteSpan in = AsBytes(received);
+    while (!in.empty()) {
+      StatusOr<uint64_t> n = ReadUvarint(&in);
+      EXPECT_TRUE(n.ok() && *n <= in.size()) << "bad frame from the peer";
+      if (!n.ok() || *n > in.size()) break;
+      pb::RPC rpc;
+      EXPECT_TRUE(rpc.ParseFromArray(in.data(), static_cast<int>(*n)));
+      out.push_back(std::move(rpc));
+      in = in.subspan(*n);
+    }
+    return out;
+  }
+};
+
+// Stands in for the host: records each open request and answers it when the test says so (or never).
+struct FakeOpener {
+  int calls = 0;
+  std::vector<OpenCallback> pending;
+
+  PubSubPeer::StreamOpener Get() {
+    return [this](OpenCallback done) {
+      ++calls;
+      pending.push_back(std::move(done));
+    };
+  }
+};
+
+// Records what the peer delivers through its callbacks.
+struct Delivered {
+  std::vector<pb::RPC> rpcs;
+  int ready = 0;
+
+  PubSubPeer::Callbacks Callbacks() {
+    return PubSubPeer::Callbacks{[this](PubSubPeer&, pb::RPC rpc) { rpcs.push_back(std::move(rpc)); },
+                                 [this](PubSubPeer&) { ++ready; }};
+  }
+};
+
+class PubSubPeerTest : public ::testing::Test {
+ protected:
+  PubSubPeerTest() {
+    listener_ =
+        *transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                            [this](std::unique_ptr<stream::RawConnection> c) { accepted_ = std::move(c); });
+  }
+
+  // A fresh connection: the first end is for the peer under test, the second is the remote's (listening).
+  std::pair<std::unique_ptr<stream::Stream>, std::unique_ptr<RemoteEnd>> MakePair() {
+    std::unique_ptr<stream::Stream> dialed;
+    auto dial = transport_->Dial(
+        listener_->listen_addr(),
+        [&](StatusOr<std::unique_ptr<stream::RawConnection>> c) { dialed = std::move(c).value(); });
+    loop_.RunUntilIdle();
+    EXPECT_NE(dialed, nullptr);
+    EXPECT_NE(accepted_, nullptr);
+    auto remote = std::make_unique<RemoteEnd>();
+    remote->stream = std::move(accepted_);
+    remote->Listen();
+    return {std::move(dialed), std::move(remote)};
+  }
+
+  // A new peer with `options`, whose opener is `opener_`.
+  std::unique_ptr<PubSubPeer> MakePeer(PubSubPeerOptions options = {}) {
+    return std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), options,
+                                        delivered_.Callbacks());
+  }
+
+  // Gives the peer a new inbound stream and returns the remote's end of it.
+  std::unique_ptr<RemoteEnd> AttachInbound(PubSubPeer* peer) {
+    auto [ours, theirs] = MakePair();
+    peer->AttachInbound(std::move(ours));
+    return std::move(theirs);
+  }
+
+  // Answers the opener's request `i` from the loop (as a host would) with a new connection, returning the
+  // remote's end.
+  std::unique_ptr<RemoteEnd> AnswerWithStream(size_t i) {
+    auto [ours, theirs] = MakePair();
+    auto stream = std::make_shared<std::unique_ptr<stream::Stream>>(std::move(ours));
+    loop_.Post([done = opener_.pending.at(i), stream] { done(std::move(*stream)); });
+    loop_.RunUntilIdle();
+    return std::move(theirs);
+  }
+  void AnswerWithError(size_t i) {
+    loop_.Post([done = opener_.pending.at(i)] { done(UnavailableError("no route to peer")); });
+    loop_.RunUntilIdle();
+  }
+
+  ManualEventLoop loop_;
+  // Small write buffers, so that a remote that stops reading soon blocks the writer.
+  stream::MemoryNetwork net_{&loop_, stream::WriteLimits{4096, 1024, 1 << 20}};
+  std::unique_ptr<stream::Transport> transport_ = net_.CreateTransport();
+  std::unique_ptr<stream::Listener> listener_;
+  std::unique_ptr<stream::RawConnection> accepted_;
+  FakeOpener opener_;
+  Delivered delivered_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Receiving.
+
+// Several RPCs in one write come out of on_rpc decoded, one each, in the order they were sent.
+TEST_F(PubSubPeerTest, ReceivedRpcsAreDecodedAndDeliveredInOrder) {
+  auto peer = MakePeer();
+  auto remote = AttachInbound(peer.get());
+  const std::string wire =
+      Frame(SubscribeRpc("a")) + Frame(DataRpc("a", "one")) + Frame(DataRpc("b", "two")) + Frame(pb::RPC());
+  ASSERT_TRUE(remote->Write(wire).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 4u);
+  EXPECT_EQ(delivered_.rpcs[0].subscriptions(0).topicid(), "a");
+  EXPECT_EQ(delivered_.rpcs[1].publish(0).data(), "one");
+  EXPECT_EQ(delivered_.rpcs[2].publish(0).data(), "two");
+  EXPECT_EQ(delivered_.rpcs[3].ByteSizeLong(), 0u);  // An empty frame is an empty RPC.
+  EXPECT_EQ(peer->stats().rpcs_received, 4u);
+  EXPECT_EQ(peer->stats().bad_frames, 0u);
+  EXPECT_EQ(opener_.calls, 0);  // Receiving opens nothing.
+}
+
+// The same two frames, cut into two reads at every byte offset (including inside the two-byte length of the
+// first one and inside the second one's prefix), decode to the same RPCs.
+TEST_F(PubSubPeerTest, FrameSplitAtEveryOffsetIsReassembled) {
+  const std::string wire = Frame(DataRpc("t", std::string(200, 'd'))) + Frame(SubscribeRpc("s"));
+  ASSERT_GT(wire[0] & 0x80, 0);  // The first length takes two bytes.
+  for (size_t cut = 0; cut <= wire.size(); ++cut) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    delivered_.rpcs.clear();
+    auto peer = MakePeer();
+    auto remote = AttachInbound(peer.get());
+    ASSERT_TRUE(remote->Write(wire.substr(0, cut)).ok());
+    loop_.RunUntilIdle();  // Separate reads: the memory connection would merge writes made back to back.
+    ASSERT_TRUE(remote->Write(wire.substr(cut)).ok());
+    loop_.RunUntilIdle();
+    ASSERT_EQ(delivered_.rpcs.size(), 2u);
+    EXPECT_EQ(delivered_.rpcs[0].publish(0).data(), std::string(200, 'd'));
+    EXPECT_EQ(delivered_.rpcs[1].subscriptions(0).topicid(), "s");
+    EXPECT_EQ(peer->stats().bad_frames, 0u);
+  }
+}
+
+// A frame one byte over max_rpc_size is refused on its length prefix alone (no body sent): the stream is
+// reset, the frame counted, nothing delivered. A frame exactly at the limit passes. The peer keeps working
+// with the next inbound stream the remote opens.
+TEST_F(PubSubPeerTest, OversizedFrameResetsTheStreamAndThePeerStays) {
+  PubSubPeerOptions options;
+  options.limits.max_rpc_size = 100;
+  auto peer = MakePeer(options);
+
+  const pb::RPC at_limit = RpcOfSize(100);
+  ASSERT_EQ(at_limit.ByteSizeLong(), 100u);
+  auto first = AttachInbound(peer.get());
+  ASSERT_TRUE(first->Write(Frame(at_limit)).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 1u);
+
+  std::string header;
+  AppendUvarint(101, &header);
+  ASSERT_TRUE(first->Write(header).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(first->errored);
+  EXPECT_EQ(peer->stats().bad_frames, 1u);
+  EXPECT_EQ(delivered_.rpcs.size(), 1u);
+  EXPECT_FALSE(first->Write(Frame(SubscribeRpc("late"))).ok());  // That stream is gone.
+
+  auto second = AttachInbound(peer.get());
+  ASSERT_TRUE(second->Write(Frame(SubscribeRpc("again"))).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 2u);
+  EXPECT_EQ(delivered_.rpcs[1].subscriptions(0).topicid(), "again");
+  EXPECT_EQ(peer->stats().bad_frames, 1u);
+  EXPECT_EQ(peer->stats().rpcs_received, 2u);
+}
+
+// A frame whose body is not a protobuf RPC, and one that decodes but exceeds a count limit, each reset their
+// stream: RPCs before the bad frame in the same read are delivered, those after it are not.
+TEST_F(PubSubPeerTest, UndecodableFramesResetTheStreamAndAreCounted) {
+  PubSubPeerOptions options;
+  options.limits.max_subscriptions = 2;
+  auto peer = MakePeer(options);
+
+  auto first = AttachInbound(peer.get());
+  const std::string garbage = "\x0b\xff\xff\xff";  // Field 1, wire type 3 (a group): not an RPC.
+  std::string bad_frame;
+  AppendUvarint(garbage.size(), &bad_frame);
+  ASSERT_TRUE(
+      first->Write(Frame(SubscribeRpc("before")) + bad_frame + garbage + Frame(SubscribeRpc("after"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(first->errored);
+  ASSERT_EQ(delivered_.rpcs.size(), 1u);
+  EXPECT_EQ(delivered_.rpcs[0].subscriptions(0).topicid(), "before");
+  EXPECT_EQ(peer->stats().bad_frames, 1u);
+
+  pb::RPC too_many = SubscribeRpc("1");
+  *too_many.add_subscriptions() = too_many.subscriptions(0);
+  *too_many.add_subscriptions() = too_many.subscriptions(0);
+  auto second = AttachInbound(peer.get());
+  ASSERT_TRUE(second->Write(Frame(too_many)).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(second->errored);
+  EXPECT_EQ(delivered_.rpcs.size(), 1u);
+  EXPECT_EQ(peer->stats().bad_frames, 2u);
+
+  auto third = AttachInbound(peer.get());
+  ASSERT_TRUE(third->Write(Frame(SubscribeRpc("fine"))).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 2u);
+  EXPECT_EQ(delivered_.rpcs[1].subscriptions(0).topicid(), "fine");
+  EXPECT_FALSE(third->errored);
+  EXPECT_EQ(peer->stats().bad_frames, 2u);
+}
+
+// A new inbound stream replaces the old one (which is closed); the remote closing its stream is not a fault.
+TEST_F(PubSubPeerTest, NewInboundStreamReplacesTheOldOne) {
+  auto peer = MakePeer();
+  auto first = AttachInbound(peer.get());
+  auto second = AttachInbound(peer.get());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(first->eof || first->errored);
+  ASSERT_TRUE(second->Write(Frame(SubscribeRpc("x"))).ok());
+  second->stream->CloseWrite();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 1u);
+  EXPECT_EQ(peer->stats().bad_frames, 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending.
+
+// Send() returns at once while the stream is being opened; many sends ask the opener once. When the stream
+// comes, on_ready fires and the queue goes out in order, the control lane ahead of data.
+TEST_F(PubSubPeerTest, SendOpensOneStreamAndFlushesControlBeforeData) {
+  auto peer = MakePeer();
+  EXPECT_FALSE(peer->ready());
+  EXPECT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c2"), SendLane::kControl), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d3"), SendLane::kData), SendResult::kQueued);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(opener_.calls, 1);
+  EXPECT_EQ(delivered_.ready, 0);
+  const size_t expected_bytes = Frame(DataRpc("t", "d1")).size() * 3 + Frame(SubscribeRpc("c1")).size() * 2;
+  EXPECT_EQ(peer->queued_bytes(), expected_bytes);
+
+  auto remote = AnswerWithStream(0);
+  EXPECT_EQ(delivered_.ready, 1);
+  EXPECT_TRUE(peer->ready());
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].subscriptions(0).topicid(), "c1");
+  EXPECT_EQ(got[1].subscriptions(0).topicid(), "c2");
+  EXPECT_EQ(got[2].publish(0).data(), "d1");
+  EXPECT_EQ(got[3].publish(0).data(), "d2");
+  EXPECT_EQ(got[4].publish(0).data(), "d3");
+  EXPECT_EQ(peer->stats().rpcs_sent, 5u);
+
+  // Once open, sends go straight out on the same stream.
+  EXPECT_EQ(peer->Send(DataRpc("t", "d4"), SendLane::kData), SendResult::kQueued);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(remote->Rpcs().size(), 6u);
+  EXPECT_EQ(opener_.calls, 1);
+  EXPECT_EQ(delivered_.ready, 1);
+}
+
+// A remote that stops reading fills the stream's write buffer; Send() still returns at once, the surplus
+// waits in the peer's queue, and everything arrives in order once the remote reads again.
+TEST_F(PubSubPeerTest, SendNeverBlocksOnASlowReader) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("first"), SendLane::kControl), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  ASSERT_EQ(remote->Rpcs().size(), 1u);
+  remote->stream->PauseReading(true);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(peer->Send(DataRpc("t", std::to_string(i) + std::string(500, '.')), SendLane::kData),
+              SendResult::kQueued);
+  }
+  loop_.RunUntilIdle();
+  EXPECT_GT(peer->queued_bytes(), 0u);  // The stream's buffer is full; the rest waits in the data lane.
+  EXPECT_LT(peer->stats().rpcs_sent, 21u);
+  remote->stream->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 21u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(got[i + 1].publish(0).data(), std::to_string(i) + std::string(500, '.'));
+  }
+  EXPECT_EQ(peer->stats().rpcs_sent, 21u);
+  EXPECT_EQ(opener_.calls, 1);
+}
+
+// Each lane holds at most its cap in encoded bytes; beyond, Send() drops the RPC, says kDroppedFull and
+// counts it. The lanes are independent.
+TEST_F(PubSubPeerTest, FullLanesDropAndCount) {
+  const size_t control_frame = Frame(SubscribeRpc("c")).size();
+  const size_t data_frame = Frame(DataRpc("t", "d")).size();
+  PubSubPeerOptions options;
+  options.max_control_bytes = 2 * control_frame;
+  options.max_data_bytes = 3 * data_frame + data_frame / 2;
+  auto peer = MakePeer(options);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);  // Exactly at the cap.
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kDroppedFull);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->stats().dropped_full, 3u);
+  EXPECT_EQ(peer->queued_bytes(), 2 * control_frame + 3 * data_frame);
+  EXPECT_EQ(opener_.calls, 1);
+
+  // What was kept goes out once the stream opens; then the lanes have room again.
+  auto remote = AnswerWithStream(0);
+  EXPECT_EQ(remote->Rpcs().size(), 5u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+}
+
+// An RPC whose encoding exceeds max_rpc_size is refused with kTooLarge: nothing is queued and no stream is
+// opened for it. One exactly at the limit is sent.
+TEST_F(PubSubPeerTest, TooLargeRpcIsRefused) {
+  PubSubPeerOptions options;
+  options.limits.max_rpc_size = 64;
+  auto peer = MakePeer(options);
+  pb::RPC rpc = RpcOfSize(65);
+  ASSERT_EQ(rpc.ByteSizeLong(), 65u);
+  EXPECT_EQ(peer->Send(rpc, SendLane::kData), SendResult::kTooLarge);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(opener_.calls, 0);
+  EXPECT_EQ(peer->stats().dropped_full, 0u);
+
+  rpc.mutable_publish(0)->mutable_data()->pop_back();
+  ASSERT_EQ(rpc.ByteSizeLong(), 64u);
+  EXPECT_EQ(peer->Send(rpc, SendLane::kData), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  EXPECT_EQ(remote->Rpcs().size(), 1u);
+}
+
+// When the outbound stream never opens (the opener never answers), queued RPCs are dropped and counted once
+// they have waited past their lane's timeout: data first, control later. The queue then holds nothing and
+// no timer is left running.
+TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
+  PubSubPeerOptions options;
+  options.data_send_timeout = seconds(10);
+  options.control_send_timeout = seconds(60);
+  auto peer = MakePeer(options);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
+  loop_.AdvanceTime(seconds(5));
+  ASSERT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kData), SendResult::kQueued);
+  const size_t data_frame = Frame(DataRpc("t", "d1")).size();
+  const size_t control_frame = Frame(SubscribeRpc("c1")).size();
+
+  loop_.AdvanceTime(seconds(4) + milliseconds(999));  // 9.999 s after the first send: nothing expired yet.
+  EXPECT_EQ(peer->stats().dropped_timeout, 0u);
+  EXPECT_EQ(peer->queued_bytes(), 2 * data_frame + control_frame);
+  loop_.AdvanceTime(milliseconds(1));  // d1 expires at 10 s.
+  EXPECT_EQ(peer->stats().dropped_timeout, 1u);
+  EXPECT_EQ(peer->queued_bytes(), data_frame + control_frame);
+  loop_.AdvanceTime(seconds(5));  // d2 at 15 s.
+  EXPECT_EQ(peer->stats().dropped_timeout, 2u);
+  EXPECT_EQ(peer->queued_bytes(), control_frame);
+  loop_.AdvanceTime(seconds(45));  // c1 at 60 s.
+  EXPECT_EQ(peer->stats().dropped_timeout, 3u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(loop_.scheduled_timers(), 0u);
+  EXPECT_EQ(opener_.calls, 1);  // A pending open is not asked again.
+  EXPECT_FALSE(peer->ready());
+}
+
+// A failed open is counted and retried (after a second) while RPCs wait; the retry's stream carries them.
+TEST_F(PubSubPeerTest, FailingOpenerIsRetried) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  ASSERT_EQ(opener_.calls, 1);
+  AnswerWithError(0);
+  EXPECT_EQ(peer->stats().stream_failures, 1u);
+  EXPECT_FALSE(peer->ready());
+  EXPECT_EQ(delivered_.ready, 0);
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(opener_.calls, 2);
+  AnswerWithError(1);
+  EXPECT_EQ(peer->stats().stream_failures, 2u);
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(opener_.calls, 3);
+  auto remote = AnswerWithStream(2);
+  EXPECT_TRUE(peer->ready());
+  EXPECT_EQ(delivered_.ready, 1);
+  ASSERT_EQ(remote->Rpcs().size(), 1u);
+  EXPECT_EQ(remote->Rpcs()[0].subscriptions(0).topicid(), "c");
+  loop_.AdvanceTime(seconds(5));
+  EXPECT_EQ(opener_.calls, 3);  // Nothing more to retry.
+}
+
+// When the remote resets our outbound stream, the failure is counted and a new stream is opened for what
+// is sent next.
+TEST_F(PubSubPeerTest, OutboundStreamResetByTheRemoteIsReplaced) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  auto first = AnswerWithStream(0);
+  ASSERT_TRUE(peer->ready());
+  first->stream->Reset();
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(peer->ready());
+  EXPECT_EQ(peer->stats().stream_failures, 1u);
+  ASSERT_EQ(peer->Send(DataRpc("t", "after"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(opener_.calls, 2);
+  auto second = AnswerWithStream(1);
+  ASSERT_EQ(second->Rpcs().size(), 1u);
+  EXPECT_EQ(second->Rpcs()[0].publish(0).data(), "after");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Observers.
+
+// Sees every RPC with the peer's id, and rewrites: topics it receives get a prefix, data it sends a suffix.
+class Rewriter : public RpcObserver {
+ public:
+  void OnReceive(const PeerId& peer, pb::RPC* rpc) override {
+    peers.push_back(peer);
+    ++received;
+    for (auto& s : *rpc->mutable_subscriptions()) s.set_topicid("seen:" + s.topicid());
+  }
+  void OnSend(const PeerId& peer, pb::RPC* rpc) override {
+    peers.push_back(peer);
+    ++sent;
+    for (auto& m : *rpc->mutable_publish()) m.mutable_data()->append("!");
+  }
+  std::vector<PeerId> peers;
+  int received = 0;
+  int sent = 0;
+};
+
+// Observers run on every RPC received (before on_rpc) and every RPC sent (before it is encoded), and what
+// they change is what on_rpc gets and what goes on the wire.
+TEST_F(PubSubPeerTest, ObserversSeeAndRewriteRpcs) {
+  auto peer = MakePeer();
+  Rewriter first, second;
+  peer->AddObserver(&first);
+  peer->AddObserver(&second);
+  auto inbound = AttachInbound(peer.get());
+  ASSERT_TRUE(inbound->Write(Frame(SubscribeRpc("t"))).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(delivered_.rpcs.size(), 1u);
+  EXPECT_EQ(delivered_.rpcs[0].subscriptions(0).topicid(), "seen:seen:t");  // Both, in the order added.
+
+  ASSERT_EQ(peer->Send(DataRpc("t", "hi"), SendLane::kData), SendResult::kQueued);
+  auto outbound = AnswerWithStream(0);
+  ASSERT_EQ(outbound->Rpcs().size(), 1u);
+  EXPECT_EQ(outbound->Rpcs()[0].publish(0).data(), "hi!!");
+  EXPECT_EQ(first.received, 1);
+  EXPECT_EQ(first.sent, 1);
+  EXPECT_EQ(second.received, 1);
+  EXPECT_EQ(second.sent, 1);
+  for (const PeerId& p : first.peers) EXPECT_EQ(p, TestPeerId("remote"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Lifetimes.
+
+// Destroying the peer while its opener has not answered is safe: the later answer does nothing, and the
+// stream it carries is closed instead of used. (Run under ASan to see the absence of a use-after-free.)
+TEST_F(PubSubPeerTest, DestroyedWhileAnOpenIsPending) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  ASSERT_EQ(opener_.calls, 1);
+  peer.reset();
+  auto remote = AnswerWithStream(0);
+  EXPECT_EQ(delivered_.ready, 0);
+  EXPECT_TRUE(remote->received.empty());
+  EXPECT_TRUE(remote->eof || remote->errored);
+  loop_.AdvanceTime(seconds(120));
+  EXPECT_EQ(opener_.calls, 1);
+}
+
+// on_ready may destroy the peer; the queued RPCs are then not written through the dead object.
+TEST_F(PubSubPeerTest, OnReadyMayDestroyThePeer) {
+  std::unique_ptr<PubSubPeer> peer;
+  peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
+                                      PubSubPeer::Callbacks{nullptr, [&](PubSubPeer&) { peer.reset(); }});
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  EXPECT_EQ(peer, nullptr);
+  EXPECT_TRUE(remote->received.empty());
+}
+
+// Regression: on_rpc destroying the peer once left Feed() running on the freed FrameReader (a use after
+// free under ASan). The reader is now kept alive for the Feed() and reading stops at once.
+TEST_F(PubSubPeerTest, OnRpcMayDestroyThePeer) {
+  std::unique_ptr<PubSubPeer> peer;
+  int rpcs = 0;
+  peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
+                                      PubSubPeer::Callbacks{[&](PubSubPeer&, pb::RPC) {
+                                                              ++rpcs;
+                                                              peer.reset();
+                                                            },
+                                                            nullptr});
+  auto remote = AttachInbound(peer.get());
+  ASSERT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer, nullptr);
+  EXPECT_EQ(rpcs, 1);  // Nothing is read after the peer is gone.
+}
+
+// Regression: on_rpc replacing the inbound stream once destroyed the FrameReader whose Feed() was running
+// (a use after free), and bytes read from the old stream after the replacement were still delivered.
+// The reader is now kept alive for the Feed() and reading stops when the stream changed.
+TEST_F(PubSubPeerTest, OnRpcMayReplaceTheInboundStream) {
+  std::vector<std::string> topics;
+  std::unique_ptr<stream::Stream> replacement;
+  std::unique_ptr<RemoteEnd> replacement_remote;
+  auto on_rpc = [&](PubSubPeer& p, pb::RPC rpc) {
+    topics.push_back(rpc.subscriptions(0).topicid());
+    if (replacement != nullptr) p.AttachInbound(std::move(replacement));
+  };
+  auto peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
+                                           PubSubPeer::Callbacks{on_rpc, nullptr});
+  std::tie(replacement, replacement_remote) = MakePair();
+  auto remote = AttachInbound(peer.get());
+  ASSERT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(topics, std::vector<std::string>{"a"});
+  ASSERT_TRUE(replacement_remote->Write(Frame(SubscribeRpc("c"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(topics, (std::vector<std::string>{"a", "c"}));
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub
