@@ -217,7 +217,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   const std::string id = options_.message_id(msg);
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
-    router_->OnRejected(from, id, msg.topic(), /*invalid=*/true);
+    router_->OnRejected(from, id, msg.topic(), RejectKind::kSignature);
     return;
   }
   if (!seen_.Insert(id)) {
@@ -254,11 +254,11 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
       case ValidationResult::kAccept: Accept(done->from, done->msg, done->id); break;
       case ValidationResult::kReject:
         ++stats_.rejected;
-        router_->OnRejected(done->from, done->id, done->msg.topic(), /*invalid=*/true);
+        router_->OnRejected(done->from, done->id, done->msg.topic(), RejectKind::kValidator);
         break;
       case ValidationResult::kIgnore:
         ++stats_.ignored;
-        router_->OnRejected(done->from, done->id, done->msg.topic(), /*invalid=*/false);
+        router_->OnRejected(done->from, done->id, done->msg.topic(), RejectKind::kIgnored);
         break;
     }
   };

@@ -13,6 +13,13 @@ namespace libp2p::pubsub {
 
 class PubSub;
 
+// Why a message from a peer was not accepted.
+enum class RejectKind {
+  kSignature,  // Its signature or author fields failed the signature policy.
+  kValidator,  // A validator rejected it.
+  kIgnored,    // A validator ignored it, or validation timed out or had no room.
+};
+
 // A router decides which peers a message goes to and runs its own control protocol. All calls come from the
 // core on the loop thread; the core outlives the router's use of it.
 class Router {
@@ -47,9 +54,9 @@ class Router {
   virtual void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) {}
   // A message already seen arrived again from `from`.
   virtual void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) {}
-  // A message from `from` failed signature checks or validation (`invalid`), or a validator ignored it.
+  // A message from `from` was not accepted, for the reason `kind`.
   virtual void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
-                          bool invalid) {}
+                          RejectKind kind) {}
 };
 
 }  // namespace libp2p::pubsub

@@ -236,12 +236,16 @@ void GossipSubRouter::HandleIHave(const PeerId& peer, PeerInfo& info, const pb::
 
 void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iwant) {
   if (ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+  auto info = peers_.find(peer);
+  if (info == peers_.end()) return;
   for (const std::string& id : iwant.messageids()) {
+    if (info->second.iwant_served >= options_.params.max_iwant_messages_per_heartbeat) return;
     const pb::Message* msg = mcache_->GetForPeer(id, peer, options_.params.gossip_retransmission);
     if (msg == nullptr) continue;
     pb::RPC rpc;
     *rpc.add_publish() = *msg;
     core_->SendRpc(peer, std::move(rpc), SendLane::kData, id);
+    ++info->second.iwant_served;
     ++stats_.iwant_served;
   }
 }
@@ -283,6 +287,8 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, PeerInfo& info, const pb::
 void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune) {
   ++stats_.prune_received;
   const std::string& topic = prune.topicid();
+  // PRUNEs for topics we are not in change nothing (and must not fill the backoff table).
+  if (!core_->subscribed(topic)) return;
   auto it = mesh_.find(topic);
   if (it != mesh_.end() && it->second.erase(peer) > 0) {
     if (score_) score_->Prune(peer, topic);
@@ -347,8 +353,18 @@ void GossipSubRouter::OnDuplicate(const PeerId& from, const std::string& id, con
   if (it != promises_.end()) it->second.erase(from);
 }
 
-void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, const std::string& topic, bool invalid) {
-  if (score_ && invalid) score_->RejectMessage(from, id, topic);
+void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, const std::string& topic,
+                                 RejectKind kind) {
+  if (score_) {
+    // A bad signature costs the sender only: the id is not marked invalid, or a forger could get honest
+    // forwarders of the genuine message with the same id penalised.
+    switch (kind) {
+      case RejectKind::kSignature: score_->RejectMessage(from, id, topic, RejectReason::kInvalidSignature); break;
+      case RejectKind::kValidator: score_->RejectMessage(from, id, topic, RejectReason::kInvalid); break;
+      case RejectKind::kIgnored: score_->RejectMessage(from, id, topic, RejectReason::kIgnored); break;
+    }
+  }
+  if (kind == RejectKind::kSignature) return;  // A forged copy does not fulfil a promise.
   promises_.erase(id);  // The peer delivered, even if badly: no broken promise, P4 covers it.
 }
 
@@ -480,7 +496,9 @@ void GossipSubRouter::MaintainFanout() {
       ++it;
     }
   }
-  for (auto& [topic, members] : fanout_) {
+  for (auto& entry : fanout_) {
+    const std::string& topic = entry.first;
+    std::set<PeerId>& members = entry.second;
     for (auto it = members.begin(); it != members.end();) {
       const bool keep = peers_.count(*it) && core_->PeerTopics(*it).count(topic) &&
                         ScoreOf(*it) >= options_.thresholds.publish_threshold;
@@ -550,6 +568,7 @@ void GossipSubRouter::Heartbeat() {
     info.ihaves_received = 0;
     info.iwanted_ids = 0;
     info.idontwants_received = 0;
+    info.iwant_served = 0;
   }
   idontwant_sent_this_heartbeat_ = 0;
   if (score_ && options_.score_params &&

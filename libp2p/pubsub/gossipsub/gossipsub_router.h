@@ -74,7 +74,8 @@ class GossipSubRouter final : public Router {
   bool AcceptRpcFrom(const crypto::PeerId& peer) override;
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
-  void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic, bool invalid) override;
+  void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
+                  RejectKind kind) override;
   void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
 
   // Runs one heartbeat now (the timer runs them every heartbeat_interval).
@@ -100,6 +101,7 @@ class GossipSubRouter final : public Router {
     int ihaves_received = 0;
     int iwanted_ids = 0;
     int idontwants_received = 0;
+    int iwant_served = 0;
     // Ids the peer told us it does not want, pruned by TTL.
     std::unique_ptr<TimedCache> dont_send;
   };

@@ -1,0 +1,499 @@
+// GossipSub scenarios on the in-memory network and virtual time that need more than honest nodes: gossip
+// across a pruned link, score penalties for invalid messages, broken IWANT promises, peer exchange with
+// signed records, and a flood of hostile control traffic. Hostile peers are bare hosts that write
+// varint-framed RPCs by hand. Time is advanced, never waited for.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/varint.h"
+#include "libp2p/crypto/peer_record.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/gossipsub/peer_score.h"
+#include "libp2p/pubsub/pubsub.h"
+#include "libp2p/stream/host.h"
+#include "libp2p/stream/memory_transport.h"
+
+namespace libp2p::pubsub::gossipsub {
+namespace {
+
+using crypto::Ed25519PrivateKey;
+using crypto::PeerId;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+Ed25519PrivateKey KeyOf(const std::string& seed) {
+  return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes("gss-" + seed)));
+}
+
+std::string IdBytes(const PeerId& id) { return std::string(AsStringView(id.bytes())); }
+
+// A host with PubSub and a GossipSubRouter.
+struct Node {
+  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOptions go = {}, PubSubOptions po = {})
+      : key(KeyOf(std::to_string(n))), transport(net->CreateTransport()) {
+    stream::HostOptions ho;
+    ho.identity = &key;
+    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
+    EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
+    po.identity = &key;
+    go.seed = static_cast<uint64_t>(n);
+    auto r = std::make_unique<GossipSubRouter>(go, GossipSubEvents{});
+    router = r.get();
+    pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
+  }
+  ~Node() { pubsub.reset(); }
+  void Join(const std::string& topic) {
+    ASSERT_TRUE(pubsub->Subscribe(topic, [this](const pb::Message& m, const std::string&, const PeerId&) {
+      received.push_back(m.data());
+    }).ok());
+  }
+  const PeerId& id() const { return host->peer_id(); }
+
+  Ed25519PrivateKey key;
+  std::unique_ptr<stream::Transport> transport;
+  std::unique_ptr<stream::Host> host;
+  GossipSubRouter* router;
+  std::unique_ptr<PubSub> pubsub;
+  std::vector<std::string> received;
+};
+
+// A bare host speaking gossipsub by hand: it writes framed RPCs on a stream it opens, and records the RPCs
+// it is sent on the streams the node opens to it.
+struct RawPeer {
+  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto)
+      : loop(loop), key(KeyOf(seed)), transport(net->CreateTransport()), protocol(std::move(proto)) {
+    stream::HostOptions ho;
+    ho.identity = &key;
+    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
+    host->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, auto&, auto&) {
+      auto buffer = std::make_shared<Bytes>();
+      s->SetHandlers(stream::Stream::Handlers{[this, buffer](ByteSpan d) {
+                                                buffer->insert(buffer->end(), d.begin(), d.end());
+                                                Drain(buffer.get());
+                                              },
+                                              {}, {}, {}});
+      inbound.push_back(std::move(s));
+    });
+  }
+  ~RawPeer() {
+    out.reset();
+    inbound.clear();
+  }
+  // Connects to `node` and opens our outbound stream to it.
+  void ConnectTo(Node& node) {
+    host->Dial(node.host->listen_addrs()[0], [](auto) {});
+    loop->RunUntilIdle();
+    host->NewStream(node.id(), {protocol}, [this](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
+      ASSERT_TRUE(s.ok());
+      out = std::move(s).value();
+    });
+    loop->RunUntilIdle();
+    ASSERT_NE(out, nullptr);
+  }
+  void Send(const pb::RPC& rpc) {
+    const std::string enc = rpc.SerializeAsString();
+    Bytes frame;
+    AppendUvarint(enc.size(), &frame);
+    frame.insert(frame.end(), enc.begin(), enc.end());
+    ASSERT_TRUE(out->Write(frame).ok());
+    loop->RunUntilIdle();
+  }
+  void Drain(Bytes* buffer) {
+    while (true) {
+      const UvarintDecode len = DecodeUvarint(*buffer);
+      if (len.error != UvarintError::kNone || buffer->size() < len.length + len.value) return;
+      pb::RPC rpc;
+      EXPECT_TRUE(rpc.ParseFromArray(buffer->data() + len.length, static_cast<int>(len.value)));
+      received.push_back(std::move(rpc));
+      buffer->erase(buffer->begin(), buffer->begin() + static_cast<std::ptrdiff_t>(len.length + len.value));
+    }
+  }
+  size_t IWantIdsReceived() const {
+    size_t n = 0;
+    for (const pb::RPC& r : received) {
+      for (const auto& w : r.control().iwant()) n += static_cast<size_t>(w.messageids_size());
+    }
+    return n;
+  }
+  const PeerId& id() const { return host->peer_id(); }
+
+  ManualEventLoop* loop;
+  Ed25519PrivateKey key;
+  std::unique_ptr<stream::Transport> transport;
+  std::string protocol;
+  std::unique_ptr<stream::Host> host;
+  std::unique_ptr<stream::Stream> out;
+  std::vector<std::unique_ptr<stream::Stream>> inbound;
+  std::vector<pb::RPC> received;
+};
+
+// Scoring on `topic` with P₄ (invalid messages) and P₇ (behaviour) penalties, P₃ and P₃b off.
+GossipSubOptions ScoredOptions(const std::string& topic) {
+  GossipSubOptions go;
+  PeerScoreParams sp;
+  TopicScoreParams tp;
+  tp.topic_weight = 1;
+  tp.time_in_mesh_weight = 0.01;
+  tp.mesh_message_deliveries_weight = 0;
+  tp.mesh_failure_penalty_weight = 0;
+  tp.invalid_message_deliveries_weight = -10;
+  sp.topics[topic] = tp;
+  sp.behaviour_penalty_weight = -10;
+  sp.behaviour_penalty_decay = 0.9;  // Slow, so the penalty is still visible a few heartbeats later.
+  EXPECT_TRUE(sp.Validate().ok());
+  go.score_params = sp;
+  return go;
+}
+
+class GossipSubScenariosTest : public ::testing::Test {
+ protected:
+  void Connect(Node& a, Node& b) { a.host->Dial(b.host->listen_addrs()[0], [](auto) {}); }
+  size_t Delivered(const std::string& data) const {
+    size_t n = 0;
+    for (const auto& node : nodes_) n += std::count(node->received.begin(), node->received.end(), data);
+    return n;
+  }
+
+  ManualEventLoop loop_;
+  stream::MemoryNetwork net_{&loop_};
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+// (a) A line of 20 nodes whose mesh is cut between nodes 9 and 10 (both sides PRUNEd with a long backoff):
+// the mesh carries a message from node 0 only to node 9; node 9 gossips it (IHAVE) to node 10, which is
+// subscribed but not in its mesh, asks for it (IWANT) and relays it through its own half of the mesh.
+TEST_F(GossipSubScenariosTest, GossipCarriesAMessageAcrossACutMesh) {
+  GossipSubOptions go;
+  go.params.flood_publish = false;
+  for (int i = 0; i < 20; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i, go));
+  for (auto& n : nodes_) n->Join("t");
+  for (int i = 0; i + 1 < 20; ++i) Connect(*nodes_[i], *nodes_[i + 1]);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(2));
+  for (int i = 0; i + 1 < 20; ++i) ASSERT_EQ(nodes_[i]->router->Mesh("t").count(nodes_[i + 1]->id()), 1u) << i;
+
+  // Each side hears a PRUNE from the other (with a backoff longer than the test).
+  pb::ControlMessage prune;
+  prune.add_prune()->set_topicid("t");
+  prune.mutable_prune(0)->set_backoff(600);
+  nodes_[9]->router->HandleControl(nodes_[10]->id(), prune);
+  nodes_[10]->router->HandleControl(nodes_[9]->id(), prune);
+  ASSERT_EQ(nodes_[9]->router->Mesh("t").count(nodes_[10]->id()), 0u);
+  ASSERT_EQ(nodes_[10]->router->Mesh("t").count(nodes_[9]->id()), 0u);
+
+  ASSERT_TRUE(nodes_[0]->pubsub->Publish("t", AsBytes("across")).status.ok());
+  loop_.RunUntilIdle();
+  // The mesh alone: nodes 1..9.
+  EXPECT_EQ(Delivered("across"), 9u);
+  for (int i = 10; i < 20; ++i) EXPECT_TRUE(nodes_[i]->received.empty()) << i;
+
+  // Within mcache_gossip heartbeats, gossip bridges the cut.
+  loop_.AdvanceTime(go.params.heartbeat_interval * go.params.mcache_gossip);
+  EXPECT_EQ(Delivered("across"), 19u);
+  EXPECT_GT(nodes_[9]->router->stats().ihave_sent, 0u);
+  EXPECT_GT(nodes_[10]->router->stats().iwant_sent, 0u);
+  EXPECT_GT(nodes_[9]->router->stats().iwant_served, 0u);
+  // The cut held: the backoff kept the link out of both meshes.
+  EXPECT_EQ(nodes_[9]->router->Mesh("t").count(nodes_[10]->id()), 0u);
+  EXPECT_EQ(nodes_[10]->router->Mesh("t").count(nodes_[9]->id()), 0u);
+}
+
+// (b) A receiver's validator rejects a sender's messages: P₄ makes the sender's score negative and the next
+// heartbeat prunes it from the receiver's mesh.
+TEST_F(GossipSubScenariosTest, InvalidMessagesMakeTheScoreNegativeAndPruneTheSender) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, ScoredOptions("t")));  // Receiver.
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1, ScoredOptions("t")));  // Sender.
+  Node& receiver = *nodes_[0];
+  Node& sender = *nodes_[1];
+  receiver.Join("t");
+  sender.Join("t");
+  receiver.pubsub->AddValidator("t", [](const pb::Message& m, std::function<void(ValidationResult)> done) {
+    done(m.data().rfind("bad", 0) == 0 ? ValidationResult::kReject : ValidationResult::kAccept);
+  });
+  Connect(sender, receiver);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_EQ(receiver.router->Mesh("t").count(sender.id()), 1u);
+  EXPECT_GE(receiver.router->Score(sender.id()), 0);
+
+  ASSERT_TRUE(sender.pubsub->Publish("t", AsBytes("bad-1")).status.ok());
+  ASSERT_TRUE(sender.pubsub->Publish("t", AsBytes("bad-2")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(receiver.pubsub->stats().rejected, 2u);
+  EXPECT_TRUE(receiver.received.empty());
+  const double score = receiver.router->Score(sender.id());
+  EXPECT_LT(score, 0);
+  // Not graylisted yet: the PRUNE is the heartbeat's doing.
+  EXPECT_GT(score, ScoredOptions("t").thresholds.graylist_threshold);
+  EXPECT_EQ(receiver.router->Mesh("t").count(sender.id()), 1u);
+
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(receiver.router->Mesh("t").count(sender.id()), 0u);
+  EXPECT_TRUE(receiver.router->backoff().InBackoff(sender.id(), "t"));
+  EXPECT_GT(sender.router->stats().prune_received, 0u);
+  EXPECT_EQ(sender.router->Mesh("t").count(receiver.id()), 0u);
+}
+
+// (c) A raw peer advertises ids it never delivers: after iwant_followup_time the promise is broken, counted
+// and penalised (P₇). A promise kept (the advertised message delivered in time) costs nothing.
+TEST_F(GossipSubScenariosTest, BrokenIWantPromisesArePenalised) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer liar(&loop_, &net_, "liar", std::string(kMeshSubV11));
+  liar.ConnectTo(node);
+  RawPeer honest(&loop_, &net_, "honest-raw", std::string(kMeshSubV11));
+  honest.ConnectTo(node);
+
+  // The honest raw peer advertises a message it signed, and delivers it when asked.
+  pb::Message msg;
+  msg.set_topic("t");
+  msg.set_data("kept");
+  SignMessage(honest.key, 7, SignPolicy::kStrictSign, &msg);
+  const std::string kept_id = JsDefaultMessageId(msg);
+  pb::RPC ihave;
+  ihave.mutable_control()->add_ihave()->set_topicid("t");
+  ihave.mutable_control()->mutable_ihave(0)->add_messageids(kept_id);
+  honest.Send(ihave);
+  ASSERT_EQ(honest.IWantIdsReceived(), 1u);
+  EXPECT_EQ(node.router->promise_count(), 1u);
+
+  pb::RPC lie;
+  lie.mutable_control()->add_ihave()->set_topicid("t");
+  lie.mutable_control()->mutable_ihave(0)->add_messageids("never-1");
+  lie.mutable_control()->mutable_ihave(0)->add_messageids("never-2");
+  liar.Send(lie);
+  EXPECT_EQ(liar.IWantIdsReceived(), 2u);
+  EXPECT_EQ(node.router->promise_count(), 2u);
+  EXPECT_EQ(node.router->stats().iwant_sent, 2u);
+
+  loop_.AdvanceTime(milliseconds(500));
+  pb::RPC delivery;
+  *delivery.add_publish() = msg;
+  honest.Send(delivery);
+  ASSERT_EQ(node.received, std::vector<std::string>{"kept"});
+  EXPECT_EQ(node.router->promise_count(), 1u);
+
+  loop_.AdvanceTime(go.params.iwant_followup_time + go.params.heartbeat_interval);
+  EXPECT_EQ(node.router->stats().broken_promises, 1u);
+  EXPECT_EQ(node.router->promise_count(), 0u);
+  EXPECT_LT(node.router->Score(liar.id()), 0);
+  EXPECT_GE(node.router->Score(honest.id()), 0);
+}
+
+// (d) Peer exchange: a PRUNE's offered peers are dialed only with a valid signed peer record whose peer id is
+// the offered one; not ourselves, not a peer we already have.
+TEST_F(GossipSubScenariosTest, PeerExchangeDialsOnlyValidSignedRecords) {
+  for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  Node& b = *nodes_[0];  // Receives the PRUNEs (no scoring: PX is accepted from any v1.1 peer).
+  Node& c = *nodes_[1];  // The peer offered with a good record.
+  Node& x = *nodes_[2];  // The peer offered with bad ones.
+  b.Join("t");
+  RawPeer pruner(&loop_, &net_, "pruner", std::string(kMeshSubV11));
+  pruner.ConnectTo(b);
+
+  auto record_of = [](Node& n) {
+    const crypto::PeerRecord r{n.id(), 1, n.host->listen_addrs()};
+    StatusOr<Bytes> signed_record = crypto::SignPeerRecord(n.key, r);
+    EXPECT_TRUE(signed_record.ok());
+    return ToString(*signed_record);
+  };
+  const std::string c_record = record_of(c);
+  const std::string x_record = record_of(x);
+  std::string x_tampered = x_record;
+  x_tampered.back() ^= 1;  // The signature no longer verifies.
+
+  pb::RPC bad;
+  pb::ControlPrune* prune = bad.mutable_control()->add_prune();
+  prune->set_topicid("t");
+  prune->set_backoff(1);
+  auto offer = [](pb::ControlPrune* p, const PeerId& id, const std::string& record) {
+    pb::PeerInfo* info = p->add_peers();
+    info->set_peerid(IdBytes(id));
+    if (!record.empty()) info->set_signedpeerrecord(record);
+  };
+  offer(prune, x.id(), c_record);     // Mismatched: the record is c's.
+  offer(prune, x.id(), x_tampered);   // Bad signature.
+  offer(prune, x.id(), "garbage");    // Not an envelope.
+  offer(prune, x.id(), "");           // No record.
+  offer(prune, b.id(), record_of(b)); // Ourselves.
+  pruner.Send(bad);
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(b.router->stats().prune_received, 1u);
+  EXPECT_EQ(b.router->stats().px_dials, 0u);
+  EXPECT_FALSE(b.host->IsConnected(x.id()));
+  EXPECT_FALSE(b.host->IsConnected(c.id()));
+
+  pb::RPC good;
+  prune = good.mutable_control()->add_prune();
+  prune->set_topicid("t");
+  prune->set_backoff(1);
+  offer(prune, c.id(), c_record);
+  pruner.Send(good);
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(b.router->stats().px_dials, 1u);
+  EXPECT_TRUE(b.host->IsConnected(c.id()));
+  EXPECT_FALSE(b.host->IsConnected(x.id()));
+
+  // The same offer again: c is a peer already, nothing is dialed.
+  pruner.Send(good);
+  EXPECT_EQ(b.router->stats().px_dials, 1u);
+}
+
+// KNOWN BUG (reported, not fixed here): the router's own PRUNEs offer peer ids without signed peer records
+// (gossipsub_router.cc MakePrune: "their signed records come from identify" but none is ever attached), while
+// HandlePrune skips offers without one. So PX between two of our routers never dials anyone. This states the
+// expected behaviour; enable it once MakePrune attaches the records identify delivered.
+TEST_F(GossipSubScenariosTest, DISABLED_PeerExchangeBetweenOurRoutersDials) {
+  for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  for (auto& n : nodes_) n->Join("t");
+  Connect(*nodes_[0], *nodes_[1]);
+  Connect(*nodes_[0], *nodes_[2]);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_EQ(nodes_[0]->router->Mesh("t").size(), 2u);
+  ASSERT_FALSE(nodes_[1]->host->IsConnected(nodes_[2]->id()));
+  // Node 0 leaves: its PRUNEs carry PX, offering each of nodes 1 and 2 the other.
+  ASSERT_TRUE(nodes_[0]->pubsub->Unsubscribe("t").ok());
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_GT(nodes_[1]->router->stats().prune_received, 0u);
+  EXPECT_GT(nodes_[1]->router->stats().px_dials + nodes_[2]->router->stats().px_dials, 0u);
+  EXPECT_TRUE(nodes_[1]->host->IsConnected(nodes_[2]->id()));
+}
+
+// (e) A flood of hostile control traffic leaves everything bounded.
+TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
+  GossipSubOptions go;
+  go.params.max_idontwant_entries_per_peer = 100;
+  PubSubOptions po;
+  po.max_subscriptions_per_peer = 16;
+  po.peer.max_control_bytes = 64 * 1024;
+  po.peer.max_data_bytes = 256 * 1024;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer attacker(&loop_, &net_, "attacker", std::string(kMeshSubV12));
+  attacker.ConnectTo(node);
+  const PeerId& a = attacker.id();
+
+  // Subscriptions beyond the per-peer limit.
+  pb::RPC subs;
+  for (int i = 0; i < 100; ++i) {
+    auto* s = subs.add_subscriptions();
+    s->set_subscribe(true);
+    s->set_topicid("s" + std::to_string(i));
+  }
+  attacker.Send(subs);
+  EXPECT_EQ(node.pubsub->PeerTopics(a).size(), po.max_subscriptions_per_peer);
+
+  // GRAFTs for topics we are not in: no mesh, no backoff entry, no reply.
+  const size_t received_before = attacker.received.size();
+  pb::RPC grafts;
+  for (int i = 0; i < 500; ++i) grafts.mutable_control()->add_graft()->set_topicid("g" + std::to_string(i));
+  attacker.Send(grafts);
+  EXPECT_EQ(node.router->stats().graft_received, 500u);
+  EXPECT_TRUE(node.router->Mesh("g0").empty());
+  EXPECT_EQ(node.router->backoff().size(), 0u);
+  EXPECT_EQ(attacker.received.size(), received_before);
+
+  // 50 IHAVEs of 100 fresh ids each, twice within a heartbeat: only max_ihave_messages are taken, and at most
+  // max_ihave_length ids asked for; one promise per IHAVE taken.
+  for (int round = 0; round < 2; ++round) {
+    pb::RPC ihaves;
+    for (int i = 0; i < 50; ++i) {
+      auto* ih = ihaves.mutable_control()->add_ihave();
+      ih->set_topicid("t");
+      for (int k = 0; k < 100; ++k) ih->add_messageids("r" + std::to_string(round) + "-" + std::to_string(i * 100 + k));
+    }
+    attacker.Send(ihaves);
+  }
+  EXPECT_LE(node.router->stats().iwant_sent, static_cast<uint64_t>(go.params.max_ihave_messages));
+  EXPECT_LE(node.router->promise_count(), static_cast<size_t>(go.params.max_ihave_messages));
+  EXPECT_LE(attacker.IWantIdsReceived(), static_cast<size_t>(go.params.max_ihave_length));
+
+  // IWANTs for ids we never had: nothing is served.
+  pb::RPC iwants;
+  auto* iw = iwants.mutable_control()->add_iwant();
+  for (int k = 0; k < 5000; ++k) iw->add_messageids("unknown-" + std::to_string(k));
+  attacker.Send(iwants);
+  EXPECT_EQ(node.router->stats().iwant_served, 0u);
+
+  // IDONTWANTs beyond the per-peer bound.
+  for (int round = 0; round < 3; ++round) {
+    pb::RPC idw;
+    auto* d = idw.mutable_control()->add_idontwant();
+    for (int k = 0; k < 1000; ++k) d->add_messageids("idw-" + std::to_string(round) + "-" + std::to_string(k));
+    attacker.Send(idw);
+  }
+  EXPECT_LE(node.router->dont_send_entries(a), static_cast<size_t>(go.params.max_idontwant_entries_per_peer));
+
+  // PRUNEs with the largest backoff, for many topics.
+  pb::RPC prunes;
+  for (int i = 0; i < 1000; ++i) {
+    auto* p = prunes.mutable_control()->add_prune();
+    p->set_topicid("p" + std::to_string(i));
+    p->set_backoff(UINT64_MAX);
+  }
+  attacker.Send(prunes);
+  EXPECT_LE(node.router->backoff().size(), node.router->backoff().max_entries());
+
+  PubSubPeer* peer = node.pubsub->FindPeer(a);
+  ASSERT_NE(peer, nullptr);
+  EXPECT_LE(peer->queued_bytes(), po.peer.max_control_bytes + po.peer.max_data_bytes);
+
+  // Heartbeats pass: the promises expire (broken), the per-heartbeat counters reset, and still bounded.
+  loop_.AdvanceTime(seconds(10));
+  EXPECT_EQ(node.router->promise_count(), 0u);
+  EXPECT_EQ(node.router->stats().broken_promises, node.router->stats().iwant_sent);
+  EXPECT_LE(node.router->dont_send_entries(a), static_cast<size_t>(go.params.max_idontwant_entries_per_peer));
+  EXPECT_LE(node.pubsub->PeerTopics(a).size(), po.max_subscriptions_per_peer);
+  EXPECT_LE(peer->queued_bytes(), po.peer.max_control_bytes + po.peer.max_data_bytes);
+}
+
+// Regression: a message failing its signature check was once reported to the score as a validator
+// rejection, which marks its id invalid. An attacker could send a forged copy (same from and seqno, hence
+// the same id, bad signature) ahead of the genuine message; then the honest first deliverer earned no P2
+// and every honest peer forwarding the genuine message later paid P4. The reject kind now reaches the score.
+TEST_F(GossipSubScenariosTest, ForgedSignatureDoesNotTaintTheGenuineMessageId) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer forger(&loop_, &net_, "forger", std::string(kMeshSubV11));
+  RawPeer first(&loop_, &net_, "first", std::string(kMeshSubV11));
+  RawPeer second(&loop_, &net_, "second", std::string(kMeshSubV11));
+  for (RawPeer* r : {&forger, &first, &second}) r->ConnectTo(node);
+
+  const Ed25519PrivateKey author = KeyOf("author");
+  pb::Message genuine;
+  genuine.set_topic("t");
+  genuine.set_data("genuine");
+  SignMessage(author, 42, SignPolicy::kStrictSign, &genuine);
+  pb::Message forged = genuine;
+  forged.mutable_signature()->back() ^= 1;
+  ASSERT_EQ(JsDefaultMessageId(forged), JsDefaultMessageId(genuine));
+
+  pb::RPC rpc;
+  *rpc.add_publish() = forged;
+  forger.Send(rpc);
+  EXPECT_EQ(node.pubsub->stats().rejected, 1u);
+  EXPECT_LT(node.router->Score(forger.id()), 0);  // The forger pays, rightly.
+
+  *rpc.mutable_publish(0) = genuine;
+  first.Send(rpc);
+  ASSERT_EQ(node.received, std::vector<std::string>{"genuine"});
+  second.Send(rpc);
+  EXPECT_EQ(node.pubsub->stats().duplicates, 1u);
+
+  EXPECT_GT(node.router->Score(first.id()), 0);   // P₂ for the first valid delivery.
+  EXPECT_GE(node.router->Score(second.id()), 0);  // A copy of a valid message costs nothing.
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub::gossipsub
