@@ -375,15 +375,23 @@ size_t GossipSubRouter::Forward(const pb::Message& msg, const std::string& id, c
   if (source && score_) score_->DeliverMessage(*source, id, topic);
 
   std::set<PeerId> targets;
-  // Direct peers and floodsub peers subscribed to the topic always get it.
-  for (const auto& [p, info] : peers_) {
-    if ((info.direct || !IsMeshPeer(info)) && core_->PeerTopics(p).count(topic)) targets.insert(p);
-  }
-  if (!source && options_.params.flood_publish) {
-    // Our own message goes to every subscribed peer above the publish threshold.
-    for (const auto& [p, info] : peers_) {
-      if (core_->PeerTopics(p).count(topic) && ScoreOf(p) >= options_.thresholds.publish_threshold) targets.insert(p);
+  // Only the topic's subscribers can be targets: look at them, not at every peer.
+  auto subscribers = topic_peers_.find(topic);
+  const bool flood = !source && options_.params.flood_publish;
+  if (subscribers != topic_peers_.end()) {
+    for (const PeerId& p : subscribers->second) {
+      auto info = peers_.find(p);
+      if (info == peers_.end()) continue;
+      // Direct peers and floodsub peers always get it; our own message, with flood publishing, goes to
+      // every subscriber above the publish threshold.
+      if (info->second.direct || !IsMeshPeer(info->second) ||
+          (flood && ScoreOf(p) >= options_.thresholds.publish_threshold)) {
+        targets.insert(p);
+      }
     }
+  }
+  if (flood) {
+    // Every eligible subscriber is a target already.
   } else if (auto m = mesh_.find(topic); m != mesh_.end()) {
     targets.insert(m->second.begin(), m->second.end());
   } else if (!source) {
