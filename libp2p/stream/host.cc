@@ -1,9 +1,11 @@
 #include "libp2p/stream/host.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
+#include "libp2p/crypto/peer_record.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/multistream_select.h"
 #include "libp2p/stream/noise.h"
@@ -38,8 +40,8 @@ class Host::Upgrade {
 
   Upgrade(Host* host, uint64_t id, std::unique_ptr<RawConnection> raw, bool inbound,
           std::optional<PeerId> expected, DialCallback on_done)
-      : host_(host), id_(id), raw_(std::move(raw)), inbound_(inbound), expected_(std::move(expected)),
-        on_done(std::move(on_done)),
+      : on_done(std::move(on_done)), host_(host), id_(id), raw_(std::move(raw)), inbound_(inbound),
+        expected_(std::move(expected)),
         timeout_(host->loop_->CreateTimer([this] { Finish(DeadlineExceededError("connection upgrade timed out")); })) {}
 
   void Start() {
@@ -146,7 +148,22 @@ Status Host::Listen(const Multiaddr& addr) {
                      StartUpgrade(std::move(raw), /*inbound=*/true, std::nullopt, nullptr);
                    }));
   listeners_.push_back(std::move(listener));
+  RefreshPeerRecord();
   return OkStatus();
+}
+
+void Host::RefreshPeerRecord() {
+  crypto::PeerRecord record{peer_id_};
+  // A wall-clock timestamp, as other implementations use, kept strictly increasing.
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  own_peer_record_seq_ = std::max<uint64_t>(own_peer_record_seq_ + 1, static_cast<uint64_t>(now.count()));
+  record.seq = own_peer_record_seq_;
+  record.addresses = listen_addrs();
+  if (record.addresses.size() > crypto::kMaxPeerRecordAddresses) record.addresses.resize(crypto::kMaxPeerRecordAddresses);
+  StatusOr<Bytes> signed_record = crypto::SignPeerRecord(*options_.identity, record);
+  // Signing our own well-formed record cannot fail; without one, identify simply carries none.
+  own_peer_record_ = signed_record.ok() ? std::move(signed_record).value() : Bytes();
 }
 
 std::vector<Multiaddr> Host::listen_addrs() const {
@@ -384,6 +401,7 @@ IdentifyInfo Host::OurIdentify(const Multiaddr& observed) const {
   if (!observed.empty()) info.observed_addr = observed;
   info.protocol_version = options_.protocol_version;
   info.agent_version = options_.agent_version;
+  info.signed_peer_record = own_peer_record_;
   return info;
 }
 
@@ -446,6 +464,14 @@ void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info) {
   stored.agent_version = info->agent_version;
   stored.protocol_version = info->protocol_version;
   stored.identified = true;
+  if (!info->signed_peer_record.empty()) {
+    // CheckIdentifyMatchesPeer opened it already; only its seq is read here. Older records are ignored.
+    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(info->signed_peer_record);
+    if (record.ok() && (stored.signed_peer_record.empty() || record->seq > stored.peer_record_seq)) {
+      stored.signed_peer_record = info->signed_peer_record;
+      stored.peer_record_seq = record->seq;
+    }
+  }
   for (const Events& e : events_) {
     if (e.on_identified) e.on_identified(peer, *info);
   }

@@ -75,7 +75,8 @@ class Host {
   // Adds a receiver of connection events; every receiver added is called, in the order added.
   void AddEvents(Events events) { events_.push_back(std::move(events)); }
 
-  // Starts listening; fails as the transport does.
+  // Starts listening; fails as the transport does. On success our signed peer record (sent in identify) is
+  // re-signed with the new address list and a higher seq.
   Status Listen(const Multiaddr& addr);
   // The bound addresses (without /p2p/).
   std::vector<Multiaddr> listen_addrs() const;
@@ -129,6 +130,8 @@ class Host {
   // Erases from the loop, for code running inside a callback of the pending entry's own objects.
   void ErasePendingLater(uint64_t id);
   void RegisterBuiltinHandlers();
+  // Signs a new peer record of our listen addresses into own_peer_record_.
+  void RefreshPeerRecord();
 
   EventLoop* const loop_;
   Transport* const transport_;
@@ -138,6 +141,9 @@ class Host {
   PeerStore peer_store_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<std::string, StreamHandler> handlers_;
+  // Our signed peer record (an encoded envelope), empty until we listen; its seq only ever grows.
+  Bytes own_peer_record_;
+  uint64_t own_peer_record_seq_ = 0;
   std::unordered_map<crypto::PeerId, std::unique_ptr<Connection>> connections_;
   std::unordered_map<uint64_t, std::unique_ptr<Upgrade>> upgrades_;
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/crypto/peer_record.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/stream/memory_transport.h"
@@ -75,6 +76,32 @@ TEST_P(HostTest, DialUpgradesAndIdentifiesBothWays) {
   ASSERT_NE(stored, nullptr);
   EXPECT_TRUE(stored->identified);
   EXPECT_TRUE(stored->public_key.has_value());
+}
+
+TEST_P(HostTest, IdentifyCarriesSignedPeerRecordKeptInPeerStore) {
+  a_.host->Dial(b_.Addr(), [](StatusOr<PeerId>) {});
+  loop_.RunUntilIdle();
+  ASSERT_EQ(a_.identified.size(), 1u);
+  const PeerInfo* stored = a_.host->peer_store().Find(b_.host->peer_id());
+  ASSERT_NE(stored, nullptr);
+  ASSERT_FALSE(stored->signed_peer_record.empty());
+  StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(stored->signed_peer_record);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_TRUE(record->peer_id == b_.host->peer_id());
+  EXPECT_EQ(record->addresses, b_.host->listen_addrs());
+  EXPECT_EQ(record->seq, stored->peer_record_seq);
+
+  // A second listener re-signs with a higher seq; the push that a new handler triggers carries it.
+  const uint64_t first_seq = stored->peer_record_seq;
+  ASSERT_TRUE(b_.host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
+  b_.host->SetStreamHandler("/test/1.0.0", [](std::unique_ptr<Stream>, const PeerId&, const std::string&) {});
+  loop_.RunUntilIdle();
+  stored = a_.host->peer_store().Find(b_.host->peer_id());
+  ASSERT_NE(stored, nullptr);
+  EXPECT_GT(stored->peer_record_seq, first_seq);
+  record = crypto::OpenSignedPeerRecord(stored->signed_peer_record);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->addresses.size(), 2u);
 }
 
 TEST_P(HostTest, PingBothWays) {

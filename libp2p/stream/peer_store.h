@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libp2p/base/bytes.h"
 #include "libp2p/base/multiaddr.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
@@ -21,6 +22,10 @@ struct PeerInfo {
   std::string agent_version;
   std::string protocol_version;
   bool identified = false;
+  // The newest signed peer record the peer sent in identify (an encoded envelope whose signature was checked
+  // when it arrived), and its seq; empty when it sent none. GossipSub offers it to others in peer exchange.
+  Bytes signed_peer_record;
+  uint64_t peer_record_seq = 0;
 };
 
 // A bounded map from peer id to PeerInfo. Not thread-safe (one loop thread).

@@ -41,6 +41,11 @@ for (const muxer of ['yamux', 'mplex']) {
       assert.ok(hasProtocol(jsIdentified, '/ipfs/id/1.0.0'), JSON.stringify(jsIdentified))
       assert.ok(hasProtocol(jsIdentified, '/ipfs/ping/1.0.0'), JSON.stringify(jsIdentified))
       assert.match(jsIdentified.agent_version, /libp2p-pubsub-cpp/)
+      // Our identify carries a signed peer record of our listen address, and js verified it.
+      assert.ok(jsIdentified.signed_record_addrs?.length > 0, JSON.stringify(jsIdentified))
+      for (const a of jsIdentified.signed_record_addrs) {
+        assert.ok(started.listen_addrs.some((l) => l.startsWith(a)), `${a} not in ${started.listen_addrs}`)
+      }
       const jsPing = await js.event('ping')
       assert.equal(jsPing.peer_id, started.peer_id)
       const connected = await ours.event('connected')

@@ -92,7 +92,9 @@ async function main () {
   node.addEventListener('peer:identify', (evt) => {
     const d = evt.detail
     emit('identified', { peer_id: d.peerId.toString(), agent_version: d.agentVersion ?? '',
-      protocols: d.protocols ?? [] })
+      protocols: d.protocols ?? [],
+      // Present only when the peer sent a signed peer record and js verified it.
+      signed_record_addrs: d.signedPeerRecord?.addresses.map((a) => a.toString()) ?? null })
   })
   if (services.pubsub) {
     node.services.pubsub.addEventListener('subscription-change', (evt) => {

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cassert>
 
-#include "libp2p/crypto/peer_record.h"
+#include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
+#include "libp2p/stream/host.h"
 
 namespace libp2p::pubsub::gossipsub {
 
@@ -16,9 +17,6 @@ const std::set<PeerId>& EmptySet() {
   static const std::set<PeerId> empty;
   return empty;
 }
-
-// At most this many PX candidates are dialed per PRUNE.
-constexpr size_t kMaxPxDials = 16;
 
 }  // namespace
 
@@ -125,14 +123,13 @@ void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool
   prune->set_backoff(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()));
   auto it = peers_.find(to);
   if (!px || it == peers_.end() || !SupportsPx(it->second)) return;
-  // Offer other mesh peers; their signed records come from identify, when they sent one.
-  size_t offered = 0;
-  for (const PeerId& other : mesh_[topic]) {
-    if (other == to || offered >= static_cast<size_t>(options_.params.prune_peers)) continue;
-    if (ScoreOf(other) < 0) continue;
-    prune->add_peers()->set_peerid(std::string(AsStringView(other.bytes())));
-    ++offered;
-  }
+  // Offer other peers of the topic in good standing (not only mesh members: a peer leaving the topic
+  // prunes all of them), with their signed records from identify.
+  const std::vector<PeerId> offers =
+      SelectPeers(topic, options_.params.prune_peers, [&](const PeerId& id, const PeerInfo&) {
+        return id != to && ScoreOf(id) >= 0;
+      });
+  AddPxOffers(offers, core_->host()->peer_store(), prune);
 }
 
 void GossipSubRouter::RemoveFromMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch, bool px,
@@ -299,21 +296,10 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
   // Peer exchange: only from peers we trust enough, only signed records, a bounded number.
   if (prune.peers_size() == 0 || !SupportsPx(info)) return;
   if (score_ && ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
-  size_t dialed = 0;
-  for (const auto& px : prune.peers()) {
-    if (dialed >= kMaxPxDials) break;
-    if (px.signedpeerrecord().empty()) continue;
-    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(px.signedpeerrecord()));
-    if (!record.ok() || AsStringView(record->peer_id.bytes()) != px.peerid()) continue;
-    if (record->peer_id == core_->self() || peers_.count(record->peer_id)) continue;
-    for (const Multiaddr& addr : record->addresses) {
-      const Multiaddr with_id =
-          addr.PeerIdMultihash() ? addr : *Multiaddr::FromString(addr.ToString() + "/p2p/" + record->peer_id.ToBase58());
-      core_->host()->Dial(with_id, [](StatusOr<PeerId>) {});
-      ++stats_.px_dials;
-      ++dialed;
-      break;
-    }
+  const auto connected = [this](const PeerId& id) { return peers_.count(id) > 0 || core_->host()->IsConnected(id); };
+  for (const Multiaddr& addr : PxDialTargets(prune, core_->self(), connected, options_.params.prune_peers)) {
+    core_->host()->Dial(addr, [](StatusOr<PeerId>) {});
+    ++stats_.px_dials;
   }
 }
 

@@ -346,11 +346,9 @@ TEST_F(GossipSubScenariosTest, PeerExchangeDialsOnlyValidSignedRecords) {
   EXPECT_EQ(b.router->stats().px_dials, 1u);
 }
 
-// KNOWN BUG (reported, not fixed here): the router's own PRUNEs offer peer ids without signed peer records
-// (gossipsub_router.cc MakePrune: "their signed records come from identify" but none is ever attached), while
-// HandlePrune skips offers without one. So PX between two of our routers never dials anyone. This states the
-// expected behaviour; enable it once MakePrune attaches the records identify delivered.
-TEST_F(GossipSubScenariosTest, DISABLED_PeerExchangeBetweenOurRoutersDials) {
+// Peer exchange end to end between our routers: identify delivers each peer's signed record, a leaving
+// node's PRUNEs offer the topic's other peers with those records, and the pruned peers dial each other.
+TEST_F(GossipSubScenariosTest, PeerExchangeBetweenOurRoutersDials) {
   for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
   for (auto& n : nodes_) n->Join("t");
   Connect(*nodes_[0], *nodes_[1]);
@@ -365,6 +363,10 @@ TEST_F(GossipSubScenariosTest, DISABLED_PeerExchangeBetweenOurRoutersDials) {
   EXPECT_GT(nodes_[1]->router->stats().prune_received, 0u);
   EXPECT_GT(nodes_[1]->router->stats().px_dials + nodes_[2]->router->stats().px_dials, 0u);
   EXPECT_TRUE(nodes_[1]->host->IsConnected(nodes_[2]->id()));
+  // And they form a mesh of their own at the next heartbeat.
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(nodes_[1]->router->Mesh("t").count(nodes_[2]->id()), 1u);
+  EXPECT_EQ(nodes_[2]->router->Mesh("t").count(nodes_[1]->id()), 1u);
 }
 
 // (e) A flood of hostile control traffic leaves everything bounded.

@@ -1,0 +1,43 @@
+#include "libp2p/pubsub/gossipsub/peer_exchange.h"
+
+#include <optional>
+#include <string>
+
+#include "libp2p/crypto/peer_record.h"
+
+namespace libp2p::pubsub::gossipsub {
+
+void AddPxOffers(const std::vector<crypto::PeerId>& offers, const stream::PeerStore& store, pb::ControlPrune* prune) {
+  for (const crypto::PeerId& peer : offers) {
+    pb::PeerInfo* info = prune->add_peers();
+    info->set_peerid(std::string(AsStringView(peer.bytes())));
+    const stream::PeerInfo* known = store.Find(peer);
+    if (known != nullptr && !known->signed_peer_record.empty()) {
+      info->set_signedpeerrecord(std::string(AsStringView(known->signed_peer_record)));
+    }
+  }
+}
+
+std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto::PeerId& self,
+                                     const std::function<bool(const crypto::PeerId&)>& skip, size_t max_offers) {
+  std::vector<Multiaddr> targets;
+  size_t examined = 0;
+  for (const pb::PeerInfo& offer : prune.peers()) {
+    if (examined >= max_offers) break;
+    if (offer.signedpeerrecord().empty()) continue;
+    ++examined;
+    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(offer.signedpeerrecord()));
+    if (!record.ok() || AsStringView(record->peer_id.bytes()) != offer.peerid()) continue;
+    if (record->peer_id == self || skip(record->peer_id) || record->addresses.empty()) continue;
+    const Multiaddr& addr = record->addresses.front();
+    if (std::optional<Bytes> id = addr.PeerIdMultihash()) {
+      if (AsStringView(*id) == AsStringView(record->peer_id.bytes())) targets.push_back(addr);  // Else the record contradicts itself.
+      continue;
+    }
+    StatusOr<Multiaddr> with_id = Multiaddr::FromString(addr.ToString() + "/p2p/" + record->peer_id.ToBase58());
+    if (with_id.ok()) targets.push_back(std::move(with_id).value());
+  }
+  return targets;
+}
+
+}  // namespace libp2p::pubsub::gossipsub

@@ -1,0 +1,86 @@
+#include "libp2p/pubsub/gossipsub/peer_exchange.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "libp2p/crypto/peer_record.h"
+#include "libp2p/crypto/sha256.h"
+
+namespace libp2p::pubsub::gossipsub {
+namespace {
+
+using crypto::Ed25519PrivateKey;
+using crypto::PeerId;
+
+Ed25519PrivateKey KeyOf(std::string_view seed) { return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))); }
+PeerId IdOf(const Ed25519PrivateKey& key) { return PeerId::FromPublicKey(key.public_key()); }
+
+Bytes RecordOf(const Ed25519PrivateKey& key, const std::string& addr, uint64_t seq = 1) {
+  crypto::PeerRecord record{IdOf(key), seq, {*Multiaddr::FromString(addr)}};
+  return *crypto::SignPeerRecord(key, record);
+}
+
+void AddOffer(pb::ControlPrune* prune, const PeerId& id, const Bytes& record) {
+  pb::PeerInfo* info = prune->add_peers();
+  info->set_peerid(std::string(AsStringView(id.bytes())));
+  info->set_signedpeerrecord(std::string(AsStringView(record)));
+}
+
+const auto kSkipNone = [](const PeerId&) { return false; };
+
+TEST(PeerExchangeTest, OffersCarryTheRecordsTheStoreHolds) {
+  const Ed25519PrivateKey a = KeyOf("a"), b = KeyOf("b");
+  stream::PeerStore store;
+  store.Upsert(IdOf(a)).signed_peer_record = RecordOf(a, "/ip4/10.0.0.1/tcp/4001");
+  pb::ControlPrune prune;
+  AddPxOffers({IdOf(a), IdOf(b)}, store, &prune);
+  ASSERT_EQ(prune.peers_size(), 2);
+  EXPECT_EQ(prune.peers(0).peerid(), AsStringView(IdOf(a).bytes()));
+  EXPECT_EQ(prune.peers(0).signedpeerrecord(), AsStringView(store.Find(IdOf(a))->signed_peer_record));
+  EXPECT_EQ(prune.peers(1).peerid(), AsStringView(IdOf(b).bytes()));
+  EXPECT_FALSE(prune.peers(1).has_signedpeerrecord());
+}
+
+TEST(PeerExchangeTest, ValidOfferIsDialedWithItsPeerId) {
+  const Ed25519PrivateKey a = KeyOf("a");
+  pb::ControlPrune prune;
+  AddOffer(&prune, IdOf(a), RecordOf(a, "/ip4/10.0.0.1/tcp/4001"));
+  const auto targets = PxDialTargets(prune, IdOf(KeyOf("self")), kSkipNone, 16);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/4001/p2p/" + IdOf(a).ToBase58());
+}
+
+TEST(PeerExchangeTest, InvalidOffersAreSkipped) {
+  const Ed25519PrivateKey a = KeyOf("a"), b = KeyOf("b"), self = KeyOf("self");
+  pb::ControlPrune prune;
+  prune.add_peers()->set_peerid(std::string(AsStringView(IdOf(a).bytes())));  // No record.
+  AddOffer(&prune, IdOf(b), RecordOf(a, "/ip4/10.0.0.1/tcp/1"));              // A's record offered as b.
+  Bytes forged = RecordOf(b, "/ip4/10.0.0.2/tcp/2");
+  forged[forged.size() - 1] ^= 1;                                              // Signature broken.
+  AddOffer(&prune, IdOf(b), forged);
+  AddOffer(&prune, IdOf(self), RecordOf(self, "/ip4/10.0.0.3/tcp/3"));        // Ourselves.
+  AddOffer(&prune, IdOf(b), RecordOf(b, "/ip4/10.0.0.4/tcp/4/p2p/" + IdOf(a).ToBase58()));  // Names another.
+  pb::PeerInfo* garbage = prune.add_peers();
+  garbage->set_peerid("not a peer id");
+  garbage->set_signedpeerrecord("not an envelope");
+  EXPECT_TRUE(PxDialTargets(prune, IdOf(self), kSkipNone, 16).empty());
+}
+
+TEST(PeerExchangeTest, SkipAndLimit) {
+  pb::ControlPrune prune;
+  std::vector<PeerId> ids;
+  for (int i = 0; i < 10; ++i) {
+    const Ed25519PrivateKey k = KeyOf("peer" + std::to_string(i));
+    ids.push_back(IdOf(k));
+    AddOffer(&prune, ids.back(), RecordOf(k, "/ip4/10.0.0.1/tcp/" + std::to_string(1000 + i)));
+  }
+  const PeerId self = IdOf(KeyOf("self"));
+  EXPECT_EQ(PxDialTargets(prune, self, kSkipNone, 4).size(), 4u);
+  // Already-connected peers are skipped, but still count as examined.
+  const auto targets = PxDialTargets(prune, self, [&](const PeerId& p) { return p == ids[0]; }, 3);
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/1001/p2p/" + ids[1].ToBase58());
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub::gossipsub
