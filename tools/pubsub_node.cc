@@ -2,6 +2,8 @@
 // NDJSON on standard output. Its flags and events are a contract: shared/docs/cli.md.
 //
 // Routers: gossipsub (the default; /meshsub/1.2.0, 1.1.0, 1.0.0) and floodsub.
+// Beyond the contract: `--direct MULTIADDR` (repeatable, ending in /p2p/<peer id>) makes that peer a gossipsub
+// direct peer, dialed one second after start and redialed every 300 heartbeats while disconnected.
 #include <fcntl.h>
 #include <cerrno>
 #include <signal.h>
@@ -34,6 +36,7 @@ struct Flags {
   std::vector<Multiaddr> listen;
   std::vector<Multiaddr> dial;
   std::vector<Multiaddr> ping;
+  std::vector<Multiaddr> direct;  // GossipSub direct peers (an extension of the contract).
   std::optional<std::string> seed;
   std::string muxer = "yamux";
   int duration_s = 0;
@@ -47,7 +50,9 @@ struct Flags {
   std::optional<std::string> publish_topic;
   bool stdin_lines = false;
   bool router_given = false;
-  bool uses_pubsub() const { return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic; }
+  bool uses_pubsub() const {
+    return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic || !direct.empty();
+  }
 };
 
 [[noreturn]] void Usage(const std::string& message) {
@@ -88,6 +93,10 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--ping") {
       f.ping.push_back(addr());
       if (!f.ping.back().PeerIdMultihash()) Usage("--ping: the address must end in /p2p/<peer id>");
+    } else if (flag == "--direct") {
+      f.direct.push_back(addr());
+      const std::optional<Bytes> id = f.direct.back().PeerIdMultihash();
+      if (!id || !crypto::PeerId::FromBytes(*id).ok()) Usage("--direct: the address must end in /p2p/<peer id>");
     } else if (flag == "--seed") {
       f.seed = value;
     } else if (flag == "--muxer") {
@@ -120,6 +129,7 @@ Flags ParseFlags(int argc, char** argv) {
       Usage("unknown flag " + flag);
     }
   }
+  if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
   }
@@ -247,6 +257,9 @@ class Node {
             Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
           }};
       pubsub::gossipsub::GossipSubOptions go;
+      for (const Multiaddr& a : flags_.direct) {
+        go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);
+      }
       router = std::make_unique<pubsub::gossipsub::GossipSubRouter>(go, events);
     }
     pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::move(router), o);

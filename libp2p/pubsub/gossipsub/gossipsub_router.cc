@@ -42,6 +42,23 @@ void GossipSubRouter::Attach(PubSub* core) {
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
   });
   heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
+  if (!options_.direct_peers.empty()) {
+    direct_connect_timer_ = core->loop()->CreateTimer([this] { ConnectDirectPeers(); });
+    direct_connect_timer_->Schedule(options_.params.direct_connect_initial_delay);
+  }
+}
+
+void GossipSubRouter::ConnectDirectPeers() {
+  const size_t round = direct_connect_rounds_++;
+  for (const auto& [peer, addrs] : options_.direct_peers) {
+    if (addrs.empty() || peer == core_->self() || core_->host()->IsConnected(peer)) continue;
+    const Multiaddr& addr = addrs[round % addrs.size()];
+    StatusOr<Multiaddr> target =
+        addr.PeerIdMultihash() ? StatusOr<Multiaddr>(addr) : Multiaddr::FromString(addr.ToString() + "/p2p/" + peer.ToBase58());
+    if (!target.ok()) continue;
+    core_->host()->Dial(*target, [](StatusOr<PeerId>) {});  // Success shows up as AddPeer; failure: next round.
+    ++stats_.direct_dials;
+  }
 }
 
 bool GossipSubRouter::IsMeshPeer(const PeerInfo& p) const { return p.protocol != "/floodsub/1.0.0"; }
@@ -88,7 +105,8 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
 }
 
 bool GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
-  return !score_ || ScoreOf(peer) >= options_.thresholds.graylist_threshold;
+  if (!score_ || options_.direct_peers.count(peer)) return true;
+  return ScoreOf(peer) >= options_.thresholds.graylist_threshold;
 }
 
 std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
@@ -556,6 +574,9 @@ void GossipSubRouter::Heartbeat() {
   EmitGossip(&batch);
   CheckPromises();
   SendBatch(&batch);
+  if (!options_.direct_peers.empty() && heartbeat_ticks_ % options_.params.direct_connect_ticks == 0) {
+    ConnectDirectPeers();
+  }
   mcache_->Shift();
   backoff_->ExpireOld();
   for (auto& [id, info] : peers_) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/multiaddr.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/gossipsub/backoff.h"
 #include "libp2p/pubsub/gossipsub/message_cache.h"
@@ -35,8 +36,11 @@ struct GossipSubOptions {
   // Scoring is off without params; with them, the thresholds apply.
   std::optional<PeerScoreParams> score_params;
   PeerScoreThresholds thresholds;
-  // Peers we always exchange every message with and never put in a mesh.
-  std::set<crypto::PeerId> direct_peers;
+  // Direct (explicit) peers, with the addresses to reach them: we always exchange every message with them,
+  // never put them in a mesh, always accept their RPCs, and (re)connect to the ones we are not connected to
+  // direct_connect_initial_delay after Attach and then every direct_connect_ticks heartbeats, trying their
+  // addresses in turn (an address without /p2p/ gets the peer's id appended). No addresses: never dialed.
+  std::map<crypto::PeerId, std::vector<Multiaddr>> direct_peers;
   // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
   uint64_t seed = std::random_device{}();
 };
@@ -55,6 +59,7 @@ struct GossipSubStats {
   uint64_t idontwant_sent = 0, idontwant_received = 0, sends_cancelled = 0, sends_skipped_idontwant = 0;
   uint64_t broken_promises = 0;
   uint64_t px_dials = 0;
+  uint64_t direct_dials = 0;
 };
 
 class GossipSubRouter final : public Router {
@@ -125,6 +130,8 @@ class GossipSubRouter final : public Router {
   void MaintainFanout();
   void EmitGossip(ControlBatch* batch);
   void CheckPromises();
+  // Dials the direct peers we are not connected to.
+  void ConnectDirectPeers();
   double ScoreOf(const crypto::PeerId& peer) const;
 
   GossipSubOptions options_;
@@ -145,6 +152,9 @@ class GossipSubRouter final : public Router {
   int idontwant_sent_this_heartbeat_ = 0;
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
+  std::unique_ptr<Timer> direct_connect_timer_;
+  // Reconnection rounds so far: round k dials each direct peer's address k modulo its address count.
+  size_t direct_connect_rounds_ = 0;
   GossipSubStats stats_;
 };
 

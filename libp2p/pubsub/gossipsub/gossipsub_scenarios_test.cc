@@ -369,6 +369,45 @@ TEST_F(GossipSubScenariosTest, PeerExchangeBetweenOurRoutersDials) {
   EXPECT_EQ(nodes_[2]->router->Mesh("t").count(nodes_[1]->id()), 1u);
 }
 
+// Direct peers: dialed after direct_connect_initial_delay, never in a mesh, sent every message (flood
+// publishing is off, so only directness carries them), and redialed within direct_connect_ticks heartbeats
+// of losing the connection.
+TEST_F(GossipSubScenariosTest, DirectPeersAreDialedKeptOutOfTheMeshAndReconnected) {
+  GossipSubOptions go_b;
+  go_b.params.flood_publish = false;
+  go_b.direct_peers[PeerId::FromPublicKey(KeyOf("0").public_key())] = {};  // Direct, but b never dials it.
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1, go_b));
+  Node& b = *nodes_[0];
+  GossipSubOptions go_a;
+  go_a.params.flood_publish = false;
+  go_a.params.direct_connect_ticks = 5;
+  go_a.direct_peers[b.id()] = b.host->listen_addrs();  // Without /p2p/: the router appends b's id.
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go_a));
+  Node& a = *nodes_[1];
+  a.Join("t");
+  b.Join("t");
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(a.host->IsConnected(b.id()));
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_TRUE(a.host->IsConnected(b.id()));
+  loop_.AdvanceTime(seconds(3));
+  EXPECT_TRUE(a.router->Mesh("t").empty());
+  EXPECT_TRUE(b.router->Mesh("t").empty());
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("a-to-b")).status.ok());
+  ASSERT_TRUE(b.pubsub->Publish("t", AsBytes("b-to-a")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(std::count(b.received.begin(), b.received.end(), "a-to-b"), 1);
+  EXPECT_EQ(std::count(a.received.begin(), a.received.end(), "b-to-a"), 1);
+
+  b.host->Disconnect(a.id());
+  loop_.RunUntilIdle();
+  ASSERT_FALSE(a.host->IsConnected(b.id()));
+  loop_.AdvanceTime(seconds(5));
+  EXPECT_TRUE(a.host->IsConnected(b.id()));
+  EXPECT_EQ(a.router->stats().direct_dials, 2u);
+  EXPECT_EQ(b.router->stats().direct_dials, 0u);
+}
+
 // (e) A flood of hostile control traffic leaves everything bounded.
 TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
   GossipSubOptions go;
