@@ -323,9 +323,10 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
 
 void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idw) {
   if (info.protocol != kMeshSubV12) return;
+  if (++info.idontwant_messages_received > options_.params.max_idontwant_messages) return;
   PubSubPeer* p = core_->FindPeer(peer);
   for (const std::string& id : idw.messageids()) {
-    if (++info.idontwants_received > options_.params.max_idontwant_entries_per_peer) return;
+    if (++info.idontwant_ids_received > options_.params.max_idontwant_entries_per_peer) return;
     ++stats_.idontwant_received;
     info.dont_send->Insert(id);
     if (p != nullptr) stats_.sends_cancelled += p->CancelQueued(id);
@@ -335,10 +336,8 @@ void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const 
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
   // v1.2: tell mesh peers at once that we have a large message, before validating it.
   if (msg.data().size() < options_.params.idontwant_message_size_threshold) return;
-  if (idontwant_sent_this_heartbeat_ >= options_.params.max_idontwant_messages) return;
   auto it = mesh_.find(msg.topic());
   if (it == mesh_.end()) return;
-  ++idontwant_sent_this_heartbeat_;
   for (const PeerId& p : it->second) {
     if (p == from) continue;
     auto info = peers_.find(p);
@@ -582,10 +581,10 @@ void GossipSubRouter::Heartbeat() {
   for (auto& [id, info] : peers_) {
     info.ihaves_received = 0;
     info.iwanted_ids = 0;
-    info.idontwants_received = 0;
+    info.idontwant_messages_received = 0;
+    info.idontwant_ids_received = 0;
     info.iwant_served = 0;
   }
-  idontwant_sent_this_heartbeat_ = 0;
   if (score_ && options_.score_params &&
       heartbeat_ticks_ % std::max<uint64_t>(1, options_.score_params->decay_interval / options_.params.heartbeat_interval) == 0) {
     score_->RefreshScores();

@@ -105,7 +105,8 @@ class GossipSubRouter final : public Router {
     // Per heartbeat, reset by it.
     int ihaves_received = 0;
     int iwanted_ids = 0;
-    int idontwants_received = 0;
+    int idontwant_messages_received = 0;
+    int idontwant_ids_received = 0;
     int iwant_served = 0;
     // Ids the peer told us it does not want, pruned by TTL.
     std::unique_ptr<TimedCache> dont_send;
@@ -149,7 +150,6 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<PeerScore> score_;
   // IWANT promises: message id -> peer -> deadline by which it must deliver.
   std::map<std::string, std::map<crypto::PeerId, MonoTime>> promises_;
-  int idontwant_sent_this_heartbeat_ = 0;
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
   std::unique_ptr<Timer> direct_connect_timer_;

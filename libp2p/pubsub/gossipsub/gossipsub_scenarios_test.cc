@@ -408,6 +408,34 @@ TEST_F(GossipSubScenariosTest, DirectPeersAreDialedKeptOutOfTheMeshAndReconnecte
   EXPECT_EQ(b.router->stats().direct_dials, 0u);
 }
 
+// IDONTWANT limits per peer and heartbeat: at most max_idontwant_messages control messages, and at most
+// max_idontwant_entries_per_peer ids; both counts restart at the next heartbeat.
+TEST_F(GossipSubScenariosTest, IDontWantIsCappedPerPeerAndHeartbeat) {
+  GossipSubOptions go;
+  go.params.max_idontwant_messages = 10;
+  go.params.max_idontwant_entries_per_peer = 25;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer attacker(&loop_, &net_, "attacker", std::string(kMeshSubV12));
+  attacker.ConnectTo(node);
+  auto send_idontwants = [&](int messages, int ids_each, const std::string& prefix) {
+    pb::RPC rpc;
+    for (int m = 0; m < messages; ++m) {
+      auto* d = rpc.mutable_control()->add_idontwant();
+      for (int k = 0; k < ids_each; ++k) d->add_messageids(prefix + std::to_string(m) + "-" + std::to_string(k));
+    }
+    attacker.Send(rpc);
+  };
+  send_idontwants(50, 1, "a");  // 50 messages: the first 10 count.
+  EXPECT_EQ(node.router->stats().idontwant_received, 10u);
+  EXPECT_EQ(node.router->dont_send_entries(attacker.id()), 10u);
+  loop_.AdvanceTime(seconds(1));  // A heartbeat: the message count restarts.
+  send_idontwants(2, 20, "b");    // 40 ids: the first 25 count.
+  EXPECT_EQ(node.router->stats().idontwant_received, 35u);
+  EXPECT_LE(node.router->dont_send_entries(attacker.id()), 25u);
+}
+
 // (e) A flood of hostile control traffic leaves everything bounded.
 TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
   GossipSubOptions go;

@@ -115,14 +115,15 @@ struct GossipSubParams {
   // We send IDONTWANT to our mesh peers for a received message whose data is at least this many bytes
   // (go's threshold; js uses 512). Smaller messages are cheaper to receive twice than to announce.
   size_t idontwant_message_size_threshold = 1024;
-  // At most this many IDONTWANT messages we send per heartbeat (js's limit; the spec's table names the same
-  // parameter as a per-peer limit on IDONTWANTs received and gives no value).
-  int max_idontwant_messages = 512;
+  // At most this many IDONTWANT control messages are taken from one peer per heartbeat; the ones beyond are
+  // ignored (gossipsub-v1.2.md's max_idontwant_messages, which gives no value; go's default). We send ours at
+  // once for each large message, unbatched, as the spec asks; a peer over its own limit just ignores them.
+  int max_idontwant_messages = 1000;
   // A peer's IDONTWANT entries are kept for this many heartbeats (go's IDontWantMessageTTL of 3): long
   // enough to cover the message's propagation through the mesh, short enough to bound the set.
   int idontwant_retention_heartbeats = 3;
-  // At most this many IDONTWANT ids are held per peer; the ids beyond are ignored (a bound on memory that
-  // one peer can make us spend).
+  // At most this many IDONTWANT ids are taken from one peer per heartbeat, and held for it at once; the ids
+  // beyond are ignored (a bound on the memory and work one peer can make us spend).
   int max_idontwant_entries_per_peer = 5000;
 
   // Checks every rule below at once. Returns OK, or kInvalidArgument whose message lists each violated rule,

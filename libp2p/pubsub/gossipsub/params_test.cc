@@ -45,7 +45,7 @@ TEST(GossipSubParamsTest, DefaultsAreTheSpecsAndGos) {
   EXPECT_EQ(p.max_ihave_messages, 10);
   EXPECT_EQ(p.max_iwant_messages_per_heartbeat, 5000);
   EXPECT_EQ(p.idontwant_message_size_threshold, 1024u);
-  EXPECT_EQ(p.max_idontwant_messages, 512);
+  EXPECT_EQ(p.max_idontwant_messages, 1000);
   EXPECT_EQ(p.idontwant_retention_heartbeats, 3);
   EXPECT_EQ(p.max_idontwant_entries_per_peer, 5000);
 }
