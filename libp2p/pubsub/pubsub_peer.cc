@@ -1,5 +1,6 @@
 #include "libp2p/pubsub/pubsub_peer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "libp2p/base/varint.h"
@@ -9,8 +10,12 @@ namespace libp2p::pubsub {
 PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options,
                        Callbacks callbacks)
     : loop_(loop), id_(id), opener_(std::move(opener)), options_(options), callbacks_(std::move(callbacks)),
-      expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
-      retry_timer_(loop->CreateTimer([this] { OpenOutbound(); })), alive_(std::make_shared<bool>(true)) {}
+      data_tags_(0, TagHash{SeededHash::Random()}), expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
+      // The wait is over: reopen if anything waits (otherwise the next Send() opens at once).
+      retry_timer_(loop->CreateTimer([this] {
+        if (!control_.empty() || !data_.empty()) OpenOutbound();
+      })),
+      retry_delay_(options_.open_retry_initial), alive_(std::make_shared<bool>(true)) {}
 
 PubSubPeer::~PubSubPeer() { *alive_ = false; }
 
@@ -69,13 +74,16 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   q.frame.resize(frame_size);
   rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
   q.deadline = loop_->Now() + (control ? options_.control_send_timeout : options_.data_send_timeout);
-  q.tag = std::move(tag);
+  if (!control) q.tag = std::move(tag);
   lane_bytes += frame_size;
-  (control ? control_ : data_).push_back(std::move(q));
+  Lane& q_lane = control ? control_ : data_;
+  q_lane.push_back(std::move(q));
+  // The key views the tag inside the list node, which never moves.
+  if (!q_lane.back().tag.empty()) data_tags_.emplace(q_lane.back().tag, std::prev(q_lane.end()));
   if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
   if (outbound_ != nullptr) {
     Flush();
-  } else {
+  } else if (!retry_timer_->IsScheduled()) {
     OpenOutbound();
   }
   return SendResult::kQueued;
@@ -95,20 +103,15 @@ void PubSubPeer::OpenOutbound() {
 void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream) {
   opening_ = false;
   if (!stream.ok()) {
-    ++stats_.stream_failures;
-    // Try again while something waits; queued RPCs still expire at their deadlines.
-    if (!control_.empty() || !data_.empty()) retry_timer_->Schedule(std::chrono::seconds(1));
+    OnOutboundFailed();
     return;
   }
+  retry_delay_ = options_.open_retry_initial;
   outbound_ = std::move(stream).value();
   outbound_->SetHandlers(stream::Stream::Handlers{
       [](ByteSpan) {},  // Nothing is expected on our outbound stream.
       [] {},
-      [this](const Status&) {
-        ++stats_.stream_failures;
-        outbound_.reset();
-        if (!control_.empty() || !data_.empty()) retry_timer_->Schedule(std::chrono::seconds(1));
-      },
+      [this](const Status&) { OnOutboundFailed(); },
       [this] { Flush(); }});
   Liveness::Scope scope(&liveness_);
   if (callbacks_.on_ready) callbacks_.on_ready(*this);
@@ -116,45 +119,72 @@ void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stre
   Flush();
 }
 
+void PubSubPeer::OnOutboundFailed() {
+  ++stats_.stream_failures;
+  outbound_.reset();  // May be inside the stream's own callback, which streams allow.
+  // Wait even when nothing is queued, so that a stream of Send()s cannot reopen faster than the backoff.
+  retry_timer_->Schedule(std::min(retry_delay_, options_.open_retry_max));
+  retry_delay_ = std::min(retry_delay_ * 2, options_.open_retry_max);
+}
+
 void PubSubPeer::Flush() {
   while (outbound_ != nullptr && !outbound_->write_blocked() && (!control_.empty() || !data_.empty())) {
-    const bool control = !control_.empty();
-    std::deque<Queued>& q = control ? control_ : data_;
-    Queued item = std::move(q.front());
-    q.pop_front();
-    (control ? control_bytes_ : data_bytes_) -= item.frame.size();
-    if (!outbound_->Write(item.frame).ok()) {
-      ++stats_.stream_failures;
-      outbound_.reset();
-      retry_timer_->Schedule(std::chrono::seconds(1));
+    Lane& lane = !control_.empty() ? control_ : data_;
+    // A frame is written whole or not at all, so one the stream refused can go out intact on the next
+    // stream: it stays queued until written.
+    if (!outbound_->Write(lane.front().frame).ok()) {
+      OnOutboundFailed();
       return;
     }
+    Erase(lane, lane.begin());
     ++stats_.rpcs_sent;
   }
 }
 
-size_t PubSubPeer::CancelQueued(const std::string& tag) {
-  size_t n = 0;
-  for (auto it = data_.begin(); it != data_.end();) {
-    if (it->tag == tag) {
-      data_bytes_ -= it->frame.size();
-      it = data_.erase(it);
-      ++n;
-    } else {
-      ++it;
+void PubSubPeer::Erase(Lane& lane, Lane::iterator it) {
+  const bool control = &lane == &control_;
+  (control ? control_bytes_ : data_bytes_) -= it->frame.size();
+  if (!it->tag.empty()) {
+    auto [begin, end] = data_tags_.equal_range(it->tag);
+    for (auto i = begin; i != end; ++i) {
+      if (i->second == it) {
+        data_tags_.erase(i);
+        break;
+      }
     }
+    MaybeShrinkIndex();
   }
+  lane.erase(it);
+}
+
+size_t PubSubPeer::CancelQueued(std::string_view tag) {
+  size_t n = 0;
+  // Index node first: its key views the entry's tag.
+  for (auto i = data_tags_.find(tag); i != data_tags_.end(); i = data_tags_.find(tag)) {
+    const Lane::iterator entry = i->second;
+    data_tags_.erase(i);
+    data_bytes_ -= entry->frame.size();
+    data_.erase(entry);
+    ++n;
+  }
+  if (n > 0) MaybeShrinkIndex();
   return n;
+}
+
+void PubSubPeer::MaybeShrinkIndex() {
+  // Erasing frees nodes but never buckets. On an empty table rehash(0) reallocates a minimal bucket array
+  // (libstdc++ and libc++ both shrink); it costs O(buckets) once per time the index empties after growing
+  // past the threshold, so it is amortised over the insertions that grew it.
+  constexpr size_t kMaxIdleBuckets = 64;
+  if (data_tags_.empty() && data_tags_.bucket_count() > kMaxIdleBuckets) data_tags_.rehash(0);
 }
 
 void PubSubPeer::DropExpired() {
   const MonoTime now = loop_->Now();
   for (auto* lane : {&control_, &data_}) {
-    size_t& bytes = lane == &control_ ? control_bytes_ : data_bytes_;
     // Each lane is in Send() order with one timeout, so deadlines only grow along it.
     while (!lane->empty() && lane->front().deadline <= now) {
-      bytes -= lane->front().frame.size();
-      lane->pop_front();
+      Erase(*lane, lane->begin());
       ++stats_.dropped_timeout;
     }
   }

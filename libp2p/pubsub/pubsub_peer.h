@@ -1,19 +1,26 @@
 // PubSubPeer: the pubsub layer's view of one remote peer (the seed's pubsubpeer.nim, with what nim-libp2p
 // learned since): it reads varint-framed RPCs from the peer's inbound stream and sends RPCs on one outbound
 // stream, opened when first needed, through a bounded queue whose control lane goes ahead of data.
+//
+// A PubSubPeer has no closed state: it sends and receives until its owner destroys it, and then drops
+// whatever is still queued.
 #ifndef LIBP2P_PUBSUB_PUBSUB_PEER_H_
 #define LIBP2P_PUBSUB_PUBSUB_PEER_H_
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/frame_reader.h"
 #include "libp2p/base/liveness.h"
+#include "libp2p/base/seeded_hash.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
@@ -24,17 +31,18 @@ namespace libp2p::pubsub {
 // Which lane an RPC waits in: control (subscriptions, GRAFT/PRUNE, IHAVE/IWANT/IDONTWANT) goes first.
 enum class SendLane { kControl, kData };
 
-// What happened to an RPC handed to Send().
+// What happened to an RPC handed to Send(). (There is no "closed" result: a PubSubPeer accepts RPCs for as
+// long as it exists; see the file comment.)
 enum class SendResult {
-  kQueued,        // Queued (or written at once).
-  kDroppedFull,   // Its lane was full: dropped, counted.
-  kDroppedClosed, // The peer is closed.
-  kTooLarge,      // Encoded, it exceeds the RPC size limit.
+  kQueued,       // Queued (or written at once). It may still be cancelled, or dropped at its send timeout.
+  kDroppedFull,  // Its lane was full: dropped, counted in dropped_full.
+  kTooLarge,     // Encoded, it exceeds the RPC size limit: dropped, not counted.
 };
 
 struct PubSubPeerOptions {
   RpcLimits limits;
-  // Encoded bytes each lane may hold; beyond, new RPCs in that lane are dropped (never the caller blocked).
+  // Encoded bytes each lane may hold (counting only RPCs still to be sent, not cancelled ones); beyond, new
+  // RPCs in that lane are dropped (never the caller blocked).
   size_t max_control_bytes = 4 * 1024 * 1024;
   size_t max_data_bytes = 16 * 1024 * 1024;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
@@ -43,6 +51,11 @@ struct PubSubPeerOptions {
   Duration control_send_timeout = std::chrono::seconds(60);
   // Time to open and negotiate the outbound stream.
   Duration open_timeout = std::chrono::seconds(10);
+  // After the outbound stream fails to open, or fails once open, no new stream is opened for
+  // open_retry_initial; each further failure in a row doubles the wait, up to open_retry_max. A stream
+  // that opens resets the wait to open_retry_initial. Should be positive, initial <= max.
+  Duration open_retry_initial = std::chrono::seconds(1);
+  Duration open_retry_max = std::chrono::seconds(30);
 };
 
 // Inspects or rewrites RPCs as they are received and before they are sent (the seed's observers). Runs on
@@ -60,7 +73,9 @@ struct PubSubPeerStats {
   uint64_t bad_frames = 0;        // Oversized or undecodable inbound frames (each reset the stream).
   uint64_t dropped_full = 0;      // RPCs dropped because a lane was full.
   uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout.
-  uint64_t stream_failures = 0;   // Outbound streams that failed or could not be opened.
+  // Outbound streams that could not be opened, were reset or failed by the remote, or refused a write.
+  // Each is followed by a wait (see PubSubPeerOptions::open_retry_initial) before the next open.
+  uint64_t stream_failures = 0;
 };
 
 class PubSubPeer {
@@ -89,31 +104,57 @@ class PubSubPeer {
   // or undecodable frame resets that stream and is counted; the peer stays.
   void AttachInbound(std::unique_ptr<stream::Stream> stream);
 
-  // Queues `rpc` for the peer and returns at once. Opens the outbound stream if there is none. A non-empty
-  // `tag` (a message id) lets CancelQueued() withdraw the RPC while it waits.
+  // Runs the observers on `rpc`, then queues it for the peer and returns at once (see SendResult for what
+  // can fail). Opens the outbound stream if there is none, unless a failed one is still being waited out
+  // (the queue then waits too). A non-empty `tag` (a message id) on a data-lane RPC lets CancelQueued()
+  // withdraw it while it waits; a tag on a control-lane RPC is ignored.
+  //
+  // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
+  // (unless cancelled or timed out first); RPCs that the stream had accepted before it failed are lost
+  // with it, and counted as sent.
   SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
-  // Drops queued RPCs tagged `tag` (the peer said IDONTWANT). Returns how many.
-  size_t CancelQueued(const std::string& tag);
+  // Drops the queued data-lane RPCs tagged `tag` (the peer said IDONTWANT) and releases their bytes at once.
+  // Returns how many. O(1) when none is queued, otherwise proportional to the number dropped.
+  size_t CancelQueued(std::string_view tag);
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
 
   // True once an outbound stream is open.
   bool ready() const { return outbound_ != nullptr; }
+  // Encoded bytes of the RPCs waiting in both lanes.
   size_t queued_bytes() const { return control_bytes_ + data_bytes_; }
+  // Queued data-lane RPCs that carry a tag (what CancelQueued() can withdraw).
+  size_t cancellable_rpcs() const { return data_tags_.size(); }
   const PubSubPeerStats& stats() const { return stats_; }
 
  private:
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
     MonoTime deadline;
-    std::string tag;
+    std::string tag;  // Empty for control RPCs and untagged data RPCs.
   };
+  // A list, so that an RPC cancelled from the middle is erased at once and its iterator (held by the tag
+  // index) stays valid while others come and go.
+  using Lane = std::list<Queued>;
+  struct TagHash {
+    SeededHash hash;
+    size_t operator()(std::string_view tag) const { return static_cast<size_t>(hash(tag)); }
+  };
+  // Tagged data-lane entries by tag. Each key views the tag string inside the entry it points to, so an
+  // index node is always erased before its entry.
+  using TagIndex = std::unordered_multimap<std::string_view, Lane::iterator, TagHash>;
 
   void OnInboundData(ByteSpan data);
   void OpenOutbound();
   void OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream);
+  // The outbound stream failed (or never opened): count it, drop it, and wait before the next open.
+  void OnOutboundFailed();
   void Flush();
   void DropExpired();
+  // Removes the entry at `it` from `lane`, with its bytes and its index node.
+  void Erase(Lane& lane, Lane::iterator it);
+  // Frees the index's bucket array once it is empty after having grown.
+  void MaybeShrinkIndex();
 
   EventLoop* const loop_;
   const crypto::PeerId id_;
@@ -127,10 +168,14 @@ class PubSubPeer {
   std::shared_ptr<FrameReader> reader_;
   std::unique_ptr<stream::Stream> outbound_;
   bool opening_ = false;
-  std::deque<Queued> control_, data_;
+  Lane control_, data_;
   size_t control_bytes_ = 0, data_bytes_ = 0;
+  TagIndex data_tags_;
   std::unique_ptr<Timer> expiry_timer_;
+  // Scheduled while a failed stream is being waited out; no stream is opened meanwhile.
   std::unique_ptr<Timer> retry_timer_;
+  // The wait after the next failure.
+  Duration retry_delay_;
   // Shared with pending open callbacks so they can tell whether this peer still exists.
   std::shared_ptr<bool> alive_;
   PubSubPeerStats stats_;

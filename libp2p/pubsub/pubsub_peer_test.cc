@@ -449,32 +449,94 @@ TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
   EXPECT_FALSE(peer->ready());
 }
 
-// A failed open is counted and retried (after a second) while RPCs wait; the retry's stream carries them.
-TEST_F(PubSubPeerTest, FailingOpenerIsRetried) {
-  auto peer = MakePeer();
-  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+// Each failed open is counted, and the next open waits 1 s, then 2, 4, 8, 16 and 30 s (the cap) while RPCs
+// wait; Send() during a wait does not open early. The stream that finally opens carries everything queued,
+// and resets the wait: when that stream fails, the next open waits 1 s again.
+TEST_F(PubSubPeerTest, FailedOpensBackOffExponentiallyUpToTheCap) {
+  PubSubPeerOptions options;
+  options.control_send_timeout = std::chrono::hours(1);  // Nothing expires during the test.
+  options.open_retry_initial = seconds(1);
+  options.open_retry_max = seconds(30);
+  auto peer = MakePeer(options);
+  ASSERT_EQ(peer->Send(SubscribeRpc("c0"), SendLane::kControl), SendResult::kQueued);
   ASSERT_EQ(opener_.calls, 1);
-  AnswerWithError(0);
-  EXPECT_EQ(peer->stats().stream_failures, 1u);
-  EXPECT_FALSE(peer->ready());
+  const std::vector<int> waits = {1, 2, 4, 8, 16, 30, 30};
+  for (size_t i = 0; i < waits.size(); ++i) {
+    SCOPED_TRACE("failure " + std::to_string(i + 1));
+    const int calls = static_cast<int>(i) + 1;
+    AnswerWithError(i);
+    EXPECT_EQ(peer->stats().stream_failures, i + 1);
+    EXPECT_FALSE(peer->ready());
+    EXPECT_EQ(peer->Send(SubscribeRpc("c" + std::to_string(i + 1)), SendLane::kControl), SendResult::kQueued);
+    loop_.AdvanceTime(seconds(waits[i]) - milliseconds(1));
+    EXPECT_EQ(opener_.calls, calls);
+    loop_.AdvanceTime(milliseconds(1));
+    ASSERT_EQ(opener_.calls, calls + 1);
+  }
   EXPECT_EQ(delivered_.ready, 0);
-  loop_.AdvanceTime(seconds(1));
-  ASSERT_EQ(opener_.calls, 2);
-  AnswerWithError(1);
-  EXPECT_EQ(peer->stats().stream_failures, 2u);
-  loop_.AdvanceTime(seconds(1));
-  ASSERT_EQ(opener_.calls, 3);
-  auto remote = AnswerWithStream(2);
+
+  auto remote = AnswerWithStream(waits.size());
   EXPECT_TRUE(peer->ready());
   EXPECT_EQ(delivered_.ready, 1);
-  ASSERT_EQ(remote->Rpcs().size(), 1u);
-  EXPECT_EQ(remote->Rpcs()[0].subscriptions(0).topicid(), "c");
-  loop_.AdvanceTime(seconds(5));
-  EXPECT_EQ(opener_.calls, 3);  // Nothing more to retry.
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), waits.size() + 1);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].subscriptions(0).topicid(), "c" + std::to_string(i));
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  loop_.AdvanceTime(seconds(60));
+  EXPECT_EQ(opener_.calls, 8);  // Nothing more to retry.
+
+  remote->stream->Reset();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->stats().stream_failures, 8u);
+  ASSERT_EQ(peer->Send(SubscribeRpc("again"), SendLane::kControl), SendResult::kQueued);
+  loop_.AdvanceTime(milliseconds(999));
+  EXPECT_EQ(opener_.calls, 8);
+  loop_.AdvanceTime(milliseconds(1));
+  ASSERT_EQ(opener_.calls, 9);
+  AnswerWithError(8);
+  loop_.AdvanceTime(seconds(2) - milliseconds(1));
+  EXPECT_EQ(opener_.calls, 9);
+  loop_.AdvanceTime(milliseconds(1));
+  EXPECT_EQ(opener_.calls, 10);
 }
 
-// When the remote resets our outbound stream, the failure is counted and a new stream is opened for what
-// is sent next.
+// The wait after a failure holds even when nothing is queued, but no open happens then: when the wait ends
+// with the queue empty (here the RPC timed out), the peer stays idle, and the next Send() opens at once.
+// The wait keeps doubling across such idle spells until an open succeeds.
+TEST_F(PubSubPeerTest, RetriesOnlyWhileSomethingIsQueued) {
+  PubSubPeerOptions options;
+  options.data_send_timeout = seconds(2);
+  auto peer = MakePeer(options);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
+  AnswerWithError(0);  // t = 0: wait 1 s.
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(opener_.calls, 2);
+  AnswerWithError(1);  // t = 1 s: wait 2 s; the RPC expires at t = 2 s.
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(peer->stats().dropped_timeout, 1u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  loop_.AdvanceTime(seconds(60));
+  EXPECT_EQ(opener_.calls, 2);
+  EXPECT_EQ(loop_.scheduled_timers(), 0u);
+
+  ASSERT_EQ(peer->Send(DataRpc("t", "later"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(opener_.calls, 3);
+  AnswerWithError(2);  // The third failure in a row: wait 4 s.
+  EXPECT_EQ(peer->stats().stream_failures, 3u);
+  loop_.AdvanceTime(milliseconds(1500));
+  ASSERT_EQ(peer->Send(SubscribeRpc("during"), SendLane::kControl), SendResult::kQueued);  // Lasts 60 s.
+  loop_.AdvanceTime(milliseconds(2499));
+  EXPECT_EQ(opener_.calls, 3);
+  EXPECT_EQ(peer->stats().dropped_timeout, 2u);  // "later", before the wait ended.
+  loop_.AdvanceTime(milliseconds(1));
+  ASSERT_EQ(opener_.calls, 4);
+  auto remote = AnswerWithStream(3);
+  ASSERT_EQ(remote->Rpcs().size(), 1u);
+  EXPECT_EQ(remote->Rpcs()[0].subscriptions(0).topicid(), "during");
+}
+
+// When the remote resets our outbound stream, the failure is counted and, after the wait (1 s, as the
+// stream had opened), a new stream is opened for what is sent next.
 TEST_F(PubSubPeerTest, OutboundStreamResetByTheRemoteIsReplaced) {
   auto peer = MakePeer();
   ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
@@ -485,10 +547,148 @@ TEST_F(PubSubPeerTest, OutboundStreamResetByTheRemoteIsReplaced) {
   EXPECT_FALSE(peer->ready());
   EXPECT_EQ(peer->stats().stream_failures, 1u);
   ASSERT_EQ(peer->Send(DataRpc("t", "after"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(opener_.calls, 1);
+  loop_.AdvanceTime(seconds(1));
   ASSERT_EQ(opener_.calls, 2);
   auto second = AnswerWithStream(1);
   ASSERT_EQ(second->Rpcs().size(), 1u);
   EXPECT_EQ(second->Rpcs()[0].publish(0).data(), "after");
+}
+
+// A write the stream refuses (here: the remote reset it and our end has not yet been told) fails the
+// stream once, and the RPC is not lost: it stays queued, still cancellable by tag, and goes out first on
+// the next stream. Only written RPCs count as sent.
+TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  auto first = AnswerWithStream(0);
+  ASSERT_EQ(first->Rpcs().size(), 1u);
+  first->stream->Reset();  // The loop does not run: our end learns of it only at its next write.
+
+  ASSERT_EQ(peer->Send(DataRpc("t", "kept"), SendLane::kData, "id-kept"), SendResult::kQueued);
+  EXPECT_FALSE(peer->ready());
+  EXPECT_EQ(peer->stats().stream_failures, 1u);
+  EXPECT_EQ(peer->stats().rpcs_sent, 1u);
+  EXPECT_EQ(peer->queued_bytes(), Frame(DataRpc("t", "kept")).size());
+  EXPECT_EQ(peer->cancellable_rpcs(), 1u);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->stats().stream_failures, 1u);  // That stream is gone: its error is not counted again.
+
+  ASSERT_EQ(peer->Send(DataRpc("t", "gone"), SendLane::kData, "id-gone"), SendResult::kQueued);
+  EXPECT_EQ(peer->CancelQueued("id-gone"), 1u);
+  EXPECT_EQ(opener_.calls, 1);
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(opener_.calls, 2);
+  auto second = AnswerWithStream(1);
+  std::vector<pb::RPC> got = second->Rpcs();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].publish(0).data(), "kept");
+  EXPECT_EQ(peer->stats().rpcs_sent, 2u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
+  EXPECT_EQ(peer->stats().stream_failures, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cancelling queued RPCs (IDONTWANT).
+
+// CancelQueued(tag) drops every queued data RPC with that tag, and nothing else (not untagged RPCs, not a
+// control RPC given the same tag); their bytes leave queued_bytes() at once, so the data lane's limit
+// counts only what is still to be sent. The rest goes out in order.
+TEST_F(PubSubPeerTest, CancelQueuedDropsOnlyItsTagAndFreesItsBytesAtOnce) {
+  const size_t frame = Frame(DataRpc("t", "m1")).size();
+  const size_t control_frame = Frame(SubscribeRpc("c")).size();
+  PubSubPeerOptions options;
+  options.max_data_bytes = 4 * frame;
+  auto peer = MakePeer(options);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kData, "id2"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);  // Again.
+  EXPECT_EQ(peer->Send(DataRpc("t", "m3"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl, "id2"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m4"), SendLane::kData, "id4"), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->queued_bytes(), 4 * frame + control_frame);
+  EXPECT_EQ(peer->cancellable_rpcs(), 3u);
+
+  EXPECT_EQ(peer->CancelQueued("id1"), 2u);
+  EXPECT_EQ(peer->queued_bytes(), 2 * frame + control_frame);
+  EXPECT_EQ(peer->cancellable_rpcs(), 1u);
+  EXPECT_EQ(peer->CancelQueued("id1"), 0u);
+  EXPECT_EQ(peer->CancelQueued("id4"), 0u);  // Dropped when full: never queued.
+  EXPECT_EQ(peer->CancelQueued("unknown"), 0u);
+  EXPECT_EQ(peer->CancelQueued(""), 0u);  // Untagged RPCs cannot be cancelled.
+
+  // Room for exactly two more.
+  EXPECT_EQ(peer->Send(DataRpc("t", "m5"), SendLane::kData, "id5"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m6"), SendLane::kData, "id6"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m7"), SendLane::kData, "id7"), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->CancelQueued("id2"), 1u);  // Only the data RPC.
+  EXPECT_EQ(peer->queued_bytes(), 3 * frame + control_frame);
+
+  auto remote = AnswerWithStream(0);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].subscriptions(0).topicid(), "c");
+  EXPECT_EQ(got[1].publish(0).data(), "m3");
+  EXPECT_EQ(got[2].publish(0).data(), "m5");
+  EXPECT_EQ(got[3].publish(0).data(), "m6");
+  EXPECT_EQ(peer->stats().rpcs_sent, 4u);
+  EXPECT_EQ(peer->stats().dropped_full, 2u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
+  EXPECT_EQ(peer->CancelQueued("id5"), 0u);  // Already sent.
+}
+
+// The tag index holds only what is queued: entries leave it when they are written, time out or are
+// cancelled, and a later CancelQueued() for their tags finds nothing (under ASan: touches nothing freed).
+TEST_F(PubSubPeerTest, TagIndexShrinksAsRpcsLeaveTheQueue) {
+  PubSubPeerOptions options;
+  options.data_send_timeout = seconds(10);
+  auto peer = MakePeer(options);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(peer->Send(DataRpc("t", "x"), SendLane::kData, "old" + std::to_string(i)), SendResult::kQueued);
+  }
+  EXPECT_EQ(peer->cancellable_rpcs(), 100u);
+  loop_.AdvanceTime(seconds(10));  // All time out.
+  EXPECT_EQ(peer->stats().dropped_timeout, 100u);
+  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(peer->CancelQueued("old" + std::to_string(i)), 0u);
+
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(peer->Send(DataRpc("t", "y"), SendLane::kData, "new" + std::to_string(i)), SendResult::kQueued);
+  }
+  for (int i = 0; i < 100; i += 2) EXPECT_EQ(peer->CancelQueued("new" + std::to_string(i)), 1u);
+  EXPECT_EQ(peer->cancellable_rpcs(), 50u);
+  auto remote = AnswerWithStream(opener_.pending.size() - 1);
+  EXPECT_EQ(remote->Rpcs().size(), 50u);
+  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(peer->CancelQueued("new" + std::to_string(i)), 0u);
+}
+
+// A long queue and many IDONTWANTs, most of them for ids not queued (as GossipSub calls CancelQueued() for
+// every id it receives): each call looks the tag up instead of scanning the queue, so this runs in
+// milliseconds (a scan per id made it 30,000 scans of up to 20,000 entries). What is left goes out in order.
+TEST_F(PubSubPeerTest, CancelQueuedOnALongQueue) {
+  constexpr int kQueued = 20000;
+  auto peer = MakePeer();
+  for (int i = 0; i < kQueued; ++i) {
+    ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kData, "id" + std::to_string(i)),
+              SendResult::kQueued);
+  }
+  size_t cancelled = 0;
+  for (int i = 0; i < kQueued; ++i) {
+    cancelled += peer->CancelQueued("absent" + std::to_string(i));
+    if (i % 2 == 0) cancelled += peer->CancelQueued("id" + std::to_string(i));
+  }
+  EXPECT_EQ(cancelled, static_cast<size_t>(kQueued / 2));
+  EXPECT_EQ(peer->cancellable_rpcs(), static_cast<size_t>(kQueued / 2));
+  auto remote = AnswerWithStream(0);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), static_cast<size_t>(kQueued / 2));
+  for (int i = 0; i < kQueued / 2; ++i) ASSERT_EQ(got[i].publish(0).data(), std::to_string(2 * i + 1));
+  EXPECT_EQ(peer->queued_bytes(), 0u);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -544,6 +744,7 @@ TEST_F(PubSubPeerTest, ObserversSeeAndRewriteRpcs) {
 TEST_F(PubSubPeerTest, DestroyedWhileAnOpenIsPending) {
   auto peer = MakePeer();
   ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData, "id"), SendResult::kQueued);
   ASSERT_EQ(opener_.calls, 1);
   peer.reset();
   auto remote = AnswerWithStream(0);
