@@ -4,7 +4,9 @@
 
 namespace libp2p::pubsub {
 
-size_t FloodSubRouter::Forward(const pb::Message& msg, const std::string&, const std::optional<crypto::PeerId>& source) {
+size_t FloodSubRouter::Forward(const SharedMessage& shared, const std::string&,
+                               const std::optional<crypto::PeerId>& source) {
+  const pb::Message& msg = *shared;
   size_t sent = 0;
   pb::RPC rpc;
   *rpc.add_publish() = msg;

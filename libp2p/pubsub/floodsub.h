@@ -22,7 +22,7 @@ class FloodSubRouter final : public Router {
   void Leave(const std::string&) override {}
   void HandleControl(const crypto::PeerId&, const pb::ControlMessage&) override {}
   // To every peer subscribed to the topic, except the one it came from and its author.
-  size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
+  size_t Forward(const SharedMessage& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
 
  private:
   PubSub* core_ = nullptr;

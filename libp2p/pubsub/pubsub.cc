@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+
+#include "libp2p/base/varint.h"
 
 namespace libp2p::pubsub {
 
@@ -143,10 +146,9 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
   msg.set_data(std::string(AsStringView(data)));
   result.seqno = next_seqno_++;
   SignMessage(*options_.identity, result.seqno, options_.sign_policy, &msg);
-  // The message must fit in an RPC of its own.
-  pb::RPC probe;
-  *probe.add_publish() = msg;
-  if (probe.ByteSizeLong() > options_.peer.limits.max_rpc_size) {
+  // The message must fit in an RPC of its own: field 2's tag byte, the length varint, the message.
+  const size_t msg_size = msg.ByteSizeLong();
+  if (1 + UvarintLength(msg_size) + msg_size > options_.peer.limits.max_rpc_size) {
     result.status = OutOfRangeError("message of " + std::to_string(data.size()) + " bytes is too large");
     return result;
   }
@@ -161,7 +163,7 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
     return result;
   }
   seen_.Insert(result.id);
-  result.peers = router_->Forward(msg, result.id, std::nullopt);
+  result.peers = router_->Forward(std::make_shared<const pb::Message>(std::move(msg)), result.id, std::nullopt);
   ++stats_.published;
   result.status = OkStatus();
   return result;
@@ -227,7 +229,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   }
   router_->OnFirstSeen(from, msg, id);
   auto vit = validators_.find(msg.topic());
-  if (vit == validators_.end() || vit->second.empty()) return Accept(from, msg, id);
+  if (vit == validators_.end() || vit->second.empty()) return Accept(from, std::move(msg), id);
   if (validations_.size() >= options_.max_pending_validations) {
     ++stats_.ignored;
     return;
@@ -251,7 +253,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     timer->Cancel();
     loop_->Post([timer] {});
     switch (done->result) {
-      case ValidationResult::kAccept: Accept(done->from, done->msg, done->id); break;
+      case ValidationResult::kAccept: Accept(done->from, std::move(done->msg), done->id); break;
       case ValidationResult::kReject:
         ++stats_.rejected;
         router_->OnRejected(done->from, done->id, done->msg.topic(), RejectKind::kValidator);
@@ -272,14 +274,16 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   }
 }
 
-void PubSub::Accept(const PeerId& from, const pb::Message& msg, const std::string& id) {
-  auto h = handlers_.find(msg.topic());
+void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) {
+  // Moved, not copied: the router may keep the message (gossipsub's cache) for as long as it needs.
+  const SharedMessage shared = std::make_shared<const pb::Message>(std::move(msg));
+  auto h = handlers_.find(shared->topic());
   if (h != handlers_.end()) {
     ++stats_.delivered;
     MessageHandler handler = h->second;  // The handler may unsubscribe.
-    handler(msg, id, from);
+    handler(*shared, id, from);
   }
-  router_->Forward(msg, id, from);
+  router_->Forward(shared, id, from);
 }
 
 }  // namespace libp2p::pubsub

@@ -120,7 +120,8 @@ class PubSub {
   void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
   void Validate(const pb::Message& msg, std::function<void(ValidationResult)> done);
-  void Accept(const crypto::PeerId& from, const pb::Message& msg, const std::string& id);
+  // Delivers a validated message to our handler and hands it to the router (which may keep it).
+  void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   pb::RPC SubscriptionsRpc() const;
 
   EventLoop* const loop_;

@@ -2,6 +2,7 @@
 #ifndef LIBP2P_PUBSUB_ROUTER_H_
 #define LIBP2P_PUBSUB_ROUTER_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 namespace libp2p::pubsub {
 
 class PubSub;
+
+// A validated message, immutable and shared: the core hands it to the router, which may keep it (gossipsub's
+// message cache does) without copying it.
+using SharedMessage = std::shared_ptr<const pb::Message>;
 
 // Why a message from a peer was not accepted.
 enum class RejectKind {
@@ -43,8 +48,9 @@ class Router {
   virtual void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) = 0;
 
   // Sends a validated message on: received from `source`, or published by us when `source` is empty.
-  // Returns the number of peers it was queued for.
-  virtual size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) = 0;
+  // Returns the number of peers it was queued for. `msg` is never null; the router may keep it.
+  virtual size_t Forward(const SharedMessage& msg, const std::string& id,
+                         const std::optional<crypto::PeerId>& source) = 0;
 
   // `peer` subscribed to `topic` or unsubscribed from it.
   virtual void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) {}

@@ -371,9 +371,11 @@ void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, cons
   promises_.erase(id);  // The peer delivered, even if badly: no broken promise, P4 covers it.
 }
 
-size_t GossipSubRouter::Forward(const pb::Message& msg, const std::string& id, const std::optional<PeerId>& source) {
+size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& id,
+                                const std::optional<PeerId>& source) {
+  const pb::Message& msg = *shared;
   const std::string& topic = msg.topic();
-  mcache_->Put(id, msg);
+  mcache_->Put(id, shared);
   promises_.erase(id);
   if (source && score_) score_->DeliverMessage(*source, id, topic);
 

@@ -75,7 +75,7 @@ class GossipSubRouter final : public Router {
   void Join(const std::string& topic) override;
   void Leave(const std::string& topic) override;
   void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
-  size_t Forward(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
+  size_t Forward(const SharedMessage& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
   bool AcceptRpcFrom(const crypto::PeerId& peer) override;
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;

@@ -8,74 +8,83 @@ namespace libp2p::pubsub::gossipsub {
 MessageCache::MessageCache(size_t history_length, size_t gossip_windows, SeededHash hash, size_t max_bytes)
     : history_length_(std::max<size_t>(history_length, 1)),
       gossip_windows_(std::clamp<size_t>(gossip_windows, 1, std::max<size_t>(history_length, 1))),
-      entries_(0, IdHash{hash}), max_bytes_(max_bytes) {
+      hash_(hash), max_bytes_(max_bytes) {
   assert(history_length >= 1);
   assert(gossip_windows >= 1 && gossip_windows <= history_length);
-  windows_.emplace_front();
+  windows_.push_front(Window{0, {}});
 }
 
-bool MessageCache::Put(std::string_view id, const pb::Message& msg) {
-  // Look up before copying, so a duplicate costs one lookup and no copy of the message.
-  if (entries_.find(id) != entries_.end()) return false;
-  const size_t size = msg.ByteSizeLong();
+uint64_t MessageCache::Find(std::string_view id, uint64_t hash) const {
+  return index_.Find(hash, [&](uint64_t seq) { return At(seq).id == id; });
+}
+
+bool MessageCache::Put(std::string_view id, std::shared_ptr<const pb::Message> msg) {
+  const uint64_t hash = hash_(id);
+  if (Find(id, hash) != HashIndex::kNotFound) return false;
+  const size_t size = msg->ByteSizeLong();
   while (bytes_ + size > max_bytes_ && windows_.size() > 1) DropOldestWindow();
   if (bytes_ + size > max_bytes_) return false;
   bytes_ += size;
-  auto it = entries_.emplace(std::string(id), Entry{msg, {}}).first;
-  Window& current = windows_.front();
-  const std::string& topic = it->second.msg.topic();
-  auto slot = current.find(topic);
-  if (slot == current.end()) slot = current.emplace(topic, std::vector<Node*>()).first;
-  slot->second.push_back(&*it);
+  const uint64_t seq = first_seq_ + ring_.size();
+  const std::string& topic = msg->topic();
+  auto& by_topic = windows_.front().by_topic;
+  auto slot = by_topic.find(topic);
+  if (slot == by_topic.end()) slot = by_topic.emplace(topic, std::vector<uint64_t>()).first;
+  slot->second.push_back(seq);
+  ring_.push_back(Entry{hash, std::string(id), std::move(msg), size, {}});
+  index_.Insert(hash, seq);
   return true;
 }
 
 const pb::Message* MessageCache::Get(std::string_view id) const {
-  auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : &it->second.msg;
+  const uint64_t seq = Find(id, hash_(id));
+  return seq == HashIndex::kNotFound ? nullptr : At(seq).msg.get();
 }
 
-const pb::Message* MessageCache::GetForPeer(std::string_view id, const crypto::PeerId& peer,
-                                        int max_transmissions) {
-  auto it = entries_.find(id);
-  if (it == entries_.end()) return nullptr;
-  std::vector<std::pair<crypto::PeerId, int>>& counts = it->second.iwant_counts;
+const pb::Message* MessageCache::GetForPeer(std::string_view id, const crypto::PeerId& peer, int max_transmissions) {
+  const uint64_t seq = Find(id, hash_(id));
+  if (seq == HashIndex::kNotFound) return nullptr;
+  Entry& entry = At(seq);
+  std::vector<std::pair<crypto::PeerId, int>>& counts = entry.iwant_counts;
   auto c = std::find_if(counts.begin(), counts.end(), [&](const auto& pc) { return pc.first == peer; });
   if (c == counts.end()) {
     if (max_transmissions < 1) return nullptr;
     counts.emplace_back(peer, 1);
-    return &it->second.msg;
+    return entry.msg.get();
   }
   // Requests over the limit are not counted, so the count stays at most max_transmissions and cannot
   // overflow however often a peer asks.
   if (c->second >= max_transmissions) return nullptr;
   ++c->second;
-  return &it->second.msg;
+  return entry.msg.get();
 }
 
 std::vector<std::string> MessageCache::GetGossipIds(std::string_view topic) const {
   std::vector<std::string> ids;
   const size_t windows = std::min(gossip_windows_, windows_.size());
   for (size_t w = 0; w < windows; ++w) {
-    auto slot = windows_[w].find(topic);
-    if (slot == windows_[w].end()) continue;
-    for (const Node* node : slot->second) ids.push_back(node->first);
+    auto slot = windows_[w].by_topic.find(topic);
+    if (slot == windows_[w].by_topic.end()) continue;
+    for (uint64_t seq : slot->second) ids.push_back(At(seq).id);
   }
   return ids;
 }
 
 void MessageCache::Shift() {
-  windows_.emplace_front();
+  windows_.push_front(Window{first_seq_ + ring_.size(), {}});
   if (windows_.size() > history_length_) DropOldestWindow();
 }
 
 void MessageCache::DropOldestWindow() {
-  for (const auto& [topic, nodes] : windows_.back()) {
-    for (Node* node : nodes) {
-      bytes_ -= node->second.msg.ByteSizeLong();
-      // Look the node up by its own key before erasing, so the key is not read while being destroyed.
-      entries_.erase(entries_.find(node->first));
-    }
+  assert(windows_.size() > 1);  // The current window is never dropped.
+  // The oldest window's messages are the front of the ring, up to where the next window starts.
+  const uint64_t end = windows_[windows_.size() - 2].first_seq;
+  while (first_seq_ < end) {
+    const Entry& e = ring_.front();
+    index_.Erase(e.hash, first_seq_);
+    bytes_ -= e.bytes;
+    ring_.pop_front();
+    ++first_seq_;
   }
   windows_.pop_back();
 }

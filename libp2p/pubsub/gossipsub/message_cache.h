@@ -8,13 +8,14 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "libp2p/base/hash_index.h"
 #include "libp2p/base/seeded_hash.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc.pb.h"
@@ -29,8 +30,8 @@ namespace libp2p::pubsub::gossipsub {
 // IWANT retransmissions are counted per (message, peer): GetForPeer() serves one peer the same message at
 // most `max_transmissions` times (the v1.1 spam protection; go's GossipRetransmission).
 //
-// Memory: only the messages Put during the last history_length heartbeats are held, each once (a copy of
-// the protobuf, its id, ~150 bytes of bookkeeping, and ~48 bytes per peer that has asked for it). There is no
+// Memory: only the messages Put during the last history_length heartbeats are held, each once (a shared
+// reference to the message, its id, ~150 bytes of bookkeeping, and ~48 bytes per peer that has asked for it). There is no
 // bound on the number of messages beyond that window: the caller bounds it by Putting only first-seen,
 // validated messages, whose rate its inbound limits bound.
 //
@@ -49,10 +50,10 @@ class MessageCache {
   MessageCache(const MessageCache&) = delete;
   MessageCache& operator=(const MessageCache&) = delete;
 
-  // Stores a copy of `msg` under `id` in the current window; the cache owns the copy. Returns false, and
-  // changes nothing (no copy is made), when `id` is already cached: the first message stays, with its window
-  // and IWANT counts.
-  bool Put(std::string_view id, const pb::Message& msg);
+  // Keeps `msg` (not null; shared, never copied) under `id` in the current window. Returns false, and
+  // changes nothing, when `id` is already cached (the first message stays, with its window and IWANT counts)
+  // or when the message does not fit in max_bytes.
+  bool Put(std::string_view id, std::shared_ptr<const pb::Message> msg);
 
   // The message cached under `id`, or nullptr when it is not (never put, or shifted out). The pointer is
   // owned by the cache and stays valid until the message is shifted out or the cache is destroyed (Put does
@@ -75,7 +76,7 @@ class MessageCache {
   void Shift();
 
   // The number of messages cached.
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return ring_.size(); }
   // Bytes of the cached messages (their encoded sizes).
   size_t bytes() const { return bytes_; }
   size_t history_length() const { return history_length_; }
@@ -83,31 +84,41 @@ class MessageCache {
 
  private:
   struct Entry {
-    pb::Message msg;
+    uint64_t hash;  // Of id, with hash_.
+    std::string id;
+    std::shared_ptr<const pb::Message> msg;
+    size_t bytes;  // msg's encoded size, as counted in bytes_.
     // The peers that asked for this message by IWANT, with their request counts. A vector: most messages
     // are never requested or by few peers, and an empty vector costs no allocation.
     std::vector<std::pair<crypto::PeerId, int>> iwant_counts;
   };
-  struct IdHash {
-    using is_transparent = void;
-    SeededHash hash;
-    size_t operator()(std::string_view id) const { return hash(id); }
+  // One heartbeat's messages: the sequence numbers [first_seq, next window's first_seq) of ring_, and those
+  // sequence numbers again by topic, for gossip.
+  struct Window {
+    uint64_t first_seq;
+    std::map<std::string, std::vector<uint64_t>, std::less<>> by_topic;
   };
-  using EntryMap = std::unordered_map<std::string, Entry, IdHash, std::equal_to<>>;
-  using Node = EntryMap::value_type;
-  // One heartbeat's messages by topic. The pointers are to EntryMap elements, which stay put while the map
-  // rehashes; each element is in exactly one window.
-  using Window = std::map<std::string, std::vector<Node*>, std::less<>>;
+
+  // The entry with sequence number `seq`, which must be held.
+  Entry& At(uint64_t seq) { return ring_[seq - first_seq_]; }
+  const Entry& At(uint64_t seq) const { return ring_[seq - first_seq_]; }
+  // The sequence number of `id`'s entry, or HashIndex::kNotFound.
+  uint64_t Find(std::string_view id, uint64_t hash) const;
+  // Drops the oldest window's messages.
+  void DropOldestWindow();
 
   const size_t history_length_;
   const size_t gossip_windows_;
-  EntryMap entries_;
+  const SeededHash hash_;
+  // Every held message in Put order: ring_[i] has sequence number first_seq_ + i. Windows are consecutive
+  // runs of it, so dropping the oldest window pops from the front.
+  std::deque<Entry> ring_;
+  uint64_t first_seq_ = 0;
+  HashIndex index_;  // id hash -> sequence number.
   // windows_.front() is the current window. Never empty; at most history_length_ long.
   std::deque<Window> windows_;
   const size_t max_bytes_;
   size_t bytes_ = 0;
-  // Drops the oldest window's messages.
-  void DropOldestWindow();
 };
 
 }  // namespace libp2p::pubsub::gossipsub

@@ -1,6 +1,7 @@
 #include "libp2p/pubsub/gossipsub/message_cache.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,10 @@ PeerId Peer(uint8_t n) {
   return *id;
 }
 
-pb::Message Msg(const std::string& topic, const std::string& data) {
-  pb::Message m;
-  m.set_topic(topic);
-  m.set_data(data);
+std::shared_ptr<const pb::Message> Msg(const std::string& topic, const std::string& data) {
+  auto m = std::make_shared<pb::Message>();
+  m->set_topic(topic);
+  m->set_data(data);
   return m;
 }
 
@@ -96,7 +97,7 @@ TEST(MessageCacheTest, GossipIdsAreScopedToTheTopic) {
   ASSERT_TRUE(cache.Put("b1", Msg("b", "")));
   cache.Shift();
   ASSERT_TRUE(cache.Put("a2", Msg("a", "")));
-  ASSERT_TRUE(cache.Put("notopic", pb::Message()));
+  ASSERT_TRUE(cache.Put("notopic", std::make_shared<const pb::Message>()));
   EXPECT_THAT(cache.GetGossipIds("a"), ElementsAre("a2", "a1"));
   EXPECT_THAT(cache.GetGossipIds("b"), ElementsAre("b1"));
   EXPECT_THAT(cache.GetGossipIds("c"), IsEmpty());
@@ -199,10 +200,10 @@ namespace libp2p::pubsub::gossipsub {
 namespace {
 
 TEST(MessageCacheTest, ByteCapDropsOldWindowsFirstThenStopsCaching) {
-  pb::Message m;
-  m.set_topic("t");
-  m.set_data(std::string(1000, 'x'));
-  const size_t size = m.ByteSizeLong();
+  auto m = std::make_shared<pb::Message>();
+  m->set_topic("t");
+  m->set_data(std::string(1000, 'x'));
+  const size_t size = m->ByteSizeLong();
   MessageCache cache(5, 3, SeededHash(1, 2), /*max_bytes=*/3 * size);
   ASSERT_TRUE(cache.Put("a", m));
   cache.Shift();
