@@ -71,7 +71,8 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
       done(std::move(s));
     });
   };
-  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) { OnRpc(p.id(), std::move(rpc)); }, nullptr};
+  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) { OnRpc(p.id(), std::move(rpc)); }, nullptr,
+                                  [this, id](std::string_view tag) { return router_->StillWanted(id, tag); }};
   PeerState& state = peers_[id];
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, options_.peer, std::move(callbacks));
   state.protocol = protocol;

@@ -10,7 +10,7 @@ namespace libp2p::pubsub {
 PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options,
                        Callbacks callbacks)
     : loop_(loop), id_(id), opener_(std::move(opener)), options_(options), callbacks_(std::move(callbacks)),
-      data_tags_(0, TagHash{SeededHash::Random()}), expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
+      expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
       // The wait is over: reopen if anything waits (otherwise the next Send() opens at once).
       retry_timer_(loop->CreateTimer([this] {
         if (!control_.empty() || !data_.empty()) OpenOutbound();
@@ -78,8 +78,6 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   lane_bytes += frame_size;
   Lane& q_lane = control ? control_ : data_;
   q_lane.push_back(std::move(q));
-  // The key views the tag inside the list node, which never moves.
-  if (!q_lane.back().tag.empty()) data_tags_.emplace(q_lane.back().tag, std::prev(q_lane.end()));
   if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
   if (outbound_ != nullptr) {
     Flush();
@@ -130,53 +128,26 @@ void PubSubPeer::OnOutboundFailed() {
 void PubSubPeer::Flush() {
   while (outbound_ != nullptr && !outbound_->write_blocked() && (!control_.empty() || !data_.empty())) {
     Lane& lane = !control_.empty() ? control_ : data_;
+    const Queued& next = lane.front();
+    if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
+      PopFront(lane);
+      ++stats_.dropped_unwanted;
+      continue;
+    }
     // A frame is written whole or not at all, so one the stream refused can go out intact on the next
     // stream: it stays queued until written.
-    if (!outbound_->Write(lane.front().frame).ok()) {
+    if (!outbound_->Write(next.frame).ok()) {
       OnOutboundFailed();
       return;
     }
-    Erase(lane, lane.begin());
+    PopFront(lane);
     ++stats_.rpcs_sent;
   }
 }
 
-void PubSubPeer::Erase(Lane& lane, Lane::iterator it) {
-  const bool control = &lane == &control_;
-  (control ? control_bytes_ : data_bytes_) -= it->frame.size();
-  if (!it->tag.empty()) {
-    auto [begin, end] = data_tags_.equal_range(it->tag);
-    for (auto i = begin; i != end; ++i) {
-      if (i->second == it) {
-        data_tags_.erase(i);
-        break;
-      }
-    }
-    MaybeShrinkIndex();
-  }
-  lane.erase(it);
-}
-
-size_t PubSubPeer::CancelQueued(std::string_view tag) {
-  size_t n = 0;
-  // Index node first: its key views the entry's tag.
-  for (auto i = data_tags_.find(tag); i != data_tags_.end(); i = data_tags_.find(tag)) {
-    const Lane::iterator entry = i->second;
-    data_tags_.erase(i);
-    data_bytes_ -= entry->frame.size();
-    data_.erase(entry);
-    ++n;
-  }
-  if (n > 0) MaybeShrinkIndex();
-  return n;
-}
-
-void PubSubPeer::MaybeShrinkIndex() {
-  // Erasing frees nodes but never buckets. On an empty table rehash(0) reallocates a minimal bucket array
-  // (libstdc++ and libc++ both shrink); it costs O(buckets) once per time the index empties after growing
-  // past the threshold, so it is amortised over the insertions that grew it.
-  constexpr size_t kMaxIdleBuckets = 64;
-  if (data_tags_.empty() && data_tags_.bucket_count() > kMaxIdleBuckets) data_tags_.rehash(0);
+void PubSubPeer::PopFront(Lane& lane) {
+  (&lane == &control_ ? control_bytes_ : data_bytes_) -= lane.front().frame.size();
+  lane.pop_front();
 }
 
 void PubSubPeer::DropExpired() {
@@ -184,7 +155,7 @@ void PubSubPeer::DropExpired() {
   for (auto* lane : {&control_, &data_}) {
     // Each lane is in Send() order with one timeout, so deadlines only grow along it.
     while (!lane->empty() && lane->front().deadline <= now) {
-      Erase(*lane, lane->begin());
+      PopFront(*lane);
       ++stats_.dropped_timeout;
     }
   }

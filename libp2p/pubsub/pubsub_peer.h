@@ -10,17 +10,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <list>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/frame_reader.h"
 #include "libp2p/base/liveness.h"
-#include "libp2p/base/seeded_hash.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
@@ -73,6 +71,7 @@ struct PubSubPeerStats {
   uint64_t bad_frames = 0;        // Oversized or undecodable inbound frames (each reset the stream).
   uint64_t dropped_full = 0;      // RPCs dropped because a lane was full.
   uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout.
+  uint64_t dropped_unwanted = 0;  // Tagged data RPCs dropped unsent because Callbacks::wanted said no.
   // Outbound streams that could not be opened, were reset or failed by the remote, or refused a write.
   // Each is followed by a wait (see PubSubPeerOptions::open_retry_initial) before the next open.
   uint64_t stream_failures = 0;
@@ -90,6 +89,10 @@ class PubSubPeer {
     std::function<void(PubSubPeer& peer, pb::RPC rpc)> on_rpc;
     // The outbound stream is open: sends flow.
     std::function<void(PubSubPeer& peer)> on_ready;
+    // Asked, when a tagged data RPC reaches the head of its lane, whether the peer still wants it; false
+    // drops it unsent (counted in stats().dropped_unwanted). GossipSub answers from the peer's IDONTWANTs.
+    // Must not call back into this peer. Empty: every RPC is wanted.
+    std::function<bool(std::string_view tag)> wanted;
   };
 
   // The loop and observers are observers that must outlive the peer.
@@ -106,25 +109,20 @@ class PubSubPeer {
 
   // Runs the observers on `rpc`, then queues it for the peer and returns at once (see SendResult for what
   // can fail). Opens the outbound stream if there is none, unless a failed one is still being waited out
-  // (the queue then waits too). A non-empty `tag` (a message id) on a data-lane RPC lets CancelQueued()
-  // withdraw it while it waits; a tag on a control-lane RPC is ignored.
+  // (the queue then waits too). A non-empty `tag` (a message id) on a data-lane RPC is shown to
+  // Callbacks::wanted before the RPC is written, which may drop it; a tag on a control-lane RPC is ignored.
   //
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
-  // (unless cancelled or timed out first); RPCs that the stream had accepted before it failed are lost
+  // (unless unwanted or timed out first); RPCs that the stream had accepted before it failed are lost
   // with it, and counted as sent.
   SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
-  // Drops the queued data-lane RPCs tagged `tag` (the peer said IDONTWANT) and releases their bytes at once.
-  // Returns how many. O(1) when none is queued, otherwise proportional to the number dropped.
-  size_t CancelQueued(std::string_view tag);
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
 
   // True once an outbound stream is open.
   bool ready() const { return outbound_ != nullptr; }
-  // Encoded bytes of the RPCs waiting in both lanes.
+  // Encoded bytes of the RPCs waiting in both lanes (unwanted ones included until their turn comes).
   size_t queued_bytes() const { return control_bytes_ + data_bytes_; }
-  // Queued data-lane RPCs that carry a tag (what CancelQueued() can withdraw).
-  size_t cancellable_rpcs() const { return data_tags_.size(); }
   const PubSubPeerStats& stats() const { return stats_; }
 
  private:
@@ -133,16 +131,8 @@ class PubSubPeer {
     MonoTime deadline;
     std::string tag;  // Empty for control RPCs and untagged data RPCs.
   };
-  // A list, so that an RPC cancelled from the middle is erased at once and its iterator (held by the tag
-  // index) stays valid while others come and go.
-  using Lane = std::list<Queued>;
-  struct TagHash {
-    SeededHash hash;
-    size_t operator()(std::string_view tag) const { return static_cast<size_t>(hash(tag)); }
-  };
-  // Tagged data-lane entries by tag. Each key views the tag string inside the entry it points to, so an
-  // index node is always erased before its entry.
-  using TagIndex = std::unordered_multimap<std::string_view, Lane::iterator, TagHash>;
+  // In Send() order; RPCs leave from the front only (written, unwanted or expired).
+  using Lane = std::deque<Queued>;
 
   void OnInboundData(ByteSpan data);
   void OpenOutbound();
@@ -151,10 +141,8 @@ class PubSubPeer {
   void OnOutboundFailed();
   void Flush();
   void DropExpired();
-  // Removes the entry at `it` from `lane`, with its bytes and its index node.
-  void Erase(Lane& lane, Lane::iterator it);
-  // Frees the index's bucket array once it is empty after having grown.
-  void MaybeShrinkIndex();
+  // Removes the front entry of `lane`, with its bytes.
+  void PopFront(Lane& lane);
 
   EventLoop* const loop_;
   const crypto::PeerId id_;
@@ -170,7 +158,6 @@ class PubSubPeer {
   bool opening_ = false;
   Lane control_, data_;
   size_t control_bytes_ = 0, data_bytes_ = 0;
-  TagIndex data_tags_;
   std::unique_ptr<Timer> expiry_timer_;
   // Scheduled while a failed stream is being waited out; no stream is opened meanwhile.
   std::unique_ptr<Timer> retry_timer_;

@@ -4,6 +4,7 @@
 #include "libp2p/pubsub/pubsub_peer.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -110,10 +111,17 @@ struct FakeOpener {
 struct Delivered {
   std::vector<pb::RPC> rpcs;
   int ready = 0;
+  // Tags the remote no longer wants (as after an IDONTWANT), and the tags the peer asked about.
+  std::set<std::string> unwanted;
+  std::vector<std::string> asked;
 
   PubSubPeer::Callbacks Callbacks() {
     return PubSubPeer::Callbacks{[this](PubSubPeer&, pb::RPC rpc) { rpcs.push_back(std::move(rpc)); },
-                                 [this](PubSubPeer&) { ++ready; }};
+                                 [this](PubSubPeer&) { ++ready; },
+                                 [this](std::string_view tag) {
+                                   asked.emplace_back(tag);
+                                   return unwanted.count(std::string(tag)) == 0;
+                                 }};
   }
 };
 
@@ -556,8 +564,8 @@ TEST_F(PubSubPeerTest, OutboundStreamResetByTheRemoteIsReplaced) {
 }
 
 // A write the stream refuses (here: the remote reset it and our end has not yet been told) fails the
-// stream once, and the RPC is not lost: it stays queued, still cancellable by tag, and goes out first on
-// the next stream. Only written RPCs count as sent.
+// stream once, and the RPC is not lost: it stays queued (still subject to the wanted check) and goes out
+// first on the next stream. Only written RPCs count as sent.
 TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   auto peer = MakePeer();
   ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
@@ -570,12 +578,11 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   EXPECT_EQ(peer->stats().stream_failures, 1u);
   EXPECT_EQ(peer->stats().rpcs_sent, 1u);
   EXPECT_EQ(peer->queued_bytes(), Frame(DataRpc("t", "kept")).size());
-  EXPECT_EQ(peer->cancellable_rpcs(), 1u);
   loop_.RunUntilIdle();
   EXPECT_EQ(peer->stats().stream_failures, 1u);  // That stream is gone: its error is not counted again.
 
   ASSERT_EQ(peer->Send(DataRpc("t", "gone"), SendLane::kData, "id-gone"), SendResult::kQueued);
-  EXPECT_EQ(peer->CancelQueued("id-gone"), 1u);
+  delivered_.unwanted.insert("id-gone");
   EXPECT_EQ(opener_.calls, 1);
   loop_.AdvanceTime(seconds(1));
   ASSERT_EQ(opener_.calls, 2);
@@ -584,110 +591,64 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].publish(0).data(), "kept");
   EXPECT_EQ(peer->stats().rpcs_sent, 2u);
+  EXPECT_EQ(peer->stats().dropped_unwanted, 1u);
   EXPECT_EQ(peer->queued_bytes(), 0u);
-  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
   EXPECT_EQ(peer->stats().stream_failures, 1u);
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Cancelling queued RPCs (IDONTWANT).
+// Unwanted RPCs (IDONTWANT).
 
-// CancelQueued(tag) drops every queued data RPC with that tag, and nothing else (not untagged RPCs, not a
-// control RPC given the same tag); their bytes leave queued_bytes() at once, so the data lane's limit
-// counts only what is still to be sent. The rest goes out in order.
-TEST_F(PubSubPeerTest, CancelQueuedDropsOnlyItsTagAndFreesItsBytesAtOnce) {
-  const size_t frame = Frame(DataRpc("t", "m1")).size();
-  const size_t control_frame = Frame(SubscribeRpc("c")).size();
-  PubSubPeerOptions options;
-  options.max_data_bytes = 4 * frame;
-  auto peer = MakePeer(options);
+// When a tagged data RPC reaches the head of its lane, the peer asks Callbacks::wanted about its tag and drops
+// it unsent on a no; untagged RPCs and control RPCs (whose tags are ignored) are never asked about. The rest
+// goes out in order, and the dropped ones' bytes leave queued_bytes().
+TEST_F(PubSubPeerTest, UnwantedTaggedRpcsAreDroppedWhenTheirTurnComes) {
+  auto peer = MakePeer();
   EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);
   EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kData, "id2"), SendResult::kQueued);
   EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);  // Again.
   EXPECT_EQ(peer->Send(DataRpc("t", "m3"), SendLane::kData), SendResult::kQueued);
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl, "id2"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m4"), SendLane::kData, "id4"), SendResult::kDroppedFull);
-  EXPECT_EQ(peer->queued_bytes(), 4 * frame + control_frame);
-  EXPECT_EQ(peer->cancellable_rpcs(), 3u);
-
-  EXPECT_EQ(peer->CancelQueued("id1"), 2u);
-  EXPECT_EQ(peer->queued_bytes(), 2 * frame + control_frame);
-  EXPECT_EQ(peer->cancellable_rpcs(), 1u);
-  EXPECT_EQ(peer->CancelQueued("id1"), 0u);
-  EXPECT_EQ(peer->CancelQueued("id4"), 0u);  // Dropped when full: never queued.
-  EXPECT_EQ(peer->CancelQueued("unknown"), 0u);
-  EXPECT_EQ(peer->CancelQueued(""), 0u);  // Untagged RPCs cannot be cancelled.
-
-  // Room for exactly two more.
   EXPECT_EQ(peer->Send(DataRpc("t", "m5"), SendLane::kData, "id5"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m6"), SendLane::kData, "id6"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m7"), SendLane::kData, "id7"), SendResult::kDroppedFull);
-  EXPECT_EQ(peer->CancelQueued("id2"), 1u);  // Only the data RPC.
-  EXPECT_EQ(peer->queued_bytes(), 3 * frame + control_frame);
+  delivered_.unwanted = {"id1", "id2"};
 
   auto remote = AnswerWithStream(0);
   std::vector<pb::RPC> got = remote->Rpcs();
-  ASSERT_EQ(got.size(), 4u);
+  ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].subscriptions(0).topicid(), "c");
   EXPECT_EQ(got[1].publish(0).data(), "m3");
   EXPECT_EQ(got[2].publish(0).data(), "m5");
-  EXPECT_EQ(got[3].publish(0).data(), "m6");
-  EXPECT_EQ(peer->stats().rpcs_sent, 4u);
-  EXPECT_EQ(peer->stats().dropped_full, 2u);
+  EXPECT_EQ(delivered_.asked, (std::vector<std::string>{"id1", "id2", "id1", "id5"}));
+  EXPECT_EQ(peer->stats().dropped_unwanted, 3u);
+  EXPECT_EQ(peer->stats().rpcs_sent, 3u);
   EXPECT_EQ(peer->queued_bytes(), 0u);
-  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
-  EXPECT_EQ(peer->CancelQueued("id5"), 0u);  // Already sent.
+
+  // Once the stream is open and writable, a send goes out at once, asked about at its turn like any other.
+  EXPECT_EQ(peer->Send(DataRpc("t", "m6"), SendLane::kData, "id1"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m7"), SendLane::kData, "id7"), SendResult::kQueued);
+  loop_.RunUntilIdle();
+  got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3].publish(0).data(), "m7");
+  EXPECT_EQ(peer->stats().dropped_unwanted, 4u);
 }
 
-// The tag index holds only what is queued: entries leave it when they are written, time out or are
-// cancelled, and a later CancelQueued() for their tags finds nothing (under ASan: touches nothing freed).
-TEST_F(PubSubPeerTest, TagIndexShrinksAsRpcsLeaveTheQueue) {
-  PubSubPeerOptions options;
-  options.data_send_timeout = seconds(10);
-  auto peer = MakePeer(options);
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(peer->Send(DataRpc("t", "x"), SendLane::kData, "old" + std::to_string(i)), SendResult::kQueued);
-  }
-  EXPECT_EQ(peer->cancellable_rpcs(), 100u);
-  loop_.AdvanceTime(seconds(10));  // All time out.
-  EXPECT_EQ(peer->stats().dropped_timeout, 100u);
-  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
-  EXPECT_EQ(peer->queued_bytes(), 0u);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(peer->CancelQueued("old" + std::to_string(i)), 0u);
-
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(peer->Send(DataRpc("t", "y"), SendLane::kData, "new" + std::to_string(i)), SendResult::kQueued);
-  }
-  for (int i = 0; i < 100; i += 2) EXPECT_EQ(peer->CancelQueued("new" + std::to_string(i)), 1u);
-  EXPECT_EQ(peer->cancellable_rpcs(), 50u);
-  auto remote = AnswerWithStream(opener_.pending.size() - 1);
-  EXPECT_EQ(remote->Rpcs().size(), 50u);
-  EXPECT_EQ(peer->cancellable_rpcs(), 0u);
-  EXPECT_EQ(peer->queued_bytes(), 0u);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(peer->CancelQueued("new" + std::to_string(i)), 0u);
-}
-
-// A long queue and many IDONTWANTs, most of them for ids not queued (as GossipSub calls CancelQueued() for
-// every id it receives): each call looks the tag up instead of scanning the queue, so this runs in
-// milliseconds (a scan per id made it 30,000 scans of up to 20,000 entries). What is left goes out in order.
-TEST_F(PubSubPeerTest, CancelQueuedOnALongQueue) {
+// A long queue, half of it unwanted: each RPC costs one question at its turn (no scan of the queue per
+// IDONTWANT), and the wanted half goes out in order.
+TEST_F(PubSubPeerTest, LongQueueHalfUnwanted) {
   constexpr int kQueued = 20000;
   auto peer = MakePeer();
   for (int i = 0; i < kQueued; ++i) {
     ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kData, "id" + std::to_string(i)),
               SendResult::kQueued);
+    if (i % 2 == 0) delivered_.unwanted.insert("id" + std::to_string(i));
   }
-  size_t cancelled = 0;
-  for (int i = 0; i < kQueued; ++i) {
-    cancelled += peer->CancelQueued("absent" + std::to_string(i));
-    if (i % 2 == 0) cancelled += peer->CancelQueued("id" + std::to_string(i));
-  }
-  EXPECT_EQ(cancelled, static_cast<size_t>(kQueued / 2));
-  EXPECT_EQ(peer->cancellable_rpcs(), static_cast<size_t>(kQueued / 2));
   auto remote = AnswerWithStream(0);
   std::vector<pb::RPC> got = remote->Rpcs();
   ASSERT_EQ(got.size(), static_cast<size_t>(kQueued / 2));
   for (int i = 0; i < kQueued / 2; ++i) ASSERT_EQ(got[i].publish(0).data(), std::to_string(2 * i + 1));
+  EXPECT_EQ(delivered_.asked.size(), static_cast<size_t>(kQueued));
+  EXPECT_EQ(peer->stats().dropped_unwanted, static_cast<size_t>(kQueued / 2));
   EXPECT_EQ(peer->queued_bytes(), 0u);
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libp2p/crypto/peer_id.h"
@@ -51,6 +52,10 @@ class Router {
   // Returns the number of peers it was queued for. `msg` is never null; the router may keep it.
   virtual size_t Forward(const SharedMessage& msg, const std::string& id,
                          const std::optional<crypto::PeerId>& source) = 0;
+
+  // Whether `peer` still wants message `id`, asked just before a queued copy of it is written to the peer
+  // (gossipsub v1.2: not once the peer said IDONTWANT). False drops that copy unsent.
+  virtual bool StillWanted(const crypto::PeerId& peer, std::string_view id) { return true; }
 
   // `peer` subscribed to `topic` or unsubscribed from it.
   virtual void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) {}

@@ -255,10 +255,10 @@ void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iw
   if (info == peers_.end()) return;
   for (const std::string& id : iwant.messageids()) {
     if (info->second.iwant_served >= options_.params.max_iwant_messages_per_heartbeat) return;
-    const pb::Message* msg = mcache_->GetForPeer(id, peer, options_.params.gossip_retransmission);
-    if (msg == nullptr) continue;
+    std::optional<pb::Message> msg = mcache_->GetForPeer(id, peer, options_.params.gossip_retransmission);
+    if (!msg) continue;
     pb::RPC rpc;
-    *rpc.add_publish() = *msg;
+    *rpc.add_publish() = std::move(*msg);
     core_->SendRpc(peer, std::move(rpc), SendLane::kData, id);
     ++info->second.iwant_served;
     ++stats_.iwant_served;
@@ -324,13 +324,20 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
 void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idw) {
   if (info.protocol != kMeshSubV12) return;
   if (++info.idontwant_messages_received > options_.params.max_idontwant_messages) return;
-  PubSubPeer* p = core_->FindPeer(peer);
+  // Copies already queued for the peer are dropped when their turn comes (StillWanted).
   for (const std::string& id : idw.messageids()) {
     if (++info.idontwant_ids_received > options_.params.max_idontwant_entries_per_peer) return;
     ++stats_.idontwant_received;
     info.dont_send->Insert(id);
-    if (p != nullptr) stats_.sends_cancelled += p->CancelQueued(id);
   }
+}
+
+bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !it->second.dont_send || it->second.dont_send->size() == 0) return true;
+  if (!it->second.dont_send->Contains(id)) return true;
+  ++stats_.sends_cancelled;
+  return false;
 }
 
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
@@ -375,11 +382,12 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
                                 const std::optional<PeerId>& source) {
   const pb::Message& msg = *shared;
   const std::string& topic = msg.topic();
-  mcache_->Put(id, shared);
+  mcache_->Put(id, msg);
   promises_.erase(id);
   if (source && score_) score_->DeliverMessage(*source, id, topic);
 
-  std::set<PeerId> targets;
+  // Usually a handful of peers: a vector, sorted and deduplicated below, costs less than a set.
+  std::vector<PeerId> targets;
   // Only the topic's subscribers can be targets: look at them, not at every peer.
   auto subscribers = topic_peers_.find(topic);
   const bool flood = !source && options_.params.flood_publish;
@@ -391,14 +399,14 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
       // every subscriber above the publish threshold.
       if (info->second.direct || !IsMeshPeer(info->second) ||
           (flood && ScoreOf(p) >= options_.thresholds.publish_threshold)) {
-        targets.insert(p);
+        targets.push_back(p);
       }
     }
   }
   if (flood) {
     // Every eligible subscriber is a target already.
   } else if (auto m = mesh_.find(topic); m != mesh_.end()) {
-    targets.insert(m->second.begin(), m->second.end());
+    targets.insert(targets.end(), m->second.begin(), m->second.end());
   } else if (!source) {
     // Not in the topic: publish through the fanout, chosen now if there is none.
     auto& fanout = fanout_[topic];
@@ -410,15 +418,18 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
       }
     }
     fanout_last_publish_[topic] = core_->loop()->Now();
-    targets.insert(fanout.begin(), fanout.end());
+    targets.insert(targets.end(), fanout.begin(), fanout.end());
   }
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   size_t sent = 0;
   pb::RPC rpc;  // Built on the first target: a message with no one to forward to costs no copy.
   for (const PeerId& p : targets) {
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
     auto info = peers_.find(p);
-    if (info != peers_.end() && info->second.dont_send && info->second.dont_send->Contains(id)) {
+    if (info != peers_.end() && info->second.dont_send && info->second.dont_send->size() > 0 &&
+        info->second.dont_send->Contains(id)) {
       ++stats_.sends_skipped_idontwant;
       continue;
     }
@@ -529,11 +540,12 @@ void GossipSubRouter::MaintainFanout() {
 
 void GossipSubRouter::EmitGossip(ControlBatch* batch) {
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
-    std::vector<std::string> ids = mcache_->GetGossipIds(topic);
-    if (ids.empty()) return;
     std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const PeerInfo&) {
       return exclude.count(id) == 0 && ScoreOf(id) >= options_.thresholds.gossip_threshold;
     });
+    if (candidates.empty()) return;  // Before copying the ids: often no one is outside the mesh.
+    std::vector<std::string> ids = mcache_->GetGossipIds(topic);
+    if (ids.empty()) return;
     const size_t count = std::max<size_t>(options_.params.d_lazy,
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
     if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());

@@ -56,7 +56,9 @@ struct GossipSubStats {
   uint64_t heartbeats = 0;
   uint64_t ihave_sent = 0, iwant_sent = 0, iwant_served = 0;
   uint64_t graft_received = 0, prune_received = 0;
-  uint64_t idontwant_sent = 0, idontwant_received = 0, sends_cancelled = 0, sends_skipped_idontwant = 0;
+  uint64_t idontwant_sent = 0, idontwant_received = 0;
+  // Copies not sent because of an IDONTWANT: skipped when forwarding, or dropped from a peer's queue.
+  uint64_t sends_skipped_idontwant = 0, sends_cancelled = 0;
   uint64_t broken_promises = 0;
   uint64_t px_dials = 0;
   uint64_t direct_dials = 0;
@@ -82,6 +84,7 @@ class GossipSubRouter final : public Router {
   void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
                   RejectKind kind) override;
   void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
+  bool StillWanted(const crypto::PeerId& peer, std::string_view id) override;
 
   // Runs one heartbeat now (the timer runs them every heartbeat_interval).
   void Heartbeat();

@@ -30,10 +30,10 @@ namespace libp2p::pubsub::gossipsub {
 // IWANT retransmissions are counted per (message, peer): GetForPeer() serves one peer the same message at
 // most `max_transmissions` times (the v1.1 spam protection; go's GossipRetransmission).
 //
-// Memory: only the messages Put during the last history_length heartbeats are held, each once (a shared
-// reference to the message, its id, ~150 bytes of bookkeeping, and ~48 bytes per peer that has asked for it). There is no
-// bound on the number of messages beyond that window: the caller bounds it by Putting only first-seen,
-// validated messages, whose rate its inbound limits bound.
+// Memory: only the messages Put during the last history_length heartbeats are held, each once, encoded,
+// with its id, in the chunks of its window (freed all at once when the window goes; a few spare chunks are
+// kept for reuse), plus ~80 bytes of bookkeeping and ~48 bytes per peer that has asked for it. max_bytes
+// bounds the encoded messages; the spare chunks add at most a quarter of it.
 //
 // Message ids are byte strings (any bytes, including NUL and non-UTF-8). They are hashed with a keyed hash,
 // so remote peers cannot choose ids that collide. Not thread-safe: owned by one loop thread.
@@ -50,22 +50,20 @@ class MessageCache {
   MessageCache(const MessageCache&) = delete;
   MessageCache& operator=(const MessageCache&) = delete;
 
-  // Keeps `msg` (not null; shared, never copied) under `id` in the current window. Returns false, and
-  // changes nothing, when `id` is already cached (the first message stays, with its window and IWANT counts)
-  // or when the message does not fit in max_bytes.
-  bool Put(std::string_view id, std::shared_ptr<const pb::Message> msg);
+  // Stores `msg`, encoded, under `id` in the current window. Returns false, and changes nothing, when `id` is
+  // already cached (the first message stays, with its window and IWANT counts) or when the message does not
+  // fit in max_bytes.
+  bool Put(std::string_view id, const pb::Message& msg);
 
-  // The message cached under `id`, or nullptr when it is not (never put, or shifted out). The pointer is
-  // owned by the cache and stays valid until the message is shifted out or the cache is destroyed (Put does
-  // not invalidate it).
-  const pb::Message* Get(std::string_view id) const;
+  // A copy of the message cached under `id` (decoded again), or nothing when it is not cached (never put,
+  // or shifted out).
+  std::optional<pb::Message> Get(std::string_view id) const;
 
   // For answering `peer`'s IWANT for `id`: counts the request and returns the message while `peer` has
   // asked for it at most `max_transmissions` times (so the first max_transmissions requests are served).
-  // Returns nullptr when `id` is not cached or when the peer is over the limit; a request over the limit is
-  // not counted, so the count never exceeds max_transmissions. The message's lifetime is Get()'s.
-  const pb::Message* GetForPeer(std::string_view id, const crypto::PeerId& peer,
-                                               int max_transmissions);
+  // Returns nothing when `id` is not cached or when the peer is over the limit; a request over the limit is
+  // not counted, so the count never exceeds max_transmissions.
+  std::optional<pb::Message> GetForPeer(std::string_view id, const crypto::PeerId& peer, int max_transmissions);
 
   // The ids of the messages for `topic` in the newest gossip_windows windows, newest window first and in Put
   // order within a window; empty when there are none. The ids are copies.
@@ -84,26 +82,39 @@ class MessageCache {
 
  private:
   struct Entry {
-    uint64_t hash;  // Of id, with hash_.
-    std::string id;
-    std::shared_ptr<const pb::Message> msg;
-    size_t bytes;  // msg's encoded size, as counted in bytes_.
+    uint64_t hash;        // Of the id, with hash_.
+    const uint8_t* data;  // The id, then the encoded message, in a chunk of the entry's window.
+    uint32_t id_size;
+    uint32_t msg_size;
     // The peers that asked for this message by IWANT, with their request counts. A vector: most messages
     // are never requested or by few peers, and an empty vector costs no allocation.
     std::vector<std::pair<crypto::PeerId, int>> iwant_counts;
+
+    std::string_view id() const { return std::string_view(reinterpret_cast<const char*>(data), id_size); }
   };
-  // One heartbeat's messages: the sequence numbers [first_seq, next window's first_seq) of ring_, and those
-  // sequence numbers again by topic, for gossip.
+  // A block of a window's bytes, filled front to back.
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;
+    size_t size = 0;
+    size_t used = 0;
+  };
+  // One heartbeat's messages: the sequence numbers [first_seq, next window's first_seq) of ring_, those
+  // sequence numbers again by topic, for gossip, and the chunks holding their bytes.
   struct Window {
     uint64_t first_seq;
     std::map<std::string, std::vector<uint64_t>, std::less<>> by_topic;
+    std::vector<Chunk> chunks;
   };
+  static constexpr size_t kChunkBytes = 256 * 1024;
 
   // The entry with sequence number `seq`, which must be held.
   Entry& At(uint64_t seq) { return ring_[seq - first_seq_]; }
   const Entry& At(uint64_t seq) const { return ring_[seq - first_seq_]; }
   // The sequence number of `id`'s entry, or HashIndex::kNotFound.
   uint64_t Find(std::string_view id, uint64_t hash) const;
+  // `size` bytes at the end of the current window's chunks.
+  uint8_t* Allocate(size_t size);
+  static std::optional<pb::Message> Decode(const Entry& e);
   // Drops the oldest window's messages.
   void DropOldestWindow();
 
@@ -117,6 +128,8 @@ class MessageCache {
   HashIndex index_;  // id hash -> sequence number.
   // windows_.front() is the current window. Never empty; at most history_length_ long.
   std::deque<Window> windows_;
+  // Chunks of dropped windows, kept for reuse (so steady traffic does not fault in fresh pages).
+  std::vector<Chunk> spare_chunks_;
   const size_t max_bytes_;
   size_t bytes_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,21 +26,21 @@ PeerId Peer(uint8_t n) {
   return *id;
 }
 
-std::shared_ptr<const pb::Message> Msg(const std::string& topic, const std::string& data) {
-  auto m = std::make_shared<pb::Message>();
-  m->set_topic(topic);
-  m->set_data(data);
+pb::Message Msg(const std::string& topic, const std::string& data) {
+  pb::Message m;
+  m.set_topic(topic);
+  m.set_data(data);
   return m;
 }
 
 TEST(MessageCacheTest, PutThenGet) {
   MessageCache cache(5, 3);
   EXPECT_TRUE(cache.Put("id1", Msg("t", "one")));
-  const pb::Message* m = cache.Get("id1");
-  ASSERT_NE(m, nullptr);
+  std::optional<pb::Message> m = cache.Get("id1");
+  ASSERT_TRUE(m);
   EXPECT_EQ(m->data(), "one");
   EXPECT_EQ(m->topic(), "t");
-  EXPECT_EQ(cache.Get("id2"), nullptr);
+  EXPECT_FALSE(cache.Get("id2"));
   EXPECT_EQ(cache.size(), 1u);
 }
 
@@ -53,9 +54,9 @@ TEST(MessageCacheTest, DuplicatePutIsIgnored) {
   // Listed once, and still in its first window: it expires with that window, not later.
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("id"));
   for (int i = 0; i < 3; ++i) cache.Shift();
-  EXPECT_NE(cache.Get("id"), nullptr);
+  EXPECT_TRUE(cache.Get("id"));
   cache.Shift();
-  EXPECT_EQ(cache.Get("id"), nullptr);
+  EXPECT_FALSE(cache.Get("id"));
 }
 
 TEST(MessageCacheTest, MessagesLiveHistoryLengthWindows) {
@@ -63,10 +64,10 @@ TEST(MessageCacheTest, MessagesLiveHistoryLengthWindows) {
   ASSERT_TRUE(cache.Put("old", Msg("t", "x")));
   for (int i = 0; i < 4; ++i) {
     cache.Shift();
-    EXPECT_NE(cache.Get("old"), nullptr) << "after shift " << i + 1;
+    EXPECT_TRUE(cache.Get("old")) << "after shift " << i + 1;
   }
   cache.Shift();  // The fifth shift drops the window "old" was put in.
-  EXPECT_EQ(cache.Get("old"), nullptr);
+  EXPECT_FALSE(cache.Get("old"));
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_THAT(cache.GetGossipIds("t"), IsEmpty());
   // A new life after expiry.
@@ -83,12 +84,12 @@ TEST(MessageCacheTest, GossipIdsComeFromTheNewestGossipWindowsOnly) {
   }
   // Windows, newest first: m4, m3, m2, m1, m0. Gossip covers m4..m2; IWANT can still fetch m1 and m0.
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("m4a", "m4b", "m3a", "m3b", "m2a", "m2b"));
-  EXPECT_NE(cache.Get("m0a"), nullptr);
-  EXPECT_NE(cache.Get("m1b"), nullptr);
+  EXPECT_TRUE(cache.Get("m0a"));
+  EXPECT_TRUE(cache.Get("m1b"));
   cache.Shift();
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("m4a", "m4b", "m3a", "m3b"));
-  EXPECT_EQ(cache.Get("m0a"), nullptr);
-  EXPECT_NE(cache.Get("m1a"), nullptr);
+  EXPECT_FALSE(cache.Get("m0a"));
+  EXPECT_TRUE(cache.Get("m1a"));
 }
 
 TEST(MessageCacheTest, GossipIdsAreScopedToTheTopic) {
@@ -97,7 +98,7 @@ TEST(MessageCacheTest, GossipIdsAreScopedToTheTopic) {
   ASSERT_TRUE(cache.Put("b1", Msg("b", "")));
   cache.Shift();
   ASSERT_TRUE(cache.Put("a2", Msg("a", "")));
-  ASSERT_TRUE(cache.Put("notopic", std::make_shared<const pb::Message>()));
+  ASSERT_TRUE(cache.Put("notopic", pb::Message()));
   EXPECT_THAT(cache.GetGossipIds("a"), ElementsAre("a2", "a1"));
   EXPECT_THAT(cache.GetGossipIds("b"), ElementsAre("b1"));
   EXPECT_THAT(cache.GetGossipIds("c"), IsEmpty());
@@ -111,40 +112,40 @@ TEST(MessageCacheTest, RetransmissionLimitPerPeer) {
   ASSERT_TRUE(cache.Put("id", Msg("t", "payload")));
   const PeerId alice = Peer(1), bob = Peer(2);
   for (int i = 0; i < 3; ++i) {
-    const pb::Message* m = cache.GetForPeer("id", alice, 3);
-    ASSERT_NE(m, nullptr) << "request " << i + 1;
+    std::optional<pb::Message> m = cache.GetForPeer("id", alice, 3);
+    ASSERT_TRUE(m) << "request " << i + 1;
     EXPECT_EQ(m->data(), "payload");
   }
-  EXPECT_EQ(cache.GetForPeer("id", alice, 3), nullptr);
+  EXPECT_FALSE(cache.GetForPeer("id", alice, 3));
   // Many more requests stay refused (the count does not grow or wrap).
-  for (int i = 0; i < 10000; ++i) ASSERT_EQ(cache.GetForPeer("id", alice, 3), nullptr);
+  for (int i = 0; i < 10000; ++i) ASSERT_FALSE(cache.GetForPeer("id", alice, 3));
   // Another peer has its own count.
-  EXPECT_NE(cache.GetForPeer("id", bob, 3), nullptr);
+  EXPECT_TRUE(cache.GetForPeer("id", bob, 3));
   // A higher limit lets alice have more: the limit is the caller's, the count is the cache's.
-  EXPECT_NE(cache.GetForPeer("id", alice, 4), nullptr);
-  EXPECT_EQ(cache.GetForPeer("id", alice, 4), nullptr);
+  EXPECT_TRUE(cache.GetForPeer("id", alice, 4));
+  EXPECT_FALSE(cache.GetForPeer("id", alice, 4));
   // Get() neither counts nor is limited.
-  EXPECT_NE(cache.Get("id"), nullptr);
+  EXPECT_TRUE(cache.Get("id"));
 }
 
 TEST(MessageCacheTest, GetForPeerFailsForUnknownIdsAndZeroLimit) {
   MessageCache cache(5, 3);
   ASSERT_TRUE(cache.Put("id", Msg("t", "")));
-  EXPECT_EQ(cache.GetForPeer("other", Peer(1), 3), nullptr);
-  EXPECT_EQ(cache.GetForPeer("id", Peer(1), 0), nullptr);
-  EXPECT_EQ(cache.GetForPeer("id", Peer(1), -1), nullptr);
-  EXPECT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  EXPECT_FALSE(cache.GetForPeer("other", Peer(1), 3));
+  EXPECT_FALSE(cache.GetForPeer("id", Peer(1), 0));
+  EXPECT_FALSE(cache.GetForPeer("id", Peer(1), -1));
+  EXPECT_TRUE(cache.GetForPeer("id", Peer(1), 1));
 }
 
 TEST(MessageCacheTest, RetransmissionCountsExpireWithTheMessage) {
   MessageCache cache(1, 1);
   ASSERT_TRUE(cache.Put("id", Msg("t", "")));
-  ASSERT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
-  ASSERT_EQ(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  ASSERT_TRUE(cache.GetForPeer("id", Peer(1), 1));
+  ASSERT_FALSE(cache.GetForPeer("id", Peer(1), 1));
   cache.Shift();
-  EXPECT_EQ(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  EXPECT_FALSE(cache.GetForPeer("id", Peer(1), 1));
   ASSERT_TRUE(cache.Put("id", Msg("t", "")));
-  EXPECT_NE(cache.GetForPeer("id", Peer(1), 1), nullptr);
+  EXPECT_TRUE(cache.GetForPeer("id", Peer(1), 1));
 }
 
 TEST(MessageCacheTest, BinaryIdsAreDistinct) {
@@ -156,17 +157,34 @@ TEST(MessageCacheTest, BinaryIdsAreDistinct) {
   ASSERT_TRUE(cache.Put("a", Msg("t", "3")));
   EXPECT_EQ(cache.Get(with_nul)->data(), "1");
   EXPECT_EQ(cache.Get(high)->data(), "2");
-  EXPECT_EQ(cache.Get(std::string("a\0c", 3)), nullptr);
+  EXPECT_FALSE(cache.Get(std::string("a\0c", 3)));
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre(with_nul, high, "a"));
 }
 
-TEST(MessageCacheTest, PointersSurviveLaterPuts) {
+// Many messages in one window fill several chunks (and grow the index); every one reads back intact.
+TEST(MessageCacheTest, ManyMessagesAcrossChunksReadBackIntact) {
   MessageCache cache(5, 3);
   ASSERT_TRUE(cache.Put("first", Msg("t", "kept")));
-  const pb::Message* first = cache.Get("first");
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(cache.Put("id" + std::to_string(i), Msg("t", "")));  // Rehashes.
-  EXPECT_EQ(first, cache.Get("first"));
-  EXPECT_EQ(first->data(), "kept");
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(cache.Put("id" + std::to_string(i), Msg("t", std::string(100 + i % 300, static_cast<char>(i)))));
+  }
+  ASSERT_TRUE(cache.Put("big", Msg("t", std::string(600 * 1024, 'b'))));  // Larger than a chunk.
+  EXPECT_EQ(cache.Get("first")->data(), "kept");
+  for (int i = 0; i < 5000; i += 7) {
+    ASSERT_EQ(cache.Get("id" + std::to_string(i))->data(), std::string(100 + i % 300, static_cast<char>(i))) << i;
+  }
+  EXPECT_EQ(cache.Get("big")->data().size(), 600u * 1024);
+  // Windows come and go, reusing their chunks; later messages read back intact too.
+  for (int w = 0; w < 12; ++w) {
+    cache.Shift();
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE(cache.Put("w" + std::to_string(w) + "-" + std::to_string(i), Msg("u", std::string(500, 'a' + w))));
+    }
+  }
+  EXPECT_FALSE(cache.Get("first"));
+  EXPECT_EQ(cache.Get("w11-999")->data(), std::string(500, 'a' + 11));
+  EXPECT_EQ(cache.Get("w7-0")->data(), std::string(500, 'a' + 7));
+  EXPECT_EQ(cache.size(), 5000u);
 }
 
 TEST(MessageCacheTest, HoldsAtMostHistoryLengthWindows) {
@@ -187,7 +205,7 @@ TEST(MessageCacheTest, SingleWindowCache) {
   ASSERT_TRUE(cache.Put("id", Msg("t", "")));
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("id"));
   cache.Shift();
-  EXPECT_EQ(cache.Get("id"), nullptr);
+  EXPECT_FALSE(cache.Get("id"));
   EXPECT_THAT(cache.GetGossipIds("t"), IsEmpty());
   EXPECT_EQ(cache.history_length(), 1u);
   EXPECT_EQ(cache.gossip_windows(), 1u);
@@ -200,10 +218,10 @@ namespace libp2p::pubsub::gossipsub {
 namespace {
 
 TEST(MessageCacheTest, ByteCapDropsOldWindowsFirstThenStopsCaching) {
-  auto m = std::make_shared<pb::Message>();
-  m->set_topic("t");
-  m->set_data(std::string(1000, 'x'));
-  const size_t size = m->ByteSizeLong();
+  pb::Message m;
+  m.set_topic("t");
+  m.set_data(std::string(1000, 'x'));
+  const size_t size = m.ByteSizeLong();
   MessageCache cache(5, 3, SeededHash(1, 2), /*max_bytes=*/3 * size);
   ASSERT_TRUE(cache.Put("a", m));
   cache.Shift();
@@ -212,8 +230,8 @@ TEST(MessageCacheTest, ByteCapDropsOldWindowsFirstThenStopsCaching) {
   EXPECT_EQ(cache.bytes(), 3 * size);
   // A fourth message evicts the oldest window ("a") early.
   ASSERT_TRUE(cache.Put("d", m));
-  EXPECT_EQ(cache.Get("a"), nullptr);
-  EXPECT_NE(cache.Get("b"), nullptr);
+  EXPECT_FALSE(cache.Get("a"));
+  EXPECT_TRUE(cache.Get("b"));
   EXPECT_EQ(cache.bytes(), 3 * size);
   // The current window alone is full: new messages are not cached.
   EXPECT_FALSE(cache.Put("e", m));
