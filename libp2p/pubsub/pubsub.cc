@@ -218,16 +218,19 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
 void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (!subscribed(msg.topic())) return;  // Only topics we are in are relayed.
   const std::string id = options_.message_id(msg);
+  // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
+  if (seen_.Contains(id)) {
+    ++stats_.duplicates;
+    router_->OnDuplicate(from, id, msg.topic());
+    return;
+  }
+  // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
     router_->OnRejected(from, id, msg.topic(), RejectKind::kSignature);
     return;
   }
-  if (!seen_.Insert(id)) {
-    ++stats_.duplicates;
-    router_->OnDuplicate(from, id, msg.topic());
-    return;
-  }
+  seen_.Insert(id);
   router_->OnFirstSeen(from, msg, id);
   auto vit = validators_.find(msg.topic());
   if (vit == validators_.end() || vit->second.empty()) return Accept(from, std::move(msg), id);

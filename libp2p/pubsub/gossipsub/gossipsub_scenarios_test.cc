@@ -562,6 +562,14 @@ TEST_F(GossipSubScenariosTest, ForgedSignatureDoesNotTaintTheGenuineMessageId) {
 
   EXPECT_GT(node.router->Score(first.id()), 0);   // P₂ for the first valid delivery.
   EXPECT_GE(node.router->Score(second.id()), 0);  // A copy of a valid message costs nothing.
+
+  // Once the id is seen, copies are not verified again: a forged one now counts as a duplicate, and is
+  // neither delivered nor rejected.
+  *rpc.mutable_publish(0) = forged;
+  forger.Send(rpc);
+  EXPECT_EQ(node.pubsub->stats().duplicates, 2u);
+  EXPECT_EQ(node.pubsub->stats().rejected, 1u);
+  EXPECT_EQ(node.received, std::vector<std::string>{"genuine"});
 }
 
 }  // namespace
