@@ -42,6 +42,7 @@ void GossipSubRouter::Attach(PubSub* core) {
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
   });
   heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
+  idontwant_timer_ = core->loop()->CreateTimer([this] { FlushIDontWants(); });
   if (!options_.direct_peers.empty()) {
     direct_connect_timer_ = core->loop()->CreateTimer([this] { ConnectDirectPeers(); });
     direct_connect_timer_->Schedule(options_.params.direct_connect_initial_delay);
@@ -100,6 +101,7 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
   }
   for (auto& [topic, members] : fanout_) members.erase(peer);
   for (auto& [id, by_peer] : promises_) by_peer.erase(peer);
+  idontwant_batch_.erase(peer);
   peers_.erase(peer);
   if (score_) score_->RemovePeer(peer);
 }
@@ -349,11 +351,24 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
     if (p == from) continue;
     auto info = peers_.find(p);
     if (info == peers_.end() || info->second.protocol != kMeshSubV12) continue;
-    pb::RPC rpc;
-    rpc.mutable_control()->add_idontwant()->add_messageids(id);
-    core_->SendRpc(p, std::move(rpc), SendLane::kControl);
+    idontwant_batch_[p].push_back(id);
     ++stats_.idontwant_sent;
   }
+  // Sent when the loop comes back: at once on the wire, but one RPC for the messages of one read.
+  if (!idontwant_batch_.empty() && !idontwant_timer_->IsScheduled()) idontwant_timer_->Schedule(Duration::zero());
+}
+
+void GossipSubRouter::FlushIDontWants() {
+  for (auto& [peer, ids] : idontwant_batch_) {
+    for (size_t start = 0; start < ids.size(); start += kMaxIdsPerIDontWant) {
+      pb::RPC rpc;
+      pb::ControlIDontWant* idw = rpc.mutable_control()->add_idontwant();
+      const size_t end = std::min(ids.size(), start + kMaxIdsPerIDontWant);
+      for (size_t i = start; i < end; ++i) idw->add_messageids(std::move(ids[i]));
+      core_->SendRpc(peer, std::move(rpc), SendLane::kControl);
+    }
+  }
+  idontwant_batch_.clear();
 }
 
 void GossipSubRouter::OnDuplicate(const PeerId& from, const std::string& id, const std::string& topic) {

@@ -56,7 +56,7 @@ struct GossipSubStats {
   uint64_t heartbeats = 0;
   uint64_t ihave_sent = 0, iwant_sent = 0, iwant_served = 0;
   uint64_t graft_received = 0, prune_received = 0;
-  uint64_t idontwant_sent = 0, idontwant_received = 0;
+  uint64_t idontwant_sent = 0, idontwant_received = 0;  // Message ids, not RPCs.
   // Copies not sent because of an IDONTWANT: skipped when forwarding, or dropped from a peer's queue.
   uint64_t sends_skipped_idontwant = 0, sends_cancelled = 0;
   uint64_t broken_promises = 0;
@@ -136,6 +136,8 @@ class GossipSubRouter final : public Router {
   void CheckPromises();
   // Dials the direct peers we are not connected to.
   void ConnectDirectPeers();
+  // Sends the IDONTWANTs batched since the loop last came back.
+  void FlushIDontWants();
   double ScoreOf(const crypto::PeerId& peer) const;
 
   GossipSubOptions options_;
@@ -156,6 +158,11 @@ class GossipSubRouter final : public Router {
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
   std::unique_ptr<Timer> direct_connect_timer_;
+  // IDONTWANT ids per mesh peer, gathered while the loop handles one batch of input and sent right after.
+  // go-libp2p reads at most 10 ids from one RPC (its MaxIDontWantLength), so each RPC carries at most that.
+  static constexpr size_t kMaxIdsPerIDontWant = 10;
+  std::unordered_map<crypto::PeerId, std::vector<std::string>> idontwant_batch_;
+  std::unique_ptr<Timer> idontwant_timer_;
   // Reconnection rounds so far: round k dials each direct peer's address k modulo its address count.
   size_t direct_connect_rounds_ = 0;
   GossipSubStats stats_;

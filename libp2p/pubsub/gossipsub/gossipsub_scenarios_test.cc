@@ -436,6 +436,48 @@ TEST_F(GossipSubScenariosTest, IDontWantIsCappedPerPeerAndHeartbeat) {
   EXPECT_LE(node.router->dont_send_entries(attacker.id()), 25u);
 }
 
+// The IDONTWANTs for the large messages of one read go out together when the loop comes back, at most ten
+// ids per RPC (go-libp2p reads no more from one), to every v1.2 mesh peer but the sender.
+TEST_F(GossipSubScenariosTest, IDontWantsOfOneReadAreBatchedTenIdsPerRpc) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer sender(&loop_, &net_, "sender", std::string(kMeshSubV12));
+  RawPeer watcher(&loop_, &net_, "watcher", std::string(kMeshSubV12));
+  pb::RPC join;
+  join.add_subscriptions()->set_subscribe(true);
+  join.mutable_subscriptions(0)->set_topicid("t");
+  join.mutable_control()->add_graft()->set_topicid("t");
+  for (RawPeer* r : {&sender, &watcher}) {
+    r->ConnectTo(node);
+    r->Send(join);
+  }
+  ASSERT_EQ(node.router->Mesh("t").size(), 2u);
+
+  const Ed25519PrivateKey author = KeyOf("author");
+  pb::RPC batch;
+  for (int i = 0; i < 25; ++i) {
+    pb::Message* m = batch.add_publish();
+    m->set_topic("t");
+    m->set_data(std::string(2048, static_cast<char>('a' + i)));
+    SignMessage(author, static_cast<uint64_t>(i + 1), SignPolicy::kStrictSign, m);
+  }
+  watcher.received.clear();
+  sender.received.clear();
+  sender.Send(batch);
+  ASSERT_EQ(node.received.size(), 25u);
+  std::vector<int> ids_per_rpc;
+  for (const pb::RPC& r : watcher.received) {
+    if (r.control().idontwant_size() == 0) continue;
+    int ids = 0;
+    for (const auto& idw : r.control().idontwant()) ids += idw.messageids_size();
+    ids_per_rpc.push_back(ids);
+  }
+  EXPECT_EQ(ids_per_rpc, (std::vector<int>{10, 10, 5}));
+  for (const pb::RPC& r : sender.received) EXPECT_EQ(r.control().idontwant_size(), 0);
+  EXPECT_EQ(node.router->stats().idontwant_sent, 25u);
+}
+
 // (e) A flood of hostile control traffic leaves everything bounded.
 TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
   GossipSubOptions go;
