@@ -555,12 +555,12 @@ void GossipSubRouter::MaintainFanout() {
 
 void GossipSubRouter::EmitGossip(ControlBatch* batch) {
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
+    if (!mcache_->HasGossipIds(topic)) return;
     std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const PeerInfo&) {
       return exclude.count(id) == 0 && ScoreOf(id) >= options_.thresholds.gossip_threshold;
     });
     if (candidates.empty()) return;  // Before copying the ids: often no one is outside the mesh.
     std::vector<std::string> ids = mcache_->GetGossipIds(topic);
-    if (ids.empty()) return;
     const size_t count = std::max<size_t>(options_.params.d_lazy,
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
     if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());

@@ -101,6 +101,15 @@ std::vector<std::string> MessageCache::GetGossipIds(std::string_view topic) cons
   return ids;
 }
 
+bool MessageCache::HasGossipIds(std::string_view topic) const {
+  const size_t windows = std::min(gossip_windows_, windows_.size());
+  for (size_t w = 0; w < windows; ++w) {
+    auto slot = windows_[w].by_topic.find(topic);
+    if (slot != windows_[w].by_topic.end() && !slot->second.empty()) return true;
+  }
+  return false;
+}
+
 void MessageCache::Shift() {
   windows_.push_front(Window{first_seq_ + ring_.size(), {}, {}});
   if (windows_.size() > history_length_) DropOldestWindow();

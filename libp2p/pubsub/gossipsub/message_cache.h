@@ -68,6 +68,8 @@ class MessageCache {
   // The ids of the messages for `topic` in the newest gossip_windows windows, newest window first and in Put
   // order within a window; empty when there are none. The ids are copies.
   std::vector<std::string> GetGossipIds(std::string_view topic) const;
+  // Whether GetGossipIds(topic) would return any id (without copying them).
+  bool HasGossipIds(std::string_view topic) const;
 
   // Opens a new current window; when that makes more than history_length windows, drops the oldest window
   // and every message in it (with its IWANT counts). Called once per heartbeat.

@@ -70,6 +70,7 @@ TEST(MessageCacheTest, MessagesLiveHistoryLengthWindows) {
   EXPECT_FALSE(cache.Get("old"));
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_THAT(cache.GetGossipIds("t"), IsEmpty());
+  EXPECT_FALSE(cache.HasGossipIds("t"));
   // A new life after expiry.
   EXPECT_TRUE(cache.Put("old", Msg("t", "y")));
   EXPECT_EQ(cache.Get("old")->data(), "y");
@@ -88,6 +89,7 @@ TEST(MessageCacheTest, GossipIdsComeFromTheNewestGossipWindowsOnly) {
   EXPECT_TRUE(cache.Get("m1b"));
   cache.Shift();
   EXPECT_THAT(cache.GetGossipIds("t"), ElementsAre("m4a", "m4b", "m3a", "m3b"));
+  EXPECT_TRUE(cache.HasGossipIds("t"));
   EXPECT_FALSE(cache.Get("m0a"));
   EXPECT_TRUE(cache.Get("m1a"));
 }
@@ -103,6 +105,10 @@ TEST(MessageCacheTest, GossipIdsAreScopedToTheTopic) {
   EXPECT_THAT(cache.GetGossipIds("b"), ElementsAre("b1"));
   EXPECT_THAT(cache.GetGossipIds("c"), IsEmpty());
   EXPECT_THAT(cache.GetGossipIds("ab"), IsEmpty());
+  EXPECT_TRUE(cache.HasGossipIds("a"));
+  EXPECT_TRUE(cache.HasGossipIds("b"));
+  EXPECT_FALSE(cache.HasGossipIds("c"));
+  EXPECT_FALSE(cache.HasGossipIds("ab"));
   // A message without a topic is filed under "" (validation normally rejects it before it gets here).
   EXPECT_THAT(cache.GetGossipIds(""), ElementsAre("notopic"));
 }
