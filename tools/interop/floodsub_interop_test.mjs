@@ -42,7 +42,8 @@ for (const muxer of ['yamux', 'mplex']) {
   test(`floodsub both ways between ours and js over ${muxer}`, async () => {
     const procs = []
     await withProcs(procs, async () => {
-      const a = ours('ours', 'fs-ours', ['--muxer', muxer, ...publishFlags(2000)])
+      // Ours publishes from stdin once it has js's subscription (a fixed delay could beat a slow js start).
+      const a = ours('ours', 'fs-ours', ['--muxer', muxer, '--stdin'])
       procs.push(a)
       const started = await a.event('started')
       const b = js('js', 'fs-js', ['--muxer', muxer, '--dial', started.listen_addrs[0], ...publishFlags(2000)])
@@ -51,6 +52,7 @@ for (const muxer of ['yamux', 'mplex']) {
       const sub = await a.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === bStarted.peer_id, 'js subscription')
       assert.equal(sub.topic, 'interop')
       await b.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === started.peer_id, 'our subscription')
+      for (let i = 0; i < COUNT; i++) a.child.stdin.write(String(i).padStart(4, '0') + 'x'.repeat(1020) + '\n')
       await Promise.all([receivesAll(a, bStarted.peer_id), receivesAll(b, started.peer_id)])
     })
   })

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { Proc, bazelBinary } from './harness.mjs'
 
 const NODE = bazelBinary('tools/pubsub_node')
-const PER_NODE = 10
+const PER_NODE = 30
 
 async function withProcs (procs, body) {
   try {
@@ -19,7 +19,7 @@ async function withProcs (procs, body) {
 test('mixed gossipsub mesh of 3 js and 3 of ours delivers every message everywhere', { timeout: 120000 }, async () => {
   const procs = []
   await withProcs(procs, async () => {
-    const publish = ['--publish-count', String(PER_NODE), '--publish-size', '2048', '--publish-interval-ms', '200',
+    const publish = ['--publish-count', String(PER_NODE), '--publish-size', '2048', '--publish-interval-ms', '50',
       '--publish-delay-ms', '6000']
     const nodes = []
     // Ours 0 listens first; everyone else dials the nodes started before it, so the graph is connected.
