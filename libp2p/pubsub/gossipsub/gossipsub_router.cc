@@ -53,9 +53,7 @@ void GossipSubRouter::ConnectDirectPeers() {
   const size_t round = direct_connect_rounds_++;
   for (const auto& [peer, addrs] : options_.direct_peers) {
     if (addrs.empty() || peer == core_->self() || core_->host()->IsConnected(peer)) continue;
-    const Multiaddr& addr = addrs[round % addrs.size()];
-    StatusOr<Multiaddr> target =
-        addr.PeerIdMultihash() ? StatusOr<Multiaddr>(addr) : Multiaddr::FromString(addr.ToString() + "/p2p/" + peer.ToBase58());
+    StatusOr<Multiaddr> target = DialAddressOf(addrs[round % addrs.size()], peer);
     if (!target.ok()) continue;
     core_->host()->Dial(*target, [](StatusOr<PeerId>) {});  // Success shows up as AddPeer; failure: next round.
     ++stats_.direct_dials;
@@ -336,8 +334,7 @@ void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const 
 
 bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
   auto it = peers_.find(peer);
-  if (it == peers_.end() || !it->second.dont_send || it->second.dont_send->size() == 0) return true;
-  if (!it->second.dont_send->Contains(id)) return true;
+  if (it == peers_.end() || !it->second.DoesNotWant(id)) return true;
   ++stats_.sends_cancelled;
   return false;
 }
@@ -443,8 +440,7 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
     auto info = peers_.find(p);
-    if (info != peers_.end() && info->second.dont_send && info->second.dont_send->size() > 0 &&
-        info->second.dont_send->Contains(id)) {
+    if (info != peers_.end() && info->second.DoesNotWant(id)) {
       ++stats_.sends_skipped_idontwant;
       continue;
     }

@@ -113,6 +113,8 @@ class GossipSubRouter final : public Router {
     int iwant_served = 0;
     // Ids the peer told us it does not want, pruned by TTL.
     std::unique_ptr<TimedCache> dont_send;
+    // Whether the peer said IDONTWANT for `id` (the size check spares the hash when it never did).
+    bool DoesNotWant(std::string_view id) const { return dont_send && dont_send->size() > 0 && dont_send->Contains(id); }
   };
   using ControlBatch = std::map<crypto::PeerId, pb::ControlMessage>;
 

@@ -18,6 +18,14 @@ void AddPxOffers(const std::vector<crypto::PeerId>& offers, const stream::PeerSt
   }
 }
 
+StatusOr<Multiaddr> DialAddressOf(const Multiaddr& addr, const crypto::PeerId& peer) {
+  if (std::optional<Bytes> id = addr.PeerIdMultihash()) {
+    if (AsStringView(*id) != AsStringView(peer.bytes())) return InvalidArgumentError("the address names another peer");
+    return addr;
+  }
+  return Multiaddr::FromString(addr.ToString() + "/p2p/" + peer.ToBase58());
+}
+
 std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto::PeerId& self,
                                      const std::function<bool(const crypto::PeerId&)>& skip, size_t max_offers) {
   std::vector<Multiaddr> targets;
@@ -29,13 +37,9 @@ std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto
     StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(offer.signedpeerrecord()));
     if (!record.ok() || AsStringView(record->peer_id.bytes()) != offer.peerid()) continue;
     if (record->peer_id == self || skip(record->peer_id) || record->addresses.empty()) continue;
-    const Multiaddr& addr = record->addresses.front();
-    if (std::optional<Bytes> id = addr.PeerIdMultihash()) {
-      if (AsStringView(*id) == AsStringView(record->peer_id.bytes())) targets.push_back(addr);  // Else the record contradicts itself.
-      continue;
-    }
-    StatusOr<Multiaddr> with_id = Multiaddr::FromString(addr.ToString() + "/p2p/" + record->peer_id.ToBase58());
-    if (with_id.ok()) targets.push_back(std::move(with_id).value());
+    // A first address naming another peer: the record contradicts itself.
+    StatusOr<Multiaddr> target = DialAddressOf(record->addresses.front(), record->peer_id);
+    if (target.ok()) targets.push_back(std::move(target).value());
   }
   return targets;
 }

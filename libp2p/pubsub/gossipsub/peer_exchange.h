@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libp2p/base/multiaddr.h"
+#include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc.pb.h"
 #include "libp2p/stream/peer_store.h"
@@ -17,6 +18,10 @@ namespace libp2p::pubsub::gossipsub {
 // Appends `offers` to `prune`'s peer list, each with the signed peer record `store` holds for it (a peer
 // without one is offered by id alone: spec-conformant, though our own routers dial only signed offers).
 void AddPxOffers(const std::vector<crypto::PeerId>& offers, const stream::PeerStore& store, pb::ControlPrune* prune);
+
+// `addr` as a dial address of `peer`: with /p2p/<peer> appended when it has no /p2p/ part, as is when that
+// part names `peer`; kInvalidArgument when it names another peer.
+StatusOr<Multiaddr> DialAddressOf(const Multiaddr& addr, const crypto::PeerId& peer);
 
 // The addresses to dial for `prune`'s offers: only offers whose signed record opens (signature by the
 // offered peer's key) and names the offered peer id, that are neither `self` nor `skip(peer)` (e.g. already
