@@ -136,43 +136,56 @@ StatusOr<std::unique_ptr<LibeventLoop>> LibeventLoop::Create() {
   return std::unique_ptr<LibeventLoop>(new LibeventLoop(base, wake_fd));
 }
 
-LibeventLoop::LibeventLoop(event_base* base, int wake_fd) : base_(base), wake_fd_(wake_fd) {
+LibeventLoop::LibeventLoop(event_base* base, int wake_fd)
+    : base_(base), wake_fd_(wake_fd), loop_thread_(std::this_thread::get_id()), run_queue_([this] { Wake(); }) {
   wake_event_.reset(event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &LibeventLoop::OnWake, this));
   event_add(wake_event_.get(), nullptr);
+  run_event_.reset(event_new(base_, -1, 0, &LibeventLoop::OnRunQueue, this));
 }
 
 LibeventLoop::~LibeventLoop() {
+  // Queued closures and deletions may own timers, tasks and watchers of this loop: they go while the event
+  // base still exists.
+  run_queue_.Clear();
+  run_event_.reset();
   wake_event_.reset();
   ::close(wake_fd_);
   event_base_free(base_);
 }
 
-void LibeventLoop::Post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(posted_mutex_);
-    posted_.push_back(std::move(fn));
+void LibeventLoop::Post(std::function<void()> fn) { run_queue_.Post(std::move(fn)); }
+
+std::unique_ptr<Task> LibeventLoop::CreateTask(std::function<void()> callback) {
+  return run_queue_.CreateTask(std::move(callback));
+}
+
+void LibeventLoop::PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) {
+  run_queue_.PostDeletion(std::move(doomed));
+}
+
+void LibeventLoop::Wake() {
+  if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) {
+    // A zero timeout rather than event_active(): an entry queued while a batch runs waits for the next loop
+    // iteration, after fds and timers, instead of joining the current pass of active callbacks.
+    const timeval now{0, 0};
+    event_add(run_event_.get(), &now);
+    return;
   }
-  // One eventfd write per batch: later posts see wake_pending_ and skip the syscall.
-  if (!wake_pending_.exchange(true)) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
-  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
 }
 
 void LibeventLoop::OnWake(int fd, short, void* arg) {
   uint64_t count;
   [[maybe_unused]] ssize_t n = ::read(fd, &count, sizeof(count));
-  static_cast<LibeventLoop*>(arg)->RunPosted();
+  OnRunQueue(-1, 0, arg);
 }
 
-void LibeventLoop::RunPosted() {
-  wake_pending_.store(false);
-  std::deque<std::function<void()>> batch;
-  {
-    std::lock_guard<std::mutex> lock(posted_mutex_);
-    batch.swap(posted_);
-  }
-  for (auto& fn : batch) fn();
+void LibeventLoop::OnRunQueue(int, short, void* arg) {
+  auto* self = static_cast<LibeventLoop*>(arg);
+  self->run_queue_.RunBatch();
+  // Entries queued during the batch found the queue empty and woke the loop again: they run in a later
+  // iteration, after timers and fds had their turn.
 }
 
 std::unique_ptr<Timer> LibeventLoop::CreateTimer(std::function<void()> callback) {
@@ -186,7 +199,15 @@ std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t interest,
   return watcher;
 }
 
-void LibeventLoop::Run() { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); }
+void LibeventLoop::Run() {
+  loop_thread_.store(std::this_thread::get_id());
+  // Anything queued before Run() from a thread that was not the loop thread yet runs first.
+  if (!run_queue_.empty()) {
+    const timeval now{0, 0};
+    event_add(run_event_.get(), &now);
+  }
+  event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+}
 
 void LibeventLoop::Stop() {
   Post([this] { event_base_loopbreak(base_); });

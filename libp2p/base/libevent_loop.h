@@ -3,13 +3,13 @@
 #define LIBP2P_BASE_LIBEVENT_LOOP_H_
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <thread>
 
 #include "libp2p/base/clock.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/run_queue.h"
 #include "libp2p/base/status.h"
 
 struct event_base;
@@ -21,15 +21,18 @@ class LibeventLoop final : public EventLoop {
  public:
   // Creates a loop with its own event_base. Fails with kInternal when libevent or eventfd cannot be set up.
   static StatusOr<std::unique_ptr<LibeventLoop>> Create();
+  // Destroys what is still queued (closures, deletions) first, then the event base.
   ~LibeventLoop() override;
 
   const Clock& clock() const override { return clock_; }
   void Post(std::function<void()> fn) override;
+  std::unique_ptr<Task> CreateTask(std::function<void()> callback) override;
   std::unique_ptr<Timer> CreateTimer(std::function<void()> callback) override;
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
                                      std::function<void(uint32_t ready)> callback) override;
 
-  // Runs callbacks on the calling thread until Stop() is called, even when nothing is scheduled.
+  // Runs callbacks on the calling thread until Stop() is called, even when nothing is scheduled. That thread
+  // becomes the loop thread.
   void Run();
   // Makes Run() return after the current callback. Safe to call from any thread and from signal-free contexts.
   void Stop();
@@ -43,16 +46,20 @@ class LibeventLoop final : public EventLoop {
   class LibeventFdWatcher;
 
   LibeventLoop(event_base* base, int wake_fd);
+  void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) override;
   static void OnWake(int fd, short what, void* arg);
-  void RunPosted();
+  static void OnRunQueue(int fd, short what, void* arg);
+  // Called when the run queue gets its first entry: activates run_event_ directly on the loop thread, or
+  // through the eventfd from another thread.
+  void Wake();
 
   RealClock clock_;
   event_base* base_;
-  const int wake_fd_;  // An eventfd written by Post() to wake the loop.
+  const int wake_fd_;  // An eventfd written by Post() from other threads to wake the loop.
   EventPtr wake_event_;
-  std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_;
-  std::atomic<bool> wake_pending_{false};
+  EventPtr run_event_;  // Activated to run a batch of the run queue.
+  std::atomic<std::thread::id> loop_thread_;
+  RunQueue run_queue_;  // Declared last: destroyed first, while the event base still exists.
 };
 
 }  // namespace libp2p

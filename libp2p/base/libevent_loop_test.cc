@@ -150,5 +150,66 @@ TEST(LibeventLoopTest, PendingPostsAreDestroyedWithTheLoop) {
   EXPECT_EQ(flag.use_count(), 1);
 }
 
+TEST(LibeventLoopTest, TasksPostsAndDeletionsRunInOneFifoOrder) {
+  auto loop = NewLoop();
+  std::vector<std::string> order;
+  struct Tracked {
+    std::vector<std::string>* order;
+    ~Tracked() { order->push_back("deleted"); }
+  };
+  auto task = loop->CreateTask([&] { order.push_back("task"); });
+  auto cancelled = loop->CreateTask([&] { order.push_back("cancelled"); });
+  loop->Post([&] {
+    cancelled->Post();
+    loop->Post([&] { order.push_back("post"); });
+    task->Post();
+    auto tracked = std::make_unique<Tracked>();
+    tracked->order = &order;
+    loop->DeleteSoon(std::move(tracked));
+    cancelled->Cancel();
+    loop->Post([&] { loop->Stop(); });
+  });
+  loop->Run();
+  EXPECT_EQ(order, (std::vector<std::string>{"post", "task", "deleted"}));
+}
+
+TEST(LibeventLoopTest, SelfRepostingTaskDoesNotStarveTimers) {
+  auto loop = NewLoop();
+  bool fired = false;
+  int spins = 0;
+  std::unique_ptr<Task> spin;
+  spin = loop->CreateTask([&] {
+    ++spins;
+    if (!fired) spin->Post();
+  });
+  auto timer = loop->CreateTimer([&] {
+    fired = true;
+    loop->Stop();
+  });
+  timer->Schedule(milliseconds(2));
+  spin->Post();
+  loop->Run();
+  EXPECT_TRUE(fired);
+  EXPECT_GT(spins, 0);
+}
+
+// A closure still queued when the loop is destroyed may own a timer of that loop (a deferred deletion of an
+// object with timers, for one): it must be destroyed while the event base still exists.
+TEST(LibeventLoopTest, QueuedEntriesOwningTimersAreDestroyedBeforeTheEventBase) {
+  auto loop = NewLoop();
+  std::shared_ptr<Timer> timer = loop->CreateTimer([] {});
+  timer->Schedule(std::chrono::seconds(5));
+  loop->Post([timer] {});
+  timer.reset();
+  struct OwnsTimer {
+    std::unique_ptr<Timer> timer;
+  };
+  auto owner = std::make_unique<OwnsTimer>();
+  owner->timer = loop->CreateTimer([] {});
+  owner->timer->Schedule(std::chrono::seconds(5));
+  loop->DeleteSoon(std::move(owner));
+  loop.reset();  // Under ASan, freeing the base first was a use-after-free in event_free.
+}
+
 }  // namespace
 }  // namespace libp2p

@@ -86,14 +86,21 @@ ManualEventLoop::ManualEventLoop() = default;
 ManualEventLoop::ManualEventLoop(MonoTime start) : clock_(start) {}
 
 ManualEventLoop::~ManualEventLoop() {
+  // Queued closures and deletions may own timers and watchers of this loop.
+  run_queue_.Clear();
   // Timers and watchers must be destroyed before the loop.
   assert(timers_.empty());
   assert(watchers_.empty());
 }
 
-void ManualEventLoop::Post(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(posted_mutex_);
-  posted_.push_back(std::move(fn));
+void ManualEventLoop::Post(std::function<void()> fn) { run_queue_.Post(std::move(fn)); }
+
+std::unique_ptr<Task> ManualEventLoop::CreateTask(std::function<void()> callback) {
+  return run_queue_.CreateTask(std::move(callback));
+}
+
+void ManualEventLoop::PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) {
+  run_queue_.PostDeletion(std::move(doomed));
 }
 
 std::unique_ptr<Timer> ManualEventLoop::CreateTimer(std::function<void()> callback) {
@@ -116,17 +123,6 @@ void ManualEventLoop::ScheduleTimer(ManualTimer* timer, MonoTime deadline) {
 void ManualEventLoop::UnregisterTimer(uint64_t id) { timers_.erase(id); }
 
 void ManualEventLoop::UnregisterWatcher(uint64_t id) { watchers_.erase(id); }
-
-size_t ManualEventLoop::RunPosted() {
-  // Runs only what was posted before this call, so a closure that re-posts itself cannot starve timers.
-  std::deque<std::function<void()>> batch;
-  {
-    std::lock_guard<std::mutex> lock(posted_mutex_);
-    batch.swap(posted_);
-  }
-  for (auto& fn : batch) fn();
-  return batch.size();
-}
 
 size_t ManualEventLoop::RunReadyFds() {
   if (watchers_.empty()) return 0;
@@ -180,7 +176,8 @@ bool ManualEventLoop::RunDueTimer() {
 size_t ManualEventLoop::RunUntilIdle() {
   size_t total = 0;
   for (;;) {
-    size_t ran = RunPosted();
+    // One batch of the run queue at a time, so work that re-posts itself cannot starve fds and timers.
+    size_t ran = run_queue_.RunBatch();
     ran += RunReadyFds();
     ran += RunDueTimer() ? 1 : 0;
     if (ran == 0) return total;

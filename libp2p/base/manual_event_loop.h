@@ -5,16 +5,15 @@
 #define LIBP2P_BASE_MANUAL_EVENT_LOOP_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <queue>
 #include <unordered_map>
 #include <vector>
 
 #include "libp2p/base/clock.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/run_queue.h"
 
 namespace libp2p {
 
@@ -22,18 +21,20 @@ class ManualEventLoop final : public EventLoop {
  public:
   ManualEventLoop();
   explicit ManualEventLoop(MonoTime start);
+  // Destroys what is still queued (closures, deletions) first; timers, tasks and watchers must be gone then.
   ~ManualEventLoop() override;
 
   const Clock& clock() const override { return clock_; }
   void Post(std::function<void()> fn) override;
+  std::unique_ptr<Task> CreateTask(std::function<void()> callback) override;
   std::unique_ptr<Timer> CreateTimer(std::function<void()> callback) override;
   // Fd readiness is checked with a zero-timeout poll() each time the loop runs, so real sockets (e.g. a
   // socketpair) work; virtual time does not wait for them.
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
                                      std::function<void(uint32_t ready)> callback) override;
 
-  // Runs posted closures, ready fds and timers due at the current time until none is left, without moving
-  // time. Returns the number of callbacks run. Work that keeps re-posting itself keeps this running.
+  // Runs the run queue (posted closures, tasks, deletions), ready fds and timers due at the current time
+  // until none is left, without moving time. Returns the number of callbacks run. Work that keeps re-posting itself keeps this running.
   size_t RunUntilIdle();
 
   // Moves time forward by `d`, stopping at each timer deadline on the way (in deadline order, ties in
@@ -60,26 +61,25 @@ class ManualEventLoop final : public EventLoop {
     }
   };
 
+  void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) override;
   // Helpers for the timer and watcher classes.
   void ScheduleTimer(ManualTimer* timer, MonoTime deadline);
   void UnregisterTimer(uint64_t id);
   void UnregisterWatcher(uint64_t id);
 
-  size_t RunPosted();
   size_t RunReadyFds();
   bool RunDueTimer();
   // Drops cancelled entries from the top of the heap and returns the next live one, or nullptr.
   const TimerEntry* PeekLiveTimer();
 
   ManualClock clock_;
-  std::mutex posted_mutex_;
-  std::deque<std::function<void()>> posted_;
 
   uint64_t next_id_ = 1;
   uint64_t next_sequence_ = 0;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> heap_;
   std::unordered_map<uint64_t, ManualTimer*> timers_;  // Scheduled timers only.
   std::unordered_map<uint64_t, ManualFdWatcher*> watchers_;
+  RunQueue run_queue_{nullptr};  // Declared last: destroyed first.
 };
 
 }  // namespace libp2p

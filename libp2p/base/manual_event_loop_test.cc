@@ -225,5 +225,152 @@ TEST(ManualEventLoopTest, PausedWatcherIsNotCalled) {
   ::close(fds[1]);
 }
 
+// --- The run queue: posted closures, tasks and deferred deletions in one FIFO order.
+
+TEST(ManualEventLoopTest, TasksAndPostedClosuresRunInOneFifoOrder) {
+  ManualEventLoop loop;
+  std::vector<std::string> order;
+  auto a = loop.CreateTask([&] { order.push_back("a"); });
+  auto b = loop.CreateTask([&] { order.push_back("b"); });
+  b->Post();
+  loop.Post([&] { order.push_back("post1"); });
+  a->Post();
+  b->Post();  // Already queued: keeps its place, runs once.
+  loop.Post([&] { order.push_back("post2"); });
+  EXPECT_TRUE(a->IsPending());
+  loop.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"b", "post1", "a", "post2"}));
+  EXPECT_FALSE(a->IsPending());
+}
+
+TEST(ManualEventLoopTest, CancelledTaskDoesNotRunAndRepostGoesToTheTail) {
+  ManualEventLoop loop;
+  std::vector<std::string> order;
+  auto a = loop.CreateTask([&] { order.push_back("a"); });
+  a->Post();
+  loop.Post([&] { order.push_back("post"); });
+  a->Cancel();
+  EXPECT_FALSE(a->IsPending());
+  loop.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"post"}));
+  a->Post();
+  loop.Post([&] { order.push_back("post2"); });
+  a->Cancel();
+  a->Post();
+  loop.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"post", "post2", "a"}));
+}
+
+TEST(ManualEventLoopTest, DestroyedTaskDoesNotRunEvenWhenItsSlotIsReused) {
+  ManualEventLoop loop;
+  int old_runs = 0, new_runs = 0;
+  auto old_task = loop.CreateTask([&] { ++old_runs; });
+  old_task->Post();
+  old_task.reset();
+  auto new_task = loop.CreateTask([&] { ++new_runs; });  // Takes the freed slot.
+  loop.RunUntilIdle();
+  EXPECT_EQ(old_runs, 0);
+  EXPECT_EQ(new_runs, 0);
+  new_task->Post();
+  loop.RunUntilIdle();
+  EXPECT_EQ(new_runs, 1);
+}
+
+TEST(ManualEventLoopTest, TaskCancelledByAnEarlierEntryOfTheSameBatchDoesNotRun) {
+  ManualEventLoop loop;
+  int runs = 0;
+  auto task = loop.CreateTask([&] { ++runs; });
+  loop.Post([&] { task->Cancel(); });
+  task->Post();
+  loop.RunUntilIdle();
+  EXPECT_EQ(runs, 0);
+  loop.Post([&] { task.reset(); });
+  auto other = loop.CreateTask([] {});
+  task->Post();
+  loop.RunUntilIdle();
+  EXPECT_EQ(runs, 0);
+}
+
+TEST(ManualEventLoopTest, TaskMayRepostCancelOrDestroyItselfInItsCallback) {
+  ManualEventLoop loop;
+  int runs = 0;
+  std::unique_ptr<Task> task;
+  auto marker = std::make_shared<int>(7);
+  task = loop.CreateTask([&, marker] {
+    ++runs;
+    if (runs < 3) return task->Post();
+    task.reset();
+    EXPECT_EQ(*marker, 7);  // The captures outlive the task until the callback returns.
+  });
+  task->Post();
+  loop.RunUntilIdle();
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(task, nullptr);
+  EXPECT_EQ(marker.use_count(), 1);
+}
+
+TEST(ManualEventLoopTest, SelfRepostingTaskDoesNotStarveTimers) {
+  ManualEventLoop loop;
+  int spins = 0;
+  bool fired = false;
+  std::unique_ptr<Task> spin;
+  spin = loop.CreateTask([&] {
+    if (!fired) ++spins, spin->Post();
+  });
+  auto timer = loop.CreateTimer([&] { fired = true; });
+  timer->Schedule(Duration::zero());
+  spin->Post();
+  loop.RunUntilIdle();
+  EXPECT_TRUE(fired);
+  EXPECT_LE(spins, 2);
+}
+
+// An object that records its destruction.
+struct Tracked {
+  Tracked(std::vector<std::string>* log, std::string name) : log(log), name(std::move(name)) {}
+  ~Tracked() { log->push_back("~" + name); }
+  std::vector<std::string>* log;
+  std::string name;
+};
+
+TEST(ManualEventLoopTest, DeleteSoonDestroysAfterTheCurrentCallbackInQueueOrder) {
+  ManualEventLoop loop;
+  std::vector<std::string> log;
+  auto task = loop.CreateTask([&] { log.push_back("task"); });
+  loop.Post([&] {
+    loop.DeleteSoon(std::make_unique<Tracked>(&log, "x"));
+    log.push_back("after DeleteSoon");
+    task->Post();
+    loop.DeleteSoon(std::make_unique<Tracked>(&log, "y"));
+  });
+  loop.RunUntilIdle();
+  EXPECT_EQ(log, (std::vector<std::string>{"after DeleteSoon", "~x", "task", "~y"}));
+  loop.DeleteSoon(std::unique_ptr<Tracked>());  // Nothing to delete: a no-op.
+  EXPECT_EQ(loop.RunUntilIdle(), 0u);
+}
+
+// Owns a timer and a task of the loop: destroying it cancels both.
+struct OwnsLoopObjects {
+  explicit OwnsLoopObjects(EventLoop* loop)
+      : timer(loop->CreateTimer([] {})), task(loop->CreateTask([] {})) {
+    timer->Schedule(seconds(5));
+    task->Post();
+  }
+  std::unique_ptr<Timer> timer;
+  std::unique_ptr<Task> task;
+};
+
+TEST(ManualEventLoopTest, QueuedDeletionsOwningLoopObjectsAreDestroyedWithTheLoop) {
+  std::vector<std::string> log;
+  {
+    ManualEventLoop loop;
+    loop.DeleteSoon(std::make_unique<OwnsLoopObjects>(&loop));
+    loop.DeleteSoon(std::make_unique<Tracked>(&log, "z"));
+    auto shared = std::make_shared<OwnsLoopObjects>(&loop);
+    loop.Post([shared] {});
+  }  // The loop's destructor asserts that no timer or watcher is left.
+  EXPECT_EQ(log, (std::vector<std::string>{"~z"}));
+}
+
 }  // namespace
 }  // namespace libp2p
