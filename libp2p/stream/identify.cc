@@ -130,7 +130,7 @@ IdentifyRequest::IdentifyRequest(EventLoop* loop, Stream* stream, Duration timeo
         Finish(DeadlineExceededError("no identify message within the timeout"));
       })),
       more_parts_timer_(loop->CreateTimer([this] { FinishWithParts(); })),
-      finish_timer_(loop->CreateTimer([this] {
+      finish_task_(loop->CreateTask([this] {
         Callback done = std::move(on_done_);
         done(std::move(result_));  // May destroy this.
       })) {
@@ -207,7 +207,7 @@ void IdentifyRequest::Finish(StatusOr<IdentifyInfo> result) {
   stream_->SetHandlers({});
   Bytes().swap(message_);
   result_ = std::move(result);
-  finish_timer_->Schedule(Duration::zero());
+  finish_task_->Post();
 }
 
 Status CheckIdentifyMatchesPeer(const IdentifyInfo& info, const crypto::PeerId& peer) {

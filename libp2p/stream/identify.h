@@ -137,7 +137,7 @@ class IdentifyRequest {
   StatusOr<IdentifyInfo> result_ = CancelledError("not finished");
   std::unique_ptr<Timer> timeout_;
   std::unique_ptr<Timer> more_parts_timer_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
 };
 
 // Checks that an identify message really comes from `peer`: its public key must be present and be the key

@@ -7,19 +7,55 @@
 
 namespace libp2p::stream {
 
+// Runs a callback at a given virtual time: from the loop's queue on a network without latency (every time is
+// "now"), else from a timer.
+class Delivery {
+ public:
+  Delivery(EventLoop* loop, Duration latency, std::function<void()> callback) : loop_(loop) {
+    if (latency > Duration::zero()) {
+      timer_ = loop->CreateTimer(std::move(callback));
+    } else {
+      task_ = loop->CreateTask(std::move(callback));
+    }
+  }
+  // Makes the callback run at `when` (or now, if that has passed), unless it is due earlier already.
+  void ArmAt(MonoTime when) {
+    if (task_ != nullptr) return task_->Post();
+    if (timer_->IsScheduled() && deadline_ <= when) return;
+    deadline_ = when;
+    timer_->Schedule(when - loop_->Now());
+  }
+  void Cancel() { task_ != nullptr ? task_->Cancel() : timer_->Cancel(); }
+
+ private:
+  EventLoop* const loop_;
+  std::unique_ptr<Task> task_;
+  std::unique_ptr<Timer> timer_;
+  MonoTime deadline_;
+};
+
 // One end of an in-memory connection. Bytes written wait in this end's outbox until the other end takes
-// them (while it is not paused), so a slow reader blocks the writer as TCP would.
+// them (while it is not paused), so a slow reader blocks the writer as TCP would. On a network with latency
+// the bytes of one write become available to the peer one latency after the write.
 class MemoryConnection final : public RawConnection, public StreamBase {
  public:
-  MemoryConnection(EventLoop* loop, WriteLimits limits, Multiaddr local, Multiaddr remote)
-      : StreamBase(loop), limits_(limits), local_(std::move(local)), remote_(std::move(remote)),
-        deliver_timer_(loop->CreateTimer([this] { PullFromPeer(); })),
-        writable_timer_(loop->CreateTimer([this] { MaybeNotifyWritable(); })),
-        error_timer_(loop->CreateTimer([this] { DeliverError(UnavailableError("connection reset by peer")); })) {}
+  // Bytes of one write, and when they reach the peer.
+  struct Chunk {
+    Bytes bytes;
+    MonoTime arrival;
+  };
+
+  MemoryConnection(EventLoop* loop, WriteLimits limits, Duration latency, Multiaddr local, Multiaddr remote)
+      : StreamBase(loop), limits_(limits), latency_(latency), local_(std::move(local)), remote_(std::move(remote)),
+        deliver_(loop, latency, [this] { PullFromPeer(); }),
+        writable_(loop, latency, [this] { MaybeNotifyWritable(); }),
+        error_(loop, latency, [this] { DeliverError(UnavailableError("connection reset by peer")); }) {}
 
   // Like close() on a socket: bytes still queued reach the peer, then its end of stream.
   ~MemoryConnection() override {
-    if (peer_ != nullptr) peer_->OnPeerClosed(std::move(outbox_), outbox_size_);
+    if (peer_ == nullptr) return;
+    const MonoTime closed_at = write_closed_ ? write_closed_at_ : loop()->Now() + latency_;
+    peer_->OnPeerClosed(std::move(outbox_), outbox_size_, closed_at);
   }
 
   static void Connect(MemoryConnection* a, MemoryConnection* b) {
@@ -39,10 +75,10 @@ class MemoryConnection final : public RawConnection, public StreamBase {
       Reset();
       return ResourceExhaustedError("write buffer over its hard limit");
     }
-    outbox_.emplace_back(data.begin(), data.end());
+    outbox_.push_back(Chunk{Bytes(data.begin(), data.end()), loop()->Now() + latency_});
     outbox_size_ += data.size();
     if (outbox_size_ >= limits_.high_water) blocked_ = true;
-    peer_->deliver_timer_->Schedule(Duration::zero());
+    peer_->deliver_.ArmAt(outbox_.back().arrival);
     return OkStatus();
   }
   size_t buffered_bytes() const override { return outbox_size_; }
@@ -51,7 +87,8 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   void CloseWrite() override {
     if (write_closed_ || reset_) return;
     write_closed_ = true;
-    if (peer_ != nullptr) peer_->deliver_timer_->Schedule(Duration::zero());
+    write_closed_at_ = loop()->Now() + latency_;
+    if (peer_ != nullptr) peer_->deliver_.ArmAt(write_closed_at_);
   }
 
   void Reset() override {
@@ -69,20 +106,20 @@ class MemoryConnection final : public RawConnection, public StreamBase {
  protected:
   void OnReadPauseChanged() override {
     if (want_pause()) return;
-    if (peer_ != nullptr ? (peer_->outbox_size_ > 0 || peer_->write_closed_) : peer_closed_) {
-      deliver_timer_->Schedule(Duration::zero());
-    }
+    if (peer_ != nullptr ? (peer_->outbox_size_ > 0 || peer_->write_closed_) : peer_closed_) deliver_.ArmAt(loop()->Now());
   }
 
  private:
-  // Moves up to one chunk of the peer's outbox (or of what it left behind when it closed) into this end.
+  // Moves up to one delivery's worth of the peer's outbox (or of what it left behind when it closed) that
+  // has arrived by now into this end.
   void PullFromPeer() {
     if (want_pause()) return;
-    std::deque<Bytes>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
+    std::deque<Chunk>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
     size_t& source_size = peer_ != nullptr ? peer_->outbox_size_ : orphaned_size_;
+    const MonoTime now = loop()->Now();
     Bytes chunk;
-    while (!source.empty() && chunk.size() < MemoryNetwork::kChunkSize) {
-      Bytes& front = source.front();
+    while (!source.empty() && source.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
+      Bytes& front = source.front().bytes;
       const size_t take = std::min(front.size(), MemoryNetwork::kChunkSize - chunk.size());
       chunk.insert(chunk.end(), front.begin(), front.begin() + take);
       if (take == front.size()) {
@@ -92,10 +129,16 @@ class MemoryConnection final : public RawConnection, public StreamBase {
       }
     }
     source_size -= chunk.size();
-    if (!chunk.empty() && peer_ != nullptr) peer_->writable_timer_->Schedule(Duration::zero());
-    const bool more = source_size > 0;
-    const bool eof = !more && (peer_ != nullptr ? peer_->write_closed_ : peer_closed_);
-    if (more) deliver_timer_->Schedule(Duration::zero());
+    // The writer hears that its bytes left its buffer one latency later, as a TCP sender hears of acks.
+    if (!chunk.empty() && peer_ != nullptr) peer_->writable_.ArmAt(now + latency_);
+    const bool closed = peer_ != nullptr ? peer_->write_closed_ : peer_closed_;
+    const MonoTime closed_at = peer_ != nullptr ? peer_->write_closed_at_ : orphaned_closed_at_;
+    const bool eof = source.empty() && closed && closed_at <= now;
+    if (!source.empty()) {
+      deliver_.ArmAt(source.front().arrival);
+    } else if (closed && !eof) {
+      deliver_.ArmAt(closed_at);
+    }
     if (!chunk.empty() && !DeliverData(chunk)) return;
     if (eof) DeliverEof();
   }
@@ -109,33 +152,37 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   void OnPeerReset() {
     peer_ = nullptr;
-    deliver_timer_->Cancel();
-    error_timer_->Schedule(Duration::zero());
+    deliver_.Cancel();
+    error_.ArmAt(loop()->Now() + latency_);
   }
 
-  void OnPeerClosed(std::deque<Bytes> unsent, size_t unsent_size) {
+  void OnPeerClosed(std::deque<Chunk> unsent, size_t unsent_size, MonoTime closed_at) {
     peer_ = nullptr;
     peer_closed_ = true;
     orphaned_ = std::move(unsent);
     orphaned_size_ = unsent_size;
-    deliver_timer_->Schedule(Duration::zero());
+    orphaned_closed_at_ = closed_at;
+    deliver_.ArmAt(orphaned_.empty() ? closed_at : orphaned_.front().arrival);
   }
 
   const WriteLimits limits_;
+  const Duration latency_;
   const Multiaddr local_;
   const Multiaddr remote_;
   MemoryConnection* peer_ = nullptr;  // The other end, or null once it is gone.
   bool peer_closed_ = false;          // The other end was destroyed after an orderly close.
-  std::deque<Bytes> orphaned_;        // What it had not delivered yet.
+  std::deque<Chunk> orphaned_;        // What it had not delivered yet.
   size_t orphaned_size_ = 0;
-  std::deque<Bytes> outbox_;
+  MonoTime orphaned_closed_at_;       // When its end of stream arrives.
+  std::deque<Chunk> outbox_;
   size_t outbox_size_ = 0;
   bool blocked_ = false;
   bool write_closed_ = false;
+  MonoTime write_closed_at_;  // When our end of stream reaches the peer.
   bool reset_ = false;
-  std::unique_ptr<Timer> deliver_timer_;
-  std::unique_ptr<Timer> writable_timer_;
-  std::unique_ptr<Timer> error_timer_;
+  Delivery deliver_;
+  Delivery writable_;
+  Delivery error_;
 };
 
 class MemoryListener final : public Listener {
@@ -158,12 +205,13 @@ namespace {
 
 class MemoryPendingDial final : public PendingDial {
  public:
-  MemoryPendingDial(EventLoop* loop, std::function<void()> run) : timer_(loop->CreateTimer(std::move(run))) {
-    timer_->Schedule(Duration::zero());
+  MemoryPendingDial(EventLoop* loop, Duration latency, std::function<void()> run)
+      : delivery_(loop, latency, std::move(run)) {
+    delivery_.ArmAt(loop->Now() + latency);
   }
 
  private:
-  std::unique_ptr<Timer> timer_;
+  Delivery delivery_;
 };
 
 Multiaddr LoopbackAddress(uint16_t port) {
@@ -200,15 +248,16 @@ class MemoryTransport final : public Transport {
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override {
     MemoryNetwork* network = network_;
     const Multiaddr target = addr.WithoutPeerId();
-    return std::make_unique<MemoryPendingDial>(network->loop_, [network, target, on_done = std::move(on_done)] {
+    return std::make_unique<MemoryPendingDial>(network->loop_, network->latency_, [network, target, on_done = std::move(on_done)] {
       auto it = network->listeners_.find(target);
       if (it == network->listeners_.end()) {
         on_done(UnavailableError("connection refused: " + target.ToString()));
         return;
       }
       const Multiaddr local = LoopbackAddress(network->next_port_++);
-      auto dialer = std::make_unique<MemoryConnection>(network->loop_, network->limits_, local, target);
-      auto listener_side = std::make_unique<MemoryConnection>(network->loop_, network->limits_, target, local);
+      auto dialer = std::make_unique<MemoryConnection>(network->loop_, network->limits_, network->latency_, local, target);
+      auto listener_side =
+          std::make_unique<MemoryConnection>(network->loop_, network->limits_, network->latency_, target, local);
       MemoryConnection::Connect(dialer.get(), listener_side.get());
       it->second->Accept(std::move(listener_side));
       on_done(std::unique_ptr<RawConnection>(std::move(dialer)));
@@ -219,7 +268,8 @@ class MemoryTransport final : public Transport {
   MemoryNetwork* const network_;
 };
 
-MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits) : loop_(loop), limits_(limits) {}
+MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration latency)
+    : loop_(loop), limits_(limits), latency_(latency) {}
 MemoryNetwork::~MemoryNetwork() = default;
 
 std::unique_ptr<Transport> MemoryNetwork::CreateTransport() { return std::make_unique<MemoryTransport>(this); }

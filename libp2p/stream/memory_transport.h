@@ -18,9 +18,13 @@ class MemoryListener;
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
 // a Listen() on port 0 gets the next free port. Not thread-safe; the loop and the network must outlive
 // every transport, listener and connection made from it.
+//
+// With a `latency`, every delivery (a dial's connection, written bytes, an end of stream, a reset) reaches
+// the other side that much virtual time after it was sent, as on a real network: tests then see time pass
+// between the steps of a handshake. Without one, deliveries run from the loop's queue, in order.
 class MemoryNetwork {
  public:
-  explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {});
+  explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {}, Duration latency = Duration::zero());
   ~MemoryNetwork();
 
   // A transport whose connections live in this network.
@@ -34,6 +38,7 @@ class MemoryNetwork {
   friend class MemoryListener;
   EventLoop* const loop_;
   const WriteLimits limits_;
+  const Duration latency_;
   uint16_t next_port_ = 10000;
   std::unordered_map<Multiaddr, MemoryListener*> listeners_;
 };

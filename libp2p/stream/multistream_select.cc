@@ -51,7 +51,7 @@ MultistreamSelect::MultistreamSelect(EventLoop* loop, Stream* stream, Role role,
       timeout_(loop->CreateTimer([this] {
         Finish(DeadlineExceededError("multistream-select negotiation timed out"), ByteSpan());
       })),
-      finish_timer_(loop->CreateTimer([this] {
+      finish_task_(loop->CreateTask([this] {
         Callback done = std::move(on_done_);
         done(std::move(result_));  // May destroy this.
       })) {
@@ -159,7 +159,7 @@ void MultistreamSelect::Finish(StatusOr<std::string> result, ByteSpan leftover) 
   stream_->SetHandlers({});
   if (!leftover.empty()) stream_->Unread(leftover);
   result_ = std::move(result);
-  finish_timer_->Schedule(Duration::zero());
+  finish_task_->Post();
 }
 
 }  // namespace libp2p::stream

@@ -73,7 +73,7 @@ class MultistreamSelect {
   Callback on_done_;
   FrameReader reader_{kMaxProtocolNameLength + 1};
   std::unique_ptr<Timer> timeout_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
   StatusOr<std::string> result_ = CancelledError("not finished");
   bool header_received_ = false;
   bool finished_ = false;

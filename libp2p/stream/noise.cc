@@ -273,7 +273,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
         expected_(std::move(expected)), on_done_(std::move(on_done)),
         ephemeral_(crypto::X25519KeyPair::Generate()), static_(crypto::X25519KeyPair::Generate()),
         timeout_(loop->CreateTimer([this] { Fail(DeadlineExceededError("Noise handshake timed out")); })),
-        finish_timer_(loop->CreateTimer([this] { RunCallback(); })) {}
+        finish_task_(loop->CreateTask([this] { RunCallback(); })) {}
 
   ~NoiseHandshakeImpl() override {
     if (connection_ != nullptr) connection_->Reset();
@@ -422,7 +422,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
                                   std::move(early)});
     pending_send_ = std::move(send);
     pending_receive_ = std::move(receive);
-    finish_timer_->Schedule(Duration::zero());
+    finish_task_->Post();
   }
 
   void Fail(Status error) {
@@ -436,7 +436,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     }
     result_error_ = std::move(error);
     session_.reset();
-    finish_timer_->Schedule(Duration::zero());
+    finish_task_->Post();
   }
 
   void RunCallback() {
@@ -474,7 +474,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
   std::optional<CipherState> pending_send_, pending_receive_;
   Status result_error_;
   std::unique_ptr<Timer> timeout_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
 };
 
 Bytes StaticKeySignedData(ByteSpan noise_static_public) {

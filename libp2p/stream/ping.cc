@@ -9,7 +9,7 @@
 namespace libp2p::stream {
 
 PingResponder::PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done)
-    : stream_(stream), on_done_(std::move(on_done)), finish_timer_(loop->CreateTimer([this] {
+    : stream_(stream), on_done_(std::move(on_done)), finish_task_(loop->CreateTask([this] {
         DoneCallback done = std::move(on_done_);
         done(std::move(result_));  // May destroy this.
       })) {
@@ -46,7 +46,7 @@ void PingResponder::Finish(Status status) {
   finished_ = true;
   stream_->SetHandlers({});
   result_ = std::move(status);
-  finish_timer_->Schedule(Duration::zero());
+  finish_task_->Post();
 }
 
 namespace {
@@ -63,7 +63,7 @@ Pinger::Pinger(EventLoop* loop, Stream* stream, PingerOptions options)
         Complete(DeadlineExceededError("no ping echo within the timeout"),
                  FailedPreconditionError("an earlier ping timed out"));
       })),
-      finish_timer_(loop->CreateTimer([this] {
+      finish_task_(loop->CreateTask([this] {
         in_flight_ = false;
         Callback done = std::move(on_done_);
         done(std::move(result_));  // May destroy this.
@@ -133,7 +133,7 @@ void Pinger::Complete(StatusOr<Duration> result, Status lasting_error) {
   timeout_->Cancel();
   if (!lasting_error.ok()) lasting_error_ = std::move(lasting_error);
   result_ = std::move(result);
-  finish_timer_->Schedule(Duration::zero());
+  finish_task_->Post();
 }
 
 }  // namespace libp2p::stream

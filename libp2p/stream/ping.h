@@ -53,7 +53,7 @@ class PingResponder {
   size_t block_size_ = 0;
   bool finished_ = false;
   Status result_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
 };
 
 // Fills its argument with random bytes.
@@ -112,7 +112,7 @@ class Pinger {
   Callback on_done_;
   StatusOr<Duration> result_ = CancelledError("no ping");
   std::unique_ptr<Timer> timeout_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
 };
 
 }  // namespace libp2p::stream

@@ -6,19 +6,19 @@ namespace libp2p::stream {
 
 StreamBase::StreamBase(EventLoop* loop)
     : loop_(loop), handlers_(std::make_shared<Handlers>()),
-      flush_timer_(loop->CreateTimer([this] { FlushHeld(); })) {}
+      flush_task_(loop->CreateTask([this] { FlushHeld(); })) {}
 
 StreamBase::~StreamBase() = default;
 
 void StreamBase::SetHandlers(Handlers handlers) {
   handlers_ = std::make_shared<Handlers>(std::move(handlers));
-  if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_timer_->Schedule(Duration::zero());
+  if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_task_->Post();
 }
 
 void StreamBase::PauseReading(bool paused) {
   if (user_paused_ == paused) return;
   user_paused_ = paused;
-  if (!paused && (!held_.empty() || eof_held_)) flush_timer_->Schedule(Duration::zero());
+  if (!paused && (!held_.empty() || eof_held_)) flush_task_->Post();
   OnReadPauseChanged();
 }
 
@@ -27,7 +27,7 @@ void StreamBase::Unread(ByteSpan data) {
   const bool was_empty = held_.empty();
   held_.insert(held_.begin(), data.begin(), data.end());
   OnBytesConsumed(-static_cast<int64_t>(data.size()));
-  if (!user_paused_) flush_timer_->Schedule(Duration::zero());
+  if (!user_paused_) flush_task_->Post();
   if (was_empty) OnReadPauseChanged();
 }
 

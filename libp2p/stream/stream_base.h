@@ -69,7 +69,7 @@ class StreamBase : public virtual Stream {
   Status error_held_;  // A failure that arrived before on_error was set.
   bool read_closed_ = false;
   bool dead_ = false;
-  std::unique_ptr<Timer> flush_timer_;
+  std::unique_ptr<Task> flush_task_;  // Delivers held bytes, EOF or error.
 };
 
 }  // namespace libp2p::stream
