@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <utility>
+#include <variant>
 
 #include "libp2p/crypto/peer_record.h"
+#include "libp2p/stream/advertised_addresses.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/multistream_select.h"
 #include "libp2p/stream/noise.h"
@@ -15,155 +16,122 @@ namespace libp2p::stream {
 
 using crypto::PeerId;
 
+namespace {
+
+// How long a stream we are done with may wait for the remote's end of stream before it is dropped.
+constexpr Duration kLingerTime = std::chrono::seconds(10);
+
+// The remote IP of an inbound connection as a key for per-IP counting; empty when it is exempt (loopback
+// while limit_loopback is off) or not an IP address.
+std::string IpKey(const Multiaddr& remote, bool limit_loopback) {
+  const std::vector<Multiaddr::Component> c = remote.Components();
+  if (c.empty() || (c[0].code != multiaddr_protocol::kIp4 && c[0].code != multiaddr_protocol::kIp6)) return "";
+  if (!limit_loopback && ScopeOf(remote) == AddressScope::kLoopback) return "";
+  return std::string(c[0].value.begin(), c[0].value.end());
+}
+
+// An address that encodes as long as any /ip6/.../tcp/... observed address: identify messages are sized
+// with it so that the observed address of any connection fits.
+Multiaddr LongestObservedAddress() {
+  return *Multiaddr::FromString("/ip6/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/tcp/65535");
+}
+
+}  // namespace
+
 struct Host::Connection {
-  std::unique_ptr<MuxedConnection> muxed;
+  explicit Connection(ConnectionInfo i) : info(std::move(i)) {}
   ConnectionInfo info;
-  PeerId dialer;  // Who opened the connection, for choosing between duplicate connections.
+  std::string ip;  // The per-IP key of an inbound connection; empty when not counted.
+  MonoTime opened;
+  // Declared before the muxer, which draws on it.
+  std::unique_ptr<MemoryBudget> budget;
+  std::unique_ptr<MuxedConnection> muxed;
+  std::unique_ptr<Timer> keepalive;  // For muxers without keep-alive of their own.
+  bool ping_in_flight = false;
 };
 
-// Whatever must stay alive while a stream is being negotiated, identified, pinged or drained.
-struct Host::Pending {
+struct Host::Dialing {
+  // Declared before the dial: the timeout's callback destroys the dial.
+  std::unique_ptr<Timer> timeout;
   std::unique_ptr<PendingDial> dial;
-  std::unique_ptr<Stream> stream;
-  std::unique_ptr<MultistreamSelect> negotiation;
-  std::unique_ptr<IdentifyRequest> identify;
-  std::unique_ptr<PingResponder> responder;
-  std::unique_ptr<Pinger> pinger;
-  std::unique_ptr<Timer> timer;
+  std::optional<PeerId> expected;
+  DialCallback on_done;
 };
 
-// Upgrades one raw connection: /noise by multistream-select, the Noise handshake, then the muxer (from the
-// Noise extension, else by multistream-select inside the secure channel).
-class Host::Upgrade {
- public:
-  using Result = StatusOr<std::pair<std::unique_ptr<MuxedConnection>, ConnectionInfo>>;
-
-  Upgrade(Host* host, uint64_t id, std::unique_ptr<RawConnection> raw, bool inbound,
-          std::optional<PeerId> expected, DialCallback on_done)
-      : on_done(std::move(on_done)), host_(host), id_(id), raw_(std::move(raw)), inbound_(inbound),
-        expected_(std::move(expected)),
-        timeout_(host->loop_->CreateTimer([this] { Finish(DeadlineExceededError("connection upgrade timed out")); })) {}
-
-  void Start() {
-    timeout_->Schedule(host_->options_.upgrade_timeout);
-    remote_addr_ = raw_->remote_addr();
-    auto done = [this](StatusOr<std::string> p) {
-      if (!p.ok()) return Finish(p.status());
-      NoiseOptions options{host_->options_.identity, host_->options_.muxers, host_->options_.upgrade_timeout};
-      auto on_secured = [this](StatusOr<NoiseSession> s) { OnSecured(std::move(s)); };
-      handshake_ = inbound_ ? NoiseHandshake::Respond(host_->loop_, std::move(raw_), options, on_secured)
-                            : NoiseHandshake::Initiate(host_->loop_, std::move(raw_), options, expected_, on_secured);
-    };
-    const std::vector<std::string> security = {std::string(kNoiseProtocolId)};
-    const Duration t = host_->options_.negotiation_timeout;
-    negotiation_ = inbound_ ? MultistreamSelect::Listen(host_->loop_, raw_.get(), security, t, done)
-                            : MultistreamSelect::Dial(host_->loop_, raw_.get(), security, t, done);
-  }
-
+struct Host::Upgrading {
+  bool inbound = false;
+  std::string ip;
   DialCallback on_done;
+  std::unique_ptr<ConnectionUpgrade> upgrade;
+};
 
- private:
-  void OnSecured(StatusOr<NoiseSession> session) {
-    if (!session.ok()) return Finish(session.status());
-    secure_ = std::move(session->connection);
-    peer_.emplace(session->remote_peer);
-    if (!session->early_muxer.empty()) return Muxed(session->early_muxer);
-    auto done = [this](StatusOr<std::string> p) {
-      if (!p.ok()) return Finish(p.status());
-      Muxed(*p);
-    };
-    const Duration t = host_->options_.negotiation_timeout;
-    negotiation_ = inbound_ ? MultistreamSelect::Listen(host_->loop_, secure_.get(), host_->options_.muxers, t, done)
-                            : MultistreamSelect::Dial(host_->loop_, secure_.get(), host_->options_.muxers, t, done);
-  }
-
-  void Muxed(const std::string& muxer) {
-    Host* host = host_;
-    const PeerId peer = *peer_;
-    MuxedConnection::Handlers handlers{
-        [host, peer](std::unique_ptr<Stream> s) { host->OnInboundStream(peer, std::move(s)); },
-        [host, peer](const Status& why) { host->OnConnectionClosed(peer, why); }};
-    std::unique_ptr<MuxedConnection> muxed;
-    if (muxer == kYamuxProtocolId) {
-      muxed = CreateYamuxConnection(host_->loop_, std::move(secure_), !inbound_, std::move(handlers),
-                                    host_->options_.yamux);
-    } else if (muxer == kMplexProtocolId) {
-      muxed = CreateMplexConnection(host_->loop_, std::move(secure_), !inbound_, std::move(handlers),
-                                    host_->options_.mplex);
-    } else {
-      return Finish(NotFoundError("no muxer in common"));
-    }
-    ConnectionInfo info{peer, inbound_, std::string(kNoiseProtocolId), muxer, remote_addr_};
-    Finish(std::make_pair(std::move(muxed), std::move(info)));
-  }
-
-  void Finish(Result result) {
-    if (finished_) return;
-    finished_ = true;
-    timeout_->Cancel();
-    host_->OnUpgraded(id_, std::move(result));  // Destroys this.
-  }
-
-  Host* const host_;
-  const uint64_t id_;
-  std::unique_ptr<RawConnection> raw_;
-  const bool inbound_;
-  const std::optional<PeerId> expected_;
-  Multiaddr remote_addr_;
-  std::unique_ptr<MultistreamSelect> negotiation_;
-  std::unique_ptr<NoiseHandshake> handshake_;
-  std::unique_ptr<RawConnection> secure_;
-  std::optional<PeerId> peer_;
-  bool finished_ = false;
-  std::unique_ptr<Timer> timeout_;
+// A stream the host owns while it works on it, and what works on it. The worker observes the stream, so it
+// is declared after it (and destroyed first).
+struct Host::StreamJob {
+  std::unique_ptr<Stream> stream;
+  std::variant<std::monostate, std::unique_ptr<MultistreamSelect>, std::unique_ptr<IdentifyRequest>,
+               std::unique_ptr<PingResponder>, std::unique_ptr<Pinger>>
+      worker;
+  std::unique_ptr<Timer> deadline;
 };
 
 Host::Host(EventLoop* loop, Transport* transport, HostOptions options)
     : loop_(loop), transport_(transport), options_(std::move(options)),
       peer_id_(PeerId::FromPublicKey(options_.identity->public_key())),
-      reaper_(loop->CreateTimer([this] {
-        doomed_upgrades_.clear();
-        doomed_connections_.clear();
-      })) {
+      connection_manager_(options_.connection_manager),
+      soon_task_(loop->CreateTask([this] {
+        std::vector<std::function<void()>> batch;
+        batch.swap(soon_);
+        for (auto& fn : batch) fn();
+      })),
+      push_task_(loop->CreateTask([this] { PushIdentify(); })),
+      trim_timer_(loop->CreateTimer([this] { MaybeTrim(); })) {
   RegisterBuiltinHandlers();
+  trim_timer_->ScheduleRepeating(options_.connection_manager.silence_period);
 }
 
 Host::~Host() {
-  // Pending work first: its streams belong to connections destroyed after.
-  pending_.clear();
-  doomed_upgrades_.clear();
-  doomed_connections_.clear();
+  // Work on streams first (its streams belong to the connections), then dials and upgrades, then the
+  // connections, closed politely.
+  jobs_.clear();
+  dials_.clear();
   upgrades_.clear();
-  for (auto& [peer, conn] : connections_) conn->muxed->Close();
+  for (auto& [id, c] : connections_) c->muxed->Close();
+  by_peer_.clear();
   connections_.clear();
 }
 
-Status Host::Listen(const Multiaddr& addr) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Listener> listener,
-                   transport_->Listen(addr, [this](std::unique_ptr<RawConnection> raw) {
-                     if (connections_.size() + upgrades_.size() >= options_.max_connections) {
-                       raw->Reset();
-                       return;
-                     }
-                     StartUpgrade(std::move(raw), /*inbound=*/true, std::nullopt, nullptr);
-                   }));
-  listeners_.push_back(std::move(listener));
-  RefreshPeerRecord();
-  return OkStatus();
+uint64_t Host::AddEvents(Events events) {
+  const uint64_t handle = next_id_++;
+  events_.emplace_back(handle, std::move(events));
+  return handle;
 }
 
-void Host::RefreshPeerRecord() {
-  crypto::PeerRecord record{peer_id_};
-  // A wall-clock timestamp, as other implementations use, kept strictly increasing.
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  own_peer_record_seq_ = std::max<uint64_t>(own_peer_record_seq_ + 1, static_cast<uint64_t>(now.count()));
-  record.seq = own_peer_record_seq_;
-  record.addresses = listen_addrs();
-  if (record.addresses.size() > crypto::kMaxPeerRecordAddresses) record.addresses.resize(crypto::kMaxPeerRecordAddresses);
-  StatusOr<Bytes> signed_record = crypto::SignPeerRecord(*options_.identity, record);
-  // Signing our own well-formed record cannot fail; without one, identify simply carries none.
-  own_peer_record_ = signed_record.ok() ? std::move(signed_record).value() : Bytes();
+void Host::RemoveEvents(uint64_t handle) {
+  std::erase_if(events_, [handle](const auto& e) { return e.first == handle; });
+}
+
+template <typename F>
+void Host::ForEachEvents(F&& f) {
+  // A copy: a receiver may add or remove receivers.
+  const std::vector<std::pair<uint64_t, Events>> receivers = events_;
+  for (const auto& [handle, events] : receivers) f(events);
+}
+
+void Host::RunSoon(std::function<void()> fn) {
+  soon_.push_back(std::move(fn));
+  soon_task_->Post();
+}
+
+// --- Listening and advertising. ---
+
+Status Host::Listen(const Multiaddr& addr) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Listener> listener,
+                   transport_->Listen(addr, [this](std::unique_ptr<RawConnection> raw) { OnAccept(std::move(raw)); }));
+  listeners_.push_back(std::move(listener));
+  RefreshAdvertised();
+  if (!connections_.empty()) push_task_->Post();
+  return OkStatus();
 }
 
 std::vector<Multiaddr> Host::listen_addrs() const {
@@ -172,219 +140,353 @@ std::vector<Multiaddr> Host::listen_addrs() const {
   return out;
 }
 
+void Host::RefreshAdvertised() {
+  const std::vector<Multiaddr> interfaces =
+      options_.interface_addresses ? options_.interface_addresses() : SystemInterfaceAddresses();
+  std::vector<Multiaddr> addrs = AdvertisedAddresses(listen_addrs(), interfaces);
+  if (addrs.size() > crypto::kMaxPeerRecordAddresses) addrs.resize(crypto::kMaxPeerRecordAddresses);
+  // A wall-clock timestamp, as other implementations use, kept strictly increasing.
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  own_peer_record_seq_ = std::max<uint64_t>(own_peer_record_seq_ + 1, static_cast<uint64_t>(now.count()));
+  // Drop the least useful addresses (the back of the list) until identify, which carries them twice (as
+  // listen addresses and in the record), fits.
+  for (;;) {
+    crypto::PeerRecord record{peer_id_};
+    record.seq = own_peer_record_seq_;
+    record.addresses = addrs;
+    StatusOr<Bytes> signed_record = crypto::SignPeerRecord(*options_.identity, record);
+    // Signing our own well-formed record cannot fail; without one, identify simply carries none.
+    own_peer_record_ = signed_record.ok() ? std::move(signed_record).value() : Bytes();
+    advertised_ = addrs;
+    if (addrs.empty() || OurIdentify(LongestObservedAddress()).Encode().size() + kMaxUvarintLength <=
+                             kMaxOwnIdentifySize) {
+      break;
+    }
+    addrs.pop_back();
+  }
+}
+
+// --- Admission. ---
+
+void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
+  const std::string ip = IpKey(raw->remote_addr(), options_.limit_loopback);
+  if (!ip.empty() && inbound_per_ip_[ip] >= options_.max_connections_per_ip) {
+    ++stats_.inbound_refused_per_ip;
+    return raw->Reset();
+  }
+  if (connections_.size() >= options_.max_connections) {
+    ++stats_.inbound_refused_full;
+    return raw->Reset();
+  }
+  if (inbound_upgrades_ >= options_.max_inbound_upgrades) {
+    // The oldest inbound upgrade has had the most time: it makes room for the newcomer.
+    for (auto it = upgrades_.begin(); it != upgrades_.end(); ++it) {
+      if (!it->second->inbound) continue;
+      std::unique_ptr<Upgrading> oldest = std::move(it->second);
+      upgrades_.erase(it);
+      --inbound_upgrades_;
+      ReleaseIp(oldest->ip);
+      ++stats_.inbound_upgrades_evicted;
+      loop_->DeleteSoon(std::move(oldest));
+      break;
+    }
+  }
+  if (!ip.empty()) ++inbound_per_ip_[ip];
+  StartUpgrade(std::move(raw), /*inbound=*/true, std::nullopt, ip, nullptr);
+}
+
+void Host::ReleaseIp(const std::string& ip) {
+  if (ip.empty()) return;
+  auto it = inbound_per_ip_.find(ip);
+  if (it == inbound_per_ip_.end()) return;
+  if (--it->second == 0) inbound_per_ip_.erase(it);
+}
+
 void Host::Dial(const Multiaddr& addr, DialCallback on_done) {
+  auto fail = [this, &on_done](Status s) {
+    RunSoon([on_done, s] {
+      if (on_done) on_done(s);
+    });
+  };
   std::optional<PeerId> expected;
   if (std::optional<Bytes> mh = addr.PeerIdMultihash()) {
     StatusOr<PeerId> id = PeerId::FromBytes(*mh);
-    if (id.ok()) expected.emplace(*id);
+    if (!id.ok()) return fail(InvalidArgumentError("dial " + addr.ToString() + ": " + id.status().message()));
+    if (*id == peer_id_) return fail(InvalidArgumentError("refusing to dial ourselves: " + addr.ToString()));
+    expected.emplace(*id);
   }
-  const uint64_t id = AddPending(std::make_unique<Pending>());
-  Pending* pending = pending_[id].get();
-  if (connections_.size() + upgrades_.size() >= options_.max_connections) {
-    pending->timer = loop_->CreateTimer([this, id, on_done] {
-      ErasePending(id);
-      if (on_done) on_done(ResourceExhaustedError("connection limit reached"));
-    });
-    pending->timer->Schedule(Duration::zero());
-    return;
+  if (dials_.size() + outbound_upgrades_ >= options_.max_pending_dials) {
+    ++stats_.dials_refused;
+    return fail(ResourceExhaustedError("too many dials in progress (" + std::to_string(options_.max_pending_dials) + ")"));
   }
-  // The transport never calls back from inside Dial(), so the pending entry exists when it does.
-  pending->dial = transport_->Dial(addr, [this, id, expected, on_done](StatusOr<std::unique_ptr<RawConnection>> raw) {
-    ErasePendingLater(id);
+  const uint64_t id = next_id_++;
+  auto dialing = std::make_unique<Dialing>();
+  dialing->expected = expected;
+  dialing->on_done = std::move(on_done);
+  dialing->timeout = loop_->CreateTimer([this, id, addr] {
+    auto it = dials_.find(id);
+    std::unique_ptr<Dialing> d = std::move(it->second);
+    dials_.erase(it);
+    DialCallback done = std::move(d->on_done);
+    loop_->DeleteSoon(std::move(d));
+    if (done) done(DeadlineExceededError("dial " + addr.ToString() + " timed out"));
+  });
+  dialing->timeout->Schedule(options_.dial_timeout);
+  Dialing* d = dialing.get();
+  dials_[id] = std::move(dialing);
+  // The transport never calls back from inside Dial(), so the entry exists when it does.
+  d->dial = transport_->Dial(addr, [this, id](StatusOr<std::unique_ptr<RawConnection>> raw) {
+    auto it = dials_.find(id);
+    std::unique_ptr<Dialing> d = std::move(it->second);
+    dials_.erase(it);
+    DialCallback done = std::move(d->on_done);
+    const std::optional<PeerId> expected = d->expected;
+    loop_->DeleteSoon(std::move(d));  // Its PendingDial is running this callback.
     if (!raw.ok()) {
-      if (on_done) on_done(raw.status());
+      if (done) done(raw.status());
       return;
     }
-    StartUpgrade(std::move(raw).value(), /*inbound=*/false, expected, on_done);
+    StartUpgrade(std::move(raw).value(), /*inbound=*/false, expected, "", std::move(done));
   });
 }
 
 void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::optional<PeerId> expected,
-                        DialCallback on_done) {
+                        std::string ip, DialCallback on_done) {
   const uint64_t id = next_id_++;
-  auto upgrade = std::make_unique<Upgrade>(this, id, std::move(raw), inbound, std::move(expected), std::move(on_done));
-  Upgrade* u = upgrade.get();
-  upgrades_[id] = std::move(upgrade);
-  u->Start();
+  auto upgrading = std::make_unique<Upgrading>();
+  upgrading->inbound = inbound;
+  upgrading->ip = std::move(ip);
+  upgrading->on_done = std::move(on_done);
+  Upgrading* u = upgrading.get();
+  upgrades_[id] = std::move(upgrading);
+  ++(inbound ? inbound_upgrades_ : outbound_upgrades_);
+  UpgradeOptions options{options_.identity, options_.muxers, options_.upgrade_timeout, options_.negotiation_timeout};
+  u->upgrade = ConnectionUpgrade::Start(loop_, std::move(raw), inbound, std::move(expected), std::move(options),
+                                        [this, id](StatusOr<SecuredConnection> r) { OnUpgraded(id, std::move(r)); });
 }
 
-void Host::OnUpgraded(uint64_t upgrade_id, StatusOr<std::pair<std::unique_ptr<MuxedConnection>, ConnectionInfo>> r) {
-  auto it = upgrades_.find(upgrade_id);
-  DialCallback on_done = std::move(it->second->on_done);
-  // The upgrade object is in the middle of its own callback chain; destroy it from the loop.
-  doomed_upgrades_.push_back(std::move(it->second));
+void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
+  auto it = upgrades_.find(id);
+  std::unique_ptr<Upgrading> u = std::move(it->second);
   upgrades_.erase(it);
-  reaper_->Schedule(Duration::zero());
+  --(u->inbound ? inbound_upgrades_ : outbound_upgrades_);
+  DialCallback on_done = std::move(u->on_done);
+  const std::string ip = u->ip;
+  const bool inbound = u->inbound;
+  loop_->DeleteSoon(std::move(u));  // The upgrade is running this callback.
 
-  if (!r.ok()) {
-    if (on_done) on_done(r.status());
+  Status refused;
+  if (!result.ok()) {
+    ++stats_.upgrades_failed;
+    refused = result.status();
+  } else if (result->peer == peer_id_) {
+    refused = InvalidArgumentError("connected to ourselves");
+  } else if (inbound && connections_.size() >= options_.max_connections) {
+    ++stats_.inbound_refused_full;
+    refused = ResourceExhaustedError("connection limit reached");
+  }
+  if (!refused.ok()) {
+    if (result.ok()) result->secure->Reset();
+    if (inbound) ReleaseIp(ip);
+    if (on_done) on_done(refused);
     return;
   }
-  auto [muxed, info] = std::move(r).value();
-  const PeerId peer = info.peer;
-  const PeerId dialer = info.inbound ? peer : peer_id_;
-  auto existing = connections_.find(peer);
-  if (existing != connections_.end()) {
-    // Two connections to one peer (both dialed at once): keep the one dialed by the smaller peer id, as the
-    // other side does too.
-    if (!(dialer < existing->second->dialer)) {
-      muxed->Close();
-      if (on_done) on_done(peer);
-      return;
+
+  SecuredConnection secured = std::move(result).value();
+  auto conn = std::make_unique<Connection>(ConnectionInfo{id, secured.peer, inbound, secured.security, secured.muxer,
+                                                         secured.local_addr, secured.remote_addr});
+  conn->ip = ip;
+  conn->opened = loop_->Now();
+  conn->budget = std::make_unique<MemoryBudget>(options_.connection_memory_limit, options_.memory_budget);
+  MuxedConnection::Handlers handlers{
+      [this, id](std::unique_ptr<Stream> s) { OnInboundStream(id, std::move(s)); },
+      [this, id](const Status& why) { CloseConnection(id, why, /*local=*/false); }};
+  if (secured.muxer == kYamuxProtocolId) {
+    conn->muxed = CreateYamuxConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), options_.yamux);
+  } else {
+    conn->muxed = CreateMplexConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), options_.mplex);
+    if (options_.keepalive_interval > Duration::zero()) {
+      conn->keepalive = loop_->CreateTimer([this, id] { Keepalive(id); });
+      conn->keepalive->ScheduleRepeating(options_.keepalive_interval);
     }
-    existing->second->muxed->Close();
-    connections_.erase(existing);
   }
+  const PeerId peer = secured.peer;
   PeerInfo& stored = peer_store_.Upsert(peer);
-  if (!info.inbound) PeerStore::AddAddress(&stored, info.remote_addr);
-  auto conn = std::make_unique<Connection>(Connection{std::move(muxed), info, dialer});
-  connections_[peer] = std::move(conn);
-  for (const Events& e : events_) {
+  if (!stored.public_key.has_value()) stored.public_key = std::move(secured.remote_key);
+  if (!inbound) PeerStore::AddAddress(&stored, conn->info.remote_addr);
+  const ConnectionInfo info = conn->info;
+  by_peer_[peer].push_back(conn.get());
+  connections_[id] = std::move(conn);
+  ForEachEvents([&](const Events& e) {
     if (e.on_connected) e.on_connected(info);
-  }
+  });
   if (on_done) on_done(peer);
-  RunIdentify(peer);
+  if (connections_.count(id) == 0) return;  // A callback closed it already.
+  RunIdentify(id);
+  MaybeTrim();
 }
 
-void Host::OnConnectionClosed(const PeerId& peer, const Status& why) {
-  auto it = connections_.find(peer);
+void Host::CloseConnection(uint64_t id, const Status& why, bool local) {
+  auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  const ConnectionInfo info = it->second->info;
-  // The muxed connection is running its own callback: destroy it from the loop.
-  doomed_connections_.push_back(std::move(it->second));
+  std::unique_ptr<Connection> conn = std::move(it->second);
   connections_.erase(it);
-  reaper_->Schedule(Duration::zero());
-  for (const Events& e : events_) {
-    if (e.on_disconnected) e.on_disconnected(info, why);
+  const PeerId peer = conn->info.peer;
+  auto p = by_peer_.find(peer);
+  std::erase(p->second, conn.get());
+  if (p->second.empty()) {
+    by_peer_.erase(p);
+    connection_manager_.ForgetPeer(peer);
   }
+  if (conn->info.inbound) ReleaseIp(conn->ip);
+  conn->keepalive.reset();
+  if (local) conn->muxed->Close();
+  const ConnectionInfo info = conn->info;
+  // The muxed connection may be running the callback that brought us here: destroy it from the loop.
+  loop_->DeleteSoon(std::move(conn));
+  ForEachEvents([&](const Events& e) {
+    if (e.on_disconnected) e.on_disconnected(info, why);
+  });
 }
 
-void Host::Disconnect(const PeerId& peer) {
-  auto it = connections_.find(peer);
-  if (it == connections_.end()) return;
-  const ConnectionInfo info = it->second->info;
-  it->second->muxed->Close();
-  connections_.erase(it);
-  for (const Events& e : events_) {
-    if (e.on_disconnected) e.on_disconnected(info, CancelledError("closed locally"));
+void Host::Disconnect(const PeerId& peer, const Status& why) {
+  auto p = by_peer_.find(peer);
+  if (p == by_peer_.end()) return;
+  std::vector<uint64_t> ids;
+  for (const Connection* c : p->second) ids.push_back(c->info.id);
+  for (uint64_t id : ids) CloseConnection(id, why, /*local=*/true);
+}
+
+void Host::MaybeTrim() {
+  const MonoTime now = loop_->Now();
+  if (!connection_manager_.ShouldTrim(connections_.size(), now)) return;
+  std::vector<ConnectionSummary> open;
+  open.reserve(connections_.size());
+  for (const auto& [id, c] : connections_) open.push_back(ConnectionSummary{id, c->info.peer, c->opened});
+  for (uint64_t id : connection_manager_.SelectForTrim(open, now)) {
+    ++stats_.connections_trimmed;
+    CloseConnection(id, ResourceExhaustedError("closed by the connection manager (too many connections)"), true);
   }
 }
 
 bool Host::IsOutbound(const PeerId& peer) const {
-  auto it = connections_.find(peer);
-  return it != connections_.end() && !it->second->info.inbound;
+  auto p = by_peer_.find(peer);
+  if (p == by_peer_.end()) return false;
+  return std::any_of(p->second.begin(), p->second.end(), [](const Connection* c) { return !c->info.inbound; });
 }
 
 std::vector<PeerId> Host::connected_peers() const {
   std::vector<PeerId> out;
-  for (const auto& [peer, conn] : connections_) out.push_back(peer);
+  out.reserve(by_peer_.size());
+  for (const auto& [peer, conns] : by_peer_) out.push_back(peer);
   return out;
 }
 
-uint64_t Host::AddPending(std::unique_ptr<Pending> p) {
-  const uint64_t id = next_id_++;
-  pending_[id] = std::move(p);
-  return id;
+std::vector<ConnectionInfo> Host::connections_of(const PeerId& peer) const {
+  std::vector<ConnectionInfo> out;
+  auto p = by_peer_.find(peer);
+  if (p == by_peer_.end()) return out;
+  for (const Connection* c : p->second) out.push_back(c->info);
+  return out;
 }
 
-void Host::ErasePending(uint64_t id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  // Move out before destroying, so that destructors that call back find a consistent map.
-  std::unique_ptr<Pending> p = std::move(it->second);
-  pending_.erase(it);
+Host::Connection* Host::NewestConnection(const PeerId& peer) const {
+  auto p = by_peer_.find(peer);
+  if (p == by_peer_.end()) return nullptr;
+  for (auto it = p->second.rbegin(); it != p->second.rend(); ++it) {
+    if ((*it)->muxed->accepts_new_streams()) return *it;
+  }
+  return nullptr;
 }
 
-void Host::ErasePendingLater(uint64_t id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  it->second->timer = loop_->CreateTimer([this, id] { ErasePending(id); });
-  it->second->timer->Schedule(Duration::zero());
+// --- Streams. ---
+
+Host::StreamJob* Host::AddJob(std::unique_ptr<Stream> stream, uint64_t* id) {
+  *id = next_id_++;
+  auto job = std::make_unique<StreamJob>();
+  job->stream = std::move(stream);
+  StreamJob* raw = job.get();
+  jobs_[*id] = std::move(job);
+  return raw;
 }
 
-void Host::OnInboundStream(const PeerId& peer, std::unique_ptr<Stream> stream) {
-  auto p = std::make_unique<Pending>();
-  Stream* s = stream.get();
-  p->stream = std::move(stream);
-  const uint64_t id = AddPending(std::move(p));
-  pending_[id]->negotiation = MultistreamSelect::Listen(
-      loop_, s, protocols(), options_.negotiation_timeout, [this, id, peer](StatusOr<std::string> proto) {
-        std::unique_ptr<Stream> stream = std::move(pending_[id]->stream);
-        ErasePendingLater(id);
-        if (!proto.ok()) {
-          stream->Reset();
-          return;
-        }
-        auto h = handlers_.find(*proto);
-        if (h == handlers_.end()) {
-          stream->Reset();
-          return;
-        }
-        StreamHandler handler = h->second;
+void Host::EndJob(uint64_t id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  std::unique_ptr<StreamJob> job = std::move(it->second);
+  jobs_.erase(it);
+  // Its worker is usually running the callback that ends it.
+  loop_->DeleteSoon(std::move(job));
+}
+
+std::unique_ptr<Stream> Host::TakeStream(uint64_t id) {
+  auto it = jobs_.find(id);
+  std::unique_ptr<Stream> stream = std::move(it->second->stream);
+  EndJob(id);
+  return stream;
+}
+
+void Host::OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> stream) {
+  auto c = connections_.find(connection_id);
+  if (c == connections_.end()) return stream->Reset();
+  const PeerId peer = c->second->info.peer;
+  uint64_t id;
+  StreamJob* job = AddJob(std::move(stream), &id);
+  job->worker = MultistreamSelect::Listen(
+      loop_, job->stream.get(), protocols(), options_.negotiation_timeout, [this, id, peer](StatusOr<std::string> proto) {
+        std::unique_ptr<Stream> stream = TakeStream(id);
+        auto h = proto.ok() ? handlers_.find(*proto) : handlers_.end();
+        if (h == handlers_.end()) return stream->Reset();
+        StreamHandler handler = h->second;  // A copy: the handler may replace itself.
         handler(std::move(stream), peer, *proto);
       });
 }
 
 void Host::NewStream(const PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done) {
-  auto conn = connections_.find(peer);
-  auto p = std::make_unique<Pending>();
-  const uint64_t id = AddPending(std::move(p));
-  Pending* pending = pending_[id].get();
-  StatusOr<std::unique_ptr<Stream>> stream =
-      conn == connections_.end() ? StatusOr<std::unique_ptr<Stream>>(NotFoundError("not connected to " + peer.ToBase58()))
-                                 : conn->second->muxed->OpenStream();
-  if (!stream.ok()) {
-    Status error = stream.status();
-    pending->timer = loop_->CreateTimer([this, id, error, on_done] {
-      ErasePending(id);
-      on_done(error, "");
-    });
-    pending->timer->Schedule(Duration::zero());
-    return;
+  Connection* conn = NewestConnection(peer);
+  if (conn == nullptr) {
+    Status error = NotFoundError("not connected to " + peer.ToBase58());
+    return RunSoon([on_done, error] { on_done(error, ""); });
   }
-  pending->stream = std::move(stream).value();
-  pending->negotiation = MultistreamSelect::Dial(
-      loop_, pending->stream.get(), std::move(protocols), options_.negotiation_timeout,
-      [this, id, on_done](StatusOr<std::string> proto) {
-        std::unique_ptr<Stream> s = std::move(pending_[id]->stream);
-        ErasePendingLater(id);
-        if (!proto.ok()) {
-          s->Reset();
-          on_done(proto.status(), "");
-          return;
-        }
-        on_done(std::move(s), *proto);
-      });
+  OpenStreamOn(conn, std::move(protocols), std::move(on_done));
 }
 
-void Host::Ping(const PeerId& peer, std::function<void(StatusOr<Duration>)> on_done) {
-  NewStream(peer, {std::string(kPingProtocolId)},
-            [this, on_done](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
-              if (!stream.ok()) return on_done(stream.status());
-              auto p = std::make_unique<Pending>();
-              p->stream = std::move(stream).value();
-              p->pinger = std::make_unique<Pinger>(loop_, p->stream.get());
-              const uint64_t id = AddPending(std::move(p));
-              Status s = pending_[id]->pinger->Ping([this, id, on_done](StatusOr<Duration> rtt) {
-                auto it = pending_.find(id);
-                if (it != pending_.end()) it->second->stream->CloseWrite();
-                ErasePendingLater(id);
-                on_done(std::move(rtt));
-              });
-              if (!s.ok()) {
-                ErasePending(id);
-                on_done(s);
-              }
-            });
+void Host::OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done) {
+  StatusOr<std::unique_ptr<Stream>> opened = connection->muxed->OpenStream();
+  if (!opened.ok()) {
+    Status error = opened.status();
+    return RunSoon([on_done, error] { on_done(error, ""); });
+  }
+  uint64_t id;
+  StreamJob* job = AddJob(std::move(opened).value(), &id);
+  job->worker = MultistreamSelect::Dial(loop_, job->stream.get(), std::move(protocols), options_.negotiation_timeout,
+                                        [this, id, on_done](StatusOr<std::string> proto) {
+                                          std::unique_ptr<Stream> s = TakeStream(id);
+                                          if (!proto.ok()) {
+                                            s->Reset();
+                                            return on_done(proto.status(), "");
+                                          }
+                                          on_done(std::move(s), *proto);
+                                        });
+}
+
+void Host::Linger(std::unique_ptr<Stream> stream) {
+  uint64_t id;
+  StreamJob* job = AddJob(std::move(stream), &id);
+  job->deadline = loop_->CreateTimer([this, id] { EndJob(id); });
+  job->deadline->Schedule(kLingerTime);
+  job->stream->SetHandlers(Stream::Handlers{[](ByteSpan) {}, [this, id] { EndJob(id); },
+                                            [this, id](const Status&) { EndJob(id); }, {}});
 }
 
 void Host::SetStreamHandler(const std::string& protocol, StreamHandler handler) {
   handlers_[protocol] = std::move(handler);
-  if (!connections_.empty()) PushIdentify();
+  if (!connections_.empty()) push_task_->Post();
 }
 
 void Host::RemoveStreamHandler(const std::string& protocol) {
-  if (handlers_.erase(protocol) > 0 && !connections_.empty()) PushIdentify();
+  if (handlers_.erase(protocol) > 0 && !connections_.empty()) push_task_->Post();
 }
 
 std::vector<std::string> Host::protocols() const {
@@ -393,10 +495,157 @@ std::vector<std::string> Host::protocols() const {
   return out;
 }
 
+// --- Ping and keep-alive. ---
+
+void Host::PingOn(Connection* connection, std::function<void(StatusOr<Duration>)> on_done) {
+  OpenStreamOn(connection, {std::string(kPingProtocolId)},
+               [this, on_done](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
+                 if (!stream.ok()) return on_done(stream.status());
+                 uint64_t id;
+                 StreamJob* job = AddJob(std::move(stream).value(), &id);
+                 PingerOptions options;
+                 options.timeout = options_.ping_timeout;
+                 auto pinger = std::make_unique<Pinger>(loop_, job->stream.get(), options);
+                 Pinger* p = pinger.get();
+                 job->worker = std::move(pinger);
+                 Status s = p->Ping([this, id, on_done](StatusOr<Duration> rtt) {
+                   std::unique_ptr<Stream> stream = TakeStream(id);
+                   if (rtt.ok()) {
+                     // Done pinging: close our side and let the responder close its own.
+                     stream->CloseWrite();
+                     Linger(std::move(stream));
+                   } else {
+                     stream->Reset();
+                   }
+                   on_done(std::move(rtt));
+                 });
+                 if (!s.ok()) {
+                   TakeStream(id)->Reset();
+                   on_done(s);
+                 }
+               });
+}
+
+void Host::Ping(const PeerId& peer, std::function<void(StatusOr<Duration>)> on_done) {
+  Connection* conn = NewestConnection(peer);
+  if (conn == nullptr) {
+    Status error = NotFoundError("not connected to " + peer.ToBase58());
+    return RunSoon([on_done, error] { on_done(error); });
+  }
+  PingOn(conn, std::move(on_done));
+}
+
+void Host::Keepalive(uint64_t connection_id) {
+  auto it = connections_.find(connection_id);
+  if (it == connections_.end() || it->second->ping_in_flight) return;
+  it->second->ping_in_flight = true;
+  PingOn(it->second.get(), [this, connection_id](StatusOr<Duration> rtt) {
+    auto it = connections_.find(connection_id);
+    if (it == connections_.end()) return;
+    it->second->ping_in_flight = false;
+    // A peer that does not speak ping cannot be kept alive this way; any other failure means a dead link.
+    if (rtt.ok() || rtt.status().code() == StatusCode::kNotFound) return;
+    ++stats_.keepalive_failures;
+    CloseConnection(connection_id, DeadlineExceededError("keep-alive ping failed: " + rtt.status().message()), true);
+  });
+}
+
+// --- Identify. ---
+
+void Host::RegisterBuiltinHandlers() {
+  handlers_[std::string(kIdentifyProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
+                                                       const std::string&) {
+    Connection* conn = NewestConnection(peer);
+    AnswerIdentify(stream.get(), OurIdentify(conn != nullptr ? conn->info.remote_addr : Multiaddr()));
+    Linger(std::move(stream));
+  };
+  handlers_[std::string(kIdentifyPushProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
+                                                           const std::string&) {
+    uint64_t id;
+    StreamJob* job = AddJob(std::move(stream), &id);
+    job->worker = IdentifyRequest::Start(loop_, job->stream.get(), options_.negotiation_timeout,
+                                         [this, id, peer](StatusOr<IdentifyInfo> info) {
+                                           std::unique_ptr<Stream> s = TakeStream(id);
+                                           s->CloseWrite();  // The pusher closed already: both ways closed.
+                                           OnIdentify(peer, std::move(info), /*push=*/true);
+                                         });
+  };
+  handlers_[std::string(kPingProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId&, const std::string&) {
+    uint64_t id;
+    StreamJob* job = AddJob(std::move(stream), &id);
+    job->worker = std::make_unique<PingResponder>(loop_, job->stream.get(), [this, id](Status s) {
+      // OK: the dialer closed and our close is queued; otherwise the stream failed or idled out.
+      if (!s.ok()) jobs_.at(id)->stream->Reset();
+      EndJob(id);
+    });
+  };
+}
+
+void Host::RunIdentify(uint64_t connection_id) {
+  Connection* conn = connections_.at(connection_id).get();
+  const PeerId peer = conn->info.peer;
+  OpenStreamOn(conn, {std::string(kIdentifyProtocolId)},
+               [this, peer](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
+                 if (!stream.ok()) return;  // The peer does not answer identify; it stays unidentified.
+                 uint64_t id;
+                 StreamJob* job = AddJob(std::move(stream).value(), &id);
+                 job->worker = IdentifyRequest::Start(loop_, job->stream.get(), options_.negotiation_timeout,
+                                                      [this, id, peer](StatusOr<IdentifyInfo> info) {
+                                                        std::unique_ptr<Stream> s = TakeStream(id);
+                                                        // The answer ended with the remote's close; ours
+                                                        // ends the stream cleanly.
+                                                        s->CloseWrite();
+                                                        OnIdentify(peer, std::move(info), /*push=*/false);
+                                                      });
+               });
+}
+
+void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info, bool push) {
+  if (!info.ok() || !IsConnected(peer)) return;
+  if (info->public_key.has_value() && !peer.Matches(*info->public_key)) {
+    // A peer that lies about its key (Noise proved the real one) is not worth a connection.
+    Disconnect(peer, UnauthenticatedError("identify carries a public key that is not the peer's"));
+    return;
+  }
+  PeerInfo& stored = peer_store_.Upsert(peer);
+  // A signed peer record that does not open, or is someone else's, is ignored: the rest of the message
+  // stands. Its addresses, when it does open, replace the unsigned ones.
+  if (!info->signed_peer_record.empty()) {
+    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(info->signed_peer_record);
+    if (!record.ok() || !(record->peer_id == peer)) {
+      ++stats_.peer_records_ignored;
+    } else if (stored.signed_peer_record.empty() || record->seq > stored.peer_record_seq) {
+      stored.signed_peer_record = info->signed_peer_record;
+      stored.peer_record_seq = record->seq;
+      stored.addrs.clear();
+      for (const Multiaddr& a : record->addresses) PeerStore::AddAddress(&stored, a);
+    }
+  }
+  if (stored.signed_peer_record.empty()) {
+    for (const Multiaddr& a : info->listen_addrs) PeerStore::AddAddress(&stored, a);
+  }
+  // A push may be partial: what it leaves out keeps its value.
+  if (!push || !info->protocols.empty()) stored.protocols = info->protocols;
+  if (!push || !info->agent_version.empty()) stored.agent_version = info->agent_version;
+  if (!push || !info->protocol_version.empty()) stored.protocol_version = info->protocol_version;
+  stored.identified = true;
+  IdentifyInfo merged;
+  merged.public_key = stored.public_key;
+  merged.listen_addrs = stored.addrs;
+  merged.protocols = stored.protocols;
+  merged.observed_addr = info->observed_addr;
+  merged.protocol_version = stored.protocol_version;
+  merged.agent_version = stored.agent_version;
+  merged.signed_peer_record = stored.signed_peer_record;
+  ForEachEvents([&](const Events& e) {
+    if (e.on_identified) e.on_identified(peer, merged);
+  });
+}
+
 IdentifyInfo Host::OurIdentify(const Multiaddr& observed) const {
   IdentifyInfo info;
   info.public_key = options_.identity->public_key();
-  info.listen_addrs = listen_addrs();
+  info.listen_addrs = advertised_;
   info.protocols = protocols();
   if (!observed.empty()) info.observed_addr = observed;
   info.protocol_version = options_.protocol_version;
@@ -405,101 +654,18 @@ IdentifyInfo Host::OurIdentify(const Multiaddr& observed) const {
   return info;
 }
 
-void Host::RegisterBuiltinHandlers() {
-  handlers_[std::string(kIdentifyProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
-                                                       const std::string&) {
-    auto conn = connections_.find(peer);
-    AnswerIdentify(stream.get(), OurIdentify(conn != connections_.end() ? conn->second->info.remote_addr : Multiaddr()));
-    Linger(std::move(stream));
-  };
-  handlers_[std::string(kIdentifyPushProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
-                                                           const std::string&) {
-    auto p = std::make_unique<Pending>();
-    Stream* s = stream.get();
-    p->stream = std::move(stream);
-    const uint64_t id = AddPending(std::move(p));
-    pending_[id]->identify = IdentifyRequest::Start(loop_, s, options_.negotiation_timeout,
-                                                    [this, id, peer](StatusOr<IdentifyInfo> info) {
-                                                      ErasePendingLater(id);
-                                                      OnIdentify(peer, std::move(info));
-                                                    });
-  };
-  handlers_[std::string(kPingProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId&,
-                                                   const std::string&) {
-    auto p = std::make_unique<Pending>();
-    Stream* s = stream.get();
-    p->stream = std::move(stream);
-    const uint64_t id = AddPending(std::move(p));
-    pending_[id]->responder = std::make_unique<PingResponder>(loop_, s, [this, id](Status) { ErasePendingLater(id); });
-  };
-}
-
-void Host::RunIdentify(const PeerId& peer) {
-  NewStream(peer, {std::string(kIdentifyProtocolId)},
-            [this, peer](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
-              if (!stream.ok()) return;  // The peer does not answer identify; it stays unidentified.
-              auto p = std::make_unique<Pending>();
-              Stream* s = stream->get();
-              p->stream = std::move(stream).value();
-              const uint64_t id = AddPending(std::move(p));
-              pending_[id]->identify = IdentifyRequest::Start(
-                  loop_, s, options_.negotiation_timeout, [this, id, peer](StatusOr<IdentifyInfo> info) {
-                    ErasePendingLater(id);
-                    OnIdentify(peer, std::move(info));
-                  });
-            });
-}
-
-void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info) {
-  if (!info.ok()) return;
-  if (!CheckIdentifyMatchesPeer(*info, peer).ok()) {
-    // A peer that lies about its key is not worth a connection.
-    Disconnect(peer);
-    return;
-  }
-  PeerInfo& stored = peer_store_.Upsert(peer);
-  stored.public_key = info->public_key;
-  for (const Multiaddr& a : info->listen_addrs) PeerStore::AddAddress(&stored, a);
-  stored.protocols = info->protocols;
-  stored.agent_version = info->agent_version;
-  stored.protocol_version = info->protocol_version;
-  stored.identified = true;
-  if (!info->signed_peer_record.empty()) {
-    // CheckIdentifyMatchesPeer opened it already; only its seq is read here. Older records are ignored.
-    StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(info->signed_peer_record);
-    if (record.ok() && (stored.signed_peer_record.empty() || record->seq > stored.peer_record_seq)) {
-      stored.signed_peer_record = info->signed_peer_record;
-      stored.peer_record_seq = record->seq;
-    }
-  }
-  for (const Events& e : events_) {
-    if (e.on_identified) e.on_identified(peer, *info);
-  }
-}
-
 void Host::PushIdentify() {
-  for (const auto& [peer, conn] : connections_) {
+  for (const auto& [peer, conns] : by_peer_) {
+    Connection* conn = NewestConnection(peer);
+    if (conn == nullptr) continue;
     const Multiaddr observed = conn->info.remote_addr;
-    NewStream(peer, {std::string(kIdentifyPushProtocolId)},
-              [this, observed](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
-                if (!stream.ok()) return;
-                AnswerIdentify(stream->get(), OurIdentify(observed));
-                Linger(std::move(stream).value());
-              });
+    OpenStreamOn(conn, {std::string(kIdentifyPushProtocolId)},
+                 [this, observed](StatusOr<std::unique_ptr<Stream>> stream, const std::string&) {
+                   if (!stream.ok()) return;
+                   AnswerIdentify(stream->get(), OurIdentify(observed));
+                   Linger(std::move(stream).value());
+                 });
   }
-}
-
-void Host::Linger(std::unique_ptr<Stream> stream) {
-  auto p = std::make_unique<Pending>();
-  Stream* s = stream.get();
-  p->stream = std::move(stream);
-  const uint64_t id = AddPending(std::move(p));
-  Pending* pending = pending_[id].get();
-  pending->timer = loop_->CreateTimer([this, id] { ErasePending(id); });
-  auto done = [pending] { pending->timer->Schedule(Duration::zero()); };
-  s->SetHandlers(Stream::Handlers{[](ByteSpan) {}, done, [done](const Status&) { done(); }, {}});
-  // A peer that never closes its side is dropped after a while.
-  pending->timer->Schedule(std::chrono::seconds(10));
 }
 
 }  // namespace libp2p::stream

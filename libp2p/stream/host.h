@@ -1,6 +1,12 @@
 // A libp2p host: listens and dials over a transport, upgrades every connection (multistream-select, Noise,
 // a muxer), answers identify and ping, dispatches inbound streams to protocol handlers by protocol id, opens
 // negotiated streams to peers, and reports connection events.
+//
+// Admission: inbound connections are limited per remote IP, while upgrading, and once established; our own
+// dials have a limit of their own, so an inbound flood never starves them. A connection manager closes the
+// least useful connections when there are too many. A peer may have several connections at once (both
+// sides dialed, or a reconnect while an old connection is still dying): new streams go on the newest one
+// that takes streams, and the peer counts as disconnected only when its last connection closes.
 #ifndef LIBP2P_STREAM_HOST_H_
 #define LIBP2P_STREAM_HOST_H_
 
@@ -8,15 +14,18 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
-#include "libp2p/base/liveness.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/stream/connection_manager.h"
+#include "libp2p/stream/connection_upgrade.h"
 #include "libp2p/stream/identify.h"
 #include "libp2p/stream/muxer.h"
 #include "libp2p/stream/peer_store.h"
@@ -25,6 +34,9 @@
 
 namespace libp2p::stream {
 
+// The largest identify message we send: rust-libp2p reads at most 4 KiB, go-libp2p 8 KiB.
+inline constexpr size_t kMaxOwnIdentifySize = 4096;
+
 struct HostOptions {
   // Our identity; an observer that must outlive the host.
   const crypto::Ed25519PrivateKey* identity = nullptr;
@@ -32,31 +44,83 @@ struct HostOptions {
   std::vector<std::string> muxers = {std::string(kYamuxProtocolId), "/mplex/6.7.0"};
   std::string agent_version = "libp2p-pubsub-cpp/0.1.0";
   std::string protocol_version = "ipfs/0.1.0";
-  // Connections at once; further inbound ones are refused at once, further dials fail.
+
+  // --- Admission. ---
+  // Inbound connections being upgraded at once. When a new one arrives at the limit, the oldest one still
+  // upgrading is dropped to make room: a stalled handshake loses its place to a newcomer.
+  size_t max_inbound_upgrades = 64;
+  // Established connections. An inbound connection beyond it is refused; our own dials are limited by
+  // max_pending_dials instead (the connection manager trims the total back).
   size_t max_connections = 512;
+  // Our own dials in progress (connecting and upgrading); Dial() beyond it fails with kResourceExhausted.
+  size_t max_pending_dials = 64;
+  // Inbound connections (upgrading and established) from one IP address. Loopback addresses (127.0.0.0/8,
+  // ::1) are exempt unless limit_loopback is set, as in go-libp2p: every local test and benchmark shares
+  // 127.0.0.1.
+  size_t max_connections_per_ip = 8;
+  bool limit_loopback = false;
+  ConnectionManagerOptions connection_manager;
+
+  // --- Time limits. ---
+  // A dial (resolving, connecting) must produce a connection within this time; the upgrade then has
+  // upgrade_timeout.
+  Duration dial_timeout = std::chrono::seconds(15);
   Duration upgrade_timeout = std::chrono::seconds(10);
   Duration negotiation_timeout = std::chrono::seconds(10);
+  // Connections whose muxer has no keep-alive of its own (mplex) are pinged this often; a failed ping
+  // (timeout included) closes the connection. Zero disables it. (Yamux connections use yamux pings.)
+  Duration keepalive_interval = std::chrono::seconds(15);
+  Duration ping_timeout = std::chrono::seconds(10);
+
+  // --- Memory. ---
+  // The node's budget for buffered bytes (shared with the transport, which the caller builds); null for
+  // none. Each connection gets a budget of connection_memory_limit under it, which its muxer draws on.
+  MemoryBudget* memory_budget = nullptr;
+  size_t connection_memory_limit = 32 * 1024 * 1024;
+
   YamuxOptions yamux;
   MuxerLimits mplex;
+
+  // The machine's interface addresses, for advertising a wildcard listener; empty means
+  // SystemInterfaceAddresses(). Tests inject their own.
+  std::function<std::vector<Multiaddr>()> interface_addresses;
 };
 
 // One upgraded connection as the events describe it.
 struct ConnectionInfo {
+  uint64_t id = 0;  // Unique within the host.
   crypto::PeerId peer;
   bool inbound = false;
   std::string security;
   std::string muxer;
+  Multiaddr local_addr;
   Multiaddr remote_addr;
 };
 
-// Owns its listeners, connections and pending negotiations; the loop and the transport are observers that
-// must outlive it. All callbacks run on the loop; a callback must not destroy the host.
+// Counters of what the host refused or closed, for operators and tests.
+struct HostStats {
+  uint64_t inbound_refused_per_ip = 0;     // Over max_connections_per_ip.
+  uint64_t inbound_refused_full = 0;       // Over max_connections.
+  uint64_t inbound_upgrades_evicted = 0;   // Dropped for a newcomer at max_inbound_upgrades.
+  uint64_t dials_refused = 0;              // Over max_pending_dials.
+  uint64_t upgrades_failed = 0;            // Handshake errors and timeouts.
+  uint64_t connections_trimmed = 0;        // Closed by the connection manager.
+  uint64_t keepalive_failures = 0;         // Connections closed after a failed keep-alive ping.
+  uint64_t peer_records_ignored = 0;       // Signed peer records in identify that did not open or match.
+};
+
+// Owns its listeners, connections and pending work; the loop and the transport are observers that must
+// outlive it. All callbacks run on the loop; a callback must not destroy the host.
 class Host {
  public:
   struct Events {
+    // Each connection, once upgraded.
     std::function<void(const ConnectionInfo&)> on_connected;
-    // Identify answered (and its key matched the peer), or an identify push arrived.
+    // Identify answered on a connection, or an identify push arrived. The info is what the host now knows
+    // of the peer (a push's absent fields keep their earlier values).
     std::function<void(const crypto::PeerId&, const IdentifyInfo&)> on_identified;
+    // Each connection that goes, whatever the reason (the status says why). IsConnected() tells whether the
+    // peer still has another.
     std::function<void(const ConnectionInfo&, const Status& why)> on_disconnected;
   };
   // Receives an inbound stream that negotiated `protocol`; the handler owns it.
@@ -72,87 +136,135 @@ class Host {
   Host& operator=(const Host&) = delete;
 
   const crypto::PeerId& peer_id() const { return peer_id_; }
-  // Adds a receiver of connection events; every receiver added is called, in the order added.
-  void AddEvents(Events events) { events_.push_back(std::move(events)); }
+  // Adds a receiver of connection events; every receiver is called, in the order added. Returns a handle
+  // for RemoveEvents().
+  uint64_t AddEvents(Events events);
+  void RemoveEvents(uint64_t handle);
 
-  // Starts listening; fails as the transport does. On success our signed peer record (sent in identify) is
-  // re-signed with the new address list and a higher seq.
+  // Starts listening; fails as the transport does. On success the advertised addresses and our signed peer
+  // record (sent in identify) are renewed, with a higher seq, and connected peers get an identify push.
   Status Listen(const Multiaddr& addr);
-  // The bound addresses (without /p2p/).
+  // The bound addresses (without /p2p/), wildcards included.
   std::vector<Multiaddr> listen_addrs() const;
+  // What identify and our signed peer record advertise: the bound addresses with wildcards replaced by the
+  // interface addresses, most useful first, cut to keep our identify message within kMaxOwnIdentifySize
+  // (the least useful go first: link-local, then loopback, then private, then public addresses).
+  const std::vector<Multiaddr>& advertised_addrs() const { return advertised_; }
 
   // Dials and upgrades. With a /p2p/ suffix the remote must be that peer. The callback runs from the loop
-  // with the remote's peer id once the connection is upgraded (and on_connected has run), or the failure.
+  // with the remote's peer id once the connection is upgraded (and on_connected has run), or the failure:
+  // kInvalidArgument for our own peer id or an unparseable /p2p/ value, kResourceExhausted over
+  // max_pending_dials, kDeadlineExceeded past dial_timeout or upgrade_timeout, or the transport's or the
+  // upgrade's error.
   void Dial(const Multiaddr& addr, DialCallback on_done);
 
   // Registers the handler of inbound streams for `protocol`, replacing any earlier one, and tells connected
-  // peers with an identify push.
+  // peers with an identify push (one push for all changes made in one loop turn).
   void SetStreamHandler(const std::string& protocol, StreamHandler handler);
   void RemoveStreamHandler(const std::string& protocol);
   // Every protocol we answer: the handlers' and identify's and ping's.
   std::vector<std::string> protocols() const;
 
-  // Opens a stream to a connected peer and negotiates the first of `protocols` it speaks. kNotFound when
-  // not connected, kNotFound (from multistream-select) when it speaks none.
+  // Opens a stream to a connected peer, on its newest connection that takes new streams, and negotiates the
+  // first of `protocols` it speaks. kNotFound when not connected, kNotFound (from multistream-select) when
+  // it speaks none.
   void NewStream(const crypto::PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done);
 
   // Pings a connected peer over a new /ipfs/ping/1.0.0 stream.
   void Ping(const crypto::PeerId& peer, std::function<void(StatusOr<Duration> rtt)> on_done);
 
-  bool IsConnected(const crypto::PeerId& peer) const { return connections_.count(peer) > 0; }
-  // Whether we dialed the connection to `peer` (false when inbound or not connected).
+  // Whether the peer has at least one connection.
+  bool IsConnected(const crypto::PeerId& peer) const { return by_peer_.count(peer) > 0; }
+  // Whether any of the peer's connections is one we dialed (false when not connected).
   bool IsOutbound(const crypto::PeerId& peer) const;
   std::vector<crypto::PeerId> connected_peers() const;
-  // Closes the connection to `peer` (on_disconnected runs).
-  void Disconnect(const crypto::PeerId& peer);
+  // The peer's connections, oldest first.
+  std::vector<ConnectionInfo> connections_of(const crypto::PeerId& peer) const;
+  size_t connection_count() const { return connections_.size(); }
+  // Closes every connection to `peer` (on_disconnected runs for each with `why`). Never destroys anything
+  // inline, so it may be called from any callback, including one of that peer's own streams.
+  void Disconnect(const crypto::PeerId& peer, const Status& why = CancelledError("closed locally"));
 
   const PeerStore& peer_store() const { return peer_store_; }
+  ConnectionManager& connection_manager() { return connection_manager_; }
+  const HostStats& stats() const { return stats_; }
   EventLoop* loop() const { return loop_; }
 
  private:
   struct Connection;
-  class Upgrade;
-  struct Pending;
+  struct Dialing;
+  struct Upgrading;
+  struct StreamJob;
 
+  void OnAccept(std::unique_ptr<RawConnection> raw);
   void StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::optional<crypto::PeerId> expected,
-                    DialCallback on_done);
-  void OnUpgraded(uint64_t upgrade_id, StatusOr<std::pair<std::unique_ptr<MuxedConnection>, ConnectionInfo>> r);
-  void OnInboundStream(const crypto::PeerId& peer, std::unique_ptr<Stream> stream);
-  void OnConnectionClosed(const crypto::PeerId& peer, const Status& why);
-  void RunIdentify(const crypto::PeerId& peer);
-  void OnIdentify(const crypto::PeerId& peer, StatusOr<IdentifyInfo> info);
+                    std::string ip, DialCallback on_done);
+  void OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result);
+  // Releases an inbound connection's place in the per-IP count.
+  void ReleaseIp(const std::string& ip);
+  void CloseConnection(uint64_t id, const Status& why, bool local);
+  void OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> stream);
+  // Opens a stream on one connection and negotiates one of `protocols`.
+  void OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done);
+  Connection* NewestConnection(const crypto::PeerId& peer) const;
+  void RunIdentify(uint64_t connection_id);
+  void OnIdentify(const crypto::PeerId& peer, StatusOr<IdentifyInfo> info, bool push);
   IdentifyInfo OurIdentify(const Multiaddr& observed) const;
   void PushIdentify();
-  // Keeps a stream whose last bytes are in flight until the remote closes it (or a while passes).
-  void Linger(std::unique_ptr<Stream> stream);
-  uint64_t AddPending(std::unique_ptr<Pending> p);
-  void ErasePending(uint64_t id);
-  // Erases from the loop, for code running inside a callback of the pending entry's own objects.
-  void ErasePendingLater(uint64_t id);
+  // Pings `connection` on a new stream; `on_done` gets the round trip or the failure.
+  void PingOn(Connection* connection, std::function<void(StatusOr<Duration>)> on_done);
+  void Keepalive(uint64_t connection_id);
+  void MaybeTrim();
   void RegisterBuiltinHandlers();
-  // Signs a new peer record of our listen addresses into own_peer_record_.
-  void RefreshPeerRecord();
+  // Renews advertised_ and our signed peer record from the listeners.
+  void RefreshAdvertised();
+
+  // Stream jobs: work the host does on a stream it owns meanwhile (negotiating, identifying, pinging,
+  // letting a closed stream drain). Ended jobs go to DeleteSoon().
+  StreamJob* AddJob(std::unique_ptr<Stream> stream, uint64_t* id);
+  void EndJob(uint64_t id);
+  // Takes the stream out of a job and ends the job.
+  std::unique_ptr<Stream> TakeStream(uint64_t id);
+  // Keeps a stream whose last bytes are in flight until the remote closes it too (or a while passes), so
+  // that it ends with FIN both ways rather than a reset.
+  void Linger(std::unique_ptr<Stream> stream);
+  // Runs `fn` from the loop, unless the host is destroyed first (for callbacks that must not run inside the
+  // call that caused them).
+  void RunSoon(std::function<void()> fn);
+
+  template <typename F>
+  void ForEachEvents(F&& f);
 
   EventLoop* const loop_;
   Transport* const transport_;
   const HostOptions options_;
   const crypto::PeerId peer_id_;
-  std::vector<Events> events_;
+  std::vector<std::pair<uint64_t, Events>> events_;
   PeerStore peer_store_;
+  ConnectionManager connection_manager_;
+  HostStats stats_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::map<std::string, StreamHandler> handlers_;
-  // Our signed peer record (an encoded envelope), empty until we listen; its seq only ever grows.
+  std::vector<Multiaddr> advertised_;
+  // Our signed peer record (an encoded envelope) of advertised_, empty until we listen; its seq only grows.
   Bytes own_peer_record_;
   uint64_t own_peer_record_seq_ = 0;
-  std::unordered_map<crypto::PeerId, std::unique_ptr<Connection>> connections_;
-  std::unordered_map<uint64_t, std::unique_ptr<Upgrade>> upgrades_;
-  std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
-  // Objects that ended inside their own callbacks, destroyed from the loop by reaper_.
-  std::vector<std::unique_ptr<Upgrade>> doomed_upgrades_;
-  std::vector<std::unique_ptr<Connection>> doomed_connections_;
-  std::unique_ptr<Timer> reaper_;
   uint64_t next_id_ = 1;
-  Liveness liveness_;
+  // Established connections by id (oldest first), and each peer's, oldest first.
+  std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<crypto::PeerId, std::vector<Connection*>> by_peer_;
+  // Work in progress, by id (ids grow: oldest first).
+  std::unordered_map<uint64_t, std::unique_ptr<Dialing>> dials_;
+  std::map<uint64_t, std::unique_ptr<Upgrading>> upgrades_;
+  std::unordered_map<uint64_t, std::unique_ptr<StreamJob>> jobs_;
+  size_t inbound_upgrades_ = 0;
+  size_t outbound_upgrades_ = 0;
+  // Inbound connections (upgrading or established) per remote IP, exempt addresses not counted.
+  std::unordered_map<std::string, size_t> inbound_per_ip_;
+  std::vector<std::function<void()>> soon_;
+  std::unique_ptr<Task> soon_task_;
+  std::unique_ptr<Task> push_task_;
+  std::unique_ptr<Timer> trim_timer_;
 };
 
 }  // namespace libp2p::stream

@@ -48,8 +48,11 @@ struct TestHost {
 
 class HostTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // Lets the network deliver what is in flight (every delivery takes 2 ms).
+  void Settle() { loop_.AdvanceTime(std::chrono::seconds(1)); }
+
   ManualEventLoop loop_;
-  MemoryNetwork network_{&loop_};
+  MemoryNetwork network_{&loop_, WriteLimits{}, std::chrono::milliseconds(2)};
   TestHost a_{&loop_, &network_, "a", {GetParam()}};
   TestHost b_{&loop_, &network_, "b", {GetParam()}};
 };
@@ -57,7 +60,7 @@ class HostTest : public ::testing::TestWithParam<std::string> {
 TEST_P(HostTest, DialUpgradesAndIdentifiesBothWays) {
   StatusOr<PeerId> dialed = CancelledError("unset");
   a_.host->Dial(b_.Addr(), [&](StatusOr<PeerId> p) { dialed = std::move(p); });
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_TRUE(dialed.ok()) << dialed.status().ToString();
   EXPECT_TRUE(*dialed == b_.host->peer_id());
   ASSERT_EQ(a_.connected.size(), 1u);
@@ -80,7 +83,7 @@ TEST_P(HostTest, DialUpgradesAndIdentifiesBothWays) {
 
 TEST_P(HostTest, IdentifyCarriesSignedPeerRecordKeptInPeerStore) {
   a_.host->Dial(b_.Addr(), [](StatusOr<PeerId>) {});
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_EQ(a_.identified.size(), 1u);
   const PeerInfo* stored = a_.host->peer_store().Find(b_.host->peer_id());
   ASSERT_NE(stored, nullptr);
@@ -95,7 +98,7 @@ TEST_P(HostTest, IdentifyCarriesSignedPeerRecordKeptInPeerStore) {
   const uint64_t first_seq = stored->peer_record_seq;
   ASSERT_TRUE(b_.host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
   b_.host->SetStreamHandler("/test/1.0.0", [](std::unique_ptr<Stream>, const PeerId&, const std::string&) {});
-  loop_.RunUntilIdle();
+  Settle();
   stored = a_.host->peer_store().Find(b_.host->peer_id());
   ASSERT_NE(stored, nullptr);
   EXPECT_GT(stored->peer_record_seq, first_seq);
@@ -106,11 +109,11 @@ TEST_P(HostTest, IdentifyCarriesSignedPeerRecordKeptInPeerStore) {
 
 TEST_P(HostTest, PingBothWays) {
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   StatusOr<Duration> ab = CancelledError("unset"), ba = CancelledError("unset");
   a_.host->Ping(b_.host->peer_id(), [&](StatusOr<Duration> r) { ab = r; });
   b_.host->Ping(a_.host->peer_id(), [&](StatusOr<Duration> r) { ba = r; });
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_TRUE(ab.ok()) << ab.status().ToString();
   EXPECT_TRUE(ba.ok()) << ba.status().ToString();
 }
@@ -125,7 +128,7 @@ TEST_P(HostTest, ProtocolHandlersAndNegotiatedStreams) {
     server_side->SetHandlers(Stream::Handlers{[&](ByteSpan d) { received += ToString(d); }, {}, {}, {}});
   });
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   std::unique_ptr<Stream> client_side;
   std::string negotiated;
   a_.host->NewStream(b_.host->peer_id(), {"/nope/1.0.0", "/echo/1.0.0"},
@@ -134,26 +137,26 @@ TEST_P(HostTest, ProtocolHandlersAndNegotiatedStreams) {
                        client_side = std::move(s).value();
                        negotiated = p;
                      });
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_NE(client_side, nullptr);
   EXPECT_EQ(negotiated, "/echo/1.0.0");
   ASSERT_TRUE(client_side->Write(AsBytes("hello")).ok());
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_EQ(received, "hello");
   // Unknown protocols fail cleanly.
   Status unknown = OkStatus();
   a_.host->NewStream(b_.host->peer_id(), {"/missing/1.0.0"},
                      [&](StatusOr<std::unique_ptr<Stream>> s, const std::string&) { unknown = s.status(); });
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_EQ(unknown.code(), StatusCode::kNotFound);
 }
 
 TEST_P(HostTest, NewHandlerIsPushedToConnectedPeers) {
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_EQ(a_.identified.size(), 1u);
   b_.host->SetStreamHandler("/meshsub/1.1.0", [](auto, auto&, auto&) {});
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_EQ(a_.identified.size(), 2u);
   const auto& protocols = a_.identified[1].second.protocols;
   EXPECT_NE(std::find(protocols.begin(), protocols.end(), "/meshsub/1.1.0"), protocols.end());
@@ -164,44 +167,49 @@ TEST_P(HostTest, WrongPeerIdIsRefused) {
                                                  PeerId::FromPublicKey(KeyOf("c").public_key()).ToBase58());
   StatusOr<PeerId> dialed = CancelledError("unset");
   a_.host->Dial(wrong, [&](StatusOr<PeerId> p) { dialed = std::move(p); });
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_EQ(dialed.status().code(), StatusCode::kUnauthenticated);
   EXPECT_TRUE(a_.connected.empty());
 }
 
 TEST_P(HostTest, DisconnectAndRemoteVanishing) {
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   a_.host->Disconnect(b_.host->peer_id());
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_EQ(a_.disconnected.size(), 1u);
   EXPECT_EQ(b_.disconnected.size(), 1u);
   EXPECT_FALSE(b_.host->IsConnected(a_.host->peer_id()));
   // Reconnect, then b vanishes entirely.
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   ASSERT_TRUE(a_.host->IsConnected(b_.host->peer_id()));
   b_.host.reset();
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_FALSE(a_.host->IsConnected(PeerId::FromPublicKey(b_.key.public_key())));
   EXPECT_EQ(a_.disconnected.size(), 2u);
 }
 
-TEST_P(HostTest, SimultaneousDialsKeepOneConnection) {
+// Both sides dial at once: both connections stay (as go and rust keep them), and streams work.
+TEST_P(HostTest, SimultaneousDialsKeepBothConnections) {
   a_.host->Dial(b_.Addr(), [](auto) {});
   b_.host->Dial(a_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_TRUE(a_.host->IsConnected(b_.host->peer_id()));
   EXPECT_TRUE(b_.host->IsConnected(a_.host->peer_id()));
+  EXPECT_EQ(a_.host->connections_of(b_.host->peer_id()).size(), 2u);
+  EXPECT_EQ(b_.host->connections_of(a_.host->peer_id()).size(), 2u);
+  EXPECT_TRUE(a_.host->IsOutbound(b_.host->peer_id()));
+  EXPECT_TRUE(a_.disconnected.empty());
   StatusOr<Duration> rtt = CancelledError("unset");
   a_.host->Ping(b_.host->peer_id(), [&](StatusOr<Duration> r) { rtt = r; });
-  loop_.RunUntilIdle();
+  Settle();
   EXPECT_TRUE(rtt.ok()) << rtt.status().ToString();
 }
 
 TEST_P(HostTest, ConnectionsStayUpWhileIdle) {
   a_.host->Dial(b_.Addr(), [](auto) {});
-  loop_.RunUntilIdle();
+  Settle();
   loop_.AdvanceTime(std::chrono::minutes(10));
   EXPECT_TRUE(a_.host->IsConnected(b_.host->peer_id()));
   EXPECT_TRUE(a_.disconnected.empty());

@@ -45,15 +45,29 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     MonoTime arrival;
   };
 
-  MemoryConnection(EventLoop* loop, WriteLimits limits, Duration latency, Multiaddr local, Multiaddr remote)
-      : StreamBase(loop), limits_(limits), latency_(latency), local_(std::move(local)), remote_(std::move(remote)),
-        deliver_(loop, latency, [this] { PullFromPeer(); }),
-        writable_(loop, latency, [this] { MaybeNotifyWritable(); }),
-        error_(loop, latency, [this] { DeliverError(UnavailableError("connection reset by peer")); }) {}
+  MemoryConnection(MemoryNetwork* network, Multiaddr local, Multiaddr remote)
+      : StreamBase(network->loop_), network_(network), limits_(network->limits_), latency_(network->latency_),
+        local_(std::move(local)), remote_(std::move(remote)),
+        deliver_(network->loop_, latency_, [this] { PullFromPeer(); }),
+        writable_(network->loop_, latency_, [this] { MaybeNotifyWritable(); }),
+        error_(network->loop_, latency_, [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
+    network_->connections_.insert(this);
+  }
+
+  // Cut: writes vanish, nothing more is delivered either way.
+  void Break() {
+    broken_ = true;
+    peer_ = nullptr;
+    deliver_.Cancel();
+    error_.Cancel();
+    outbox_.clear();
+    outbox_size_ = 0;
+  }
 
   // Like close() on a socket: bytes still queued reach the peer, then its end of stream.
   ~MemoryConnection() override {
-    if (peer_ == nullptr) return;
+    network_->connections_.erase(this);
+    if (peer_ == nullptr || broken_) return;
     const MonoTime closed_at = write_closed_ ? write_closed_at_ : loop()->Now() + latency_;
     peer_->OnPeerClosed(std::move(outbox_), outbox_size_, closed_at);
   }
@@ -68,6 +82,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   Status Write(ByteSpan data) override {
     if (reset_) return FailedPreconditionError("write on a reset connection");
+    if (broken_) return OkStatus();  // Into the void.
     if (peer_ == nullptr || dead()) return UnavailableError("connection reset by peer");
     if (write_closed_) return FailedPreconditionError("write after CloseWrite");
     if (data.empty()) return OkStatus();
@@ -88,7 +103,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     if (write_closed_ || reset_) return;
     write_closed_ = true;
     write_closed_at_ = loop()->Now() + latency_;
-    if (peer_ != nullptr) peer_->deliver_.ArmAt(write_closed_at_);
+    if (peer_ != nullptr && !broken_) peer_->deliver_.ArmAt(write_closed_at_);
   }
 
   void Reset() override {
@@ -97,7 +112,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     MarkDead();
     outbox_.clear();
     outbox_size_ = 0;
-    if (peer_ != nullptr) {
+    if (peer_ != nullptr && !broken_) {
       peer_->OnPeerReset();
       peer_ = nullptr;
     }
@@ -113,7 +128,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   // Moves up to one delivery's worth of the peer's outbox (or of what it left behind when it closed) that
   // has arrived by now into this end.
   void PullFromPeer() {
-    if (want_pause()) return;
+    if (want_pause() || broken_) return;
     std::deque<Chunk>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
     size_t& source_size = peer_ != nullptr ? peer_->outbox_size_ : orphaned_size_;
     const MonoTime now = loop()->Now();
@@ -165,6 +180,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     deliver_.ArmAt(orphaned_.empty() ? closed_at : orphaned_.front().arrival);
   }
 
+  MemoryNetwork* const network_;
   const WriteLimits limits_;
   const Duration latency_;
   const Multiaddr local_;
@@ -180,6 +196,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   bool write_closed_ = false;
   MonoTime write_closed_at_;  // When our end of stream reaches the peer.
   bool reset_ = false;
+  bool broken_ = false;
   Delivery deliver_;
   Delivery writable_;
   Delivery error_;
@@ -255,9 +272,8 @@ class MemoryTransport final : public Transport {
         return;
       }
       const Multiaddr local = LoopbackAddress(network->next_port_++);
-      auto dialer = std::make_unique<MemoryConnection>(network->loop_, network->limits_, network->latency_, local, target);
-      auto listener_side =
-          std::make_unique<MemoryConnection>(network->loop_, network->limits_, network->latency_, target, local);
+      auto dialer = std::make_unique<MemoryConnection>(network, local, target);
+      auto listener_side = std::make_unique<MemoryConnection>(network, target, local);
       MemoryConnection::Connect(dialer.get(), listener_side.get());
       it->second->Accept(std::move(listener_side));
       on_done(std::unique_ptr<RawConnection>(std::move(dialer)));
@@ -273,5 +289,9 @@ MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration laten
 MemoryNetwork::~MemoryNetwork() = default;
 
 std::unique_ptr<Transport> MemoryNetwork::CreateTransport() { return std::make_unique<MemoryTransport>(this); }
+
+void MemoryNetwork::BreakConnections() {
+  for (MemoryConnection* c : connections_) c->Break();
+}
 
 }  // namespace libp2p::stream

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 #include <memory>
 
 #include "libp2p/base/event_loop.h"
@@ -13,6 +14,7 @@
 
 namespace libp2p::stream {
 
+class MemoryConnection;
 class MemoryListener;
 
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
@@ -33,14 +35,21 @@ class MemoryNetwork {
   // Bytes moved per delivery from one side to the other (like one TCP read).
   static constexpr size_t kChunkSize = 64 * 1024;
 
+  // Cuts every connection that exists now, silently, as a pulled cable or a vanished NAT mapping would:
+  // from now on their writes succeed and go nowhere, and neither side ever hears of an end or a reset.
+  // Listeners and new connections are not affected.
+  void BreakConnections();
+
  private:
   friend class MemoryTransport;
   friend class MemoryListener;
+  friend class MemoryConnection;
   EventLoop* const loop_;
   const WriteLimits limits_;
   const Duration latency_;
   uint16_t next_port_ = 10000;
   std::unordered_map<Multiaddr, MemoryListener*> listeners_;
+  std::unordered_set<MemoryConnection*> connections_;
 };
 
 }  // namespace libp2p::stream

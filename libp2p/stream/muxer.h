@@ -39,6 +39,10 @@ class MuxedConnection {
   // Streams currently open in either direction.
   virtual size_t stream_count() const = 0;
 
+  // Whether OpenStream() can succeed: false once the connection closed or the remote said it takes no new
+  // streams (yamux GoAway).
+  virtual bool accepts_new_streams() const { return true; }
+
   // Ends the connection politely (yamux sends GoAway; mplex resets its streams) and closes the secure
   // connection. Open streams fail. on_closed is not called for a Close() of our own.
   virtual void Close() = 0;

@@ -8,8 +8,10 @@
 
 namespace libp2p::stream {
 
-PingResponder::PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done)
-    : stream_(stream), on_done_(std::move(on_done)), finish_task_(loop->CreateTask([this] {
+PingResponder::PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done, Duration idle_timeout)
+    : stream_(stream), on_done_(std::move(on_done)), idle_timeout_(idle_timeout),
+      idle_timer_(loop->CreateTimer([this] { Finish(DeadlineExceededError("no ping within the idle timeout")); })),
+      finish_task_(loop->CreateTask([this] {
         DoneCallback done = std::move(on_done_);
         done(std::move(result_));  // May destroy this.
       })) {
@@ -21,6 +23,7 @@ PingResponder::PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_do
       },
       [this](const Status& e) { Finish(UnavailableError("ping stream failed: " + e.message())); },
       [this] { stream_->PauseReading(false); }});
+  idle_timer_->Schedule(idle_timeout_);
 }
 
 PingResponder::~PingResponder() {
@@ -35,6 +38,7 @@ void PingResponder::OnData(ByteSpan data) {
     data = data.subspan(take);
     if (block_size_ < kPingSize) return;
     block_size_ = 0;
+    idle_timer_->Schedule(idle_timeout_);
     if (Status s = stream_->Write(block_); !s.ok()) return Finish(std::move(s));
   }
   // A dialer that pings without reading the echoes: stop reading until it catches up (on_writable).
@@ -44,6 +48,7 @@ void PingResponder::OnData(ByteSpan data) {
 void PingResponder::Finish(Status status) {
   if (finished_) return;
   finished_ = true;
+  idle_timer_->Cancel();
   stream_->SetHandlers({});
   result_ = std::move(status);
   finish_task_->Post();

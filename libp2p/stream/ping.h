@@ -23,8 +23,9 @@ inline constexpr std::string_view kPingProtocolId = "/ipfs/ping/1.0.0";
 // The size of one ping and of its echo.
 inline constexpr size_t kPingSize = 32;
 
-// The listener side: echoes every complete 32-byte block it reads, for as long as the stream lives, and
-// closes its write side when the dialer closes its own. A partial block left at end-of-stream is dropped.
+// The listener side: echoes every complete 32-byte block it reads, for as long as the stream lives and pings
+// keep coming (a dialer silent for `idle_timeout` ends it with kDeadlineExceeded), and closes its write side
+// when the dialer closes its own. A partial block left at end-of-stream is dropped.
 // While the stream's write buffer is over its high-water mark (a dialer that writes without reading), it
 // stops reading until the buffer drains, so memory stays bounded.
 //
@@ -38,7 +39,10 @@ class PingResponder {
  public:
   using DoneCallback = std::function<void(Status status)>;
 
-  PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done);
+  // go-libp2p's responder gives up after a minute without a ping, too.
+  static constexpr Duration kDefaultIdleTimeout = std::chrono::seconds(60);
+
+  PingResponder(EventLoop* loop, Stream* stream, DoneCallback on_done, Duration idle_timeout = kDefaultIdleTimeout);
   ~PingResponder();
   PingResponder(const PingResponder&) = delete;
   PingResponder& operator=(const PingResponder&) = delete;
@@ -53,6 +57,8 @@ class PingResponder {
   size_t block_size_ = 0;
   bool finished_ = false;
   Status result_;
+  const Duration idle_timeout_;
+  std::unique_ptr<Timer> idle_timer_;
   std::unique_ptr<Task> finish_task_;
 };
 

@@ -276,6 +276,19 @@ TEST_F(PingTest, ResponderReportsAFailedStream) {
   EXPECT_EQ(done.code(), StatusCode::kUnavailable);
 }
 
+// A dialer that opens a ping stream and then says nothing no longer holds it forever.
+TEST_F(PingTest, ResponderGivesUpOnASilentDialer) {
+  Status done = CancelledError("unset");
+  PingResponder responder(&loop_, server_.get(), [&](Status s) { done = s; }, seconds(60));
+  Bytes ping(kPingSize, 1);
+  loop_.AdvanceTime(seconds(50));
+  ASSERT_TRUE(client_->Write(ping).ok());  // A ping restarts the wait.
+  loop_.AdvanceTime(seconds(50));
+  EXPECT_EQ(done.code(), StatusCode::kCancelled);
+  loop_.AdvanceTime(seconds(11));
+  EXPECT_EQ(done.code(), StatusCode::kDeadlineExceeded);
+}
+
 TEST_F(PingTest, ResponderCallbackMayDestroyResponderAndStream) {
   std::unique_ptr<PingResponder> responder;
   responder = std::make_unique<PingResponder>(&loop_, server_.get(), [&](Status s) {
