@@ -17,12 +17,21 @@ namespace {
 
 // How a protocol's value is written in binary and in text.
 enum class ValueKind {
-  kNone,    // No value.
-  kIp4,     // 4 bytes; a dotted quad.
-  kIp6,     // 16 bytes; RFC 4291 text.
-  kPort,    // 2 bytes big-endian; decimal.
-  kText,    // Length-prefixed UTF-8, the same in text.
-  kPeerId,  // Length-prefixed multihash; base58btc (or a CIDv1 on input).
+  kNone,      // No value.
+  kIp4,       // 4 bytes; a dotted quad.
+  kIp6,       // 16 bytes; RFC 4291 text.
+  kPort,      // 2 bytes big-endian; decimal.
+  kUint8,     // 1 byte; decimal.
+  kUint64,    // 8 bytes big-endian; decimal.
+  kText,      // Length-prefixed UTF-8 without '/', the same in text.
+  kPeerId,    // Length-prefixed multihash; base58btc (or a CIDv1 on input).
+  kCertHash,  // Length-prefixed multihash; multibase, base64url on output.
+  kUnixPath,  // Length-prefixed absolute path; the rest of the text address.
+  kHttpPath,  // Length-prefixed bytes; percent-escaped.
+  kOnion,     // 10-byte service id and 2-byte port; base32 ':' port.
+  kOnion3,    // 35-byte service id and 2-byte port; base32 ':' port.
+  kGarlic64,  // Length-prefixed I2P destination; I2P base64 with padding.
+  kGarlic32,  // Length-prefixed I2P address; base32 without padding.
 };
 
 struct Protocol {
@@ -36,21 +45,45 @@ namespace mp = multiaddr_protocol;
 constexpr Protocol kProtocols[] = {
     {mp::kIp4, "ip4", ValueKind::kIp4},
     {mp::kTcp, "tcp", ValueKind::kPort},
+    {mp::kDccp, "dccp", ValueKind::kPort},
     {mp::kIp6, "ip6", ValueKind::kIp6},
     {mp::kIp6Zone, "ip6zone", ValueKind::kText},
+    {mp::kIpCidr, "ipcidr", ValueKind::kUint8},
     {mp::kDns, "dns", ValueKind::kText},
     {mp::kDns4, "dns4", ValueKind::kText},
     {mp::kDns6, "dns6", ValueKind::kText},
     {mp::kDnsAddr, "dnsaddr", ValueKind::kText},
+    {mp::kSctp, "sctp", ValueKind::kPort},
     {mp::kUdp, "udp", ValueKind::kPort},
+    {mp::kP2pWebRtcStar, "p2p-webrtc-star", ValueKind::kNone},
+    {mp::kP2pWebRtcDirect, "p2p-webrtc-direct", ValueKind::kNone},
+    {mp::kP2pStardust, "p2p-stardust", ValueKind::kNone},
+    {mp::kWebRtcDirect, "webrtc-direct", ValueKind::kNone},
+    {mp::kWebRtc, "webrtc", ValueKind::kNone},
     {mp::kP2pCircuit, "p2p-circuit", ValueKind::kNone},
+    {mp::kUdt, "udt", ValueKind::kNone},
+    {mp::kUtp, "utp", ValueKind::kNone},
+    {mp::kUnix, "unix", ValueKind::kUnixPath},
     {mp::kP2p, "p2p", ValueKind::kPeerId},
+    {mp::kHttps, "https", ValueKind::kNone},
+    {mp::kOnion, "onion", ValueKind::kOnion},
+    {mp::kOnion3, "onion3", ValueKind::kOnion3},
+    {mp::kGarlic64, "garlic64", ValueKind::kGarlic64},
+    {mp::kGarlic32, "garlic32", ValueKind::kGarlic32},
     {mp::kTls, "tls", ValueKind::kNone},
+    {mp::kSni, "sni", ValueKind::kText},
+    {mp::kNoise, "noise", ValueKind::kNone},
     {mp::kQuic, "quic", ValueKind::kNone},
     {mp::kQuicV1, "quic-v1", ValueKind::kNone},
     {mp::kWebTransport, "webtransport", ValueKind::kNone},
+    {mp::kCertHash, "certhash", ValueKind::kCertHash},
     {mp::kWs, "ws", ValueKind::kNone},
     {mp::kWss, "wss", ValueKind::kNone},
+    {mp::kP2pWebSocketStar, "p2p-websocket-star", ValueKind::kNone},
+    {mp::kHttp, "http", ValueKind::kNone},
+    {mp::kHttpPath, "http-path", ValueKind::kHttpPath},
+    {mp::kMemory, "memory", ValueKind::kUint64},
+    {mp::kPlaintextV2, "plaintextv2", ValueKind::kNone},
 };
 
 constexpr uint64_t kCidVersion1 = 1;
@@ -59,6 +92,19 @@ constexpr uint64_t kLibp2pKeyCodec = 0x72;
 // The longest p2p text worth decoding: the hex CIDv1 of a kMaxMultihashLength multihash ('f', two hex digits
 // for each of version, codec and multihash bytes). Bounds the quadratic base58 decoder too.
 constexpr size_t kMaxPeerIdTextLength = 1 + 2 * (2 + kMaxMultihashLength);
+// The longest certhash text worth decoding: a kMaxMultihashLength multihash in hex behind its prefix.
+constexpr size_t kMaxCertHashTextLength = 1 + 2 * kMaxMultihashLength;
+
+// Onion service ids: v2 is 10 bytes (16 base32 characters), v3 35 bytes (56); a 2-byte port follows.
+constexpr size_t kOnionIdLength = 10;
+constexpr size_t kOnion3IdLength = 35;
+constexpr size_t kPortLength = 2;
+
+// I2P: a full destination is at least 386 bytes; a base32 address is a 32-byte hash, or 35 bytes and more
+// for an encrypted lease set (go-multiaddr's and the I2P spec's bounds).
+constexpr size_t kMinGarlic64Length = 386;
+constexpr size_t kGarlic32HashLength = 32;
+constexpr size_t kMinGarlic32EncryptedLength = 35;
 
 // What ValueSize() returns for a length-prefixed value.
 constexpr size_t kVariableSize = static_cast<size_t>(-1);
@@ -68,9 +114,18 @@ size_t ValueSize(ValueKind kind) {
     case ValueKind::kNone: return 0;
     case ValueKind::kIp4: return 4;
     case ValueKind::kIp6: return 16;
-    case ValueKind::kPort: return 2;
+    case ValueKind::kPort: return kPortLength;
+    case ValueKind::kUint8: return 1;
+    case ValueKind::kUint64: return 8;
+    case ValueKind::kOnion: return kOnionIdLength + kPortLength;
+    case ValueKind::kOnion3: return kOnion3IdLength + kPortLength;
     case ValueKind::kText:
-    case ValueKind::kPeerId: return kVariableSize;
+    case ValueKind::kPeerId:
+    case ValueKind::kCertHash:
+    case ValueKind::kUnixPath:
+    case ValueKind::kHttpPath:
+    case ValueKind::kGarlic64:
+    case ValueKind::kGarlic32: return kVariableSize;
   }
   return kVariableSize;
 }
@@ -166,12 +221,62 @@ Status ValidatePeerId(ByteSpan value) {
   return OkStatus();
 }
 
+// A unix path is the rest of the text address after "/unix", so it starts with '/', has something after
+// it, and cannot end in '/' (a trailing '/' would read as an empty protocol name).
+Status ValidateUnixPath(std::string_view path) {
+  if (path.empty() || path[0] != '/') {
+    return InvalidArgumentError("path " + Quote(path) + " does not start with '/'");
+  }
+  if (path.size() < 2) return InvalidArgumentError("empty path");
+  if (path.back() == '/') return InvalidArgumentError("path " + Quote(path) + " ends in '/'");
+  if (!IsValidUtf8(path)) return InvalidArgumentError("path " + Quote(path) + " is not valid UTF-8");
+  return OkStatus();
+}
+
+uint16_t ReadPort(ByteSpan two_bytes) { return static_cast<uint16_t>(two_bytes[0] << 8 | two_bytes[1]); }
+
+// Onion addresses end in a port, which must not be 0.
+Status ValidateOnion(ByteSpan value) {
+  if (ReadPort(value.last(kPortLength)) == 0) return InvalidArgumentError("port 0");
+  return OkStatus();
+}
+
+Status ValidateGarlic64(ByteSpan value) {
+  if (value.size() < kMinGarlic64Length) {
+    return InvalidArgumentError("I2P destination of " + std::to_string(value.size()) +
+                                " bytes is shorter than " + std::to_string(kMinGarlic64Length));
+  }
+  return OkStatus();
+}
+
+Status ValidateGarlic32(ByteSpan value) {
+  if (value.size() != kGarlic32HashLength && value.size() < kMinGarlic32EncryptedLength) {
+    return InvalidArgumentError("I2P address of " + std::to_string(value.size()) + " bytes (must be " +
+                                std::to_string(kGarlic32HashLength) + ", or " +
+                                std::to_string(kMinGarlic32EncryptedLength) + " and more)");
+  }
+  return OkStatus();
+}
+
 Status ValidateValue(const Protocol& protocol, ByteSpan value) {
   switch (protocol.kind) {
     case ValueKind::kText: return ValidateText(AsStringView(value));
     case ValueKind::kPeerId: return ValidatePeerId(value);
-    default: return OkStatus();  // Any bytes of the right size are valid.
+    case ValueKind::kCertHash: return ParseMultihash(value).status();
+    case ValueKind::kUnixPath: return ValidateUnixPath(AsStringView(value));
+    case ValueKind::kHttpPath: return value.empty() ? InvalidArgumentError("empty value") : OkStatus();
+    case ValueKind::kOnion:
+    case ValueKind::kOnion3: return ValidateOnion(value);
+    case ValueKind::kGarlic64: return ValidateGarlic64(value);
+    case ValueKind::kGarlic32: return ValidateGarlic32(value);
+    case ValueKind::kNone:
+    case ValueKind::kIp4:
+    case ValueKind::kIp6:
+    case ValueKind::kPort:
+    case ValueKind::kUint8:
+    case ValueKind::kUint64: return OkStatus();  // Any bytes of the right size are valid.
   }
+  return OkStatus();
 }
 
 // ---- Binary form ----
@@ -246,6 +351,42 @@ std::vector<RawComponent> SplitValid(const Bytes& bytes) {
 
 // ---- Text form ----
 
+// Hex digits of percent-escapes; upper case, as go and js print them.
+constexpr char kUpperHex[] = "0123456789ABCDEF";
+
+// RFC 3986 unreserved characters: the only bytes an http-path prints as themselves.
+bool IsUnreserved(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+std::string PercentEscape(ByteSpan value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const uint8_t c : value) {
+    if (IsUnreserved(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kUpperHex[c >> 4]);
+      out.push_back(kUpperHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+// An onion service id in lower-case base32, ':' and the port.
+std::string OnionToText(ByteSpan value) {
+  return Base32Encode(value.first(value.size() - kPortLength)) + ":" +
+         std::to_string(ReadPort(value.last(kPortLength)));
+}
+
+uint64_t ReadBigEndian64(ByteSpan eight_bytes) {
+  uint64_t v = 0;
+  for (const uint8_t b : eight_bytes) v = v << 8 | b;
+  return v;
+}
+
 std::string ValueToText(const Protocol& protocol, ByteSpan value) {
   switch (protocol.kind) {
     case ValueKind::kNone: return "";
@@ -258,22 +399,42 @@ std::string ValueToText(const Protocol& protocol, ByteSpan value) {
       assert(text != nullptr);  // Fails only for a short buffer.
       return text != nullptr ? text : "";
     }
-    case ValueKind::kPort: return std::to_string(value[0] << 8 | value[1]);
-    case ValueKind::kText: return ToString(value);
+    case ValueKind::kPort: return std::to_string(ReadPort(value));
+    case ValueKind::kUint8: return std::to_string(value[0]);
+    case ValueKind::kUint64: return std::to_string(ReadBigEndian64(value));
+    case ValueKind::kText:
+    case ValueKind::kUnixPath: return ToString(value);
     case ValueKind::kPeerId: return Base58BtcEncode(value);
+    case ValueKind::kCertHash: return MultibaseEncode(Multibase::kBase64Url, value);
+    case ValueKind::kHttpPath: return PercentEscape(value);
+    case ValueKind::kOnion:
+    case ValueKind::kOnion3: return OnionToText(value);
+    case ValueKind::kGarlic64: return Base64Encode(value, Base64Alphabet::kI2p, Base64Padding::kPadded);
+    case ValueKind::kGarlic32: return Base32Encode(value);
   }
   return "";
 }
 
+// Appends "/<name>[/<value>]" of one component to `out`. A unix path starts with its own '/'.
+void AppendComponentText(const Protocol& protocol, const std::string& value_text, std::string* out) {
+  out->push_back('/');
+  *out += protocol.name;
+  if (protocol.kind == ValueKind::kNone) return;
+  if (protocol.kind != ValueKind::kUnixPath) out->push_back('/');
+  *out += value_text;
+}
+
 // Parses decimal digits without sign or leading zeros ("0" itself is fine) into a value of at most `max`.
-std::optional<uint32_t> ParseDecimal(std::string_view text, uint32_t max) {
-  if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
-  uint32_t value = 0;
+std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
+  constexpr size_t kMaxDigits = 20;  // Of 2^64 - 1.
+  if (text.empty() || text.size() > kMaxDigits || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  uint64_t value = 0;
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint32_t>(c - '0');
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;  // value * 10 + digit would exceed max.
+    value = value * 10 + digit;
   }
-  if (value > max) return std::nullopt;
   return value;
 }
 
@@ -282,7 +443,7 @@ Status AppendIp4(std::string_view text, Bytes* out) {
   std::string_view rest = text;
   for (int i = 0; i < 4; ++i) {
     const size_t dot = i < 3 ? rest.find('.') : rest.size();
-    const std::optional<uint32_t> octet =
+    const std::optional<uint64_t> octet =
         dot == std::string_view::npos ? std::nullopt : ParseDecimal(rest.substr(0, dot), 255);
     if (!octet.has_value()) return InvalidArgumentError("invalid ip4 address " + Quote(text));
     address[i] = static_cast<uint8_t>(*octet);
@@ -308,11 +469,31 @@ Status AppendIp6(std::string_view text, Bytes* out) {
   return OkStatus();
 }
 
+void AppendBigEndian(uint64_t value, size_t size, Bytes* out) {
+  for (size_t i = size; i > 0; --i) out->push_back(static_cast<uint8_t>(value >> (8 * (i - 1))));
+}
+
 Status AppendPort(std::string_view text, Bytes* out) {
-  const std::optional<uint32_t> port = ParseDecimal(text, 65535);
+  const std::optional<uint64_t> port = ParseDecimal(text, 65535);
   if (!port.has_value()) return InvalidArgumentError("invalid port " + Quote(text) + " (decimal 0-65535)");
-  out->push_back(static_cast<uint8_t>(*port >> 8));
-  out->push_back(static_cast<uint8_t>(*port));
+  AppendBigEndian(*port, kPortLength, out);
+  return OkStatus();
+}
+
+Status AppendUint8(std::string_view text, Bytes* out) {
+  const std::optional<uint64_t> value = ParseDecimal(text, 255);
+  if (!value.has_value()) return InvalidArgumentError("invalid value " + Quote(text) + " (decimal 0-255)");
+  out->push_back(static_cast<uint8_t>(*value));
+  return OkStatus();
+}
+
+Status AppendUint64(std::string_view text, Bytes* out) {
+  const std::optional<uint64_t> value = ParseDecimal(text, UINT64_MAX);
+  if (!value.has_value()) {
+    return InvalidArgumentError("invalid value " + Quote(text) + " (decimal 0-" + std::to_string(UINT64_MAX) +
+                                ")");
+  }
+  AppendBigEndian(*value, 8, out);
   return OkStatus();
 }
 
@@ -350,17 +531,107 @@ Status AppendPeerId(std::string_view text, Bytes* out) {
   return OkStatus();
 }
 
+Status AppendCertHash(std::string_view text, Bytes* out) {
+  if (text.size() > kMaxCertHashTextLength) {
+    return OutOfRangeError("certificate hash of " + std::to_string(text.size()) +
+                           " characters exceeds the limit of " + std::to_string(kMaxCertHashTextLength));
+  }
+  ASSIGN_OR_RETURN(const Bytes multihash, MultibaseDecode(text));
+  RETURN_IF_ERROR(ParseMultihash(multihash).status());
+  AppendLengthPrefixed(multihash, out);
+  return OkStatus();
+}
+
+// The value of one hex digit, or -1.
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Undoes PercentEscape: %XX (either case) is that byte, any other character but '+' is itself.
+Status AppendHttpPath(std::string_view text, Bytes* out) {
+  Bytes path;
+  path.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      return InvalidArgumentError("'+' at position " + std::to_string(i) +
+                                  " is ambiguous (go reads a space, js and rust a '+'): write %20 or %2B");
+    }
+    if (c != '%') {
+      path.push_back(static_cast<uint8_t>(c));
+      continue;
+    }
+    if (text.size() - i < 3 || HexDigit(text[i + 1]) < 0 || HexDigit(text[i + 2]) < 0) {
+      return InvalidArgumentError("'%' at position " + std::to_string(i) + " is not followed by two hex digits");
+    }
+    path.push_back(static_cast<uint8_t>(HexDigit(text[i + 1]) << 4 | HexDigit(text[i + 2])));
+    i += 2;
+  }
+  if (path.empty()) return InvalidArgumentError("empty value");
+  AppendLengthPrefixed(path, out);
+  return OkStatus();
+}
+
+// "<base32 service id>:<port>", the id `id_length` bytes long once decoded and the port 1-65535.
+Status AppendOnion(std::string_view text, size_t id_length, Bytes* out) {
+  const size_t id_characters = id_length * 8 / 5;  // Both lengths are multiples of 5 bytes: no padding bits.
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return InvalidArgumentError(Quote(text) + " has no ':port'");
+  if (colon != id_characters) {
+    return InvalidArgumentError("service id " + Quote(text.substr(0, colon)) + " is not " +
+                                std::to_string(id_characters) + " base32 characters");
+  }
+  ASSIGN_OR_RETURN(const Bytes id, Base32Decode(text.substr(0, colon)));
+  const std::string_view port_text = text.substr(colon + 1);
+  const std::optional<uint64_t> port = ParseDecimal(port_text, 65535);
+  if (!port.has_value() || *port == 0) {
+    return InvalidArgumentError("invalid port " + Quote(port_text) + " (decimal 1-65535)");
+  }
+  out->insert(out->end(), id.begin(), id.end());
+  AppendBigEndian(*port, kPortLength, out);
+  return OkStatus();
+}
+
+Status AppendGarlic64(std::string_view text, Bytes* out) {
+  ASSIGN_OR_RETURN(const Bytes destination, Base64Decode(text, Base64Alphabet::kI2p, Base64Padding::kPadded));
+  RETURN_IF_ERROR(ValidateGarlic64(destination));
+  AppendLengthPrefixed(destination, out);
+  return OkStatus();
+}
+
+Status AppendGarlic32(std::string_view text, Bytes* out) {
+  ASSIGN_OR_RETURN(const Bytes address, Base32Decode(text));
+  RETURN_IF_ERROR(ValidateGarlic32(address));
+  AppendLengthPrefixed(address, out);
+  return OkStatus();
+}
+
 Status AppendValueFromText(const Protocol& protocol, std::string_view text, Bytes* out) {
   switch (protocol.kind) {
     case ValueKind::kNone: return OkStatus();
     case ValueKind::kIp4: return AppendIp4(text, out);
     case ValueKind::kIp6: return AppendIp6(text, out);
     case ValueKind::kPort: return AppendPort(text, out);
+    case ValueKind::kUint8: return AppendUint8(text, out);
+    case ValueKind::kUint64: return AppendUint64(text, out);
     case ValueKind::kText:
       RETURN_IF_ERROR(ValidateText(text));
       AppendLengthPrefixed(AsBytes(text), out);
       return OkStatus();
+    case ValueKind::kUnixPath:
+      RETURN_IF_ERROR(ValidateUnixPath(text));
+      AppendLengthPrefixed(AsBytes(text), out);
+      return OkStatus();
     case ValueKind::kPeerId: return AppendPeerId(text, out);
+    case ValueKind::kCertHash: return AppendCertHash(text, out);
+    case ValueKind::kHttpPath: return AppendHttpPath(text, out);
+    case ValueKind::kOnion: return AppendOnion(text, kOnionIdLength, out);
+    case ValueKind::kOnion3: return AppendOnion(text, kOnion3IdLength, out);
+    case ValueKind::kGarlic64: return AppendGarlic64(text, out);
+    case ValueKind::kGarlic32: return AppendGarlic32(text, out);
   }
   return InternalError("unknown value kind");
 }
@@ -385,7 +656,14 @@ Status AppendComponentFromText(std::string_view text, size_t* pos, Bytes* out) {
   if (protocol->kind == ValueKind::kNone) return OkStatus();
   const std::string context = "multiaddr: /" + std::string(name) + where;
   if (*pos == text.size()) return InvalidArgumentError(context + " needs a value");
-  const Status status = AppendValueFromText(*protocol, NextPart(text, pos), out);
+  std::string_view value;
+  if (protocol->kind == ValueKind::kUnixPath) {
+    value = text.substr(*pos);  // The path, from its leading '/' to the end of the address.
+    *pos = text.size();
+  } else {
+    value = NextPart(text, pos);
+  }
+  const Status status = AppendValueFromText(*protocol, value, out);
   return status.ok() ? status : WithContext(status, context + ": ");
 }
 
@@ -399,7 +677,17 @@ Status BinaryTooLong(size_t size) {
 StatusOr<Multiaddr> Multiaddr::FromBytes(ByteSpan bytes) {
   if (bytes.size() > kMaxMultiaddrLength) return BinaryTooLong(bytes.size());
   if (bytes.empty()) return InvalidArgumentError("multiaddr: empty");
-  RETURN_IF_ERROR(ForEachComponent(bytes, [](const RawComponent&) {}));
+  std::optional<size_t> unix_path_offset;
+  size_t last_offset = 0;
+  RETURN_IF_ERROR(ForEachComponent(bytes, [&](const RawComponent& c) {
+    if (c.protocol->kind == ValueKind::kUnixPath && !unix_path_offset.has_value()) unix_path_offset = c.offset;
+    last_offset = c.offset;
+  }));
+  // Its text runs to the end of the address, so anything after a unix path would print as part of it.
+  if (unix_path_offset.has_value() && *unix_path_offset != last_offset) {
+    return InvalidArgumentError("multiaddr at byte " + std::to_string(*unix_path_offset) +
+                                ": a unix path must be the last component");
+  }
   return Multiaddr(Bytes(bytes.begin(), bytes.end()));
 }
 
@@ -422,11 +710,7 @@ StatusOr<Multiaddr> Multiaddr::FromString(std::string_view text) {
 std::string Multiaddr::ToString() const {
   std::string out;
   for (const RawComponent& c : SplitValid(bytes_)) {
-    out.push_back('/');
-    out += c.protocol->name;
-    if (c.protocol->kind == ValueKind::kNone) continue;
-    out.push_back('/');
-    out += ValueToText(*c.protocol, c.value);
+    AppendComponentText(*c.protocol, ValueToText(*c.protocol, c.value), &out);
   }
   return out;
 }

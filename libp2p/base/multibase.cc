@@ -17,6 +17,9 @@ constexpr std::string_view kBase32Lower = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr std::string_view kBase32Upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr std::string_view kBase16Lower = "0123456789abcdef";
 constexpr std::string_view kBase16Upper = "0123456789ABCDEF";
+constexpr std::string_view kBase64Standard = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kBase64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kBase64I2p = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-~";
 
 // Maps each byte to its digit value in `alphabet`, or -1.
 constexpr std::array<int8_t, 256> DigitTable(std::string_view alphabet) {
@@ -33,6 +36,15 @@ constexpr std::array<int8_t, 256> kBase32LowerDigits = DigitTable(kBase32Lower);
 constexpr std::array<int8_t, 256> kBase32UpperDigits = DigitTable(kBase32Upper);
 constexpr std::array<int8_t, 256> kBase16LowerDigits = DigitTable(kBase16Lower);
 constexpr std::array<int8_t, 256> kBase16UpperDigits = DigitTable(kBase16Upper);
+constexpr std::array<int8_t, 256> kBase64StandardDigits = DigitTable(kBase64Standard);
+constexpr std::array<int8_t, 256> kBase64UrlDigits = DigitTable(kBase64Url);
+constexpr std::array<int8_t, 256> kBase64I2pDigits = DigitTable(kBase64I2p);
+
+// Short names for the base64 flavours behind the multibase prefixes.
+constexpr Base64Alphabet kStandard = Base64Alphabet::kStandard;
+constexpr Base64Alphabet kUrl = Base64Alphabet::kUrl;
+constexpr Base64Padding kNoPadding = Base64Padding::kNone;
+constexpr Base64Padding kPadded = Base64Padding::kPadded;
 
 // Which letter case a decoder accepts: the bare decoders take either, a multibase prefix fixes one.
 enum class LetterCase { kEither, kLower, kUpper };
@@ -62,7 +74,7 @@ std::string DescribeChar(char c) {
 Status BadCharacter(std::string_view encoding, char c, size_t position, std::string_view hint = "") {
   std::string message = std::string(encoding) + ": invalid character " + DescribeChar(c) + " at position " +
                         std::to_string(position);
-  if (c == '=') message += " (padding is not allowed)";
+  if (hint.empty() && c == '=') hint = " (padding is not allowed)";
   message += hint;
   return InvalidArgumentError(std::move(message));
 }
@@ -154,6 +166,85 @@ StatusOr<Bytes> DecodeBase16(std::string_view text, LetterCase letter_case) {
   return out;
 }
 
+// One base64 flavour: its alphabet, the digit table of that alphabet, and a name for messages.
+struct Base64Spec {
+  const char* name;
+  std::string_view alphabet;
+  const std::array<int8_t, 256>* digits;
+};
+
+Base64Spec SpecOf(Base64Alphabet alphabet) {
+  switch (alphabet) {
+    case Base64Alphabet::kStandard: return {"base64", kBase64Standard, &kBase64StandardDigits};
+    case Base64Alphabet::kUrl: return {"base64url", kBase64Url, &kBase64UrlDigits};
+    case Base64Alphabet::kI2p: return {"i2p base64", kBase64I2p, &kBase64I2pDigits};
+  }
+  assert(false);
+  return {"base64", kBase64Standard, &kBase64StandardDigits};
+}
+
+std::string EncodeBase64(ByteSpan data, std::string_view alphabet, Base64Padding padding) {
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const uint8_t b : data) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(acc >> bits) & 0x3f]);
+    }
+    acc &= (1u << bits) - 1;  // Keep only the bits not yet written, so `acc` never overflows.
+  }
+  if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
+  if (padding == Base64Padding::kPadded) {
+    while (out.size() % 4 != 0) out.push_back('=');
+  }
+  return out;
+}
+
+StatusOr<Bytes> DecodeBase64(std::string_view text, const Base64Spec& spec, Base64Padding padding) {
+  RETURN_IF_ERROR(CheckLength(spec.name, text));
+  std::string_view digits = text;
+  if (padding == Base64Padding::kPadded) {
+    if (text.size() % 4 != 0) {
+      return InvalidArgumentError(std::string(spec.name) + ": padded length " + std::to_string(text.size()) +
+                                  " is not a multiple of 4");
+    }
+    // At most two '=' end a group; a third one is reported below as a misplaced '='.
+    for (int i = 0; i < 2 && !digits.empty() && digits.back() == '='; ++i) digits.remove_suffix(1);
+  }
+  // 4 characters carry 3 bytes; a tail of 1 character would hold no whole byte.
+  if (digits.size() % 4 == 1) {
+    return InvalidArgumentError(std::string(spec.name) + ": length " + std::to_string(text.size()) +
+                                " is not the length of any encoding");
+  }
+  const std::string_view misplaced =
+      padding == Base64Padding::kPadded ? " (padding belongs only at the end)" : "";
+  Bytes out;
+  out.reserve(digits.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    const int digit = (*spec.digits)[static_cast<uint8_t>(digits[i])];
+    if (digit < 0) return BadCharacter(spec.name, digits[i], i, digits[i] == '=' ? misplaced : "");
+    acc = (acc << 6) | static_cast<uint32_t>(digit);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+    }
+    acc &= (1u << bits) - 1;
+  }
+  // Only the canonical encoding is accepted, so decoding is one-to-one.
+  if (acc != 0) {
+    return InvalidArgumentError(std::string(spec.name) +
+                                ": the unused trailing bits of the last character are not zero");
+  }
+  return out;
+}
+
 std::optional<Multibase> BaseOfPrefix(char prefix) {
   switch (prefix) {
     case 'z': return Multibase::kBase58Btc;
@@ -161,6 +252,10 @@ std::optional<Multibase> BaseOfPrefix(char prefix) {
     case 'B': return Multibase::kBase32Upper;
     case 'f': return Multibase::kBase16;
     case 'F': return Multibase::kBase16Upper;
+    case 'm': return Multibase::kBase64;
+    case 'M': return Multibase::kBase64Pad;
+    case 'u': return Multibase::kBase64Url;
+    case 'U': return Multibase::kBase64UrlPad;
     default: return std::nullopt;
   }
 }
@@ -172,6 +267,10 @@ StatusOr<Bytes> DecodePayload(Multibase base, std::string_view payload) {
     case Multibase::kBase32Upper: return DecodeBase32(payload, LetterCase::kUpper);
     case Multibase::kBase16: return DecodeBase16(payload, LetterCase::kLower);
     case Multibase::kBase16Upper: return DecodeBase16(payload, LetterCase::kUpper);
+    case Multibase::kBase64: return Base64Decode(payload, kStandard, kNoPadding);
+    case Multibase::kBase64Pad: return Base64Decode(payload, kStandard, kPadded);
+    case Multibase::kBase64Url: return Base64Decode(payload, kUrl, kNoPadding);
+    case Multibase::kBase64UrlPad: return Base64Decode(payload, kUrl, kPadded);
   }
   return InternalError("unknown multibase");
 }
@@ -242,6 +341,14 @@ std::string Base16Encode(ByteSpan data) { return EncodeBase16(data, kBase16Lower
 
 StatusOr<Bytes> Base16Decode(std::string_view text) { return DecodeBase16(text, LetterCase::kEither); }
 
+std::string Base64Encode(ByteSpan data, Base64Alphabet alphabet, Base64Padding padding) {
+  return EncodeBase64(data, SpecOf(alphabet).alphabet, padding);
+}
+
+StatusOr<Bytes> Base64Decode(std::string_view text, Base64Alphabet alphabet, Base64Padding padding) {
+  return DecodeBase64(text, SpecOf(alphabet), padding);
+}
+
 std::string MultibaseEncode(Multibase base, ByteSpan data) {
   switch (base) {
     case Multibase::kBase58Btc: return "z" + Base58BtcEncode(data);
@@ -249,6 +356,10 @@ std::string MultibaseEncode(Multibase base, ByteSpan data) {
     case Multibase::kBase32Upper: return "B" + EncodeBase32(data, kBase32Upper);
     case Multibase::kBase16: return "f" + EncodeBase16(data, kBase16Lower);
     case Multibase::kBase16Upper: return "F" + EncodeBase16(data, kBase16Upper);
+    case Multibase::kBase64: return "m" + Base64Encode(data, kStandard, kNoPadding);
+    case Multibase::kBase64Pad: return "M" + Base64Encode(data, kStandard, kPadded);
+    case Multibase::kBase64Url: return "u" + Base64Encode(data, kUrl, kNoPadding);
+    case Multibase::kBase64UrlPad: return "U" + Base64Encode(data, kUrl, kPadded);
   }
   assert(false);
   return "";

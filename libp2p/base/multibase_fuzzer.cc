@@ -1,6 +1,7 @@
 // Decodes arbitrary text with every decoder and checks that decoding is canonical: a success re-encodes to
-// the input (lower-cased for the case-insensitive bare base32 and base16 decoders; exactly, prefix included,
-// for MultibaseDecode). Also encodes the input bytes with every encoding and checks they decode back.
+// the input (lower-cased for the case-insensitive bare base32 and base16 decoders; exactly for base58, every
+// base64 flavour, and, prefix included, MultibaseDecode). Also encodes the input bytes with every encoding
+// and checks they decode back.
 // Text over the limit must fail with kOutOfRange, any other failure must be kInvalidArgument.
 #include <algorithm>
 #include <cctype>
@@ -11,6 +12,8 @@
 
 #include "libp2p/base/multibase.h"
 
+using libp2p::Base64Alphabet;
+using libp2p::Base64Padding;
 using libp2p::Bytes;
 using libp2p::ByteSpan;
 using libp2p::StatusCode;
@@ -38,12 +41,13 @@ void CheckDecode(const StatusOr<Bytes>& result, std::string_view payload, const 
 }
 
 void CheckEncodings(ByteSpan data) {
-  constexpr libp2p::Multibase kBases[] = {libp2p::Multibase::kBase58Btc, libp2p::Multibase::kBase32,
-                                          libp2p::Multibase::kBase32Upper, libp2p::Multibase::kBase16,
-                                          libp2p::Multibase::kBase16Upper};
-  for (const libp2p::Multibase base : kBases) {
+  using libp2p::Multibase;
+  constexpr Multibase kBases[] = {Multibase::kBase58Btc, Multibase::kBase32, Multibase::kBase32Upper,
+                                  Multibase::kBase16, Multibase::kBase16Upper, Multibase::kBase64,
+                                  Multibase::kBase64Pad, Multibase::kBase64Url, Multibase::kBase64UrlPad};
+  for (const Multibase base : kBases) {
     const std::string text = libp2p::MultibaseEncode(base, data);
-    libp2p::Multibase found = libp2p::Multibase::kBase58Btc;
+    Multibase found = Multibase::kBase58Btc;
     const StatusOr<Bytes> back = libp2p::MultibaseDecode(text, &found);
     if (text.size() - 1 > libp2p::kMaxMultibaseTextLength) {
       if (back.ok()) abort();
@@ -62,6 +66,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckDecode(libp2p::Base58BtcDecode(text), text, std::string(text), libp2p::Base58BtcEncode);
   CheckDecode(libp2p::Base32Decode(text), text, Lower(text), libp2p::Base32Encode);
   CheckDecode(libp2p::Base16Decode(text), text, Lower(text), libp2p::Base16Encode);
+  for (const Base64Alphabet alphabet : {Base64Alphabet::kStandard, Base64Alphabet::kUrl, Base64Alphabet::kI2p}) {
+    for (const Base64Padding padding : {Base64Padding::kNone, Base64Padding::kPadded}) {
+      CheckDecode(libp2p::Base64Decode(text, alphabet, padding), text, std::string(text),
+                  [&](ByteSpan bytes) { return libp2p::Base64Encode(bytes, alphabet, padding); });
+    }
+  }
   libp2p::Multibase base = libp2p::Multibase::kBase58Btc;
   const StatusOr<Bytes> prefixed = libp2p::MultibaseDecode(text, &base);
   if (prefixed.ok()) {

@@ -143,12 +143,86 @@ TEST(Base16Test, EncodesAndDecodes) {
             StatusCode::kOutOfRange);
 }
 
+TEST(Base64Test, Rfc4648Vectors) {
+  // RFC 4648 section 10, padded; the unpadded forms drop the '='.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, padded] : cases) {
+    const std::string bare = padded.substr(0, padded.find('='));
+    for (const Base64Alphabet alphabet : {Base64Alphabet::kStandard, Base64Alphabet::kUrl, Base64Alphabet::kI2p}) {
+      EXPECT_EQ(Base64Encode(AsBytes(plain), alphabet, Base64Padding::kPadded), padded);
+      EXPECT_EQ(Base64Encode(AsBytes(plain), alphabet, Base64Padding::kNone), bare);
+      const StatusOr<Bytes> from_padded = Base64Decode(padded, alphabet, Base64Padding::kPadded);
+      ASSERT_TRUE(from_padded.ok()) << padded << ": " << from_padded.status().ToString();
+      EXPECT_EQ(ToString(*from_padded), plain);
+      const StatusOr<Bytes> from_bare = Base64Decode(bare, alphabet, Base64Padding::kNone);
+      ASSERT_TRUE(from_bare.ok()) << bare << ": " << from_bare.status().ToString();
+      EXPECT_EQ(ToString(*from_bare), plain);
+    }
+  }
+}
+
+TEST(Base64Test, AlphabetsDifferInTheLastTwoDigits) {
+  const Bytes data = B({0xfb, 0xff, 0xbf});  // Digits 62, 63, 62, 63.
+  EXPECT_EQ(Base64Encode(data, Base64Alphabet::kStandard, Base64Padding::kNone), "+/+/");
+  EXPECT_EQ(Base64Encode(data, Base64Alphabet::kUrl, Base64Padding::kNone), "-_-_");
+  EXPECT_EQ(Base64Encode(data, Base64Alphabet::kI2p, Base64Padding::kNone), "-~-~");
+  ExpectInvalid(Base64Decode("-_-_", Base64Alphabet::kStandard, Base64Padding::kNone), "'-' at position 0");
+  ExpectInvalid(Base64Decode("+/+/", Base64Alphabet::kUrl, Base64Padding::kNone), "'+' at position 0");
+  ExpectInvalid(Base64Decode("-_-_", Base64Alphabet::kI2p, Base64Padding::kNone), "'_' at position 1");
+  ExpectInvalid(Base64Decode("-~-~", Base64Alphabet::kUrl, Base64Padding::kNone), "'~' at position 1");
+}
+
+TEST(Base64Test, RejectsNonCanonicalText) {
+  constexpr Base64Alphabet kStd = Base64Alphabet::kStandard;
+  // Unpadded: no '=', no length of 1 modulo 4, no set bits after the last whole byte.
+  ExpectInvalid(Base64Decode("Zg==", kStd, Base64Padding::kNone), "'=' at position 2 (padding is not allowed)");
+  ExpectInvalid(Base64Decode("Z", kStd, Base64Padding::kNone), "length 1");
+  ExpectInvalid(Base64Decode("Zm9vY", kStd, Base64Padding::kNone), "length 5");
+  ExpectInvalid(Base64Decode("Zh", kStd, Base64Padding::kNone), "trailing bits");  // "f" is "Zg".
+  ExpectInvalid(Base64Decode("Zm9=", kStd, Base64Padding::kNone), "padding is not allowed");
+  ExpectInvalid(Base64Decode("Zm 9", kStd, Base64Padding::kNone), "' ' at position 2");
+  // Padded: exactly the padding the length needs, only at the end, and the same trailing-bit rule.
+  ExpectInvalid(Base64Decode("Zg", kStd, Base64Padding::kPadded), "padded length 2 is not a multiple of 4");
+  ExpectInvalid(Base64Decode("Zg=", kStd, Base64Padding::kPadded), "padded length 3");
+  ExpectInvalid(Base64Decode("Z===", kStd, Base64Padding::kPadded), "'=' at position 1 (padding belongs only");
+  ExpectInvalid(Base64Decode("Zg=A", kStd, Base64Padding::kPadded), "'=' at position 2");
+  ExpectInvalid(Base64Decode("Zm9v====", kStd, Base64Padding::kPadded), "'=' at position 4");
+  ExpectInvalid(Base64Decode("Zh==", kStd, Base64Padding::kPadded), "trailing bits");
+  ExpectInvalid(Base64Decode("Zm9=", kStd, Base64Padding::kPadded), "trailing bits");  // "fo" is "Zm8=".
+  const std::string over_limit(kMaxMultibaseTextLength + 4, 'A');
+  EXPECT_EQ(Base64Decode(over_limit, kStd, Base64Padding::kNone).status().code(), StatusCode::kOutOfRange);
+  const std::string at_limit_text(kMaxMultibaseTextLength, 'A');
+  const StatusOr<Bytes> at_limit = Base64Decode(at_limit_text, kStd, Base64Padding::kPadded);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status().ToString();
+  EXPECT_EQ(*at_limit, Bytes(kMaxMultibaseTextLength / 4 * 3, 0));
+}
+
+TEST(Base64Test, RandomRoundTrips) {
+  std::mt19937 rng(64);
+  for (int i = 0; i < 300; ++i) {
+    const Bytes data = RandomBytes(rng, rng() % 40, false);
+    for (const Base64Alphabet alphabet : {Base64Alphabet::kStandard, Base64Alphabet::kUrl, Base64Alphabet::kI2p}) {
+      for (const Base64Padding padding : {Base64Padding::kNone, Base64Padding::kPadded}) {
+        const std::string text = Base64Encode(data, alphabet, padding);
+        const StatusOr<Bytes> decoded = Base64Decode(text, alphabet, padding);
+        ASSERT_TRUE(decoded.ok()) << text;
+        EXPECT_EQ(*decoded, data) << text;
+      }
+    }
+  }
+}
+
 TEST(MultibaseTest, DecodesEachPrefix) {
   const Bytes foobar = ToBytes("foobar");
   const std::vector<std::pair<std::string, Multibase>> cases = {
       {"zt1Zv2yaZ", Multibase::kBase58Btc},       {"bmzxw6ytboi", Multibase::kBase32},
       {"BMZXW6YTBOI", Multibase::kBase32Upper},   {"f666f6f626172", Multibase::kBase16},
-      {"F666F6F626172", Multibase::kBase16Upper},
+      {"F666F6F626172", Multibase::kBase16Upper}, {"mZm9vYmFy", Multibase::kBase64},
+      {"MZm9vYmFy", Multibase::kBase64Pad},       {"uZm9vYmFy", Multibase::kBase64Url},
+      {"UZm9vYmFy", Multibase::kBase64UrlPad},
   };
   for (const auto& [text, base] : cases) {
     Multibase found = Multibase::kBase16;
@@ -167,9 +241,26 @@ TEST(MultibaseTest, PrefixFixesTheCase) {
   ExpectInvalid(MultibaseDecode("F666f"), "upper case required");
 }
 
+TEST(MultibaseTest, Base64PrefixesFixAlphabetAndPadding) {
+  const Bytes data = B({0xfb, 0xff, 0x66});
+  EXPECT_EQ(MultibaseEncode(Multibase::kBase64, data), "m+/9m");
+  EXPECT_EQ(MultibaseEncode(Multibase::kBase64Url, data), "u-_9m");
+  EXPECT_EQ(MultibaseEncode(Multibase::kBase64Url, B({0x66})), "uZg");
+  EXPECT_EQ(MultibaseEncode(Multibase::kBase64UrlPad, B({0x66})), "UZg==");
+  EXPECT_EQ(MultibaseEncode(Multibase::kBase64Pad, B({0x66, 0x6f})), "MZm8=");
+  ExpectInvalid(MultibaseDecode("u+/9m"), "base64url: invalid character '+' at position 0");
+  ExpectInvalid(MultibaseDecode("m-_9m"), "base64: invalid character '-' at position 0");
+  ExpectInvalid(MultibaseDecode("uZg=="), "padding is not allowed");
+  ExpectInvalid(MultibaseDecode("UZg"), "padded length 2");
+  ExpectInvalid(MultibaseDecode("MZm8"), "padded length 3");
+  ExpectInvalid(MultibaseDecode("uZh"), "trailing bits");
+  EXPECT_EQ(MultibaseDecode("u" + std::string(kMaxMultibaseTextLength + 1, 'A')).status().code(),
+            StatusCode::kOutOfRange);
+}
+
 TEST(MultibaseTest, RejectsUnknownPrefixAndEmptyText) {
   ExpectInvalid(MultibaseDecode(""), "empty");
-  ExpectInvalid(MultibaseDecode("m666f"), "unsupported prefix 'm'");
+  ExpectInvalid(MultibaseDecode("k2jmj7l5rsw0yvb3d"), "unsupported prefix 'k'");  // base36, not spoken here.
   ExpectInvalid(MultibaseDecode("Qmabc"), "unsupported prefix 'Q'");
   ExpectInvalid(MultibaseDecode("z0"), "'0' at position 0");
   const StatusOr<Bytes> empty = MultibaseDecode("z");

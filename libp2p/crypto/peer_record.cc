@@ -21,6 +21,27 @@ Bytes PeerRecord::Encode() const {
   return out;
 }
 
+namespace {
+
+// The multiaddr of one AddressInfo, or nullopt when the AddressInfo is malformed, has no multiaddr, or its
+// multiaddr does not parse: records carry addresses of protocols we may not know, and one of them must not
+// cost the others.
+std::optional<Multiaddr> ReadAddressInfo(ByteSpan info) {
+  std::optional<ByteSpan> multiaddr;
+  proto::Reader reader(info);
+  while (!reader.done()) {
+    proto::Field f;
+    if (!reader.Next(&f).ok()) return std::nullopt;
+    if (f.number == 1 && f.type == proto::WireType::kLengthDelimited) multiaddr = f.bytes;  // The last wins.
+  }
+  if (!multiaddr.has_value()) return std::nullopt;
+  StatusOr<Multiaddr> address = Multiaddr::FromBytes(*multiaddr);
+  if (!address.ok()) return std::nullopt;
+  return std::move(address).value();
+}
+
+}  // namespace
+
 StatusOr<PeerRecord> PeerRecord::Decode(ByteSpan encoded) {
   std::optional<PeerId> peer_id;
   uint64_t seq = 0;
@@ -35,22 +56,10 @@ StatusOr<PeerRecord> PeerRecord::Decode(ByteSpan encoded) {
     } else if (f.number == 2 && f.type == proto::WireType::kVarint) {
       seq = f.varint;
     } else if (f.number == 3 && f.type == proto::WireType::kLengthDelimited) {
-      if (addresses.size() >= kMaxPeerRecordAddresses) {
-        return InvalidArgumentError("peer record has more than " + std::to_string(kMaxPeerRecordAddresses) +
-                                    " addresses");
-      }
-      proto::Reader info(f.bytes);
-      std::optional<Multiaddr> addr;
-      while (!info.done()) {
-        proto::Field g;
-        RETURN_IF_ERROR(info.Next(&g));
-        if (g.number == 1 && g.type == proto::WireType::kLengthDelimited) {
-          ASSIGN_OR_RETURN(Multiaddr m, Multiaddr::FromBytes(g.bytes));
-          addr.emplace(std::move(m));
-        }
-      }
-      if (!addr.has_value()) return InvalidArgumentError("peer record address without a multiaddr");
-      addresses.push_back(std::move(*addr));
+      // The count is checked before parsing: past the cap an address is not even looked at.
+      if (addresses.size() >= kMaxPeerRecordAddresses) continue;
+      std::optional<Multiaddr> address = ReadAddressInfo(f.bytes);
+      if (address.has_value()) addresses.push_back(std::move(*address));
     } else if (f.number <= 3) {
       return InvalidArgumentError("peer record field " + std::to_string(f.number) + " has the wrong wire type");
     }
