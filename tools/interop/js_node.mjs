@@ -4,10 +4,15 @@
 //   node js_node.mjs --listen /ip4/127.0.0.1/tcp/0 [--dial ADDR]... [--seed S] [--muxer yamux|mplex]
 //                    [--ping ADDR] [--router gossipsub|floodsub|none] [--topic T]... [--sign strict|none]
 //                    [--publish-count N --publish-size B --publish-interval-ms MS --publish-delay-ms MS]
-//                    [--duration-s S] [--ping-every-ms MS]
+//                    [--duration-s S] [--ping-every-ms MS] [--append-announce ADDR]... [--stdin]
+// --append-announce adds ADDR to the addresses it announces (identify listenAddrs and its signed peer record),
+// beside its real listen addresses. --stdin publishes each line of standard input to the first --topic.
 // It exits by itself after --duration-s or, without that flag, when its standard input closes.
+// Beyond pubsub_node's events: `identified` also carries the peer's `listen_addrs` and `signed_record_addrs`,
+// and `peer_record` (`peer_id`, `envelope` in hex) the signed peer record envelope js verified and stored.
 import './polyfill.mjs'
 import { createHash } from 'node:crypto'
+import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
@@ -21,9 +26,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 function parseArgs (argv) {
   const opts = { listen: [], dial: [], topic: [], ping: [], muxer: 'yamux', router: 'none', sign: 'strict',
     publishCount: 0, publishSize: 64, publishIntervalMs: 100, publishDelayMs: 1000, durationS: 0, seed: null,
-    pingEveryMs: 0 }
+    pingEveryMs: 0, appendAnnounce: [], stdin: false }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
+    if (flag === '--stdin') { opts.stdin = true; continue }
     const value = argv[++i]
     if (value === undefined) throw new Error(`${flag} needs a value`)
     switch (flag) {
@@ -41,6 +47,7 @@ function parseArgs (argv) {
       case '--publish-delay-ms': opts.publishDelayMs = Number(value); break
       case '--duration-s': opts.durationS = Number(value); break
       case '--ping-every-ms': opts.pingEveryMs = Number(value); break
+      case '--append-announce': opts.appendAnnounce.push(value); break
       default: throw new Error(`unknown flag ${flag}`)
     }
   }
@@ -71,7 +78,7 @@ async function main () {
 
   const node = await createLibp2p({
     privateKey,
-    addresses: { listen: opts.listen },
+    addresses: { listen: opts.listen, appendAnnounce: opts.appendAnnounce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
@@ -93,8 +100,15 @@ async function main () {
     const d = evt.detail
     emit('identified', { peer_id: d.peerId.toString(), agent_version: d.agentVersion ?? '',
       protocols: d.protocols ?? [],
+      listen_addrs: (d.listenAddrs ?? []).map((a) => a.toString()),
       // Present only when the peer sent a signed peer record and js verified it.
       signed_record_addrs: d.signedPeerRecord?.addresses.map((a) => a.toString()) ?? null })
+    if (d.signedPeerRecord != null) {
+      // The envelope bytes as the peer store keeps them (what the peer sent, or a newer record it sent before).
+      node.peerStore.get(d.peerId).then((peer) => {
+        if (peer.peerRecordEnvelope != null) emit('peer_record', { peer_id: d.peerId.toString(), envelope: hex(peer.peerRecordEnvelope) })
+      }, () => {})
+    }
   })
   if (services.pubsub) {
     node.services.pubsub.addEventListener('subscription-change', (evt) => {
@@ -168,6 +182,25 @@ async function main () {
     }, opts.publishDelayMs)
   }
 
+  // The publishes of --stdin, one line at a time in order, as pubsub_node --stdin does.
+  let stdinPublishes = Promise.resolve()
+  if (opts.stdin) {
+    if (!services.pubsub || opts.topic.length === 0) throw new Error('--stdin needs --router and --topic')
+    const topic = opts.topic[0]
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      stdinPublishes = stdinPublishes.then(async () => {
+        const data = Buffer.from(line, 'utf8')
+        try {
+          await node.services.pubsub.publish(topic, data)
+          published++
+          emit('published', { topic, size: data.length })
+        } catch (err) {
+          emit('publish_error', { topic, error: err.message })
+        }
+      })
+    })
+  }
+
   let stopping = false
   const stop = async () => {
     if (stopping) return
@@ -179,7 +212,7 @@ async function main () {
   if (opts.durationS > 0) {
     setTimeout(stop, opts.durationS * 1000)
   } else {
-    process.stdin.on('end', stop)
+    process.stdin.on('end', () => { stdinPublishes.then(stop) })
     process.stdin.resume()
   }
   process.on('SIGTERM', stop)
