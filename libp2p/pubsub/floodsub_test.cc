@@ -72,6 +72,38 @@ TEST_F(FloodSubTest, PublishReachesASubscribedPeer) {
   EXPECT_TRUE(a.received.empty());  // Our own messages are not delivered to us.
 }
 
+// The connection between two subscribers dies silently (nobody knows yet) and one of them reconnects: the
+// pubsub streams move to the new connection at once, so messages flow without waiting for keep-alive to
+// find the dead one; when it does, the peers stay (they still have the new connection).
+TEST(FloodSubReconnectTest, StreamsFollowTheNewConnection) {
+  ManualEventLoop loop;
+  stream::MemoryNetwork net(&loop, stream::WriteLimits{}, std::chrono::milliseconds(5));
+  Node a(&loop, &net, "a"), b(&loop, &net, "b");
+  a.Join("t");
+  b.Join("t");
+  a.host->Dial(b.host->listen_addrs()[0], [](auto) {});
+  loop.AdvanceTime(seconds(1));
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("before")).status.ok());
+  loop.AdvanceTime(seconds(1));
+  ASSERT_EQ(b.received, std::vector<std::string>{"before"});
+  net.BreakConnections();
+  b.host->Dial(a.host->listen_addrs()[0], [](auto) {});
+  loop.AdvanceTime(seconds(1));
+  ASSERT_EQ(a.host->connections_of(b.host->peer_id()).size(), 2u);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("a after")).status.ok());
+  ASSERT_TRUE(b.pubsub->Publish("t", AsBytes("b after")).status.ok());
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(b.received, (std::vector<std::string>{"before", "a after"}));
+  EXPECT_EQ(a.received, std::vector<std::string>{"b after"});
+  // Keep-alive closes the dead connection; the pubsub peers stay.
+  loop.AdvanceTime(seconds(120));
+  EXPECT_EQ(a.host->connections_of(b.host->peer_id()).size(), 1u);
+  EXPECT_EQ(a.pubsub->Peers().size(), 1u);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("later")).status.ok());
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(b.received, (std::vector<std::string>{"before", "a after", "later"}));
+}
+
 TEST_F(FloodSubTest, MessageIsDeliveredOnceWhenItArrivesFromSeveralPeers) {
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&a, &b, &c}) n->Join("t");

@@ -43,8 +43,14 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       EnsurePeer(peer, proto).peer->AttachInbound(std::move(s));
     });
   }
-  host_->AddEvents(stream::Host::Events{
-      nullptr,
+  host_events_ = host_->AddEvents(stream::Host::Events{
+      [this](const stream::ConnectionInfo& c) {
+        auto it = peers_.find(c.peer);
+        if (it == peers_.end()) return;
+        // Another connection to a known peer: streams move to it, and its direction may count now.
+        it->second.peer->OnNewConnection();
+        router_->OnConnectionsChanged(c.peer);
+      },
       [this](const PeerId& peer, const stream::IdentifyInfo& info) {
         for (const std::string& p : router_->Protocols()) {
           if (std::find(info.protocols.begin(), info.protocols.end(), p) == info.protocols.end()) continue;
@@ -52,10 +58,16 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
           return;
         }
       },
-      [this](const stream::ConnectionInfo& c, const Status&) { DropPeer(c.peer); }});
+      [this](const stream::ConnectionInfo& c, const Status&) {
+        // The peer goes with its last connection; while another remains, the streams follow it (they are
+        // reopened on the newest connection) and the router learns the new direction.
+        if (!host_->IsConnected(c.peer)) return DropPeer(c.peer);
+        if (peers_.count(c.peer)) router_->OnConnectionsChanged(c.peer);
+      }});
 }
 
 PubSub::~PubSub() {
+  host_->RemoveEvents(host_events_);
   for (const std::string& protocol : router_->Protocols()) host_->RemoveStreamHandler(protocol);
   validations_.clear();
   peers_.clear();
@@ -67,11 +79,18 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   stream::Host* host = host_;
   const std::vector<std::string> protocols = router_->Protocols();
   auto opener = [host, id, protocols](std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)> done) {
-    host->NewStream(id, protocols, [done](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
-      done(std::move(s));
-    });
+    const uint64_t request = host->NewStream(
+        id, protocols, [done](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) { done(std::move(s)); });
+    return std::function<void()>([host, request] { host->CancelNewStream(request); });
   };
-  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) { OnRpc(p.id(), std::move(rpc)); }, nullptr,
+  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) {
+                                    // A peer already dropped (it is waiting for DeleteSoon) reads on to
+                                    // the end of its chunk: ignore what it still delivers.
+                                    auto it = peers_.find(p.id());
+                                    if (it == peers_.end() || it->second.peer.get() != &p) return;
+                                    OnRpc(p.id(), std::move(rpc));
+                                  },
+                                  nullptr,
                                   [this, id](std::string_view tag) { return router_->StillWanted(id, tag); }};
   PeerState& state = peers_[id];
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, options_.peer, std::move(callbacks));
@@ -88,9 +107,8 @@ void PubSub::DropPeer(const PeerId& id) {
   if (it == peers_.end()) return;
   router_->RemovePeer(id);
   // The peer may be inside its own callback (a stream failing): destroy it from the loop.
-  auto doomed = std::make_shared<std::unique_ptr<PubSubPeer>>(std::move(it->second.peer));
+  loop_->DeleteSoon(std::move(it->second.peer));
   peers_.erase(it);
-  loop_->Post([doomed] { doomed->reset(); });
 }
 
 std::vector<std::string> PubSub::topics() const {
@@ -252,10 +270,9 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     if (--p.outstanding > 0 && p.result == ValidationResult::kAccept) return;
     std::unique_ptr<PendingValidation> done = std::move(it->second);
     validations_.erase(it);
-    // The timer may be the caller: keep it alive until the loop comes back.
-    auto timer = std::shared_ptr<Timer>(std::move(done->timeout));
-    timer->Cancel();
-    loop_->Post([timer] {});
+    // The timer may be the caller: destroy it from the loop.
+    done->timeout->Cancel();
+    loop_->DeleteSoon(std::move(done->timeout));
     switch (done->result) {
       case ValidationResult::kAccept: Accept(done->from, std::move(done->msg), done->id); break;
       case ValidationResult::kReject:

@@ -126,6 +126,7 @@ class PubSub {
 
   EventLoop* const loop_;
   stream::Host* const host_;
+  uint64_t host_events_ = 0;  // Our receiver of the host's events.
   std::unique_ptr<Router> router_;
   const PubSubOptions options_;
   const crypto::PeerId self_;

@@ -15,45 +15,50 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
       retry_timer_(loop->CreateTimer([this] {
         if (!control_.empty() || !data_.empty()) OpenOutbound();
       })),
-      retry_delay_(options_.open_retry_initial), alive_(std::make_shared<bool>(true)) {}
+      retry_delay_(options_.open_retry_initial) {}
 
-PubSubPeer::~PubSubPeer() { *alive_ = false; }
+PubSubPeer::~PubSubPeer() {
+  if (opening_ && cancel_open_) cancel_open_();
+}
 
 void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
-  inbound_ = std::move(stream);
-  reader_ = std::make_shared<FrameReader>(options_.limits.max_rpc_size);
-  inbound_->SetHandlers(stream::Stream::Handlers{
+  DropInbound();
+  inbound_ = std::make_unique<Inbound>(Inbound{std::move(stream), FrameReader(options_.limits.max_rpc_size)});
+  inbound_->stream->SetHandlers(stream::Stream::Handlers{
       [this](ByteSpan data) { OnInboundData(data); },
-      [this] { inbound_.reset(); },  // The peer closed its stream; it may open another.
-      [this](const Status&) { inbound_.reset(); },
+      [this] { DropInbound(); },  // The peer closed its stream; it may open another.
+      [this](const Status&) { DropInbound(); },
       {}});
 }
 
+void PubSubPeer::DropInbound() {
+  if (inbound_ == nullptr) return;
+  // Its stream or reader may be running the callback that got us here: silence it, destroy it from the loop.
+  inbound_->stream->SetHandlers({});
+  loop_->DeleteSoon(std::move(inbound_));
+}
+
 void PubSubPeer::OnInboundData(ByteSpan data) {
-  Liveness::Scope scope(&liveness_);
-  const std::shared_ptr<FrameReader> reader = reader_;
-  const stream::Stream* const stream = inbound_.get();
+  Inbound* const inbound = inbound_.get();
   bool stopped = false;
-  Status s = reader->Feed(data, [&](ByteSpan frame) -> Status {
+  Status s = inbound->reader.Feed(data, [&](ByteSpan frame) -> Status {
     ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits));
     ++stats_.rpcs_received;
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
-    // Stop reading if the callback destroyed this peer or replaced its stream: the rest of these bytes
-    // belong to a stream that is gone.
-    if (!scope.alive() || inbound_.get() != stream) {
+    // Stop reading if the callback replaced or dropped the stream: the rest of these bytes belong to a
+    // stream that is gone (the reader itself lives until the loop comes back).
+    if (inbound_.get() != inbound) {
       stopped = true;
       return CancelledError("peer or stream gone");
     }
     return OkStatus();
   });
-  if (stopped || !scope.alive() || s.ok()) return;
+  if (stopped || s.ok()) return;
   // An oversized or undecodable frame: reset that stream, keep the peer.
   ++stats_.bad_frames;
-  if (inbound_ != nullptr) {
-    inbound_->Reset();
-    inbound_.reset();
-  }
+  inbound_->stream->Reset();
+  DropInbound();
 }
 
 SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
@@ -90,18 +95,32 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
 void PubSubPeer::OpenOutbound() {
   if (opening_ || outbound_ != nullptr) return;
   opening_ = true;
-  std::weak_ptr<bool> alive = alive_;
-  opener_([this, alive](StatusOr<std::unique_ptr<stream::Stream>> stream) {
-    auto a = alive.lock();
-    if (!a || !*a) return;  // The peer is gone; the stream (if any) is dropped, which resets it.
-    OnOutboundOpened(std::move(stream));
-  });
+  // Our destructor calls the canceller, so the callback never outlives us.
+  cancel_open_ = opener_([this](StatusOr<std::unique_ptr<stream::Stream>> stream) { OnOutboundOpened(std::move(stream)); });
+}
+
+void PubSubPeer::OnNewConnection() {
+  if (opening_) {
+    // The open under way may have picked the old connection: ask again.
+    if (cancel_open_) cancel_open_();
+    opening_ = false;
+    cancel_open_ = nullptr;
+  } else if (outbound_ != nullptr) {
+    outbound_->CloseWrite();
+    outbound_->SetHandlers({});
+    loop_->DeleteSoon(std::move(outbound_));
+  } else {
+    return;  // Idle: the next Send() opens on the newest connection anyway.
+  }
+  retry_timer_->Cancel();
+  OpenOutbound();
 }
 
 void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream) {
   opening_ = false;
+  cancel_open_ = nullptr;
   if (!stream.ok()) {
-    OnOutboundFailed();
+    OnOutboundFailed(/*was_open=*/false);
     return;
   }
   retry_delay_ = options_.open_retry_initial;
@@ -109,17 +128,23 @@ void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stre
   outbound_->SetHandlers(stream::Stream::Handlers{
       [](ByteSpan) {},  // Nothing is expected on our outbound stream.
       [] {},
-      [this](const Status&) { OnOutboundFailed(); },
+      [this](const Status&) { OnOutboundFailed(/*was_open=*/true); },
       [this] { Flush(); }});
-  Liveness::Scope scope(&liveness_);
   if (callbacks_.on_ready) callbacks_.on_ready(*this);
-  if (!scope.alive()) return;
   Flush();
 }
 
-void PubSubPeer::OnOutboundFailed() {
+void PubSubPeer::OnOutboundFailed(bool was_open) {
   ++stats_.stream_failures;
-  outbound_.reset();  // May be inside the stream's own callback, which streams allow.
+  // The stream may be running the callback that got us here: silence it, destroy it from the loop.
+  if (outbound_ != nullptr) outbound_->SetHandlers({});
+  loop_->DeleteSoon(std::move(outbound_));
+  if (was_open) {
+    // A stream that worked: its connection went, and the peer may have another. Reopen at once, once; if
+    // that fails, the waits begin.
+    if (!control_.empty() || !data_.empty()) OpenOutbound();
+    return;
+  }
   // Wait even when nothing is queued, so that a stream of Send()s cannot reopen faster than the backoff.
   retry_timer_->Schedule(std::min(retry_delay_, options_.open_retry_max));
   retry_delay_ = std::min(retry_delay_ * 2, options_.open_retry_max);
@@ -137,7 +162,7 @@ void PubSubPeer::Flush() {
     // A frame is written whole or not at all, so one the stream refused can go out intact on the next
     // stream: it stays queued until written.
     if (!outbound_->Write(next.frame).ok()) {
-      OnOutboundFailed();
+      OnOutboundFailed(/*was_open=*/true);
       return;
     }
     PopFront(lane);

@@ -49,9 +49,10 @@ struct PubSubPeerOptions {
   Duration control_send_timeout = std::chrono::seconds(60);
   // Time to open and negotiate the outbound stream.
   Duration open_timeout = std::chrono::seconds(10);
-  // After the outbound stream fails to open, or fails once open, no new stream is opened for
-  // open_retry_initial; each further failure in a row doubles the wait, up to open_retry_max. A stream
-  // that opens resets the wait to open_retry_initial. Should be positive, initial <= max.
+  // After the outbound stream fails to open, no new stream is opened for open_retry_initial; each further
+  // failure in a row doubles the wait, up to open_retry_max. A stream that opens resets the wait to
+  // open_retry_initial; when such a stream fails later (its connection went; the peer may have another),
+  // the next open is at once. Should be positive, initial <= max.
   Duration open_retry_initial = std::chrono::seconds(1);
   Duration open_retry_max = std::chrono::seconds(30);
 };
@@ -80,10 +81,12 @@ struct PubSubPeerStats {
 class PubSubPeer {
  public:
   // Opens a new outbound stream that speaks our pubsub protocol and calls back with it (or the failure),
-  // from the loop, never from inside the call. The PubSubPeer may be destroyed before the callback: the
-  // opener must then not call it, or the callback must be harmless (it holds no raw `this`; see the .cc).
-  using StreamOpener = std::function<void(std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)>)>;
+  // from the loop, never from inside the call. Returns a function that cancels the open: the peer calls it
+  // when it is destroyed before the callback, which must then never run.
+  using StreamOpener =
+      std::function<std::function<void()>(std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)>)>;
 
+  // Callbacks run on the loop and must not destroy the peer: its owner hands it to EventLoop::DeleteSoon().
   struct Callbacks {
     // A decoded (and observed) RPC from the peer.
     std::function<void(PubSubPeer& peer, pb::RPC rpc)> on_rpc;
@@ -103,19 +106,26 @@ class PubSubPeer {
 
   const crypto::PeerId& id() const { return id_; }
 
-  // Takes the stream the peer opened to us (replacing an earlier one) and reads RPCs from it. An oversized
-  // or undecodable frame resets that stream and is counted; the peer stays.
+  // Takes the stream the peer opened to us (replacing an earlier one, which is reset: the peer opens a new
+  // one on a new connection) and reads RPCs from it. An oversized or undecodable frame resets that stream
+  // and is counted; the peer stays.
   void AttachInbound(std::unique_ptr<stream::Stream> stream);
 
   // Runs the observers on `rpc`, then queues it for the peer and returns at once (see SendResult for what
   // can fail). Opens the outbound stream if there is none, unless a failed one is still being waited out
-  // (the queue then waits too). A non-empty `tag` (a message id) on a data-lane RPC is shown to
+  // (the queue then waits too); a stream that worked and then failed (its connection closed, while the
+  // peer may have another) is reopened at once: only failures to open are waited out. A non-empty `tag` (a message id) on a data-lane RPC is shown to
   // Callbacks::wanted before the RPC is written, which may drop it; a tag on a control-lane RPC is ignored.
   //
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
   // (unless unwanted or timed out first); RPCs that the stream had accepted before it failed are lost
   // with it, and counted as sent.
   SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
+
+  // A newer connection to the peer appeared (a reconnect, possibly while the old connection is dead and
+  // nobody knows yet): the outbound stream moves to it. The current one is closed and a new one opened
+  // (the opener picks the newest connection); queued RPCs go out on the new one.
+  void OnNewConnection();
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
 
@@ -126,6 +136,12 @@ class PubSubPeer {
   const PubSubPeerStats& stats() const { return stats_; }
 
  private:
+  // The inbound stream and the reader of its frames, replaced together. A replaced or failed one goes to
+  // DeleteSoon(): its reader may be in the middle of a Feed().
+  struct Inbound {
+    std::unique_ptr<stream::Stream> stream;
+    FrameReader reader;
+  };
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
     MonoTime deadline;
@@ -137,8 +153,11 @@ class PubSubPeer {
   void OnInboundData(ByteSpan data);
   void OpenOutbound();
   void OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream);
-  // The outbound stream failed (or never opened): count it, drop it, and wait before the next open.
-  void OnOutboundFailed();
+  // The outbound stream failed (`was_open`) or never opened: count it, drop it, and reopen (at once after a
+  // stream that worked, else after the backoff wait).
+  void OnOutboundFailed(bool was_open);
+  // Drops the inbound stream (destroyed from the loop).
+  void DropInbound();
   void Flush();
   void DropExpired();
   // Removes the front entry of `lane`, with its bytes.
@@ -151,11 +170,10 @@ class PubSubPeer {
   Callbacks callbacks_;
   std::vector<RpcObserver*> observers_;
 
-  std::unique_ptr<stream::Stream> inbound_;
-  // Shared so that a Feed() in progress keeps its reader when on_rpc replaces the stream or destroys us.
-  std::shared_ptr<FrameReader> reader_;
+  std::unique_ptr<Inbound> inbound_;
   std::unique_ptr<stream::Stream> outbound_;
   bool opening_ = false;
+  std::function<void()> cancel_open_;  // Set while opening_.
   Lane control_, data_;
   size_t control_bytes_ = 0, data_bytes_ = 0;
   std::unique_ptr<Timer> expiry_timer_;
@@ -163,10 +181,7 @@ class PubSubPeer {
   std::unique_ptr<Timer> retry_timer_;
   // The wait after the next failure.
   Duration retry_delay_;
-  // Shared with pending open callbacks so they can tell whether this peer still exists.
-  std::shared_ptr<bool> alive_;
   PubSubPeerStats stats_;
-  Liveness liveness_;
 };
 
 }  // namespace libp2p::pubsub

@@ -40,6 +40,8 @@ class Router {
   // A pubsub peer appeared (its stream negotiated `protocol`) or went away.
   virtual void AddPeer(const crypto::PeerId& peer, const std::string& protocol) = 0;
   virtual void RemovePeer(const crypto::PeerId& peer) = 0;
+  // A connection to a peer that stays connected opened or closed: which side dialed it may have changed.
+  virtual void OnConnectionsChanged(const crypto::PeerId& peer) {}
 
   // We joined or left a topic.
   virtual void Join(const std::string& topic) = 0;

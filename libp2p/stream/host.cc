@@ -80,9 +80,9 @@ Host::Host(EventLoop* loop, Transport* transport, HostOptions options)
       peer_id_(PeerId::FromPublicKey(options_.identity->public_key())),
       connection_manager_(options_.connection_manager),
       soon_task_(loop->CreateTask([this] {
-        std::vector<std::function<void()>> batch;
+        std::vector<std::pair<uint64_t, std::function<void()>>> batch;
         batch.swap(soon_);
-        for (auto& fn : batch) fn();
+        for (auto& [handle, fn] : batch) fn();
       })),
       push_task_(loop->CreateTask([this] { PushIdentify(); })),
       trim_timer_(loop->CreateTimer([this] { MaybeTrim(); })) {
@@ -118,9 +118,11 @@ void Host::ForEachEvents(F&& f) {
   for (const auto& [handle, events] : receivers) f(events);
 }
 
-void Host::RunSoon(std::function<void()> fn) {
-  soon_.push_back(std::move(fn));
+uint64_t Host::RunSoon(std::function<void()> fn) {
+  const uint64_t handle = next_id_++;
+  soon_.emplace_back(handle, std::move(fn));
   soon_task_->Post();
+  return handle;
 }
 
 // --- Listening and advertising. ---
@@ -422,6 +424,8 @@ void Host::EndJob(uint64_t id) {
 
 std::unique_ptr<Stream> Host::TakeStream(uint64_t id) {
   auto it = jobs_.find(id);
+  // Ended (cancelled) while its worker's last callback was already queued.
+  if (it == jobs_.end()) return nullptr;
   std::unique_ptr<Stream> stream = std::move(it->second->stream);
   EndJob(id);
   return stream;
@@ -436,6 +440,7 @@ void Host::OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> strea
   job->worker = MultistreamSelect::Listen(
       loop_, job->stream.get(), protocols(), options_.negotiation_timeout, [this, id, peer](StatusOr<std::string> proto) {
         std::unique_ptr<Stream> stream = TakeStream(id);
+        if (stream == nullptr) return;
         auto h = proto.ok() ? handlers_.find(*proto) : handlers_.end();
         if (h == handlers_.end()) return stream->Reset();
         StreamHandler handler = h->second;  // A copy: the handler may replace itself.
@@ -443,16 +448,22 @@ void Host::OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> strea
       });
 }
 
-void Host::NewStream(const PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done) {
+uint64_t Host::NewStream(const PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done) {
   Connection* conn = NewestConnection(peer);
   if (conn == nullptr) {
     Status error = NotFoundError("not connected to " + peer.ToBase58());
     return RunSoon([on_done, error] { on_done(error, ""); });
   }
-  OpenStreamOn(conn, std::move(protocols), std::move(on_done));
+  return OpenStreamOn(conn, std::move(protocols), std::move(on_done));
 }
 
-void Host::OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done) {
+void Host::CancelNewStream(uint64_t handle) {
+  // The handle is the negotiation's job, or the failure waiting to be reported.
+  EndJob(handle);
+  std::erase_if(soon_, [handle](const auto& entry) { return entry.first == handle; });
+}
+
+uint64_t Host::OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done) {
   StatusOr<std::unique_ptr<Stream>> opened = connection->muxed->OpenStream();
   if (!opened.ok()) {
     Status error = opened.status();
@@ -463,12 +474,14 @@ void Host::OpenStreamOn(Connection* connection, std::vector<std::string> protoco
   job->worker = MultistreamSelect::Dial(loop_, job->stream.get(), std::move(protocols), options_.negotiation_timeout,
                                         [this, id, on_done](StatusOr<std::string> proto) {
                                           std::unique_ptr<Stream> s = TakeStream(id);
+        if (s == nullptr) return;
                                           if (!proto.ok()) {
                                             s->Reset();
                                             return on_done(proto.status(), "");
                                           }
                                           on_done(std::move(s), *proto);
                                         });
+  return id;
 }
 
 void Host::Linger(std::unique_ptr<Stream> stream) {
@@ -510,6 +523,7 @@ void Host::PingOn(Connection* connection, std::function<void(StatusOr<Duration>)
                  job->worker = std::move(pinger);
                  Status s = p->Ping([this, id, on_done](StatusOr<Duration> rtt) {
                    std::unique_ptr<Stream> stream = TakeStream(id);
+        if (stream == nullptr) return;
                    if (rtt.ok()) {
                      // Done pinging: close our side and let the responder close its own.
                      stream->CloseWrite();
@@ -520,7 +534,7 @@ void Host::PingOn(Connection* connection, std::function<void(StatusOr<Duration>)
                    on_done(std::move(rtt));
                  });
                  if (!s.ok()) {
-                   TakeStream(id)->Reset();
+                   if (std::unique_ptr<Stream> stream = TakeStream(id)) stream->Reset();
                    on_done(s);
                  }
                });
@@ -530,7 +544,8 @@ void Host::Ping(const PeerId& peer, std::function<void(StatusOr<Duration>)> on_d
   Connection* conn = NewestConnection(peer);
   if (conn == nullptr) {
     Status error = NotFoundError("not connected to " + peer.ToBase58());
-    return RunSoon([on_done, error] { on_done(error); });
+    RunSoon([on_done, error] { on_done(error); });
+    return;
   }
   PingOn(conn, std::move(on_done));
 }
@@ -566,6 +581,7 @@ void Host::RegisterBuiltinHandlers() {
     job->worker = IdentifyRequest::Start(loop_, job->stream.get(), options_.negotiation_timeout,
                                          [this, id, peer](StatusOr<IdentifyInfo> info) {
                                            std::unique_ptr<Stream> s = TakeStream(id);
+        if (s == nullptr) return;
                                            s->CloseWrite();  // The pusher closed already: both ways closed.
                                            OnIdentify(peer, std::move(info), /*push=*/true);
                                          });
@@ -592,6 +608,7 @@ void Host::RunIdentify(uint64_t connection_id) {
                  job->worker = IdentifyRequest::Start(loop_, job->stream.get(), options_.negotiation_timeout,
                                                       [this, id, peer](StatusOr<IdentifyInfo> info) {
                                                         std::unique_ptr<Stream> s = TakeStream(id);
+        if (s == nullptr) return;
                                                         // The answer ended with the remote's close; ours
                                                         // ends the stream cleanly.
                                                         s->CloseWrite();

@@ -167,8 +167,14 @@ class Host {
 
   // Opens a stream to a connected peer, on its newest connection that takes new streams, and negotiates the
   // first of `protocols` it speaks. kNotFound when not connected, kNotFound (from multistream-select) when
-  // it speaks none.
-  void NewStream(const crypto::PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done);
+  // it speaks none. Returns a handle for CancelNewStream().
+  uint64_t NewStream(const crypto::PeerId& peer, std::vector<std::string> protocols, StreamCallback on_done);
+  // Cancels a NewStream() whose callback has not run: it then never runs (a stream already opened is reset).
+  // A no-op for a handle whose callback ran.
+  void CancelNewStream(uint64_t handle);
+
+  // Whether the transport can dial `addr`.
+  bool CanDial(const Multiaddr& addr) const { return transport_->CanDial(addr); }
 
   // Pings a connected peer over a new /ipfs/ping/1.0.0 stream.
   void Ping(const crypto::PeerId& peer, std::function<void(StatusOr<Duration> rtt)> on_done);
@@ -204,8 +210,9 @@ class Host {
   void ReleaseIp(const std::string& ip);
   void CloseConnection(uint64_t id, const Status& why, bool local);
   void OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> stream);
-  // Opens a stream on one connection and negotiates one of `protocols`.
-  void OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done);
+  // Opens a stream on one connection and negotiates one of `protocols`. Returns a handle for
+  // CancelNewStream().
+  uint64_t OpenStreamOn(Connection* connection, std::vector<std::string> protocols, StreamCallback on_done);
   Connection* NewestConnection(const crypto::PeerId& peer) const;
   void RunIdentify(uint64_t connection_id);
   void OnIdentify(const crypto::PeerId& peer, StatusOr<IdentifyInfo> info, bool push);
@@ -223,14 +230,14 @@ class Host {
   // letting a closed stream drain). Ended jobs go to DeleteSoon().
   StreamJob* AddJob(std::unique_ptr<Stream> stream, uint64_t* id);
   void EndJob(uint64_t id);
-  // Takes the stream out of a job and ends the job.
+  // Takes the stream out of a job and ends the job; null when the job ended already.
   std::unique_ptr<Stream> TakeStream(uint64_t id);
   // Keeps a stream whose last bytes are in flight until the remote closes it too (or a while passes), so
   // that it ends with FIN both ways rather than a reset.
   void Linger(std::unique_ptr<Stream> stream);
-  // Runs `fn` from the loop, unless the host is destroyed first (for callbacks that must not run inside the
-  // call that caused them).
-  void RunSoon(std::function<void()> fn);
+  // Runs `fn` from the loop, unless the host is destroyed or the returned handle cancelled first (for
+  // callbacks that must not run inside the call that caused them).
+  uint64_t RunSoon(std::function<void()> fn);
 
   template <typename F>
   void ForEachEvents(F&& f);
@@ -261,7 +268,7 @@ class Host {
   size_t outbound_upgrades_ = 0;
   // Inbound connections (upgrading or established) per remote IP, exempt addresses not counted.
   std::unordered_map<std::string, size_t> inbound_per_ip_;
-  std::vector<std::function<void()>> soon_;
+  std::vector<std::pair<uint64_t, std::function<void()>>> soon_;
   std::unique_ptr<Task> soon_task_;
   std::unique_ptr<Task> push_task_;
   std::unique_ptr<Timer> trim_timer_;

@@ -13,6 +13,10 @@ using crypto::PeerId;
 
 namespace {
 
+// Connection-manager protection tags: direct peers, and mesh peers per topic.
+constexpr std::string_view kDirectTag = "gossipsub:direct";
+constexpr std::string_view kMeshTagPrefix = "gossipsub:mesh:";
+
 const std::set<PeerId>& EmptySet() {
   static const std::set<PeerId> empty;
   return empty;
@@ -42,7 +46,10 @@ void GossipSubRouter::Attach(PubSub* core) {
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
   });
   heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
-  idontwant_timer_ = core->loop()->CreateTimer([this] { FlushIDontWants(); });
+  idontwant_task_ = core->loop()->CreateTask([this] { FlushIDontWants(); });
+  // Direct peers are never trimmed by the host's connection manager; mesh peers are protected while in a
+  // mesh (SyncProtections).
+  for (const auto& [peer, addrs] : options_.direct_peers) core->host()->connection_manager().Protect(peer, std::string(kDirectTag));
   if (!options_.direct_peers.empty()) {
     direct_connect_timer_ = core->loop()->CreateTimer([this] { ConnectDirectPeers(); });
     direct_connect_timer_->Schedule(options_.params.direct_connect_initial_delay);
@@ -90,6 +97,26 @@ void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string
   if (it == topic_peers_.end()) return;
   it->second.erase(peer);
   if (it->second.empty()) topic_peers_.erase(it);
+}
+
+void GossipSubRouter::OnConnectionsChanged(const PeerId& peer) {
+  auto it = peers_.find(peer);
+  if (it != peers_.end()) it->second.outbound = core_->host()->IsOutbound(peer);
+}
+
+void GossipSubRouter::SyncProtections() {
+  std::set<std::pair<PeerId, std::string>> now;
+  for (const auto& [topic, members] : mesh_) {
+    for (const PeerId& p : members) now.emplace(p, topic);
+  }
+  stream::ConnectionManager& cm = core_->host()->connection_manager();
+  for (const auto& [peer, topic] : protected_) {
+    if (now.count({peer, topic}) == 0) cm.Unprotect(peer, std::string(kMeshTagPrefix) + topic);
+  }
+  for (const auto& [peer, topic] : now) {
+    if (protected_.count({peer, topic}) == 0) cm.Protect(peer, std::string(kMeshTagPrefix) + topic);
+  }
+  protected_ = std::move(now);
 }
 
 void GossipSubRouter::RemovePeer(const PeerId& peer) {
@@ -315,7 +342,8 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
   if (prune.peers_size() == 0 || !SupportsPx(info)) return;
   if (score_ && ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
   const auto connected = [this](const PeerId& id) { return peers_.count(id) > 0 || core_->host()->IsConnected(id); };
-  for (const Multiaddr& addr : PxDialTargets(prune, core_->self(), connected, options_.params.prune_peers)) {
+  const auto dialable = [this](const Multiaddr& addr) { return core_->host()->CanDial(addr); };
+  for (const Multiaddr& addr : PxDialTargets(prune, core_->self(), connected, dialable, options_.params.prune_peers)) {
     core_->host()->Dial(addr, [](StatusOr<PeerId>) {});
     ++stats_.px_dials;
   }
@@ -340,6 +368,8 @@ bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
 }
 
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
+  // A peer that delivers first is worth its connection.
+  core_->host()->connection_manager().MarkUseful(from, core_->loop()->Now());
   // v1.2: tell mesh peers at once that we have a large message, before validating it.
   if (msg.data().size() < options_.params.idontwant_message_size_threshold) return;
   auto it = mesh_.find(msg.topic());
@@ -352,7 +382,7 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
     ++stats_.idontwant_sent;
   }
   // Sent when the loop comes back: at once on the wire, but one RPC for the messages of one read.
-  if (!idontwant_batch_.empty() && !idontwant_timer_->IsScheduled()) idontwant_timer_->Schedule(Duration::zero());
+  if (!idontwant_batch_.empty()) idontwant_task_->Post();
 }
 
 void GossipSubRouter::FlushIDontWants() {
@@ -601,6 +631,7 @@ void GossipSubRouter::Heartbeat() {
   if (!options_.direct_peers.empty() && heartbeat_ticks_ % options_.params.direct_connect_ticks == 0) {
     ConnectDirectPeers();
   }
+  SyncProtections();
   mcache_->Shift();
   backoff_->ExpireOld();
   for (auto& [id, info] : peers_) {
@@ -619,6 +650,11 @@ void GossipSubRouter::Heartbeat() {
 const std::set<PeerId>& GossipSubRouter::Mesh(const std::string& topic) const {
   auto it = mesh_.find(topic);
   return it == mesh_.end() ? EmptySet() : it->second;
+}
+
+bool GossipSubRouter::IsOutbound(const PeerId& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.outbound;
 }
 
 const std::set<PeerId>& GossipSubRouter::Fanout(const std::string& topic) const {

@@ -74,6 +74,7 @@ class GossipSubRouter final : public Router {
   void Attach(PubSub* core) override;
   void AddPeer(const crypto::PeerId& peer, const std::string& protocol) override;
   void RemovePeer(const crypto::PeerId& peer) override;
+  void OnConnectionsChanged(const crypto::PeerId& peer) override;
   void Join(const std::string& topic) override;
   void Leave(const std::string& topic) override;
   void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
@@ -91,6 +92,9 @@ class GossipSubRouter final : public Router {
 
   // --- Introspection, for tests, the fuzzer and the node's events. ---
   const std::set<crypto::PeerId>& Mesh(const std::string& topic) const;
+  // Whether the router counts `peer` as outbound (toward D_out): one of its live connections is one we
+  // dialed.
+  bool IsOutbound(const crypto::PeerId& peer) const;
   const std::set<crypto::PeerId>& Fanout(const std::string& topic) const;
   double Score(const crypto::PeerId& peer) const;
   size_t promise_count() const;
@@ -118,6 +122,9 @@ class GossipSubRouter final : public Router {
   };
   using ControlBatch = std::map<crypto::PeerId, pb::ControlMessage>;
 
+  // Protects the mesh peers in the host's connection manager (tag kMeshTagPrefix + topic), and lifts the
+  // protection of those that left, once per heartbeat.
+  void SyncProtections();
   bool IsMeshPeer(const PeerInfo& p) const;
   bool SupportsPx(const PeerInfo& p) const;
   std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
@@ -164,7 +171,9 @@ class GossipSubRouter final : public Router {
   // go-libp2p reads at most 10 ids from one RPC (its MaxIDontWantLength), so each RPC carries at most that.
   static constexpr size_t kMaxIdsPerIDontWant = 10;
   std::unordered_map<crypto::PeerId, std::vector<std::string>> idontwant_batch_;
-  std::unique_ptr<Timer> idontwant_timer_;
+  std::unique_ptr<Task> idontwant_task_;
+  // The (peer, topic) mesh memberships protected in the host's connection manager.
+  std::set<std::pair<crypto::PeerId, std::string>> protected_;
   // Reconnection rounds so far: round k dials each direct peer's address k modulo its address count.
   size_t direct_connect_rounds_ = 0;
   GossipSubStats stats_;

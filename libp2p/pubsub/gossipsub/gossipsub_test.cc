@@ -81,6 +81,29 @@ class GossipSubTest : public ::testing::Test {
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
+// D_out counts the direction of the connections a peer has now: a second connection the other side dialed
+// makes it count for that side too, and when our dialed connection dies only the inbound one is left.
+TEST(GossipSubConnectionsTest, OutboundFollowsTheLiveConnections) {
+  ManualEventLoop loop;
+  stream::MemoryNetwork net(&loop, stream::WriteLimits{}, milliseconds(5));
+  Node a(&loop, &net, 1), b(&loop, &net, 2);
+  a.Join("t");
+  b.Join("t");
+  a.host->Dial(b.host->listen_addrs()[0], [](auto) {});
+  loop.AdvanceTime(seconds(1));
+  EXPECT_TRUE(a.router->IsOutbound(b.id()));
+  EXPECT_FALSE(b.router->IsOutbound(a.id()));
+  net.BreakConnections();
+  b.host->Dial(a.host->listen_addrs()[0], [](auto) {});
+  loop.AdvanceTime(seconds(1));
+  EXPECT_TRUE(b.router->IsOutbound(a.id()));
+  EXPECT_TRUE(a.router->IsOutbound(b.id()));  // The dead connection a dialed is not known dead yet.
+  loop.AdvanceTime(seconds(120));             // Keep-alive finds it.
+  EXPECT_FALSE(a.router->IsOutbound(b.id()));
+  EXPECT_TRUE(b.router->IsOutbound(a.id()));
+  EXPECT_EQ(a.pubsub->Peers().size(), 1u);
+}
+
 TEST_F(GossipSubTest, SparseMeshDeliversEverything) {
   MakeNodes(20);
   for (auto& n : nodes_) n->Join("t");

@@ -27,7 +27,8 @@ StatusOr<Multiaddr> DialAddressOf(const Multiaddr& addr, const crypto::PeerId& p
 }
 
 std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto::PeerId& self,
-                                     const std::function<bool(const crypto::PeerId&)>& skip, size_t max_offers) {
+                                     const std::function<bool(const crypto::PeerId&)>& skip,
+                                     const std::function<bool(const Multiaddr&)>& dialable, size_t max_offers) {
   std::vector<Multiaddr> targets;
   size_t examined = 0;
   for (const pb::PeerInfo& offer : prune.peers()) {
@@ -36,9 +37,11 @@ std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto
     ++examined;
     StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(offer.signedpeerrecord()));
     if (!record.ok() || AsStringView(record->peer_id.bytes()) != offer.peerid()) continue;
-    if (record->peer_id == self || skip(record->peer_id) || record->addresses.empty()) continue;
-    // A first address naming another peer: the record contradicts itself.
-    StatusOr<Multiaddr> target = DialAddressOf(record->addresses.front(), record->peer_id);
+    if (record->peer_id == self || skip(record->peer_id)) continue;
+    auto first = std::find_if(record->addresses.begin(), record->addresses.end(), dialable);
+    if (first == record->addresses.end()) continue;
+    // An address naming another peer: the record contradicts itself.
+    StatusOr<Multiaddr> target = DialAddressOf(*first, record->peer_id);
     if (target.ok()) targets.push_back(std::move(target).value());
   }
   return targets;

@@ -27,6 +27,8 @@ void AddOffer(pb::ControlPrune* prune, const PeerId& id, const Bytes& record) {
 }
 
 const auto kSkipNone = [](const PeerId&) { return false; };
+// TCP addresses, as our transport dials.
+const auto kTcp = [](const Multiaddr& a) { return a.ToString().find("/tcp/") != std::string::npos; };
 
 TEST(PeerExchangeTest, OffersCarryTheRecordsTheStoreHolds) {
   const Ed25519PrivateKey a = KeyOf("a"), b = KeyOf("b");
@@ -45,7 +47,24 @@ TEST(PeerExchangeTest, ValidOfferIsDialedWithItsPeerId) {
   const Ed25519PrivateKey a = KeyOf("a");
   pb::ControlPrune prune;
   AddOffer(&prune, IdOf(a), RecordOf(a, "/ip4/10.0.0.1/tcp/4001"));
-  const auto targets = PxDialTargets(prune, IdOf(KeyOf("self")), kSkipNone, 16);
+  const auto targets = PxDialTargets(prune, IdOf(KeyOf("self")), kSkipNone, kTcp, 16);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/4001/p2p/" + IdOf(a).ToBase58());
+}
+
+// A go peer's record lists QUIC, WebTransport and WebRTC addresses before (or instead of) TCP: the first
+// address we can dial is chosen, and an offer without one is skipped.
+TEST(PeerExchangeTest, TheFirstDialableAddressIsChosen) {
+  const Ed25519PrivateKey a = KeyOf("a"), b = KeyOf("b");
+  crypto::PeerRecord ra{IdOf(a), 1,
+                        {*Multiaddr::FromString("/ip4/10.0.0.1/udp/4001/quic-v1"),
+                         *Multiaddr::FromString("/ip4/10.0.0.1/udp/4001/webrtc-direct"),
+                         *Multiaddr::FromString("/ip4/10.0.0.1/tcp/4001")}};
+  crypto::PeerRecord rb{IdOf(b), 1, {*Multiaddr::FromString("/ip4/10.0.0.2/udp/4001/quic-v1")}};
+  pb::ControlPrune prune;
+  AddOffer(&prune, IdOf(a), *crypto::SignPeerRecord(a, ra));
+  AddOffer(&prune, IdOf(b), *crypto::SignPeerRecord(b, rb));
+  const auto targets = PxDialTargets(prune, IdOf(KeyOf("self")), kSkipNone, kTcp, 16);
   ASSERT_EQ(targets.size(), 1u);
   EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/4001/p2p/" + IdOf(a).ToBase58());
 }
@@ -63,7 +82,7 @@ TEST(PeerExchangeTest, InvalidOffersAreSkipped) {
   pb::PeerInfo* garbage = prune.add_peers();
   garbage->set_peerid("not a peer id");
   garbage->set_signedpeerrecord("not an envelope");
-  EXPECT_TRUE(PxDialTargets(prune, IdOf(self), kSkipNone, 16).empty());
+  EXPECT_TRUE(PxDialTargets(prune, IdOf(self), kSkipNone, kTcp, 16).empty());
 }
 
 TEST(PeerExchangeTest, SkipAndLimit) {
@@ -75,9 +94,9 @@ TEST(PeerExchangeTest, SkipAndLimit) {
     AddOffer(&prune, ids.back(), RecordOf(k, "/ip4/10.0.0.1/tcp/" + std::to_string(1000 + i)));
   }
   const PeerId self = IdOf(KeyOf("self"));
-  EXPECT_EQ(PxDialTargets(prune, self, kSkipNone, 4).size(), 4u);
+  EXPECT_EQ(PxDialTargets(prune, self, kSkipNone, kTcp, 4).size(), 4u);
   // Already-connected peers are skipped, but still count as examined.
-  const auto targets = PxDialTargets(prune, self, [&](const PeerId& p) { return p == ids[0]; }, 3);
+  const auto targets = PxDialTargets(prune, self, [&](const PeerId& p) { return p == ids[0]; }, kTcp, 3);
   ASSERT_EQ(targets.size(), 2u);
   EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/1001/p2p/" + ids[1].ToBase58());
 }
