@@ -13,87 +13,26 @@
 #include <deque>
 #include <string>
 
-#include "libp2p/base/varint.h"
+#include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/stream_base.h"
 
 namespace libp2p::stream {
 namespace {
 
-using multiaddr_protocol::kIp4;
-using multiaddr_protocol::kIp6;
-using multiaddr_protocol::kP2p;
-using multiaddr_protocol::kTcp;
-
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
-struct SocketAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  int family() const { return storage.ss_family; }
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-};
-
-// /ip4/A/tcp/P or /ip6/A/tcp/P, optionally followed by /p2p/ID.
-StatusOr<SocketAddress> ToSocketAddress(const Multiaddr& addr) {
-  const std::vector<Multiaddr::Component> c = addr.Components();
-  const bool shape_ok = (c.size() == 2 || (c.size() == 3 && c[2].code == kP2p)) &&
-                        (c[0].code == kIp4 || c[0].code == kIp6) && c[1].code == kTcp;
-  if (!shape_ok) return InvalidArgumentError("not a TCP address: " + addr.ToString());
-  const uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
-  SocketAddress out;
-  if (c[0].code == kIp4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, c[0].value.data(), 4);
-    out.length = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    std::memcpy(&sin6->sin6_addr, c[0].value.data(), 16);
-    out.length = sizeof(sockaddr_in6);
-  }
-  return out;
-}
-
-Multiaddr FromSocketAddress(const sockaddr_storage& ss) {
-  Bytes bytes;
-  uint16_t port = 0;
-  if (ss.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    AppendUvarint(kIp4, &bytes);
-    const auto* a = reinterpret_cast<const uint8_t*>(&sin->sin_addr);
-    bytes.insert(bytes.end(), a, a + 4);
-    port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    AppendUvarint(kIp6, &bytes);
-    const auto* a = reinterpret_cast<const uint8_t*>(&sin6->sin6_addr);
-    bytes.insert(bytes.end(), a, a + 16);
-    port = ntohs(sin6->sin6_port);
-  } else {
-    return Multiaddr();
-  }
-  AppendUvarint(kTcp, &bytes);
-  bytes.push_back(static_cast<uint8_t>(port >> 8));
-  bytes.push_back(static_cast<uint8_t>(port));
-  StatusOr<Multiaddr> m = Multiaddr::FromBytes(bytes);
-  return m.ok() ? *m : Multiaddr();
-}
 
 Multiaddr LocalAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
-  return FromSocketAddress(ss);
+  return TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
 Multiaddr RemoteAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
-  return FromSocketAddress(ss);
+  return TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
 // Reads go through one buffer per thread (connections of a loop share it); a read nested inside another
@@ -325,7 +264,7 @@ class TcpPendingDial final : public PendingDial {
   }
 
   void Start(const Multiaddr& addr) {
-    StatusOr<SocketAddress> sa = ToSocketAddress(addr);
+    StatusOr<SocketAddress> sa = TcpSocketAddress(addr);
     if (!sa.ok()) return FinishLater(sa.status());
     fd_ = ::socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return FinishLater(UnavailableError(Errno("socket")));
@@ -382,10 +321,10 @@ std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, WriteLimit
 
 TcpTransport::TcpTransport(EventLoop* loop, WriteLimits limits) : loop_(loop), limits_(limits) {}
 
-bool TcpTransport::CanDial(const Multiaddr& addr) const { return ToSocketAddress(addr).ok(); }
+bool TcpTransport::CanDial(const Multiaddr& addr) const { return TcpSocketAddress(addr).ok(); }
 
 StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, AcceptCallback on_accept) {
-  ASSIGN_OR_RETURN(SocketAddress sa, ToSocketAddress(addr));
+  ASSIGN_OR_RETURN(SocketAddress sa, TcpSocketAddress(addr));
   const int fd = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return UnavailableError(Errno("socket"));
   const int one = 1;

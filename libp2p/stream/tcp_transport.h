@@ -1,4 +1,4 @@
-// TCP over /ip4 and /ip6 multiaddrs, on the event loop's fd readiness (non-blocking sockets).
+// TCP over /ip4, /ip6 and /ip6zone/Z/ip6 multiaddrs, on the event loop's fd readiness (non-blocking sockets).
 #ifndef LIBP2P_STREAM_TCP_TRANSPORT_H_
 #define LIBP2P_STREAM_TCP_TRANSPORT_H_
 
