@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -44,12 +45,25 @@ struct ReadBuffer {
 };
 thread_local ReadBuffer g_read_buffer;
 
+// Best effort: a socket that refuses an option (not TCP, e.g. a socketpair in a test) works without it.
+void SetSocketOptions(int fd, const TcpKeepalive& keepalive) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!keepalive.enabled) return;
+  const int idle = static_cast<int>(keepalive.idle.count());
+  const int interval = static_cast<int>(keepalive.interval.count());
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &keepalive.count, sizeof(keepalive.count));
+}
+
 class TcpConnection final : public RawConnection, public StreamBase {
  public:
-  TcpConnection(EventLoop* loop, int fd, WriteLimits limits)
-      : StreamBase(loop), fd_(fd), limits_(limits), local_(LocalAddress(fd)), remote_(RemoteAddress(fd)) {
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  TcpConnection(EventLoop* loop, int fd, const TcpTransportOptions& options)
+      : StreamBase(loop), fd_(fd), limits_(options.write_limits), local_(LocalAddress(fd)),
+        remote_(RemoteAddress(fd)) {
+    SetSocketOptions(fd_, options.keepalive);
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t ready) { OnReady(ready); });
     error_timer_ = loop->CreateTimer([this] { DeliverError(pending_error_); });
   }
@@ -222,8 +236,8 @@ class TcpConnection final : public RawConnection, public StreamBase {
 
 class TcpListener final : public Listener {
  public:
-  TcpListener(EventLoop* loop, int fd, WriteLimits limits, Transport::AcceptCallback on_accept)
-      : loop_(loop), fd_(fd), limits_(limits), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
+  TcpListener(EventLoop* loop, int fd, const TcpTransportOptions& options, Transport::AcceptCallback on_accept)
+      : loop_(loop), fd_(fd), options_(options), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t) { AcceptSome(); });
   }
   ~TcpListener() override {
@@ -239,14 +253,14 @@ class TcpListener final : public Listener {
     for (int i = 0; i < 32; ++i) {
       const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE, ECONNABORTED): try at the next event.
-      on_accept_(WrapTcpSocket(loop_, fd, limits_));
+      on_accept_(WrapTcpSocket(loop_, fd, options_));
       if (!scope.alive()) return;
     }
   }
 
   EventLoop* const loop_;
   const int fd_;
-  const WriteLimits limits_;
+  const TcpTransportOptions options_;
   const Multiaddr addr_;
   Transport::AcceptCallback on_accept_;
   std::unique_ptr<FdWatcher> watcher_;
@@ -255,8 +269,8 @@ class TcpListener final : public Listener {
 
 class TcpPendingDial final : public PendingDial {
  public:
-  TcpPendingDial(EventLoop* loop, WriteLimits limits, Transport::DialCallback on_done)
-      : loop_(loop), limits_(limits), on_done_(std::move(on_done)),
+  TcpPendingDial(EventLoop* loop, const TcpTransportOptions& options, Transport::DialCallback on_done)
+      : loop_(loop), options_(options), on_done_(std::move(on_done)),
         finish_timer_(loop->CreateTimer([this] { Finish(); })) {}
   ~TcpPendingDial() override {
     watcher_.reset();
@@ -300,11 +314,11 @@ class TcpPendingDial final : public PendingDial {
     }
     const int fd = fd_;
     fd_ = -1;
-    done(WrapTcpSocket(loop_, fd, limits_));
+    done(WrapTcpSocket(loop_, fd, options_));
   }
 
   EventLoop* const loop_;
-  const WriteLimits limits_;
+  const TcpTransportOptions options_;
   Transport::DialCallback on_done_;
   std::unique_ptr<Timer> finish_timer_;
   std::unique_ptr<FdWatcher> watcher_;
@@ -315,11 +329,17 @@ class TcpPendingDial final : public PendingDial {
 
 }  // namespace
 
-std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, WriteLimits limits) {
-  return std::make_unique<TcpConnection>(loop, fd, limits);
+std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, const TcpTransportOptions& options) {
+  return std::make_unique<TcpConnection>(loop, fd, options);
 }
 
-TcpTransport::TcpTransport(EventLoop* loop, WriteLimits limits) : loop_(loop), limits_(limits) {}
+TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options) : loop_(loop), options_(options) {
+  [[maybe_unused]] const TcpKeepalive& k = options_.keepalive;
+  assert(k.idle.count() >= 1 && k.idle.count() <= 32767);
+  assert(k.interval.count() >= 1 && k.interval.count() <= 32767);
+  assert(k.count >= 1 && k.count <= 127);
+  assert(options_.listen_backlog > 0);
+}
 
 bool TcpTransport::CanDial(const Multiaddr& addr) const { return TcpSocketAddress(addr).ok(); }
 
@@ -330,16 +350,16 @@ StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, 
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (sa.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, 128) != 0) {
+  if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, options_.listen_backlog) != 0) {
     Status s = UnavailableError(Errno(("listen on " + addr.ToString()).c_str()));
     ::close(fd);
     return s;
   }
-  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(loop_, fd, limits_, std::move(on_accept)));
+  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(loop_, fd, options_, std::move(on_accept)));
 }
 
 std::unique_ptr<PendingDial> TcpTransport::Dial(const Multiaddr& addr, DialCallback on_done) {
-  auto dial = std::make_unique<TcpPendingDial>(loop_, limits_, std::move(on_done));
+  auto dial = std::make_unique<TcpPendingDial>(loop_, options_, std::move(on_done));
   dial->Start(addr);
   return dial;
 }

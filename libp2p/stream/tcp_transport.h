@@ -2,6 +2,7 @@
 #ifndef LIBP2P_STREAM_TCP_TRANSPORT_H_
 #define LIBP2P_STREAM_TCP_TRANSPORT_H_
 
+#include <chrono>
 #include <memory>
 
 #include "libp2p/base/event_loop.h"
@@ -10,22 +11,54 @@
 
 namespace libp2p::stream {
 
+// TCP keepalive, so that an idle connection whose peer vanished (powered off, or a NAT that forgot the
+// mapping) fails instead of lingering: after `idle` without traffic the kernel sends a probe every `interval`
+// and fails the connection after `count` unanswered ones; the connection's on_error then reports ETIMEDOUT.
+// The defaults notice a dead peer of an idle connection within 30 s + 3 x 10 s = 60 s (go-libp2p uses a 30 s
+// keep-alive period). Probes are sent only while no data waits for an acknowledgement.
+struct TcpKeepalive {
+  bool enabled = true;
+  std::chrono::seconds idle{30};      // 1 to 32767 s (asserted).
+  std::chrono::seconds interval{10};  // 1 to 32767 s (asserted).
+  int count = 3;                      // 1 to 127 (asserted).
+};
+
+// Everything configurable about the TCP transport, with its defaults.
+struct TcpTransportOptions {
+  // Each connection's write buffer marks (see stream.h): 256 KiB high water, 64 KiB low water, and a 16 MiB
+  // hard limit beyond which a Write() fails with kResourceExhausted and resets the connection.
+  WriteLimits write_limits;
+  // Set on every dialed and accepted socket.
+  TcpKeepalive keepalive;
+  // The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 on current
+  // Linux); a larger queue lets a burst of connections wait instead of having its SYNs dropped. Positive.
+  int listen_backlog = 1024;
+};
+
 class TcpTransport final : public Transport {
  public:
-  // The loop is an observer and must outlive the transport and everything it creates.
-  explicit TcpTransport(EventLoop* loop, WriteLimits limits = {});
+  // The loop is an observer and must outlive the transport and everything it creates. Invalid options are a
+  // programming error (asserted).
+  explicit TcpTransport(EventLoop* loop, TcpTransportOptions options = {});
 
+  // True for /ip4/A/tcp/P, /ip6/A/tcp/P and /ip6zone/Z/ip6/A/tcp/P (Z an interface of this machine), each
+  // optionally followed by /p2p/ID.
   bool CanDial(const Multiaddr& addr) const override;
+  // Listens on the IP address and port of `addr` (one of the CanDial() shapes; port 0 picks a free port).
   StatusOr<std::unique_ptr<Listener>> Listen(const Multiaddr& addr, AcceptCallback on_accept) override;
+  // Dials one of the CanDial() shapes; any other fails (from the loop) with kInvalidArgument, and an unknown
+  // zone with kNotFound. A failed connect fails with kUnavailable. The transport sets no dial timeout of its
+  // own: the caller destroys the PendingDial at its deadline.
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override;
 
  private:
   EventLoop* const loop_;
-  const WriteLimits limits_;
+  const TcpTransportOptions options_;
 };
 
-// Exposed for tests: wraps a connected non-blocking socket (which it then owns and closes).
-std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, WriteLimits limits = {});
+// Exposed for tests: wraps a connected non-blocking socket (which it then owns and closes) with the
+// connection options of `options` (write limits and keepalive).
+std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, const TcpTransportOptions& options = {});
 
 }  // namespace libp2p::stream
 

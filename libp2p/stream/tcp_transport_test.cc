@@ -1,10 +1,17 @@
 #include "libp2p/stream/tcp_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "libp2p/base/libevent_loop.h"
+#include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/test_util.h"
 
 namespace libp2p::stream {
@@ -13,14 +20,48 @@ namespace {
 using testing::Recorder;
 using testing::RunUntil;
 
+// The transport does not expose its sockets; tests that inspect one find it among the process's descriptors.
+// Returns the descriptor of the socket bound to `local` and connected to `remote`, or of the listening
+// socket bound to `local` when `remote` is empty; -1 when there is none.
+int FindSocket(const Multiaddr& local, const Multiaddr& remote = Multiaddr()) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) continue;
+    if (TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss)) != local) continue;
+    len = sizeof(ss);
+    const bool connected = ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0;
+    if (remote.empty() ? !connected : connected && TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss)) == remote) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+int IntOption(int fd, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof(value);
+  if (::getsockopt(fd, level, name, &value, &len) != 0) return -1;
+  return value;
+}
+
+TcpTransportOptions TestOptions() {
+  TcpTransportOptions options;
+  options.write_limits = WriteLimits{64 * 1024, 16 * 1024, 64 * 1024 * 1024};
+  return options;
+}
+
 class TcpTransportTest : public ::testing::Test {
  protected:
+  // Replaces the transport; call before anything is listening or dialing.
+  void Configure(const TcpTransportOptions& options) { transport_ = std::make_unique<TcpTransport>(loop_.get(), options); }
+
   void ConnectPair(const std::string& listen = "/ip4/127.0.0.1/tcp/0") {
-    auto listener = transport_.Listen(*Multiaddr::FromString(listen),
+    auto listener = transport_->Listen(*Multiaddr::FromString(listen),
                                       [this](std::unique_ptr<RawConnection> c) { accepted_ = std::move(c); });
     ASSERT_TRUE(listener.ok()) << listener.status().ToString();
     listener_ = std::move(listener).value();
-    dial_ = transport_.Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+    dial_ = transport_->Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
       ASSERT_TRUE(c.ok()) << c.status().ToString();
       dialed_ = std::move(c).value();
     });
@@ -30,7 +71,7 @@ class TcpTransportTest : public ::testing::Test {
   }
 
   std::unique_ptr<LibeventLoop> loop_ = std::move(LibeventLoop::Create()).value();
-  TcpTransport transport_{loop_.get(), WriteLimits{64 * 1024, 16 * 1024, 64 * 1024 * 1024}};
+  std::unique_ptr<TcpTransport> transport_ = std::make_unique<TcpTransport>(loop_.get(), TestOptions());
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<PendingDial> dial_;
   std::unique_ptr<RawConnection> dialed_, accepted_;
@@ -100,13 +141,13 @@ TEST_F(TcpTransportTest, DialRefused) {
   // Bind a port and close it again, so nothing listens there.
   std::string addr;
   {
-    auto l = transport_.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"), [](auto) {});
+    auto l = transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"), [](auto) {});
     ASSERT_TRUE(l.ok());
     addr = (*l)->listen_addr().ToString();
   }
   Status result;
   bool done = false;
-  auto dial = transport_.Dial(*Multiaddr::FromString(addr), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+  auto dial = transport_->Dial(*Multiaddr::FromString(addr), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
     result = c.status();
     done = true;
   });
@@ -116,13 +157,13 @@ TEST_F(TcpTransportTest, DialRefused) {
 }
 
 TEST_F(TcpTransportTest, NonTcpAddressesAreRefused) {
-  EXPECT_FALSE(transport_.CanDial(*Multiaddr::FromString("/ip4/1.2.3.4/udp/1/quic-v1")));
-  EXPECT_TRUE(transport_.CanDial(*Multiaddr::FromString("/ip6/::1/tcp/1")));
-  EXPECT_FALSE(transport_.Listen(*Multiaddr::FromString("/dns4/example.com/tcp/1"), [](auto) {}).ok());
+  EXPECT_FALSE(transport_->CanDial(*Multiaddr::FromString("/ip4/1.2.3.4/udp/1/quic-v1")));
+  EXPECT_TRUE(transport_->CanDial(*Multiaddr::FromString("/ip6/::1/tcp/1")));
+  EXPECT_FALSE(transport_->Listen(*Multiaddr::FromString("/dns4/example.com/tcp/1"), [](auto) {}).ok());
 }
 
 TEST_F(TcpTransportTest, Ip6Loopback) {
-  auto listener = transport_.Listen(*Multiaddr::FromString("/ip6/::1/tcp/0"), [](auto) {});
+  auto listener = transport_->Listen(*Multiaddr::FromString("/ip6/::1/tcp/0"), [](auto) {});
   if (!listener.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << listener.status().ToString();
   ConnectPair("/ip6/::1/tcp/0");
   ASSERT_TRUE(dialed_->Write(AsBytes("v6")).ok());
@@ -130,15 +171,15 @@ TEST_F(TcpTransportTest, Ip6Loopback) {
 }
 
 TEST_F(TcpTransportTest, Ip6ZoneAddressesAreDialed) {
-  EXPECT_TRUE(transport_.CanDial(*Multiaddr::FromString("/ip6zone/lo/ip6/fe80::1/tcp/1")));
-  EXPECT_FALSE(transport_.CanDial(*Multiaddr::FromString("/ip6zone/no-such-if0/ip6/fe80::1/tcp/1")));
-  auto listener = transport_.Listen(*Multiaddr::FromString("/ip6/::1/tcp/0"), [](auto) {});
+  EXPECT_TRUE(transport_->CanDial(*Multiaddr::FromString("/ip6zone/lo/ip6/fe80::1/tcp/1")));
+  EXPECT_FALSE(transport_->CanDial(*Multiaddr::FromString("/ip6zone/no-such-if0/ip6/fe80::1/tcp/1")));
+  auto listener = transport_->Listen(*Multiaddr::FromString("/ip6/::1/tcp/0"), [](auto) {});
   if (!listener.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << listener.status().ToString();
   // The zone is passed to connect() as the scope id; the kernel ignores it for a loopback address.
   const std::string port = (*listener)->listen_addr().Components()[1].text;
   StatusOr<std::unique_ptr<RawConnection>> result = UnavailableError("not called");
   bool done = false;
-  auto dial = transport_.Dial(*Multiaddr::FromString("/ip6zone/lo/ip6/::1/tcp/" + port),
+  auto dial = transport_->Dial(*Multiaddr::FromString("/ip6zone/lo/ip6/::1/tcp/" + port),
                               [&](StatusOr<std::unique_ptr<RawConnection>> c) {
                                 result = std::move(c);
                                 done = true;
@@ -146,6 +187,63 @@ TEST_F(TcpTransportTest, Ip6ZoneAddressesAreDialed) {
   ASSERT_TRUE(RunUntil(loop_.get(), [&] { return done; }));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ((*result)->remote_addr(), (*listener)->listen_addr());
+}
+
+TEST_F(TcpTransportTest, KeepaliveIsSetOnDialedAndAcceptedSockets) {
+  ConnectPair();
+  for (RawConnection* c : {dialed_.get(), accepted_.get()}) {
+    const int fd = FindSocket(c->local_addr(), c->remote_addr());
+    ASSERT_GE(fd, 0) << c->local_addr().ToString();
+    EXPECT_EQ(IntOption(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL), 10);
+    EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPCNT), 3);
+  }
+}
+
+TEST_F(TcpTransportTest, KeepaliveIsConfigurable) {
+  TcpTransportOptions options = TestOptions();
+  options.keepalive.idle = std::chrono::seconds(7);
+  options.keepalive.interval = std::chrono::seconds(2);
+  options.keepalive.count = 5;
+  Configure(options);
+  ConnectPair();
+  const int fd = FindSocket(dialed_->local_addr(), dialed_->remote_addr());
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(IntOption(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE), 7);
+  EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL), 2);
+  EXPECT_EQ(IntOption(fd, IPPROTO_TCP, TCP_KEEPCNT), 5);
+}
+
+TEST_F(TcpTransportTest, KeepaliveCanBeTurnedOff) {
+  TcpTransportOptions options = TestOptions();
+  options.keepalive.enabled = false;
+  Configure(options);
+  ConnectPair();
+  const int fd = FindSocket(accepted_->local_addr(), accepted_->remote_addr());
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(IntOption(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+}
+
+// The kernel reports a listening socket's backlog as tcpi_sacked in TCP_INFO.
+TEST_F(TcpTransportTest, ListenBacklogIsLargeAndConfigurable) {
+  int somaxconn = 4096;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  for (const int backlog : {TcpTransportOptions{}.listen_backlog, 7}) {
+    TcpTransportOptions options;
+    options.listen_backlog = backlog;
+    Configure(options);
+    auto listener = transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"), [](auto) {});
+    ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+    const int fd = FindSocket((*listener)->listen_addr());
+    ASSERT_GE(fd, 0);
+    tcp_info info{};
+    socklen_t len = sizeof(info);
+    ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0);
+    EXPECT_EQ(info.tcpi_sacked, static_cast<uint32_t>(std::min(backlog, somaxconn)));
+  }
+  EXPECT_EQ(TcpTransportOptions{}.listen_backlog, 1024);
 }
 
 }  // namespace
