@@ -239,6 +239,7 @@ class TcpListener final : public Listener {
   TcpListener(EventLoop* loop, int fd, const TcpTransportOptions& options, Transport::AcceptCallback on_accept)
       : loop_(loop), fd_(fd), options_(options), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t) { AcceptSome(); });
+    resume_timer_ = loop->CreateTimer([this] { watcher_->SetInterest(kFdReadable); });
   }
   ~TcpListener() override {
     watcher_.reset();
@@ -252,7 +253,16 @@ class TcpListener final : public Listener {
     // A bounded batch per readiness event keeps one busy listener from starving the loop.
     for (int i = 0; i < 32; ++i) {
       const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE, ECONNABORTED): try at the next event.
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // The connection stays queued and the watcher is level-triggered: pause instead of spinning.
+          watcher_->SetInterest(0);
+          resume_timer_->Schedule(options_.accept_pause);
+          return;
+        }
+        continue;  // EINTR, or this connection failed (ECONNABORTED, EPROTO, EPERM, ...): take the next one.
+      }
       on_accept_(WrapTcpSocket(loop_, fd, options_));
       if (!scope.alive()) return;
     }
@@ -264,6 +274,7 @@ class TcpListener final : public Listener {
   const Multiaddr addr_;
   Transport::AcceptCallback on_accept_;
   std::unique_ptr<FdWatcher> watcher_;
+  std::unique_ptr<Timer> resume_timer_;  // Resumes accepting after a pause.
   Liveness liveness_;
 };
 
@@ -339,6 +350,7 @@ TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options) : loop_
   assert(k.interval.count() >= 1 && k.interval.count() <= 32767);
   assert(k.count >= 1 && k.count <= 127);
   assert(options_.listen_backlog > 0);
+  assert(options_.accept_pause > Duration::zero());
 }
 
 bool TcpTransport::CanDial(const Multiaddr& addr) const { return TcpSocketAddress(addr).ok(); }

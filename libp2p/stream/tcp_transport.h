@@ -33,6 +33,10 @@ struct TcpTransportOptions {
   // The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 on current
   // Linux); a larger queue lets a burst of connections wait instead of having its SYNs dropped. Positive.
   int listen_backlog = 1024;
+  // How long a listener stops accepting when accept() fails for want of descriptors or kernel memory (EMFILE,
+  // ENFILE, ENOBUFS, ENOMEM). The connection stays in the kernel's queue, so retrying at once would only spin;
+  // after the pause the listener tries again (and pauses again while the shortage lasts). Positive.
+  Duration accept_pause = std::chrono::milliseconds(100);
 };
 
 class TcpTransport final : public Transport {

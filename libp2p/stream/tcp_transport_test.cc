@@ -1,16 +1,21 @@
 #include "libp2p/stream/tcp_transport.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "libp2p/base/libevent_loop.h"
+#include "libp2p/base/manual_event_loop.h"
 #include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/test_util.h"
 
@@ -244,6 +249,89 @@ TEST_F(TcpTransportTest, ListenBacklogIsLargeAndConfigurable) {
     EXPECT_EQ(info.tcpi_sacked, static_cast<uint32_t>(std::min(backlog, somaxconn)));
   }
   EXPECT_EQ(TcpTransportOptions{}.listen_backlog, 1024);
+}
+
+// Lowers this process's soft limit of open descriptors so that no new one can be opened, and puts the limit
+// back when destroyed.
+class DescriptorShortage {
+ public:
+  DescriptorShortage() {
+    EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0);
+    // New descriptors take the lowest free number; a limit at that number leaves none.
+    const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    EXPECT_GE(lowest_free, 0);
+    ::close(lowest_free);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  }
+  ~DescriptorShortage() { End(); }
+  void End() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+// A client connection to `addr` that the kernel has completed; it waits in the listener's queue until accepted.
+int ConnectBlocking(const Multiaddr& addr) {
+  StatusOr<SocketAddress> sa = TcpSocketAddress(addr);
+  EXPECT_TRUE(sa.ok());
+  const int fd = ::socket(sa->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(::connect(fd, sa->get(), sa->length), 0);
+  return fd;
+}
+
+TEST(TcpListenerTest, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
+  ManualEventLoop loop;  // Polls real descriptors; time is virtual.
+  const TcpTransportOptions options;
+  TcpTransport transport(&loop, options);
+  std::vector<std::unique_ptr<RawConnection>> accepted;
+  auto listener = transport.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                   [&](std::unique_ptr<RawConnection> c) { accepted.push_back(std::move(c)); });
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+  std::vector<int> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(ConnectBlocking((*listener)->listen_addr()));
+  // A watchdog that is readable forever, so it runs in every round of the loop. A listener that keeps calling
+  // accept() would keep the loop from ever going idle: after 100 rounds the watchdog ends the shortage, so
+  // that the test fails instead of hanging.
+  int watchdog_pipe[2];
+  ASSERT_EQ(::pipe2(watchdog_pipe, O_CLOEXEC), 0);
+  ASSERT_EQ(::write(watchdog_pipe[1], "x", 1), 1);
+  DescriptorShortage shortage;
+  int rounds = 0;
+  bool spun = false;
+  std::unique_ptr<FdWatcher> watchdog;
+  watchdog = loop.WatchFd(watchdog_pipe[0], kFdReadable, [&](uint32_t) {
+    if (++rounds < 100) return;
+    watchdog->SetInterest(0);
+    if (loop.scheduled_timers() == 0) {
+      spun = true;
+      shortage.End();
+    }
+  });
+
+  loop.RunUntilIdle();
+  EXPECT_FALSE(spun) << "the listener kept calling accept()";
+  EXPECT_TRUE(accepted.empty());
+  EXPECT_EQ(loop.scheduled_timers(), 1u);  // The listener's resume timer.
+
+  // Still no descriptor when the pause ends: the listener pauses again.
+  loop.AdvanceTime(options.accept_pause);
+  EXPECT_TRUE(accepted.empty());
+  EXPECT_EQ(loop.scheduled_timers(), 1u);
+
+  // Descriptors are available again: the next attempt accepts every queued connection.
+  shortage.End();
+  loop.AdvanceTime(options.accept_pause);
+  EXPECT_EQ(accepted.size(), 3u);
+  EXPECT_EQ(loop.scheduled_timers(), 0u);
+
+  accepted.clear();
+  listener->reset();
+  watchdog.reset();
+  for (const int fd : clients) ::close(fd);
+  ::close(watchdog_pipe[0]);
+  ::close(watchdog_pipe[1]);
 }
 
 }  // namespace
