@@ -65,7 +65,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
         remote_(RemoteAddress(fd)) {
     SetSocketOptions(fd_, options.keepalive);
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t ready) { OnReady(ready); });
-    error_timer_ = loop->CreateTimer([this] { DeliverError(pending_error_); });
+    error_task_ = loop->CreateTask([this] { DeliverError(pending_error_); });
   }
 
   ~TcpConnection() override {
@@ -116,7 +116,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
     if (reset_) return;
     reset_ = true;
     MarkDead();
-    error_timer_->Cancel();
+    error_task_->Cancel();
     watcher_.reset();
     queue_.clear();
     buffered_ = 0;
@@ -145,7 +145,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
     queue_.clear();
     buffered_ = 0;
     if (watcher_) watcher_->SetInterest(0);
-    error_timer_->Schedule(Duration::zero());
+    error_task_->Post();
   }
 
   void OnReady(uint32_t ready) {
@@ -223,7 +223,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
   const Multiaddr local_;
   const Multiaddr remote_;
   std::unique_ptr<FdWatcher> watcher_;
-  std::unique_ptr<Timer> error_timer_;
+  std::unique_ptr<Task> error_task_;
   std::deque<Bytes> queue_;
   size_t front_offset_ = 0;
   size_t buffered_ = 0;
@@ -282,7 +282,7 @@ class TcpPendingDial final : public PendingDial {
  public:
   TcpPendingDial(EventLoop* loop, const TcpTransportOptions& options, Transport::DialCallback on_done)
       : loop_(loop), options_(options), on_done_(std::move(on_done)),
-        finish_timer_(loop->CreateTimer([this] { Finish(); })) {}
+        finish_task_(loop->CreateTask([this] { Finish(); })) {}
   ~TcpPendingDial() override {
     watcher_.reset();
     if (fd_ >= 0) ::close(fd_);
@@ -314,7 +314,7 @@ class TcpPendingDial final : public PendingDial {
 
   void FinishLater(Status result) {
     result_ = std::move(result);
-    finish_timer_->Schedule(Duration::zero());
+    finish_task_->Post();
   }
 
   void Finish() {
@@ -331,7 +331,7 @@ class TcpPendingDial final : public PendingDial {
   EventLoop* const loop_;
   const TcpTransportOptions options_;
   Transport::DialCallback on_done_;
-  std::unique_ptr<Timer> finish_timer_;
+  std::unique_ptr<Task> finish_task_;
   std::unique_ptr<FdWatcher> watcher_;
   int fd_ = -1;
   std::string target_;

@@ -334,5 +334,58 @@ TEST(TcpListenerTest, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
   ::close(watchdog_pipe[1]);
 }
 
+// A TcpConnection over one end of a socketpair, on virtual time; the test plays the other end.
+class TcpConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    peer_ = fds[1];
+    conn_ = WrapTcpSocket(&loop_, fds[0]);
+    recorder_.Attach(conn_.get());
+  }
+  void TearDown() override {
+    conn_.reset();
+    if (peer_ >= 0) ::close(peer_);
+  }
+  // Writes until the connection queues bytes of its own: the socket's buffer is full.
+  void FillSocketBuffer() {
+    const Bytes chunk(16 * 1024, 7);
+    for (size_t sent = 0; conn_->buffered_bytes() == 0; sent += chunk.size()) {
+      ASSERT_TRUE(conn_->Write(chunk).ok());
+      ASSERT_LT(sent, 64u * 1024 * 1024) << "never queued";
+    }
+  }
+
+  ManualEventLoop loop_;
+  int peer_ = -1;
+  std::unique_ptr<RawConnection> conn_;
+  Recorder recorder_;
+};
+
+TEST_F(TcpConnectionTest, WriteFailureIsReportedInQueueOrder) {
+  ::close(peer_);
+  peer_ = -1;
+  std::vector<std::string> order;
+  conn_->SetHandlers({.on_error = [&](const Status&) { order.push_back("on_error"); }});
+  EXPECT_EQ(conn_->Write(AsBytes("x")).code(), StatusCode::kUnavailable);
+  loop_.Post([&] { order.push_back("posted"); });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"on_error", "posted"}));
+}
+
+TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
+  ManualEventLoop loop;
+  TcpTransport transport(&loop);
+  std::vector<std::string> order;
+  auto dial = transport.Dial(*Multiaddr::FromString("/ip4/1.2.3.4/udp/1"), [&](auto result) {
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    order.push_back("dial");
+  });
+  loop.Post([&] { order.push_back("posted"); });
+  loop.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"dial", "posted"}));
+}
+
 }  // namespace
 }  // namespace libp2p::stream
