@@ -36,14 +36,10 @@ Multiaddr RemoteAddress(int fd) {
   return TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
-// Reads go through one buffer per thread (connections of a loop share it); a read nested inside another
-// read's callback gets its own buffer.
+// Reads go through one buffer per thread, which the connections of a loop share: a read starts only from the
+// loop's fd callback, and the loop never runs a callback inside another, so two reads never overlap.
 constexpr size_t kReadBufferSize = 64 * 1024;
-struct ReadBuffer {
-  std::array<uint8_t, kReadBufferSize> bytes;
-  bool in_use = false;
-};
-thread_local ReadBuffer g_read_buffer;
+thread_local std::array<uint8_t, kReadBufferSize> g_read_buffer;
 
 // Best effort: a socket that refuses an option (not TCP, e.g. a socketpair in a test) works without it.
 void SetSocketOptions(int fd, const TcpKeepalive& keepalive) {
@@ -152,7 +148,8 @@ class TcpConnection final : public RawConnection, public StreamBase {
     if (ready & kFdWritable) {
       if (!Flush()) return;
     }
-    if ((ready & kFdReadable) && !reset_) ReadOnce();
+    // A failed send ended the connection: nothing more is read from it.
+    if ((ready & kFdReadable) && !reset_ && pending_error_.ok()) ReadOnce();
   }
 
   // Writes queued bytes. Returns false when the connection was destroyed by a callback.
@@ -198,14 +195,9 @@ class TcpConnection final : public RawConnection, public StreamBase {
   }
 
   void ReadOnce() {
-    ReadBuffer nested;
-    ReadBuffer* buf = g_read_buffer.in_use ? &nested : &g_read_buffer;
-    const ssize_t n = ::recv(fd_, buf->bytes.data(), buf->bytes.size(), 0);
+    const ssize_t n = ::recv(fd_, g_read_buffer.data(), g_read_buffer.size(), 0);
     if (n > 0) {
-      buf->in_use = true;
-      const bool alive = DeliverData(ByteSpan(buf->bytes.data(), static_cast<size_t>(n)));
-      buf->in_use = false;
-      (void)alive;  // Nothing else to do either way.
+      DeliverData(ByteSpan(g_read_buffer.data(), static_cast<size_t>(n)));  // Nothing follows, alive or not.
       return;
     }
     if (n == 0) {

@@ -374,6 +374,19 @@ TEST_F(TcpConnectionTest, WriteFailureIsReportedInQueueOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"on_error", "posted"}));
 }
 
+TEST_F(TcpConnectionTest, NothingIsReadAfterASendFails) {
+  FillSocketBuffer();
+  // The peer sends a byte and goes away: our fd is readable (the byte, then end of stream) and writable, and
+  // the queued bytes' send fails.
+  ASSERT_EQ(::send(peer_, "x", 1, MSG_NOSIGNAL), 1);
+  ::close(peer_);
+  peer_ = -1;
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(recorder_.errored);
+  EXPECT_EQ(recorder_.data, "") << "read after the connection failed";
+  EXPECT_FALSE(recorder_.eof);
+}
+
 TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
   ManualEventLoop loop;
   TcpTransport transport(&loop);
