@@ -57,8 +57,8 @@ void SetSocketOptions(int fd, const TcpKeepalive& keepalive) {
 class TcpConnection final : public RawConnection, public StreamBase {
  public:
   TcpConnection(EventLoop* loop, int fd, const TcpTransportOptions& options)
-      : StreamBase(loop), fd_(fd), limits_(options.write_limits), local_(LocalAddress(fd)),
-        remote_(RemoteAddress(fd)) {
+      : StreamBase(loop), fd_(fd), limits_(options.write_limits), budget_(options.write_budget),
+        local_(LocalAddress(fd)), remote_(RemoteAddress(fd)) {
     SetSocketOptions(fd_, options.keepalive);
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t ready) { OnReady(ready); });
     error_task_ = loop->CreateTask([this] { DeliverError(pending_error_); });
@@ -66,6 +66,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
 
   ~TcpConnection() override {
     watcher_.reset();
+    DropQueue();
     if (fd_ >= 0) ::close(fd_);
   }
 
@@ -92,6 +93,12 @@ class TcpConnection final : public RawConnection, public StreamBase {
       if (n > 0) data = data.subspan(static_cast<size_t>(n));
       if (data.empty()) return OkStatus();
     }
+    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
+      Reset();
+      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
+                                    " bytes does not fit in the node's write budget of " +
+                                    std::to_string(budget_->limit()) + " bytes");
+    }
     queue_.emplace_back(data.begin(), data.end());
     buffered_ += data.size();
     if (buffered_ >= limits_.high_water) blocked_ = true;
@@ -114,8 +121,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
     MarkDead();
     error_task_->Cancel();
     watcher_.reset();
-    queue_.clear();
-    buffered_ = 0;
+    DropQueue();
     // SO_LINGER with a zero timeout makes close() send a RST instead of a FIN.
     linger l{1, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -135,11 +141,22 @@ class TcpConnection final : public RawConnection, public StreamBase {
     watcher_->SetInterest(interest);
   }
 
+  // Accounts for `n` queued bytes that were sent or dropped, returning them to the budget.
+  void Unqueue(size_t n) {
+    buffered_ -= n;
+    if (budget_ != nullptr) budget_->Release(n);
+  }
+
+  void DropQueue() {
+    queue_.clear();
+    front_offset_ = 0;
+    Unqueue(buffered_);
+  }
+
   void FailLater(Status error) {
     if (!pending_error_.ok()) return;
     pending_error_ = std::move(error);
-    queue_.clear();
-    buffered_ = 0;
+    DropQueue();
     if (watcher_) watcher_->SetInterest(0);
     error_task_->Post();
   }
@@ -172,7 +189,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
         return true;
       }
       size_t left = static_cast<size_t>(n);
-      buffered_ -= left;
+      Unqueue(left);
       while (left > 0) {
         const size_t in_front = queue_.front().size() - front_offset_;
         if (left < in_front) {
@@ -212,6 +229,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
 
   int fd_;
   const WriteLimits limits_;
+  MemoryBudget* const budget_;  // Holds buffered_ bytes of it; may be null.
   const Multiaddr local_;
   const Multiaddr remote_;
   std::unique_ptr<FdWatcher> watcher_;

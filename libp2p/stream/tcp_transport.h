@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/stream.h"
 #include "libp2p/stream/transport.h"
 
@@ -28,6 +29,13 @@ struct TcpTransportOptions {
   // Each connection's write buffer marks (see stream.h): 256 KiB high water, 64 KiB low water, and a 16 MiB
   // hard limit beyond which a Write() fails with kResourceExhausted and resets the connection.
   WriteLimits write_limits;
+  // The node's budget for bytes waiting in the connections' write queues, or null for none. Each connection
+  // holds at most write_limits.hard_limit (16 MiB by default), which for a host's 512 connections is 8 GiB in
+  // the worst case (writers ignoring write_blocked(), peers that do not read); a node budget (e.g. 256 MiB)
+  // caps the sum. Queued bytes are reserved from it and released as they are sent or dropped; a Write()
+  // whose queued bytes it cannot cover fails with kResourceExhausted and resets the connection, as the hard
+  // limit does. An observer: it must outlive every connection the transport creates.
+  MemoryBudget* write_budget = nullptr;
   // Set on every dialed and accepted socket.
   TcpKeepalive keepalive;
   // The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 on current
@@ -61,7 +69,7 @@ class TcpTransport final : public Transport {
 };
 
 // Exposed for tests: wraps a connected non-blocking socket (which it then owns and closes) with the
-// connection options of `options` (write limits and keepalive).
+// connection options of `options` (write limits, write budget and keepalive).
 std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, const TcpTransportOptions& options = {});
 
 }  // namespace libp2p::stream

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/test_util.h"
 
@@ -337,26 +338,43 @@ TEST(TcpListenerTest, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
 // A TcpConnection over one end of a socketpair, on virtual time; the test plays the other end.
 class TcpConnectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    peer_ = fds[1];
-    conn_ = WrapTcpSocket(&loop_, fds[0]);
-    recorder_.Attach(conn_.get());
-  }
+  void SetUp() override { Start({}); }
   void TearDown() override {
     conn_.reset();
     if (peer_ >= 0) ::close(peer_);
   }
-  // Writes until the connection queues bytes of its own: the socket's buffer is full.
+  // Replaces the connection with a new one with `options`.
+  void Start(const TcpTransportOptions& options) {
+    TearDown();
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    peer_ = fds[1];
+    conn_ = WrapTcpSocket(&loop_, fds[0], options);
+    recorder_ = Recorder();
+    recorder_.Attach(conn_.get());
+  }
+  // Writes until the connection queues bytes of its own (at most 1 KiB): the socket's buffer is full.
   void FillSocketBuffer() {
-    const Bytes chunk(16 * 1024, 7);
+    const Bytes chunk(1024, 7);
     for (size_t sent = 0; conn_->buffered_bytes() == 0; sent += chunk.size()) {
       ASSERT_TRUE(conn_->Write(chunk).ok());
       ASSERT_LT(sent, 64u * 1024 * 1024) << "never queued";
     }
   }
+  // The peer reads everything until the connection's queue is empty.
+  void Drain() {
+    for (int i = 0; i < 10000 && conn_->buffered_bytes() > 0; ++i) {
+      uint8_t buf[64 * 1024];
+      while (::recv(peer_, buf, sizeof(buf), 0) > 0) {
+      }
+      loop_.RunUntilIdle();
+    }
+    ASSERT_EQ(conn_->buffered_bytes(), 0u);
+  }
 
+  // The node's write budget for the tests that use one: it outlives the connection.
+  MemoryBudget node_budget_{1 << 20};
+  TcpTransportOptions budgeted_{.write_budget = &node_budget_};
   ManualEventLoop loop_;
   int peer_ = -1;
   std::unique_ptr<RawConnection> conn_;
@@ -385,6 +403,53 @@ TEST_F(TcpConnectionTest, NothingIsReadAfterASendFails) {
   EXPECT_TRUE(recorder_.errored);
   EXPECT_EQ(recorder_.data, "") << "read after the connection failed";
   EXPECT_FALSE(recorder_.eof);
+}
+
+TEST_F(TcpConnectionTest, QueuedBytesAreHeldInTheBudgetUntilSent) {
+  Start(budgeted_);
+  FillSocketBuffer();
+  ASSERT_TRUE(conn_->Write(Bytes(5000, 1)).ok());
+  EXPECT_GT(conn_->buffered_bytes(), 5000u);
+  EXPECT_EQ(node_budget_.used(), conn_->buffered_bytes());
+  Drain();
+  EXPECT_EQ(node_budget_.used(), 0u);
+}
+
+TEST_F(TcpConnectionTest, AWriteTheBudgetCannotCoverFailsAndResets) {
+  const size_t others = node_budget_.limit() - 8 * 1024;  // What the node's other connections hold.
+  ASSERT_TRUE(node_budget_.TryReserve(others));
+  Start(budgeted_);
+  FillSocketBuffer();
+  ASSERT_TRUE(conn_->Write(Bytes(1000, 1)).ok());
+  EXPECT_EQ(node_budget_.used(), others + conn_->buffered_bytes());
+  EXPECT_EQ(conn_->Write(Bytes(node_budget_.available() + 1, 1)).code(), StatusCode::kResourceExhausted);
+  // Reset, as over the hard limit: its bytes go back, later writes fail, and no callback runs.
+  EXPECT_EQ(node_budget_.used(), others);
+  EXPECT_EQ(conn_->buffered_bytes(), 0u);
+  EXPECT_EQ(conn_->Write(AsBytes("x")).code(), StatusCode::kFailedPrecondition);
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(recorder_.errored);
+  uint8_t buf[64 * 1024];
+  while (::recv(peer_, buf, sizeof(buf), 0) > 0) {
+  }
+  EXPECT_EQ(::recv(peer_, buf, sizeof(buf), 0), 0) << "the peer sees the connection end";
+}
+
+TEST_F(TcpConnectionTest, AFailedOrDestroyedConnectionGivesItsBytesBack) {
+  Start(budgeted_);
+  FillSocketBuffer();
+  ASSERT_GT(node_budget_.used(), 0u);
+  ::close(peer_);  // The next send fails.
+  peer_ = -1;
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(recorder_.errored);
+  EXPECT_EQ(node_budget_.used(), 0u);
+
+  Start(budgeted_);
+  FillSocketBuffer();
+  ASSERT_GT(node_budget_.used(), 0u);
+  conn_.reset();
+  EXPECT_EQ(node_budget_.used(), 0u);
 }
 
 TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
