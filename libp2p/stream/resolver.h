@@ -34,8 +34,8 @@ class Resolver {
   virtual ~Resolver() = default;
 
   // Starts looking up the addresses of `host` (a DNS name, as in /dns4/<host>) of `family`. The callback runs
-  // at most once, from the event loop, never from inside Resolve(). The returned handle must be kept until
-  // then; destroying it earlier cancels.
+  // at most once, from the event loop, never from inside Resolve(), and may destroy the handle. The returned
+  // handle must be kept until then; destroying it earlier cancels.
   virtual std::unique_ptr<PendingResolve> Resolve(const std::string& host, IpFamily family,
                                                   ResolveCallback on_done) = 0;
 };

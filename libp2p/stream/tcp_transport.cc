@@ -12,13 +12,23 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/stream_base.h"
+#include "libp2p/stream/system_resolver.h"
 
 namespace libp2p::stream {
 namespace {
+
+using multiaddr_protocol::kDns;
+using multiaddr_protocol::kDns4;
+using multiaddr_protocol::kDns6;
+using multiaddr_protocol::kDnsAddr;
+using multiaddr_protocol::kP2p;
+using multiaddr_protocol::kTcp;
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
@@ -288,6 +298,30 @@ class TcpListener final : public Listener {
   Liveness liveness_;
 };
 
+// /dns/H/tcp/P, /dns4/H/tcp/P or /dns6/H/tcp/P, optionally followed by /p2p/ID.
+struct DnsTcpAddress {
+  std::string host;
+  IpFamily family;
+  Multiaddr tcp;  // /tcp/P, to follow each resolved IP address.
+};
+
+std::optional<DnsTcpAddress> ParseDnsTcpAddress(const Multiaddr& addr) {
+  std::vector<Multiaddr::Component> c = addr.Components();
+  if (!c.empty() && c.back().code == kP2p) c.pop_back();
+  if (c.size() != 2 || c[1].code != kTcp) return std::nullopt;
+  IpFamily family;
+  switch (c[0].code) {
+    case kDns: family = IpFamily::kAny; break;
+    case kDns4: family = IpFamily::kIp4; break;
+    case kDns6: family = IpFamily::kIp6; break;
+    default: return std::nullopt;
+  }
+  StatusOr<Multiaddr> tcp = Multiaddr::FromString("/tcp/" + c[1].text);
+  if (!tcp.ok()) return std::nullopt;
+  return DnsTcpAddress{c[0].text, family, *std::move(tcp)};
+}
+
+// A dial: resolve the name (for a /dns address), then connect to each address in turn until one connects.
 class TcpPendingDial final : public PendingDial {
  public:
   TcpPendingDial(EventLoop* loop, const TcpTransportOptions& options, Transport::DialCallback on_done)
@@ -295,34 +329,88 @@ class TcpPendingDial final : public PendingDial {
         finish_task_(loop->CreateTask([this] { Finish(); })) {}
   ~TcpPendingDial() override {
     watcher_.reset();
-    if (fd_ >= 0) ::close(fd_);
+    CloseSocket();
   }
 
-  void Start(const Multiaddr& addr) {
-    StatusOr<SocketAddress> sa = TcpSocketAddress(addr);
-    if (!sa.ok()) return FinishLater(sa.status());
-    fd_ = ::socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return FinishLater(UnavailableError(Errno("socket")));
-    if (::connect(fd_, sa->get(), sa->length) == 0) return FinishLater(OkStatus());
-    if (errno != EINPROGRESS) return FinishLater(UnavailableError(Errno(("connect " + addr.ToString()).c_str())));
+  void Start(const Multiaddr& addr, Resolver* resolver) {
     target_ = addr.ToString();
-    watcher_ = loop_->WatchFd(fd_, kFdWritable, [this](uint32_t) { OnConnected(); });
+    if (std::optional<DnsTcpAddress> dns = ParseDnsTcpAddress(addr)) {
+      tcp_ = std::move(dns->tcp);
+      resolving_ = resolver->Resolve(dns->host, dns->family, [this](StatusOr<std::vector<Multiaddr>> ips) {
+        OnResolved(std::move(ips));
+      });
+      return;
+    }
+    const std::vector<Multiaddr::Component> c = addr.Components();
+    if (!c.empty() && c[0].code == kDnsAddr) {
+      return FinishSoon(InvalidArgumentError("/dnsaddr addresses are not resolved (that takes DNS TXT lookups): " +
+                                             target_));
+    }
+    candidates_.push_back(addr);
+    ConnectNext();
   }
 
  private:
-  void OnConnected() {
-    watcher_.reset();
-    int err = 0;
-    socklen_t len = sizeof(err);
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      errno = err;
-      return FinishLater(UnavailableError(Errno(("connect " + target_).c_str())));
+  void OnResolved(StatusOr<std::vector<Multiaddr>> ips) {
+    if (!ips.ok()) {
+      return FinishSoon(Status(ips.status().code(), "resolving " + target_ + ": " + ips.status().message()));
     }
-    FinishLater(OkStatus());
+    for (const Multiaddr& ip : *ips) candidates_.push_back(ip.Encapsulate(tcp_));
+    ConnectNext();
   }
 
-  void FinishLater(Status result) {
+  // Starts connecting to the next candidate, skipping those that fail at once; finishes with the last
+  // failure when none is left.
+  void ConnectNext() {
+    while (next_ < candidates_.size()) {
+      const Status started = StartConnect(candidates_[next_++]);
+      if (started.ok()) return;
+      last_error_ = started;
+    }
+    FinishSoon(last_error_);
+  }
+
+  // Creates the socket and starts connect(); OK when the connection is made or under way.
+  Status StartConnect(const Multiaddr& candidate) {
+    ASSIGN_OR_RETURN(const SocketAddress sa, TcpSocketAddress(candidate));
+    fd_ = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return UnavailableError(Errno("socket"));
+    if (::connect(fd_, sa.get(), sa.length) == 0) {
+      FinishSoon(OkStatus());
+      return OkStatus();
+    }
+    if (errno != EINPROGRESS) {
+      const Status failed = ConnectError(candidate, errno);
+      CloseSocket();
+      return failed;
+    }
+    watcher_ = loop_->WatchFd(fd_, kFdWritable, [this](uint32_t) { OnConnectDone(); });
+    return OkStatus();
+  }
+
+  void OnConnectDone() {
+    watcher_.reset();
+    int error = 0;
+    socklen_t len = sizeof(error);
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error == 0) return FinishSoon(OkStatus());
+    last_error_ = ConnectError(candidates_[next_ - 1], error);
+    CloseSocket();
+    ConnectNext();
+  }
+
+  Status ConnectError(const Multiaddr& candidate, int error) const {
+    std::string message = "connect " + candidate.ToString() + ": " + std::strerror(error);
+    if (candidate.ToString() != target_) message = "dial " + target_ + ": " + message;
+    return UnavailableError(std::move(message));
+  }
+
+  void CloseSocket() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void FinishSoon(Status result) {
     result_ = std::move(result);
     finish_task_->Post();
   }
@@ -342,9 +430,14 @@ class TcpPendingDial final : public PendingDial {
   const TcpTransportOptions options_;
   Transport::DialCallback on_done_;
   std::unique_ptr<Task> finish_task_;
-  std::unique_ptr<FdWatcher> watcher_;
+  std::string target_;                         // The address dialed, for messages.
+  Multiaddr tcp_;                              // /tcp/P of a /dns address.
+  std::unique_ptr<PendingResolve> resolving_;  // The lookup of a /dns address.
+  std::vector<Multiaddr> candidates_;          // IP addresses to connect to, in order.
+  size_t next_ = 0;                            // The next candidate to try.
+  Status last_error_ = UnavailableError("no address to connect to");
+  std::unique_ptr<FdWatcher> watcher_;  // Watches fd_ while connecting.
   int fd_ = -1;
-  std::string target_;
   Status result_;
 };
 
@@ -354,7 +447,10 @@ std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, const TcpT
   return std::make_unique<TcpConnection>(loop, fd, options);
 }
 
-TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options) : loop_(loop), options_(options) {
+TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options)
+    : loop_(loop), options_(options),
+      own_resolver_(options.resolver == nullptr ? std::make_unique<SystemResolver>(loop) : nullptr),
+      resolver_(options.resolver != nullptr ? options.resolver : own_resolver_.get()) {
   [[maybe_unused]] const TcpKeepalive& k = options_.keepalive;
   assert(k.idle.count() >= 1 && k.idle.count() <= 32767);
   assert(k.interval.count() >= 1 && k.interval.count() <= 32767);
@@ -363,7 +459,11 @@ TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options) : loop_
   assert(options_.accept_pause > Duration::zero());
 }
 
-bool TcpTransport::CanDial(const Multiaddr& addr) const { return TcpSocketAddress(addr).ok(); }
+TcpTransport::~TcpTransport() = default;
+
+bool TcpTransport::CanDial(const Multiaddr& addr) const {
+  return TcpSocketAddress(addr).ok() || ParseDnsTcpAddress(addr).has_value();
+}
 
 StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, AcceptCallback on_accept) {
   ASSIGN_OR_RETURN(SocketAddress sa, TcpSocketAddress(addr));
@@ -382,7 +482,7 @@ StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, 
 
 std::unique_ptr<PendingDial> TcpTransport::Dial(const Multiaddr& addr, DialCallback on_done) {
   auto dial = std::make_unique<TcpPendingDial>(loop_, options_, std::move(on_done));
-  dial->Start(addr);
+  dial->Start(addr, resolver_);
   return dial;
 }
 

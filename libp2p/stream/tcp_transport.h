@@ -1,4 +1,5 @@
-// TCP over /ip4, /ip6 and /ip6zone/Z/ip6 multiaddrs, on the event loop's fd readiness (non-blocking sockets).
+// TCP over /ip4, /ip6 and /ip6zone/Z/ip6 multiaddrs, and dials to /dns, /dns4 and /dns6 names through a
+// Resolver, on the event loop's fd readiness (non-blocking sockets).
 #ifndef LIBP2P_STREAM_TCP_TRANSPORT_H_
 #define LIBP2P_STREAM_TCP_TRANSPORT_H_
 
@@ -7,6 +8,7 @@
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/memory_budget.h"
+#include "libp2p/stream/resolver.h"
 #include "libp2p/stream/stream.h"
 #include "libp2p/stream/transport.h"
 
@@ -45,6 +47,10 @@ struct TcpTransportOptions {
   // ENFILE, ENOBUFS, ENOMEM). The connection stays in the kernel's queue, so retrying at once would only spin;
   // after the pause the listener tries again (and pauses again while the shortage lasts). Positive.
   Duration accept_pause = std::chrono::milliseconds(100);
+  // Looks up the names of /dns, /dns4 and /dns6 addresses. Null: the transport makes its own SystemResolver
+  // (getaddrinfo on up to 4 worker threads, started at the first lookup). An observer otherwise: it must
+  // outlive the transport.
+  Resolver* resolver = nullptr;
 };
 
 class TcpTransport final : public Transport {
@@ -52,20 +58,30 @@ class TcpTransport final : public Transport {
   // The loop is an observer and must outlive the transport and everything it creates. Invalid options are a
   // programming error (asserted).
   explicit TcpTransport(EventLoop* loop, TcpTransportOptions options = {});
+  // Destroys its own resolver, if it made one, which waits for lookups that are running (see SystemResolver).
+  // Pending dials may outlive the transport.
+  ~TcpTransport() override;
 
-  // True for /ip4/A/tcp/P, /ip6/A/tcp/P and /ip6zone/Z/ip6/A/tcp/P (Z an interface of this machine), each
-  // optionally followed by /p2p/ID.
+  // True for /ip4/A/tcp/P, /ip6/A/tcp/P, /ip6zone/Z/ip6/A/tcp/P (Z an interface of this machine), /dns/H/tcp/P,
+  // /dns4/H/tcp/P and /dns6/H/tcp/P, each optionally followed by /p2p/ID. False for /dnsaddr.
   bool CanDial(const Multiaddr& addr) const override;
-  // Listens on the IP address and port of `addr` (one of the CanDial() shapes; port 0 picks a free port).
+  // Listens on the IP address and port of `addr` (an IP shape of CanDial(); port 0 picks a free port). Names
+  // are not resolved for listening: /dns* fails with kInvalidArgument.
   StatusOr<std::unique_ptr<Listener>> Listen(const Multiaddr& addr, AcceptCallback on_accept) override;
-  // Dials one of the CanDial() shapes; any other fails (from the loop) with kInvalidArgument, and an unknown
-  // zone with kNotFound. A failed connect fails with kUnavailable. The transport sets no dial timeout of its
-  // own: the caller destroys the PendingDial at its deadline.
+  // Dials one of the CanDial() shapes; others fail with kInvalidArgument (/dnsaddr too, saying it is not
+  // supported), and an unknown zone with kNotFound. A name is resolved first (/dns4: IPv4 addresses only,
+  // /dns6: IPv6 only, /dns: both, in the resolver's order); its failure keeps the resolver's code (kNotFound
+  // when the name has no such address). The addresses are then tried one at a time, in order, until one
+  // connects; when none does, the dial fails with kUnavailable and the last address's error. The transport
+  // sets no dial timeout of its own: the caller destroys the PendingDial at its deadline, which is safe at any
+  // stage (resolving or connecting).
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override;
 
  private:
   EventLoop* const loop_;
   const TcpTransportOptions options_;
+  const std::unique_ptr<Resolver> own_resolver_;  // When options.resolver is null.
+  Resolver* const resolver_;
 };
 
 // Exposed for tests: wraps a connected non-blocking socket (which it then owns and closes) with the

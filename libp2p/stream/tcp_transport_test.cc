@@ -17,7 +17,9 @@
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/base/manual_event_loop.h"
 #include "libp2p/base/memory_budget.h"
+#include "libp2p/stream/fake_resolver.h"
 #include "libp2p/stream/socket_address.h"
+#include "libp2p/stream/system_resolver.h"
 #include "libp2p/stream/test_util.h"
 
 namespace libp2p::stream {
@@ -463,6 +465,174 @@ TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
   loop.Post([&] { order.push_back("posted"); });
   loop.RunUntilIdle();
   EXPECT_EQ(order, (std::vector<std::string>{"dial", "posted"}));
+}
+
+constexpr char kPeer[] = "/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
+
+Multiaddr Addr(const std::string& text) { return *Multiaddr::FromString(text); }
+
+std::string Port(const Listener& listener) { return listener.listen_addr().Components()[1].text; }
+
+// A dial's outcome.
+struct DialOutcome {
+  bool done = false;
+  StatusOr<std::unique_ptr<RawConnection>> result = UnavailableError("not called");
+
+  Transport::DialCallback Callback() {
+    return [this](StatusOr<std::unique_ptr<RawConnection>> r) {
+      EXPECT_FALSE(done) << "called twice";
+      done = true;
+      result = std::move(r);
+    };
+  }
+};
+
+TEST(TcpDnsTest, DnsAddressesAreDialableButNotListenable) {
+  ManualEventLoop loop;
+  TcpTransport transport(&loop);
+  for (const std::string text : {"/dns4/example.com/tcp/1", "/dns6/example.com/tcp/1", "/dns/example.com/tcp/1",
+                                 "/dns/example.com/tcp/4001/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"}) {
+    EXPECT_TRUE(transport.CanDial(Addr(text))) << text;
+    EXPECT_EQ(transport.Listen(Addr(text), [](auto) {}).status().code(), StatusCode::kInvalidArgument) << text;
+  }
+  for (const std::string text : {"/dnsaddr/bootstrap.libp2p.io", "/dnsaddr/example.com/tcp/1",
+                                 "/dns4/example.com/udp/1", "/dns4/example.com", "/dns4/example.com/tcp/1/ws"}) {
+    EXPECT_FALSE(transport.CanDial(Addr(text))) << text;
+  }
+}
+
+TEST(TcpDnsTest, DnsaddrIsRefusedWithAClearError) {
+  ManualEventLoop loop;
+  TcpTransport transport(&loop);
+  DialOutcome outcome;
+  auto dial = transport.Dial(Addr(std::string("/dnsaddr/bootstrap.libp2p.io") + kPeer), outcome.Callback());
+  loop.RunUntilIdle();
+  ASSERT_TRUE(outcome.done);
+  EXPECT_EQ(outcome.result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.result.status().message().find("/dnsaddr"), std::string::npos)
+      << outcome.result.status().message();
+}
+
+// Dials through the real SystemResolver: localhost comes from /etc/hosts.
+TEST(TcpDnsTest, Dns4LocalhostConnectsThroughTheHostsFile) {
+  auto loop = std::move(LibeventLoop::Create()).value();
+  TcpTransport transport(loop.get());
+  std::unique_ptr<RawConnection> accepted;
+  auto listener = transport.Listen(Addr("/ip4/127.0.0.1/tcp/0"),
+                                   [&](std::unique_ptr<RawConnection> c) { accepted = std::move(c); });
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+  DialOutcome outcome;
+  auto dial = transport.Dial(Addr("/dns4/localhost/tcp/" + Port(**listener) + kPeer), outcome.Callback());
+  ASSERT_TRUE(RunUntil(loop.get(), [&] { return outcome.done && accepted != nullptr; }));
+  ASSERT_TRUE(outcome.result.ok()) << outcome.result.status().ToString();
+  EXPECT_EQ((*outcome.result)->remote_addr(), (*listener)->listen_addr());
+  EXPECT_EQ(accepted->remote_addr(), (*outcome.result)->local_addr());
+}
+
+// Name lookups answered by the test; connections on real loopback sockets.
+class TcpDnsFakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto listener = transport_.Listen(Addr("/ip4/127.0.0.1/tcp/0"), [](auto) {});
+    ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+    listener_ = std::move(listener).value();
+    port_ = Port(*listener_);
+  }
+
+  std::unique_ptr<LibeventLoop> loop_ = std::move(LibeventLoop::Create()).value();
+  FakeResolver resolver_;
+  TcpTransport transport_{loop_.get(), TcpTransportOptions{.resolver = &resolver_}};
+  std::unique_ptr<Listener> listener_;
+  std::string port_;
+};
+
+TEST_F(TcpDnsFakeTest, EachDnsProtocolAsksForItsFamily) {
+  std::vector<std::unique_ptr<PendingDial>> dials;
+  DialOutcome outcomes[3];
+  dials.push_back(transport_.Dial(Addr("/dns4/four.example/tcp/1"), outcomes[0].Callback()));
+  dials.push_back(transport_.Dial(Addr("/dns6/six.example/tcp/1"), outcomes[1].Callback()));
+  dials.push_back(transport_.Dial(Addr(std::string("/dns/any.example/tcp/1") + kPeer), outcomes[2].Callback()));
+  EXPECT_EQ(resolver_.waiting(), (std::vector<std::pair<std::string, IpFamily>>{
+                                     {"four.example", IpFamily::kIp4},
+                                     {"six.example", IpFamily::kIp6},
+                                     {"any.example", IpFamily::kAny}}));
+}
+
+TEST_F(TcpDnsFakeTest, AddressesAreTriedInOrderUntilOneConnects) {
+  DialOutcome outcome;
+  auto dial = transport_.Dial(Addr("/dns/node.example/tcp/" + port_ + kPeer), outcome.Callback());
+  // Nothing listens on 127.0.0.2 and 127.0.0.3 (the listener is bound to 127.0.0.1): those are refused.
+  ASSERT_TRUE(resolver_.Answer("node.example", std::vector<Multiaddr>{Addr("/ip4/127.0.0.2"), Addr("/ip4/127.0.0.3"),
+                                                                      Addr("/ip4/127.0.0.1")}));
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return outcome.done; }));
+  ASSERT_TRUE(outcome.result.ok()) << outcome.result.status().ToString();
+  EXPECT_EQ((*outcome.result)->remote_addr(), listener_->listen_addr());
+}
+
+TEST_F(TcpDnsFakeTest, WhenNoAddressConnectsTheLastErrorIsReported) {
+  DialOutcome outcome;
+  auto dial = transport_.Dial(Addr("/dns4/node.example/tcp/" + port_), outcome.Callback());
+  ASSERT_TRUE(resolver_.Answer("node.example", std::vector<Multiaddr>{Addr("/ip4/127.0.0.2"), Addr("/ip4/127.0.0.3")}));
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return outcome.done; }));
+  const Status status = outcome.result.status();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(status.message().find("/dns4/node.example/tcp/" + port_), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("/ip4/127.0.0.3/tcp/" + port_), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("refused"), std::string::npos) << status.message();
+}
+
+TEST_F(TcpDnsFakeTest, AFailedLookupKeepsItsCode) {
+  DialOutcome outcome;
+  auto dial = transport_.Dial(Addr("/dns6/node.example/tcp/1"), outcome.Callback());
+  ASSERT_TRUE(resolver_.Answer("node.example", NotFoundError("no IPv6 address for node.example")));
+  EXPECT_FALSE(outcome.done) << "called back from inside the resolver's callback";
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return outcome.done; }));
+  EXPECT_EQ(outcome.result.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(outcome.result.status().message().find("/dns6/node.example/tcp/1"), std::string::npos);
+}
+
+TEST_F(TcpDnsFakeTest, DestroyingADialWhileResolvingCancelsTheLookup) {
+  DialOutcome outcome;
+  auto dial = transport_.Dial(Addr("/dns4/node.example/tcp/" + port_), outcome.Callback());
+  ASSERT_EQ(resolver_.waiting().size(), 1u);
+  dial.reset();
+  EXPECT_TRUE(resolver_.waiting().empty());
+  EXPECT_FALSE(resolver_.Answer("node.example", std::vector<Multiaddr>{Addr("/ip4/127.0.0.1")}));
+  bool marker = false;
+  loop_->Post([&] { marker = true; });
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return marker; }));
+  EXPECT_FALSE(outcome.done);
+}
+
+TEST_F(TcpDnsFakeTest, DestroyingADialWhileConnectingIsSafe) {
+  DialOutcome outcome;
+  auto dial = transport_.Dial(Addr("/dns4/node.example/tcp/4001"), outcome.Callback());
+  // 192.0.2.1 (TEST-NET-1) does not answer: the connect stays under way, or fails at once without a route.
+  ASSERT_TRUE(resolver_.Answer("node.example", std::vector<Multiaddr>{Addr("/ip4/192.0.2.1")}));
+  dial.reset();
+  bool marker = false;
+  loop_->Post([&] { marker = true; });
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return marker; }));
+  EXPECT_FALSE(outcome.done);
+}
+
+// A dial destroyed while the real resolver's worker looks its name up is never called back: with one
+// worker, lookups are answered in order, so the cancelled one's answer has arrived (and been dropped) by the
+// time the next one's has.
+TEST(TcpDnsTest, ADialCancelledDuringASystemLookupIsNeverCalledBack) {
+  auto loop = std::move(LibeventLoop::Create()).value();
+  SystemResolver resolver(loop.get(), {.max_concurrent = 1});
+  TcpTransport transport(loop.get(), TcpTransportOptions{.resolver = &resolver});
+  auto listener = transport.Listen(Addr("/ip4/127.0.0.1/tcp/0"), [](auto) {});
+  ASSERT_TRUE(listener.ok()) << listener.status().ToString();
+  const Multiaddr addr = Addr("/dns4/localhost/tcp/" + Port(**listener));
+  DialOutcome cancelled, next;
+  auto cancelled_dial = transport.Dial(addr, cancelled.Callback());
+  auto next_dial = transport.Dial(addr, next.Callback());
+  cancelled_dial.reset();
+  ASSERT_TRUE(RunUntil(loop.get(), [&] { return next.done; }));
+  EXPECT_TRUE(next.result.ok()) << next.result.status().ToString();
+  EXPECT_FALSE(cancelled.done);
 }
 
 }  // namespace
