@@ -254,12 +254,13 @@ TEST_F(TcpTransportTest, ListenBacklogIsLargeAndConfigurable) {
   EXPECT_EQ(TcpTransportOptions{}.listen_backlog, 1024);
 }
 
-// Lowers this process's soft limit of open descriptors so that no new one can be opened, and puts the limit
-// back when destroyed.
+// Lowers this process's soft limit of open descriptors so that no new one can be opened (Begin()), and puts
+// the limit back (End(), or when destroyed).
 class DescriptorShortage {
  public:
-  DescriptorShortage() {
-    EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0);
+  DescriptorShortage() { EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0); }
+  ~DescriptorShortage() { End(); }
+  void Begin() {
     // New descriptors take the lowest free number; a limit at that number leaves none.
     const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     EXPECT_GE(lowest_free, 0);
@@ -268,7 +269,6 @@ class DescriptorShortage {
     lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
     EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
   }
-  ~DescriptorShortage() { End(); }
   void End() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
 
  private:
@@ -312,6 +312,16 @@ TEST(TcpListenerTest, OutOfDescriptorsPausesAcceptingInsteadOfSpinning) {
       shortage.End();
     }
   });
+  // UBSan's vptr check probes memory through a pipe the first time it meets a (class, vtable) pair, and
+  // reports a false "invalid vptr" when it cannot open one: the kinds of virtual call the listener makes
+  // during the shortage are made once before it.
+  {
+    std::unique_ptr<Timer> timer = loop.CreateTimer([] {});
+    timer->Schedule(options.accept_pause);
+    timer->Cancel();
+    watchdog->SetInterest(kFdReadable);
+  }
+  shortage.Begin();
 
   loop.RunUntilIdle();
   EXPECT_FALSE(spun) << "the listener kept calling accept()";
