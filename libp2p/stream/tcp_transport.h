@@ -53,13 +53,17 @@ struct TcpTransportOptions {
   Resolver* resolver = nullptr;
 };
 
+// Connections report the peer's address as remote_addr(): /ip4/A/tcp/P, /ip6/A/tcp/P or, for a link-local
+// peer, /ip6zone/Z/ip6/A/tcp/P, whatever address was dialed (a /dns dial reports the address that connected).
+// Per-IP limits can key on the value of its /ip4 or /ip6 component (4 or 16 bytes).
 class TcpTransport final : public Transport {
  public:
   // The loop is an observer and must outlive the transport and everything it creates. Invalid options are a
   // programming error (asserted).
   explicit TcpTransport(EventLoop* loop, TcpTransportOptions options = {});
   // Destroys its own resolver, if it made one, which waits for lookups that are running (see SystemResolver).
-  // Pending dials may outlive the transport.
+  // Listeners, connections and pending dials may outlive the transport; a dial that is still resolving with
+  // the transport's own resolver then never completes, and its owner destroys it at its deadline.
   ~TcpTransport() override;
 
   // True for /ip4/A/tcp/P, /ip6/A/tcp/P, /ip6zone/Z/ip6/A/tcp/P (Z an interface of this machine), /dns/H/tcp/P,

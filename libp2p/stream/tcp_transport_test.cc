@@ -539,6 +539,19 @@ TEST(TcpDnsTest, Dns4LocalhostConnectsThroughTheHostsFile) {
   EXPECT_EQ(accepted->remote_addr(), (*outcome.result)->local_addr());
 }
 
+TEST(TcpDnsTest, ADialMayOutliveTheTransport) {
+  auto loop = std::move(LibeventLoop::Create()).value();
+  auto transport = std::make_unique<TcpTransport>(loop.get());
+  DialOutcome outcome;
+  auto dial = transport->Dial(Addr("/dns4/localhost/tcp/1"), outcome.Callback());
+  transport.reset();  // Its resolver cancels the lookup and joins its worker.
+  bool marker = false;
+  loop->Post([&] { marker = true; });
+  ASSERT_TRUE(RunUntil(loop.get(), [&] { return marker; }));
+  EXPECT_FALSE(outcome.done);
+  dial.reset();
+}
+
 // Name lookups answered by the test; connections on real loopback sockets.
 class TcpDnsFakeTest : public ::testing::Test {
  protected:
