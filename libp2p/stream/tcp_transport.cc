@@ -8,115 +8,75 @@
 #include <unistd.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "libp2p/base/varint.h"
+#include "libp2p/stream/socket_address.h"
 #include "libp2p/stream/stream_base.h"
+#include "libp2p/stream/system_resolver.h"
 
 namespace libp2p::stream {
 namespace {
 
-using multiaddr_protocol::kIp4;
-using multiaddr_protocol::kIp6;
+using multiaddr_protocol::kDns;
+using multiaddr_protocol::kDns4;
+using multiaddr_protocol::kDns6;
+using multiaddr_protocol::kDnsAddr;
 using multiaddr_protocol::kP2p;
 using multiaddr_protocol::kTcp;
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-struct SocketAddress {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  int family() const { return storage.ss_family; }
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
-};
-
-// /ip4/A/tcp/P or /ip6/A/tcp/P, optionally followed by /p2p/ID.
-StatusOr<SocketAddress> ToSocketAddress(const Multiaddr& addr) {
-  const std::vector<Multiaddr::Component> c = addr.Components();
-  const bool shape_ok = (c.size() == 2 || (c.size() == 3 && c[2].code == kP2p)) &&
-                        (c[0].code == kIp4 || c[0].code == kIp6) && c[1].code == kTcp;
-  if (!shape_ok) return InvalidArgumentError("not a TCP address: " + addr.ToString());
-  const uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
-  SocketAddress out;
-  if (c[0].code == kIp4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    std::memcpy(&sin->sin_addr, c[0].value.data(), 4);
-    out.length = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    std::memcpy(&sin6->sin6_addr, c[0].value.data(), 16);
-    out.length = sizeof(sockaddr_in6);
-  }
-  return out;
-}
-
-Multiaddr FromSocketAddress(const sockaddr_storage& ss) {
-  Bytes bytes;
-  uint16_t port = 0;
-  if (ss.ss_family == AF_INET) {
-    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    AppendUvarint(kIp4, &bytes);
-    const auto* a = reinterpret_cast<const uint8_t*>(&sin->sin_addr);
-    bytes.insert(bytes.end(), a, a + 4);
-    port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    AppendUvarint(kIp6, &bytes);
-    const auto* a = reinterpret_cast<const uint8_t*>(&sin6->sin6_addr);
-    bytes.insert(bytes.end(), a, a + 16);
-    port = ntohs(sin6->sin6_port);
-  } else {
-    return Multiaddr();
-  }
-  AppendUvarint(kTcp, &bytes);
-  bytes.push_back(static_cast<uint8_t>(port >> 8));
-  bytes.push_back(static_cast<uint8_t>(port));
-  StatusOr<Multiaddr> m = Multiaddr::FromBytes(bytes);
-  return m.ok() ? *m : Multiaddr();
-}
-
 Multiaddr LocalAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
-  return FromSocketAddress(ss);
+  return TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
 Multiaddr RemoteAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return Multiaddr();
-  return FromSocketAddress(ss);
+  return TcpMultiaddr(reinterpret_cast<const sockaddr*>(&ss));
 }
 
-// Reads go through one buffer per thread (connections of a loop share it); a read nested inside another
-// read's callback gets its own buffer.
+// Reads go through one buffer per thread, which the connections of a loop share: a read starts only from the
+// loop's fd callback, and the loop never runs a callback inside another, so two reads never overlap.
 constexpr size_t kReadBufferSize = 64 * 1024;
-struct ReadBuffer {
-  std::array<uint8_t, kReadBufferSize> bytes;
-  bool in_use = false;
-};
-thread_local ReadBuffer g_read_buffer;
+thread_local std::array<uint8_t, kReadBufferSize> g_read_buffer;
+
+// Best effort: a socket that refuses an option (not TCP, e.g. a socketpair in a test) works without it.
+void SetSocketOptions(int fd, const TcpKeepalive& keepalive) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!keepalive.enabled) return;
+  const int idle = static_cast<int>(keepalive.idle.count());
+  const int interval = static_cast<int>(keepalive.interval.count());
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &keepalive.count, sizeof(keepalive.count));
+}
 
 class TcpConnection final : public RawConnection, public StreamBase {
  public:
-  TcpConnection(EventLoop* loop, int fd, WriteLimits limits)
-      : StreamBase(loop), fd_(fd), limits_(limits), local_(LocalAddress(fd)), remote_(RemoteAddress(fd)) {
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  TcpConnection(EventLoop* loop, int fd, const TcpTransportOptions& options)
+      : StreamBase(loop), fd_(fd), limits_(options.write_limits), budget_(options.write_budget),
+        local_(LocalAddress(fd)), remote_(RemoteAddress(fd)) {
+    SetSocketOptions(fd_, options.keepalive);
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t ready) { OnReady(ready); });
-    error_timer_ = loop->CreateTimer([this] { DeliverError(pending_error_); });
+    error_task_ = loop->CreateTask([this] { DeliverError(pending_error_); });
   }
 
   ~TcpConnection() override {
     watcher_.reset();
+    DropQueue();
     if (fd_ >= 0) ::close(fd_);
   }
 
@@ -143,6 +103,12 @@ class TcpConnection final : public RawConnection, public StreamBase {
       if (n > 0) data = data.subspan(static_cast<size_t>(n));
       if (data.empty()) return OkStatus();
     }
+    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
+      Reset();
+      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
+                                    " bytes does not fit in the node's write budget of " +
+                                    std::to_string(budget_->limit()) + " bytes");
+    }
     queue_.emplace_back(data.begin(), data.end());
     buffered_ += data.size();
     if (buffered_ >= limits_.high_water) blocked_ = true;
@@ -163,10 +129,9 @@ class TcpConnection final : public RawConnection, public StreamBase {
     if (reset_) return;
     reset_ = true;
     MarkDead();
-    error_timer_->Cancel();
+    error_task_->Cancel();
     watcher_.reset();
-    queue_.clear();
-    buffered_ = 0;
+    DropQueue();
     // SO_LINGER with a zero timeout makes close() send a RST instead of a FIN.
     linger l{1, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -186,20 +151,32 @@ class TcpConnection final : public RawConnection, public StreamBase {
     watcher_->SetInterest(interest);
   }
 
+  // Accounts for `n` queued bytes that were sent or dropped, returning them to the budget.
+  void Unqueue(size_t n) {
+    buffered_ -= n;
+    if (budget_ != nullptr) budget_->Release(n);
+  }
+
+  void DropQueue() {
+    queue_.clear();
+    front_offset_ = 0;
+    Unqueue(buffered_);
+  }
+
   void FailLater(Status error) {
     if (!pending_error_.ok()) return;
     pending_error_ = std::move(error);
-    queue_.clear();
-    buffered_ = 0;
+    DropQueue();
     if (watcher_) watcher_->SetInterest(0);
-    error_timer_->Schedule(Duration::zero());
+    error_task_->Post();
   }
 
   void OnReady(uint32_t ready) {
     if (ready & kFdWritable) {
       if (!Flush()) return;
     }
-    if ((ready & kFdReadable) && !reset_) ReadOnce();
+    // A failed send ended the connection: nothing more is read from it.
+    if ((ready & kFdReadable) && !reset_ && pending_error_.ok()) ReadOnce();
   }
 
   // Writes queued bytes. Returns false when the connection was destroyed by a callback.
@@ -222,7 +199,7 @@ class TcpConnection final : public RawConnection, public StreamBase {
         return true;
       }
       size_t left = static_cast<size_t>(n);
-      buffered_ -= left;
+      Unqueue(left);
       while (left > 0) {
         const size_t in_front = queue_.front().size() - front_offset_;
         if (left < in_front) {
@@ -245,14 +222,9 @@ class TcpConnection final : public RawConnection, public StreamBase {
   }
 
   void ReadOnce() {
-    ReadBuffer nested;
-    ReadBuffer* buf = g_read_buffer.in_use ? &nested : &g_read_buffer;
-    const ssize_t n = ::recv(fd_, buf->bytes.data(), buf->bytes.size(), 0);
+    const ssize_t n = ::recv(fd_, g_read_buffer.data(), g_read_buffer.size(), 0);
     if (n > 0) {
-      buf->in_use = true;
-      const bool alive = DeliverData(ByteSpan(buf->bytes.data(), static_cast<size_t>(n)));
-      buf->in_use = false;
-      (void)alive;  // Nothing else to do either way.
+      DeliverData(ByteSpan(g_read_buffer.data(), static_cast<size_t>(n)));  // Nothing follows, alive or not.
       return;
     }
     if (n == 0) {
@@ -267,10 +239,11 @@ class TcpConnection final : public RawConnection, public StreamBase {
 
   int fd_;
   const WriteLimits limits_;
+  MemoryBudget* const budget_;  // Holds buffered_ bytes of it; may be null.
   const Multiaddr local_;
   const Multiaddr remote_;
   std::unique_ptr<FdWatcher> watcher_;
-  std::unique_ptr<Timer> error_timer_;
+  std::unique_ptr<Task> error_task_;
   std::deque<Bytes> queue_;
   size_t front_offset_ = 0;
   size_t buffered_ = 0;
@@ -283,9 +256,10 @@ class TcpConnection final : public RawConnection, public StreamBase {
 
 class TcpListener final : public Listener {
  public:
-  TcpListener(EventLoop* loop, int fd, WriteLimits limits, Transport::AcceptCallback on_accept)
-      : loop_(loop), fd_(fd), limits_(limits), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
+  TcpListener(EventLoop* loop, int fd, const TcpTransportOptions& options, Transport::AcceptCallback on_accept)
+      : loop_(loop), fd_(fd), options_(options), addr_(LocalAddress(fd)), on_accept_(std::move(on_accept)) {
     watcher_ = loop->WatchFd(fd_, kFdReadable, [this](uint32_t) { AcceptSome(); });
+    resume_timer_ = loop->CreateTimer([this] { watcher_->SetInterest(kFdReadable); });
   }
   ~TcpListener() override {
     watcher_.reset();
@@ -299,58 +273,146 @@ class TcpListener final : public Listener {
     // A bounded batch per readiness event keeps one busy listener from starving the loop.
     for (int i = 0; i < 32; ++i) {
       const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE, ECONNABORTED): try at the next event.
-      on_accept_(WrapTcpSocket(loop_, fd, limits_));
+      if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // The connection stays queued and the watcher is level-triggered: pause instead of spinning.
+          watcher_->SetInterest(0);
+          resume_timer_->Schedule(options_.accept_pause);
+          return;
+        }
+        continue;  // EINTR, or this connection failed (ECONNABORTED, EPROTO, EPERM, ...): take the next one.
+      }
+      on_accept_(WrapTcpSocket(loop_, fd, options_));
       if (!scope.alive()) return;
     }
   }
 
   EventLoop* const loop_;
   const int fd_;
-  const WriteLimits limits_;
+  const TcpTransportOptions options_;
   const Multiaddr addr_;
   Transport::AcceptCallback on_accept_;
   std::unique_ptr<FdWatcher> watcher_;
+  std::unique_ptr<Timer> resume_timer_;  // Resumes accepting after a pause.
   Liveness liveness_;
 };
 
+// /dns/H/tcp/P, /dns4/H/tcp/P or /dns6/H/tcp/P, optionally followed by /p2p/ID.
+struct DnsTcpAddress {
+  std::string host;
+  IpFamily family;
+  Multiaddr tcp;  // /tcp/P, to follow each resolved IP address.
+};
+
+std::optional<DnsTcpAddress> ParseDnsTcpAddress(const Multiaddr& addr) {
+  std::vector<Multiaddr::Component> c = addr.Components();
+  if (!c.empty() && c.back().code == kP2p) c.pop_back();
+  if (c.size() != 2 || c[1].code != kTcp) return std::nullopt;
+  IpFamily family;
+  switch (c[0].code) {
+    case kDns: family = IpFamily::kAny; break;
+    case kDns4: family = IpFamily::kIp4; break;
+    case kDns6: family = IpFamily::kIp6; break;
+    default: return std::nullopt;
+  }
+  StatusOr<Multiaddr> tcp = Multiaddr::FromString("/tcp/" + c[1].text);
+  if (!tcp.ok()) return std::nullopt;
+  return DnsTcpAddress{c[0].text, family, *std::move(tcp)};
+}
+
+// A dial: resolve the name (for a /dns address), then connect to each address in turn until one connects.
 class TcpPendingDial final : public PendingDial {
  public:
-  TcpPendingDial(EventLoop* loop, WriteLimits limits, Transport::DialCallback on_done)
-      : loop_(loop), limits_(limits), on_done_(std::move(on_done)),
-        finish_timer_(loop->CreateTimer([this] { Finish(); })) {}
+  TcpPendingDial(EventLoop* loop, const TcpTransportOptions& options, Transport::DialCallback on_done)
+      : loop_(loop), options_(options), on_done_(std::move(on_done)),
+        finish_task_(loop->CreateTask([this] { Finish(); })) {}
   ~TcpPendingDial() override {
     watcher_.reset();
-    if (fd_ >= 0) ::close(fd_);
+    CloseSocket();
   }
 
-  void Start(const Multiaddr& addr) {
-    StatusOr<SocketAddress> sa = ToSocketAddress(addr);
-    if (!sa.ok()) return FinishLater(sa.status());
-    fd_ = ::socket(sa->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return FinishLater(UnavailableError(Errno("socket")));
-    if (::connect(fd_, sa->get(), sa->length) == 0) return FinishLater(OkStatus());
-    if (errno != EINPROGRESS) return FinishLater(UnavailableError(Errno(("connect " + addr.ToString()).c_str())));
+  void Start(const Multiaddr& addr, Resolver* resolver) {
     target_ = addr.ToString();
-    watcher_ = loop_->WatchFd(fd_, kFdWritable, [this](uint32_t) { OnConnected(); });
+    if (std::optional<DnsTcpAddress> dns = ParseDnsTcpAddress(addr)) {
+      tcp_ = std::move(dns->tcp);
+      resolving_ = resolver->Resolve(dns->host, dns->family, [this](StatusOr<std::vector<Multiaddr>> ips) {
+        OnResolved(std::move(ips));
+      });
+      return;
+    }
+    const std::vector<Multiaddr::Component> c = addr.Components();
+    if (!c.empty() && c[0].code == kDnsAddr) {
+      return FinishSoon(InvalidArgumentError("/dnsaddr addresses are not resolved (that takes DNS TXT lookups): " +
+                                             target_));
+    }
+    candidates_.push_back(addr);
+    ConnectNext();
   }
 
  private:
-  void OnConnected() {
-    watcher_.reset();
-    int err = 0;
-    socklen_t len = sizeof(err);
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      errno = err;
-      return FinishLater(UnavailableError(Errno(("connect " + target_).c_str())));
+  void OnResolved(StatusOr<std::vector<Multiaddr>> ips) {
+    if (!ips.ok()) {
+      return FinishSoon(Status(ips.status().code(), "resolving " + target_ + ": " + ips.status().message()));
     }
-    FinishLater(OkStatus());
+    for (const Multiaddr& ip : *ips) candidates_.push_back(ip.Encapsulate(tcp_));
+    ConnectNext();
   }
 
-  void FinishLater(Status result) {
+  // Starts connecting to the next candidate, skipping those that fail at once; finishes with the last
+  // failure when none is left.
+  void ConnectNext() {
+    while (next_ < candidates_.size()) {
+      const Status started = StartConnect(candidates_[next_++]);
+      if (started.ok()) return;
+      last_error_ = started;
+    }
+    FinishSoon(last_error_);
+  }
+
+  // Creates the socket and starts connect(); OK when the connection is made or under way.
+  Status StartConnect(const Multiaddr& candidate) {
+    ASSIGN_OR_RETURN(const SocketAddress sa, TcpSocketAddress(candidate));
+    fd_ = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return UnavailableError(Errno("socket"));
+    if (::connect(fd_, sa.get(), sa.length) == 0) {
+      FinishSoon(OkStatus());
+      return OkStatus();
+    }
+    if (errno != EINPROGRESS) {
+      const Status failed = ConnectError(candidate, errno);
+      CloseSocket();
+      return failed;
+    }
+    watcher_ = loop_->WatchFd(fd_, kFdWritable, [this](uint32_t) { OnConnectDone(); });
+    return OkStatus();
+  }
+
+  void OnConnectDone() {
+    watcher_.reset();
+    int error = 0;
+    socklen_t len = sizeof(error);
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error == 0) return FinishSoon(OkStatus());
+    last_error_ = ConnectError(candidates_[next_ - 1], error);
+    CloseSocket();
+    ConnectNext();
+  }
+
+  Status ConnectError(const Multiaddr& candidate, int error) const {
+    std::string message = "connect " + candidate.ToString() + ": " + std::strerror(error);
+    if (candidate.ToString() != target_) message = "dial " + target_ + ": " + message;
+    return UnavailableError(std::move(message));
+  }
+
+  void CloseSocket() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void FinishSoon(Status result) {
     result_ = std::move(result);
-    finish_timer_->Schedule(Duration::zero());
+    finish_task_->Post();
   }
 
   void Finish() {
@@ -361,47 +423,66 @@ class TcpPendingDial final : public PendingDial {
     }
     const int fd = fd_;
     fd_ = -1;
-    done(WrapTcpSocket(loop_, fd, limits_));
+    done(WrapTcpSocket(loop_, fd, options_));
   }
 
   EventLoop* const loop_;
-  const WriteLimits limits_;
+  const TcpTransportOptions options_;
   Transport::DialCallback on_done_;
-  std::unique_ptr<Timer> finish_timer_;
-  std::unique_ptr<FdWatcher> watcher_;
+  std::unique_ptr<Task> finish_task_;
+  std::string target_;                         // The address dialed, for messages.
+  Multiaddr tcp_;                              // /tcp/P of a /dns address.
+  std::unique_ptr<PendingResolve> resolving_;  // The lookup of a /dns address.
+  std::vector<Multiaddr> candidates_;          // IP addresses to connect to, in order.
+  size_t next_ = 0;                            // The next candidate to try.
+  Status last_error_ = UnavailableError("no address to connect to");
+  std::unique_ptr<FdWatcher> watcher_;  // Watches fd_ while connecting.
   int fd_ = -1;
-  std::string target_;
   Status result_;
 };
 
 }  // namespace
 
-std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, WriteLimits limits) {
-  return std::make_unique<TcpConnection>(loop, fd, limits);
+std::unique_ptr<RawConnection> WrapTcpSocket(EventLoop* loop, int fd, const TcpTransportOptions& options) {
+  return std::make_unique<TcpConnection>(loop, fd, options);
 }
 
-TcpTransport::TcpTransport(EventLoop* loop, WriteLimits limits) : loop_(loop), limits_(limits) {}
+TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options)
+    : loop_(loop), options_(options),
+      own_resolver_(options.resolver == nullptr ? std::make_unique<SystemResolver>(loop) : nullptr),
+      resolver_(options.resolver != nullptr ? options.resolver : own_resolver_.get()) {
+  [[maybe_unused]] const TcpKeepalive& k = options_.keepalive;
+  assert(k.idle.count() >= 1 && k.idle.count() <= 32767);
+  assert(k.interval.count() >= 1 && k.interval.count() <= 32767);
+  assert(k.count >= 1 && k.count <= 127);
+  assert(options_.listen_backlog > 0);
+  assert(options_.accept_pause > Duration::zero());
+}
 
-bool TcpTransport::CanDial(const Multiaddr& addr) const { return ToSocketAddress(addr).ok(); }
+TcpTransport::~TcpTransport() = default;
+
+bool TcpTransport::CanDial(const Multiaddr& addr) const {
+  return TcpSocketAddress(addr).ok() || ParseDnsTcpAddress(addr).has_value();
+}
 
 StatusOr<std::unique_ptr<Listener>> TcpTransport::Listen(const Multiaddr& addr, AcceptCallback on_accept) {
-  ASSIGN_OR_RETURN(SocketAddress sa, ToSocketAddress(addr));
+  ASSIGN_OR_RETURN(SocketAddress sa, TcpSocketAddress(addr));
   const int fd = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return UnavailableError(Errno("socket"));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (sa.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, 128) != 0) {
+  if (::bind(fd, sa.get(), sa.length) != 0 || ::listen(fd, options_.listen_backlog) != 0) {
     Status s = UnavailableError(Errno(("listen on " + addr.ToString()).c_str()));
     ::close(fd);
     return s;
   }
-  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(loop_, fd, limits_, std::move(on_accept)));
+  return std::unique_ptr<Listener>(std::make_unique<TcpListener>(loop_, fd, options_, std::move(on_accept)));
 }
 
 std::unique_ptr<PendingDial> TcpTransport::Dial(const Multiaddr& addr, DialCallback on_done) {
-  auto dial = std::make_unique<TcpPendingDial>(loop_, limits_, std::move(on_done));
-  dial->Start(addr);
+  auto dial = std::make_unique<TcpPendingDial>(loop_, options_, std::move(on_done));
+  dial->Start(addr, resolver_);
   return dial;
 }
 
