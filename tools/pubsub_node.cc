@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "libp2p/base/libevent_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
@@ -31,6 +32,9 @@
 
 namespace libp2p::node {
 namespace {
+
+// What all connections together may hold in buffers a remote can fill.
+constexpr size_t kNodeMemoryLimit = size_t{1} << 30;
 
 struct Flags {
   std::vector<Multiaddr> listen;
@@ -146,7 +150,7 @@ void OnSignal(int) {
 class Node {
  public:
   Node(LibeventLoop* loop, const Flags& flags, crypto::Ed25519PrivateKey key)
-      : loop_(loop), flags_(flags), key_(std::move(key)), tcp_(loop),
+      : loop_(loop), flags_(flags), key_(std::move(key)), tcp_(loop, {.write_budget = &memory_budget_}),
         host_(loop, &tcp_, Options()) {}
 
   int Run() {
@@ -178,8 +182,9 @@ class Node {
     for (const Multiaddr& a : flags_.listen) {
       if (Status s = host_.Listen(a); !s.ok()) return Fatal("listen on " + a.ToString() + ": " + s.ToString());
     }
+    // What the node advertises: a wildcard listener shows as the interface addresses.
     std::vector<std::string> addrs;
-    for (const Multiaddr& a : host_.listen_addrs()) addrs.push_back(a.ToString() + "/p2p/" + host_.peer_id().ToBase58());
+    for (const Multiaddr& a : host_.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + host_.peer_id().ToBase58());
     Event("started").Str("peer_id", host_.peer_id().ToBase58()).StrList("listen_addrs", addrs)
         .StrList("protocols", host_.protocols()).Emit();
 
@@ -238,6 +243,7 @@ class Node {
     stream::HostOptions o;
     o.identity = &key_;
     o.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId) : std::string(stream::kYamuxProtocolId)};
+    o.memory_budget = &memory_budget_;
     return o;
   }
 
@@ -357,6 +363,8 @@ class Node {
   LibeventLoop* const loop_;
   const Flags flags_;
   const crypto::Ed25519PrivateKey key_;
+  // The host gives each connection its own share of it.
+  MemoryBudget memory_budget_{kNodeMemoryLimit};
   stream::TcpTransport tcp_;
   stream::Host host_;
   std::unique_ptr<pubsub::PubSub> pubsub_;
