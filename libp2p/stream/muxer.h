@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
 #include "libp2p/stream/stream.h"
 #include "libp2p/stream/transport.h"
@@ -53,12 +54,21 @@ struct MuxerLimits {
   // Streams open at once in each direction; a remote that opens more has the extra ones reset.
   size_t max_inbound_streams = 1024;
   size_t max_outbound_streams = 1024;
-  // Bytes a stream buffers for a reader that does not keep up: yamux's window (which the remote must
-  // respect), mplex's limit (beyond which the stream is reset, mplex having no flow control).
+  // Bytes a stream buffers for a reader that does not keep up: yamux's initial receive window (which the
+  // remote must respect; at least the spec's 256 KiB, and auto-tuning may grow it, see yamux.h), mplex's
+  // limit (beyond which the stream is reset, mplex having no flow control).
   size_t stream_receive_window = 256 * 1024;
   size_t mplex_max_buffered = 4 * 1024 * 1024;
   // Write-buffer marks of each stream.
   WriteLimits stream_write_limits{};
+  // The connection's budget of buffered bytes; null for none (unbounded). Yamux reserves from it every
+  // receive-window byte beyond 256 KiB per stream (a larger stream_receive_window, auto-tuning) and the bytes
+  // its writers queue beyond the send window; mplex reserves the bytes its streams hold for slow readers.
+  // What the budget refuses is not buffered: a yamux window does not grow, a yamux Write() fails with
+  // kResourceExhausted and resets its stream, an mplex stream is reset. An observer that must outlive the
+  // connection; a stream gives its reservations back when it leaves the connection, so streams may outlive
+  // the budget.
+  MemoryBudget* budget = nullptr;
 };
 
 }  // namespace libp2p::stream

@@ -16,8 +16,12 @@
 namespace libp2p::stream {
 
 inline constexpr std::string_view kYamuxProtocolId = "/yamux/1.0.0";
-// Every stream starts with this receive window in each direction.
+// The spec's initial receive window of every stream in each direction, which both sides assume until a
+// window update says more.
 inline constexpr uint32_t kYamuxInitialWindow = 256 * 1024;
+// The default limit of window auto-tuning: a stream's receive window grows up to this much (go-yamux's
+// MaxStreamWindowSize).
+inline constexpr uint32_t kYamuxMaxStreamWindow = 16 * 1024 * 1024;
 // Data frames we send carry at most this much, so that streams share the connection fairly.
 inline constexpr uint32_t kYamuxMaxDataFrame = 64 * 1024;
 inline constexpr size_t kYamuxHeaderSize = 12;
@@ -40,16 +44,41 @@ struct YamuxHeader {
 };
 
 struct YamuxOptions {
+  // limits.stream_receive_window is the initial receive window we grant each stream (raised to
+  // kYamuxInitialWindow if lower, lowered to max_stream_window if higher); limits.budget, when set, holds
+  // every window byte beyond kYamuxInitialWindow and the streams' queued writes (see CreateYamuxConnection).
   MuxerLimits limits;
+  // Window auto-tuning grows a stream's receive window up to this (at least the initial window).
+  uint32_t max_stream_window = kYamuxMaxStreamWindow;
   // A keep-alive ping is sent at this interval; the connection is closed when one stays unanswered for two
-  // intervals. Zero disables keep-alive.
+  // intervals. Zero disables keep-alive. The pings also measure the round-trip time.
   Duration keepalive_interval = std::chrono::seconds(30);
 };
 
 // Creates a yamux connection over `secure` (which it then owns). `initiator` is the side that dialed: it
-// opens odd stream ids, the other side even ones. Protocol violations by the remote (a frame beyond the
-// receive window, a window overflow, a bad header, a reused stream id) close the connection with a GoAway
-// carrying the protocol-error code and call on_closed with kInvalidArgument.
+// opens odd stream ids, the other side even ones. `loop` must outlive the connection and its streams;
+// options.limits.budget must outlive the connection (its streams give their reservations back when they
+// leave it, so they may outlive both).
+//
+// Flow control. Each stream starts with the spec's 256 KiB window each way; a larger configured window is
+// announced with a window update on the SYN (streams we open) or the ACK (streams the remote opens). A
+// window update the remote sends with its SYN or ACK counts from the start. We return credit once the reader
+// has consumed half the window, in one update. Auto-tuning (go-yamux's rule): when
+// that update comes less than four round-trip times after the previous one (or after the stream began) —
+// the sender is waiting on the window, not on our reader — the window doubles, up to max_stream_window, if
+// limits.budget grants the growth (all or nothing; without a budget it always does). The round-trip time
+// comes from a ping sent when the connection starts and from every keep-alive ping (smoothed, as go does);
+// until one is answered the window does not grow. A stream's reservations go back to the budget when it
+// leaves the connection (finished both ways, reset, or the connection ended).
+//
+// Writes. A stream queues what its send window does not let out yet (its outbox), up to
+// limits.stream_write_limits.hard_limit; with a budget, the queued bytes are reserved from it too. A Write()
+// over either fails with kResourceExhausted and resets the stream (over the budget, after what the window
+// allowed of it went out).
+//
+// Protocol violations by the remote (a frame beyond the receive window, a window overflow, a bad header, a
+// reused stream id) close the connection with a GoAway carrying the protocol-error code and call on_closed
+// with kInvalidArgument.
 std::unique_ptr<MuxedConnection> CreateYamuxConnection(EventLoop* loop, std::unique_ptr<RawConnection> secure,
                                                        bool initiator, MuxedConnection::Handlers handlers,
                                                        YamuxOptions options = {});
