@@ -175,6 +175,7 @@ class MplexConnection final : public MuxedConnection {
   std::string_view protocol() const override { return kMplexProtocolId; }
   StatusOr<std::unique_ptr<Stream>> OpenStream() override;
   size_t stream_count() const override { return outbound_.size() + inbound_.size(); }
+  bool accepts_new_streams() const override { return !closed_ && write_error_.ok(); }
   void Close() override;
   const Multiaddr& local_addr() const override { return raw_->local_addr(); }
   const Multiaddr& remote_addr() const override { return raw_->remote_addr(); }

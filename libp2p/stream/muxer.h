@@ -33,9 +33,15 @@ class MuxedConnection {
   // The muxer's protocol id, e.g. "/yamux/1.0.0".
   virtual std::string_view protocol() const = 0;
 
-  // Opens a stream to the remote. Writing may start at once. Fails with kUnavailable once the connection
-  // has closed and with kResourceExhausted at the limit of concurrent streams.
+  // Opens a stream to the remote. Writing may start at once. Fails with kUnavailable once
+  // accepts_new_streams() is false, and with kResourceExhausted at the limit of concurrent streams (yamux
+  // also while kYamuxMaxAckBacklog of its streams wait for the remote's acknowledgement).
   virtual StatusOr<std::unique_ptr<Stream>> OpenStream() = 0;
+
+  // False once OpenStream() cannot succeed any more on this connection: it was closed or failed, or (yamux)
+  // the remote sent GoAway. Open new streams on another connection then; streams already open carry on until
+  // the connection ends.
+  virtual bool accepts_new_streams() const = 0;
 
   // Streams currently open in either direction.
   virtual size_t stream_count() const = 0;

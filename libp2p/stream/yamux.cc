@@ -40,6 +40,8 @@ enum GoAwayCode : uint32_t { kGoAwayNormal = 0, kGoAwayProtocolError = 1, kGoAwa
 
 // Frames queued for the secure connection are batched up to this size per write.
 constexpr size_t kBatchSize = 256 * 1024;
+// Ids the remote skipped (it opened a higher one first) that it may still open, at most.
+constexpr size_t kMaxSkippedIds = 64;
 // A window used up within this many round-trip times of the previous update grows (go-yamux's factor).
 constexpr int kWindowGrowthRtts = 4;
 
@@ -113,6 +115,7 @@ class YamuxStream final : public StreamBase {
   // Stream state.
   bool syn_needed = false;  // Outbound: our first frame carries SYN.
   bool ack_needed = false;  // Inbound: our first frame carries ACK.
+  bool acked = false;       // Outbound: the remote's ACK arrived.
   bool queued = false;      // In the connection's send queue.
   bool fin_requested = false;
   bool fin_sent = false;
@@ -145,7 +148,7 @@ class YamuxConnection final : public MuxedConnection {
         max_window_(std::max(options.max_stream_window, kYamuxInitialWindow)),
         initial_window_(static_cast<uint32_t>(
             std::clamp<size_t>(options.limits.stream_receive_window, kYamuxInitialWindow, max_window_))),
-        next_id_(initiator ? 1 : 2), remote_parity_(initiator ? 0 : 1),
+        next_id_(initiator ? 1 : 2), remote_parity_(initiator ? 0 : 1), next_remote_id_(initiator ? 2 : 1),
         flush_timer_(loop->CreateTimer([this] { Flush(); })),
         closed_timer_(loop->CreateTimer([this] { RunOnClosed(); })),
         keepalive_timer_(loop->CreateTimer([this] { OnKeepalive(); })) {
@@ -166,6 +169,7 @@ class YamuxConnection final : public MuxedConnection {
 
   std::string_view protocol() const override { return kYamuxProtocolId; }
   size_t stream_count() const override { return streams_.size(); }
+  bool accepts_new_streams() const override { return !closed_ && !go_away_received_; }
   const Multiaddr& local_addr() const override { return local_addr_; }
   const Multiaddr& remote_addr() const override { return remote_addr_; }
 
@@ -174,6 +178,10 @@ class YamuxConnection final : public MuxedConnection {
     if (go_away_received_) return UnavailableError("yamux: the remote sent GoAway");
     if (outbound_count_ >= options_.limits.max_outbound_streams) {
       return ResourceExhaustedError("yamux: too many outbound streams");
+    }
+    if (unacked_outbound_ >= kYamuxMaxAckBacklog) {
+      return ResourceExhaustedError("yamux: " + std::to_string(kYamuxMaxAckBacklog) +
+                                    " streams wait for the remote's acknowledgement");
     }
     if (next_id_ > UINT32_MAX - 2) return ResourceExhaustedError("yamux: stream ids exhausted");
     const uint32_t id = next_id_;
@@ -184,6 +192,7 @@ class YamuxConnection final : public MuxedConnection {
     s->syn_needed = true;
     streams_[id] = s;
     ++outbound_count_;
+    ++unacked_outbound_;
     // Announce the stream at once: a window update with SYN, carrying any window beyond the spec's.
     SendWindowUpdate(s, GrowWindow(s, initial_window_));
     ScheduleFlush();
@@ -245,6 +254,7 @@ class YamuxConnection final : public MuxedConnection {
       --inbound_count_;
     } else {
       --outbound_count_;
+      if (!s->acked) --unacked_outbound_;
     }
   }
 
@@ -261,7 +271,7 @@ class YamuxConnection final : public MuxedConnection {
     }
     streams_.clear();
     send_queue_.clear();
-    inbound_count_ = outbound_count_ = 0;
+    inbound_count_ = outbound_count_ = unacked_outbound_ = 0;
   }
 
   void Enqueue(YamuxStream* s) {
@@ -384,7 +394,7 @@ class YamuxConnection final : public MuxedConnection {
         data = data.subspan(n);
         body_remaining_ -= static_cast<uint32_t>(n);
         auto it = streams_.find(body_stream_);
-        if (it != streams_.end() && !it->second->remote_fin) {  // Data after the remote's FIN is dropped.
+        if (it != streams_.end()) {
           it->second->OnRemoteData(piece);
           if (!scope.alive()) return;
         }
@@ -431,9 +441,10 @@ class YamuxConnection final : public MuxedConnection {
     YamuxStream* s = nullptr;
     std::unique_ptr<YamuxStream> opened;  // A stream the remote opens with this frame.
     if (h.flags & kYamuxSyn) {
-      if ((h.stream_id & 1) != remote_parity_ || streams_.count(h.stream_id) != 0) {
+      if ((h.stream_id & 1) != remote_parity_ || streams_.count(h.stream_id) != 0 ||
+          !TakeRemoteId(h.stream_id)) {
         ProtocolError("yamux SYN for stream " + std::to_string(h.stream_id) +
-                      " that is in use or not the remote's");
+                      ", which is not a new stream of the remote's");
         return false;
       }
       if (closed_ || inbound_count_ >= options_.limits.max_inbound_streams) {
@@ -446,12 +457,14 @@ class YamuxConnection final : public MuxedConnection {
       s = opened.get();
       streams_[h.stream_id] = s;
       ++inbound_count_;
-      // Acknowledged at once, with any window beyond the spec's.
-      SendWindowUpdate(s, GrowWindow(s, initial_window_));
     } else {
       auto it = streams_.find(h.stream_id);
       if (it == streams_.end()) return true;  // A late frame for a stream already gone.
       s = it->second;
+    }
+    if ((h.flags & kYamuxAck) && s->outbound() && !s->acked) {
+      s->acked = true;
+      --unacked_outbound_;
     }
     if (h.type == YamuxType::kWindowUpdate) {
       // Also the window a SYN or an ACK carries.
@@ -468,16 +481,57 @@ class YamuxConnection final : public MuxedConnection {
         return false;
       }
       s->recv_window -= h.length;
+      if (h.length > 0 && s->remote_fin) return ResetAfterFin(s);
     }
     return opened == nullptr || Accept(std::move(opened));
   }
 
-  // Hands a stream the remote opened to on_stream (nobody there: it is dropped, which resets it). Returns
-  // false when the callback destroyed the connection.
+  // Whether `id` (of the remote's parity) is new: above every id the remote opened so far, or one it
+  // skipped lately. Go-yamux can send the SYNs of streams opened concurrently out of order.
+  bool TakeRemoteId(uint32_t id) {
+    if (id >= next_remote_id_) {
+      uint64_t skipped = next_remote_id_;
+      if (id - skipped > 2 * kMaxSkippedIds) skipped = id - 2 * kMaxSkippedIds;
+      for (; skipped < id; skipped += 2) skipped_remote_ids_.push_back(static_cast<uint32_t>(skipped));
+      while (skipped_remote_ids_.size() > kMaxSkippedIds) skipped_remote_ids_.pop_front();
+      next_remote_id_ = uint64_t{id} + 2;
+      return true;
+    }
+    auto it = std::find(skipped_remote_ids_.begin(), skipped_remote_ids_.end(), id);
+    if (it == skipped_remote_ids_.end()) return false;
+    skipped_remote_ids_.erase(it);
+    return true;
+  }
+
+  // Hands a stream the remote opened to on_stream (nobody there: it is dropped, which resets it). Its ACK
+  // waits for our first frame on it; a window beyond the spec's is announced now that the application has
+  // it. Returns false when the callback destroyed the connection.
   bool Accept(std::unique_ptr<YamuxStream> stream) {
-    if (!handlers_.on_stream) return true;
+    YamuxStream* s = stream.get();
+    const uint32_t id = s->id();
+    if (handlers_.on_stream) {
+      Liveness::Scope scope(&liveness_);
+      handlers_.on_stream(std::move(stream));
+      if (!scope.alive()) return false;
+    } else {
+      stream.reset();
+    }
+    auto it = streams_.find(id);
+    if (it == streams_.end() || it->second != s) return true;  // Dropped in the callback.
+    if (const uint32_t growth = GrowWindow(s, initial_window_); growth > 0) {
+      SendWindowUpdate(s, growth);
+      ScheduleFlush();
+    }
+    return true;
+  }
+
+  // Data after the remote's FIN: that stream is reset, the connection carries on (see yamux.h).
+  bool ResetAfterFin(YamuxStream* s) {
+    const uint32_t id = s->id();
+    OnStreamReset(s);
     Liveness::Scope scope(&liveness_);
-    handlers_.on_stream(std::move(stream));
+    s->OnRemoteReset(
+        InvalidArgumentError("yamux: the remote sent data after its FIN on stream " + std::to_string(id)));
     return scope.alive();
   }
 
@@ -555,9 +609,12 @@ class YamuxConnection final : public MuxedConnection {
   const Multiaddr remote_addr_ = secure_->remote_addr();
   uint32_t next_id_;
   const uint32_t remote_parity_;
+  uint64_t next_remote_id_;                   // The lowest id above every one the remote opened.
+  std::deque<uint32_t> skipped_remote_ids_;   // Ids below it the remote has not opened (the last 64).
   std::unordered_map<uint32_t, YamuxStream*> streams_;
   size_t inbound_count_ = 0;
   size_t outbound_count_ = 0;
+  size_t unacked_outbound_ = 0;  // Outbound streams whose ACK has not arrived.
   std::deque<uint32_t> send_queue_;
   Bytes control_;  // Control frames waiting for the next flush.
   Bytes batch_;    // Stream data of one write.

@@ -22,6 +22,8 @@ inline constexpr uint32_t kYamuxInitialWindow = 256 * 1024;
 // The default limit of window auto-tuning: a stream's receive window grows up to this much (go-yamux's
 // MaxStreamWindowSize).
 inline constexpr uint32_t kYamuxMaxStreamWindow = 16 * 1024 * 1024;
+// Streams we open that the remote has not yet acknowledged (ACK), at most: the libp2p spec's ACK backlog.
+inline constexpr size_t kYamuxMaxAckBacklog = 256;
 // Data frames we send carry at most this much, so that streams share the connection fairly.
 inline constexpr uint32_t kYamuxMaxDataFrame = 64 * 1024;
 inline constexpr size_t kYamuxHeaderSize = 12;
@@ -61,9 +63,9 @@ struct YamuxOptions {
 // leave it, so they may outlive both).
 //
 // Flow control. Each stream starts with the spec's 256 KiB window each way; a larger configured window is
-// announced with a window update on the SYN (streams we open) or the ACK (streams the remote opens). A
-// window update the remote sends with its SYN or ACK counts from the start. We return credit once the reader
-// has consumed half the window, in one update. Auto-tuning (go-yamux's rule): when
+// announced with a window update on the SYN (streams we open) or once on_stream has taken the stream (streams
+// the remote opens). A window update the remote sends with its SYN or ACK counts from the start. We return
+// credit once the reader has consumed half the window, in one update. Auto-tuning (go-yamux's rule): when
 // that update comes less than four round-trip times after the previous one (or after the stream began) —
 // the sender is waiting on the window, not on our reader — the window doubles, up to max_stream_window, if
 // limits.budget grants the growth (all or nothing; without a budget it always does). The round-trip time
@@ -76,9 +78,21 @@ struct YamuxOptions {
 // over either fails with kResourceExhausted and resets the stream (over the budget, after what the window
 // allowed of it went out).
 //
-// Protocol violations by the remote (a frame beyond the receive window, a window overflow, a bad header, a
-// reused stream id) close the connection with a GoAway carrying the protocol-error code and call on_closed
-// with kInvalidArgument.
+// Opening streams. Inbound streams are not acknowledged before the application has them: the ACK goes with
+// the first frame we send on the stream (data, a window update or a FIN); a stream over
+// limits.max_inbound_streams is refused with RST. OpenStream() fails with kResourceExhausted while
+// kYamuxMaxAckBacklog streams we opened wait for their ACK (or at limits.max_outbound_streams), and with
+// kUnavailable once the remote sent GoAway or the connection ended (accepts_new_streams() is then false).
+// Streams already open carry on after the remote's GoAway.
+//
+// Ending. Protocol violations by the remote (a frame beyond the receive window, a window overflow, a bad
+// header, a SYN for a stream id that is not new) close the connection with a GoAway carrying the
+// protocol-error code and call on_closed with kInvalidArgument.
+//
+// Stream ids must be new: above every id the remote opened before, or one of the last 64 ids it skipped
+// (go-yamux opens streams from concurrent goroutines, so their SYNs can cross). Data after the remote's FIN
+// on a stream resets that stream (RST; its reader gets kInvalidArgument) rather than the whole connection:
+// the spec forbids it, but go-yamux can send it when one goroutine writes while another closes.
 std::unique_ptr<MuxedConnection> CreateYamuxConnection(EventLoop* loop, std::unique_ptr<RawConnection> secure,
                                                        bool initiator, MuxedConnection::Handlers handlers,
                                                        YamuxOptions options = {});

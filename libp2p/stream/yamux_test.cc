@@ -308,7 +308,15 @@ TEST_F(YamuxTest, HalfCloseEachDirectionAndCleanup) {
 TEST_F(YamuxTest, ManyConcurrentStreams) {
   constexpr int kStreams = 300;
   std::vector<std::unique_ptr<Stream>> streams;
+  size_t answered = 0;
   for (int i = 0; i < kStreams; ++i) {
+    if (i % 100 == 0) {
+      // The server answers the streams it has, which acknowledges them: at most 256 wait for an ACK.
+      loop_.RunUntilIdle();
+      for (; answered < server_inbound_.size(); ++answered) {
+        ASSERT_TRUE(server_inbound_[answered]->Write(AsBytes("ok")).ok());
+      }
+    }
     streams.push_back(std::move(client_->OpenStream()).value());
     // Interleave writes across streams.
     for (int j = 0; j <= i % 3; ++j) {
@@ -648,7 +656,129 @@ TEST(YamuxLatencyTest, AutoTuningFillsALongPath) {
   EXPECT_LT(loop.Now() - start, seconds(2));
 }
 
+// --- Opening streams.
 
+TEST_F(YamuxWireTest, InboundStreamIsAcknowledgedWithOurFirstFrame) {
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  ASSERT_EQ(accepted_.size(), 1u);
+  EXPECT_TRUE(OnStream(Sent(), 2).empty());  // Accepted by the application, not acknowledged yet.
+  ASSERT_TRUE(accepted_[0]->Write(AsBytes("hi")).ok());
+  std::vector<WireFrame> frames = OnStream(Sent(), 2);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].header.type, YamuxType::kData);
+  EXPECT_EQ(frames[0].header.flags, kYamuxAck);
+  EXPECT_EQ(frames[0].body, "hi");
+  // A stream that is only read from is acknowledged by its first window update.
+  FeedData(4, kYamuxSyn, std::string(128 * kKiB, 'r'));
+  ASSERT_EQ(accepted_.size(), 2u);
+  EXPECT_TRUE(OnStream(Sent(), 4).empty());
+  Recorder r;
+  r.Attach(accepted_[1].get());
+  frames = OnStream(Sent(), 4);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].header, (YamuxHeader{YamuxType::kWindowUpdate, kYamuxAck, 4, 128 * kKiB}));
+}
+
+TEST_F(YamuxWireTest, StreamOverTheInboundLimitIsRefusedWithRst) {
+  YamuxOptions options;
+  options.limits.max_inbound_streams = 1;
+  Start(options);
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  FeedData(4, kYamuxSyn, "refused");
+  EXPECT_EQ(accepted_.size(), 1u);
+  const std::vector<WireFrame> frames = Sent();
+  EXPECT_TRUE(OnStream(frames, 2).empty());
+  ASSERT_EQ(OnStream(frames, 4).size(), 1u);
+  EXPECT_EQ(OnStream(frames, 4)[0].header, (YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, 4, 0}));
+  EXPECT_TRUE(closed_.ok());
+}
+
+TEST_F(YamuxWireTest, AtMost256StreamsWaitForTheirAck) {
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (size_t i = 0; i < kYamuxMaxAckBacklog; ++i) streams.push_back(std::move(conn_->OpenStream()).value());
+  EXPECT_EQ(conn_->OpenStream().status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(conn_->accepts_new_streams());  // Only for now.
+  // An ACK makes room (on a window update or on data), and so does a stream that goes before its ACK.
+  FeedWindowUpdate(1, kYamuxAck, 0);
+  streams.push_back(std::move(conn_->OpenStream()).value());
+  EXPECT_EQ(conn_->OpenStream().status().code(), StatusCode::kResourceExhausted);
+  FeedData(3, kYamuxAck, "data");
+  streams.push_back(std::move(conn_->OpenStream()).value());
+  FeedWindowUpdate(5, kYamuxRst, 0);
+  streams.push_back(std::move(conn_->OpenStream()).value());
+  streams[3].reset();  // Stream 7, reset by us.
+  streams.push_back(std::move(conn_->OpenStream()).value());
+  EXPECT_EQ(conn_->OpenStream().status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(YamuxWireTest, GoAwayStopsNewStreamsButNotOpenOnes) {
+  auto s = std::move(conn_->OpenStream()).value();
+  EXPECT_TRUE(conn_->accepts_new_streams());
+  Feed(YamuxHeader{YamuxType::kGoAway, 0, 0, 0});
+  EXPECT_FALSE(conn_->accepts_new_streams());
+  EXPECT_EQ(conn_->OpenStream().status().code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(s->Write(AsBytes("still open")).ok());
+  EXPECT_EQ(DataBytes(Sent(), 1), 10u);
+  EXPECT_TRUE(closed_.ok());
+  // Nor once the connection is closed, by us or by the remote.
+  Start({});
+  conn_->Close();
+  EXPECT_FALSE(conn_->accepts_new_streams());
+  Start({});
+  wire_->handlers.on_eof();
+  EXPECT_FALSE(conn_->accepts_new_streams());
+}
+
+// --- The remote's mistakes.
+
+TEST_F(YamuxWireTest, DataAfterTheRemotesFinResetsThatStream) {
+  FeedData(2, kYamuxSyn | kYamuxFin, "abc");
+  ASSERT_EQ(accepted_.size(), 1u);
+  Recorder r;
+  r.Attach(accepted_[0].get());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(r.data, "abc");
+  EXPECT_TRUE(r.eof);
+  FeedData(2, 0, "late");
+  EXPECT_TRUE(r.errored);
+  EXPECT_EQ(r.error.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.data, "abc");
+  const std::vector<WireFrame> frames = OnStream(Sent(), 2);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].header.flags, kYamuxRst);
+  // The connection carries on.
+  EXPECT_TRUE(closed_.ok());
+  EXPECT_EQ(conn_->stream_count(), 0u);
+  FeedData(4, kYamuxSyn, "next");
+  EXPECT_EQ(accepted_.size(), 2u);
+}
+
+TEST_F(YamuxWireTest, AStreamIdIsNotReusedAfterTheStreamEnded) {
+  FeedData(2, kYamuxSyn | kYamuxFin, "one");
+  ASSERT_EQ(accepted_.size(), 1u);
+  accepted_[0]->CloseWrite();
+  Sent();
+  EXPECT_EQ(conn_->stream_count(), 0u);  // Finished both ways: forgotten.
+  FeedData(2, kYamuxSyn, "again");
+  loop_.RunUntilIdle();
+  EXPECT_EQ(closed_.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(accepted_.size(), 1u);
+}
+
+TEST_F(YamuxWireTest, SynsOfStreamsOpenedConcurrentlyMayCross) {
+  // Go-yamux opens streams from concurrent goroutines: the SYN of stream 6 may come before 2's and 4's.
+  FeedWindowUpdate(6, kYamuxSyn, 0);
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  FeedWindowUpdate(4, kYamuxSyn, 0);
+  EXPECT_EQ(accepted_.size(), 3u);
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(closed_.ok());
+  // Each of them once only.
+  accepted_[1].reset();
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(closed_.code(), StatusCode::kInvalidArgument);
+}
 
 
 TEST_F(YamuxWireTest, QueuedWritesAreReservedFromTheBudget) {
