@@ -17,7 +17,10 @@ namespace libp2p::stream {
 // A muxed connection. It owns the secure connection beneath it. Streams it hands out are owned by their
 // receivers and may outlive it: once the connection is gone they fail (on_error) and refuse writes.
 //
-// Callbacks (on_stream, on_closed) run on the event loop and may destroy the muxed connection.
+// Lifetime: the owner destroys a muxed connection only through EventLoop::DeleteSoon() (after Close() or
+// on_closed), so it never dies while its own code is on the stack. Callbacks (on_stream, on_closed, and the
+// streams' callbacks) run on the event loop; they may destroy streams and hand the connection to
+// DeleteSoon().
 class MuxedConnection {
  public:
   struct Handlers {
@@ -46,8 +49,9 @@ class MuxedConnection {
   // Streams currently open in either direction.
   virtual size_t stream_count() const = 0;
 
-  // Ends the connection politely (yamux sends GoAway; mplex resets its streams) and closes the secure
-  // connection. Open streams fail. on_closed is not called for a Close() of our own.
+  // Ends the connection politely (yamux first writes its streams' queued data and FINs as far as their send
+  // windows allow, then GoAway; mplex resets its streams) and closes the secure connection. Open streams
+  // fail. on_closed is not called for a Close() of our own.
   virtual void Close() = 0;
 
   // The secure connection's addresses.

@@ -57,8 +57,8 @@ class YamuxStream final : public StreamBase {
         id_(id),
         outbound_(outbound),
         limits_(limits),
-        error_timer_(loop->CreateTimer([this] { DeliverError(detach_error_); })),
-        writable_timer_(loop->CreateTimer([this] { NotifyWritable(); })) {}
+        error_task_(loop->CreateTask([this] { DeliverError(detach_error_); })),
+        writable_task_(loop->CreateTask([this] { NotifyWritable(); })) {}
   ~YamuxStream() override;
 
   Status Write(ByteSpan data) override;
@@ -78,12 +78,16 @@ class YamuxStream final : public StreamBase {
     front_offset_ = 0;
     outbox_size_ = 0;
   }
-  // The connection ended with `error` (after Unlink()): the reader hears it from the loop, unless the stream
-  // had finished.
+  // The connection ended with `error` (after Unlink()): the reader hears it from the loop, after the remote's
+  // data and end-of-stream when the remote's FIN had arrived; not at all when the stream had finished.
   void Detach(const Status& error) {
     if (dead() || finished()) return;
     detach_error_ = error;
-    error_timer_->Schedule(Duration::zero());
+    if (remote_fin && !read_closed()) {
+      error_after_eof_ = true;
+      return;
+    }
+    error_task_->Post();
   }
   bool has_pending_output() const { return outbox_size_ > 0 || (fin_requested && !fin_sent); }
   bool outbox_has_data() const { return outbox_size_ > 0; }
@@ -92,7 +96,7 @@ class YamuxStream final : public StreamBase {
   void AfterOutputTaken() {
     if (blocked_ && outbox_size_ < limits_.low_water) {
       blocked_ = false;
-      writable_timer_->Schedule(Duration::zero());
+      writable_task_->Post();
     }
   }
   bool OnRemoteData(ByteSpan data) { return DeliverData(data); }
@@ -123,6 +127,12 @@ class YamuxStream final : public StreamBase {
 
  protected:
   void OnBytesConsumed(int64_t n) override;
+  void OnReadPauseChanged() override {
+    if (error_after_eof_ && read_closed()) {
+      error_after_eof_ = false;
+      error_task_->Post();
+    }
+  }
 
  private:
   YamuxConnection* conn_;  // Null once the stream left the connection.
@@ -135,8 +145,9 @@ class YamuxStream final : public StreamBase {
   bool blocked_ = false;
   bool reset_ = false;
   Status detach_error_;
-  std::unique_ptr<Timer> error_timer_;
-  std::unique_ptr<Timer> writable_timer_;
+  bool error_after_eof_ = false;  // detach_error_ waits until the reader has had the end-of-stream.
+  std::unique_ptr<Task> error_task_;
+  std::unique_ptr<Task> writable_task_;
 };
 
 class YamuxConnection final : public MuxedConnection {
@@ -149,8 +160,8 @@ class YamuxConnection final : public MuxedConnection {
         initial_window_(static_cast<uint32_t>(
             std::clamp<size_t>(options.limits.stream_receive_window, kYamuxInitialWindow, max_window_))),
         next_id_(initiator ? 1 : 2), remote_parity_(initiator ? 0 : 1), next_remote_id_(initiator ? 2 : 1),
-        flush_timer_(loop->CreateTimer([this] { Flush(); })),
-        closed_timer_(loop->CreateTimer([this] { RunOnClosed(); })),
+        flush_task_(loop->CreateTask([this] { Flush(); })),
+        closed_task_(loop->CreateTask([this] { RunOnClosed(); })),
         keepalive_timer_(loop->CreateTimer([this] { OnKeepalive(); })) {
     secure_->SetHandlers(Stream::Handlers{
         [this](ByteSpan data) { OnData(data); },
@@ -201,12 +212,17 @@ class YamuxConnection final : public MuxedConnection {
 
   void Close() override {
     if (closed_) return;
-    closed_ = true;
-    keepalive_timer_->Cancel();
-    QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0, kGoAwayNormal});
-    FlushControl();
-    DetachAll(UnavailableError("yamux connection closed"));
-    secure_->CloseWrite();
+    Flush(/*closing=*/true);  // A failed write fails the connection here; on_closed is cancelled below.
+    if (!closed_) {
+      closed_ = true;
+      keepalive_timer_->Cancel();
+      QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0, kGoAwayNormal});
+      WriteOut();
+      DetachAll(UnavailableError("yamux connection closed"));
+      secure_->CloseWrite();
+    }
+    flush_task_->Cancel();
+    closed_task_->Cancel();  // No on_closed for a Close() of our own.
   }
 
   // --- Used by streams. ---
@@ -311,37 +327,44 @@ class YamuxConnection final : public MuxedConnection {
     QueueControl(YamuxHeader{YamuxType::kPing, kYamuxSyn, 0, ping_value_});
   }
 
+  // Control frames go into out_ at once, so that they precede the data of the next flush.
   void QueueControl(const YamuxHeader& h) {
-    const size_t at = control_.size();
-    control_.resize(at + kYamuxHeaderSize);
-    h.EncodeTo(control_.data() + at);
+    const size_t at = out_.size();
+    out_.resize(at + kYamuxHeaderSize);
+    h.EncodeTo(out_.data() + at);
   }
 
-  void ScheduleFlush() { flush_timer_->Schedule(Duration::zero()); }
+  void ScheduleFlush() { flush_task_->Post(); }
 
-  void FlushControl() {
-    if (control_.empty()) return;
-    Bytes out;
-    out.swap(control_);
-    secure_->Write(out).IgnoreError();  // A failure surfaces through on_error.
-  }
-
-  // Writes control frames, then stream data round-robin within the send windows, while the secure
-  // connection accepts more.
-  void Flush() {
-    FlushControl();
-    while (!send_queue_.empty() && !secure_->write_blocked()) {
-      batch_.clear();
-      AppendStreamData();
-      if (batch_.empty()) break;
-      if (!secure_->Write(batch_).ok()) return;
+  // Writes the queued control frames, then stream data round-robin within the send windows, while the
+  // secure connection takes more: until it is write-blocked, or when `closing` until it buffers
+  // kYamuxCloseFlushLimit.
+  void Flush(bool closing = false) {
+    for (;;) {
+      const bool room =
+          closing ? secure_->buffered_bytes() < kYamuxCloseFlushLimit : !secure_->write_blocked();
+      if (room) AppendStreamData();
+      if (out_.empty() || !WriteOut()) return;
+      if (!room || send_queue_.empty()) return;
     }
+  }
+
+  // Hands out_ to the secure connection. A write it refuses (it failed, or its hard limit reset it) fails
+  // this connection; returns false then.
+  bool WriteOut() {
+    const Status written = secure_->Write(out_);
+    out_.clear();
+    if (out_.capacity() > 2 * kBatchSize) Bytes().swap(out_);
+    if (written.ok()) return true;
+    Fail(UnavailableError("yamux: writing to the secure connection failed: " + written.message()),
+         /*send_go_away=*/false);
+    return false;
   }
 
   // One round-robin pass over the send queue, up to kBatchSize.
   void AppendStreamData() {
     size_t rounds = send_queue_.size();
-    while (rounds-- > 0 && batch_.size() < kBatchSize) {
+    while (rounds-- > 0 && out_.size() < kBatchSize) {
       const uint32_t id = send_queue_.front();
       send_queue_.pop_front();
       auto it = streams_.find(id);
@@ -359,11 +382,11 @@ class YamuxConnection final : public MuxedConnection {
   }
 
   void AppendStreamFrames(YamuxStream* s) {
-    while (s->outbox_has_data() && s->send_window > 0 && batch_.size() < kBatchSize) {
+    while (s->outbox_has_data() && s->send_window > 0 && out_.size() < kBatchSize) {
       const size_t n = std::min<uint64_t>(s->send_window, kYamuxMaxDataFrame);
-      const size_t header_at = batch_.size();
-      batch_.resize(header_at + kYamuxHeaderSize);
-      const size_t taken = s->TakeOutput(n, &batch_);
+      const size_t header_at = out_.size();
+      out_.resize(header_at + kYamuxHeaderSize);
+      const size_t taken = s->TakeOutput(n, &out_);
       const size_t freed = std::min(taken, s->outbox_reserved);  // The oldest bytes go first.
       s->outbox_reserved -= freed;
       if (budget_ != nullptr) budget_->Release(freed);
@@ -374,14 +397,12 @@ class YamuxConnection final : public MuxedConnection {
         s->fin_sent = true;
       }
       const YamuxHeader h{YamuxType::kData, flags, s->id(), static_cast<uint32_t>(taken)};
-      h.EncodeTo(batch_.data() + header_at);
+      h.EncodeTo(out_.data() + header_at);
     }
     if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
       s->fin_sent = true;
-      const size_t at = batch_.size();
-      batch_.resize(at + kYamuxHeaderSize);
-      YamuxHeader{YamuxType::kData, static_cast<uint16_t>(FirstFrameFlags(s) | kYamuxFin), s->id(), 0}.EncodeTo(
-          batch_.data() + at);
+      const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
+      QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
     }
   }
 
@@ -580,16 +601,18 @@ class YamuxConnection final : public MuxedConnection {
     if (closed_) return;
     closed_ = true;
     keepalive_timer_->Cancel();
+    flush_task_->Cancel();
     if (send_go_away) {
       QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0,
                                error.code() == StatusCode::kInvalidArgument ? kGoAwayProtocolError
                                                                             : kGoAwayInternalError});
-      FlushControl();
+      WriteOut();
       secure_->CloseWrite();
     }
+    out_.clear();
     DetachAll(error);
     closed_error_ = std::move(error);
-    closed_timer_->Schedule(Duration::zero());
+    closed_task_->Post();
   }
 
   void RunOnClosed() {
@@ -616,8 +639,7 @@ class YamuxConnection final : public MuxedConnection {
   size_t outbound_count_ = 0;
   size_t unacked_outbound_ = 0;  // Outbound streams whose ACK has not arrived.
   std::deque<uint32_t> send_queue_;
-  Bytes control_;  // Control frames waiting for the next flush.
-  Bytes batch_;    // Stream data of one write.
+  Bytes out_;  // Frames for the secure connection: queued control frames, then a flush's stream data.
   // Frame parsing.
   uint8_t header_[kYamuxHeaderSize];
   size_t header_size_ = 0;
@@ -635,8 +657,8 @@ class YamuxConnection final : public MuxedConnection {
   Duration rtt_{};  // Smoothed round-trip time.
   Status closed_error_;
   Liveness liveness_;
-  std::unique_ptr<Timer> flush_timer_;
-  std::unique_ptr<Timer> closed_timer_;
+  std::unique_ptr<Task> flush_task_;
+  std::unique_ptr<Task> closed_task_;
   std::unique_ptr<Timer> keepalive_timer_;
 };
 
@@ -675,6 +697,7 @@ void YamuxStream::Reset() {
   if (reset_) return;
   reset_ = true;
   MarkDead();
+  error_after_eof_ = false;
   if (conn_ != nullptr) conn_->OnStreamReset(this);  // Unlinks it, dropping the outbox.
 }
 

@@ -26,6 +26,8 @@ inline constexpr uint32_t kYamuxMaxStreamWindow = 16 * 1024 * 1024;
 inline constexpr size_t kYamuxMaxAckBacklog = 256;
 // Data frames we send carry at most this much, so that streams share the connection fairly.
 inline constexpr uint32_t kYamuxMaxDataFrame = 64 * 1024;
+// Close() writes queued stream data until the secure connection buffers this much.
+inline constexpr size_t kYamuxCloseFlushLimit = 4 * 1024 * 1024;
 inline constexpr size_t kYamuxHeaderSize = 12;
 
 enum class YamuxType : uint8_t { kData = 0, kWindowUpdate = 1, kPing = 2, kGoAway = 3 };
@@ -85,9 +87,14 @@ struct YamuxOptions {
 // kUnavailable once the remote sent GoAway or the connection ended (accepts_new_streams() is then false).
 // Streams already open carry on after the remote's GoAway.
 //
-// Ending. Protocol violations by the remote (a frame beyond the receive window, a window overflow, a bad
-// header, a SYN for a stream id that is not new) close the connection with a GoAway carrying the
-// protocol-error code and call on_closed with kInvalidArgument.
+// Ending. Close() writes the streams' queued data and FINs as far as their send windows allow (until the
+// secure connection buffers kYamuxCloseFlushLimit), then GoAway, then ends the secure connection; open
+// streams fail. Protocol violations by the remote (a frame beyond the receive window, a window overflow, a
+// bad header, a SYN for a stream id that is not new) close the connection with a GoAway carrying the
+// protocol-error code and call on_closed with kInvalidArgument. A write the secure connection refuses (it
+// failed, or its hard limit reset it) ends the connection too: on_closed gets kUnavailable. When the
+// connection ends, a stream whose remote FIN had arrived delivers its remaining bytes and end-of-stream
+// before the failure.
 //
 // Stream ids must be new: above every id the remote opened before, or one of the last 64 ids it skipped
 // (go-yamux opens streams from concurrent goroutines, so their SYNs can cross). Data after the remote's FIN

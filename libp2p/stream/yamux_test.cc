@@ -1,7 +1,9 @@
 #include "libp2p/stream/yamux.h"
 
+#include <cstdlib>
 #include <deque>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,24 @@ using testing::Recorder;
 
 constexpr uint32_t kKiB = 1024;
 constexpr uint32_t kMiB = 1024 * 1024;
+
+// Heap allocations while counting is on, for the test that the control-frame buffer is reused.
+size_t g_allocations = 0;
+bool g_count_allocations = false;
+
+}  // namespace
+}  // namespace libp2p::stream
+
+void* operator new(size_t n) {
+  if (libp2p::stream::g_count_allocations) ++libp2p::stream::g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+
+namespace libp2p::stream {
+namespace {
 
 // A secure connection the test plays: it keeps every byte yamux writes, and the test feeds it frames.
 class FakeWire final : public RawConnection {
@@ -780,6 +800,70 @@ TEST_F(YamuxWireTest, SynsOfStreamsOpenedConcurrentlyMayCross) {
   EXPECT_EQ(closed_.code(), StatusCode::kInvalidArgument);
 }
 
+// --- Ending.
+
+// A "send, FIN, close" peer: what it sent reaches the reader, then the failure.
+TEST_F(YamuxWireTest, DataBeforeTheRemotesFinSurvivesTheConnectionsEnd) {
+  FeedData(2, kYamuxSyn | kYamuxFin, "request");  // Taken, not read yet.
+  FeedData(4, kYamuxSyn, "paused");
+  ASSERT_EQ(accepted_.size(), 2u);
+  Recorder r2, r4;
+  r4.Attach(accepted_[1].get());
+  accepted_[1]->PauseReading(true);
+  FeedData(4, kYamuxFin, " reader");
+  wire_->handlers.on_eof();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(closed_.code(), StatusCode::kUnavailable);
+  r2.Attach(accepted_[0].get());
+  accepted_[1]->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(r2.data, "request");
+  EXPECT_TRUE(r2.eof);
+  EXPECT_TRUE(r2.errored);  // After the data and the end: writing is over too.
+  EXPECT_EQ(r4.data, "paused reader");
+  EXPECT_TRUE(r4.eof);
+  EXPECT_TRUE(r4.errored);
+}
+
+TEST_F(YamuxTest, CloseSendsQueuedDataBeforeGoAway) {
+  // The secure connection blocks after one write, so later writes wait in the streams' outboxes.
+  Connect({}, {}, WriteLimits{1024, 512, 16 * kMiB});
+  auto a = std::move(client_->OpenStream()).value();
+  auto b = std::move(client_->OpenStream()).value();
+  ASSERT_TRUE(a->Write(AsBytes("x")).ok());
+  ASSERT_TRUE(b->Write(AsBytes("y")).ok());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_inbound_.size(), 2u);
+  Recorder ra, rb;
+  ra.Attach(server_inbound_[0].get());
+  rb.Attach(server_inbound_[1].get());
+  ASSERT_TRUE(a->Write(Bytes(10000, 'a')).ok());
+  ASSERT_TRUE(a->Write(Bytes(20000, 'a')).ok());
+  ASSERT_TRUE(b->Write(AsBytes("tail")).ok());
+  b->CloseWrite();
+  EXPECT_EQ(a->buffered_bytes(), 20000u);
+  client_->Close();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(ra.data.size(), 30001u);
+  EXPECT_EQ(rb.data, "ytail");
+  EXPECT_TRUE(rb.eof);
+  EXPECT_TRUE(client_closed_.ok());  // No on_closed for our own Close().
+}
+
+TEST_F(YamuxTest, FailedWriteToTheSecureConnectionEndsIt) {
+  // The wire's hard limit is below a window's worth: the write over it resets the secure connection, which
+  // calls no callback.
+  Connect({}, {}, WriteLimits{16 * kKiB, 8 * kKiB, 64 * kKiB});
+  auto a = std::move(client_->OpenStream()).value();
+  Recorder ra;
+  ra.Attach(a.get());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(a->Write(Bytes(200 * kKiB, 'x')).ok());  // Taken before the failure shows.
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_closed_.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(ra.errored);
+  EXPECT_FALSE(client_->accepts_new_streams());
+}
 
 TEST_F(YamuxWireTest, QueuedWritesAreReservedFromTheBudget) {
   MemoryBudget budget(100 * kKiB);
@@ -801,6 +885,30 @@ TEST_F(YamuxWireTest, QueuedWritesAreReservedFromTheBudget) {
   conn_.reset();
 }
 
+// --- Internals.
+
+TEST_F(YamuxWireTest, ControlFramesReuseTheirBuffer) {
+  std::string ping(kYamuxHeaderSize, '\0');
+  YamuxHeader{YamuxType::kPing, kYamuxSyn, 0, 7}.EncodeTo(reinterpret_cast<uint8_t*>(ping.data()));
+  for (int i = 0; i < 10; ++i) wire_->handlers.on_data(AsBytes(ping));  // Warm up.
+  wire_->written.clear();
+  g_allocations = 0;
+  g_count_allocations = true;
+  for (int i = 0; i < 1000; ++i) wire_->handlers.on_data(AsBytes(ping));  // Each answered and flushed.
+  g_count_allocations = false;
+  EXPECT_EQ(wire_->written.size(), 1000 * kYamuxHeaderSize);
+  EXPECT_LT(g_allocations, 10u);
+}
+
+TEST_F(YamuxTest, RunSoonWorkKeepsTheLoopsOrder) {
+  auto a = std::move(client_->OpenStream()).value();
+  std::vector<std::string> order;
+  a->SetHandlers({{}, {}, [&](const Status&) { order.push_back("stream failed"); }, {}});
+  client_->Close();
+  loop_.Post([&] { order.push_back("posted after"); });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"stream failed", "posted after"}));
+}
 
 }  // namespace
 }  // namespace libp2p::stream
