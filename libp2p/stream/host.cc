@@ -305,9 +305,13 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
       [this, id](std::unique_ptr<Stream> s) { OnInboundStream(id, std::move(s)); },
       [this, id](const Status& why) { CloseConnection(id, why, /*local=*/false); }};
   if (secured.muxer == kYamuxProtocolId) {
-    conn->muxed = CreateYamuxConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), options_.yamux);
+    YamuxOptions yamux = options_.yamux;
+    yamux.limits.budget = conn->budget.get();
+    conn->muxed = CreateYamuxConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), yamux);
   } else {
-    conn->muxed = CreateMplexConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), options_.mplex);
+    MuxerLimits mplex = options_.mplex;
+    mplex.budget = conn->budget.get();
+    conn->muxed = CreateMplexConnection(loop_, std::move(secured.secure), !inbound, std::move(handlers), mplex);
     if (options_.keepalive_interval > Duration::zero()) {
       conn->keepalive = loop_->CreateTimer([this, id] { Keepalive(id); });
       conn->keepalive->ScheduleRepeating(options_.keepalive_interval);

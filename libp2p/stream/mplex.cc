@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libp2p/base/liveness.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/stream_base.h"
 
 namespace libp2p::stream {
@@ -175,6 +176,7 @@ class MplexConnection final : public MuxedConnection {
   std::string_view protocol() const override { return kMplexProtocolId; }
   StatusOr<std::unique_ptr<Stream>> OpenStream() override;
   size_t stream_count() const override { return outbound_.size() + inbound_.size(); }
+  bool accepts_new_streams() const override { return !closed_ && write_error_.ok(); }
   void Close() override;
   const Multiaddr& local_addr() const override { return raw_->local_addr(); }
   const Multiaddr& remote_addr() const override { return raw_->remote_addr(); }
@@ -215,7 +217,7 @@ class MplexConnection final : public MuxedConnection {
   uint64_t next_id_ = 0;
   bool closed_ = false;
   Status write_error_;  // A failed write to the secure connection; the connection fails from the loop.
-  std::unique_ptr<Timer> fail_timer_;
+  std::unique_ptr<Task> fail_task_;
   Liveness liveness_;
 };
 
@@ -230,7 +232,8 @@ class MplexStream final : public StreamBase {
         we_opened_(we_opened),
         max_buffered_(limits.mplex_max_buffered),
         write_limits_(limits.stream_write_limits),
-        timer_(loop->CreateTimer([this] { RunDeferred(); })) {}
+        budget_(limits.budget),
+        task_(loop->CreateTask([this] { RunDeferred(); })) {}
 
   ~MplexStream() override {
     if (conn_ != nullptr) {
@@ -267,23 +270,32 @@ class MplexStream final : public StreamBase {
 
  protected:
   void OnReadPauseChanged() override {
-    if (!want_pause() && (!pending_.empty() || eof_pending_)) timer_->Schedule(Duration::zero());
+    if (!want_pause() && (!pending_.empty() || eof_pending_)) task_->Post();
   }
 
  private:
+  // The stream leaves the connection, and gives its reservation back to the budget (which may go with the
+  // connection); pending_ is no longer counted.
   void Unregister() {
     conn_->Forget(this);
     conn_ = nullptr;
+    ReleasePending();
+    budget_ = nullptr;
+  }
+  void ReleasePending() {
+    if (budget_ != nullptr) budget_->Release(reserved_);
+    reserved_ = 0;
   }
   // Marks the stream failed (writes then fail with kUnavailable) and drops what the reader has not taken.
   void MarkFailed(const Status& why) {
     failed_ = true;
     failure_ = why;
     pending_.clear();
+    ReleasePending();
     eof_pending_ = false;
   }
-  // The reader left too many bytes unread: reset the stream and fail it.
-  void Overflow();
+  // The reader left too many bytes unread (`why` says which limit they hit): reset the stream and fail it.
+  void Overflow(const Status& why);
   // Delivers a deferred failure, or bytes and the end of stream held while the reader was paused.
   void RunDeferred();
 
@@ -292,6 +304,8 @@ class MplexStream final : public StreamBase {
   const bool we_opened_;
   const size_t max_buffered_;
   const WriteLimits write_limits_;
+  MemoryBudget* budget_;      // Holds pending_ while the stream is with the connection; null without.
+  size_t reserved_ = 0;       // Of pending_, reserved from budget_.
   Bytes pending_;             // Received, not yet handed to StreamBase.
   bool eof_pending_ = false;  // The remote closed; deliver on_eof after pending_.
   bool write_closed_ = false;
@@ -301,7 +315,7 @@ class MplexStream final : public StreamBase {
   Status failure_;
   Status deferred_error_;  // A failure to deliver from the loop.
   mutable bool wants_writable_ = false;
-  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<Task> task_;
 };
 
 // --- MplexStream.
@@ -335,9 +349,10 @@ void MplexStream::Reset() {
   reset_ = true;
   MarkDead();
   pending_.clear();
+  ReleasePending();
   eof_pending_ = false;
   deferred_error_ = OkStatus();
-  timer_->Cancel();
+  task_->Cancel();
   if (conn_ != nullptr) {
     conn_->SendControl(id_, FlagFor(Kind::kReset, we_opened_));
     Unregister();
@@ -350,17 +365,25 @@ void MplexStream::OnRemoteData(ByteSpan data) {
     DeliverData(data);
     return;
   }
-  if (data.size() > max_buffered_ - pending_.size()) return Overflow();
+  if (data.size() > max_buffered_ - pending_.size()) {
+    return Overflow(ResourceExhaustedError("mplex stream reset: its reader left more than " +
+                                           std::to_string(max_buffered_) + " bytes unread"));
+  }
+  if (budget_ != nullptr) {
+    if (!budget_->TryReserve(data.size())) {
+      return Overflow(ResourceExhaustedError(
+          "mplex stream reset: the connection's memory budget cannot hold its reader's unread bytes"));
+    }
+    reserved_ += data.size();
+  }
   pending_.insert(pending_.end(), data.begin(), data.end());
 }
 
-void MplexStream::Overflow() {
+void MplexStream::Overflow(const Status& why) {
   conn_->SendControl(id_, FlagFor(Kind::kReset, we_opened_));
   Unregister();
-  const Status error = ResourceExhaustedError("mplex stream reset: its reader left more than " +
-                                              std::to_string(max_buffered_) + " bytes unread");
-  MarkFailed(error);
-  DeliverError(error);
+  MarkFailed(why);
+  DeliverError(why);
 }
 
 void MplexStream::OnRemoteClose() {
@@ -383,10 +406,12 @@ void MplexStream::OnRemoteReset() {
 
 void MplexStream::Detach(const Status& why) {
   conn_ = nullptr;
+  ReleasePending();
+  budget_ = nullptr;
   if (reset_ || failed_) return;
   MarkFailed(why);
   deferred_error_ = why;
-  timer_->Schedule(Duration::zero());
+  task_->Post();
 }
 
 void MplexStream::RunDeferred() {
@@ -399,6 +424,7 @@ void MplexStream::RunDeferred() {
   while (!pending_.empty() && !want_pause()) {
     Bytes chunk;
     chunk.swap(pending_);
+    ReleasePending();
     if (!DeliverData(chunk)) return;
   }
   if (pending_.empty() && eof_pending_) {
@@ -415,7 +441,7 @@ MplexConnection::MplexConnection(EventLoop* loop, std::unique_ptr<RawConnection>
       raw_(std::move(secure)),
       handlers_(std::make_shared<Handlers>(std::move(handlers))),
       limits_(limits),
-      fail_timer_(loop->CreateTimer([this] { Fail(write_error_); })) {
+      fail_task_(loop->CreateTask([this] { Fail(write_error_); })) {
   raw_->SetHandlers(
       Stream::Handlers{[this](ByteSpan data) { OnRawData(data); },
                        [this] { Fail(UnavailableError("mplex: the remote closed the connection")); },
@@ -452,7 +478,7 @@ void MplexConnection::Close() {
     AppendMplexFrame(id, FlagFor(Kind::kReset, false), ByteSpan(), &resets);
   if (!resets.empty()) WriteRaw(resets).IgnoreError();
   closed_ = true;
-  fail_timer_->Cancel();
+  fail_task_->Cancel();
   raw_->CloseWrite();
   raw_->PauseReading(true);
   DetachAll(UnavailableError("mplex connection closed"));
@@ -476,7 +502,7 @@ Status MplexConnection::WriteRaw(ByteSpan bytes) {
   if (Status s = raw_->Write(bytes); !s.ok()) {
     // Failing now would run callbacks inside the caller's Write(); fail from the loop instead.
     write_error_ = UnavailableError("mplex: writing to the secure connection failed: " + s.message());
-    fail_timer_->Schedule(Duration::zero());
+    fail_task_->Post();
     return write_error_;
   }
   return OkStatus();
@@ -530,10 +556,7 @@ void MplexConnection::HandleFrame(const MplexFrameDecoder::View& frame) {
 }
 
 void MplexConnection::OnNewStream(uint64_t id) {
-  if (inbound_.count(id) != 0) {
-    return Fail(InvalidArgumentError("mplex protocol error: NewStream for stream " + std::to_string(id) +
-                                     ", which the remote has open already"));
-  }
+  if (inbound_.count(id) != 0) return;  // A NewStream for a stream the remote has open: ignored.
   std::shared_ptr<Handlers> h = handlers_;
   if (inbound_.size() >= limits_.max_inbound_streams || !h->on_stream) {
     SendControl(id, FlagFor(Kind::kReset, /*we_opened=*/false));
@@ -565,7 +588,7 @@ void MplexConnection::OnRawWritable() {
 void MplexConnection::Fail(Status reason) {
   if (closed_) return;
   closed_ = true;
-  fail_timer_->Cancel();
+  fail_task_->Cancel();
   raw_->Reset();
   DetachAll(UnavailableError("mplex connection failed: " + reason.message()));
   std::shared_ptr<Handlers> h = handlers_;

@@ -118,16 +118,19 @@ class MplexFrameDecoder {
 // their writes fail with kUnavailable. Destroying a stream that is still open sends a reset.
 //
 // The remote closing or failing the secure connection, and any protocol error (a malformed varint, a
-// message over kMplexMaxMessageSize, an unknown flag, a NewStream for a stream id it already has open) end
-// the connection: the secure connection is reset, every stream fails and on_closed runs once with the reason
-// (kInvalidArgument or kOutOfRange for protocol errors, kUnavailable or the secure connection's code
-// otherwise). A NewStream beyond limits.max_inbound_streams is reset at once. A stream whose reader leaves
-// more than limits.mplex_max_buffered bytes unread (not counting bytes it gave back with Unread()) is reset
-// and fails with kResourceExhausted; the others go on; the connection is never paused for one stream.
+// message over kMplexMaxMessageSize, an unknown flag) end the connection: the secure connection is reset,
+// every stream fails and on_closed runs once with the reason (kInvalidArgument or kOutOfRange for protocol
+// errors, kUnavailable or the secure connection's code otherwise). A NewStream for a stream id the remote
+// has open already is ignored. A NewStream beyond limits.max_inbound_streams is reset at once. A stream
+// whose reader leaves more than limits.mplex_max_buffered bytes unread (not counting bytes it gave back with
+// Unread()) is reset and fails with kResourceExhausted; so is one whose unread bytes limits.budget (when
+// set; it holds them while the stream is with the connection) refuses. The others go on; the connection is
+// never paused for one stream.
 //
-// OpenStream() fails with kUnavailable once the connection has ended and with kResourceExhausted beyond
-// limits.max_outbound_streams. Close() (and destruction) sends a reset for every open stream, ends our side
-// of the secure connection and stops reading from it; on_closed does not run for it.
+// OpenStream() fails with kUnavailable once the connection has ended (accepts_new_streams() is false then)
+// and with kResourceExhausted beyond limits.max_outbound_streams. Close() (and destruction) sends a reset for
+// every open stream, ends our side of the secure connection and stops reading from it; on_closed does not
+// run for it.
 //
 // Mplex has no per-stream window, so every stream reports the secure connection's write buffer as its
 // own: buffered_bytes() and write_blocked() are the secure connection's, on_writable fires for each stream

@@ -5,7 +5,9 @@
 //
 // Invariants: no crash or sanitizer report; no more than kMaxInbound remote streams are open at once; a
 // paused stream never holds more than kMaxBuffered unread bytes (all it delivers on resuming), and only a
-// paused stream is ever failed for buffering; on_closed runs at most once. The same bytes also go through the
+// paused stream is ever failed for buffering (over kMaxBuffered, or over the connection's kBudget, which the
+// paused streams together can exceed); the budget is whole again once the connection has ended; on_closed
+// runs at most once. The same bytes also go through the
 // frame decoder: each decoded message re-encodes to exactly the bytes it came from, and decodes back to
 // itself.
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/memory_transport.h"
 #include "libp2p/stream/mplex.h"
 
@@ -24,6 +27,7 @@ namespace {
 
 constexpr size_t kMaxInbound = 8;
 constexpr size_t kMaxBuffered = 1024;
+constexpr size_t kBudget = 2048;
 
 void Check(bool ok) {
   if (!ok) abort();
@@ -116,6 +120,7 @@ class Harness {
     MuxerLimits limits;
     limits.max_inbound_streams = kMaxInbound;
     limits.mplex_max_buffered = kMaxBuffered;
+    limits.budget = &budget_;
     conn_ = CreateMplexConnection(
         &loop_, std::move(ours), /*initiator=*/false,
         {[this](std::unique_ptr<Stream> s) { OnStream(std::move(s)); }, [this](const Status&) { ++closed_; }},
@@ -174,6 +179,7 @@ class Harness {
     } else {
       conn_.reset();
     }
+    Check(budget_.used() == 0);
     loop_.RunUntilIdle();
     // Streams outlive the connection and refuse writes.
     for (auto& a : accepted_) {
@@ -189,6 +195,7 @@ class Harness {
   ManualEventLoop loop_;
   MemoryNetwork network_{&loop_};
   std::unique_ptr<RawConnection> theirs_;
+  MemoryBudget budget_{kBudget};  // The connection's; outlives it.
   std::unique_ptr<MuxedConnection> conn_;
   std::unique_ptr<Stream> outbound_;
   std::vector<std::unique_ptr<Accepted>> accepted_;

@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/memory_transport.h"
 #include "libp2p/stream/test_util.h"
 
@@ -595,15 +596,18 @@ TEST_F(MplexTest, MalformedInputClosesTheConnection) {
     EXPECT_TRUE(client_.recs[0]->errored) << i;
     EXPECT_TRUE(remote_rec_.errored) << i;
   }
-  // A second NewStream for a stream the remote has open; nothing after the error is read.
+}
+
+TEST_F(MplexTest, DuplicateNewStreamIsIgnored) {
   StartWithRawRemote();
-  RemoteSends(Concat(
-      {Frame(7, MplexFlag::kNewStream), Frame(7, MplexFlag::kNewStream), Frame(8, MplexFlag::kNewStream)}));
-  EXPECT_EQ(client_.accepted.size(), 1u);
-  ASSERT_EQ(client_.closed.size(), 1u);
-  EXPECT_EQ(client_.closed[0].code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(client_.closed[0].message().find("already"), std::string::npos);
-  EXPECT_TRUE(remote_rec_.errored);
+  RemoteSends(Concat({Frame(7, MplexFlag::kNewStream), Frame(7, MplexFlag::kMessageInitiator, "a"),
+                      Frame(7, MplexFlag::kNewStream), Frame(7, MplexFlag::kMessageInitiator, "b"),
+                      Frame(8, MplexFlag::kNewStream)}));
+  ASSERT_EQ(client_.accepted.size(), 2u);
+  EXPECT_EQ(client_.recs[0]->data, "ab");
+  EXPECT_FALSE(client_.recs[0]->errored);
+  EXPECT_TRUE(client_.closed.empty());
+  EXPECT_FALSE(remote_rec_.errored);
 }
 
 TEST_F(MplexTest, ReusingAClosedStreamIdIsAllowed) {
@@ -895,6 +899,58 @@ TEST_F(MplexTest, FailedWriteToTheSecureConnectionEndsIt) {
   EXPECT_TRUE(rt->errored);
   ASSERT_EQ(client_.closed.size(), 1u);
   EXPECT_EQ(client_.closed[0].code(), StatusCode::kUnavailable);
+}
+
+TEST_F(MplexTest, UnreadBytesAreReservedFromTheBudget) {
+  MemoryBudget budget(1000);
+  MuxerLimits limits;
+  limits.budget = &budget;
+  StartWithRawRemote(limits);
+  RemoteSends(Concat({Frame(1, MplexFlag::kNewStream), Frame(2, MplexFlag::kNewStream)}));
+  ASSERT_EQ(client_.accepted.size(), 2u);
+  client_.accepted[0]->PauseReading(true);
+  client_.accepted[1]->PauseReading(true);
+  RemoteSends(Frame(1, MplexFlag::kMessageInitiator, std::string(600, 'a')));
+  RemoteSends(Frame(2, MplexFlag::kMessageInitiator, std::string(300, 'b')));
+  EXPECT_EQ(budget.used(), 900u);
+  // 200 more bytes for stream 1 do not fit: it is reset, as over mplex_max_buffered.
+  RemoteSends(Frame(1, MplexFlag::kMessageInitiator, std::string(200, 'a')));
+  EXPECT_TRUE(client_.recs[0]->errored);
+  EXPECT_EQ(client_.recs[0]->error.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(remote_rec_.data, ToString(Frame(1, MplexFlag::kResetReceiver)));
+  EXPECT_EQ(budget.used(), 300u);
+  // The other goes on; what its reader takes goes back to the budget.
+  client_.accepted[1]->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_.recs[1]->data.size(), 300u);
+  EXPECT_EQ(budget.used(), 0u);
+  EXPECT_TRUE(client_.closed.empty());
+  // A reservation goes back when the connection ends too.
+  client_.accepted[1]->PauseReading(true);
+  RemoteSends(Frame(2, MplexFlag::kMessageInitiator, std::string(100, 'b')));
+  EXPECT_EQ(budget.used(), 100u);
+  client_.conn.reset();
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST_F(MplexTest, NoNewStreamsOnceTheConnectionEnded) {
+  Start();
+  EXPECT_TRUE(client_.conn->accepts_new_streams());
+  client_.conn->Close();
+  EXPECT_FALSE(client_.conn->accepts_new_streams());
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(server_.conn->accepts_new_streams());  // It saw the secure connection end.
+}
+
+TEST_F(MplexTest, RunSoonWorkKeepsTheLoopsOrder) {
+  Start();
+  auto a = Open(&client_);
+  std::vector<std::string> order;
+  a->SetHandlers({{}, {}, [&](const Status&) { order.push_back("stream failed"); }, {}});
+  client_.conn->Close();
+  loop_.Post([&] { order.push_back("posted after"); });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<std::string>{"stream failed", "posted after"}));
 }
 
 TEST_F(MplexTest, UnreadBytesComeBackFirst) {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
 #include "libp2p/stream/stream.h"
 #include "libp2p/stream/transport.h"
@@ -16,7 +17,10 @@ namespace libp2p::stream {
 // A muxed connection. It owns the secure connection beneath it. Streams it hands out are owned by their
 // receivers and may outlive it: once the connection is gone they fail (on_error) and refuse writes.
 //
-// Callbacks (on_stream, on_closed) run on the event loop and may destroy the muxed connection.
+// Lifetime: the owner destroys a muxed connection only through EventLoop::DeleteSoon() (after Close() or
+// on_closed), so it never dies while its own code is on the stack. Callbacks (on_stream, on_closed, and the
+// streams' callbacks) run on the event loop; they may destroy streams and hand the connection to
+// DeleteSoon().
 class MuxedConnection {
  public:
   struct Handlers {
@@ -32,19 +36,22 @@ class MuxedConnection {
   // The muxer's protocol id, e.g. "/yamux/1.0.0".
   virtual std::string_view protocol() const = 0;
 
-  // Opens a stream to the remote. Writing may start at once. Fails with kUnavailable once the connection
-  // has closed and with kResourceExhausted at the limit of concurrent streams.
+  // Opens a stream to the remote. Writing may start at once. Fails with kUnavailable once
+  // accepts_new_streams() is false, and with kResourceExhausted at the limit of concurrent streams (yamux
+  // also while kYamuxMaxAckBacklog of its streams wait for the remote's acknowledgement).
   virtual StatusOr<std::unique_ptr<Stream>> OpenStream() = 0;
+
+  // False once OpenStream() cannot succeed any more on this connection: it was closed or failed, or (yamux)
+  // the remote sent GoAway. Open new streams on another connection then; streams already open carry on until
+  // the connection ends.
+  virtual bool accepts_new_streams() const = 0;
 
   // Streams currently open in either direction.
   virtual size_t stream_count() const = 0;
 
-  // Whether OpenStream() can succeed: false once the connection closed or the remote said it takes no new
-  // streams (yamux GoAway).
-  virtual bool accepts_new_streams() const { return true; }
-
-  // Ends the connection politely (yamux sends GoAway; mplex resets its streams) and closes the secure
-  // connection. Open streams fail. on_closed is not called for a Close() of our own.
+  // Ends the connection politely (yamux first writes its streams' queued data and FINs as far as their send
+  // windows allow, then GoAway; mplex resets its streams) and closes the secure connection. Open streams
+  // fail. on_closed is not called for a Close() of our own.
   virtual void Close() = 0;
 
   // The secure connection's addresses.
@@ -57,12 +64,21 @@ struct MuxerLimits {
   // Streams open at once in each direction; a remote that opens more has the extra ones reset.
   size_t max_inbound_streams = 1024;
   size_t max_outbound_streams = 1024;
-  // Bytes a stream buffers for a reader that does not keep up: yamux's window (which the remote must
-  // respect), mplex's limit (beyond which the stream is reset, mplex having no flow control).
+  // Bytes a stream buffers for a reader that does not keep up: yamux's initial receive window (which the
+  // remote must respect; at least the spec's 256 KiB, and auto-tuning may grow it, see yamux.h), mplex's
+  // limit (beyond which the stream is reset, mplex having no flow control).
   size_t stream_receive_window = 256 * 1024;
   size_t mplex_max_buffered = 4 * 1024 * 1024;
   // Write-buffer marks of each stream.
   WriteLimits stream_write_limits{};
+  // The connection's budget of buffered bytes; null for none (unbounded). Yamux reserves from it every
+  // receive-window byte beyond 256 KiB per stream (a larger stream_receive_window, auto-tuning) and the bytes
+  // its writers queue beyond the send window; mplex reserves the bytes its streams hold for slow readers.
+  // What the budget refuses is not buffered: a yamux window does not grow, a yamux Write() fails with
+  // kResourceExhausted and resets its stream, an mplex stream is reset. An observer that must outlive the
+  // connection; a stream gives its reservations back when it leaves the connection, so streams may outlive
+  // the budget.
+  MemoryBudget* budget = nullptr;
 };
 
 }  // namespace libp2p::stream

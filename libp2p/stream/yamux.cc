@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "libp2p/base/liveness.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/stream_base.h"
 
 namespace libp2p::stream {
@@ -39,15 +40,25 @@ enum GoAwayCode : uint32_t { kGoAwayNormal = 0, kGoAwayProtocolError = 1, kGoAwa
 
 // Frames queued for the secure connection are batched up to this size per write.
 constexpr size_t kBatchSize = 256 * 1024;
+// Ids the remote skipped (it opened a higher one first) that it may still open, at most.
+constexpr size_t kMaxSkippedIds = 64;
+// A window used up within this many round-trip times of the previous update grows (go-yamux's factor).
+constexpr int kWindowGrowthRtts = 4;
 
 class YamuxConnection;
 
+// One stream: its outbox and read side. The connection keeps its flow-control state in the public fields.
 class YamuxStream final : public StreamBase {
  public:
-  YamuxStream(EventLoop* loop, YamuxConnection* conn, uint32_t id, WriteLimits limits)
-      : StreamBase(loop), conn_(conn), id_(id), limits_(limits),
-        error_timer_(loop->CreateTimer([this] { DeliverError(detach_error_); })),
-        writable_timer_(loop->CreateTimer([this] { NotifyWritable(); })) {}
+  YamuxStream(EventLoop* loop, YamuxConnection* conn, uint32_t id, bool outbound, WriteLimits limits)
+      : StreamBase(loop),
+        window_epoch(loop->Now()),
+        conn_(conn),
+        id_(id),
+        outbound_(outbound),
+        limits_(limits),
+        error_task_(loop->CreateTask([this] { DeliverError(detach_error_); })),
+        writable_task_(loop->CreateTask([this] { NotifyWritable(); })) {}
   ~YamuxStream() override;
 
   Status Write(ByteSpan data) override;
@@ -58,51 +69,75 @@ class YamuxStream final : public StreamBase {
 
   // --- Used by the connection. ---
   uint32_t id() const { return id_; }
-  // The connection is gone: writes fail and the reader hears `error` (unless the stream had finished).
-  void Detach(const Status& error) {
+  bool outbound() const { return outbound_; }
+  // The connection lets go of the stream: it no longer refers back, and its outbox (which can no longer be
+  // sent) is dropped.
+  void Unlink() {
     conn_ = nullptr;
-    if (dead() || (remote_fin_ && fin_sent_)) return;
-    detach_error_ = error;
-    error_timer_->Schedule(Duration::zero());
+    outbox_.clear();
+    front_offset_ = 0;
+    outbox_size_ = 0;
   }
-  bool has_pending_output() const { return outbox_size_ > 0 || (fin_requested_ && !fin_sent_); }
+  // The connection ended with `error` (after Unlink()): the reader hears it from the loop, after the remote's
+  // data and end-of-stream when the remote's FIN had arrived; not at all when the stream had finished.
+  void Detach(const Status& error) {
+    if (dead() || finished()) return;
+    detach_error_ = error;
+    if (remote_fin && !read_closed()) {
+      error_after_eof_ = true;
+      return;
+    }
+    error_task_->Post();
+  }
+  bool has_pending_output() const { return outbox_size_ > 0 || (fin_requested && !fin_sent); }
   bool outbox_has_data() const { return outbox_size_ > 0; }
-  // Moves up to `max` bytes of the outbox into `out` (after a header the caller writes).
+  // Moves up to `max` bytes of the outbox to the end of `out` (after a header the caller writes).
   size_t TakeOutput(size_t max, Bytes* out);
   void AfterOutputTaken() {
     if (blocked_ && outbox_size_ < limits_.low_water) {
       blocked_ = false;
-      writable_timer_->Schedule(Duration::zero());
+      writable_task_->Post();
     }
   }
   bool OnRemoteData(ByteSpan data) { return DeliverData(data); }
   bool OnRemoteFin() {
-    remote_fin_ = true;
+    remote_fin = true;
     return DeliverEof();
   }
-  bool OnRemoteReset() {
-    conn_ = nullptr;
-    return DeliverError(UnavailableError("yamux stream reset by the remote"));
-  }
-  bool finished() const { return remote_fin_ && fin_sent_; }
-  // The connection forgets a finished stream; it no longer refers back.
-  void Release() { conn_ = nullptr; }
+  // The remote reset the stream, or broke the rules on it.
+  bool OnRemoteReset(const Status& error) { return DeliverError(error); }
+  bool finished() const { return remote_fin && fin_sent; }
 
-  uint64_t send_window = kYamuxInitialWindow;  // What the remote lets us send.
-  uint32_t recv_window = kYamuxInitialWindow;  // What we let the remote send, not yet used.
-  int64_t pending_credit = 0;                  // Consumed bytes not yet returned to the remote.
-  bool ack_needed = false;                     // Inbound: our first frame carries ACK.
-  bool syn_needed = false;                     // Outbound: our first frame carries SYN.
-  bool fin_requested_ = false;
-  bool fin_sent_ = false;
-  bool remote_fin_ = false;
+  // Flow control.
+  uint64_t send_window = kYamuxInitialWindow;        // What the remote lets us send.
+  uint32_t recv_window = kYamuxInitialWindow;        // What we let the remote send, not yet used.
+  uint32_t recv_window_size = kYamuxInitialWindow;   // The window we grant (grows with auto-tuning).
+  size_t window_reserved = 0;                        // Of recv_window_size, reserved from the budget.
+  size_t outbox_reserved = 0;                        // Of the outbox, reserved from the budget.
+  int64_t unreturned = 0;                            // Consumed bytes not yet returned to the remote.
+  MonoTime window_epoch;                             // When we last sent a window update (or began).
+  // Stream state.
+  bool syn_needed = false;  // Outbound: our first frame carries SYN.
+  bool ack_needed = false;  // Inbound: our first frame carries ACK.
+  bool acked = false;       // Outbound: the remote's ACK arrived.
+  bool queued = false;      // In the connection's send queue.
+  bool fin_requested = false;
+  bool fin_sent = false;
+  bool remote_fin = false;
 
  protected:
   void OnBytesConsumed(int64_t n) override;
+  void OnReadPauseChanged() override {
+    if (error_after_eof_ && read_closed()) {
+      error_after_eof_ = false;
+      error_task_->Post();
+    }
+  }
 
  private:
-  YamuxConnection* conn_;  // Null once the connection is gone or the stream reset.
+  YamuxConnection* conn_;  // Null once the stream left the connection.
   const uint32_t id_;
+  const bool outbound_;
   const WriteLimits limits_;
   std::deque<Bytes> outbox_;
   size_t front_offset_ = 0;
@@ -110,8 +145,9 @@ class YamuxStream final : public StreamBase {
   bool blocked_ = false;
   bool reset_ = false;
   Status detach_error_;
-  std::unique_ptr<Timer> error_timer_;
-  std::unique_ptr<Timer> writable_timer_;
+  bool error_after_eof_ = false;  // detach_error_ waits until the reader has had the end-of-stream.
+  std::unique_ptr<Task> error_task_;
+  std::unique_ptr<Task> writable_task_;
 };
 
 class YamuxConnection final : public MuxedConnection {
@@ -119,24 +155,32 @@ class YamuxConnection final : public MuxedConnection {
   YamuxConnection(EventLoop* loop, std::unique_ptr<RawConnection> secure, bool initiator, Handlers handlers,
                   YamuxOptions options)
       : loop_(loop), secure_(std::move(secure)), handlers_(std::move(handlers)), options_(options),
-        next_id_(initiator ? 1 : 2), remote_parity_(initiator ? 0 : 1),
-        flush_timer_(loop->CreateTimer([this] { Flush(); })),
-        keepalive_timer_(loop->CreateTimer([this] { OnKeepalive(); })),
-        closed_timer_(loop->CreateTimer([this] { RunOnClosed(); })) {
+        budget_(options.limits.budget),
+        max_window_(std::max(options.max_stream_window, kYamuxInitialWindow)),
+        initial_window_(static_cast<uint32_t>(
+            std::clamp<size_t>(options.limits.stream_receive_window, kYamuxInitialWindow, max_window_))),
+        next_id_(initiator ? 1 : 2), remote_parity_(initiator ? 0 : 1), next_remote_id_(initiator ? 2 : 1),
+        flush_task_(loop->CreateTask([this] { Flush(); })),
+        closed_task_(loop->CreateTask([this] { RunOnClosed(); })),
+        keepalive_timer_(loop->CreateTimer([this] { OnKeepalive(); })) {
     secure_->SetHandlers(Stream::Handlers{
         [this](ByteSpan data) { OnData(data); },
         [this] { Fail(UnavailableError("yamux: connection closed by the remote"), /*send_go_away=*/false); },
         [this](const Status& e) { Fail(UnavailableError("yamux: connection failed: " + e.message()), false); },
         [this] { Flush(); }});
-    if (options_.keepalive_interval > Duration::zero()) keepalive_timer_->ScheduleRepeating(options_.keepalive_interval);
+    if (options_.keepalive_interval > Duration::zero()) {
+      keepalive_timer_->ScheduleRepeating(options_.keepalive_interval);
+    }
+    // The round-trip time that window auto-tuning needs, measured at once as go-yamux does.
+    SendPing();
+    ScheduleFlush();
   }
 
-  ~YamuxConnection() override {
-    DetachAll(UnavailableError("yamux connection closed"));
-  }
+  ~YamuxConnection() override { DetachAll(UnavailableError("yamux connection closed")); }
 
   std::string_view protocol() const override { return kYamuxProtocolId; }
   size_t stream_count() const override { return streams_.size(); }
+  bool accepts_new_streams() const override { return !closed_ && !go_away_received_; }
   const Multiaddr& local_addr() const override { return local_addr_; }
   const Multiaddr& remote_addr() const override { return remote_addr_; }
 
@@ -146,82 +190,110 @@ class YamuxConnection final : public MuxedConnection {
     if (outbound_count_ >= options_.limits.max_outbound_streams) {
       return ResourceExhaustedError("yamux: too many outbound streams");
     }
+    if (unacked_outbound_ >= kYamuxMaxAckBacklog) {
+      return ResourceExhaustedError("yamux: " + std::to_string(kYamuxMaxAckBacklog) +
+                                    " streams wait for the remote's acknowledgement");
+    }
     if (next_id_ > UINT32_MAX - 2) return ResourceExhaustedError("yamux: stream ids exhausted");
     const uint32_t id = next_id_;
     next_id_ += 2;
-    auto stream = std::make_unique<YamuxStream>(loop_, this, id, options_.limits.stream_write_limits);
-    stream->syn_needed = true;
-    streams_[id] = stream.get();
+    auto stream = std::make_unique<YamuxStream>(loop_, this, id, /*outbound=*/true,
+                                                options_.limits.stream_write_limits);
+    YamuxStream* s = stream.get();
+    s->syn_needed = true;
+    streams_[id] = s;
     ++outbound_count_;
-    // Announce the stream at once with a window update carrying SYN.
-    SendWindowUpdate(stream.get(), 0);
+    ++unacked_outbound_;
+    // Announce the stream at once: a window update with SYN, carrying any window beyond the spec's.
+    SendWindowUpdate(s, GrowWindow(s, initial_window_));
     ScheduleFlush();
     return std::unique_ptr<Stream>(std::move(stream));
   }
 
   void Close() override {
     if (closed_) return;
-    closed_ = true;
-    keepalive_timer_->Cancel();
-    QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0, kGoAwayNormal});
-    FlushControl();
-    DetachAll(UnavailableError("yamux connection closed"));
-    secure_->CloseWrite();
+    Flush(/*closing=*/true);  // A failed write fails the connection here; on_closed is cancelled below.
+    if (!closed_) {
+      closed_ = true;
+      keepalive_timer_->Cancel();
+      QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0, kGoAwayNormal});
+      WriteOut();
+      DetachAll(UnavailableError("yamux connection closed"));
+      secure_->CloseWrite();
+    }
+    flush_task_->Cancel();
+    closed_task_->Cancel();  // No on_closed for a Close() of our own.
   }
 
   // --- Used by streams. ---
+  // Reserves what the stream's outbox holds beyond its reservation from the budget; false when it refuses.
+  bool ReserveOutbox(YamuxStream* s) {
+    const size_t more = s->buffered_bytes() - s->outbox_reserved;
+    if (budget_ == nullptr || more == 0) return true;
+    if (!budget_->TryReserve(more)) return false;
+    s->outbox_reserved += more;
+    return true;
+  }
   void OnStreamWrite(YamuxStream* s) {
-    if (!in_send_queue_[s->id()]) {
-      in_send_queue_[s->id()] = true;
-      send_queue_.push_back(s->id());
-    }
+    Enqueue(s);
     Flush();
   }
-  void OnStreamDestroyed(YamuxStream* s, bool clean) {
-    if (!clean) QueueControl(YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, s->id(), 0});
-    Forget(s);
-    ScheduleFlush();
-  }
+  // The stream was reset or destroyed before it finished both ways: tell the remote.
   void OnStreamReset(YamuxStream* s) {
     QueueControl(YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, s->id(), 0});
     Forget(s);
     ScheduleFlush();
   }
   void Credit(YamuxStream* s, int64_t n) {
-    s->pending_credit += n;
-    // Return credit once half the window has been consumed, in one update.
-    if (s->pending_credit >= static_cast<int64_t>(kYamuxInitialWindow / 2) && !s->remote_fin_) {
-      const uint32_t delta = static_cast<uint32_t>(s->pending_credit);
-      s->pending_credit = 0;
-      s->recv_window += delta;
-      SendWindowUpdate(s, delta);
-      ScheduleFlush();
+    s->unreturned += n;
+    // Return credit once the reader consumed half the window, in one update (as go and rust do).
+    if (s->remote_fin || s->unreturned < static_cast<int64_t>(s->recv_window_size / 2)) return;
+    uint32_t delta = static_cast<uint32_t>(s->unreturned);
+    s->unreturned = 0;
+    // Used up within a few round trips: the sender waits on the window, not on our reader. Grow it.
+    if (rtt_known_ && loop_->Now() - s->window_epoch < kWindowGrowthRtts * rtt_) {
+      const uint64_t doubled = 2 * uint64_t{s->recv_window_size};
+      delta += GrowWindow(s, static_cast<uint32_t>(std::min<uint64_t>(doubled, max_window_)));
     }
-  }
-  void MaybeForget(YamuxStream* s) {
-    if (s->finished()) Forget(s);
+    SendWindowUpdate(s, delta);
+    ScheduleFlush();
   }
 
  private:
+  // The stream leaves the connection: its reservations go back to the budget and it no longer refers back.
   void Forget(YamuxStream* s) {
     auto it = streams_.find(s->id());
     if (it == streams_.end() || it->second != s) return;
     streams_.erase(it);
-    in_send_queue_.erase(s->id());
-    s->Release();
-    if ((s->id() & 1) == remote_parity_) {
+    Unlink(s);
+    if (!s->outbound()) {
       --inbound_count_;
     } else {
       --outbound_count_;
+      if (!s->acked) --unacked_outbound_;
     }
   }
 
+  void Unlink(YamuxStream* s) {
+    s->Unlink();
+    if (budget_ != nullptr) budget_->Release(s->outbox_reserved + s->window_reserved);
+    s->outbox_reserved = s->window_reserved = 0;
+  }
+
   void DetachAll(const Status& error) {
-    for (auto& [id, s] : streams_) s->Detach(error);
+    for (auto& [id, s] : streams_) {
+      Unlink(s);
+      s->Detach(error);
+    }
     streams_.clear();
-    in_send_queue_.clear();
     send_queue_.clear();
-    inbound_count_ = outbound_count_ = 0;
+    inbound_count_ = outbound_count_ = unacked_outbound_ = 0;
+  }
+
+  void Enqueue(YamuxStream* s) {
+    if (s->queued) return;
+    s->queued = true;
+    send_queue_.push_back(s->id());
   }
 
   uint16_t FirstFrameFlags(YamuxStream* s) {
@@ -232,73 +304,105 @@ class YamuxConnection final : public MuxedConnection {
     return flags;
   }
 
+  // Grows the stream's receive window to `target` if the budget grants the growth; returns the growth.
+  uint32_t GrowWindow(YamuxStream* s, uint32_t target) {
+    if (target <= s->recv_window_size) return 0;
+    const uint32_t growth = target - s->recv_window_size;
+    if (budget_ != nullptr && !budget_->TryReserve(growth)) return 0;
+    s->window_reserved += growth;
+    s->recv_window_size = target;
+    return growth;
+  }
+
   void SendWindowUpdate(YamuxStream* s, uint32_t delta) {
+    s->recv_window += delta;
+    s->window_epoch = loop_->Now();
     QueueControl(YamuxHeader{YamuxType::kWindowUpdate, FirstFrameFlags(s), s->id(), delta});
   }
 
+  void SendPing() {
+    ++ping_value_;
+    ping_sent_at_ = loop_->Now();
+    ping_outstanding_ = true;
+    QueueControl(YamuxHeader{YamuxType::kPing, kYamuxSyn, 0, ping_value_});
+  }
+
+  // Control frames go into out_ at once, so that they precede the data of the next flush.
   void QueueControl(const YamuxHeader& h) {
-    const size_t at = control_.size();
-    control_.resize(at + kYamuxHeaderSize);
-    h.EncodeTo(control_.data() + at);
+    const size_t at = out_.size();
+    out_.resize(at + kYamuxHeaderSize);
+    h.EncodeTo(out_.data() + at);
   }
 
-  void ScheduleFlush() { flush_timer_->Schedule(Duration::zero()); }
+  void ScheduleFlush() { flush_task_->Post(); }
 
-  void FlushControl() {
-    if (control_.empty() || secure_ == nullptr) return;
-    Bytes out;
-    out.swap(control_);
-    secure_->Write(out).IgnoreError();  // A failure surfaces through on_error.
-  }
-
-  // Writes control frames, then stream data round-robin within the send windows, while the secure
-  // connection accepts more.
-  void Flush() {
-    if (secure_ == nullptr) return;
-    FlushControl();
-    while (!send_queue_.empty() && !secure_->write_blocked()) {
-      batch_.clear();
-      size_t rounds = send_queue_.size();
-      while (rounds-- > 0 && batch_.size() < kBatchSize && !send_queue_.empty()) {
-        const uint32_t id = send_queue_.front();
-        send_queue_.pop_front();
-        auto it = streams_.find(id);
-        if (it == streams_.end()) continue;
-        YamuxStream* s = it->second;
-        in_send_queue_[id] = false;
-        AppendStreamOutput(s);
-        s->AfterOutputTaken();
-        if (s->has_pending_output() && s->send_window > 0) {
-          in_send_queue_[id] = true;
-          send_queue_.push_back(id);
-        }
-        if (s->finished()) Forget(s);
-      }
-      if (batch_.empty()) break;
-      if (!secure_->Write(batch_).ok()) return;
+  // Writes the queued control frames, then stream data round-robin within the send windows, while the
+  // secure connection takes more: until it is write-blocked, or when `closing` until it buffers
+  // kYamuxCloseFlushLimit.
+  void Flush(bool closing = false) {
+    for (;;) {
+      const bool room =
+          closing ? secure_->buffered_bytes() < kYamuxCloseFlushLimit : !secure_->write_blocked();
+      if (room) AppendStreamData();
+      if (out_.empty() || !WriteOut()) return;
+      if (!room || send_queue_.empty()) return;
     }
   }
 
-  void AppendStreamOutput(YamuxStream* s) {
-    while (s->outbox_has_data() && s->send_window > 0 && batch_.size() < kBatchSize) {
-      const size_t n = std::min<uint64_t>({s->send_window, kYamuxMaxDataFrame});
-      const size_t header_at = batch_.size();
-      batch_.resize(header_at + kYamuxHeaderSize);
-      const size_t taken = s->TakeOutput(n, &batch_);
+  // Hands out_ to the secure connection. A write it refuses (it failed, or its hard limit reset it) fails
+  // this connection; returns false then.
+  bool WriteOut() {
+    const Status written = secure_->Write(out_);
+    out_.clear();
+    if (out_.capacity() > 2 * kBatchSize) Bytes().swap(out_);
+    if (written.ok()) return true;
+    Fail(UnavailableError("yamux: writing to the secure connection failed: " + written.message()),
+         /*send_go_away=*/false);
+    return false;
+  }
+
+  // One round-robin pass over the send queue, up to kBatchSize.
+  void AppendStreamData() {
+    size_t rounds = send_queue_.size();
+    while (rounds-- > 0 && out_.size() < kBatchSize) {
+      const uint32_t id = send_queue_.front();
+      send_queue_.pop_front();
+      auto it = streams_.find(id);
+      if (it == streams_.end()) continue;
+      YamuxStream* s = it->second;
+      s->queued = false;
+      AppendStreamFrames(s);
+      s->AfterOutputTaken();
+      if (s->finished()) {
+        Forget(s);
+      } else if (s->has_pending_output() && s->send_window > 0) {
+        Enqueue(s);
+      }
+    }
+  }
+
+  void AppendStreamFrames(YamuxStream* s) {
+    while (s->outbox_has_data() && s->send_window > 0 && out_.size() < kBatchSize) {
+      const size_t n = std::min<uint64_t>(s->send_window, kYamuxMaxDataFrame);
+      const size_t header_at = out_.size();
+      out_.resize(header_at + kYamuxHeaderSize);
+      const size_t taken = s->TakeOutput(n, &out_);
+      const size_t freed = std::min(taken, s->outbox_reserved);  // The oldest bytes go first.
+      s->outbox_reserved -= freed;
+      if (budget_ != nullptr) budget_->Release(freed);
       s->send_window -= taken;
       uint16_t flags = FirstFrameFlags(s);
-      if (!s->outbox_has_data() && s->fin_requested_ && !s->fin_sent_) {
+      if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
         flags |= kYamuxFin;
-        s->fin_sent_ = true;
+        s->fin_sent = true;
       }
-      YamuxHeader{YamuxType::kData, flags, s->id(), static_cast<uint32_t>(taken)}.EncodeTo(batch_.data() + header_at);
+      const YamuxHeader h{YamuxType::kData, flags, s->id(), static_cast<uint32_t>(taken)};
+      h.EncodeTo(out_.data() + header_at);
     }
-    if (!s->outbox_has_data() && s->fin_requested_ && !s->fin_sent_) {
-      s->fin_sent_ = true;
-      const size_t at = batch_.size();
-      batch_.resize(at + kYamuxHeaderSize);
-      YamuxHeader{YamuxType::kData, static_cast<uint16_t>(FirstFrameFlags(s) | kYamuxFin), s->id(), 0}.EncodeTo(
-          batch_.data() + at);
+    if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
+      s->fin_sent = true;
+      const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
+      QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
     }
   }
 
@@ -311,11 +415,11 @@ class YamuxConnection final : public MuxedConnection {
         data = data.subspan(n);
         body_remaining_ -= static_cast<uint32_t>(n);
         auto it = streams_.find(body_stream_);
-        if (it != streams_.end() && !it->second->remote_fin_) {
-          if (!it->second->OnRemoteData(piece) && !scope.alive()) return;
+        if (it != streams_.end()) {
+          it->second->OnRemoteData(piece);
           if (!scope.alive()) return;
         }
-        if (body_remaining_ == 0 && !FinishFrame() && !scope.alive()) return;
+        if (body_remaining_ == 0) FinishFrame();
         if (!scope.alive()) return;
         continue;
       }
@@ -332,107 +436,153 @@ class YamuxConnection final : public MuxedConnection {
       if (current_.type == YamuxType::kData && current_.length > 0) {
         body_remaining_ = current_.length;
         body_stream_ = current_.stream_id;
-      } else if (!FinishFrame()) {
-        return;
+      } else {
+        FinishFrame();
       }
       if (!scope.alive()) return;
     }
-    if (!scope.alive()) return;
     Flush();
   }
 
   // Handles a frame header. Returns false when the connection ended or was destroyed.
   bool OnHeader() {
     const YamuxHeader& h = current_;
-    switch (h.type) {
-      case YamuxType::kPing:
-        if (h.flags & kYamuxSyn) QueueControl(YamuxHeader{YamuxType::kPing, kYamuxAck, 0, h.length});
-        if (h.flags & kYamuxAck) pings_unanswered_ = 0;
-        return true;
-      case YamuxType::kGoAway:
-        go_away_received_ = true;
-        return true;
-      case YamuxType::kData:
-      case YamuxType::kWindowUpdate:
-        break;
+    if (h.type == YamuxType::kPing) {
+      OnPing(h);
+      return true;
+    }
+    if (h.type == YamuxType::kGoAway) {
+      go_away_received_ = true;
+      return true;
     }
     if (h.stream_id == 0) {
       ProtocolError("yamux data or window update on stream 0");
       return false;
     }
-    auto it = streams_.find(h.stream_id);
+    YamuxStream* s = nullptr;
+    std::unique_ptr<YamuxStream> opened;  // A stream the remote opens with this frame.
     if (h.flags & kYamuxSyn) {
-      if (it != streams_.end() || (h.stream_id & 1) != remote_parity_) {
-        ProtocolError("yamux SYN for stream " + std::to_string(h.stream_id) + " that is in use or not the remote's");
+      if ((h.stream_id & 1) != remote_parity_ || streams_.count(h.stream_id) != 0 ||
+          !TakeRemoteId(h.stream_id)) {
+        ProtocolError("yamux SYN for stream " + std::to_string(h.stream_id) +
+                      ", which is not a new stream of the remote's");
         return false;
       }
       if (closed_ || inbound_count_ >= options_.limits.max_inbound_streams) {
         QueueControl(YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, h.stream_id, 0});
-        return true;  // Its data, if any, is discarded.
+        return true;  // Refused; its data, if any, is discarded.
       }
-      auto stream = std::make_unique<YamuxStream>(loop_, this, h.stream_id, options_.limits.stream_write_limits);
-      stream->ack_needed = true;
-      streams_[h.stream_id] = stream.get();
+      opened = std::make_unique<YamuxStream>(loop_, this, h.stream_id, /*outbound=*/false,
+                                             options_.limits.stream_write_limits);
+      opened->ack_needed = true;
+      s = opened.get();
+      streams_[h.stream_id] = s;
       ++inbound_count_;
-      SendWindowUpdate(stream.get(), 0);
-      YamuxStream* raw = stream.get();
-      if (!CheckDataFits(raw, h)) return false;
-      if (handlers_.on_stream) {
-        Liveness::Scope scope(&liveness_);
-        handlers_.on_stream(std::move(stream));
-        if (!scope.alive()) return false;
-      }
-      return true;
+    } else {
+      auto it = streams_.find(h.stream_id);
+      if (it == streams_.end()) return true;  // A late frame for a stream already gone.
+      s = it->second;
     }
-    if (it == streams_.end()) return true;  // A late frame for a stream already gone.
-    YamuxStream* s = it->second;
+    if ((h.flags & kYamuxAck) && s->outbound() && !s->acked) {
+      s->acked = true;
+      --unacked_outbound_;
+    }
     if (h.type == YamuxType::kWindowUpdate) {
-      const uint64_t window = s->send_window + h.length;
-      if (window > UINT32_MAX) {
+      // Also the window a SYN or an ACK carries.
+      if (s->send_window + h.length > UINT32_MAX) {
         ProtocolError("yamux window update overflows the send window");
         return false;
       }
-      s->send_window = window;
-      if (s->has_pending_output() && !in_send_queue_[s->id()]) {
-        in_send_queue_[s->id()] = true;
-        send_queue_.push_back(s->id());
+      s->send_window += h.length;
+      if (s->has_pending_output()) Enqueue(s);
+    } else {
+      if (h.length > s->recv_window) {
+        ProtocolError("yamux: " + std::to_string(h.length) + " bytes exceed the receive window of stream " +
+                      std::to_string(h.stream_id));
+        return false;
       }
-      return true;
+      s->recv_window -= h.length;
+      if (h.length > 0 && s->remote_fin) return ResetAfterFin(s);
     }
-    return CheckDataFits(s, h);
+    return opened == nullptr || Accept(std::move(opened));
   }
 
-  bool CheckDataFits(YamuxStream* s, const YamuxHeader& h) {
-    if (h.type != YamuxType::kData) return true;
-    if (h.length > s->recv_window) {
-      ProtocolError("yamux: " + std::to_string(h.length) + " bytes exceed the receive window of stream " +
-                    std::to_string(h.stream_id));
-      return false;
+  // Whether `id` (of the remote's parity) is new: above every id the remote opened so far, or one it
+  // skipped lately. Go-yamux can send the SYNs of streams opened concurrently out of order.
+  bool TakeRemoteId(uint32_t id) {
+    if (id >= next_remote_id_) {
+      uint64_t skipped = next_remote_id_;
+      if (id - skipped > 2 * kMaxSkippedIds) skipped = id - 2 * kMaxSkippedIds;
+      for (; skipped < id; skipped += 2) skipped_remote_ids_.push_back(static_cast<uint32_t>(skipped));
+      while (skipped_remote_ids_.size() > kMaxSkippedIds) skipped_remote_ids_.pop_front();
+      next_remote_id_ = uint64_t{id} + 2;
+      return true;
     }
-    s->recv_window -= h.length;
+    auto it = std::find(skipped_remote_ids_.begin(), skipped_remote_ids_.end(), id);
+    if (it == skipped_remote_ids_.end()) return false;
+    skipped_remote_ids_.erase(it);
     return true;
   }
 
-  // Applies a frame's FIN and RST once its body has been delivered. Returns false when the connection was
-  // destroyed by a callback.
-  bool FinishFrame() {
-    const YamuxHeader h = current_;
-    if (h.type != YamuxType::kData && h.type != YamuxType::kWindowUpdate) return true;
-    if (!(h.flags & (kYamuxFin | kYamuxRst))) return true;
-    auto it = streams_.find(h.stream_id);
-    if (it == streams_.end()) return true;
-    YamuxStream* s = it->second;
+  // Hands a stream the remote opened to on_stream (nobody there: it is dropped, which resets it). Its ACK
+  // waits for our first frame on it; a window beyond the spec's is announced now that the application has
+  // it. Returns false when the callback destroyed the connection.
+  bool Accept(std::unique_ptr<YamuxStream> stream) {
+    YamuxStream* s = stream.get();
+    const uint32_t id = s->id();
+    if (handlers_.on_stream) {
+      Liveness::Scope scope(&liveness_);
+      handlers_.on_stream(std::move(stream));
+      if (!scope.alive()) return false;
+    } else {
+      stream.reset();
+    }
+    auto it = streams_.find(id);
+    if (it == streams_.end() || it->second != s) return true;  // Dropped in the callback.
+    if (const uint32_t growth = GrowWindow(s, initial_window_); growth > 0) {
+      SendWindowUpdate(s, growth);
+      ScheduleFlush();
+    }
+    return true;
+  }
+
+  // Data after the remote's FIN: that stream is reset, the connection carries on (see yamux.h).
+  bool ResetAfterFin(YamuxStream* s) {
+    const uint32_t id = s->id();
+    OnStreamReset(s);
     Liveness::Scope scope(&liveness_);
+    s->OnRemoteReset(
+        InvalidArgumentError("yamux: the remote sent data after its FIN on stream " + std::to_string(id)));
+    return scope.alive();
+  }
+
+  void OnPing(const YamuxHeader& h) {
+    if (h.flags & kYamuxSyn) QueueControl(YamuxHeader{YamuxType::kPing, kYamuxAck, 0, h.length});
+    if (!(h.flags & kYamuxAck)) return;
+    pings_unanswered_ = 0;
+    if (!ping_outstanding_ || h.length != ping_value_) return;
+    ping_outstanding_ = false;
+    const Duration sample = loop_->Now() - ping_sent_at_;
+    rtt_ = rtt_known_ ? (rtt_ + sample) / 2 : sample;
+    rtt_known_ = true;
+  }
+
+  // Applies a frame's FIN and RST once its body has been delivered. A callback may destroy the connection.
+  void FinishFrame() {
+    const YamuxHeader h = current_;
+    if (h.type != YamuxType::kData && h.type != YamuxType::kWindowUpdate) return;
+    if (!(h.flags & (kYamuxFin | kYamuxRst))) return;
+    auto it = streams_.find(h.stream_id);
+    if (it == streams_.end()) return;
+    YamuxStream* s = it->second;
     if (h.flags & kYamuxRst) {
       Forget(s);
-      s->OnRemoteReset();
-      return scope.alive();
+      s->OnRemoteReset(UnavailableError("yamux stream reset by the remote"));
+      return;
     }
-    if (s->remote_fin_) return true;
-    const bool finished_after = s->fin_sent_;
-    if (finished_after) Forget(s);
+    if (s->remote_fin) return;
+    if (s->fin_sent) Forget(s);
     s->OnRemoteFin();
-    return scope.alive();
   }
 
   void OnKeepalive() {
@@ -440,49 +590,56 @@ class YamuxConnection final : public MuxedConnection {
       return Fail(DeadlineExceededError("yamux: keep-alive pings unanswered"), /*send_go_away=*/true);
     }
     ++pings_unanswered_;
-    QueueControl(YamuxHeader{YamuxType::kPing, kYamuxSyn, 0, ++ping_value_});
+    SendPing();
     Flush();
   }
 
   void ProtocolError(const std::string& what) { Fail(InvalidArgumentError(what), /*send_go_away=*/true); }
 
+  // Ends the connection: every stream fails with `error`, and on_closed hears it from the loop.
   void Fail(Status error, bool send_go_away) {
     if (closed_) return;
     closed_ = true;
     keepalive_timer_->Cancel();
-    if (send_go_away && secure_ != nullptr) {
+    flush_task_->Cancel();
+    if (send_go_away) {
       QueueControl(YamuxHeader{YamuxType::kGoAway, 0, 0,
                                error.code() == StatusCode::kInvalidArgument ? kGoAwayProtocolError
                                                                             : kGoAwayInternalError});
-      FlushControl();
+      WriteOut();
       secure_->CloseWrite();
     }
+    out_.clear();
     DetachAll(error);
     closed_error_ = std::move(error);
-    closed_timer_->Schedule(Duration::zero());
+    closed_task_->Post();
   }
 
   void RunOnClosed() {
     auto on_closed = std::move(handlers_.on_closed);
     handlers_.on_stream = nullptr;
-    if (on_closed) on_closed(closed_error_);  // May destroy this.
+    if (on_closed) on_closed(closed_error_);
   }
 
   EventLoop* const loop_;
   std::unique_ptr<RawConnection> secure_;
   Handlers handlers_;
   const YamuxOptions options_;
+  MemoryBudget* const budget_;
+  const uint32_t max_window_;
+  const uint32_t initial_window_;
   const Multiaddr local_addr_ = secure_->local_addr();
   const Multiaddr remote_addr_ = secure_->remote_addr();
   uint32_t next_id_;
   const uint32_t remote_parity_;
+  uint64_t next_remote_id_;                   // The lowest id above every one the remote opened.
+  std::deque<uint32_t> skipped_remote_ids_;   // Ids below it the remote has not opened (the last 64).
   std::unordered_map<uint32_t, YamuxStream*> streams_;
   size_t inbound_count_ = 0;
   size_t outbound_count_ = 0;
+  size_t unacked_outbound_ = 0;  // Outbound streams whose ACK has not arrived.
   std::deque<uint32_t> send_queue_;
-  std::unordered_map<uint32_t, bool> in_send_queue_;
-  Bytes control_;
-  Bytes batch_;
+  Bytes out_;  // Frames for the secure connection: queued control frames, then a flush's stream data.
   // Frame parsing.
   uint8_t header_[kYamuxHeaderSize];
   size_t header_size_ = 0;
@@ -494,20 +651,24 @@ class YamuxConnection final : public MuxedConnection {
   bool go_away_received_ = false;
   int pings_unanswered_ = 0;
   uint32_t ping_value_ = 0;
+  bool ping_outstanding_ = false;  // The ping with ping_value_ awaits its answer.
+  MonoTime ping_sent_at_;
+  bool rtt_known_ = false;
+  Duration rtt_{};  // Smoothed round-trip time.
   Status closed_error_;
   Liveness liveness_;
-  std::unique_ptr<Timer> flush_timer_;
+  std::unique_ptr<Task> flush_task_;
+  std::unique_ptr<Task> closed_task_;
   std::unique_ptr<Timer> keepalive_timer_;
-  std::unique_ptr<Timer> closed_timer_;
 };
 
 YamuxStream::~YamuxStream() {
-  if (conn_ != nullptr) conn_->OnStreamDestroyed(this, /*clean=*/finished());
+  if (conn_ != nullptr) conn_->OnStreamReset(this);
 }
 
 Status YamuxStream::Write(ByteSpan data) {
   if (reset_) return FailedPreconditionError("write on a reset yamux stream");
-  if (fin_requested_) return FailedPreconditionError("write after CloseWrite on a yamux stream");
+  if (fin_requested) return FailedPreconditionError("write after CloseWrite on a yamux stream");
   if (conn_ == nullptr || dead()) return UnavailableError("yamux stream is closed");
   if (data.empty()) return OkStatus();
   if (outbox_size_ + data.size() > limits_.hard_limit) {
@@ -518,12 +679,17 @@ Status YamuxStream::Write(ByteSpan data) {
   outbox_size_ += data.size();
   if (outbox_size_ >= limits_.high_water) blocked_ = true;
   conn_->OnStreamWrite(this);
+  // What the send window did not let out stays queued, on the connection's budget.
+  if (conn_ != nullptr && !conn_->ReserveOutbox(this)) {
+    Reset();
+    return ResourceExhaustedError("yamux stream write queue over the connection's memory budget");
+  }
   return OkStatus();
 }
 
 void YamuxStream::CloseWrite() {
-  if (fin_requested_ || reset_ || conn_ == nullptr) return;
-  fin_requested_ = true;
+  if (fin_requested || reset_ || conn_ == nullptr) return;
+  fin_requested = true;
   conn_->OnStreamWrite(this);
 }
 
@@ -531,13 +697,8 @@ void YamuxStream::Reset() {
   if (reset_) return;
   reset_ = true;
   MarkDead();
-  outbox_.clear();
-  outbox_size_ = 0;
-  if (conn_ != nullptr) {
-    YamuxConnection* conn = conn_;
-    conn_ = nullptr;
-    conn->OnStreamReset(this);
-  }
+  error_after_eof_ = false;
+  if (conn_ != nullptr) conn_->OnStreamReset(this);  // Unlinks it, dropping the outbox.
 }
 
 size_t YamuxStream::TakeOutput(size_t max, Bytes* out) {
