@@ -1,5 +1,8 @@
-// A callback held by the object it notifies about (a timer, an fd watcher), safe against that object being
-// destroyed by the callback itself.
+// A callback held by the object it notifies about (a timer, a task, an fd watcher), safe against that object
+// being destroyed by the callback itself.
+//
+// Where it earns its place: only inside the event loops (timers, tasks and watchers may be destroyed by their
+// own callbacks, which the EventLoop contract allows). Everything else uses EventLoop::DeleteSoon().
 #ifndef LIBP2P_BASE_OWNED_CALLBACK_H_
 #define LIBP2P_BASE_OWNED_CALLBACK_H_
 

@@ -65,8 +65,9 @@ class PeerId {
 template <>
 struct std::hash<libp2p::crypto::PeerId> {
   size_t operator()(const libp2p::crypto::PeerId& id) const noexcept {
-    // The last bytes are digest or key bytes, so they are spread well; no peer chooses them freely without
-    // also choosing its key.
+    // Unkeyed: a peer can grind Ed25519 keys cheaply until ids collide in a table of ours. Kept so that
+    // iteration orders, and with them simulations and tests, stay the same from run to run; tables whose
+    // keys remote peers choose in bulk (message ids, topics) use SeededHash.
     return std::hash<std::string_view>()(libp2p::AsStringView(id.bytes()));
   }
 };

@@ -1,4 +1,5 @@
 // Several connections per peer, dead connections, keep-alive, and the connection manager.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -115,6 +116,47 @@ TEST_P(HostConnectionsTest, KeepAliveLeavesLiveConnectionsAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Muxers, HostConnectionsTest, ::testing::Values("/yamux/1.0.0", "/mplex/6.7.0"),
                          [](const auto& info) { return info.param == "/yamux/1.0.0" ? "Yamux" : "Mplex"; });
+
+// Each connection draws on a budget of its own, under the node's: a writer that ignores back-pressure toward
+// a peer that does not read is refused once its connection's budget is spent, and the node's budget sees it.
+TEST(HostMemoryTest, ConnectionsDrawOnTheirOwnBudgetUnderTheNodes) {
+  ManualEventLoop loop;
+  MemoryNetwork network(&loop, WriteLimits{}, milliseconds(5));
+  MemoryBudget node_budget(64 * 1024 * 1024);
+  HostOptions options;
+  options.memory_budget = &node_budget;
+  options.connection_memory_limit = 1024 * 1024;
+  Node a(&loop, &network, "a", options), b(&loop, &network, "b", HostOptions{});
+  std::unique_ptr<Stream> in, out;
+  b.host->SetStreamHandler("/sink/1", [&](std::unique_ptr<Stream> s, const PeerId&, const std::string&) {
+    in = std::move(s);
+    in->PauseReading(true);  // Never reads.
+  });
+  a.host->Dial(b.Addr(), [](auto) {});
+  loop.AdvanceTime(seconds(1));
+  a.host->NewStream(b.id(), {"/sink/1"}, [&](StatusOr<std::unique_ptr<Stream>> s, const std::string&) {
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    out = std::move(s).value();
+  });
+  loop.AdvanceTime(seconds(1));
+  ASSERT_NE(out, nullptr);
+  const Bytes chunk(64 * 1024, 7);
+  size_t written = 0, most_used = 0;
+  Status s;
+  while ((s = out->Write(chunk)).ok() && written < 8 * 1024 * 1024) {
+    written += chunk.size();
+    loop.AdvanceTime(milliseconds(20));
+    most_used = std::max(most_used, node_budget.used());
+  }
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_LT(written, 2u * 1024 * 1024);
+  EXPECT_GT(most_used, 512u * 1024);  // The node's budget saw the connection's reservations.
+  EXPECT_LE(most_used, 1024u * 1024);
+  // The stream was reset; what it held is given back.
+  out.reset();
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(node_budget.used(), 0u);
+}
 
 // Too many connections: the least useful are closed, protected and recently useful peers stay.
 TEST(HostConnectionManagerTest, TrimsTheLeastUsefulAboveTheHighWatermark) {

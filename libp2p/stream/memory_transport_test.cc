@@ -53,6 +53,35 @@ TEST_F(MemoryTransportTest, ExchangeBytesBothWays) {
   EXPECT_EQ(a_.data, "back");
 }
 
+// A peer that sends, closes and resets before our reader took anything: the bytes and the end of stream
+// that arrived before the failure are delivered first, then the failure (they were once dropped).
+TEST_F(MemoryTransportTest, BytesThatArrivedBeforeAFailureAreDeliveredFirst) {
+  ConnectPair();
+  accepted_->SetHandlers({});  // Nobody reads yet (as while a handler is being chosen).
+  ASSERT_TRUE(dialed_->Write(AsBytes("last words")).ok());
+  dialed_->CloseWrite();
+  loop_.RunUntilIdle();
+  dialed_->Reset();
+  loop_.RunUntilIdle();
+  b_.Attach(accepted_.get());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b_.data, "last words");
+  EXPECT_TRUE(b_.eof);
+  EXPECT_TRUE(b_.errored);
+}
+
+// A paused reader hears of a failure at once (it would otherwise wait forever for what it paused for).
+TEST_F(MemoryTransportTest, PausedReaderHearsOfAFailureAtOnce) {
+  ConnectPair();
+  accepted_->PauseReading(true);
+  ASSERT_TRUE(dialed_->Write(AsBytes("unread")).ok());
+  loop_.RunUntilIdle();
+  dialed_->Reset();
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(b_.errored);
+  EXPECT_TRUE(b_.data.empty());
+}
+
 TEST_F(MemoryTransportTest, HalfCloseDeliversEofAndStillAllowsReplies) {
   ConnectPair();
   ASSERT_TRUE(dialed_->Write(AsBytes("request")).ok());

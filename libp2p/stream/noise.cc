@@ -360,8 +360,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     RETURN_IF_ERROR(MixDh(static_, remote_ephemeral_));
     RETURN_IF_ERROR(state_.EncryptAndHash(OurPayload(), &out));
     RETURN_IF_ERROR(SendFrame(out));
-    Complete();
-    return OkStatus();
+    return Complete();
   }
 
   // Responder: <- s, se, payload
@@ -371,8 +370,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     RETURN_IF_ERROR(MixDh(ephemeral_, remote_static_));
     ASSIGN_OR_RETURN(Bytes payload, state_.DecryptAndHash(msg.subspan(kDhLength + kTagLength)));
     RETURN_IF_ERROR(VerifyPayload(payload));
-    Complete();
-    return OkStatus();
+    return Complete();
   }
 
   Status MixDh(const crypto::X25519KeyPair& ours, ByteSpan theirs) {
@@ -396,7 +394,21 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     return OkStatus();
   }
 
-  void Complete() {
+  // Ends the handshake with the agreed muxer. Fails when both sides listed muxers and none is common (the
+  // inlined-muxer spec says the handshake MUST fail then).
+  Status Complete() {
+    const std::vector<std::string>& initiator_list = initiator_ ? options_.muxers : remote_muxers_;
+    const std::vector<std::string>& responder_list = initiator_ ? remote_muxers_ : options_.muxers;
+    std::string early;
+    for (const std::string& m : initiator_list) {
+      if (std::find(responder_list.begin(), responder_list.end(), m) != responder_list.end()) {
+        early = m;
+        break;
+      }
+    }
+    if (early.empty() && !initiator_list.empty() && !responder_list.empty()) {
+      return InvalidArgumentError("Noise: both sides listed muxers, and none in common");
+    }
     done_ = true;
     frames_.Stop();
     // Transport messages may follow at once; hold them in the raw connection, in order, until the secure
@@ -407,15 +419,6 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     // The initiator sends with the first cipher; the responder with the second.
     CipherState send = initiator_ ? std::move(c1) : std::move(c2);
     CipherState receive = initiator_ ? std::move(c2) : std::move(c1);
-    const std::vector<std::string>& initiator_list = initiator_ ? options_.muxers : remote_muxers_;
-    const std::vector<std::string>& responder_list = initiator_ ? remote_muxers_ : options_.muxers;
-    std::string early;
-    for (const std::string& m : initiator_list) {
-      if (std::find(responder_list.begin(), responder_list.end(), m) != responder_list.end()) {
-        early = m;
-        break;
-      }
-    }
     // Bytes after the last handshake message are given back to the raw connection by OnData, before the
     // secure connection takes over its handlers (it delivers them from the loop).
     session_.emplace(NoiseSession{nullptr, std::move(*remote_key_), *remote_peer_, std::move(remote_muxers_),
@@ -423,6 +426,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     pending_send_ = std::move(send);
     pending_receive_ = std::move(receive);
     finish_task_->Post();
+    return OkStatus();
   }
 
   void Fail(Status error) {

@@ -123,12 +123,23 @@ TEST_F(NoiseTest, EarlyMuxerNegotiationPicksTheInitiatorsFirstCommonChoice) {
   EXPECT_EQ(client_result_->remote_muxers, (std::vector<std::string>{"/yamux/1.0.0", "/mplex/6.7.0"}));
 }
 
-TEST_F(NoiseTest, NoCommonMuxerLeavesTheChoiceToMultistream) {
+// One side lists no muxers: multistream-select decides after the handshake.
+TEST_F(NoiseTest, OneSideWithoutMuxersLeavesTheChoiceToMultistream) {
   Connect();
-  Handshake(std::nullopt, {"/yamux/1.0.0"}, {"/mplex/6.7.0"});
+  Handshake(std::nullopt, {}, {"/mplex/6.7.0"});
   ASSERT_TRUE(client_result_.ok() && server_result_.ok());
   EXPECT_TRUE(client_result_->early_muxer.empty());
   EXPECT_TRUE(server_result_->early_muxer.empty());
+}
+
+// Both list muxers and none is common: the inlined-muxer spec says the handshake MUST fail (it once fell back
+// to multistream-select).
+TEST_F(NoiseTest, NoCommonMuxerFailsTheHandshake) {
+  Connect();
+  Handshake(std::nullopt, {"/yamux/1.0.0"}, {"/mplex/6.7.0"});
+  ASSERT_FALSE(client_result_.ok());
+  ASSERT_FALSE(server_result_.ok());  // The initiator, which learns first, resets the connection.
+  EXPECT_EQ(client_result_.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(NoiseTest, DialingTheWrongPeerIdFails) {

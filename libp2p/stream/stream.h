@@ -20,8 +20,9 @@ namespace libp2p::stream {
 //
 // Writing: Write() never blocks. Bytes the layer below cannot take yet are buffered; once buffered_bytes()
 // reaches the high-water mark, write_blocked() is true and the writer should stop until on_writable, which
-// fires when the buffer drains below the low-water mark. Writes beyond the hard limit fail with
-// kResourceExhausted and reset the stream.
+// fires when the buffer drains below the low-water mark. Writes beyond the hard limit (or beyond a memory
+// budget) fail with kResourceExhausted and reset the stream (for a raw connection: the whole connection,
+// silently, as Reset() is; the caller sees the failed Write()).
 //
 // Ending: CloseWrite() sends an end-of-stream after the buffered bytes (half-close); the remote's
 // end-of-stream arrives as on_eof. Reset() aborts both directions at once and drops buffered bytes. After

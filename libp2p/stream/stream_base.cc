@@ -18,7 +18,12 @@ void StreamBase::SetHandlers(Handlers handlers) {
 void StreamBase::PauseReading(bool paused) {
   if (user_paused_ == paused) return;
   user_paused_ = paused;
-  if (!paused && (!held_.empty() || eof_held_)) flush_task_->Post();
+  // Pausing with a failure pending: the reader hears of it now, without what was held (see DeliverError).
+  if (paused && !error_held_.ok()) {
+    held_.clear();
+    eof_held_ = false;
+  }
+  if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_task_->Post();
   OnReadPauseChanged();
 }
 
@@ -69,12 +74,17 @@ bool StreamBase::DeliverEof() {
 bool StreamBase::DeliverError(const Status& error) {
   if (dead_) return true;
   dead_ = true;
-  held_.clear();
-  eof_held_ = false;
+  // A paused reader hears of the failure at once, losing what it had not taken; a reading one gets the bytes
+  // and the end of stream that arrived before the failure first (a peer that sends, closes and goes).
+  if (user_paused_) {
+    held_.clear();
+    eof_held_ = false;
+  }
   std::shared_ptr<Handlers> h = handlers_;
-  if (!h->on_error) {
-    // Nobody listens yet: tell the handlers that are set later.
+  if (!h->on_error || !held_.empty() || eof_held_) {
+    // Nobody listens yet, or held bytes go first: the error follows from the loop.
     error_held_ = error;
+    flush_task_->Post();
     return true;
   }
   Liveness::Scope scope(&liveness_);
@@ -92,14 +102,9 @@ bool StreamBase::NotifyWritable() {
 
 void StreamBase::FlushHeld() {
   Liveness::Scope scope(&liveness_);
-  if (!error_held_.ok() && handlers_->on_error) {
-    const Status error = std::move(error_held_);
-    error_held_ = OkStatus();
-    std::shared_ptr<Handlers> h = handlers_;
-    h->on_error(error);
-    return;
-  }
-  while (!user_paused_ && !held_.empty() && !dead_) {
+  // Held bytes first (also after a failure: they arrived before it), then a held end of stream, then a held
+  // failure.
+  while (!user_paused_ && !held_.empty()) {
     std::shared_ptr<Handlers> h = handlers_;
     if (!h->on_data) return;
     // Deliver everything held as one chunk; bytes the reader unreads come back to the front.
@@ -109,16 +114,23 @@ void StreamBase::FlushHeld() {
     if (!scope.alive()) return;
     OnBytesConsumed(static_cast<int64_t>(chunk.size()));
   }
-  if (held_.empty()) {
-    if (eof_held_ && !user_paused_ && !dead_ && handlers_->on_eof) {
-      eof_held_ = false;
-      read_closed_ = true;
-      std::shared_ptr<Handlers> h = handlers_;
-      h->on_eof();
-      if (!scope.alive()) return;
-    }
-    OnReadPauseChanged();
+  if (!held_.empty()) return;  // Paused: OnReadPauseChanged() already told the implementation.
+  if (eof_held_) {
+    if (user_paused_ || !handlers_->on_eof) return OnReadPauseChanged();
+    eof_held_ = false;
+    read_closed_ = true;
+    std::shared_ptr<Handlers> h = handlers_;
+    h->on_eof();
+    if (!scope.alive()) return;
   }
+  if (!error_held_.ok() && handlers_->on_error) {
+    const Status error = std::move(error_held_);
+    error_held_ = OkStatus();
+    std::shared_ptr<Handlers> h = handlers_;
+    h->on_error(error);
+    return;
+  }
+  OnReadPauseChanged();
 }
 
 }  // namespace libp2p::stream

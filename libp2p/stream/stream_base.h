@@ -28,8 +28,9 @@ class StreamBase : public virtual Stream {
   bool DeliverData(ByteSpan data);
   // End of the remote's writing side; delivered after any held bytes.
   bool DeliverEof();
-  // A failure: drops held bytes and calls on_error once (as soon as it is set); later deliveries are
-  // ignored.
+  // A failure: on_error runs once, after the bytes and end of stream that arrived before it and are still
+  // held (unless the reader is paused: then at once, and those are dropped), as soon as it is set; later
+  // deliveries are ignored.
   bool DeliverError(const Status& error);
   // Calls on_writable.
   bool NotifyWritable();
@@ -48,6 +49,9 @@ class StreamBase : public virtual Stream {
   void MarkDead() {
     dead_ = true;
     held_.clear();
+    eof_held_ = false;
+    error_held_ = OkStatus();
+    flush_task_->Cancel();
   }
   bool dead() const { return dead_; }
   // True once the remote's end-of-stream has been delivered.
@@ -66,7 +70,7 @@ class StreamBase : public virtual Stream {
   bool user_paused_ = false;
   Bytes held_;
   bool eof_held_ = false;
-  Status error_held_;  // A failure that arrived before on_error was set.
+  Status error_held_;  // A failure waiting for held bytes or end of stream, or for on_error to be set.
   bool read_closed_ = false;
   bool dead_ = false;
   std::unique_ptr<Task> flush_task_;  // Delivers held bytes, EOF or error.
