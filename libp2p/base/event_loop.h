@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <utility>
 
 #include "libp2p/base/clock.h"
 
@@ -30,8 +29,7 @@ class Timer {
 };
 
 // Work the loop runs soon: after the current callback returns, in one first-in first-out queue with the
-// closures given to EventLoop::Post() and the objects given to EventLoop::DeleteSoon(), the same order in every
-// EventLoop implementation. Use it instead of a zero-delay Timer, whose order against other zero-delay timers
+// closures given to EventLoop::Post(), the same order in every EventLoop implementation. Use it instead of a zero-delay Timer, whose order against other zero-delay timers
 // libevent does not define. Owned by the object it serves and used on the loop thread only. Cancel-safe:
 // after Cancel() (or destruction) returns, the callback does not run for the earlier Post(). The callback may
 // post, cancel or destroy its own task (its captures stay alive until it returns).
@@ -45,22 +43,6 @@ class Task {
   // True from Post() until the callback starts or Cancel() is called.
   virtual bool IsPending() const = 0;
 };
-
-namespace event_loop_internal {
-// Type erasure for EventLoop::DeleteSoon(): destroying a Doomed<T> destroys the T it owns.
-class Deletable {
- public:
-  virtual ~Deletable() = default;
-};
-template <typename T>
-class Doomed final : public Deletable {
- public:
-  explicit Doomed(std::unique_ptr<T> object) : object_(std::move(object)) {}
-
- private:
-  std::unique_ptr<T> object_;
-};
-}  // namespace event_loop_internal
 
 // Readiness events of a file descriptor.
 enum FdEvent : uint32_t {
@@ -82,11 +64,8 @@ class FdWatcher {
 // An event loop. All callbacks run on the thread that runs the loop, one at a time. Objects created through
 // the loop (timers, tasks, watchers) must be destroyed before it, on the loop thread.
 //
-// Lifetimes: an object that may have to die while its own code is on the stack (a connection failing inside
-// its read callback, an upgrade finishing inside its handshake's callback, a peer dropped from inside its
-// stream's callback) is never destroyed inline by its owner: the owner unlinks it and hands it to
-// DeleteSoon(), which destroys it after the current callback has returned. This is the one way objects
-// outlive their own call stacks in this code base.
+// Lifetimes: an object that may have to die while its own code is on the stack is never destroyed inline by
+// its owner; the owner hands it to its DeferredDeleter (deferred_deleter.h), built on a task of the loop.
 class EventLoop {
  public:
   virtual ~EventLoop() = default;
@@ -94,21 +73,13 @@ class EventLoop {
   // The clock whose time the loop's timers follow. Owned by the loop.
   virtual const Clock& clock() const = 0;
 
-  // Runs `fn` on the loop thread after the current callback returns, in posting order (one queue with tasks
-  // and deletions). Safe to call from any thread. Closures still pending when the loop is destroyed are
+  // Runs `fn` on the loop thread after the current callback returns, in posting order (one queue with
+  // tasks). Safe to call from any thread. Closures still pending when the loop is destroyed are
   // destroyed without running, before anything else of the loop is torn down.
   virtual void Post(std::function<void()> fn) = 0;
 
   // A new task that calls `callback` each time a Post() of it comes up in the queue. The caller owns it.
   virtual std::unique_ptr<Task> CreateTask(std::function<void()> callback) = 0;
-
-  // Destroys `object` on the loop thread after the current callback returns (Envoy's deferred delete), in
-  // queue order. Loop thread only. An object still queued when the loop is destroyed is destroyed first
-  // thing in the loop's destructor, so it may still own timers, tasks and watchers of this loop.
-  template <typename T>
-  void DeleteSoon(std::unique_ptr<T> object) {
-    if (object != nullptr) PostDeletion(std::make_unique<event_loop_internal::Doomed<T>>(std::move(object)));
-  }
 
   // A new, unscheduled timer that calls `callback` when it fires. The caller owns it.
   virtual std::unique_ptr<Timer> CreateTimer(std::function<void()> callback) = 0;
@@ -119,10 +90,6 @@ class EventLoop {
                                              std::function<void(uint32_t ready)> callback) = 0;
 
   MonoTime Now() const { return clock().Now(); }
-
- protected:
-  // Queues `doomed` (see DeleteSoon()).
-  virtual void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) = 0;
 };
 
 }  // namespace libp2p

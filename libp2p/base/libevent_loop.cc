@@ -137,15 +137,15 @@ StatusOr<std::unique_ptr<LibeventLoop>> LibeventLoop::Create() {
 }
 
 LibeventLoop::LibeventLoop(event_base* base, int wake_fd)
-    : base_(base), wake_fd_(wake_fd), loop_thread_(std::this_thread::get_id()), run_queue_([this] { Wake(); }) {
+    : base_(base), wake_fd_(wake_fd), run_queue_([this] { Wake(); }) {
   wake_event_.reset(event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &LibeventLoop::OnWake, this));
   event_add(wake_event_.get(), nullptr);
   run_event_.reset(event_new(base_, -1, 0, &LibeventLoop::OnRunQueue, this));
 }
 
 LibeventLoop::~LibeventLoop() {
-  // Queued closures and deletions may own timers, tasks and watchers of this loop: they go while the event
-  // base still exists.
+  // Queued closures may own timers, tasks and watchers of this loop: they go while the event base still
+  // exists.
   run_queue_.Clear();
   run_event_.reset();
   wake_event_.reset();
@@ -157,10 +157,6 @@ void LibeventLoop::Post(std::function<void()> fn) { run_queue_.Post(std::move(fn
 
 std::unique_ptr<Task> LibeventLoop::CreateTask(std::function<void()> callback) {
   return run_queue_.CreateTask(std::move(callback));
-}
-
-void LibeventLoop::PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) {
-  run_queue_.PostDeletion(std::move(doomed));
 }
 
 void LibeventLoop::Wake() {
@@ -200,6 +196,8 @@ std::unique_ptr<FdWatcher> LibeventLoop::WatchFd(int fd, uint32_t interest,
 }
 
 void LibeventLoop::Run() {
+  // Until now every Post() went through the eventfd (no thread was the loop's), which is safe from any
+  // thread; from now on this thread's own posts activate the run event directly.
   loop_thread_.store(std::this_thread::get_id());
   // Anything queued before Run() from a thread that was not the loop thread yet runs first.
   if (!run_queue_.empty()) {
@@ -207,6 +205,7 @@ void LibeventLoop::Run() {
     event_add(run_event_.get(), &now);
   }
   event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+  loop_thread_.store(std::thread::id());
 }
 
 void LibeventLoop::Stop() {

@@ -21,7 +21,7 @@ class LibeventLoop final : public EventLoop {
  public:
   // Creates a loop with its own event_base. Fails with kInternal when libevent or eventfd cannot be set up.
   static StatusOr<std::unique_ptr<LibeventLoop>> Create();
-  // Destroys what is still queued (closures, deletions) first, then the event base.
+  // Destroys the closures still queued first, then the event base.
   ~LibeventLoop() override;
 
   const Clock& clock() const override { return clock_; }
@@ -32,7 +32,7 @@ class LibeventLoop final : public EventLoop {
                                      std::function<void(uint32_t ready)> callback) override;
 
   // Runs callbacks on the calling thread until Stop() is called, even when nothing is scheduled. That thread
-  // becomes the loop thread.
+  // is the loop thread while it runs.
   void Run();
   // Makes Run() return after the current callback. Safe to call from any thread and from signal-free contexts.
   void Stop();
@@ -46,7 +46,6 @@ class LibeventLoop final : public EventLoop {
   class LibeventFdWatcher;
 
   LibeventLoop(event_base* base, int wake_fd);
-  void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) override;
   static void OnWake(int fd, short what, void* arg);
   static void OnRunQueue(int fd, short what, void* arg);
   // Called when the run queue gets its first entry: activates run_event_ directly on the loop thread, or
@@ -58,7 +57,7 @@ class LibeventLoop final : public EventLoop {
   const int wake_fd_;  // An eventfd written by Post() from other threads to wake the loop.
   EventPtr wake_event_;
   EventPtr run_event_;  // Activated to run a batch of the run queue.
-  std::atomic<std::thread::id> loop_thread_;
+  std::atomic<std::thread::id> loop_thread_;  // The thread in Run(); none outside it.
   RunQueue run_queue_;  // Declared last: destroyed first, while the event base still exists.
 };
 

@@ -3,7 +3,8 @@
 // Where it earns its place: objects whose public contract lets their user destroy them from inside their
 // own callbacks: streams (stream.h: "callbacks may destroy the stream"; StreamBase and the layers built on
 // it) and listeners. Objects that the library owns itself (connections, upgrades, pubsub peers) are never
-// destroyed inline: their owners hand them to EventLoop::DeleteSoon() instead, which needs no Liveness.
+// destroyed inline: their owners hand them to a DeferredDeleter (deferred_deleter.h), which needs no
+// Liveness.
 #ifndef LIBP2P_BASE_LIVENESS_H_
 #define LIBP2P_BASE_LIVENESS_H_
 

@@ -86,7 +86,7 @@ ManualEventLoop::ManualEventLoop() = default;
 ManualEventLoop::ManualEventLoop(MonoTime start) : clock_(start) {}
 
 ManualEventLoop::~ManualEventLoop() {
-  // Queued closures and deletions may own timers and watchers of this loop.
+  // Queued closures may own timers and watchers of this loop.
   run_queue_.Clear();
   // Timers and watchers must be destroyed before the loop.
   assert(timers_.empty());
@@ -99,9 +99,6 @@ std::unique_ptr<Task> ManualEventLoop::CreateTask(std::function<void()> callback
   return run_queue_.CreateTask(std::move(callback));
 }
 
-void ManualEventLoop::PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) {
-  run_queue_.PostDeletion(std::move(doomed));
-}
 
 std::unique_ptr<Timer> ManualEventLoop::CreateTimer(std::function<void()> callback) {
   return std::make_unique<ManualTimer>(this, next_id_++, std::move(callback));

@@ -21,7 +21,7 @@ class ManualEventLoop final : public EventLoop {
  public:
   ManualEventLoop();
   explicit ManualEventLoop(MonoTime start);
-  // Destroys what is still queued (closures, deletions) first; timers, tasks and watchers must be gone then.
+  // Destroys the closures still queued first; timers, tasks and watchers must be gone then.
   ~ManualEventLoop() override;
 
   const Clock& clock() const override { return clock_; }
@@ -33,7 +33,7 @@ class ManualEventLoop final : public EventLoop {
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
                                      std::function<void(uint32_t ready)> callback) override;
 
-  // Runs the run queue (posted closures, tasks, deletions), ready fds and timers due at the current time
+  // Runs the run queue (posted closures, tasks), ready fds and timers due at the current time
   // until none is left, without moving time. Returns the number of callbacks run. Work that keeps re-posting itself keeps this running.
   size_t RunUntilIdle();
 
@@ -61,7 +61,6 @@ class ManualEventLoop final : public EventLoop {
     }
   };
 
-  void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) override;
   // Helpers for the timer and watcher classes.
   void ScheduleTimer(ManualTimer* timer, MonoTime deadline);
   void UnregisterTimer(uint64_t id);

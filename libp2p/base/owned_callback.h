@@ -2,7 +2,8 @@
 // being destroyed by the callback itself.
 //
 // Where it earns its place: only inside the event loops (timers, tasks and watchers may be destroyed by their
-// own callbacks, which the EventLoop contract allows). Everything else uses EventLoop::DeleteSoon().
+// own callbacks, which the EventLoop contract allows). Everything else uses a DeferredDeleter
+// (deferred_deleter.h).
 #ifndef LIBP2P_BASE_OWNED_CALLBACK_H_
 #define LIBP2P_BASE_OWNED_CALLBACK_H_
 

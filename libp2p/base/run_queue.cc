@@ -22,7 +22,7 @@ class RunQueue::QueuedTask final : public Task {
   void Post() override {
     if (pending_) return;
     pending_ = true;
-    queue_->Push(Entry{nullptr, nullptr, slot_, queue_->slots_[slot_].generation});
+    queue_->Push(Entry{nullptr, slot_, queue_->slots_[slot_].generation});
   }
   void Cancel() override {
     if (!pending_) return;
@@ -61,11 +61,7 @@ void RunQueue::Push(Entry entry) {
   if (was_empty && wake_) wake_();
 }
 
-void RunQueue::Post(std::function<void()> fn) { Push(Entry{std::move(fn), nullptr, 0, 0}); }
-
-void RunQueue::PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed) {
-  Push(Entry{nullptr, std::move(doomed), 0, 0});
-}
+void RunQueue::Post(std::function<void()> fn) { Push(Entry{std::move(fn), 0, 0}); }
 
 std::unique_ptr<Task> RunQueue::CreateTask(std::function<void()> callback) {
   uint32_t slot;
@@ -91,10 +87,7 @@ size_t RunQueue::RunBatch() {
   for (Entry& e : batch) {
     if (e.fn) {
       e.fn();
-      // Destroy the closure now, in order, as a deletion would be.
-      e.fn = nullptr;
-    } else if (e.doomed != nullptr) {
-      e.doomed.reset();
+      e.fn = nullptr;  // Its captures go now, in order.
     } else {
       const Slot& s = slots_[e.slot];
       if (s.task == nullptr || s.generation != e.generation) continue;
@@ -114,10 +107,7 @@ void RunQueue::Clear() {
       batch.swap(queue_);
     }
     // Destroyed in queue order; destructors may queue more, which the next round takes.
-    for (Entry& e : batch) {
-      e.fn = nullptr;
-      e.doomed.reset();
-    }
+    for (Entry& e : batch) e.fn = nullptr;
   }
 }
 

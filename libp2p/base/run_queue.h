@@ -1,5 +1,5 @@
-// The run queue both EventLoop implementations share: one first-in first-out queue of posted closures, task
-// runs and deferred deletions (see event_loop.h). Internal to the loops.
+// The run queue both EventLoop implementations share: one first-in first-out queue of posted closures and
+// task runs (see event_loop.h). Internal to the loops.
 #ifndef LIBP2P_BASE_RUN_QUEUE_H_
 #define LIBP2P_BASE_RUN_QUEUE_H_
 
@@ -28,25 +28,23 @@ class RunQueue {
   // Thread-safe.
   void Post(std::function<void()> fn);
   // Loop thread only, as are the tasks' methods.
-  void PostDeletion(std::unique_ptr<event_loop_internal::Deletable> doomed);
   std::unique_ptr<Task> CreateTask(std::function<void()> callback);
 
   // Runs the entries queued before this call, in order; entries queued meanwhile wait for the next batch, so
   // that work re-posting itself cannot starve timers and fds. Returns how many ran (cancelled task runs are
   // not counted).
   size_t RunBatch();
-  // Destroys every queued closure and deletion without running it; closures and objects destroyed this way
-  // may queue more, which are destroyed too.
+  // Destroys every queued closure without running it; closures destroyed this way may queue more, which are
+  // destroyed too.
   void Clear();
   bool empty() const;
 
  private:
   class QueuedTask;
   struct Entry {
-    std::function<void()> fn;                                // A posted closure, or
-    std::unique_ptr<event_loop_internal::Deletable> doomed;  // an object to destroy, or
-    uint32_t slot = 0;                                       // a task run, valid while its slot's
-    uint32_t generation = 0;                                 // generation still matches.
+    std::function<void()> fn;  // A posted closure, or
+    uint32_t slot = 0;         // a task run, valid while its slot's
+    uint32_t generation = 0;   // generation still matches.
   };
   // A task's place in the table; a queued run names its slot and the generation it was queued under.
   // Cancelling or destroying the task moves the generation on, which voids the run.

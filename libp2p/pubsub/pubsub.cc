@@ -35,11 +35,13 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       // Seqnos start at the wall clock in nanoseconds, so a restarted node does not repeat them.
       next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
-                                            .count())) {
+                                            .count())),
+      deleter_(loop) {
   router_->Attach(this);
   for (const std::string& protocol : router_->Protocols()) {
     host_->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, const PeerId& peer,
                                              const std::string& proto) {
+      if (!host_->IsConnected(peer)) return;  // Gone meanwhile: the stream is dropped (reset).
       EnsurePeer(peer, proto).peer->AttachInbound(std::move(s));
     });
   }
@@ -84,8 +86,8 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
     return std::function<void()>([host, request] { host->CancelNewStream(request); });
   };
   PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) {
-                                    // A peer already dropped (it is waiting for DeleteSoon) reads on to
-                                    // the end of its chunk: ignore what it still delivers.
+                                    // A peer already dropped (waiting in the deleter) reads on to the end
+                                    // of its chunk: ignore what it still delivers.
                                     auto it = peers_.find(p.id());
                                     if (it == peers_.end() || it->second.peer.get() != &p) return;
                                     OnRpc(p.id(), std::move(rpc));
@@ -107,7 +109,7 @@ void PubSub::DropPeer(const PeerId& id) {
   if (it == peers_.end()) return;
   router_->RemovePeer(id);
   // The peer may be inside its own callback (a stream failing): destroy it from the loop.
-  loop_->DeleteSoon(std::move(it->second.peer));
+  deleter_.Delete(std::move(it->second.peer));
   peers_.erase(it);
 }
 
@@ -272,7 +274,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     validations_.erase(it);
     // The timer may be the caller: destroy it from the loop.
     done->timeout->Cancel();
-    loop_->DeleteSoon(std::move(done->timeout));
+    deleter_.Delete(std::move(done->timeout));
     switch (done->result) {
       case ValidationResult::kAccept: Accept(done->from, std::move(done->msg), done->id); break;
       case ValidationResult::kReject:

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
@@ -139,6 +140,9 @@ class PubSub {
   std::unordered_map<uint64_t, std::unique_ptr<PendingValidation>> validations_;
   Events events_;
   PubSubStats stats_;
+  // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed
+  // first when we go, while the host and the router still exist.
+  DeferredDeleter deleter_;
 };
 
 }  // namespace libp2p::pubsub

@@ -15,7 +15,9 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
       retry_timer_(loop->CreateTimer([this] {
         if (!control_.empty() || !data_.empty()) OpenOutbound();
       })),
-      retry_delay_(options_.open_retry_initial) {}
+      retry_delay_(options_.open_retry_initial),
+      closing_timer_(loop->CreateTimer([this] { DropClosing(); })),
+      deleter_(loop) {}
 
 PubSubPeer::~PubSubPeer() {
   if (opening_ && cancel_open_) cancel_open_();
@@ -35,7 +37,7 @@ void PubSubPeer::DropInbound() {
   if (inbound_ == nullptr) return;
   // Its stream or reader may be running the callback that got us here: silence it, destroy it from the loop.
   inbound_->stream->SetHandlers({});
-  loop_->DeleteSoon(std::move(inbound_));
+  deleter_.Delete(std::move(inbound_));
 }
 
 void PubSubPeer::OnInboundData(ByteSpan data) {
@@ -106,14 +108,28 @@ void PubSubPeer::OnNewConnection() {
     opening_ = false;
     cancel_open_ = nullptr;
   } else if (outbound_ != nullptr) {
-    outbound_->CloseWrite();
-    outbound_->SetHandlers({});
-    loop_->DeleteSoon(std::move(outbound_));
+    RetireOutbound();
   } else {
     return;  // Idle: the next Send() opens on the newest connection anyway.
   }
   retry_timer_->Cancel();
   OpenOutbound();
+}
+
+void PubSubPeer::RetireOutbound() {
+  DropClosing();
+  outbound_->CloseWrite();
+  outbound_->SetHandlers(stream::Stream::Handlers{
+      [](ByteSpan) {}, [this] { DropClosing(); }, [this](const Status&) { DropClosing(); }, {}});
+  closing_ = std::move(outbound_);
+  closing_timer_->Schedule(kClosingTime);
+}
+
+void PubSubPeer::DropClosing() {
+  if (closing_ == nullptr) return;
+  closing_timer_->Cancel();
+  closing_->SetHandlers({});
+  deleter_.Delete(std::move(closing_));  // May be inside its own callback.
 }
 
 void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stream) {
@@ -138,7 +154,7 @@ void PubSubPeer::OnOutboundFailed(bool was_open) {
   ++stats_.stream_failures;
   // The stream may be running the callback that got us here: silence it, destroy it from the loop.
   if (outbound_ != nullptr) outbound_->SetHandlers({});
-  loop_->DeleteSoon(std::move(outbound_));
+  deleter_.Delete(std::move(outbound_));
   if (was_open) {
     // A stream that worked: its connection went, and the peer may have another. Reopen at once, once; if
     // that fails, the waits begin.

@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/frame_reader.h"
-#include "libp2p/base/liveness.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
@@ -86,7 +86,8 @@ class PubSubPeer {
   using StreamOpener =
       std::function<std::function<void()>(std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)>)>;
 
-  // Callbacks run on the loop and must not destroy the peer: its owner hands it to EventLoop::DeleteSoon().
+  // Callbacks run on the loop and must not destroy the peer: its owner hands it to a DeferredDeleter
+  // (deferred_deleter.h).
   struct Callbacks {
     // A decoded (and observed) RPC from the peer.
     std::function<void(PubSubPeer& peer, pb::RPC rpc)> on_rpc;
@@ -123,9 +124,11 @@ class PubSubPeer {
   SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
 
   // A newer connection to the peer appeared (a reconnect, possibly while the old connection is dead and
-  // nobody knows yet): the outbound stream moves to it. The current one is closed and a new one opened
-  // (the opener picks the newest connection); queued RPCs go out on the new one.
+  // nobody knows yet): the outbound stream moves to it. The current one is closed (FIN after what it
+  // holds, kept until it ends or kClosingTime passes) and a new one opened (the opener picks the newest
+  // connection); RPCs still queued go out on the new one.
   void OnNewConnection();
+  static constexpr Duration kClosingTime = std::chrono::seconds(10);
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
 
@@ -136,8 +139,8 @@ class PubSubPeer {
   const PubSubPeerStats& stats() const { return stats_; }
 
  private:
-  // The inbound stream and the reader of its frames, replaced together. A replaced or failed one goes to
-  // DeleteSoon(): its reader may be in the middle of a Feed().
+  // The inbound stream and the reader of its frames, replaced together. A replaced or failed one goes to the
+  // deleter: its reader may be in the middle of a Feed().
   struct Inbound {
     std::unique_ptr<stream::Stream> stream;
     FrameReader reader;
@@ -158,6 +161,9 @@ class PubSubPeer {
   void OnOutboundFailed(bool was_open);
   // Drops the inbound stream (destroyed from the loop).
   void DropInbound();
+  // Closes the outbound stream and keeps it as closing_ until it ends; drops the one closing before.
+  void RetireOutbound();
+  void DropClosing();
   void Flush();
   void DropExpired();
   // Removes the front entry of `lane`, with its bytes.
@@ -172,6 +178,9 @@ class PubSubPeer {
 
   std::unique_ptr<Inbound> inbound_;
   std::unique_ptr<stream::Stream> outbound_;
+  // The outbound stream of an older connection, closed and kept until it ends (see OnNewConnection).
+  std::unique_ptr<stream::Stream> closing_;
+  std::unique_ptr<Timer> closing_timer_;
   bool opening_ = false;
   std::function<void()> cancel_open_;  // Set while opening_.
   Lane control_, data_;
@@ -182,6 +191,8 @@ class PubSubPeer {
   // The wait after the next failure.
   Duration retry_delay_;
   PubSubPeerStats stats_;
+  // Streams that ended inside their own callbacks. Declared last: destroyed first.
+  DeferredDeleter deleter_;
 };
 
 }  // namespace libp2p::pubsub

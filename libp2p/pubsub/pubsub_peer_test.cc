@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/manual_event_loop.h"
 #include "libp2p/base/varint.h"
 #include "libp2p/crypto/keys.h"
@@ -721,12 +722,13 @@ TEST_F(PubSubPeerTest, DestroyedWhileAnOpenIsPending) {
   EXPECT_EQ(opener_.calls, 1);
 }
 
-// on_ready may hand the peer to DeleteSoon (as its owner does when the peer goes): it is gone when the loop
-// comes back, its stream closed.
-TEST_F(PubSubPeerTest, OnReadyMayHandThePeerToDeleteSoon) {
+// on_ready may hand the peer to its owner's deleter (as the owner does when the peer goes): it is gone when
+// the loop comes back, its stream closed.
+TEST_F(PubSubPeerTest, OnReadyMayHandThePeerToADeleter) {
+  DeferredDeleter deleter(&loop_);
   std::unique_ptr<PubSubPeer> peer;
   peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
-                                      PubSubPeer::Callbacks{nullptr, [&](PubSubPeer&) { loop_.DeleteSoon(std::move(peer)); }});
+                                      PubSubPeer::Callbacks{nullptr, [&](PubSubPeer&) { deleter.Delete(std::move(peer)); }});
   ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
   auto remote = AnswerWithStream(0);
   EXPECT_EQ(peer, nullptr);
@@ -734,15 +736,16 @@ TEST_F(PubSubPeerTest, OnReadyMayHandThePeerToDeleteSoon) {
   EXPECT_TRUE(remote->eof || remote->errored);
 }
 
-// on_rpc may hand the peer to DeleteSoon; the Feed() in progress finishes on the live reader (on_rpc
+// on_rpc may hand the peer to a deleter; the Feed() in progress finishes on the live reader (on_rpc
 // destroying the peer inline once left Feed() running on a freed reader).
-TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToDeleteSoon) {
+TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToADeleter) {
+  DeferredDeleter deleter(&loop_);
   std::unique_ptr<PubSubPeer> peer;
   int rpcs = 0;
   peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
                                       PubSubPeer::Callbacks{[&](PubSubPeer&, pb::RPC) {
                                                               ++rpcs;
-                                                              if (peer != nullptr) loop_.DeleteSoon(std::move(peer));
+                                                              if (peer != nullptr) deleter.Delete(std::move(peer));
                                                             },
                                                             nullptr});
   auto remote = AttachInbound(peer.get());
@@ -756,7 +759,7 @@ TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToDeleteSoon) {
 
 // Regression: on_rpc replacing the inbound stream once destroyed the FrameReader whose Feed() was running
 // (a use after free), and bytes read from the old stream after the replacement were still delivered.
-// The old stream and its reader now go to DeleteSoon, and reading stops when the stream changed.
+// The old stream and its reader now go to the deleter, and reading stops when the stream changed.
 TEST_F(PubSubPeerTest, OnRpcMayReplaceTheInboundStream) {
   std::vector<std::string> topics;
   std::unique_ptr<stream::Stream> replacement;

@@ -15,7 +15,14 @@ bool ConnectionManager::Unprotect(const crypto::PeerId& peer, const std::string&
   auto it = peers_.find(peer);
   if (it == peers_.end()) return false;
   it->second.protections.erase(tag);
-  return !it->second.protections.empty();
+  const bool still = !it->second.protections.empty();
+  EraseIfEmpty(it);
+  return still;
+}
+
+void ConnectionManager::EraseIfEmpty(std::unordered_map<crypto::PeerId, PeerState>::iterator it) {
+  const PeerState& p = it->second;
+  if (p.protections.empty() && p.tags.empty() && !p.useful) peers_.erase(it);
 }
 
 bool ConnectionManager::IsProtected(const crypto::PeerId& peer) const {
@@ -40,6 +47,7 @@ void ConnectionManager::RemoveTag(const crypto::PeerId& peer, const std::string&
   if (t == it->second.tags.end()) return;
   it->second.value -= t->second;
   it->second.tags.erase(t);
+  EraseIfEmpty(it);
 }
 
 int ConnectionManager::Value(const crypto::PeerId& peer) const {

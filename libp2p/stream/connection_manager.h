@@ -73,6 +73,8 @@ class ConnectionManager {
   std::vector<uint64_t> SelectForTrim(const std::vector<ConnectionSummary>& open, MonoTime now);
 
   const ConnectionManagerOptions& options() const { return options_; }
+  // Peers with protections, tags or a useful mark (for tests: entries do not pile up).
+  size_t tracked_peers() const { return peers_.size(); }
 
  private:
   struct PeerState {
@@ -82,6 +84,9 @@ class ConnectionManager {
     bool useful = false;
     MonoTime last_useful;
   };
+
+  // Drops an entry that holds nothing any more.
+  void EraseIfEmpty(std::unordered_map<crypto::PeerId, PeerState>::iterator it);
 
   const ConnectionManagerOptions options_;
   std::unordered_map<crypto::PeerId, PeerState> peers_;

@@ -97,6 +97,17 @@ TEST_F(ConnectionManagerTest, PeersAreClosedWhole) {
   EXPECT_EQ(chosen.size(), 3u);  // Peers 1, 2, 3.
 }
 
+TEST_F(ConnectionManagerTest, EntriesDoNotPileUp) {
+  ConnectionManager cm(options_);
+  for (int i = 0; i < 100; ++i) {
+    cm.Protect(PeerOf(i), "mesh");
+    cm.SetTag(PeerOf(i), "x", 1);
+    cm.Unprotect(PeerOf(i), "mesh");
+    cm.RemoveTag(PeerOf(i), "x");
+  }
+  EXPECT_EQ(cm.tracked_peers(), 0u);
+}
+
 TEST_F(ConnectionManagerTest, ForgetPeerKeepsProtections) {
   ConnectionManager cm(options_);
   cm.Protect(PeerOf(0), "direct");

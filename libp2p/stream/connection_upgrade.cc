@@ -29,6 +29,7 @@ ConnectionUpgrade::~ConnectionUpgrade() = default;
 void ConnectionUpgrade::Begin() {
   timeout_->Schedule(options_.timeout);
   auto done = [this](StatusOr<std::string> p) {
+    if (finished_) return;  // Timed out meanwhile: nothing more to do.
     negotiation_.reset();
     if (!p.ok()) return Finish(p.status());
     NoiseOptions noise{options_.identity, options_.muxers, options_.timeout};
@@ -42,6 +43,7 @@ void ConnectionUpgrade::Begin() {
 }
 
 void ConnectionUpgrade::OnSecured(StatusOr<NoiseSession> session) {
+  if (finished_) return;  // Timed out meanwhile: the session (if any) is dropped, which resets it.
   // The handshake is running its own callback: keep it until the upgrade goes.
   if (!session.ok()) return Finish(session.status());
   secure_ = std::move(session->connection);
@@ -52,6 +54,7 @@ void ConnectionUpgrade::OnSecured(StatusOr<NoiseSession> session) {
                                     session->early_muxer, local_addr_, remote_addr_});
   }
   auto done = [this](StatusOr<std::string> muxer) {
+    if (finished_) return;
     if (!muxer.ok()) return Finish(muxer.status());
     // The negotiation is running its own callback; it is destroyed with the upgrade, before secure_, which
     // it no longer touches once finished.

@@ -48,7 +48,8 @@ struct SecuredConnection {
 // One upgrade in progress. It owns the raw connection until it hands the secure connection over. The callback
 // runs once, from the event loop, with the secured connection or the reason for failure (as the Noise
 // handshake and multistream-select report them, kDeadlineExceeded on timeout); the raw connection is reset on
-// failure. The callback must not destroy the upgrade: its owner hands it to EventLoop::DeleteSoon().
+// failure. The callback must not destroy the upgrade: its owner hands it to a DeferredDeleter
+// (deferred_deleter.h).
 // Destroying the upgrade earlier cancels it (resetting the connection) and the callback never runs.
 class ConnectionUpgrade {
  public:

@@ -21,20 +21,23 @@ namespace {
 // How long a stream we are done with may wait for the remote's end of stream before it is dropped.
 constexpr Duration kLingerTime = std::chrono::seconds(10);
 
-// The remote IP of an inbound connection as a key for per-IP counting; empty when it is exempt (loopback
-// while limit_loopback is off) or not an IP address.
+// The remote IP of an inbound connection as a key for per-IP counting: the IPv4 address, or the /64 of an
+// IPv6 one (with or without a zone); empty when it is exempt (loopback while limit_loopback is off) or not an
+// IP address.
 std::string IpKey(const Multiaddr& remote, bool limit_loopback) {
   const std::vector<Multiaddr::Component> c = remote.Components();
-  if (c.empty() || (c[0].code != multiaddr_protocol::kIp4 && c[0].code != multiaddr_protocol::kIp6)) return "";
+  size_t i = !c.empty() && c[0].code == multiaddr_protocol::kIp6Zone ? 1 : 0;
+  if (i >= c.size()) return "";
   if (!limit_loopback && ScopeOf(remote) == AddressScope::kLoopback) return "";
-  return std::string(c[0].value.begin(), c[0].value.end());
+  if (c[i].code == multiaddr_protocol::kIp4) return "4" + std::string(c[i].value.begin(), c[i].value.end());
+  if (c[i].code == multiaddr_protocol::kIp6) return "6" + std::string(c[i].value.begin(), c[i].value.begin() + 8);
+  return "";
 }
 
-// An address that encodes as long as any /ip6/.../tcp/... observed address: identify messages are sized
-// with it so that the observed address of any connection fits.
-Multiaddr LongestObservedAddress() {
-  return *Multiaddr::FromString("/ip6/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/tcp/65535");
-}
+// Room kept in our identify message for the observed address (its field tag and length, and the address);
+// a longer observed address (a zone with a long name, say) is left out.
+constexpr size_t kMaxObservedAddrSize = 64;
+constexpr size_t kObservedAddrRoom = 2 + kMaxObservedAddrSize;
 
 }  // namespace
 
@@ -78,14 +81,23 @@ struct Host::StreamJob {
 Host::Host(EventLoop* loop, Transport* transport, HostOptions options)
     : loop_(loop), transport_(transport), options_(std::move(options)),
       peer_id_(PeerId::FromPublicKey(options_.identity->public_key())),
+      own_budget_(options_.memory_budget == nullptr ? std::make_unique<MemoryBudget>(options_.memory_limit) : nullptr),
+      node_budget_(options_.memory_budget != nullptr ? options_.memory_budget : own_budget_.get()),
       connection_manager_(options_.connection_manager),
       soon_task_(loop->CreateTask([this] {
-        std::vector<std::pair<uint64_t, std::function<void()>>> batch;
-        batch.swap(soon_);
-        for (auto& [handle, fn] : batch) fn();
+        // One at a time: an entry may cancel a later one (CancelNewStream).
+        while (!soon_.empty()) {
+          std::function<void()> fn = std::move(soon_.front().second);
+          soon_.pop_front();
+          fn();
+        }
       })),
-      push_task_(loop->CreateTask([this] { PushIdentify(); })),
-      trim_timer_(loop->CreateTimer([this] { MaybeTrim(); })) {
+      push_task_(loop->CreateTask([this] {
+        RefreshAdvertised(/*resign=*/false);  // The protocols changed: the addresses may have to make room.
+        PushIdentify();
+      })),
+      trim_timer_(loop->CreateTimer([this] { MaybeTrim(); })),
+      deleter_(loop) {
   RegisterBuiltinHandlers();
   trim_timer_->ScheduleRepeating(options_.connection_manager.silence_period);
 }
@@ -111,11 +123,13 @@ void Host::RemoveEvents(uint64_t handle) {
   std::erase_if(events_, [handle](const auto& e) { return e.first == handle; });
 }
 
-template <typename F>
-void Host::ForEachEvents(F&& f) {
-  // A copy: a receiver may add or remove receivers.
+template <typename F, typename G>
+void Host::ForEachEvents(F&& f, G&& go_on) {
   const std::vector<std::pair<uint64_t, Events>> receivers = events_;
-  for (const auto& [handle, events] : receivers) f(events);
+  for (const auto& [handle, events] : receivers) {
+    if (!go_on()) return;
+    f(events);
+  }
 }
 
 uint64_t Host::RunSoon(std::function<void()> fn) {
@@ -131,7 +145,7 @@ Status Host::Listen(const Multiaddr& addr) {
   ASSIGN_OR_RETURN(std::unique_ptr<Listener> listener,
                    transport_->Listen(addr, [this](std::unique_ptr<RawConnection> raw) { OnAccept(std::move(raw)); }));
   listeners_.push_back(std::move(listener));
-  RefreshAdvertised();
+  RefreshAdvertised(/*resign=*/true);
   if (!connections_.empty()) push_task_->Post();
   return OkStatus();
 }
@@ -142,17 +156,21 @@ std::vector<Multiaddr> Host::listen_addrs() const {
   return out;
 }
 
-void Host::RefreshAdvertised() {
+void Host::RefreshAdvertised(bool resign) {
   const std::vector<Multiaddr> interfaces =
       options_.interface_addresses ? options_.interface_addresses() : SystemInterfaceAddresses();
   std::vector<Multiaddr> addrs = AdvertisedAddresses(listen_addrs(), interfaces);
   if (addrs.size() > crypto::kMaxPeerRecordAddresses) addrs.resize(crypto::kMaxPeerRecordAddresses);
+  if (!resign && addrs == advertised_ && !own_peer_record_.empty() &&
+      OurIdentify(Multiaddr()).Encode().size() + kObservedAddrRoom + kMaxUvarintLength <= kMaxOwnIdentifySize) {
+    return;  // Nothing changed, and what we send still fits.
+  }
   // A wall-clock timestamp, as other implementations use, kept strictly increasing.
   const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::system_clock::now().time_since_epoch());
   own_peer_record_seq_ = std::max<uint64_t>(own_peer_record_seq_ + 1, static_cast<uint64_t>(now.count()));
   // Drop the least useful addresses (the back of the list) until identify, which carries them twice (as
-  // listen addresses and in the record), fits.
+  // listen addresses and in the record), fits with room for any observed address.
   for (;;) {
     crypto::PeerRecord record{peer_id_};
     record.seq = own_peer_record_seq_;
@@ -161,7 +179,7 @@ void Host::RefreshAdvertised() {
     // Signing our own well-formed record cannot fail; without one, identify simply carries none.
     own_peer_record_ = signed_record.ok() ? std::move(signed_record).value() : Bytes();
     advertised_ = addrs;
-    if (addrs.empty() || OurIdentify(LongestObservedAddress()).Encode().size() + kMaxUvarintLength <=
+    if (addrs.empty() || OurIdentify(Multiaddr()).Encode().size() + kObservedAddrRoom + kMaxUvarintLength <=
                              kMaxOwnIdentifySize) {
       break;
     }
@@ -190,7 +208,9 @@ void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
       --inbound_upgrades_;
       ReleaseIp(oldest->ip);
       ++stats_.inbound_upgrades_evicted;
-      loop_->DeleteSoon(std::move(oldest));
+      // Destroyed here and now (we are in the listener's callback, not the upgrade's): a deferred one could
+      // still time out and call back for an id that is gone.
+      oldest.reset();
       break;
     }
   }
@@ -228,10 +248,13 @@ void Host::Dial(const Multiaddr& addr, DialCallback on_done) {
   dialing->on_done = std::move(on_done);
   dialing->timeout = loop_->CreateTimer([this, id, addr] {
     auto it = dials_.find(id);
+    if (it == dials_.end()) return;
     std::unique_ptr<Dialing> d = std::move(it->second);
     dials_.erase(it);
     DialCallback done = std::move(d->on_done);
-    loop_->DeleteSoon(std::move(d));
+    // Destroyed here and now (a timer may destroy itself): the dial is cancelled and its result, even one
+    // already queued, never arrives.
+    d.reset();
     if (done) done(DeadlineExceededError("dial " + addr.ToString() + " timed out"));
   });
   dialing->timeout->Schedule(options_.dial_timeout);
@@ -240,11 +263,13 @@ void Host::Dial(const Multiaddr& addr, DialCallback on_done) {
   // The transport never calls back from inside Dial(), so the entry exists when it does.
   d->dial = transport_->Dial(addr, [this, id](StatusOr<std::unique_ptr<RawConnection>> raw) {
     auto it = dials_.find(id);
+    if (it == dials_.end()) return;
     std::unique_ptr<Dialing> d = std::move(it->second);
     dials_.erase(it);
+    d->timeout->Cancel();
     DialCallback done = std::move(d->on_done);
     const std::optional<PeerId> expected = d->expected;
-    loop_->DeleteSoon(std::move(d));  // Its PendingDial is running this callback.
+    deleter_.Delete(std::move(d));  // Its PendingDial is running this callback.
     if (!raw.ok()) {
       if (done) done(raw.status());
       return;
@@ -270,13 +295,14 @@ void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::o
 
 void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   auto it = upgrades_.find(id);
+  if (it == upgrades_.end()) return;
   std::unique_ptr<Upgrading> u = std::move(it->second);
   upgrades_.erase(it);
   --(u->inbound ? inbound_upgrades_ : outbound_upgrades_);
   DialCallback on_done = std::move(u->on_done);
   const std::string ip = u->ip;
   const bool inbound = u->inbound;
-  loop_->DeleteSoon(std::move(u));  // The upgrade is running this callback.
+  deleter_.Delete(std::move(u));  // The upgrade is running this callback (it is finished: silent).
 
   Status refused;
   if (!result.ok()) {
@@ -300,7 +326,7 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
                                                          secured.local_addr, secured.remote_addr});
   conn->ip = ip;
   conn->opened = loop_->Now();
-  conn->budget = std::make_unique<MemoryBudget>(options_.connection_memory_limit, options_.memory_budget);
+  conn->budget = std::make_unique<MemoryBudget>(options_.connection_memory_limit, node_budget_);
   MuxedConnection::Handlers handlers{
       [this, id](std::unique_ptr<Stream> s) { OnInboundStream(id, std::move(s)); },
       [this, id](const Status& why) { CloseConnection(id, why, /*local=*/false); }};
@@ -324,11 +350,17 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   const ConnectionInfo info = conn->info;
   by_peer_[peer].push_back(conn.get());
   connections_[id] = std::move(conn);
+  // A receiver may close the connection: the others then hear only of that (on_disconnected).
+  const auto open = [this, id] { return connections_.count(id) > 0; };
   ForEachEvents([&](const Events& e) {
     if (e.on_connected) e.on_connected(info);
-  });
+  }, open);
+  if (!open()) {
+    if (on_done) on_done(CancelledError("the connection was closed as it opened"));
+    return;
+  }
   if (on_done) on_done(peer);
-  if (connections_.count(id) == 0) return;  // A callback closed it already.
+  if (!open()) return;
   RunIdentify(id);
   MaybeTrim();
 }
@@ -349,11 +381,13 @@ void Host::CloseConnection(uint64_t id, const Status& why, bool local) {
   conn->keepalive.reset();
   if (local) conn->muxed->Close();
   const ConnectionInfo info = conn->info;
-  // The muxed connection may be running the callback that brought us here: destroy it from the loop.
-  loop_->DeleteSoon(std::move(conn));
+  // The muxed connection may be running the callback that brought us here: destroy it from the loop. It
+  // is silent already: closed or failed, it accepts nothing more, and OnInboundStream and the close
+  // handler find its id gone.
+  deleter_.Delete(std::move(conn));
   ForEachEvents([&](const Events& e) {
     if (e.on_disconnected) e.on_disconnected(info, why);
-  });
+  }, [] { return true; });
 }
 
 void Host::Disconnect(const PeerId& peer, const Status& why) {
@@ -422,14 +456,20 @@ void Host::EndJob(uint64_t id) {
   if (it == jobs_.end()) return;
   std::unique_ptr<StreamJob> job = std::move(it->second);
   jobs_.erase(it);
-  // Its worker is usually running the callback that ends it.
-  loop_->DeleteSoon(std::move(job));
+  // Silenced now: the worker goes at once (every worker allows its destruction from inside its own
+  // callback, where we usually are), and the stream and the deadline stop calling us. The stream, which may
+  // be inside its own callback, goes to the deleter.
+  job->worker = std::monostate{};
+  if (job->deadline != nullptr) job->deadline->Cancel();
+  if (job->stream != nullptr) job->stream->SetHandlers({});
+  deleter_.Delete(std::move(job));
 }
 
 std::unique_ptr<Stream> Host::TakeStream(uint64_t id) {
   auto it = jobs_.find(id);
   // Ended (cancelled) while its worker's last callback was already queued.
   if (it == jobs_.end()) return nullptr;
+  it->second->worker = std::monostate{};  // It observes the stream: it goes before the stream leaves.
   std::unique_ptr<Stream> stream = std::move(it->second->stream);
   EndJob(id);
   return stream;
@@ -442,13 +482,18 @@ void Host::OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> strea
   uint64_t id;
   StreamJob* job = AddJob(std::move(stream), &id);
   job->worker = MultistreamSelect::Listen(
-      loop_, job->stream.get(), protocols(), options_.negotiation_timeout, [this, id, peer](StatusOr<std::string> proto) {
+      loop_, job->stream.get(), protocols(), options_.negotiation_timeout,
+      [this, id, connection_id, peer](StatusOr<std::string> proto) {
         std::unique_ptr<Stream> stream = TakeStream(id);
         if (stream == nullptr) return;
+        // The connection may have gone while the negotiation's result waited: no handler hears of its stream.
+        if (connections_.count(connection_id) == 0) return stream->Reset();
         auto h = proto.ok() ? handlers_.find(*proto) : handlers_.end();
         if (h == handlers_.end()) return stream->Reset();
         StreamHandler handler = h->second;  // A copy: the handler may replace itself.
+        handling_connection_ = connection_id;
         handler(std::move(stream), peer, *proto);
+        handling_connection_ = 0;
       });
 }
 
@@ -572,11 +617,9 @@ void Host::Keepalive(uint64_t connection_id) {
 // --- Identify. ---
 
 void Host::RegisterBuiltinHandlers() {
-  handlers_[std::string(kIdentifyProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
+  handlers_[std::string(kIdentifyProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId&,
                                                        const std::string&) {
-    Connection* conn = NewestConnection(peer);
-    AnswerIdentify(stream.get(), OurIdentify(conn != nullptr ? conn->info.remote_addr : Multiaddr()));
-    Linger(std::move(stream));
+    AnswerIdentifyOn(handling_connection_, std::move(stream));
   };
   handlers_[std::string(kIdentifyPushProtocolId)] = [this](std::unique_ptr<Stream> stream, const PeerId& peer,
                                                            const std::string&) {
@@ -599,6 +642,13 @@ void Host::RegisterBuiltinHandlers() {
       EndJob(id);
     });
   };
+}
+
+void Host::AnswerIdentifyOn(uint64_t connection_id, std::unique_ptr<Stream> stream) {
+  // The observed address: the remote address of the connection the request came on.
+  auto c = connections_.find(connection_id);
+  AnswerIdentify(stream.get(), OurIdentify(c != connections_.end() ? c->second->info.remote_addr : Multiaddr()));
+  Linger(std::move(stream));
 }
 
 void Host::RunIdentify(uint64_t connection_id) {
@@ -642,8 +692,13 @@ void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info, bool push
       for (const Multiaddr& a : record->addresses) PeerStore::AddAddress(&stored, a);
     }
   }
-  if (stored.signed_peer_record.empty()) {
+  if (stored.signed_peer_record.empty() && (!push || !info->listen_addrs.empty())) {
+    // The unsigned claims replace the earlier ones (as go does); the addresses we dialed it on stay.
+    stored.addrs.clear();
     for (const Multiaddr& a : info->listen_addrs) PeerStore::AddAddress(&stored, a);
+    for (const ConnectionInfo& c : connections_of(peer)) {
+      if (!c.inbound) PeerStore::AddAddress(&stored, c.remote_addr);
+    }
   }
   // A push may be partial: what it leaves out keeps its value.
   if (!push || !info->protocols.empty()) stored.protocols = info->protocols;
@@ -660,7 +715,7 @@ void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info, bool push
   merged.signed_peer_record = stored.signed_peer_record;
   ForEachEvents([&](const Events& e) {
     if (e.on_identified) e.on_identified(peer, merged);
-  });
+  }, [this, &peer] { return IsConnected(peer); });
 }
 
 IdentifyInfo Host::OurIdentify(const Multiaddr& observed) const {
@@ -668,7 +723,7 @@ IdentifyInfo Host::OurIdentify(const Multiaddr& observed) const {
   info.public_key = options_.identity->public_key();
   info.listen_addrs = advertised_;
   info.protocols = protocols();
-  if (!observed.empty()) info.observed_addr = observed;
+  if (!observed.empty() && observed.bytes().size() <= kMaxObservedAddrSize) info.observed_addr = observed;
   info.protocol_version = options_.protocol_version;
   info.agent_version = options_.agent_version;
   info.signed_peer_record = own_peer_record_;

@@ -11,6 +11,7 @@
 #define LIBP2P_STREAM_HOST_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
@@ -54,9 +56,9 @@ struct HostOptions {
   size_t max_connections = 512;
   // Our own dials in progress (connecting and upgrading); Dial() beyond it fails with kResourceExhausted.
   size_t max_pending_dials = 64;
-  // Inbound connections (upgrading and established) from one IP address. Loopback addresses (127.0.0.0/8,
-  // ::1) are exempt unless limit_loopback is set, as in go-libp2p: every local test and benchmark shares
-  // 127.0.0.1.
+  // Inbound connections (upgrading and established) from one IP address (for IPv6, one /64: a host gets a
+  // whole /64 as easily as one address). Loopback addresses (127.0.0.0/8, ::1) are exempt unless
+  // limit_loopback is set, as in go-libp2p: every local test and benchmark shares 127.0.0.1.
   size_t max_connections_per_ip = 8;
   bool limit_loopback = false;
   ConnectionManagerOptions connection_manager;
@@ -73,9 +75,12 @@ struct HostOptions {
   Duration ping_timeout = std::chrono::seconds(10);
 
   // --- Memory. ---
-  // The node's budget for buffered bytes (shared with the transport, which the caller builds); null for
-  // none. Each connection gets a budget of connection_memory_limit under it, which its muxer draws on.
+  // The node's budget for buffered bytes, an observer that must outlive the host (share it with the
+  // transport, which the caller builds); null: the host keeps one of its own of memory_limit. Each
+  // connection gets a budget of connection_memory_limit under it, which its muxer draws on (yamux windows
+  // grown past 256 KiB, queued writes; mplex unread bytes).
   MemoryBudget* memory_budget = nullptr;
+  size_t memory_limit = size_t{1} << 30;
   size_t connection_memory_limit = 32 * 1024 * 1024;
 
   YamuxOptions yamux;
@@ -223,8 +228,11 @@ class Host {
   void Keepalive(uint64_t connection_id);
   void MaybeTrim();
   void RegisterBuiltinHandlers();
-  // Renews advertised_ and our signed peer record from the listeners.
-  void RefreshAdvertised();
+  // Renews advertised_ from the listeners and the handlers (what fits in kMaxOwnIdentifySize with the
+  // protocols we answer now), and our signed peer record when the list changed or `resign` is set.
+  void RefreshAdvertised(bool resign);
+  // Answers an identify request that arrived on `connection_id`.
+  void AnswerIdentifyOn(uint64_t connection_id, std::unique_ptr<Stream> stream);
 
   // Stream jobs: work the host does on a stream it owns meanwhile (negotiating, identifying, pinging,
   // letting a closed stream drain). Ended jobs go to DeleteSoon().
@@ -239,18 +247,26 @@ class Host {
   // callbacks that must not run inside the call that caused them).
   uint64_t RunSoon(std::function<void()> fn);
 
-  template <typename F>
-  void ForEachEvents(F&& f);
+  // Calls `f` on each receiver of events, on a copy of the list (a receiver may add or remove receivers),
+  // while `go_on()` holds.
+  template <typename F, typename G>
+  void ForEachEvents(F&& f, G&& go_on);
 
   EventLoop* const loop_;
   Transport* const transport_;
   const HostOptions options_;
   const crypto::PeerId peer_id_;
+  // The node's budget (options_.memory_budget, or own_budget_): declared before the connections, whose
+  // budgets are its children.
+  std::unique_ptr<MemoryBudget> own_budget_;
+  MemoryBudget* const node_budget_;
   std::vector<std::pair<uint64_t, Events>> events_;
   PeerStore peer_store_;
   ConnectionManager connection_manager_;
   HostStats stats_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  // The connection whose inbound stream the handler being called received (0 outside handlers).
+  uint64_t handling_connection_ = 0;
   std::map<std::string, StreamHandler> handlers_;
   std::vector<Multiaddr> advertised_;
   // Our signed peer record (an encoded envelope) of advertised_, empty until we listen; its seq only grows.
@@ -268,10 +284,13 @@ class Host {
   size_t outbound_upgrades_ = 0;
   // Inbound connections (upgrading or established) per remote IP, exempt addresses not counted.
   std::unordered_map<std::string, size_t> inbound_per_ip_;
-  std::vector<std::pair<uint64_t, std::function<void()>>> soon_;
+  std::deque<std::pair<uint64_t, std::function<void()>>> soon_;
   std::unique_ptr<Task> soon_task_;
   std::unique_ptr<Task> push_task_;
   std::unique_ptr<Timer> trim_timer_;
+  // Objects that ended inside their own call stacks. Declared last: what still waits is destroyed first
+  // when the host goes, while everything it uses exists.
+  DeferredDeleter deleter_;
 };
 
 }  // namespace libp2p::stream

@@ -125,6 +125,31 @@ TEST_F(HostAdmissionTest, StalledFloodLocksOutNeitherHonestPeersNorOurDials) {
   EXPECT_EQ(victim->connection_count(), 2u);
 }
 
+// The oldest upgrade is evicted exactly when its own timeout is due (the flood arrives, in the same loop
+// round, as the timer fires): it must be gone for good, not time out afterwards and report an upgrade the
+// host no longer knows (that was undefined behaviour).
+TEST_F(HostAdmissionTest, EvictionAtTheOldestUpgradesDeadline) {
+  HostOptions options;
+  options.limit_loopback = true;
+  options.max_inbound_upgrades = 1;
+  options.connection_manager.silence_period = std::chrono::hours(1);  // No other timer in the way.
+  auto victim = MakeHost(&victim_key_, options);
+  ASSERT_TRUE(victim->Listen(M("/ip4/127.0.0.1/tcp/0")).ok());
+  const uint16_t port = PortOf(victim->listen_addrs()[0]);
+  attackers_.push_back(StalledConnection(20, port));
+  Pump();
+  loop_.AdvanceTime(seconds(9));
+  attackers_.push_back(StalledConnection(21, port));  // Waits in the kernel until the loop runs.
+  // Jumps to the first upgrade's deadline; in that round the new connection is accepted first (fds before
+  // timers), evicting the upgrade whose timeout is due.
+  ASSERT_TRUE(loop_.AdvanceToNextTimer());
+  Pump();
+  EXPECT_EQ(victim->stats().inbound_upgrades_evicted, 1u);
+  EXPECT_EQ(victim->stats().upgrades_failed, 0u);
+  loop_.AdvanceTime(seconds(11));
+  EXPECT_EQ(victim->stats().upgrades_failed, 1u);  // The second one timed out, once.
+}
+
 TEST_F(HostAdmissionTest, InboundConnectionsPerAddressAreCapped) {
   HostOptions options;
   options.limit_loopback = true;

@@ -191,6 +191,40 @@ TEST_F(HostIdentifyTest, PingStreamsCloseCleanly) {
   EXPECT_EQ(errors, 0);
 }
 
+// A ping that fails after its stream was negotiated (a wrong echo, then a reset) ends cleanly: the pinger
+// went before its stream (under ASan this once read the freed stream).
+TEST_F(HostIdentifyTest, PingFailingAfterNegotiationEndsCleanly) {
+  Connect();
+  std::unique_ptr<Stream> server;
+  b_->SetStreamHandler(std::string(kPingProtocolId), [&](std::unique_ptr<Stream> s, const PeerId&, const std::string&) {
+    server = std::move(s);
+    server->SetHandlers(Stream::Handlers{[&](ByteSpan d) {
+                                           Bytes wrong(d.begin(), d.end());
+                                           wrong[0] ^= 1;
+                                           ASSERT_TRUE(server->Write(wrong).ok());
+                                         },
+                                         {}, {}, {}});
+  });
+  StatusOr<Duration> rtt = CancelledError("unset");
+  a_->Ping(b_->peer_id(), [&](StatusOr<Duration> r) { rtt = r; });
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(rtt.status().code(), StatusCode::kInvalidArgument);
+  server.reset();
+  loop_.AdvanceTime(seconds(20));
+  EXPECT_TRUE(a_->IsConnected(b_->peer_id()));
+}
+
+// Hosts destroyed while connections, streams and upgrades still wait in their deleters: those go with the
+// host, while what they use still exists (nothing is left in the loop to run later against freed owners).
+TEST_F(HostIdentifyTest, DestroyedWithWorkStillWaiting) {
+  Connect();
+  a_->Ping(b_->peer_id(), [](auto) {});
+  a_->Disconnect(b_->peer_id());  // Its connection now waits in the deleter.
+  b_.reset();
+  a_.reset();
+  loop_.RunUntilIdle();
+}
+
 TEST_F(HostIdentifyTest, ChangesOfOneLoopTurnArePushedOnce) {
   Connect();
   ASSERT_EQ(identified_.size(), 1u);

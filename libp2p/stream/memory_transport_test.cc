@@ -70,6 +70,44 @@ TEST_F(MemoryTransportTest, BytesThatArrivedBeforeAFailureAreDeliveredFirst) {
   EXPECT_TRUE(b_.errored);
 }
 
+// While a failure waits behind held bytes, the reader may still give some back (as a negotiation does with
+// what follows its last message): they come first to the next reader, then the failure.
+TEST_F(MemoryTransportTest, BytesGivenBackWhileAFailureWaitsComeFirst) {
+  ConnectPair();
+  accepted_->SetHandlers({});
+  ASSERT_TRUE(dialed_->Write(AsBytes("headrest")).ok());
+  loop_.RunUntilIdle();
+  dialed_->Reset();
+  loop_.RunUntilIdle();
+  std::string first;
+  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan d) {
+                                            first.assign(AsStringView(d));
+                                            accepted_->Unread(d.subspan(4));
+                                            accepted_->SetHandlers({});
+                                          },
+                                          {}, [](const Status&) {}, {}});
+  loop_.RunUntilIdle();
+  EXPECT_EQ(first, "headrest");
+  b_.Attach(accepted_.get());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b_.data, "rest");
+  EXPECT_TRUE(b_.errored);
+}
+
+// A reader that takes no bytes (only on_error) still hears of a failure that waits behind held bytes.
+TEST_F(MemoryTransportTest, ReaderWithoutOnDataHearsOfTheFailure) {
+  ConnectPair();
+  accepted_->SetHandlers({});
+  ASSERT_TRUE(dialed_->Write(AsBytes("ignored")).ok());
+  loop_.RunUntilIdle();
+  dialed_->Reset();
+  loop_.RunUntilIdle();
+  bool failed = false;
+  accepted_->SetHandlers(Stream::Handlers{{}, {}, [&](const Status&) { failed = true; }, {}});
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(failed);
+}
+
 // A paused reader hears of a failure at once (it would otherwise wait forever for what it paused for).
 TEST_F(MemoryTransportTest, PausedReaderHearsOfAFailureAtOnce) {
   ConnectPair();

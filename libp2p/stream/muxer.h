@@ -17,10 +17,10 @@ namespace libp2p::stream {
 // A muxed connection. It owns the secure connection beneath it. Streams it hands out are owned by their
 // receivers and may outlive it: once the connection is gone they fail (on_error) and refuse writes.
 //
-// Lifetime: the owner destroys a muxed connection only through EventLoop::DeleteSoon() (after Close() or
-// on_closed), so it never dies while its own code is on the stack. Callbacks (on_stream, on_closed, and the
-// streams' callbacks) run on the event loop; they may destroy streams and hand the connection to
-// DeleteSoon().
+// Lifetime: the owner destroys a muxed connection only through its DeferredDeleter (deferred_deleter.h),
+// after Close() or on_closed, so it never dies while its own code is on the stack. Callbacks (on_stream,
+// on_closed, and the streams' callbacks) run on the event loop; they may destroy streams and hand the
+// connection to the deleter.
 class MuxedConnection {
  public:
   struct Handlers {

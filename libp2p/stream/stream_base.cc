@@ -28,7 +28,8 @@ void StreamBase::PauseReading(bool paused) {
 }
 
 void StreamBase::Unread(ByteSpan data) {
-  if (dead_ || data.empty()) return;
+  // Allowed while a failure waits behind held bytes: a reader may give back part of what it was handed.
+  if (reset_ || data.empty()) return;
   const bool was_empty = held_.empty();
   held_.insert(held_.begin(), data.begin(), data.end());
   OnBytesConsumed(-static_cast<int64_t>(data.size()));
@@ -104,6 +105,11 @@ void StreamBase::FlushHeld() {
   Liveness::Scope scope(&liveness_);
   // Held bytes first (also after a failure: they arrived before it), then a held end of stream, then a held
   // failure.
+  // With a failure pending, a reader that takes no bytes or no end of stream hears of the failure alone.
+  if (!error_held_.ok() && handlers_->on_error) {
+    if (!handlers_->on_data) held_.clear();
+    if (!handlers_->on_eof) eof_held_ = false;
+  }
   while (!user_paused_ && !held_.empty()) {
     std::shared_ptr<Handlers> h = handlers_;
     if (!h->on_data) return;

@@ -48,6 +48,7 @@ class StreamBase : public virtual Stream {
   // Marks the stream dead without a callback (after Reset()): nothing is delivered any more.
   void MarkDead() {
     dead_ = true;
+    reset_ = true;
     held_.clear();
     eof_held_ = false;
     error_held_ = OkStatus();
@@ -72,7 +73,8 @@ class StreamBase : public virtual Stream {
   bool eof_held_ = false;
   Status error_held_;  // A failure waiting for held bytes or end of stream, or for on_error to be set.
   bool read_closed_ = false;
-  bool dead_ = false;
+  bool dead_ = false;   // Failed or reset: nothing new is taken from below.
+  bool reset_ = false;  // Reset: nothing at all is delivered any more.
   std::unique_ptr<Task> flush_task_;  // Delivers held bytes, EOF or error.
 };
 

@@ -29,7 +29,13 @@ GossipSubRouter::GossipSubRouter(GossipSubOptions options, GossipSubEvents event
   assert(options_.params.Validate().ok());
 }
 
-GossipSubRouter::~GossipSubRouter() = default;
+GossipSubRouter::~GossipSubRouter() {
+  if (core_ == nullptr) return;
+  // Our protections end with us.
+  stream::ConnectionManager& cm = core_->host()->connection_manager();
+  for (const auto& [peer, topic] : protected_) cm.Unprotect(peer, std::string(kMeshTagPrefix) + topic);
+  for (const auto& [peer, addrs] : options_.direct_peers) cm.Unprotect(peer, std::string(kDirectTag));
+}
 
 std::vector<std::string> GossipSubRouter::Protocols() const {
   return {std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10), "/floodsub/1.0.0"};

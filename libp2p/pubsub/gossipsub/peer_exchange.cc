@@ -1,5 +1,7 @@
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 
+#include "libp2p/stream/advertised_addresses.h"
+
 #include <optional>
 #include <string>
 
@@ -38,10 +40,14 @@ std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto
     StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(AsBytes(offer.signedpeerrecord()));
     if (!record.ok() || AsStringView(record->peer_id.bytes()) != offer.peerid()) continue;
     if (record->peer_id == self || skip(record->peer_id)) continue;
-    auto first = std::find_if(record->addresses.begin(), record->addresses.end(), dialable);
-    if (first == record->addresses.end()) continue;
+    // The most useful address we can dial: public before private before loopback (go records list them all).
+    const Multiaddr* best = nullptr;
+    for (const Multiaddr& a : record->addresses) {
+      if (dialable(a) && (best == nullptr || stream::ScopeOf(a) < stream::ScopeOf(*best))) best = &a;
+    }
+    if (best == nullptr) continue;
     // An address naming another peer: the record contradicts itself.
-    StatusOr<Multiaddr> target = DialAddressOf(*first, record->peer_id);
+    StatusOr<Multiaddr> target = DialAddressOf(*best, record->peer_id);
     if (target.ok()) targets.push_back(std::move(target).value());
   }
   return targets;

@@ -25,9 +25,10 @@ StatusOr<Multiaddr> DialAddressOf(const Multiaddr& addr, const crypto::PeerId& p
 
 // The addresses to dial for `prune`'s offers: only offers whose signed record opens (signature by the
 // offered peer's key) and names the offered peer id, that are neither `self` nor `skip(peer)` (e.g. already
-// connected), one address each: the record's first address that `dialable` accepts (a go peer lists QUIC,
-// WebTransport and WebRTC addresses too), with /p2p/<id> appended when it has none; an offer with no such
-// address, or whose chosen address names another peer, is skipped. At most `max_offers` offers are examined,
+// connected), one address each: of the record's addresses that `dialable` accepts (a go peer lists QUIC,
+// WebTransport and WebRTC addresses too), the first of the most useful scope (public, then private, then
+// loopback, then link-local; stream/advertised_addresses.h), with /p2p/<id> appended when it has none; an
+// offer with no such address, or whose chosen address names another peer, is skipped. At most `max_offers` offers are examined,
 // chosen in order, so a PRUNE with thousands of offers costs at most `max_offers` signature checks; invalid
 // offers are skipped, never an error.
 std::vector<Multiaddr> PxDialTargets(const pb::ControlPrune& prune, const crypto::PeerId& self,

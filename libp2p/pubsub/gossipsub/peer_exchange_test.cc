@@ -52,8 +52,9 @@ TEST(PeerExchangeTest, ValidOfferIsDialedWithItsPeerId) {
   EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/4001/p2p/" + IdOf(a).ToBase58());
 }
 
-// A go peer's record lists QUIC, WebTransport and WebRTC addresses before (or instead of) TCP: the first
-// address we can dial is chosen, and an offer without one is skipped.
+// A go peer's record lists QUIC, WebTransport and WebRTC addresses before (or instead of) TCP, and loopback
+// and private addresses beside public ones: the most useful address we can dial is chosen, and an offer
+// without one is skipped.
 TEST(PeerExchangeTest, TheFirstDialableAddressIsChosen) {
   const Ed25519PrivateKey a = KeyOf("a"), b = KeyOf("b");
   crypto::PeerRecord ra{IdOf(a), 1,
@@ -61,12 +62,19 @@ TEST(PeerExchangeTest, TheFirstDialableAddressIsChosen) {
                          *Multiaddr::FromString("/ip4/10.0.0.1/udp/4001/webrtc-direct"),
                          *Multiaddr::FromString("/ip4/10.0.0.1/tcp/4001")}};
   crypto::PeerRecord rb{IdOf(b), 1, {*Multiaddr::FromString("/ip4/10.0.0.2/udp/4001/quic-v1")}};
+  const Ed25519PrivateKey c = KeyOf("c");
+  // Loopback and private addresses first, as go lists them; the public one is the useful one.
+  crypto::PeerRecord rc{IdOf(c), 1,
+                        {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/4001"), *Multiaddr::FromString("/ip4/10.0.0.3/tcp/4001"),
+                         *Multiaddr::FromString("/ip4/203.0.113.3/tcp/4001")}};
   pb::ControlPrune prune;
   AddOffer(&prune, IdOf(a), *crypto::SignPeerRecord(a, ra));
   AddOffer(&prune, IdOf(b), *crypto::SignPeerRecord(b, rb));
+  AddOffer(&prune, IdOf(c), *crypto::SignPeerRecord(c, rc));
   const auto targets = PxDialTargets(prune, IdOf(KeyOf("self")), kSkipNone, kTcp, 16);
-  ASSERT_EQ(targets.size(), 1u);
+  ASSERT_EQ(targets.size(), 2u);
   EXPECT_EQ(targets[0].ToString(), "/ip4/10.0.0.1/tcp/4001/p2p/" + IdOf(a).ToBase58());
+  EXPECT_EQ(targets[1].ToString(), "/ip4/203.0.113.3/tcp/4001/p2p/" + IdOf(c).ToBase58());
 }
 
 TEST(PeerExchangeTest, InvalidOffersAreSkipped) {
