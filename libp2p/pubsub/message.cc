@@ -1,5 +1,7 @@
 #include "libp2p/pubsub/message.h"
 
+#include <string>
+
 #include "libp2p/crypto/sha256.h"
 
 namespace libp2p::pubsub {
@@ -40,7 +42,11 @@ Status VerifyMessage(const pb::Message& msg, SignPolicy policy) {
   if (!msg.has_from() || !msg.has_seqno() || !msg.has_signature()) {
     return PermissionDeniedError("StrictSign: message lacks from, seqno or signature");
   }
-  if (msg.seqno().size() != kSeqnoSize) return PermissionDeniedError("StrictSign: seqno is not 8 bytes");
+  // A 64-bit number; js-libp2p floodsub leaves out its leading zero bytes.
+  if (msg.seqno().empty() || msg.seqno().size() > kSeqnoSize) {
+    return PermissionDeniedError("StrictSign: seqno of " + std::to_string(msg.seqno().size()) +
+                                 " bytes, not 1 to 8");
+  }
   StatusOr<crypto::PeerId> from = crypto::PeerId::FromBytes(AsBytes(msg.from()));
   if (!from.ok()) return UnauthenticatedError("message from an invalid peer id: " + from.status().message());
   StatusOr<crypto::PublicKey> key = msg.has_key() ? crypto::PublicKey::FromProtobuf(AsBytes(msg.key()))
@@ -65,15 +71,18 @@ std::string JsDefaultMessageId(const pb::Message& msg) {
     const crypto::Sha256Digest d = crypto::Sha256(AsBytes(msg.data()));
     return std::string(d.begin(), d.end());
   }
+  // js reads the seqno as a number and writes it back as 8 bytes: a short seqno gets its leading zeros back.
+  std::string seqno = msg.seqno();
+  if (seqno.size() < kSeqnoSize) seqno.insert(0, kSeqnoSize - seqno.size(), '\0');
   StatusOr<crypto::PeerId> from = crypto::PeerId::FromBytes(AsBytes(msg.from()));
   if (from.ok()) {
     StatusOr<crypto::PublicKey> key = from->ExtractPublicKey();
     if (key.ok()) {
       const Bytes pk = key->ToProtobuf();
-      return std::string(pk.begin(), pk.end()) + msg.seqno();
+      return std::string(pk.begin(), pk.end()) + seqno;
     }
   }
-  return msg.key() + msg.seqno();
+  return msg.key() + seqno;
 }
 
 }  // namespace libp2p::pubsub

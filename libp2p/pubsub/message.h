@@ -13,7 +13,8 @@
 
 namespace libp2p::pubsub {
 
-// StrictSign: every message carries from, seqno and a valid signature. StrictNoSign: from, seqno,
+// StrictSign: every message carries from, a seqno of 1 to 8 bytes (a big-endian 64-bit number, which
+// js-libp2p floodsub sends without its leading zero bytes) and a valid signature. StrictNoSign: from, seqno,
 // signature and key are all absent.
 enum class SignPolicy { kStrictSign, kStrictNoSign };
 
@@ -36,8 +37,8 @@ std::string SigningBytes(const pb::Message& msg);
 using MessageIdFn = std::function<std::string(const pb::Message&)>;
 // go-libp2p's default: from || seqno.
 std::string GoDefaultMessageId(const pb::Message& msg);
-// js-libp2p's default: the sender's public key protobuf || seqno for signed messages, SHA-256 of the data
-// otherwise. (js computes the key from `from`; for an id without an embedded key it uses `key`.)
+// js-libp2p's default: the sender's public key protobuf || seqno (as 8 bytes) for signed messages, SHA-256 of
+// the data otherwise. (js computes the key from `from`; for an id without an embedded key it uses `key`.)
 std::string JsDefaultMessageId(const pb::Message& msg);
 
 }  // namespace libp2p::pubsub
