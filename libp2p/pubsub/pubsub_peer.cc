@@ -10,13 +10,14 @@ namespace libp2p::pubsub {
 PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options,
                        Callbacks callbacks)
     : loop_(loop), id_(id), opener_(std::move(opener)), options_(options), callbacks_(std::move(callbacks)),
+      closing_timer_(loop->CreateTimer([this] { DropClosing(); })),
       expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
+      flush_task_(loop->CreateTask([this] { Flush(); })),
       // The wait is over: reopen if anything waits (otherwise the next Send() opens at once).
       retry_timer_(loop->CreateTimer([this] {
         if (!control_.empty() || !data_.empty()) OpenOutbound();
       })),
       retry_delay_(options_.open_retry_initial),
-      closing_timer_(loop->CreateTimer([this] { DropClosing(); })),
       deleter_(loop) {}
 
 PubSubPeer::~PubSubPeer() {
@@ -87,7 +88,14 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   q_lane.push_back(std::move(q));
   if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
   if (outbound_ != nullptr) {
-    Flush();
+    // The first RPC of a loop turn goes out at once; those that follow it in the same turn wait for its end
+    // (or for kBatchBytes of them) and go out together, in one stream write.
+    if (!flush_task_->IsPending()) {
+      flush_task_->Post();
+      Flush();
+    } else if (queued_bytes() >= kBatchBytes) {
+      Flush();
+    }
   } else if (!retry_timer_->IsScheduled()) {
     OpenOutbound();
   }
@@ -98,7 +106,8 @@ void PubSubPeer::OpenOutbound() {
   if (opening_ || outbound_ != nullptr) return;
   opening_ = true;
   // Our destructor calls the canceller, so the callback never outlives us.
-  cancel_open_ = opener_([this](StatusOr<std::unique_ptr<stream::Stream>> stream) { OnOutboundOpened(std::move(stream)); });
+  cancel_open_ = opener_(
+      [this](StatusOr<std::unique_ptr<stream::Stream>> stream) { OnOutboundOpened(std::move(stream)); });
 }
 
 void PubSubPeer::OnNewConnection() {
@@ -168,28 +177,44 @@ void PubSubPeer::OnOutboundFailed(bool was_open) {
 
 void PubSubPeer::Flush() {
   while (outbound_ != nullptr && !outbound_->write_blocked() && (!control_.empty() || !data_.empty())) {
-    Lane& lane = !control_.empty() ? control_ : data_;
-    const Queued& next = lane.front();
-    if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
-      PopFront(lane);
-      ++stats_.dropped_unwanted;
-      continue;
+    // Up to kBatchBytes of frames (control first) in one write; a larger frame goes alone.
+    std::vector<std::pair<Lane*, Queued>> taken;
+    batch_.clear();
+    while (!control_.empty() || !data_.empty()) {
+      Lane& lane = !control_.empty() ? control_ : data_;
+      const Queued& next = lane.front();
+      if (!batch_.empty() && batch_.size() + next.frame.size() > kBatchBytes) break;  // The next write's.
+      if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
+        PopFront(lane);
+        ++stats_.dropped_unwanted;
+        continue;
+      }
+      batch_.insert(batch_.end(), next.frame.begin(), next.frame.end());
+      Queued q = std::move(lane.front());
+      PopFront(lane, q.frame.size());
+      taken.emplace_back(&lane, std::move(q));
     }
-    // A frame is written whole or not at all, so one the stream refused can go out intact on the next
-    // stream: it stays queued until written.
-    if (!outbound_->Write(next.frame).ok()) {
+    if (taken.empty()) return;
+    // Frames are written whole or not at all, so those the stream refused can go out intact on the next
+    // stream: they go back to the heads of their lanes.
+    if (!outbound_->Write(batch_).ok()) {
+      for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
+        (it->first == &control_ ? control_bytes_ : data_bytes_) += it->second.frame.size();
+        it->first->push_front(std::move(it->second));
+      }
       OnOutboundFailed(/*was_open=*/true);
       return;
     }
-    PopFront(lane);
-    ++stats_.rpcs_sent;
+    stats_.rpcs_sent += taken.size();
   }
 }
 
-void PubSubPeer::PopFront(Lane& lane) {
-  (&lane == &control_ ? control_bytes_ : data_bytes_) -= lane.front().frame.size();
+void PubSubPeer::PopFront(Lane& lane, size_t size) {
+  (&lane == &control_ ? control_bytes_ : data_bytes_) -= size;
   lane.pop_front();
 }
+
+void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.front().frame.size()); }
 
 void PubSubPeer::DropExpired() {
   const MonoTime now = loop_->Now();

@@ -80,6 +80,10 @@ struct PubSubPeerStats {
 
 class PubSubPeer {
  public:
+  // RPCs queued in one loop turn go out together in stream writes of up to this many bytes (a larger RPC
+  // alone).
+  static constexpr size_t kBatchBytes = 64 * 1024;
+
   // Opens a new outbound stream that speaks our pubsub protocol and calls back with it (or the failure),
   // from the loop, never from inside the call. Returns a function that cancels the open: the peer calls it
   // when it is destroyed before the callback, which must then never run.
@@ -100,7 +104,8 @@ class PubSubPeer {
   };
 
   // The loop and observers are observers that must outlive the peer.
-  PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options, Callbacks callbacks);
+  PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, PubSubPeerOptions options,
+             Callbacks callbacks);
   ~PubSubPeer();
   PubSubPeer(const PubSubPeer&) = delete;
   PubSubPeer& operator=(const PubSubPeer&) = delete;
@@ -115,7 +120,11 @@ class PubSubPeer {
   // Runs the observers on `rpc`, then queues it for the peer and returns at once (see SendResult for what
   // can fail). Opens the outbound stream if there is none, unless a failed one is still being waited out
   // (the queue then waits too); a stream that worked and then failed (its connection closed, while the
-  // peer may have another) is reopened at once: only failures to open are waited out. A non-empty `tag` (a message id) on a data-lane RPC is shown to
+  // peer may have another) is reopened at once: only failures to open are waited out.
+  //
+  // The first RPC of a loop turn is written at once; those that follow in the same turn are written
+  // together when the turn ends or kBatchBytes of them wait (one stream write, one muxer frame, one
+  // syscall for many small RPCs). A non-empty `tag` (a message id) on a data-lane RPC is shown to
   // Callbacks::wanted before the RPC is written, which may drop it; a tag on a control-lane RPC is ignored.
   //
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
@@ -166,8 +175,9 @@ class PubSubPeer {
   void DropClosing();
   void Flush();
   void DropExpired();
-  // Removes the front entry of `lane`, with its bytes.
+  // Removes the front entry of `lane`, with its bytes (`size` of them when it was moved out already).
   void PopFront(Lane& lane);
+  void PopFront(Lane& lane, size_t size);
 
   EventLoop* const loop_;
   const crypto::PeerId id_;
@@ -186,6 +196,9 @@ class PubSubPeer {
   Lane control_, data_;
   size_t control_bytes_ = 0, data_bytes_ = 0;
   std::unique_ptr<Timer> expiry_timer_;
+  // Sends what the loop turn queued, together (see Send()).
+  std::unique_ptr<Task> flush_task_;
+  Bytes batch_;  // The frames of one stream write, reused.
   // Scheduled while a failed stream is being waited out; no stream is opened meanwhile.
   std::unique_ptr<Timer> retry_timer_;
   // The wait after the next failure.

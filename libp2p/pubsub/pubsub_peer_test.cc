@@ -369,23 +369,45 @@ TEST_F(PubSubPeerTest, SendNeverBlocksOnASlowReader) {
   auto remote = AnswerWithStream(0);
   ASSERT_EQ(remote->Rpcs().size(), 1u);
   remote->stream->PauseReading(true);
-  for (int i = 0; i < 20; ++i) {
+  // More than one write's worth (kBatchBytes): the stream takes one batch, then is full.
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) {
     EXPECT_EQ(peer->Send(DataRpc("t", std::to_string(i) + std::string(500, '.')), SendLane::kData),
               SendResult::kQueued);
   }
   loop_.RunUntilIdle();
   EXPECT_GT(peer->queued_bytes(), 0u);  // The stream's buffer is full; the rest waits in the data lane.
-  EXPECT_LT(peer->stats().rpcs_sent, 21u);
+  EXPECT_LT(peer->stats().rpcs_sent, static_cast<uint64_t>(kCount + 1));
   remote->stream->PauseReading(false);
   loop_.RunUntilIdle();
   EXPECT_EQ(peer->queued_bytes(), 0u);
   std::vector<pb::RPC> got = remote->Rpcs();
-  ASSERT_EQ(got.size(), 21u);
-  for (int i = 0; i < 20; ++i) {
+  ASSERT_EQ(got.size(), static_cast<size_t>(kCount + 1));
+  for (int i = 0; i < kCount; ++i) {
     EXPECT_EQ(got[i + 1].publish(0).data(), std::to_string(i) + std::string(500, '.'));
   }
-  EXPECT_EQ(peer->stats().rpcs_sent, 21u);
+  EXPECT_EQ(peer->stats().rpcs_sent, static_cast<uint64_t>(kCount + 1));
   EXPECT_EQ(opener_.calls, 1);
+}
+
+// The first RPC of a loop turn is written at once; the ones after it in the same turn go out together when
+// the turn ends (one stream write), in order.
+TEST_F(PubSubPeerTest, RpcsOfOneTurnGoOutTogether) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("first"), SendLane::kControl), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  ASSERT_EQ(remote->Rpcs().size(), 1u);
+  loop_.Post([&] {
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kData), SendResult::kQueued);
+    EXPECT_EQ(peer->stats().rpcs_sent, 2u);  // The first of the turn, at once.
+    EXPECT_EQ(peer->queued_bytes(), 9 * Frame(DataRpc("t", "1")).size());
+  });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->stats().rpcs_sent, 11u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 11u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[i + 1].publish(0).data(), std::to_string(i));
 }
 
 // Each lane holds at most its cap in encoded bytes; beyond, Send() drops the RPC, says kDroppedFull and

@@ -74,8 +74,11 @@ class TcpConnection final : public RawConnection, public StreamBase {
     error_task_ = loop->CreateTask([this] { DeliverError(pending_error_); });
   }
 
+  // Like close() on a socket after the last write: what is still queued is handed to the kernel first, as
+  // far as it takes it now (a polite close is often the last thing before the connection is destroyed).
   ~TcpConnection() override {
     watcher_.reset();
+    if (fd_ >= 0 && pending_error_.ok()) SendQueued();
     DropQueue();
     if (fd_ >= 0) ::close(fd_);
   }
@@ -179,8 +182,9 @@ class TcpConnection final : public RawConnection, public StreamBase {
     if ((ready & kFdReadable) && !reset_ && pending_error_.ok()) ReadOnce();
   }
 
-  // Writes queued bytes. Returns false when the connection was destroyed by a callback.
-  bool Flush() {
+  // Hands queued bytes to the socket until it takes no more or the queue is empty. A failure fails the
+  // connection from the loop. Runs no callback.
+  void SendQueued() {
     while (!queue_.empty()) {
       std::array<iovec, 16> iov;
       size_t count = 0;
@@ -194,9 +198,10 @@ class TcpConnection final : public RawConnection, public StreamBase {
       msg.msg_iovlen = count;
       const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
       if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-        FailLater(UnavailableError(Errno("TCP send")));
-        return true;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          FailLater(UnavailableError(Errno("TCP send")));
+        }
+        return;
       }
       size_t left = static_cast<size_t>(n);
       Unqueue(left);
@@ -212,6 +217,13 @@ class TcpConnection final : public RawConnection, public StreamBase {
         }
       }
     }
+  }
+
+  // Writes queued bytes (the socket became writable). Returns false when the connection was destroyed by a
+  // callback.
+  bool Flush() {
+    SendQueued();
+    if (!pending_error_.ok()) return true;
     UpdateInterest();
     if (buffered_ == 0 && write_closed_) ::shutdown(fd_, SHUT_WR);
     if (blocked_ && buffered_ < limits_.low_water) {
