@@ -464,6 +464,25 @@ TEST_F(TcpConnectionTest, AFailedOrDestroyedConnectionGivesItsBytesBack) {
   EXPECT_EQ(node_budget_.used(), 0u);
 }
 
+TEST_F(TcpConnectionTest, DestroyingAConnectionHandsItsQueuedBytesToTheSocketFirst) {
+  // As close() after a last write would: a polite close that is followed at once by the destruction of the
+  // connection (the usual end of a muxer's Close) still delivers what the socket can take.
+  FillSocketBuffer();
+  const size_t queued = conn_->buffered_bytes();
+  ASSERT_TRUE(conn_->Write(AsBytes("the last words")).ok());
+  conn_->CloseWrite();
+  // The peer reads all the socket holds; the loop does not run, so the connection has not sent more.
+  std::string got;
+  char buf[64 * 1024];
+  for (ssize_t n; (n = ::recv(peer_, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ASSERT_EQ(conn_->buffered_bytes(), queued + 14);
+  conn_.reset();
+  for (ssize_t n; (n = ::recv(peer_, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ASSERT_GE(got.size(), 14u);
+  EXPECT_EQ(got.substr(got.size() - 14), "the last words");
+  EXPECT_EQ(::recv(peer_, buf, sizeof(buf), 0), 0) << "then the end of the stream";
+}
+
 TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
   ManualEventLoop loop;
   TcpTransport transport(&loop);
