@@ -66,11 +66,13 @@ Status VerifyMessage(const pb::Message& msg, SignPolicy policy) {
 
 std::string GoDefaultMessageId(const pb::Message& msg) { return msg.from() + msg.seqno(); }
 
+std::string Sha256MessageId(const pb::Message& msg) {
+  const crypto::Sha256Digest d = crypto::Sha256(AsBytes(msg.data()));
+  return std::string(d.begin(), d.end());
+}
+
 std::string JsDefaultMessageId(const pb::Message& msg) {
-  if (!msg.has_from() || !msg.has_seqno()) {
-    const crypto::Sha256Digest d = crypto::Sha256(AsBytes(msg.data()));
-    return std::string(d.begin(), d.end());
-  }
+  if (!msg.has_from() || !msg.has_seqno()) return Sha256MessageId(msg);
   // js reads the seqno as a number and writes it back as 8 bytes: a short seqno gets its leading zeros back.
   std::string seqno = msg.seqno();
   if (seqno.size() < kSeqnoSize) seqno.insert(0, kSeqnoSize - seqno.size(), '\0');

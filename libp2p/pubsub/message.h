@@ -40,6 +40,14 @@ std::string GoDefaultMessageId(const pb::Message& msg);
 // js-libp2p's default: the sender's public key protobuf || seqno (as 8 bytes) for signed messages, SHA-256 of
 // the data otherwise. (js computes the key from `from`; for an id without an embedded key it uses `key`.)
 std::string JsDefaultMessageId(const pb::Message& msg);
+// SHA-256 of the data: the id of anonymous (StrictNoSign) messages, where equal payloads are one message.
+std::string Sha256MessageId(const pb::Message& msg);
+//
+// Every peer of a topic must use the same function. Mixing them breaks deduplication across the boundary
+// (the same message arrives under two ids and is delivered and relayed twice), makes IHAVE ids unknown to
+// the other side (every gossiped message is asked for again), and breaks IWANT promises: the copy arrives
+// under the other id, the promise goes unkept, and each side charges the other P7 until it falls below the
+// gossip threshold. go networks use GoDefaultMessageId, js networks JsDefaultMessageId.
 
 }  // namespace libp2p::pubsub
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "libp2p/crypto/sha256.h"
 
 namespace libp2p::pubsub {
 namespace {
@@ -89,6 +90,15 @@ TEST(MessageTest, GoDefaultIdIsFromAndSeqnoAsSent) {
   EXPECT_EQ(GoDefaultMessageId(msg), msg.from() + msg.seqno());
   msg.set_seqno("\x09");
   EXPECT_EQ(GoDefaultMessageId(msg), msg.from() + "\x09");
+}
+
+TEST(MessageTest, Sha256IdIsTheDigestOfTheDataAndJsUsesItForAnonymousMessages) {
+  pb::Message msg;
+  msg.set_topic("t");
+  msg.set_data("abc");
+  const crypto::Sha256Digest d = crypto::Sha256(AsBytes(std::string("abc")));
+  EXPECT_EQ(Sha256MessageId(msg), std::string(d.begin(), d.end()));
+  EXPECT_EQ(JsDefaultMessageId(msg), Sha256MessageId(msg));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <utility>
 
 #include "libp2p/base/varint.h"
 
@@ -11,12 +12,19 @@ namespace libp2p::pubsub {
 using crypto::PeerId;
 
 struct PubSub::PendingValidation {
+  PendingValidation(PeerId from, pb::Message msg, std::string id)
+      : from(std::move(from)), msg(std::move(msg)), id(std::move(id)) {}
+
   PeerId from;
   pb::Message msg;
   std::string id;
-  size_t outstanding = 0;
+  size_t outstanding = 0;  // Validators yet to answer.
   ValidationResult result = ValidationResult::kAccept;
   std::unique_ptr<Timer> timeout;
+  // Our own message: the outcome goes to `on_published` instead of the router's verdict hooks.
+  bool own = false;
+  PublishResult publish;
+  std::function<void(const PublishResult&)> on_published;
 };
 
 namespace {
@@ -160,7 +168,7 @@ void PubSub::AddValidator(const std::string& topic, Validator validator) {
   validators_[topic].push_back(std::move(validator));
 }
 
-PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
+PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDone done) {
   PublishResult result;
   pb::Message msg;
   msg.set_topic(topic);
@@ -174,17 +182,42 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data) {
     return result;
   }
   result.id = options_.message_id(msg);
-  // Validators that answer at once decide on our own messages too; later answers are not waited for.
-  bool rejected = false;
-  for (const Validator& v : validators_[topic]) {
-    v(msg, [&rejected](ValidationResult r) { rejected |= r != ValidationResult::kAccept; });
+  auto vit = validators_.find(topic);
+  if (vit == validators_.end() || vit->second.empty()) {
+    return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));
   }
-  if (rejected) {
-    result.status = PermissionDeniedError("a validator rejected the message");
+  if (validations_.size() >= options_.max_pending_validations) {
+    result.status = ResourceExhaustedError("validation queue full: " +
+                                           std::to_string(options_.max_pending_validations) + " messages");
     return result;
   }
+  // An outcome reached while Publish runs (every validator answered at once) is returned; a later one goes
+  // to `done`.
+  struct Outcome {
+    bool in_publish = true;
+    std::optional<PublishResult> result;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  auto pending = std::make_unique<PendingValidation>(self_, std::move(msg), result.id);
+  pending->own = true;
+  pending->publish = result;
+  pending->on_published = [outcome, done = std::move(done)](const PublishResult& r) {
+    if (outcome->in_publish) {
+      outcome->result = r;
+    } else if (done) {
+      done(r);
+    }
+  };
+  StartValidation(std::move(pending), vit->second);
+  outcome->in_publish = false;
+  if (outcome->result.has_value()) return std::move(*outcome->result);
+  result.pending = true;
+  return result;
+}
+
+PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
   seen_.Insert(result.id);
-  result.peers = router_->Forward(std::make_shared<const pb::Message>(std::move(msg)), result.id, std::nullopt);
+  result.peers = router_->Forward(msg, result.id, std::nullopt);
   ++stats_.published;
   result.status = OkStatus();
   return result;
@@ -238,6 +271,12 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
 void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (!subscribed(msg.topic())) return;  // Only topics we are in are relayed.
   const std::string id = options_.message_id(msg);
+  // Our own messages reach us only as replays: honest routers never send a message back to its author.
+  if (msg.has_from() && msg.from() == AsStringView(self_.bytes())) {
+    ++stats_.rejected;
+    router_->OnRejected(from, id, msg.topic(), RejectKind::kSelfOrigin);
+    return;
+  }
   // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
   if (seen_.Contains(id)) {
     ++stats_.duplicates;
@@ -250,50 +289,77 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     router_->OnRejected(from, id, msg.topic(), RejectKind::kSignature);
     return;
   }
-  seen_.Insert(id);
-  router_->OnFirstSeen(from, msg, id);
   auto vit = validators_.find(msg.topic());
-  if (vit == validators_.end() || vit->second.empty()) return Accept(from, std::move(msg), id);
-  if (validations_.size() >= options_.max_pending_validations) {
+  const bool validated = vit != validators_.end() && !vit->second.empty();
+  // No room to validate: dropped before it is marked seen or announced (IDONTWANT), so that a later copy
+  // still gets its chance, and the router does not hold the sender to a promise for it.
+  if (validated && validations_.size() >= options_.max_pending_validations) {
     ++stats_.ignored;
+    router_->OnRejected(from, id, msg.topic(), RejectKind::kThrottled);
     return;
   }
+  seen_.Insert(id);
+  router_->OnFirstSeen(from, msg, id);
+  if (!validated) return Accept(from, std::move(msg), id);
+  StartValidation(std::make_unique<PendingValidation>(from, std::move(msg), id), vit->second);
+}
+
+void PubSub::StartValidation(std::unique_ptr<PendingValidation> pending,
+                             const std::vector<Validator>& topic_validators) {
+  const std::vector<Validator> validators = topic_validators;  // A validator may add validators.
   const uint64_t vid = next_validation_++;
-  auto pending = std::make_unique<PendingValidation>(
-      PendingValidation{from, std::move(msg), id, vit->second.size(), ValidationResult::kAccept, nullptr});
-  // Finishes the validation once, with the combined verdict.
-  auto finish = [this, vid](ValidationResult r) {
-    auto it = validations_.find(vid);
-    if (it == validations_.end()) return;  // Already decided, or timed out.
-    PendingValidation& p = *it->second;
-    if (r == ValidationResult::kReject || (r == ValidationResult::kIgnore && p.result == ValidationResult::kAccept)) {
-      p.result = r;
-    }
-    if (--p.outstanding > 0 && p.result == ValidationResult::kAccept) return;
-    std::unique_ptr<PendingValidation> done = std::move(it->second);
-    validations_.erase(it);
-    // The timer may be the caller: destroy it from the loop.
-    done->timeout->Cancel();
-    deleter_.Delete(std::move(done->timeout));
-    switch (done->result) {
-      case ValidationResult::kAccept: Accept(done->from, std::move(done->msg), done->id); break;
-      case ValidationResult::kReject:
-        ++stats_.rejected;
-        router_->OnRejected(done->from, done->id, done->msg.topic(), RejectKind::kValidator);
-        break;
-      case ValidationResult::kIgnore:
-        ++stats_.ignored;
-        router_->OnRejected(done->from, done->id, done->msg.topic(), RejectKind::kIgnored);
-        break;
-    }
-  };
-  pending->timeout = loop_->CreateTimer([finish] { finish(ValidationResult::kIgnore); });
+  pending->outstanding = validators.size();
+  pending->timeout = loop_->CreateTimer([this, vid] { FinishValidation(vid, ValidationResult::kIgnore, true); });
   pending->timeout->Schedule(options_.validation_timeout);
+  // Stays valid through this loop: a decided validation is destroyed from the loop (see FinishValidation).
+  const pb::Message& msg = pending->msg;
   validations_[vid] = std::move(pending);
-  const std::vector<Validator> validators = vit->second;  // A validator may add validators.
+  const auto done = [this, vid](ValidationResult r) { FinishValidation(vid, r, /*timed_out=*/false); };
   for (const Validator& v : validators) {
-    if (validations_.count(vid) == 0) break;
-    v(validations_[vid]->msg, finish);
+    if (validations_.count(vid) == 0) break;  // Decided: an earlier validator rejected it.
+    v(msg, done);
+  }
+}
+
+void PubSub::FinishValidation(uint64_t vid, ValidationResult r, bool timed_out) {
+  auto it = validations_.find(vid);
+  if (it == validations_.end()) return;  // Already decided, or timed out.
+  PendingValidation& p = *it->second;
+  // A reject decides at once and wins over any ignore; an ignore waits for the others, which may reject.
+  if (r == ValidationResult::kReject || (r == ValidationResult::kIgnore && p.result == ValidationResult::kAccept)) {
+    p.result = r;
+  }
+  if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
+  p.timeout->Cancel();
+  // The timer or a validator still running may be the caller, and a validator may still hold `msg`:
+  // destroyed from the loop.
+  deleter_.Delete(std::move(it->second));
+  validations_.erase(it);
+  if (p.own) {
+    PublishResult out = std::move(p.publish);
+    switch (p.result) {
+      case ValidationResult::kAccept:
+        out = SendOwn(std::make_shared<const pb::Message>(std::move(p.msg)), std::move(out));
+        break;
+      case ValidationResult::kReject: out.status = PermissionDeniedError("a validator rejected the message"); break;
+      case ValidationResult::kIgnore:
+        out.status = timed_out ? DeadlineExceededError("a validator did not answer in time")
+                               : CancelledError("a validator ignored the message");
+        break;
+    }
+    p.on_published(out);
+    return;
+  }
+  switch (p.result) {
+    case ValidationResult::kAccept: Accept(p.from, std::move(p.msg), p.id); break;
+    case ValidationResult::kReject:
+      ++stats_.rejected;
+      router_->OnRejected(p.from, p.id, p.msg.topic(), RejectKind::kValidator);
+      break;
+    case ValidationResult::kIgnore:
+      ++stats_.ignored;
+      router_->OnRejected(p.from, p.id, p.msg.topic(), RejectKind::kIgnored);
+      break;
   }
 }
 

@@ -29,14 +29,16 @@ namespace libp2p::pubsub {
 enum class ValidationResult { kAccept, kReject, kIgnore };
 
 // Decides on a message; synchronous validators call `done` before returning, asynchronous ones later (at
-// most once; a call after the validation timed out is ignored).
+// most once; a call after the validation timed out is ignored). `msg` is valid until `done` is called. A
+// validator may keep `done` no longer than the core lives.
 using Validator = std::function<void(const pb::Message& msg, std::function<void(ValidationResult)> done)>;
 
 struct PubSubOptions {
   // Our identity; an observer that must outlive the core.
   const crypto::Ed25519PrivateKey* identity = nullptr;
   SignPolicy sign_policy = SignPolicy::kStrictSign;
-  // js-libp2p's default, so that ids agree with js peers; GoDefaultMessageId for go networks.
+  // js-libp2p's default, so that ids agree with js peers; GoDefaultMessageId for go networks (message.h says
+  // what mixing them costs).
   MessageIdFn message_id = JsDefaultMessageId;
   Duration seen_ttl = std::chrono::minutes(2);
   // Bounds the seen cache (about 84 bytes an entry: 22 MB at this default). Above about 2,000 messages/s
@@ -50,12 +52,19 @@ struct PubSubOptions {
   PubSubPeerOptions peer;
 };
 
+// The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
+// kOutOfRange when it is too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
+// one ignored it; kDeadlineExceeded when one did not answer within validation_timeout; kResourceExhausted
+// when max_pending_validations messages are being validated already.
 struct PublishResult {
-  Status status;  // kFailedPrecondition without peers? No: OK with peers == 0; errors: too large, rejected.
+  Status status;
   std::string id;
   uint64_t seqno = 0;
   size_t peers = 0;
+  // An asynchronous validator is still deciding: the outcome goes to Publish's `done` once it has.
+  bool pending = false;
 };
+using PublishDone = std::function<void(const PublishResult&)>;
 
 struct PubSubStats {
   uint64_t published = 0;
@@ -83,9 +92,12 @@ class PubSub {
   bool subscribed(const std::string& topic) const { return handlers_.count(topic) > 0; }
   std::vector<std::string> topics() const;
 
-  // Signs (per the policy) and sends `data` to `topic`. kOutOfRange when too large, kPermissionDenied when
-  // a validator rejects it. Zero peers is not an error (peers == 0).
-  PublishResult Publish(const std::string& topic, ByteSpan data);
+  // Signs `data` for `topic` (per the policy), runs the topic's validators on it and, when all accept, sends
+  // it. Our own messages wait for asynchronous validators, as go's do: when one is still deciding as
+  // Publish returns, the result is `pending` and the outcome goes to `done` when the last validator answers
+  // or the validation times out; otherwise the result is the outcome and `done` is never called. `done`
+  // may be empty; it is dropped uncalled if the core is destroyed first.
+  PublishResult Publish(const std::string& topic, ByteSpan data, PublishDone done = nullptr);
 
   // Validators of `topic`; all must accept.
   void AddValidator(const std::string& topic, Validator validator);
@@ -120,7 +132,12 @@ class PubSub {
   void DropPeer(const crypto::PeerId& id);
   void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
-  void Validate(const pb::Message& msg, std::function<void(ValidationResult)> done);
+  // Runs `validators` on `pending`, queued under a new id; FinishValidation() acts on the verdict.
+  void StartValidation(std::unique_ptr<PendingValidation> pending, const std::vector<Validator>& validators);
+  // Records one validator's answer; with the last answer, a reject or the timeout, acts on the verdict.
+  void FinishValidation(uint64_t vid, ValidationResult r, bool timed_out);
+  // Records our own validated message as seen and hands it to the router.
+  PublishResult SendOwn(SharedMessage msg, PublishResult result);
   // Delivers a validated message to our handler and hands it to the router (which may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   pb::RPC SubscriptionsRpc() const;

@@ -21,9 +21,11 @@ using SharedMessage = std::shared_ptr<const pb::Message>;
 
 // Why a message from a peer was not accepted.
 enum class RejectKind {
-  kSignature,  // Its signature or author fields failed the signature policy.
-  kValidator,  // A validator rejected it.
-  kIgnored,    // A validator ignored it, or validation timed out or had no room.
+  kSignature,   // Its signature or author fields failed the signature policy.
+  kSelfOrigin,  // It claims to be ours, but we did not publish it here (a replay, or our key is stolen).
+  kValidator,   // A validator rejected it.
+  kIgnored,     // A validator ignored it, or validation timed out.
+  kThrottled,   // Dropped unvalidated and left unseen: the validation queue was full.
 };
 
 // A router decides which peers a message goes to and runs its own control protocol. All calls come from the
@@ -63,7 +65,7 @@ class Router {
   virtual void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) {}
   // Whether RPCs from `peer` are processed at all (gossipsub drops graylisted peers' RPCs).
   virtual bool AcceptRpcFrom(const crypto::PeerId& peer) { return true; }
-  // A message seen for the first time, before validation (gossipsub v1.2 sends IDONTWANT here).
+  // A message seen for the first time, as its validation starts (gossipsub v1.2 sends IDONTWANT here).
   virtual void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) {}
   // A message already seen arrived again from `from`.
   virtual void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) {}

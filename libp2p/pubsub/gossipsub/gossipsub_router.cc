@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string_view>
+#include <unordered_set>
 
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
@@ -46,6 +48,13 @@ void GossipSubRouter::Attach(PubSub* core) {
   const Clock* clock = &core->loop()->clock();
   backoff_ = std::make_unique<Backoff>(clock, options_.params.heartbeat_interval * options_.params.backoff_slack_heartbeats);
   mcache_ = std::make_unique<MessageCache>(options_.params.mcache_len, options_.params.mcache_gossip);
+  px_ = std::make_unique<PxConnector>(
+      clock, options_.px_connector,
+      [this](const Multiaddr& addr) {
+        core_->host()->Dial(addr, [](StatusOr<PeerId>) {});  // Success shows up as AddPeer.
+        ++stats_.px_dials;
+      },
+      [this](const PeerId& peer) { return core_->host()->IsConnected(peer); });
   if (options_.score_params) score_ = std::make_unique<PeerScore>(*options_.score_params, clock);
   heartbeat_timer_ = core->loop()->CreateTimer([this] {
     Heartbeat();
@@ -173,7 +182,7 @@ void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool
   prune->set_topicid(topic);
   prune->set_backoff(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(backoff).count()));
   auto it = peers_.find(to);
-  if (!px || it == peers_.end() || !SupportsPx(it->second)) return;
+  if (!px || !options_.do_px || it == peers_.end() || !SupportsPx(it->second)) return;
   // Offer other peers of the topic in good standing (not only mesh members: a peer leaving the topic
   // prunes all of them), with their signed records from identify.
   const std::vector<PeerId> offers =
@@ -242,7 +251,7 @@ void GossipSubRouter::HandleControl(const PeerId& peer, const pb::ControlMessage
   PeerInfo& info = it->second;
   ControlBatch batch;
   pb::ControlMessage reply;
-  for (const auto& ihave : control.ihave()) HandleIHave(peer, info, ihave, &reply);
+  HandleIHaves(peer, info, control.ihave(), &reply);
   for (const auto& iwant : control.iwant()) HandleIWant(peer, iwant);
   for (const auto& graft : control.graft()) HandleGraft(peer, info, graft, &batch);
   for (const auto& prune : control.prune()) HandlePrune(peer, info, prune);
@@ -253,26 +262,35 @@ void GossipSubRouter::HandleControl(const PeerId& peer, const pb::ControlMessage
   SendBatch(&batch);
 }
 
-void GossipSubRouter::HandleIHave(const PeerId& peer, PeerInfo& info, const pb::ControlIHave& ihave,
-                                  pb::ControlMessage* reply) {
-  if (ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+void GossipSubRouter::HandleIHaves(const PeerId& peer, PeerInfo& info,
+                                   const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves,
+                                   pb::ControlMessage* reply) {
+  if (ihaves.empty() || ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
   // Bounded: IHAVE messages per heartbeat, and ids asked per heartbeat.
-  if (++info.ihaves_received > options_.params.max_ihave_messages) return;
+  if (info.ihaves_received >= options_.params.max_ihave_messages) return;
+  ++info.ihaves_received;
   if (info.iwanted_ids >= options_.params.max_ihave_length) return;
-  if (!core_->subscribed(ihave.topicid())) return;
+  const auto max_ids = static_cast<size_t>(options_.params.max_ihave_length);
   std::vector<std::string> wanted;
-  for (const std::string& id : ihave.messageids()) {
-    if (core_->HasSeen(id) || promises_.count(id)) continue;
-    wanted.push_back(id);
+  std::unordered_set<std::string_view> taken;  // Views of ids in `ihaves`, which outlives it.
+  for (const pb::ControlIHave& ihave : ihaves) {
+    if (!core_->subscribed(ihave.topicid())) continue;
+    // Ids of one entry beyond max_ihave_length are not looked at (go's bound per IHAVE).
+    const size_t n = std::min(static_cast<size_t>(ihave.messageids_size()), max_ids);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& id = ihave.messageids(static_cast<int>(i));
+      if (core_->HasSeen(id) || promises_.count(id) || !taken.insert(id).second) continue;
+      wanted.push_back(id);
+    }
   }
-  const size_t room = static_cast<size_t>(options_.params.max_ihave_length - info.iwanted_ids);
+  const size_t room = max_ids - static_cast<size_t>(info.iwanted_ids);
   if (wanted.size() > room) {
     std::shuffle(wanted.begin(), wanted.end(), rng_);
     wanted.resize(room);
   }
   if (wanted.empty()) return;
   info.iwanted_ids += static_cast<int>(wanted.size());
-  pb::ControlIWant* iwant = reply->iwant_size() > 0 ? reply->mutable_iwant(0) : reply->add_iwant();
+  pb::ControlIWant* iwant = reply->add_iwant();
   for (const std::string& id : wanted) iwant->add_messageids(id);
   // Promise tracking: the peer must deliver one of them (we track one at random, as go does) in time.
   const std::string& tracked = wanted[std::uniform_int_distribution<size_t>(0, wanted.size() - 1)(rng_)];
@@ -342,17 +360,20 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
     if (score_) score_->Prune(peer, topic);
     if (events_.on_prune) events_.on_prune(peer, topic);
   }
-  const Duration backoff = prune.has_backoff() ? BackoffFromSeconds(prune.backoff()) : options_.params.prune_backoff;
+  // No backoff, or 0, means the default (as go reads it).
+  const Duration backoff = prune.backoff() > 0 ? BackoffFromSeconds(prune.backoff()) : options_.params.prune_backoff;
   backoff_->Add(peer, topic, backoff);
   // Peer exchange: only from peers we trust enough, only signed records, a bounded number.
   if (prune.peers_size() == 0 || !SupportsPx(info)) return;
-  if (score_ && ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
+  // Without scoring every score is 0, below any accept_px_threshold worth the name: no PX from strangers.
+  if (ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
   const auto connected = [this](const PeerId& id) { return peers_.count(id) > 0 || core_->host()->IsConnected(id); };
   const auto dialable = [this](const Multiaddr& addr) { return core_->host()->CanDial(addr); };
   for (const Multiaddr& addr : PxDialTargets(prune, core_->self(), connected, dialable, options_.params.prune_peers)) {
-    core_->host()->Dial(addr, [](StatusOr<PeerId>) {});
-    ++stats_.px_dials;
+    px_->Offer(addr);
   }
+  px_->Pump();
+  stats_.px_offers_dropped = px_->offers_dropped();
 }
 
 void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idw) {
@@ -374,6 +395,8 @@ bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
 }
 
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
+  // The message arrived and its validation starts: promises for it are kept, however long validation takes.
+  promises_.erase(id);
   // A peer that delivers first is worth its connection.
   core_->host()->connection_manager().MarkUseful(from, core_->loop()->Now());
   // v1.2: tell mesh peers at once that we have a large message, before validating it.
@@ -418,12 +441,17 @@ void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, cons
     // forwarders of the genuine message with the same id penalised.
     switch (kind) {
       case RejectKind::kSignature: score_->RejectMessage(from, id, topic, RejectReason::kInvalidSignature); break;
+      case RejectKind::kSelfOrigin: score_->RejectMessage(from, id, topic, RejectReason::kSelfOrigin); break;
       case RejectKind::kValidator: score_->RejectMessage(from, id, topic, RejectReason::kInvalid); break;
       case RejectKind::kIgnored: score_->RejectMessage(from, id, topic, RejectReason::kIgnored); break;
+      case RejectKind::kThrottled: score_->RejectMessage(from, id, topic, RejectReason::kThrottled); break;
     }
   }
-  if (kind == RejectKind::kSignature) return;  // A forged copy does not fulfil a promise.
-  promises_.erase(id);  // The peer delivered, even if badly: no broken promise, P4 covers it.
+  // A forged copy or a replay of our own message does not fulfil a promise.
+  if (kind == RejectKind::kSignature || kind == RejectKind::kSelfOrigin) return;
+  // The peer delivered, even if badly (P4 covers that) or when we had no room to validate (not its fault):
+  // no broken promise.
+  promises_.erase(id);
 }
 
 size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& id,
@@ -638,6 +666,7 @@ void GossipSubRouter::Heartbeat() {
     ConnectDirectPeers();
   }
   SyncProtections();
+  px_->Pump();
   mcache_->Shift();
   backoff_->ExpireOld();
   for (auto& [id, info] : peers_) {

@@ -22,6 +22,7 @@
 #include "libp2p/pubsub/gossipsub/message_cache.h"
 #include "libp2p/pubsub/gossipsub/params.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
+#include "libp2p/pubsub/gossipsub/px_connector.h"
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/timed_cache.h"
 
@@ -41,6 +42,11 @@ struct GossipSubOptions {
   // direct_connect_initial_delay after Attach and then every direct_connect_ticks heartbeats, trying their
   // addresses in turn (an address without /p2p/ gets the peer's id appended). No addresses: never dialed.
   std::map<crypto::PeerId, std::vector<Multiaddr>> direct_peers;
+  // Peer exchange. We offer peers in our PRUNEs only with do_px (off by default, as in go: turn it on in
+  // bootstrappers). Offers in PRUNEs we receive are taken only from peers whose score reaches
+  // thresholds.accept_px_threshold (so never without scoring), and dialed through a bounded queue.
+  bool do_px = false;
+  PxConnectorOptions px_connector;
   // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
   uint64_t seed = std::random_device{}();
 };
@@ -60,7 +66,8 @@ struct GossipSubStats {
   // Copies not sent because of an IDONTWANT: skipped when forwarding, or dropped from a peer's queue.
   uint64_t sends_skipped_idontwant = 0, sends_cancelled = 0;
   uint64_t broken_promises = 0;
-  uint64_t px_dials = 0;
+  uint64_t px_dials = 0;          // Dials of peers offered in PRUNEs, started.
+  uint64_t px_offers_dropped = 0;  // Offers dropped: the dial queue was full.
   uint64_t direct_dials = 0;
 };
 
@@ -110,7 +117,7 @@ class GossipSubRouter final : public Router {
     bool direct = false;
     bool outbound = false;  // We dialed it (counts toward D_out).
     // Per heartbeat, reset by it.
-    int ihaves_received = 0;
+    int ihaves_received = 0;  // RPCs with IHAVEs, this heartbeat.
     int iwanted_ids = 0;
     int idontwant_messages_received = 0;
     int idontwant_ids_received = 0;
@@ -134,7 +141,10 @@ class GossipSubRouter final : public Router {
                       Duration backoff);
   void MakePrune(const std::string& topic, const crypto::PeerId& to, bool px, Duration backoff, ControlBatch* batch);
   void SendBatch(ControlBatch* batch);
-  void HandleIHave(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlIHave& ihave, pb::ControlMessage* reply);
+  // The IHAVEs of one RPC, taken together as go takes them: they count as one IHAVE message against
+  // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
+  void HandleIHaves(const crypto::PeerId& peer, PeerInfo& info,
+                    const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves, pb::ControlMessage* reply);
   void HandleIWant(const crypto::PeerId& peer, const pb::ControlIWant& iwant);
   void HandleGraft(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlGraft& graft, ControlBatch* batch);
   void HandlePrune(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune);
@@ -161,6 +171,7 @@ class GossipSubRouter final : public Router {
   std::map<std::string, MonoTime> fanout_last_publish_;
   std::unique_ptr<Backoff> backoff_;
   std::unique_ptr<MessageCache> mcache_;
+  std::unique_ptr<PxConnector> px_;
   std::unique_ptr<PeerScore> score_;
   // IWANT promises: message id -> peer -> deadline by which it must deliver.
   std::map<std::string, std::map<crypto::PeerId, MonoTime>> promises_;

@@ -287,11 +287,127 @@ TEST_F(GossipSubScenariosTest, BrokenIWantPromisesArePenalised) {
   EXPECT_GE(node.router->Score(honest.id()), 0);
 }
 
+// (c2) A message asked for with IWANT keeps the promise as soon as it arrives and its validation starts, as
+// in go: a slow validator costs the peer that delivered in time nothing.
+TEST_F(GossipSubScenariosTest, APromiseIsKeptWhenValidationStarts) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  std::vector<std::function<void(ValidationResult)>> waiting;
+  node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
+    waiting.push_back(std::move(done));
+  });
+  RawPeer honest(&loop_, &net_, "honest-raw", std::string(kMeshSubV11));
+  honest.ConnectTo(node);
+  pb::Message msg;
+  msg.set_topic("t");
+  msg.set_data("slow to validate");
+  SignMessage(honest.key, 1, SignPolicy::kStrictSign, &msg);
+  pb::RPC ihave;
+  ihave.mutable_control()->add_ihave()->set_topicid("t");
+  ihave.mutable_control()->mutable_ihave(0)->add_messageids(JsDefaultMessageId(msg));
+  honest.Send(ihave);
+  ASSERT_EQ(honest.IWantIdsReceived(), 1u);
+  pb::RPC delivery;
+  *delivery.add_publish() = msg;
+  honest.Send(delivery);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(node.router->promise_count(), 0u);
+
+  // The validator takes longer than iwant_followup_time (but less than validation_timeout).
+  loop_.AdvanceTime(go.params.iwant_followup_time + go.params.heartbeat_interval);
+  EXPECT_EQ(node.router->stats().broken_promises, 0u);
+  EXPECT_GE(node.router->Score(honest.id()), 0);
+  waiting[0](ValidationResult::kAccept);
+  EXPECT_EQ(node.received, std::vector<std::string>{"slow to validate"});
+}
+
+// (c3) A message that finds the validation queue full is dropped unvalidated and left unseen: a later copy
+// is validated and delivered, and the peer that delivered it in time for a promise is not penalised.
+TEST_F(GossipSubScenariosTest, AFullValidationQueueLeavesTheMessageUnseenAndThePromiseKept) {
+  GossipSubOptions go = ScoredOptions("t");
+  PubSubOptions po;
+  po.max_pending_validations = 1;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  std::function<void(ValidationResult)> held;
+  node.pubsub->AddValidator("t", [&](const pb::Message& m, std::function<void(ValidationResult)> done) {
+    if (m.data() == "slow") {
+      held = std::move(done);
+    } else {
+      done(ValidationResult::kAccept);
+    }
+  });
+  RawPeer honest(&loop_, &net_, "honest-raw", std::string(kMeshSubV11));
+  honest.ConnectTo(node);
+  const auto signed_msg = [&](const std::string& data, uint64_t seqno) {
+    pb::Message m;
+    m.set_topic("t");
+    m.set_data(data);
+    SignMessage(honest.key, seqno, SignPolicy::kStrictSign, &m);
+    return m;
+  };
+  pb::RPC slow;
+  *slow.add_publish() = signed_msg("slow", 1);
+  honest.Send(slow);  // Fills the queue.
+  ASSERT_TRUE(held);
+
+  const pb::Message later = signed_msg("later", 2);
+  const std::string later_id = JsDefaultMessageId(later);
+  pb::RPC ihave;
+  ihave.mutable_control()->add_ihave()->set_topicid("t");
+  ihave.mutable_control()->mutable_ihave(0)->add_messageids(later_id);
+  honest.Send(ihave);
+  ASSERT_EQ(honest.IWantIdsReceived(), 1u);
+  pb::RPC delivery;
+  *delivery.add_publish() = later;
+  honest.Send(delivery);
+  EXPECT_EQ(node.pubsub->stats().ignored, 1u);
+  EXPECT_FALSE(node.pubsub->HasSeen(later_id)) << "a message never validated was marked seen";
+  EXPECT_EQ(node.router->promise_count(), 0u);
+
+  loop_.AdvanceTime(go.params.iwant_followup_time + go.params.heartbeat_interval);
+  EXPECT_EQ(node.router->stats().broken_promises, 0u);
+  EXPECT_GE(node.router->Score(honest.id()), 0);
+
+  held(ValidationResult::kAccept);
+  honest.Send(delivery);  // Another copy, now that the queue has room.
+  EXPECT_EQ(node.received, (std::vector<std::string>{"slow", "later"}));
+  EXPECT_EQ(node.pubsub->stats().duplicates, 0u);
+}
+
+// (c4) A peer that sends us a message of our own (a replay: honest routers never send a message back to its
+// author) has it refused and pays P₄; our handler never sees it.
+TEST_F(GossipSubScenariosTest, OurOwnMessageFromAPeerIsRefusedAndPenalised) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer replayer(&loop_, &net_, "replayer", std::string(kMeshSubV11));
+  replayer.ConnectTo(node);
+  pb::Message ours;
+  ours.set_topic("t");
+  ours.set_data("said by the node");
+  SignMessage(node.key, 99, SignPolicy::kStrictSign, &ours);
+  pb::RPC rpc;
+  *rpc.add_publish() = ours;
+  replayer.Send(rpc);
+  EXPECT_TRUE(node.received.empty());
+  EXPECT_EQ(node.pubsub->stats().rejected, 1u);
+  EXPECT_FALSE(node.pubsub->HasSeen(JsDefaultMessageId(ours)));
+  EXPECT_LT(node.router->Score(replayer.id()), 0);
+}
+
 // (d) Peer exchange: a PRUNE's offered peers are dialed only with a valid signed peer record whose peer id is
 // the offered one; not ourselves, not a peer we already have.
 TEST_F(GossipSubScenariosTest, PeerExchangeDialsOnlyValidSignedRecords) {
-  for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
-  Node& b = *nodes_[0];  // Receives the PRUNEs (no scoring: PX is accepted from any v1.1 peer).
+  GossipSubOptions trusting;  // Takes PX from anyone: no scoring, and a threshold of 0.
+  trusting.thresholds.accept_px_threshold = 0;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, trusting));
+  for (int i = 1; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  Node& b = *nodes_[0];  // Receives the PRUNEs.
   Node& c = *nodes_[1];  // The peer offered with a good record.
   Node& x = *nodes_[2];  // The peer offered with bad ones.
   b.Join("t");
@@ -349,7 +465,12 @@ TEST_F(GossipSubScenariosTest, PeerExchangeDialsOnlyValidSignedRecords) {
 // Peer exchange end to end between our routers: identify delivers each peer's signed record, a leaving
 // node's PRUNEs offer the topic's other peers with those records, and the pruned peers dial each other.
 TEST_F(GossipSubScenariosTest, PeerExchangeBetweenOurRoutersDials) {
-  for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  GossipSubOptions offering;  // Node 0 offers peers, as a bootstrapper would.
+  offering.do_px = true;
+  GossipSubOptions trusting;  // Nodes 1 and 2 take the offers.
+  trusting.thresholds.accept_px_threshold = 0;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, offering));
+  for (int i = 1; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i, trusting));
   for (auto& n : nodes_) n->Join("t");
   Connect(*nodes_[0], *nodes_[1]);
   Connect(*nodes_[0], *nodes_[2]);
@@ -367,6 +488,99 @@ TEST_F(GossipSubScenariosTest, PeerExchangeBetweenOurRoutersDials) {
   loop_.AdvanceTime(seconds(1));
   EXPECT_EQ(nodes_[1]->router->Mesh("t").count(nodes_[2]->id()), 1u);
   EXPECT_EQ(nodes_[2]->router->Mesh("t").count(nodes_[1]->id()), 1u);
+}
+
+// A PRUNE with a backoff of 0 (or none) means the default prune_backoff, as go reads it, not "no backoff".
+TEST_F(GossipSubScenariosTest, APruneWithBackoffZeroGetsTheDefaultBackoff) {
+  GossipSubOptions go;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer pruner(&loop_, &net_, "pruner", std::string(kMeshSubV11));
+  pruner.ConnectTo(node);
+  pb::RPC rpc;
+  rpc.mutable_control()->add_prune()->set_topicid("t");
+  rpc.mutable_control()->mutable_prune(0)->set_backoff(0);
+  pruner.Send(rpc);
+  loop_.AdvanceTime(go.params.prune_backoff / 2);
+  EXPECT_TRUE(node.router->backoff().InBackoff(pruner.id(), "t"));
+}
+
+// Peer exchange by default, as in go: our PRUNEs offer no peers, and offers in PRUNEs we receive are not
+// followed from a peer below accept_px_threshold (every peer, without scoring).
+TEST_F(GossipSubScenariosTest, PeerExchangeIsOffByDefault) {
+  for (int i = 0; i < 3; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  for (auto& n : nodes_) n->Join("t");
+  Connect(*nodes_[0], *nodes_[1]);
+  Connect(*nodes_[0], *nodes_[2]);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(2));
+  RawPeer watcher(&loop_, &net_, "watcher", std::string(kMeshSubV11));
+  watcher.ConnectTo(*nodes_[0]);
+  pb::RPC subscribe;
+  subscribe.add_subscriptions()->set_subscribe(true);
+  subscribe.mutable_subscriptions(0)->set_topicid("t");
+  watcher.Send(subscribe);
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_TRUE(nodes_[0]->router->Mesh("t").count(watcher.id()));
+  ASSERT_TRUE(nodes_[0]->pubsub->Unsubscribe("t").ok());
+  loop_.AdvanceTime(seconds(1));
+  size_t prunes = 0;
+  for (const pb::RPC& r : watcher.received) {
+    for (const auto& prune : r.control().prune()) {
+      ++prunes;
+      EXPECT_EQ(prune.peers_size(), 0) << "a PRUNE offered peers without do_px";
+    }
+  }
+  EXPECT_GT(prunes, 0u);
+  EXPECT_FALSE(nodes_[1]->host->IsConnected(nodes_[2]->id()));
+
+  // An offer with a valid record, from a peer without the score to be trusted: not followed.
+  RawPeer pruner(&loop_, &net_, "pruner", std::string(kMeshSubV11));
+  pruner.ConnectTo(*nodes_[1]);
+  pb::RPC offer;
+  pb::ControlPrune* prune = offer.mutable_control()->add_prune();
+  prune->set_topicid("t");
+  pb::PeerInfo* info = prune->add_peers();
+  info->set_peerid(IdBytes(nodes_[2]->id()));
+  const crypto::PeerRecord record{nodes_[2]->id(), 1, nodes_[2]->host->listen_addrs()};
+  info->set_signedpeerrecord(ToString(*crypto::SignPeerRecord(nodes_[2]->key, record)));
+  pruner.Send(offer);
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(nodes_[1]->router->stats().px_dials, 0u);
+  EXPECT_FALSE(nodes_[1]->host->IsConnected(nodes_[2]->id()));
+}
+
+// A stream of PRUNEs offering many peers: at most max_dialing dials run at once, at most max_pending offers
+// wait, the rest are dropped.
+TEST_F(GossipSubScenariosTest, PeerExchangeDialsAreBounded) {
+  GossipSubOptions trusting;
+  trusting.thresholds.accept_px_threshold = 0;
+  trusting.params.prune_peers = 16;
+  trusting.px_connector = {.max_pending = 20, .max_dialing = 4};
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, trusting));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer pruner(&loop_, &net_, "pruner", std::string(kMeshSubV11));
+  pruner.ConnectTo(node);
+  // 5 PRUNEs of 16 offers each, for peers that do not exist (their dials never finish here: the memory
+  // network has no listener at their addresses, and their leases outlast the test).
+  for (int r = 0; r < 5; ++r) {
+    pb::RPC rpc;
+    pb::ControlPrune* prune = rpc.mutable_control()->add_prune();
+    prune->set_topicid("t");
+    for (int k = 0; k < 16; ++k) {
+      const Ed25519PrivateKey key = KeyOf("offered-" + std::to_string(r * 16 + k));
+      const PeerId id = PeerId::FromPublicKey(key.public_key());
+      const crypto::PeerRecord record{id, 1, {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(20000 + r * 16 + k))}};
+      pb::PeerInfo* info = prune->add_peers();
+      info->set_peerid(IdBytes(id));
+      info->set_signedpeerrecord(ToString(*crypto::SignPeerRecord(key, record)));
+    }
+    pruner.Send(rpc);
+  }
+  EXPECT_EQ(node.router->stats().px_dials, 4u);
+  EXPECT_EQ(node.router->stats().px_offers_dropped, 5u * 16 - 4 - 20);
 }
 
 // Direct peers: dialed after direct_connect_initial_delay, never in a mesh, sent every message (flood
@@ -513,8 +727,8 @@ TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
   EXPECT_EQ(node.router->backoff().size(), 0u);
   EXPECT_EQ(attacker.received.size(), received_before);
 
-  // 50 IHAVEs of 100 fresh ids each, twice within a heartbeat: only max_ihave_messages are taken, and at most
-  // max_ihave_length ids asked for; one promise per IHAVE taken.
+  // Two RPCs of 50 IHAVEs of 100 fresh ids each within a heartbeat: at most max_ihave_length ids asked for,
+  // one IWANT and one promise per RPC taken.
   for (int round = 0; round < 2; ++round) {
     pb::RPC ihaves;
     for (int i = 0; i < 50; ++i) {
@@ -565,6 +779,40 @@ TEST_F(GossipSubScenariosTest, ControlFloodStaysBounded) {
   EXPECT_LE(node.router->dont_send_entries(a), static_cast<size_t>(go.params.max_idontwant_entries_per_peer));
   EXPECT_LE(node.pubsub->PeerTopics(a).size(), po.max_subscriptions_per_peer);
   EXPECT_LE(peer->queued_bytes(), po.peer.max_control_bytes + po.peer.max_data_bytes);
+}
+
+// go sends the IHAVEs of all its topics in one RPC per heartbeat: that RPC counts once against
+// max_ihave_messages, so a peer sharing more topics than that is still heard on every topic; an id repeated
+// within the RPC is asked for once.
+TEST_F(GossipSubScenariosTest, TheIHavesOfOneRpcCountOnceAndRepeatedIdsAreAskedOnce) {
+  GossipSubOptions go;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  const int topics = go.params.max_ihave_messages + 5;
+  for (int t = 0; t < topics; ++t) node.Join("t" + std::to_string(t));
+  RawPeer gossiper(&loop_, &net_, "gossiper", std::string(kMeshSubV11));
+  gossiper.ConnectTo(node);
+  pb::RPC rpc;
+  for (int t = 0; t < topics; ++t) {
+    auto* ih = rpc.mutable_control()->add_ihave();
+    ih->set_topicid("t" + std::to_string(t));
+    ih->add_messageids("id-" + std::to_string(t));
+    ih->add_messageids("id-0");
+  }
+  gossiper.Send(rpc);
+  EXPECT_EQ(gossiper.IWantIdsReceived(), static_cast<size_t>(topics));
+  EXPECT_EQ(node.router->stats().iwant_sent, 1u);
+  EXPECT_EQ(node.router->promise_count(), 1u);
+  // More RPCs within the heartbeat: max_ihave_messages of them in all are heard, the rest ignored.
+  for (int r = 0; r < go.params.max_ihave_messages; ++r) {
+    pb::RPC more;
+    auto* ih = more.mutable_control()->add_ihave();
+    ih->set_topicid("t0");
+    ih->add_messageids("more-" + std::to_string(r));
+    gossiper.Send(more);
+  }
+  EXPECT_EQ(node.router->stats().iwant_sent, static_cast<uint64_t>(go.params.max_ihave_messages));
+  EXPECT_EQ(gossiper.IWantIdsReceived(), static_cast<size_t>(topics + go.params.max_ihave_messages - 1));
 }
 
 // Regression: a message failing its signature check was once reported to the score as a validator
