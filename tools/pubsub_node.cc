@@ -1,5 +1,5 @@
 // pubsub_node: one libp2p node that listens, dials, answers identify and ping, and reports what happens as
-// NDJSON on standard output. Its flags and events are a contract: shared/docs/cli.md.
+// NDJSON on standard output. Its flags and events are a contract: docs/cli.md.
 //
 // Routers: gossipsub (the default; /meshsub/1.2.0, 1.1.0, 1.0.0) and floodsub.
 // Beyond the contract: `--direct MULTIADDR` (repeatable, ending in /p2p/<peer id>) makes that peer a gossipsub
@@ -47,12 +47,14 @@ struct Flags {
   std::vector<std::string> topics;
   std::string router = "gossipsub";
   std::string sign = "strict";
+  std::optional<std::string> msg_id;  // go, js or sha256; by default js when signing, sha256 when not.
   int64_t publish_count = 0;
   int64_t publish_size = 64;
   int64_t publish_interval_ms = 100;
   int64_t publish_delay_ms = 1000;
   std::optional<std::string> publish_topic;
   bool stdin_lines = false;
+  bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   bool router_given = false;
   bool uses_pubsub() const {
     return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic || !direct.empty();
@@ -81,6 +83,10 @@ Flags ParseFlags(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--stdin") {
       f.stdin_lines = true;
+      continue;
+    }
+    if (flag == "--px") {
+      f.px = true;
       continue;
     }
     if (i + 1 >= argc) Usage(flag + " needs a value");
@@ -118,6 +124,11 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--sign") {
       if (value != "strict" && value != "none") Usage("--sign: must be strict or none, not " + value);
       f.sign = value;
+    } else if (flag == "--msg-id") {
+      if (value != "go" && value != "js" && value != "sha256") {
+        Usage("--msg-id: must be go, js or sha256, not " + value);
+      }
+      f.msg_id = value;
     } else if (flag == "--publish-count") {
       f.publish_count = Number(flag, value, 0, 1'000'000'000);
     } else if (flag == "--publish-size") {
@@ -134,6 +145,11 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
+  if (f.px && f.router != "gossipsub") Usage("--px: peer exchange needs --router gossipsub");
+  if (f.sign == "none" && f.msg_id && *f.msg_id != "sha256") {
+    Usage("--msg-id: " + *f.msg_id +
+          " ids need signed messages (--sign none sends neither author nor seqno); use sha256");
+  }
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
   }
@@ -251,6 +267,10 @@ class Node {
     pubsub::PubSubOptions o;
     o.identity = &key_;
     o.sign_policy = flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
+    const std::string msg_id = flags_.msg_id.value_or(flags_.sign == "none" ? "sha256" : "js");
+    o.message_id = msg_id == "go"   ? pubsub::MessageIdFn(pubsub::GoDefaultMessageId)
+                   : msg_id == "js" ? pubsub::MessageIdFn(pubsub::JsDefaultMessageId)
+                                    : pubsub::MessageIdFn(pubsub::Sha256MessageId);
     std::unique_ptr<pubsub::Router> router;
     if (flags_.router == "floodsub") {
       router = std::make_unique<pubsub::FloodSubRouter>();
@@ -263,6 +283,11 @@ class Node {
             Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
           }};
       pubsub::gossipsub::GossipSubOptions go;
+      if (flags_.px) {
+        // The node runs without scoring: with --px it trusts every peer's offers.
+        go.do_px = true;
+        go.thresholds.accept_px_threshold = 0;
+      }
       for (const Multiaddr& a : flags_.direct) {
         go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);
       }
@@ -296,20 +321,29 @@ class Node {
     }
   }
 
+  // The event comes when the outcome is known: at once, or when the topic's validators have decided.
   void Publish(ByteSpan data) {
-    pubsub::PublishResult r = pubsub_->Publish(publish_topic_, data);
+    const auto size = static_cast<int64_t>(data.size());
+    pubsub::PublishResult r = pubsub_->Publish(publish_topic_, data,
+                                               [this, size](const pubsub::PublishResult& later) { Report(later, size); });
+    if (!r.pending) Report(r, size);
+  }
+
+  void Report(const pubsub::PublishResult& r, int64_t size) {
     if (!r.status.ok()) {
       Event("publish_error").Str("topic", publish_topic_).Str("error", r.status.ToString()).Emit();
       return;
     }
     ++published_;
     Event("published").Str("topic", publish_topic_).Str("seqno", SeqnoHex(r.seqno)).Str("id", HexEncode(AsBytes(r.id)))
-        .Int("size", static_cast<int64_t>(data.size())).Emit();
+        .Int("size", size).Emit();
   }
 
   void PublishNext() {
-    // Each payload differs (its index leads), so that ids differ under StrictNoSign too.
-    std::string payload = "msg-" + std::to_string(published_attempts_) + "-";
+    // Each payload differs, from those of other nodes too (the index, then the end of our peer id), so that
+    // content ids (sha256) differ as well.
+    const std::string self = host_.peer_id().ToBase58();
+    std::string payload = "msg-" + std::to_string(published_attempts_) + "-" + self.substr(self.size() - 8) + "-";
     payload.resize(static_cast<size_t>(flags_.publish_size), 'x');
     ++published_attempts_;
     Publish(AsBytes(payload));

@@ -1,5 +1,5 @@
 // A js-libp2p node for the interop tests, speaking the same NDJSON event stream as pubsub_node
-// (shared/docs/cli.md) so that tests read both sides alike.
+// (docs/cli.md) so that tests read both sides alike.
 //
 //   node js_node.mjs --listen /ip4/127.0.0.1/tcp/0 [--dial ADDR]... [--seed S] [--muxer yamux|mplex]
 //                    [--ping ADDR] [--router gossipsub|floodsub|none] [--topic T]... [--sign strict|none]

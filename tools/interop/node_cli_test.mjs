@@ -1,4 +1,4 @@
-// The node program's command line (shared/docs/cli.md): bad flags and values fail with a one-line error
+// The node program's command line (docs/cli.md): bad flags and values fail with a one-line error
 // naming the flag and exit status 2 before anything starts; `--direct` (an extension) makes a gossipsub
 // direct peer that the node dials by itself and never puts in its mesh.
 import { test } from 'node:test'
@@ -17,12 +17,16 @@ const badFlags = [
   [['--muxer', 'spdy'], '--muxer'],
   [['--router', 'randomsub'], '--router'],
   [['--sign', 'lax'], '--sign'],
+  [['--msg-id', 'md5'], '--msg-id'],
+  [['--sign', 'none', '--msg-id', 'go'], '--msg-id'],
+  [['--sign', 'none', '--msg-id', 'js'], '--msg-id'],
   [['--publish-count', '-1'], '--publish-count'],
   [['--publish-size', 'many'], '--publish-size'],
   [['--duration-s', '1e9'], '--duration-s'],
   [['--topic', ''], '--topic'],
   [['--publish-count', '1'], '--publish-topic'],
   [['--direct', '/ip4/127.0.0.1/tcp/1'], '--direct'],
+  [['--router', 'floodsub', '--px'], '--px'],
   [['--router', 'floodsub', '--direct', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--direct']
 ]
 
@@ -35,6 +39,15 @@ test('bad flags and values: one line on stderr naming the flag, exit status 2, n
     assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`)
     assert.ok(lines[0].includes(flag), `${args.join(' ')}: "${lines[0]}" does not name ${flag}`)
   }
+})
+
+test('--px is taken with gossipsub: the node starts and ends cleanly', () => {
+  const r = spawnSync(NODE, ['--px', '--topic', 'x', '--listen', '/ip4/127.0.0.1/tcp/0', '--duration-s', '1'],
+    { encoding: 'utf8', timeout: 10000 })
+  assert.equal(r.status, 0, r.stderr)
+  const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(events[0].event, 'started')
+  assert.equal(events.at(-1).event, 'summary')
 })
 
 test('--direct: the node dials its direct peer, gets its messages, and never grafts it', { timeout: 60000 }, async () => {
@@ -57,3 +70,57 @@ test('--direct: the node dials its direct peer, gets its messages, and never gra
     await Promise.all(procs.map((p) => p.stop()))
   }
 })
+
+// Each message's id under --msg-id go is the author's peer id bytes followed by the seqno.
+test('--msg-id go: message ids are from and seqno, as go computes them', { timeout: 60000 }, async () => {
+  const procs = []
+  try {
+    const b = new Proc('b', NODE, ['--seed', 'msgid-b', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'm',
+      '--msg-id', 'go', '--stdin'])
+    procs.push(b)
+    const bStarted = await b.event('started')
+    const a = new Proc('a', NODE, ['--seed', 'msgid-a', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'm',
+      '--msg-id', 'go', '--dial', bStarted.listen_addrs[0]])
+    procs.push(a)
+    const aStarted = await a.event('started')
+    await b.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === aStarted.peer_id, 'the subscription of a')
+    b.child.stdin.write('hello go ids\n')
+    const published = await b.event('published')
+    const got = await a.waitFor((e) => e.event === 'message' && e.from === bStarted.peer_id, 'the message of b')
+    assert.equal(got.id, published.id)
+    assert.equal(got.id, peerIdHex(bStarted.peer_id) + got.seqno)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+})
+
+// Anonymous messages are told apart by their content: generated payloads differ between nodes, so a node that
+// hears two publishers gets every message of both.
+test('--sign none: two nodes publishing as many messages reach a third, all of them', { timeout: 60000 }, async () => {
+  const procs = []
+  try {
+    const c = new Proc('c', NODE, ['--seed', 'anon-c', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'n',
+      '--sign', 'none', '--router', 'floodsub'])
+    procs.push(c)
+    const cStarted = await c.event('started')
+    const publishers = ['anon-a', 'anon-b'].map((seed) => new Proc(seed, NODE, ['--seed', seed, '--listen',
+      '/ip4/127.0.0.1/tcp/0', '--topic', 'n', '--sign', 'none', '--router', 'floodsub', '--dial',
+      cStarted.listen_addrs[0], '--publish-count', '3', '--publish-interval-ms', '50', '--publish-delay-ms', '3000']))
+    procs.push(...publishers)
+    await c.waitFor(() => c.events.filter((e) => e.event === 'message').length === 6, 'six messages', 20000)
+    assert.equal(new Set(c.events.filter((e) => e.event === 'message').map((e) => e.id)).size, 6)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+})
+
+// The multihash bytes of a base58btc peer id, as hex.
+function peerIdHex (peerId) {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+  let n = 0n
+  for (const ch of peerId) n = n * 58n + BigInt(alphabet.indexOf(ch))
+  let hex = n.toString(16)
+  if (hex.length % 2) hex = '0' + hex
+  const zeros = peerId.match(/^1*/)[0].length
+  return '00'.repeat(zeros) + hex
+}

@@ -1,4 +1,4 @@
-// NDJSON events of the node program (shared/docs/cli.md): one JSON object per line on standard output,
+// NDJSON events of the node program (docs/cli.md): one JSON object per line on standard output,
 // flushed per line, each with "event" and "time_ms".
 #ifndef TOOLS_NODE_EVENT_WRITER_H_
 #define TOOLS_NODE_EVENT_WRITER_H_
