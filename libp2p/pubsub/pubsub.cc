@@ -248,7 +248,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
 }
 
 void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
-  if (!router_->AcceptRpcFrom(from)) return;
+  // Subscriptions first, even from a peer whose RPCs the router refuses (as go): an unsubscribe still lands.
   for (const auto& sub : rpc.subscriptions()) {
     auto it = peers_.find(from);
     if (it == peers_.end()) return;
@@ -264,6 +264,7 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
     router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
   }
+  if (!router_->AcceptRpcFrom(from)) return;
   for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
   if (rpc.has_control() && peers_.count(from)) router_->HandleControl(from, rpc.control());
 }

@@ -1,5 +1,6 @@
 #include "libp2p/stream/memory_transport.h"
 
+#include <cassert>
 #include <deque>
 #include <string>
 
@@ -231,8 +232,11 @@ class MemoryPendingDial final : public PendingDial {
   Delivery delivery_;
 };
 
-Multiaddr LoopbackAddress(uint16_t port) {
-  return *Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(port));
+// /ip4/<ip>/tcp/<port>, from the 4 address bytes of an /ip4 component.
+Multiaddr AddressOf(const Bytes& ip, uint16_t port) {
+  return *Multiaddr::FromString("/ip4/" + std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." +
+                                std::to_string(ip[2]) + "." + std::to_string(ip[3]) + "/tcp/" +
+                                std::to_string(port));
 }
 
 bool IsMemoryAddress(const Multiaddr& addr) {
@@ -245,7 +249,7 @@ bool IsMemoryAddress(const Multiaddr& addr) {
 
 class MemoryTransport final : public Transport {
  public:
-  explicit MemoryTransport(MemoryNetwork* network) : network_(network) {}
+  MemoryTransport(MemoryNetwork* network, Bytes ip) : network_(network), ip_(std::move(ip)) {}
 
   bool CanDial(const Multiaddr& addr) const override { return IsMemoryAddress(addr); }
 
@@ -254,10 +258,10 @@ class MemoryTransport final : public Transport {
     const auto c = addr.Components();
     uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
     if (port == 0) {
-      while (network_->listeners_.count(LoopbackAddress(network_->next_port_))) ++network_->next_port_;
+      while (network_->listeners_.count(AddressOf(c[0].value, network_->next_port_))) ++network_->next_port_;
       port = network_->next_port_++;
     }
-    Multiaddr bound = LoopbackAddress(port);
+    Multiaddr bound = AddressOf(c[0].value, port);
     if (network_->listeners_.count(bound)) return UnavailableError("address in use: " + bound.ToString());
     return std::unique_ptr<Listener>(std::make_unique<MemoryListener>(network_, bound, std::move(on_accept)));
   }
@@ -265,13 +269,14 @@ class MemoryTransport final : public Transport {
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override {
     MemoryNetwork* network = network_;
     const Multiaddr target = addr.WithoutPeerId();
-    return std::make_unique<MemoryPendingDial>(network->loop_, network->latency_, [network, target, on_done = std::move(on_done)] {
+    return std::make_unique<MemoryPendingDial>(network->loop_, network->latency_, [network, target, ip = ip_,
+                                                                                     on_done = std::move(on_done)] {
       auto it = network->listeners_.find(target);
       if (it == network->listeners_.end()) {
         on_done(UnavailableError("connection refused: " + target.ToString()));
         return;
       }
-      const Multiaddr local = LoopbackAddress(network->next_port_++);
+      const Multiaddr local = AddressOf(ip, network->next_port_++);
       auto dialer = std::make_unique<MemoryConnection>(network, local, target);
       auto listener_side = std::make_unique<MemoryConnection>(network, target, local);
       MemoryConnection::Connect(dialer.get(), listener_side.get());
@@ -282,13 +287,18 @@ class MemoryTransport final : public Transport {
 
  private:
   MemoryNetwork* const network_;
+  const Bytes ip_;  // Our dials come from this IPv4 address.
 };
 
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration latency)
     : loop_(loop), limits_(limits), latency_(latency) {}
 MemoryNetwork::~MemoryNetwork() = default;
 
-std::unique_ptr<Transport> MemoryNetwork::CreateTransport() { return std::make_unique<MemoryTransport>(this); }
+std::unique_ptr<Transport> MemoryNetwork::CreateTransport(const std::string& ipv4) {
+  StatusOr<Multiaddr> ip = Multiaddr::FromString("/ip4/" + ipv4);
+  assert(ip.ok());
+  return std::make_unique<MemoryTransport>(this, ip->Components()[0].value);
+}
 
 void MemoryNetwork::BreakConnections() {
   for (MemoryConnection* c : connections_) c->Break();

@@ -18,7 +18,8 @@ class MemoryConnection;
 class MemoryListener;
 
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
-// a Listen() on port 0 gets the next free port. Not thread-safe; the loop and the network must outlive
+// a Listen() on port 0 gets the next free port. A transport has an IPv4 address of its own (127.0.0.1 unless
+// given): its dials come from it, so that tests of per-IP rules see peers at distinct addresses. Not thread-safe; the loop and the network must outlive
 // every transport, listener and connection made from it.
 //
 // With a `latency`, every delivery (a dial's connection, written bytes, an end of stream, a reset) reaches
@@ -29,8 +30,8 @@ class MemoryNetwork {
   explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {}, Duration latency = Duration::zero());
   ~MemoryNetwork();
 
-  // A transport whose connections live in this network.
-  std::unique_ptr<Transport> CreateTransport();
+  // A transport whose connections live in this network, dialing from `ipv4` (dotted text; must parse).
+  std::unique_ptr<Transport> CreateTransport(const std::string& ipv4 = "127.0.0.1");
 
   // Bytes moved per delivery from one side to the other (like one TCP read).
   static constexpr size_t kChunkSize = 64 * 1024;

@@ -53,6 +53,24 @@ TEST_F(MemoryTransportTest, ExchangeBytesBothWays) {
   EXPECT_EQ(a_.data, "back");
 }
 
+TEST_F(MemoryTransportTest, ATransportDialsFromItsOwnAddressAndListensWhereAsked) {
+  std::unique_ptr<Transport> far = network_.CreateTransport("10.0.0.7");
+  std::unique_ptr<RawConnection> accepted;
+  auto listener = transport_->Listen(*Multiaddr::FromString("/ip4/10.0.0.8/tcp/0"),
+                                     [&](std::unique_ptr<RawConnection> c) { accepted = std::move(c); });
+  ASSERT_TRUE(listener.ok());
+  EXPECT_EQ((*listener)->listen_addr().ToString().rfind("/ip4/10.0.0.8/tcp/", 0), 0u);
+  std::unique_ptr<RawConnection> dialed;
+  auto dial = far->Dial((*listener)->listen_addr(), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    ASSERT_TRUE(c.ok());
+    dialed = std::move(c).value();
+  });
+  loop_.RunUntilIdle();
+  ASSERT_NE(accepted, nullptr);
+  EXPECT_EQ(accepted->remote_addr().ToString().rfind("/ip4/10.0.0.7/tcp/", 0), 0u);
+  EXPECT_EQ(dialed->local_addr(), accepted->remote_addr());
+}
+
 // A peer that sends, closes and resets before our reader took anything: the bytes and the end of stream
 // that arrived before the failure are delivered first, then the failure (they were once dropped).
 TEST_F(MemoryTransportTest, BytesThatArrivedBeforeAFailureAreDeliveredFirst) {

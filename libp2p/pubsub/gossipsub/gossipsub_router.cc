@@ -1,5 +1,7 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cassert>
 #include <string_view>
@@ -18,6 +20,25 @@ namespace {
 // Connection-manager protection tags: direct peers, and mesh peers per topic.
 constexpr std::string_view kDirectTag = "gossipsub:direct";
 constexpr std::string_view kMeshTagPrefix = "gossipsub:mesh:";
+
+// The IP by which P6 groups peers: the IPv4 address, or the /64 of an IPv6 one (a host gets a whole /64 as
+// easily as one address), as text ("192.0.2.1", "2001:db8:1:2::/64"); "" for an address that is not IP.
+std::string ColocationIp(const Multiaddr& addr) {
+  for (const Multiaddr::Component& c : addr.Components()) {
+    if (c.code == multiaddr_protocol::kIp6Zone) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (c.code == multiaddr_protocol::kIp4 && c.value.size() == 4) {
+      return inet_ntop(AF_INET, c.value.data(), text, sizeof(text)) != nullptr ? std::string(text) : "";
+    }
+    if (c.code == multiaddr_protocol::kIp6 && c.value.size() == 16) {
+      uint8_t prefix[16] = {};
+      std::copy(c.value.begin(), c.value.begin() + 8, prefix);
+      return inet_ntop(AF_INET6, prefix, text, sizeof(text)) != nullptr ? std::string(text) + "/64" : "";
+    }
+    return "";
+  }
+  return "";
+}
 
 const std::set<PeerId>& EmptySet() {
   static const std::set<PeerId> empty;
@@ -100,7 +121,16 @@ void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
   const Duration retention = options_.params.heartbeat_interval * options_.params.idontwant_retention_heartbeats;
   info.dont_send = std::make_unique<TimedCache>(&core_->loop()->clock(), retention,
                                                 options_.params.max_idontwant_entries_per_peer);
-  if (score_) score_->AddPeer(peer);
+  if (score_) {
+    score_->AddPeer(peer);
+    RefreshIp(peer);
+  }
+}
+
+void GossipSubRouter::RefreshIp(const PeerId& peer) {
+  // The newest connection's address: the one the peer's streams use.
+  const std::vector<stream::ConnectionInfo> conns = core_->host()->connections_of(peer);
+  score_->SetIp(peer, conns.empty() ? "" : ColocationIp(conns.back().remote_addr));
 }
 
 void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string& topic, bool subscribed) {
@@ -116,7 +146,9 @@ void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string
 
 void GossipSubRouter::OnConnectionsChanged(const PeerId& peer) {
   auto it = peers_.find(peer);
-  if (it != peers_.end()) it->second.outbound = core_->host()->IsOutbound(peer);
+  if (it == peers_.end()) return;
+  it->second.outbound = core_->host()->IsOutbound(peer);
+  if (score_) RefreshIp(peer);
 }
 
 void GossipSubRouter::SyncProtections() {
@@ -471,10 +503,10 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
     for (const PeerId& p : subscribers->second) {
       auto info = peers_.find(p);
       if (info == peers_.end()) continue;
-      // Direct peers and floodsub peers always get it; our own message, with flood publishing, goes to
-      // every subscriber above the publish threshold.
-      if (info->second.direct || !IsMeshPeer(info->second) ||
-          (flood && ScoreOf(p) >= options_.thresholds.publish_threshold)) {
+      // Direct peers always get it; floodsub peers (which have no mesh) when their score reaches the
+      // publish threshold, as in go; and our own message, with flood publishing, every subscriber that does.
+      if (info->second.direct ||
+          ((!IsMeshPeer(info->second) || flood) && ScoreOf(p) >= options_.thresholds.publish_threshold)) {
         targets.push_back(p);
       }
     }

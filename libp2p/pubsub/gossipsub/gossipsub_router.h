@@ -143,6 +143,8 @@ class GossipSubRouter final : public Router {
   void SendBatch(ControlBatch* batch);
   // The IHAVEs of one RPC, taken together as go takes them: they count as one IHAVE message against
   // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
+  // Tells the score the IP of the peer's newest connection (P6).
+  void RefreshIp(const crypto::PeerId& peer);
   void HandleIHaves(const crypto::PeerId& peer, PeerInfo& info,
                     const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves, pb::ControlMessage* reply);
   void HandleIWant(const crypto::PeerId& peer, const pb::ControlIWant& iwant);

@@ -34,8 +34,9 @@ std::string IdBytes(const PeerId& id) { return std::string(AsStringView(id.bytes
 
 // A host with PubSub and a GossipSubRouter.
 struct Node {
-  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOptions go = {}, PubSubOptions po = {})
-      : key(KeyOf(std::to_string(n))), transport(net->CreateTransport()) {
+  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOptions go = {}, PubSubOptions po = {},
+       const std::string& ip = "127.0.0.1")
+      : key(KeyOf(std::to_string(n))), transport(net->CreateTransport(ip)) {
     stream::HostOptions ho;
     ho.identity = &key;
     host = std::make_unique<stream::Host>(loop, transport.get(), ho);
@@ -504,6 +505,106 @@ TEST_F(GossipSubScenariosTest, APruneWithBackoffZeroGetsTheDefaultBackoff) {
   pruner.Send(rpc);
   loop_.AdvanceTime(go.params.prune_backoff / 2);
   EXPECT_TRUE(node.router->backoff().InBackoff(pruner.id(), "t"));
+}
+
+// P6: peers connecting from one IP beyond ip_colocation_factor_threshold lose score, a peer alone at its IP
+// does not, and a whitelisted IP is exempt. The addresses are the connections' own (the memory network dials
+// from each transport's address).
+TEST_F(GossipSubScenariosTest, PeersCrowdedOnOneIpArePenalisedUnlessWhitelisted) {
+  GossipSubOptions go = ScoredOptions("t");
+  go.score_params->ip_colocation_factor_weight = -5;
+  go.score_params->ip_colocation_factor_threshold = 2;
+  go.score_params->ip_colocation_factor_whitelist = {"10.0.0.3"};
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  const std::vector<std::string> ips = {"10.0.0.1", "10.0.0.1", "10.0.0.1", "10.0.0.2",
+                                        "10.0.0.3", "10.0.0.3", "10.0.0.3"};
+  for (size_t i = 0; i < ips.size(); ++i) {
+    nodes_.push_back(std::make_unique<Node>(&loop_, &net_, static_cast<int>(i) + 1, GossipSubOptions{},
+                                            PubSubOptions{}, ips[i]));
+    nodes_.back()->Join("t");
+    Connect(*nodes_.back(), node);
+  }
+  loop_.RunUntilIdle();
+  for (size_t i = 0; i < ips.size(); ++i) {
+    const double score = node.router->Score(nodes_[i + 1]->id());
+    if (ips[i] == "10.0.0.1") {
+      EXPECT_DOUBLE_EQ(score, -5.0) << i;  // (3 - 2)^2 * -5
+    } else {
+      EXPECT_DOUBLE_EQ(score, 0.0) << i;
+    }
+  }
+}
+
+// A graylisted peer's messages and control are ignored, but its subscription changes still land (as in go):
+// otherwise we would keep sending to a peer that left the topic.
+TEST_F(GossipSubScenariosTest, AGraylistedPeersUnsubscribeStillLands) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  node.pubsub->AddValidator("t", [](const pb::Message&, auto done) { done(ValidationResult::kReject); });
+  RawPeer bad(&loop_, &net_, "bad", std::string(kMeshSubV11));
+  bad.ConnectTo(node);
+  pb::RPC subscribe;
+  subscribe.add_subscriptions()->set_subscribe(true);
+  subscribe.mutable_subscriptions(0)->set_topicid("t");
+  bad.Send(subscribe);
+  ASSERT_EQ(node.pubsub->PeerTopics(bad.id()).count("t"), 1u);
+  pb::RPC invalid;
+  for (uint64_t seqno = 1; seqno <= 3; ++seqno) {
+    pb::Message* m = invalid.add_publish();
+    m->set_topic("t");
+    m->set_data("rejected " + std::to_string(seqno));
+    SignMessage(bad.key, seqno, SignPolicy::kStrictSign, m);
+  }
+  bad.Send(invalid);
+  ASSERT_LT(node.router->Score(bad.id()), go.thresholds.graylist_threshold);
+  ASSERT_FALSE(node.router->AcceptRpcFrom(bad.id()));
+  pb::RPC unsubscribe;
+  unsubscribe.add_subscriptions()->set_subscribe(false);
+  unsubscribe.mutable_subscriptions(0)->set_topicid("t");
+  bad.Send(unsubscribe);
+  EXPECT_EQ(node.pubsub->PeerTopics(bad.id()).count("t"), 0u);
+}
+
+// A floodsub peer has no mesh, so it is sent every message, but only while its score reaches the publish
+// threshold (as in go): one that sent invalid messages gets nothing more from us.
+TEST_F(GossipSubScenariosTest, AFloodsubPeerBelowThePublishThresholdIsNotSentMessages) {
+  GossipSubOptions go = ScoredOptions("t");
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  node.pubsub->AddValidator("t", [](const pb::Message& m, auto done) {
+    done(m.data().rfind("bad", 0) == 0 ? ValidationResult::kReject : ValidationResult::kAccept);
+  });
+  RawPeer flooder(&loop_, &net_, "flooder", "/floodsub/1.0.0");
+  flooder.ConnectTo(node);
+  pb::RPC subscribe;
+  subscribe.add_subscriptions()->set_subscribe(true);
+  subscribe.mutable_subscriptions(0)->set_topicid("t");
+  flooder.Send(subscribe);
+  const auto messages_received = [&] {
+    size_t n = 0;
+    for (const pb::RPC& r : flooder.received) n += static_cast<size_t>(r.publish_size());
+    return n;
+  };
+  ASSERT_TRUE(node.pubsub->Publish("t", AsBytes("while in good standing")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(messages_received(), 1u);
+  pb::RPC invalid;
+  for (uint64_t seqno = 1; seqno <= 3; ++seqno) {
+    pb::Message* m = invalid.add_publish();
+    m->set_topic("t");
+    m->set_data("bad " + std::to_string(seqno));
+    SignMessage(flooder.key, seqno, SignPolicy::kStrictSign, m);
+  }
+  flooder.Send(invalid);
+  ASSERT_LT(node.router->Score(flooder.id()), go.thresholds.publish_threshold);
+  ASSERT_TRUE(node.pubsub->Publish("t", AsBytes("after")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(messages_received(), 1u);
 }
 
 // Peer exchange by default, as in go: our PRUNEs offer no peers, and offers in PRUNEs we receive are not
