@@ -108,7 +108,7 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   router_->AddPeer(id, protocol);
   // Tell a new peer what we subscribe to, whichever came first (its stream or its identify); that also
   // opens our stream to it.
-  if (!handlers_.empty()) state.peer->Send(SubscriptionsRpc(), SendLane::kControl);
+  for (pb::RPC& rpc : SubscriptionsRpcs()) state.peer->Send(std::move(rpc), SendLane::kControl);
   return state;
 }
 
@@ -127,14 +127,22 @@ std::vector<std::string> PubSub::topics() const {
   return out;
 }
 
-pb::RPC PubSub::SubscriptionsRpc() const {
-  pb::RPC rpc;
+std::vector<pb::RPC> PubSub::SubscriptionsRpcs() const {
+  // At most kMaxControlBytesPerRpc of subscriptions in each.
+  std::vector<pb::RPC> rpcs;
+  size_t used = 0;
   for (const auto& [topic, handler] : handlers_) {
-    auto* s = rpc.add_subscriptions();
+    const size_t bytes = 8 + topic.size();  // The SubOpts with its headers and its subscribe flag.
+    if (rpcs.empty() || used + bytes > kMaxControlBytesPerRpc) {
+      rpcs.emplace_back();
+      used = 0;
+    }
+    auto* s = rpcs.back().add_subscriptions();
     s->set_subscribe(true);
     s->set_topicid(topic);
+    used += bytes;
   }
-  return rpc;
+  return rpcs;
 }
 
 Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {

@@ -140,7 +140,8 @@ class PubSub {
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
   // Delivers a validated message to our handler and hands it to the router (which may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
-  pb::RPC SubscriptionsRpc() const;
+  // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.
+  std::vector<pb::RPC> SubscriptionsRpcs() const;
 
   EventLoop* const loop_;
   stream::Host* const host_;

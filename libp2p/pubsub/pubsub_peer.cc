@@ -45,8 +45,10 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
   Inbound* const inbound = inbound_.get();
   bool stopped = false;
   Status s = inbound->reader.Feed(data, [&](ByteSpan frame) -> Status {
-    ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits));
+    RpcCounts counts;
+    ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits, &counts));
     ++stats_.rpcs_received;
+    stats_.elements_left_out += counts.left_out;
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
     // Stop reading if the callback replaced or dropped the stream: the rest of these bytes belong to a

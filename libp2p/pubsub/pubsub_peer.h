@@ -70,6 +70,7 @@ struct PubSubPeerStats {
   uint64_t rpcs_received = 0;
   uint64_t rpcs_sent = 0;
   uint64_t bad_frames = 0;        // Oversized or undecodable inbound frames (each reset the stream).
+  uint64_t elements_left_out = 0;  // Parts of inbound RPCs over a limit (RpcCounts::left_out), not read.
   uint64_t dropped_full = 0;      // RPCs dropped because a lane was full.
   uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout.
   uint64_t dropped_unwanted = 0;  // Tagged data RPCs dropped unsent because Callbacks::wanted said no.

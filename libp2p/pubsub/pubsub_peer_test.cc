@@ -271,7 +271,7 @@ TEST_F(PubSubPeerTest, OversizedFrameResetsTheStreamAndThePeerStays) {
 
 // A frame whose body is not a protobuf RPC, and one that decodes but exceeds a count limit, each reset their
 // stream: RPCs before the bad frame in the same read are delivered, those after it are not.
-TEST_F(PubSubPeerTest, UndecodableFramesResetTheStreamAndAreCounted) {
+TEST_F(PubSubPeerTest, UndecodableFramesResetTheStreamAndAreCountedButOverLimitOnesDoNot) {
   PubSubPeerOptions options;
   options.limits.max_subscriptions = 2;
   auto peer = MakePeer(options);
@@ -288,23 +288,26 @@ TEST_F(PubSubPeerTest, UndecodableFramesResetTheStreamAndAreCounted) {
   EXPECT_EQ(delivered_.rpcs[0].subscriptions(0).topicid(), "before");
   EXPECT_EQ(peer->stats().bad_frames, 1u);
 
+  // Over a count limit is not undecodable: the elements beyond it are left out, the stream stays.
   pb::RPC too_many = SubscribeRpc("1");
   *too_many.add_subscriptions() = too_many.subscriptions(0);
   *too_many.add_subscriptions() = too_many.subscriptions(0);
   auto second = AttachInbound(peer.get());
   ASSERT_TRUE(second->Write(Frame(too_many)).ok());
   loop_.RunUntilIdle();
-  EXPECT_TRUE(second->errored);
-  EXPECT_EQ(delivered_.rpcs.size(), 1u);
-  EXPECT_EQ(peer->stats().bad_frames, 2u);
+  EXPECT_FALSE(second->errored);
+  ASSERT_EQ(delivered_.rpcs.size(), 2u);
+  EXPECT_EQ(delivered_.rpcs[1].subscriptions_size(), 2);
+  EXPECT_EQ(peer->stats().bad_frames, 1u);
+  EXPECT_EQ(peer->stats().elements_left_out, 1u);
 
   auto third = AttachInbound(peer.get());
   ASSERT_TRUE(third->Write(Frame(SubscribeRpc("fine"))).ok());
   loop_.RunUntilIdle();
-  ASSERT_EQ(delivered_.rpcs.size(), 2u);
-  EXPECT_EQ(delivered_.rpcs[1].subscriptions(0).topicid(), "fine");
+  ASSERT_EQ(delivered_.rpcs.size(), 3u);
+  EXPECT_EQ(delivered_.rpcs[2].subscriptions(0).topicid(), "fine");
   EXPECT_FALSE(third->errored);
-  EXPECT_EQ(peer->stats().bad_frames, 2u);
+  EXPECT_EQ(peer->stats().bad_frames, 1u);
 }
 
 // A new inbound stream replaces the old one (which is closed); the remote closing its stream is not a fault.

@@ -9,6 +9,7 @@
 
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
+#include "libp2p/pubsub/rpc/rpc_codec.h"
 #include "libp2p/stream/host.h"
 
 namespace libp2p::pubsub::gossipsub {
@@ -20,6 +21,9 @@ namespace {
 // Connection-manager protection tags: direct peers, and mesh peers per topic.
 constexpr std::string_view kDirectTag = "gossipsub:direct";
 constexpr std::string_view kMeshTagPrefix = "gossipsub:mesh:";
+
+// RPCs with IHAVEs a peer hears from us per heartbeat: go's default (and ours) for max_ihave_messages.
+constexpr size_t kPeerMaxIHaveRpcs = 10;
 
 // The IP by which P6 groups peers: the IPv4 address, or the /64 of an IPv6 one (a host gets a whole /64 as
 // easily as one address), as text ("192.0.2.1", "2001:db8:1:2::/64"); "" for an address that is not IP.
@@ -235,9 +239,12 @@ void GossipSubRouter::RemoveFromMesh(const std::string& topic, const PeerId& pee
 
 void GossipSubRouter::SendBatch(ControlBatch* batch) {
   for (auto& [peer, control] : *batch) {
-    pb::RPC rpc;
-    *rpc.mutable_control() = std::move(control);
-    core_->SendRpc(peer, std::move(rpc), SendLane::kControl);
+    // In RPCs of at most kMaxControlBytesPerRpc of control each, as rust-libp2p accepts them.
+    for (pb::ControlMessage& part : SplitControl(control)) {
+      pb::RPC rpc;
+      *rpc.mutable_control() = std::move(part);
+      core_->SendRpc(peer, std::move(rpc), SendLane::kControl);
+    }
   }
   batch->clear();
 }
@@ -646,6 +653,16 @@ void GossipSubRouter::MaintainFanout() {
 }
 
 void GossipSubRouter::EmitGossip(ControlBatch* batch) {
+  // What each peer may still be sent this heartbeat: at most max_ihave_length ids, and as many bytes of
+  // them as fit in the RPCs a go peer reads (it hears kPeerMaxIHaveRpcs RPCs with IHAVEs per heartbeat; one
+  // of them is left for the heartbeat's GRAFTs and PRUNEs).
+  struct Room {
+    size_t ids;
+    size_t bytes;
+  };
+  std::unordered_map<PeerId, Room> room;
+  const Room fresh{static_cast<size_t>(options_.params.max_ihave_length),
+                   (kPeerMaxIHaveRpcs - 1) * kMaxControlBytesPerRpc};
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
     if (!mcache_->HasGossipIds(topic)) return;
     std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const PeerInfo&) {
@@ -657,12 +674,25 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
     if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
     for (const PeerId& peer : candidates) {
+      Room& left = room.try_emplace(peer, fresh).first->second;
+      // The entry's header: its field tag and length, and the topic's.
+      const size_t header = 8 + topic.size();
+      if (left.ids == 0 || left.bytes <= header) continue;
       std::shuffle(ids.begin(), ids.end(), rng_);
-      pb::ControlIHave* ihave = (*batch)[peer].add_ihave();
-      ihave->set_topicid(topic);
-      const size_t n = std::min<size_t>(ids.size(), options_.params.max_ihave_length);
-      for (size_t i = 0; i < n; ++i) ihave->add_messageids(ids[i]);
-      ++stats_.ihave_sent;
+      pb::ControlIHave* ihave = nullptr;
+      for (const std::string& id : ids) {
+        const size_t cost = 2 + id.size();
+        if (left.ids == 0 || left.bytes < header + cost) break;
+        if (ihave == nullptr) {
+          ihave = (*batch)[peer].add_ihave();
+          ihave->set_topicid(topic);
+          left.bytes -= header;
+        }
+        ihave->add_messageids(id);
+        --left.ids;
+        left.bytes -= cost;
+      }
+      if (ihave != nullptr) ++stats_.ihave_sent;
     }
   };
   for (const auto& [topic, members] : mesh_) gossip(topic, members);

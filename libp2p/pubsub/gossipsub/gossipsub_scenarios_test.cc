@@ -15,6 +15,7 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
 #include "libp2p/pubsub/pubsub.h"
+#include "libp2p/pubsub/rpc/rpc_codec.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/memory_transport.h"
 
@@ -914,6 +915,78 @@ TEST_F(GossipSubScenariosTest, TheIHavesOfOneRpcCountOnceAndRepeatedIdsAreAskedO
   }
   EXPECT_EQ(node.router->stats().iwant_sent, static_cast<uint64_t>(go.params.max_ihave_messages));
   EXPECT_EQ(gossiper.IWantIdsReceived(), static_cast<size_t>(topics + go.params.max_ihave_messages - 1));
+}
+
+// What our router sends fits what go and rust accept: busy topics' IHAVEs for one peer are capped at
+// max_ihave_length ids per heartbeat and split into RPCs of at most 16 KiB of control, no more of them than
+// a go peer reads per heartbeat; and our own decoder takes each whole.
+TEST_F(GossipSubScenariosTest, GossipForOnePeerFitsWhatGoAndRustAccept) {
+  GossipSubOptions go;
+  go.params.flood_publish = false;
+  PubSubOptions po;
+  po.sign_policy = SignPolicy::kStrictNoSign;  // Publishing 9000 messages quickly.
+  po.peer.max_control_bytes = 4 << 20;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
+  Node& node = *nodes_[0];
+  const std::vector<std::string> topics = {"t0", "t1", "t2"};
+  for (const std::string& t : topics) node.Join(t);
+  RawPeer watcher(&loop_, &net_, "watcher", std::string(kMeshSubV11));
+  watcher.ConnectTo(node);
+  pb::RPC subscribe;
+  for (const std::string& t : topics) {
+    subscribe.add_subscriptions()->set_subscribe(true);
+    subscribe.mutable_subscriptions()->rbegin()->set_topicid(t);
+  }
+  watcher.Send(subscribe);
+  // Kept out of the mesh (a PRUNE with a long backoff), so that it gets gossip instead of messages.
+  pb::RPC prune;
+  for (const std::string& t : topics) {
+    auto* p = prune.mutable_control()->add_prune();
+    p->set_topicid(t);
+    p->set_backoff(600);
+  }
+  watcher.Send(prune);
+  loop_.AdvanceTime(seconds(2));
+  for (const std::string& t : topics) ASSERT_EQ(node.router->Mesh(t).count(watcher.id()), 0u);
+  for (const std::string& t : topics) {
+    for (int i = 0; i < 3000; ++i) ASSERT_TRUE(node.pubsub->Publish(t, AsBytes(t + "-" + std::to_string(i))).status.ok());
+  }
+  loop_.RunUntilIdle();
+  watcher.received.clear();
+  loop_.AdvanceTime(go.params.heartbeat_interval);
+  size_t ihave_rpcs = 0, ids = 0;
+  for (const pb::RPC& rpc : watcher.received) {
+    if (rpc.control().ihave_size() == 0) continue;
+    ++ihave_rpcs;
+    EXPECT_LE(rpc.control().ByteSizeLong(), kMaxControlBytesPerRpc);
+    for (const auto& e : rpc.control().ihave()) ids += static_cast<size_t>(e.messageids_size());
+    RpcCounts counts;
+    ASSERT_TRUE(DecodeRpc(AsBytes(rpc.SerializeAsString()), RpcLimits{}, &counts).ok());
+    EXPECT_EQ(counts.left_out, 0u);
+  }
+  EXPECT_GT(ids, 2000u) << "the cap is not meant to starve gossip";
+  EXPECT_LE(ids, static_cast<size_t>(go.params.max_ihave_length));
+  EXPECT_LE(ihave_rpcs, static_cast<size_t>(go.params.max_ihave_messages));
+}
+
+// A node in many topics tells a new peer in RPCs of at most 16 KiB of subscriptions each, all of them.
+TEST_F(GossipSubScenariosTest, ManySubscriptionsGoOutInRpcsWithin16KiB) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  Node& node = *nodes_[0];
+  for (int i = 0; i < 1000; ++i) node.Join("a-topic-name-of-some-length-" + std::to_string(i));
+  RawPeer peer(&loop_, &net_, "peer", std::string(kMeshSubV11));
+  peer.ConnectTo(node);
+  size_t subscriptions = 0, rpcs = 0;
+  for (const pb::RPC& rpc : peer.received) {
+    if (rpc.subscriptions_size() == 0) continue;
+    ++rpcs;
+    size_t bytes = 0;
+    for (const auto& sub : rpc.subscriptions()) bytes += sub.ByteSizeLong() + 3;
+    EXPECT_LE(bytes, kMaxControlBytesPerRpc);
+    subscriptions += static_cast<size_t>(rpc.subscriptions_size());
+  }
+  EXPECT_EQ(subscriptions, 1000u);
+  EXPECT_GT(rpcs, 1u);
 }
 
 // Regression: a message failing its signature check was once reported to the score as a validator

@@ -1,5 +1,6 @@
 // Decodes arbitrary bytes as a pubsub RPC under small limits. On success: the limits hold for what was
-// decoded, and encoding is a fixed point (decode(encode(rpc)) encodes to the same bytes).
+// decoded, what was decoded is what the pre-check counted, and encoding is a fixed point
+// (decode(encode(rpc)) encodes to the same bytes, leaving nothing out).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -17,17 +18,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_iwant_ids = 32;
   limits.max_idontwant_ids = 32;
   limits.max_prune_peers = 4;
-  libp2p::StatusOr<pb::RPC> rpc = DecodeRpc(libp2p::ByteSpan(data, size), limits);
+  limits.max_control_size = 4 * 1024;
+  RpcCounts counts;
+  libp2p::StatusOr<pb::RPC> rpc = DecodeRpc(libp2p::ByteSpan(data, size), limits, &counts);
   if (!rpc.ok()) return 0;
-  if (static_cast<size_t>(rpc->subscriptions_size()) > limits.max_subscriptions) abort();
-  if (static_cast<size_t>(rpc->publish_size()) > limits.max_messages) abort();
-  size_t ihave_ids = 0;
-  for (const auto& ihave : rpc->control().ihave()) ihave_ids += ihave.messageids_size();
-  if (ihave_ids > limits.max_ihave_ids) abort();
+  if (static_cast<size_t>(rpc->subscriptions_size()) != counts.subscriptions) abort();
+  if (counts.subscriptions > limits.max_subscriptions) abort();
+  if (static_cast<size_t>(rpc->publish_size()) != counts.messages) abort();
+  if (counts.messages > limits.max_messages) abort();
+  const pb::ControlMessage& c = rpc->control();
+  const size_t entries = static_cast<size_t>(c.ihave_size() + c.iwant_size() + c.graft_size() + c.prune_size() +
+                                             c.idontwant_size());
+  if (entries != counts.control_entries || entries > limits.max_control_entries) abort();
+  size_t ihave_ids = 0, iwant_ids = 0, idontwant_ids = 0, prune_peers = 0;
+  for (const auto& e : c.ihave()) ihave_ids += static_cast<size_t>(e.messageids_size());
+  for (const auto& e : c.iwant()) iwant_ids += static_cast<size_t>(e.messageids_size());
+  for (const auto& e : c.idontwant()) idontwant_ids += static_cast<size_t>(e.messageids_size());
+  for (const auto& e : c.prune()) prune_peers += static_cast<size_t>(e.peers_size());
+  if (ihave_ids != counts.ihave_ids || ihave_ids > limits.max_ihave_ids) abort();
+  if (iwant_ids != counts.iwant_ids || iwant_ids > limits.max_iwant_ids) abort();
+  if (idontwant_ids != counts.idontwant_ids || idontwant_ids > limits.max_idontwant_ids) abort();
+  if (prune_peers != counts.prune_peers || prune_peers > limits.max_prune_peers) abort();
   libp2p::StatusOr<std::string> first = EncodeRpc(*rpc, RpcLimits{});
   if (!first.ok()) abort();
-  libp2p::StatusOr<pb::RPC> again = DecodeRpc(libp2p::AsBytes(*first), RpcLimits{});
-  if (!again.ok()) abort();
+  RpcCounts again_counts;
+  libp2p::StatusOr<pb::RPC> again = DecodeRpc(libp2p::AsBytes(*first), limits, &again_counts);
+  if (!again.ok() || again_counts.left_out != 0) abort();
   if (again->SerializeAsString() != *first) abort();
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "libp2p/pubsub/rpc/rpc_codec.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "libp2p/base/proto_wire.h"
@@ -69,29 +70,132 @@ TEST(RpcCodecTest, FieldNumbersMatchTheSpec) {
   EXPECT_EQ(decoded->control().idontwant(0).messageids(0), "mid");
 }
 
-TEST(RpcCodecTest, LimitsAreCheckedBeforeDecoding) {
+TEST(RpcCodecTest, ElementsOverALimitAreLeftOutAndTheRestIsKept) {
   RpcLimits limits;
   limits.max_subscriptions = 3;
   limits.max_ihave_ids = 10;
   limits.max_prune_peers = 2;
   limits.max_topic_length = 8;
-  pb::RPC subs;
-  for (int i = 0; i < 4; ++i) subs.add_subscriptions()->set_topicid("t");
-  EXPECT_EQ(DecodeRpc(AsBytes(subs.SerializeAsString()), limits).status().code(), StatusCode::kOutOfRange);
-  pb::RPC ihave;
-  for (int i = 0; i < 11; ++i) ihave.mutable_control()->add_ihave()->add_messageids("x");
-  EXPECT_EQ(DecodeRpc(AsBytes(ihave.SerializeAsString()), limits).status().code(), StatusCode::kOutOfRange);
-  pb::RPC prune;
-  for (int i = 0; i < 3; ++i) prune.mutable_control()->add_prune()->add_peers();
-  EXPECT_EQ(DecodeRpc(AsBytes(prune.SerializeAsString()), limits).status().code(), StatusCode::kOutOfRange);
-  pb::RPC long_topic;
-  long_topic.add_subscriptions()->set_topicid("a-very-long-topic");
-  EXPECT_EQ(DecodeRpc(AsBytes(long_topic.SerializeAsString()), limits).status().code(), StatusCode::kOutOfRange);
+  limits.max_message_id_length = 4;
+  pb::RPC rpc;
+  for (int i = 0; i < 4; ++i) rpc.add_subscriptions()->set_topicid("t" + std::to_string(i));
+  rpc.add_subscriptions()->set_topicid("a-very-long-topic");
+  rpc.add_publish()->set_topic("a-very-long-topic");
+  rpc.add_publish()->set_topic("ok");
+  for (int i = 0; i < 6; ++i) {
+    auto* ihave = rpc.mutable_control()->add_ihave();
+    ihave->set_topicid("t");
+    ihave->add_messageids("a" + std::to_string(i));
+    ihave->add_messageids("b" + std::to_string(i));
+  }
+  rpc.mutable_control()->mutable_ihave(0)->add_messageids("too-long");
+  rpc.mutable_control()->add_graft()->set_topicid("a-very-long-topic");
+  for (int i = 0; i < 2; ++i) {
+    auto* prune = rpc.mutable_control()->add_prune();
+    prune->set_topicid("t");
+    prune->set_backoff(30);
+    for (int k = 0; k < 2; ++k) prune->add_peers()->set_peerid("p" + std::to_string(i * 2 + k));
+  }
+  RpcCounts counts;
+  StatusOr<pb::RPC> decoded = DecodeRpc(AsBytes(rpc.SerializeAsString()), limits, &counts);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  // The first three subscriptions; the fourth is over the count, the fifth's topic is too long.
+  ASSERT_EQ(decoded->subscriptions_size(), 3);
+  EXPECT_EQ(decoded->subscriptions(2).topicid(), "t2");
+  ASSERT_EQ(decoded->publish_size(), 1);
+  EXPECT_EQ(decoded->publish(0).topic(), "ok");
+  // Ten IHAVE ids in all, the over-long one left out; the GRAFT with its long topic goes.
+  size_t ids = 0;
+  for (const auto& ihave : decoded->control().ihave()) ids += static_cast<size_t>(ihave.messageids_size());
+  EXPECT_EQ(ids, 10u);
+  EXPECT_EQ(decoded->control().ihave(0).messageids_size(), 2);
+  EXPECT_EQ(decoded->control().graft_size(), 0);
+  // The PRUNEs stay, with their backoff; two offered peers in all.
+  ASSERT_EQ(decoded->control().prune_size(), 2);
+  EXPECT_EQ(decoded->control().prune(0).peers_size(), 2);
+  EXPECT_EQ(decoded->control().prune(1).peers_size(), 0);
+  EXPECT_EQ(decoded->control().prune(1).backoff(), 30u);
+  EXPECT_EQ(counts.subscriptions, 3u);
+  EXPECT_EQ(counts.ihave_ids, 10u);
+  EXPECT_EQ(counts.left_out, 2u + 1u + 3u + 1u + 2u);  // Subscriptions, message, ids, GRAFT, peers.
+}
+
+TEST(RpcCodecTest, AControlPartOverItsLimitIsLeftOutWhole) {
+  RpcLimits limits;
+  limits.max_control_size = 100;
+  pb::RPC rpc;
+  rpc.add_subscriptions()->set_topicid("t");
+  auto* iwant = rpc.mutable_control()->add_iwant();
+  for (int i = 0; i < 20; ++i) iwant->add_messageids("id-" + std::to_string(i));
+  RpcCounts counts;
+  StatusOr<pb::RPC> decoded = DecodeRpc(AsBytes(rpc.SerializeAsString()), limits, &counts);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->subscriptions_size(), 1);
+  EXPECT_FALSE(decoded->has_control());
+  EXPECT_EQ(counts.left_out, 1u);
+}
+
+TEST(RpcCodecTest, UnknownFieldsAreLeftOutButAMessageIsKeptWhole) {
+  // A message's own unknown fields are part of the bytes its signature covers: kept. Elsewhere: left out.
+  pb::Message m;
+  m.set_topic("t");
+  m.set_data("d");
+  Bytes message;
+  const std::string m_bytes = m.SerializeAsString();
+  message.assign(m_bytes.begin(), m_bytes.end());
+  proto::AppendVarintField(77, 5, &message);
+  Bytes rpc;
+  proto::AppendBytesField(2, message, &rpc);
+  proto::AppendVarintField(9, 1, &rpc);
+  RpcCounts counts;
+  StatusOr<pb::RPC> decoded = DecodeRpc(rpc, RpcLimits{}, &counts);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(counts.left_out, 1u);
+  ASSERT_EQ(decoded->publish_size(), 1);
+  const std::string again = decoded->publish(0).SerializeAsString();
+  EXPECT_EQ(Bytes(again.begin(), again.end()), message);
+}
+
+TEST(RpcCodecTest, AnRpcOverItsSizeLimitIsAnError) {
+  RpcLimits limits;
   limits.max_rpc_size = 10;
   pb::RPC big;
   big.add_publish()->set_data(std::string(100, 'x'));
   EXPECT_EQ(DecodeRpc(AsBytes(big.SerializeAsString()), limits).status().code(), StatusCode::kOutOfRange);
   EXPECT_EQ(EncodeRpc(big, limits).status().code(), StatusCode::kOutOfRange);
+}
+
+TEST(RpcCodecTest, SplitControlKeepsEachPartWithinItsSizeAndLosesNothing) {
+  pb::ControlMessage control;
+  auto* ihave = control.add_ihave();
+  ihave->set_topicid("blocks");
+  for (int i = 0; i < 5000; ++i) ihave->add_messageids(std::string(44, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  auto* iwant = control.add_iwant();
+  for (int i = 0; i < 1000; ++i) iwant->add_messageids("want-" + std::to_string(i));
+  control.add_graft()->set_topicid("blocks");
+  control.add_prune()->set_topicid("other");
+  const std::vector<pb::ControlMessage> parts = SplitControl(control, kMaxControlBytesPerRpc);
+  ASSERT_GT(parts.size(), 10u);
+  EXPECT_EQ(parts[0].graft_size(), 1) << "GRAFT and PRUNE go first";
+  EXPECT_EQ(parts[0].prune_size(), 1);
+  std::vector<std::string> ihave_ids, iwant_ids;
+  for (const pb::ControlMessage& part : parts) {
+    EXPECT_LE(part.ByteSizeLong(), kMaxControlBytesPerRpc);
+    for (const auto& e : part.ihave()) {
+      EXPECT_EQ(e.topicid(), "blocks");
+      ihave_ids.insert(ihave_ids.end(), e.messageids().begin(), e.messageids().end());
+    }
+    for (const auto& e : part.iwant()) iwant_ids.insert(iwant_ids.end(), e.messageids().begin(), e.messageids().end());
+  }
+  EXPECT_EQ(ihave_ids, std::vector<std::string>(ihave->messageids().begin(), ihave->messageids().end()));
+  EXPECT_EQ(iwant_ids, std::vector<std::string>(iwant->messageids().begin(), iwant->messageids().end()));
+  // A small control message stays whole; an empty one makes no part.
+  pb::ControlMessage small;
+  small.add_graft()->set_topicid("t");
+  small.add_idontwant()->add_messageids("x");
+  ASSERT_EQ(SplitControl(small).size(), 1u);
+  EXPECT_EQ(SplitControl(small)[0].SerializeAsString(), small.SerializeAsString());
+  EXPECT_TRUE(SplitControl(pb::ControlMessage()).empty());
 }
 
 TEST(RpcCodecTest, MalformedBytesAreRefused) {
