@@ -73,6 +73,12 @@ void GossipSubRouter::Attach(PubSub* core) {
   const Clock* clock = &core->loop()->clock();
   backoff_ = std::make_unique<Backoff>(clock, options_.params.heartbeat_interval * options_.params.backoff_slack_heartbeats);
   mcache_ = std::make_unique<MessageCache>(options_.params.mcache_len, options_.params.mcache_gossip);
+  // A peer is asked with one IWANT per IHAVE RPC, max_ihave_messages a heartbeat, each promise open for
+  // iwant_followup_time: room for the promises of the heartbeats that time spans, and one more.
+  const auto heartbeats =
+      static_cast<size_t>(options_.params.iwant_followup_time / options_.params.heartbeat_interval) + 2;
+  promises_ = std::make_unique<PromiseTracker>(clock, options_.params.iwant_followup_time,
+                                               static_cast<size_t>(options_.params.max_ihave_messages) * heartbeats);
   px_ = std::make_unique<PxConnector>(
       clock, options_.px_connector,
       [this](const Multiaddr& addr) {
@@ -176,7 +182,7 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
     if (members.erase(peer) > 0 && events_.on_prune) events_.on_prune(peer, topic);
   }
   for (auto& [topic, members] : fanout_) members.erase(peer);
-  for (auto& [id, by_peer] : promises_) by_peer.erase(peer);
+  promises_->RemovePeer(peer);
   idontwant_batch_.erase(peer);
   peers_.erase(peer);
   if (score_) score_->RemovePeer(peer);
@@ -318,7 +324,7 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, PeerInfo& info,
     const size_t n = std::min(static_cast<size_t>(ihave.messageids_size()), max_ids);
     for (size_t i = 0; i < n; ++i) {
       const std::string& id = ihave.messageids(static_cast<int>(i));
-      if (core_->HasSeen(id) || promises_.count(id) || !taken.insert(id).second) continue;
+      if (core_->HasSeen(id) || promises_->Has(id) || !taken.insert(id).second) continue;
       wanted.push_back(id);
     }
   }
@@ -333,9 +339,7 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, PeerInfo& info,
   for (const std::string& id : wanted) iwant->add_messageids(id);
   // Promise tracking: the peer must deliver one of them (we track one at random, as go does) in time.
   const std::string& tracked = wanted[std::uniform_int_distribution<size_t>(0, wanted.size() - 1)(rng_)];
-  if (promises_.size() < 10000) {
-    promises_[tracked][peer] = core_->loop()->Now() + options_.params.iwant_followup_time;
-  }
+  promises_->Add(peer, tracked);
   ++stats_.iwant_sent;
 }
 
@@ -435,7 +439,7 @@ bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
 
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
   // The message arrived and its validation starts: promises for it are kept, however long validation takes.
-  promises_.erase(id);
+  promises_->Keep(id);
   // A peer that delivers first is worth its connection.
   core_->host()->connection_manager().MarkUseful(from, core_->loop()->Now());
   // v1.2: tell mesh peers at once that we have a large message, before validating it.
@@ -469,8 +473,7 @@ void GossipSubRouter::FlushIDontWants() {
 void GossipSubRouter::OnDuplicate(const PeerId& from, const std::string& id, const std::string& topic) {
   if (score_) score_->DuplicateMessage(from, id, topic);
   // A duplicate still fulfils the sender's promise.
-  auto it = promises_.find(id);
-  if (it != promises_.end()) it->second.erase(from);
+  promises_->KeepBy(from, id);
 }
 
 void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, const std::string& topic,
@@ -490,7 +493,7 @@ void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, cons
   if (kind == RejectKind::kSignature || kind == RejectKind::kSelfOrigin) return;
   // The peer delivered, even if badly (P4 covers that) or when we had no room to validate (not its fault):
   // no broken promise.
-  promises_.erase(id);
+  promises_->Keep(id);
 }
 
 size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& id,
@@ -498,7 +501,7 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
   const pb::Message& msg = *shared;
   const std::string& topic = msg.topic();
   mcache_->Put(id, msg);
-  promises_.erase(id);
+  promises_->Keep(id);
   if (source && score_) score_->DeliverMessage(*source, id, topic);
 
   // Usually a handful of peers: a vector, sorted and deduplicated below, costs less than a set.
@@ -700,19 +703,10 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
 }
 
 void GossipSubRouter::CheckPromises() {
-  const MonoTime now = core_->loop()->Now();
-  for (auto it = promises_.begin(); it != promises_.end();) {
-    for (auto p = it->second.begin(); p != it->second.end();) {
-      if (p->second <= now) {
-        ++stats_.broken_promises;
-        if (score_) score_->AddPenalty(p->first, 1);
-        p = it->second.erase(p);
-      } else {
-        ++p;
-      }
-    }
-    it = it->second.empty() ? promises_.erase(it) : std::next(it);
-  }
+  promises_->ExpireBroken([this](const PeerId& peer) {
+    ++stats_.broken_promises;
+    if (score_) score_->AddPenalty(peer, 1);
+  });
 }
 
 void GossipSubRouter::Heartbeat() {
@@ -763,11 +757,7 @@ size_t GossipSubRouter::PeersWithProtocol(std::string_view protocol) const {
   return std::count_if(peers_.begin(), peers_.end(), [&](const auto& e) { return e.second.protocol == protocol; });
 }
 
-size_t GossipSubRouter::promise_count() const {
-  size_t n = 0;
-  for (const auto& [id, by_peer] : promises_) n += by_peer.size();
-  return n;
-}
+size_t GossipSubRouter::promise_count() const { return promises_->size(); }
 
 size_t GossipSubRouter::dont_send_entries(const PeerId& peer) const {
   auto it = peers_.find(peer);

@@ -22,6 +22,7 @@
 #include "libp2p/pubsub/gossipsub/message_cache.h"
 #include "libp2p/pubsub/gossipsub/params.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
+#include "libp2p/pubsub/gossipsub/promise_tracker.h"
 #include "libp2p/pubsub/gossipsub/px_connector.h"
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/timed_cache.h"
@@ -175,8 +176,8 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<MessageCache> mcache_;
   std::unique_ptr<PxConnector> px_;
   std::unique_ptr<PeerScore> score_;
-  // IWANT promises: message id -> peer -> deadline by which it must deliver.
-  std::map<std::string, std::map<crypto::PeerId, MonoTime>> promises_;
+  // IWANT promises, a bounded number per peer.
+  std::unique_ptr<PromiseTracker> promises_;
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
   std::unique_ptr<Timer> direct_connect_timer_;

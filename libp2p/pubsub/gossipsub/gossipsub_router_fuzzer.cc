@@ -19,7 +19,7 @@
 // its outbound peers (HandleGraft admits outbound peers beyond d_hi, as go does; the heartbeat prunes back
 // to d and grafts at most d_out outbound and, with more than one member, opportunistic_graft_peers more;
 // with d = d_hi = 1 and d_out = 0 those add nothing beyond that); the backoff table within its max_entries();
-// at most 10000 promises; the hostile peer's IDONTWANT entries within max_idontwant_entries_per_peer; what
+// at most kMaxPromises promises (the per-peer bound); the hostile peer's IDONTWANT entries within max_idontwant_entries_per_peer; what
 // node queues for it within the lane caps. After the sequence, 5 minutes of virtual time leave no promise.
 #include <algorithm>
 #include <chrono>
@@ -53,7 +53,9 @@ using crypto::PeerId;
 constexpr size_t kMaxControlBytes = 4096;
 constexpr size_t kMaxDataBytes = 8192;
 constexpr size_t kMaxRecords = 64;
-constexpr size_t kMaxPromises = 10000;  // gossipsub_router.cc HandleIHave's bound.
+// The router's per-peer bound on promises (max_ihave_messages times the heartbeats iwant_followup_time spans,
+// plus 2: see GossipSubRouter::Attach), for the two peers that can send IHAVEs (the honest and the hostile).
+constexpr size_t kMaxPromises = 2 * 3 * (1 + 2);
 
 void Check(bool ok) {
   if (!ok) abort();
