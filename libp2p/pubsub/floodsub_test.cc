@@ -1,4 +1,5 @@
 // The pubsub core with the floodsub router, over in-memory hosts on virtual time.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,8 @@ using crypto::PeerId;
 using std::chrono::seconds;
 
 struct Node {
-  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, SignPolicy policy = SignPolicy::kStrictSign)
+  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed,
+       SignPolicy policy = SignPolicy::kStrictSign, const std::function<void(PubSubOptions&)>& tune = {})
       : key(*Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)))), transport(net->CreateTransport()) {
     stream::HostOptions ho;
     ho.identity = &key;
@@ -28,6 +30,7 @@ struct Node {
     PubSubOptions po;
     po.identity = &key;
     po.sign_policy = policy;
+    if (tune) tune(po);
     pubsub = std::make_unique<PubSub>(loop, host.get(), std::make_unique<FloodSubRouter>(), po);
     pubsub->SetEvents(PubSub::Events{[this](const PeerId& p, const std::string& t, bool s) {
       subscription_events.push_back(p.ToBase58() + (s ? " +" : " -") + t);
@@ -276,6 +279,29 @@ TEST_F(FloodSubTest, OwnMessagesBeyondTheValidationQueueAreRefused) {
     ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("x")).pending);
   }
   EXPECT_EQ(a.pubsub->Publish("t", AsBytes("x")).status.code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(FloodSubTest, TheValidationQueueIsBoundedInBytesToo) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b", SignPolicy::kStrictSign, [](PubSubOptions& o) {
+    o.max_pending_validation_bytes = 3000;
+  });
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  std::vector<std::function<void(ValidationResult)>> waiting;
+  b.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
+    waiting.push_back(std::move(done));
+  });
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(a.pubsub->Publish("t", Bytes(1000, static_cast<uint8_t>(i))).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(waiting.size(), 2u) << "two messages of about 1.1 KB fit in 3000 bytes";
+  EXPECT_EQ(b.pubsub->stats().ignored, 2u);
+  for (auto& done : waiting) done(ValidationResult::kAccept);
+  EXPECT_EQ(b.received.size(), 2u);
+  // Room again.
+  ASSERT_TRUE(a.pubsub->Publish("t", Bytes(1000, 9)).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(waiting.size(), 3u);
 }
 
 TEST_F(FloodSubTest, ARejectWinsOverAnIgnore) {

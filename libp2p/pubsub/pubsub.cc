@@ -19,6 +19,7 @@ struct PubSub::PendingValidation {
   pb::Message msg;
   std::string id;
   size_t outstanding = 0;  // Validators yet to answer.
+  size_t size = 0;         // The message's encoded bytes, counted in validation_bytes_.
   ValidationResult result = ValidationResult::kAccept;
   std::unique_ptr<Timer> timeout;
   // Our own message: the outcome goes to `on_published` instead of the router's verdict hooks.
@@ -44,6 +45,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count())),
+      send_budget_(options_.max_send_bytes),
       deleter_(loop) {
   router_->Attach(this);
   for (const std::string& protocol : router_->Protocols()) {
@@ -102,8 +104,10 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
                                   },
                                   nullptr,
                                   [this, id](std::string_view tag) { return router_->StillWanted(id, tag); }};
+  PubSubPeerOptions peer_options = options_.peer;
+  peer_options.send_budget = &send_budget_;
   PeerState& state = peers_[id];
-  state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, options_.peer, std::move(callbacks));
+  state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, peer_options, std::move(callbacks));
   state.protocol = protocol;
   router_->AddPeer(id, protocol);
   // Tell a new peer what we subscribe to, whichever came first (its stream or its identify); that also
@@ -194,9 +198,9 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
   if (vit == validators_.end() || vit->second.empty()) {
     return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));
   }
-  if (validations_.size() >= options_.max_pending_validations) {
-    result.status = ResourceExhaustedError("validation queue full: " +
-                                           std::to_string(options_.max_pending_validations) + " messages");
+  if (!ValidationRoomFor(msg_size)) {
+    result.status = ResourceExhaustedError("validation queue full: " + std::to_string(validations_.size()) +
+                                           " messages, " + std::to_string(validation_bytes_) + " bytes");
     return result;
   }
   // An outcome reached while Publish runs (every validator answered at once) is returned; a later one goes
@@ -229,6 +233,11 @@ PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
   ++stats_.published;
   result.status = OkStatus();
   return result;
+}
+
+bool PubSub::ValidationRoomFor(size_t message_size) const {
+  return validations_.size() < options_.max_pending_validations &&
+         validation_bytes_ + message_size <= options_.max_pending_validation_bytes;
 }
 
 bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag) {
@@ -302,7 +311,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   const bool validated = vit != validators_.end() && !vit->second.empty();
   // No room to validate: dropped before it is marked seen or announced (IDONTWANT), so that a later copy
   // still gets its chance, and the router does not hold the sender to a promise for it.
-  if (validated && validations_.size() >= options_.max_pending_validations) {
+  if (validated && !ValidationRoomFor(msg.ByteSizeLong())) {
     ++stats_.ignored;
     router_->OnRejected(from, id, msg.topic(), RejectKind::kThrottled);
     return;
@@ -318,6 +327,8 @@ void PubSub::StartValidation(std::unique_ptr<PendingValidation> pending,
   const std::vector<Validator> validators = topic_validators;  // A validator may add validators.
   const uint64_t vid = next_validation_++;
   pending->outstanding = validators.size();
+  pending->size = pending->msg.ByteSizeLong();
+  validation_bytes_ += pending->size;
   pending->timeout = loop_->CreateTimer([this, vid] { FinishValidation(vid, ValidationResult::kIgnore, true); });
   pending->timeout->Schedule(options_.validation_timeout);
   // Stays valid through this loop: a decided validation is destroyed from the loop (see FinishValidation).
@@ -340,6 +351,7 @@ void PubSub::FinishValidation(uint64_t vid, ValidationResult r, bool timed_out) 
   }
   if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
   p.timeout->Cancel();
+  validation_bytes_ -= p.size;
   // The timer or a validator still running may be the caller, and a validator may still hold `msg`:
   // destroyed from the loop.
   deleter_.Delete(std::move(it->second));

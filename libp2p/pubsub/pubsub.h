@@ -15,6 +15,7 @@
 
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
@@ -46,8 +47,13 @@ struct PubSubOptions {
   size_t seen_max_entries = 1 << 18;
   // Topics a peer may be subscribed to; further subscriptions from it are ignored.
   size_t max_subscriptions_per_peer = 1024;
-  // Messages waiting for an asynchronous validator; beyond, new ones are ignored (dropped, counted).
+  // Messages waiting for an asynchronous validator, and their encoded bytes together; beyond either, new
+  // ones are dropped unvalidated (counted as ignored; our own are refused with kResourceExhausted).
   size_t max_pending_validations = 1024;
+  size_t max_pending_validation_bytes = 64 * 1024 * 1024;
+  // What the send lanes of all peers together may hold (each peer's own caps are in `peer`); an RPC beyond
+  // it is dropped as if its lane were full.
+  size_t max_send_bytes = 256 * 1024 * 1024;
   Duration validation_timeout = std::chrono::seconds(10);
   PubSubPeerOptions peer;
 };
@@ -132,6 +138,8 @@ class PubSub {
   void DropPeer(const crypto::PeerId& id);
   void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
+  // Whether a message of `message_size` bytes fits in the validation queue.
+  bool ValidationRoomFor(size_t message_size) const;
   // Runs `validators` on `pending`, queued under a new id; FinishValidation() acts on the verdict.
   void StartValidation(std::unique_ptr<PendingValidation> pending, const std::vector<Validator>& validators);
   // Records one validator's answer; with the last answer, a reject or the timeout, acts on the verdict.
@@ -151,11 +159,14 @@ class PubSub {
   const crypto::PeerId self_;
   std::map<std::string, MessageHandler> handlers_;
   std::map<std::string, std::vector<Validator>> validators_;
+  // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
+  MemoryBudget send_budget_;
   std::unordered_map<crypto::PeerId, PeerState> peers_;
   TimedCache seen_;
   uint64_t next_seqno_;
   uint64_t next_validation_ = 0;
   std::unordered_map<uint64_t, std::unique_ptr<PendingValidation>> validations_;
+  size_t validation_bytes_ = 0;  // Of the messages in validations_.
   Events events_;
   PubSubStats stats_;
   // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed

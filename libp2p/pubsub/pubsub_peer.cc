@@ -22,6 +22,7 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
 
 PubSubPeer::~PubSubPeer() {
   if (opening_ && cancel_open_) cancel_open_();
+  if (options_.send_budget != nullptr) options_.send_budget->Release(control_bytes_ + data_bytes_);
 }
 
 void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
@@ -74,7 +75,8 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   size_t& lane_bytes = control ? control_bytes_ : data_bytes_;
   const size_t cap = control ? options_.max_control_bytes : options_.max_data_bytes;
   const size_t frame_size = size + UvarintLength(size);
-  if (lane_bytes + frame_size > cap) {
+  if (lane_bytes + frame_size > cap ||
+      (options_.send_budget != nullptr && !options_.send_budget->TryReserve(frame_size))) {
     ++stats_.dropped_full;
     return SendResult::kDroppedFull;
   }
@@ -202,6 +204,8 @@ void PubSubPeer::Flush() {
     if (!outbound_->Write(batch_).ok()) {
       for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
         (it->first == &control_ ? control_bytes_ : data_bytes_) += it->second.frame.size();
+        // The bytes PopFront() gave back a moment ago: always room for them.
+        if (options_.send_budget != nullptr) (void)options_.send_budget->TryReserve(it->second.frame.size());
         it->first->push_front(std::move(it->second));
       }
       OnOutboundFailed(/*was_open=*/true);
@@ -213,6 +217,7 @@ void PubSubPeer::Flush() {
 
 void PubSubPeer::PopFront(Lane& lane, size_t size) {
   (&lane == &control_ ? control_bytes_ : data_bytes_) -= size;
+  if (options_.send_budget != nullptr) options_.send_budget->Release(size);
   lane.pop_front();
 }
 

@@ -18,6 +18,7 @@
 
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/base/frame_reader.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
@@ -43,6 +44,10 @@ struct PubSubPeerOptions {
   // RPCs in that lane are dropped (never the caller blocked).
   size_t max_control_bytes = 4 * 1024 * 1024;
   size_t max_data_bytes = 16 * 1024 * 1024;
+  // What all peers' lanes together may hold (PubSub gives its peers one, PubSubOptions::max_send_bytes): an
+  // RPC it cannot cover is dropped as if its lane were full. An observer that must outlive the peer; null
+  // for none.
+  MemoryBudget* send_budget = nullptr;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
   // longer, as in the seed (1 min for GRAFT/PRUNE and subscriptions, 10 s for data).
   Duration data_send_timeout = std::chrono::seconds(10);

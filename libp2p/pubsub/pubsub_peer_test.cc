@@ -327,6 +327,28 @@ TEST_F(PubSubPeerTest, NewInboundStreamReplacesTheOldOne) {
 // ---------------------------------------------------------------------------------------------------------
 // Sending.
 
+// The node-wide budget bounds what all peers' lanes hold together, whatever each peer's own caps allow; a
+// peer that goes gives its bytes back.
+TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
+  MemoryBudget node(8 * 1024);
+  PubSubPeerOptions options;
+  options.send_budget = &node;
+  auto first = MakePeer(options);
+  auto second = MakePeer(options);
+  pb::RPC rpc = SubscribeRpc(std::string(1000, 't'));
+  size_t queued = 0;
+  for (int i = 0; i < 10; ++i) {
+    for (PubSubPeer* p : {first.get(), second.get()}) queued += p->Send(rpc, SendLane::kData) == SendResult::kQueued;
+  }
+  EXPECT_EQ(queued, 8u) << "no stream opens here: everything waits";
+  EXPECT_EQ(node.used(), first->queued_bytes() + second->queued_bytes());
+  EXPECT_LE(node.used(), node.limit());
+  EXPECT_EQ(first->stats().dropped_full + second->stats().dropped_full, 12u);
+  first.reset();
+  EXPECT_EQ(node.used(), second->queued_bytes());
+  EXPECT_EQ(second->Send(rpc, SendLane::kData), SendResult::kQueued);
+}
+
 // Send() returns at once while the stream is being opened; many sends ask the opener once. When the stream
 // comes, on_ready fires and the queue goes out in order, the control lane ahead of data.
 TEST_F(PubSubPeerTest, SendOpensOneStreamAndFlushesControlBeforeData) {
