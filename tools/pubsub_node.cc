@@ -227,7 +227,9 @@ class Node {
       });
     }
 
-    if (flags_.uses_pubsub() || flags_.router_given) StartPubSub();
+    if (flags_.uses_pubsub() || flags_.router_given) {
+      if (Status s = StartPubSub(); !s.ok()) return Fatal("pubsub: " + s.ToString());
+    }
 
     auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
     if (flags_.duration_s > 0) stop->Schedule(std::chrono::seconds(flags_.duration_s));
@@ -263,7 +265,7 @@ class Node {
     return o;
   }
 
-  void StartPubSub() {
+  Status StartPubSub() {
     pubsub::PubSubOptions o;
     o.identity = &key_;
     o.sign_policy = flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
@@ -291,7 +293,7 @@ class Node {
       for (const Multiaddr& a : flags_.direct) {
         go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);
       }
-      router = std::make_unique<pubsub::gossipsub::GossipSubRouter>(go, events);
+      ASSIGN_OR_RETURN(router, pubsub::gossipsub::GossipSubRouter::Create(go, events));
     }
     pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::move(router), o);
     pubsub_->SetEvents(pubsub::PubSub::Events{[](const crypto::PeerId& peer, const std::string& topic, bool on) {
@@ -319,6 +321,7 @@ class Node {
     if (flags_.stdin_lines) {
       stdin_watcher_ = loop_->WatchFd(0, kFdReadable, [this](uint32_t) { ReadStdin(); });
     }
+    return OkStatus();
   }
 
   // The event comes when the outcome is known: at once, or when the topic's validators have decided.

@@ -199,7 +199,7 @@ struct Node {
     po.sign_policy = cfg.sign;
     std::unique_ptr<pubsub::Router> router;
     if (cfg.gossipsub) {
-      auto g = std::make_unique<pubsub::gossipsub::GossipSubRouter>(pubsub::gossipsub::GossipSubOptions{});
+      auto g = *pubsub::gossipsub::GossipSubRouter::Create(pubsub::gossipsub::GossipSubOptions{});
       gossip = g.get();
       router = std::move(g);
     } else {

@@ -74,7 +74,7 @@ struct Node {
     po.sign_policy = cfg.sign;
     std::unique_ptr<pubsub::Router> router;
     if (cfg.gossipsub) {
-      router = std::make_unique<pubsub::gossipsub::GossipSubRouter>(pubsub::gossipsub::GossipSubOptions{});
+      router = *pubsub::gossipsub::GossipSubRouter::Create(pubsub::gossipsub::GossipSubOptions{});
     } else {
       router = std::make_unique<pubsub::FloodSubRouter>();
     }

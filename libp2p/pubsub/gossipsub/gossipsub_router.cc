@@ -51,10 +51,16 @@ const std::set<PeerId>& EmptySet() {
 
 }  // namespace
 
-GossipSubRouter::GossipSubRouter(GossipSubOptions options, GossipSubEvents events)
-    : options_(std::move(options)), events_(std::move(events)), rng_(options_.seed) {
-  assert(options_.params.Validate().ok());
+StatusOr<std::unique_ptr<GossipSubRouter>> GossipSubRouter::Create(GossipSubOptions options,
+                                                                   GossipSubEvents events) {
+  RETURN_IF_ERROR(options.params.Validate());
+  RETURN_IF_ERROR(options.thresholds.Validate());
+  if (options.score_params) RETURN_IF_ERROR(options.score_params->Validate());
+  return std::unique_ptr<GossipSubRouter>(new GossipSubRouter(std::move(options), std::move(events)));
 }
+
+GossipSubRouter::GossipSubRouter(GossipSubOptions options, GossipSubEvents events)
+    : options_(std::move(options)), events_(std::move(events)), rng_(options_.seed) {}
 
 GossipSubRouter::~GossipSubRouter() {
   if (core_ == nullptr) return;

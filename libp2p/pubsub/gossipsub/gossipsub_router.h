@@ -17,6 +17,7 @@
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/multiaddr.h"
+#include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/gossipsub/backoff.h"
 #include "libp2p/pubsub/gossipsub/message_cache.h"
@@ -74,8 +75,9 @@ struct GossipSubStats {
 
 class GossipSubRouter final : public Router {
  public:
-  // Fails (asserts in debug) on invalid params: validate them first with GossipSubParams::Validate().
-  GossipSubRouter(GossipSubOptions options, GossipSubEvents events = {});
+  // A router with `options`, or kInvalidArgument naming the first parameter out of range (GossipSubParams,
+  // PeerScoreParams and PeerScoreThresholds are checked, each with its own Validate()).
+  static StatusOr<std::unique_ptr<GossipSubRouter>> Create(GossipSubOptions options, GossipSubEvents events = {});
   ~GossipSubRouter() override;
 
   std::vector<std::string> Protocols() const override;
@@ -113,6 +115,9 @@ class GossipSubRouter final : public Router {
   const Backoff& backoff() const { return *backoff_; }
 
  private:
+  // Options already validated (Create).
+  GossipSubRouter(GossipSubOptions options, GossipSubEvents events);
+
   struct PeerInfo {
     std::string protocol;
     bool direct = false;

@@ -135,7 +135,7 @@ struct Node {
     Check(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
     po.identity = key;
     po.message_id = SeqnoId;
-    auto r = std::make_unique<GossipSubRouter>(std::move(go));
+    auto r = *GossipSubRouter::Create(std::move(go));
     router = r.get();
     pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
   }

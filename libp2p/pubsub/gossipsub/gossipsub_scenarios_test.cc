@@ -44,7 +44,7 @@ struct Node {
     EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
     po.identity = &key;
     go.seed = static_cast<uint64_t>(n);
-    auto r = std::make_unique<GossipSubRouter>(go, GossipSubEvents{});
+    auto r = *GossipSubRouter::Create(go);
     router = r.get();
     pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
   }

@@ -31,7 +31,7 @@ struct Node {
     PubSubOptions po;
     po.identity = &key;
     go.seed = static_cast<uint64_t>(n);
-    auto r = std::make_unique<GossipSubRouter>(go, GossipSubEvents{});
+    auto r = *GossipSubRouter::Create(go);
     router = r.get();
     pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
   }
@@ -242,6 +242,20 @@ TEST_F(GossipSubTest, HugeRemoteBackoffIsClamped) {
   ASSERT_TRUE(left.has_value());
   EXPECT_LE(*left, std::chrono::hours(24)) << "not clamped";
   Settle(seconds(5));  // Heartbeats run: no overflow, no crash (UBSan checks).
+}
+
+TEST(GossipSubRouterCreateTest, InvalidOptionsAreRefusedInEveryBuild) {
+  GossipSubOptions bad_params;
+  bad_params.params.d_score = bad_params.params.d + 1;  // Would read past the sorted peers.
+  EXPECT_EQ(GossipSubRouter::Create(bad_params).status().code(), StatusCode::kInvalidArgument);
+  GossipSubOptions bad_thresholds;
+  bad_thresholds.thresholds.gossip_threshold = 1;  // Must be <= 0.
+  EXPECT_EQ(GossipSubRouter::Create(bad_thresholds).status().code(), StatusCode::kInvalidArgument);
+  GossipSubOptions bad_score;
+  bad_score.score_params = PeerScoreParams();
+  bad_score.score_params->decay_to_zero = 2;  // Must be in (0, 1).
+  EXPECT_EQ(GossipSubRouter::Create(bad_score).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(GossipSubRouter::Create(GossipSubOptions{}).ok());
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ struct Node {
     po.sign_policy = SignPolicy::kStrictNoSign;
     GossipSubOptions go;
     go.seed = static_cast<uint64_t>(n);
-    auto r = std::make_unique<GossipSubRouter>(go);
+    auto r = *GossipSubRouter::Create(go);
     router = r.get();
     pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
   }
