@@ -1026,6 +1026,80 @@ TEST_F(GossipSubScenariosTest, AnIDontWantIsHonoured) {
   EXPECT_EQ(node.router->stats().sends_skipped_idontwant, 1u);
 }
 
+// v1.1: a GRAFT during the backoff we were given (here, right after the peer's own PRUNE) costs P7 (twice
+// when it comes within graft_flood_threshold of the PRUNE), is answered with a PRUNE without PX, and
+// restarts the backoff.
+TEST_F(GossipSubScenariosTest, AGraftDuringBackoffIsPenalisedRefusedAndRestartsTheBackoff) {
+  GossipSubOptions go = ScoredOptions("t");
+  go.do_px = true;  // Even so, the answering PRUNE offers no peers.
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer eager(&loop_, &net_, "eager", std::string(kMeshSubV11));
+  eager.ConnectTo(node);
+  pb::RPC subscribe;
+  subscribe.add_subscriptions()->set_subscribe(true);
+  subscribe.mutable_subscriptions(0)->set_topicid("t");
+  eager.Send(subscribe);
+  pb::RPC prune;
+  prune.mutable_control()->add_prune()->set_topicid("t");
+  prune.mutable_control()->mutable_prune(0)->set_backoff(
+      static_cast<uint64_t>(std::chrono::duration_cast<seconds>(go.params.prune_backoff).count()));
+  eager.Send(prune);
+  ASSERT_TRUE(node.router->backoff().InBackoff(eager.id(), "t"));
+  pb::RPC graft;
+  graft.mutable_control()->add_graft()->set_topicid("t");
+  const size_t before = eager.received.size();
+  eager.Send(graft);
+  EXPECT_EQ(node.router->Mesh("t").count(eager.id()), 0u);
+  // Two P7 counts: -10 * 2^2.
+  EXPECT_DOUBLE_EQ(node.router->Score(eager.id()), -40.0);
+  ASSERT_GT(eager.received.size(), before);
+  const pb::RPC& answer = eager.received.back();
+  ASSERT_EQ(answer.control().prune_size(), 1);
+  EXPECT_EQ(answer.control().prune(0).topicid(), "t");
+  EXPECT_EQ(answer.control().prune(0).peers_size(), 0);
+
+  // Later, but within the backoff: one more count, and the backoff starts again from now.
+  loop_.AdvanceTime(go.params.prune_backoff / 2);
+  const double decayed = node.router->Score(eager.id());
+  eager.Send(graft);
+  EXPECT_EQ(node.router->Mesh("t").count(eager.id()), 0u);
+  EXPECT_LT(node.router->Score(eager.id()), decayed) << "the second GRAFT cost nothing";
+  loop_.AdvanceTime(go.params.prune_backoff * 3 / 4);  // Past the first backoff, within the restarted one.
+  EXPECT_TRUE(node.router->backoff().InBackoff(eager.id(), "t"));
+}
+
+// v1.1: a GRAFT from an inbound peer when the mesh has d_hi members is refused (PRUNE and backoff); one from
+// a peer we dialed is accepted beyond d_hi, so that an attacker filling our mesh from outside cannot keep
+// our outbound peers out.
+TEST_F(GossipSubScenariosTest, AtDHiInboundGraftsAreRefusedButOutboundOnesAccepted) {
+  GossipSubOptions go;
+  go.params.d = 2;
+  go.params.d_lo = 1;
+  go.params.d_hi = 3;
+  go.params.d_score = 1;
+  go.params.d_out = 0;
+  go.params.d_lazy = 1;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  for (int i = 1; i <= 5; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  for (int i = 1; i <= 4; ++i) Connect(*nodes_[i], node);  // Inbound for node.
+  Connect(node, *nodes_[5]);                               // Outbound.
+  loop_.RunUntilIdle();  // No time passes: no heartbeat reshapes the mesh meanwhile.
+  pb::ControlMessage graft;
+  graft.add_graft()->set_topicid("t");
+  for (int i = 1; i <= 3; ++i) node.router->HandleControl(nodes_[i]->id(), graft);
+  ASSERT_EQ(node.router->Mesh("t").size(), 3u);
+  node.router->HandleControl(nodes_[4]->id(), graft);
+  EXPECT_EQ(node.router->Mesh("t").count(nodes_[4]->id()), 0u);
+  EXPECT_TRUE(node.router->backoff().InBackoff(nodes_[4]->id(), "t"));
+  node.router->HandleControl(nodes_[5]->id(), graft);
+  EXPECT_EQ(node.router->Mesh("t").count(nodes_[5]->id()), 1u);
+  EXPECT_EQ(node.router->Mesh("t").size(), 4u);
+}
+
 // Regression: a message failing its signature check was once reported to the score as a validator
 // rejection, which marks its id invalid. An attacker could send a forged copy (same from and seqno, hence
 // the same id, bad signature) ahead of the genuine message; then the honest first deliverer earned no P2
