@@ -345,8 +345,11 @@ class Node {
   void PublishNext() {
     // Each payload differs, from those of other nodes too (the index, then the end of our peer id), so that
     // content ids (sha256) differ as well.
-    const std::string self = host_.peer_id().ToBase58();
-    std::string payload = "msg-" + std::to_string(published_attempts_) + "-" + self.substr(self.size() - 8) + "-";
+    if (payload_tag_.empty()) {
+      const std::string self = host_.peer_id().ToBase58();
+      payload_tag_ = "-" + self.substr(self.size() - 8) + "-";
+    }
+    std::string payload = "msg-" + std::to_string(published_attempts_) + payload_tag_;
     payload.resize(static_cast<size_t>(flags_.publish_size), 'x');
     ++published_attempts_;
     Publish(AsBytes(payload));
@@ -409,6 +412,7 @@ class Node {
   std::unique_ptr<Timer> publish_timer_;
   std::unique_ptr<FdWatcher> stdin_watcher_;
   std::string partial_line_;
+  std::string payload_tag_;  // "-<the end of our peer id>-", computed on the first publish.
   int64_t published_attempts_ = 0;
   int64_t published_ = 0;
   int64_t received_ = 0;

@@ -33,6 +33,27 @@ Ed25519PrivateKey KeyOf(const std::string& seed) {
 
 std::string IdBytes(const PeerId& id) { return std::string(AsStringView(id.bytes())); }
 
+// An RPC that subscribes to `topics` (or unsubscribes from them).
+pb::RPC SubscriptionRpc(const std::vector<std::string>& topics, bool subscribe = true) {
+  pb::RPC rpc;
+  for (const std::string& t : topics) {
+    auto* s = rpc.add_subscriptions();
+    s->set_subscribe(subscribe);
+    s->set_topicid(t);
+  }
+  return rpc;
+}
+
+// A message on `topic` signed by `author` (StrictSign).
+pb::Message SignedMessage(const Ed25519PrivateKey& author, const std::string& topic, const std::string& data,
+                          uint64_t seqno) {
+  pb::Message m;
+  m.set_topic(topic);
+  m.set_data(data);
+  SignMessage(author, seqno, SignPolicy::kStrictSign, &m);
+  return m;
+}
+
 // A host with PubSub and a GossipSubRouter.
 struct Node {
   Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOptions go = {}, PubSubOptions po = {},
@@ -302,10 +323,7 @@ TEST_F(GossipSubScenariosTest, APromiseIsKeptWhenValidationStarts) {
   });
   RawPeer honest(&loop_, &net_, "honest-raw", std::string(kMeshSubV11));
   honest.ConnectTo(node);
-  pb::Message msg;
-  msg.set_topic("t");
-  msg.set_data("slow to validate");
-  SignMessage(honest.key, 1, SignPolicy::kStrictSign, &msg);
+  const pb::Message msg = SignedMessage(honest.key, "t", "slow to validate", 1);
   pb::RPC ihave;
   ihave.mutable_control()->add_ihave()->set_topicid("t");
   ihave.mutable_control()->mutable_ihave(0)->add_messageids(JsDefaultMessageId(msg));
@@ -344,19 +362,12 @@ TEST_F(GossipSubScenariosTest, AFullValidationQueueLeavesTheMessageUnseenAndTheP
   });
   RawPeer honest(&loop_, &net_, "honest-raw", std::string(kMeshSubV11));
   honest.ConnectTo(node);
-  const auto signed_msg = [&](const std::string& data, uint64_t seqno) {
-    pb::Message m;
-    m.set_topic("t");
-    m.set_data(data);
-    SignMessage(honest.key, seqno, SignPolicy::kStrictSign, &m);
-    return m;
-  };
   pb::RPC slow;
-  *slow.add_publish() = signed_msg("slow", 1);
+  *slow.add_publish() = SignedMessage(honest.key, "t", "slow", 1);
   honest.Send(slow);  // Fills the queue.
   ASSERT_TRUE(held);
 
-  const pb::Message later = signed_msg("later", 2);
+  const pb::Message later = SignedMessage(honest.key, "t", "later", 2);
   const std::string later_id = JsDefaultMessageId(later);
   pb::RPC ihave;
   ihave.mutable_control()->add_ihave()->set_topicid("t");
@@ -389,10 +400,7 @@ TEST_F(GossipSubScenariosTest, OurOwnMessageFromAPeerIsRefusedAndPenalised) {
   node.Join("t");
   RawPeer replayer(&loop_, &net_, "replayer", std::string(kMeshSubV11));
   replayer.ConnectTo(node);
-  pb::Message ours;
-  ours.set_topic("t");
-  ours.set_data("said by the node");
-  SignMessage(node.key, 99, SignPolicy::kStrictSign, &ours);
+  const pb::Message ours = SignedMessage(node.key, "t", "said by the node", 99);
   pb::RPC rpc;
   *rpc.add_publish() = ours;
   replayer.Send(rpc);
@@ -548,25 +556,16 @@ TEST_F(GossipSubScenariosTest, AGraylistedPeersUnsubscribeStillLands) {
   node.pubsub->AddValidator("t", [](const pb::Message&, auto done) { done(ValidationResult::kReject); });
   RawPeer bad(&loop_, &net_, "bad", std::string(kMeshSubV11));
   bad.ConnectTo(node);
-  pb::RPC subscribe;
-  subscribe.add_subscriptions()->set_subscribe(true);
-  subscribe.mutable_subscriptions(0)->set_topicid("t");
-  bad.Send(subscribe);
+  bad.Send(SubscriptionRpc({"t"}));
   ASSERT_EQ(node.pubsub->PeerTopics(bad.id()).count("t"), 1u);
   pb::RPC invalid;
   for (uint64_t seqno = 1; seqno <= 3; ++seqno) {
-    pb::Message* m = invalid.add_publish();
-    m->set_topic("t");
-    m->set_data("rejected " + std::to_string(seqno));
-    SignMessage(bad.key, seqno, SignPolicy::kStrictSign, m);
+    *invalid.add_publish() = SignedMessage(bad.key, "t", "rejected " + std::to_string(seqno), seqno);
   }
   bad.Send(invalid);
   ASSERT_LT(node.router->Score(bad.id()), go.thresholds.graylist_threshold);
   ASSERT_FALSE(node.router->AcceptRpcFrom(bad.id()));
-  pb::RPC unsubscribe;
-  unsubscribe.add_subscriptions()->set_subscribe(false);
-  unsubscribe.mutable_subscriptions(0)->set_topicid("t");
-  bad.Send(unsubscribe);
+  bad.Send(SubscriptionRpc({"t"}, /*subscribe=*/false));
   EXPECT_EQ(node.pubsub->PeerTopics(bad.id()).count("t"), 0u);
 }
 
@@ -582,10 +581,7 @@ TEST_F(GossipSubScenariosTest, AFloodsubPeerBelowThePublishThresholdIsNotSentMes
   });
   RawPeer flooder(&loop_, &net_, "flooder", "/floodsub/1.0.0");
   flooder.ConnectTo(node);
-  pb::RPC subscribe;
-  subscribe.add_subscriptions()->set_subscribe(true);
-  subscribe.mutable_subscriptions(0)->set_topicid("t");
-  flooder.Send(subscribe);
+  flooder.Send(SubscriptionRpc({"t"}));
   const auto messages_received = [&] {
     size_t n = 0;
     for (const pb::RPC& r : flooder.received) n += static_cast<size_t>(r.publish_size());
@@ -596,10 +592,7 @@ TEST_F(GossipSubScenariosTest, AFloodsubPeerBelowThePublishThresholdIsNotSentMes
   EXPECT_EQ(messages_received(), 1u);
   pb::RPC invalid;
   for (uint64_t seqno = 1; seqno <= 3; ++seqno) {
-    pb::Message* m = invalid.add_publish();
-    m->set_topic("t");
-    m->set_data("bad " + std::to_string(seqno));
-    SignMessage(flooder.key, seqno, SignPolicy::kStrictSign, m);
+    *invalid.add_publish() = SignedMessage(flooder.key, "t", "bad " + std::to_string(seqno), seqno);
   }
   flooder.Send(invalid);
   ASSERT_LT(node.router->Score(flooder.id()), go.thresholds.publish_threshold);
@@ -619,10 +612,7 @@ TEST_F(GossipSubScenariosTest, PeerExchangeIsOffByDefault) {
   loop_.AdvanceTime(seconds(2));
   RawPeer watcher(&loop_, &net_, "watcher", std::string(kMeshSubV11));
   watcher.ConnectTo(*nodes_[0]);
-  pb::RPC subscribe;
-  subscribe.add_subscriptions()->set_subscribe(true);
-  subscribe.mutable_subscriptions(0)->set_topicid("t");
-  watcher.Send(subscribe);
+  watcher.Send(SubscriptionRpc({"t"}));
   loop_.AdvanceTime(seconds(2));
   ASSERT_TRUE(nodes_[0]->router->Mesh("t").count(watcher.id()));
   ASSERT_TRUE(nodes_[0]->pubsub->Unsubscribe("t").ok());
@@ -932,12 +922,7 @@ TEST_F(GossipSubScenariosTest, GossipForOnePeerFitsWhatGoAndRustAccept) {
   for (const std::string& t : topics) node.Join(t);
   RawPeer watcher(&loop_, &net_, "watcher", std::string(kMeshSubV11));
   watcher.ConnectTo(node);
-  pb::RPC subscribe;
-  for (const std::string& t : topics) {
-    subscribe.add_subscriptions()->set_subscribe(true);
-    subscribe.mutable_subscriptions()->rbegin()->set_topicid(t);
-  }
-  watcher.Send(subscribe);
+  watcher.Send(SubscriptionRpc(topics));
   // Kept out of the mesh (a PRUNE with a long backoff), so that it gets gossip instead of messages.
   pb::RPC prune;
   for (const std::string& t : topics) {
@@ -998,17 +983,11 @@ TEST_F(GossipSubScenariosTest, AnIDontWantIsHonoured) {
   RawPeer other(&loop_, &net_, "other", std::string(kMeshSubV12));
   for (RawPeer* p : {&picky, &other}) {
     p->ConnectTo(node);
-    pb::RPC subscribe;
-    subscribe.add_subscriptions()->set_subscribe(true);
-    subscribe.mutable_subscriptions(0)->set_topicid("t");
-    p->Send(subscribe);
+    p->Send(SubscriptionRpc({"t"}));
   }
   loop_.AdvanceTime(seconds(2));
   ASSERT_EQ(node.router->Mesh("t").count(picky.id()), 1u);
-  pb::Message msg;
-  msg.set_topic("t");
-  msg.set_data(std::string(2048, 'm'));
-  SignMessage(other.key, 1, SignPolicy::kStrictSign, &msg);
+  const pb::Message msg = SignedMessage(other.key, "t", std::string(2048, 'm'), 1);
   pb::RPC idontwant;
   idontwant.mutable_control()->add_idontwant()->add_messageids(JsDefaultMessageId(msg));
   picky.Send(idontwant);
@@ -1037,10 +1016,7 @@ TEST_F(GossipSubScenariosTest, AGraftDuringBackoffIsPenalisedRefusedAndRestartsT
   node.Join("t");
   RawPeer eager(&loop_, &net_, "eager", std::string(kMeshSubV11));
   eager.ConnectTo(node);
-  pb::RPC subscribe;
-  subscribe.add_subscriptions()->set_subscribe(true);
-  subscribe.mutable_subscriptions(0)->set_topicid("t");
-  eager.Send(subscribe);
+  eager.Send(SubscriptionRpc({"t"}));
   pb::RPC prune;
   prune.mutable_control()->add_prune()->set_topicid("t");
   prune.mutable_control()->mutable_prune(0)->set_backoff(
