@@ -273,12 +273,18 @@ TEST_F(FloodSubTest, SynchronousValidatorsDecideOurMessagesBeforePublishReturns)
 }
 
 TEST_F(FloodSubTest, OwnMessagesBeyondTheValidationQueueAreRefused) {
-  Node a(&loop_, &net_, "a");
-  a.pubsub->AddValidator("t", [](const pb::Message&, auto) {});  // Never answers.
-  for (size_t i = 0; i < PubSubOptions().max_pending_validations; ++i) {
-    ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("x")).pending);
-  }
-  EXPECT_EQ(a.pubsub->Publish("t", AsBytes("x")).status.code(), StatusCode::kResourceExhausted);
+  Node a(&loop_, &net_, "a", SignPolicy::kStrictSign, [](PubSubOptions& o) {
+    o.max_pending_validations = 6;
+    o.max_pending_validations_per_topic = 4;
+  });
+  for (const char* topic : {"t", "u", "v"}) a.pubsub->AddValidator(topic, [](const pb::Message&, auto) {});  // Never answer.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("x")).pending);
+  EXPECT_EQ(a.pubsub->Publish("t", AsBytes("x")).status.code(), StatusCode::kResourceExhausted) << "per topic";
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(a.pubsub->Publish("u", AsBytes("x")).pending);
+  EXPECT_EQ(a.pubsub->Publish("v", AsBytes("x")).status.code(), StatusCode::kResourceExhausted) << "in all";
+  // The defaults are go's: 8192 in all, 1024 per topic.
+  EXPECT_EQ(PubSubOptions().max_pending_validations, 8192u);
+  EXPECT_EQ(PubSubOptions().max_pending_validations_per_topic, 1024u);
 }
 
 TEST_F(FloodSubTest, TheValidationQueueIsBoundedInBytesToo) {
@@ -296,6 +302,7 @@ TEST_F(FloodSubTest, TheValidationQueueIsBoundedInBytesToo) {
   loop_.RunUntilIdle();
   EXPECT_EQ(waiting.size(), 2u) << "two messages of about 1.1 KB fit in 3000 bytes";
   EXPECT_EQ(b.pubsub->stats().ignored, 2u);
+  EXPECT_EQ(b.pubsub->stats().throttled, 2u);
   for (auto& done : waiting) done(ValidationResult::kAccept);
   EXPECT_EQ(b.received.size(), 2u);
   // Room again.

@@ -11,23 +11,6 @@ namespace libp2p::pubsub {
 
 using crypto::PeerId;
 
-struct PubSub::PendingValidation {
-  PendingValidation(PeerId from, pb::Message msg, std::string id)
-      : from(std::move(from)), msg(std::move(msg)), id(std::move(id)) {}
-
-  PeerId from;
-  pb::Message msg;
-  std::string id;
-  size_t outstanding = 0;  // Validators yet to answer.
-  size_t size = 0;         // The message's encoded bytes, counted in validation_bytes_.
-  ValidationResult result = ValidationResult::kAccept;
-  std::unique_ptr<Timer> timeout;
-  // Our own message: the outcome goes to `on_published` instead of the router's verdict hooks.
-  bool own = false;
-  PublishResult publish;
-  std::function<void(const PublishResult&)> on_published;
-};
-
 namespace {
 
 const std::set<std::string>& EmptyTopics() {
@@ -40,12 +23,14 @@ const std::set<std::string>& EmptyTopics() {
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
     : loop_(loop), host_(host), router_(std::move(router)), options_(std::move(options)),
       self_(PeerId::FromPublicKey(options_.identity->public_key())),
+      send_budget_(options_.max_send_bytes),
       seen_(&loop->clock(), options_.seen_ttl, options_.seen_max_entries),
       // Seqnos start at the wall clock in nanoseconds, so a restarted node does not repeat them.
       next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count())),
-      send_budget_(options_.max_send_bytes),
+      validation_(loop, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,
+                                         options_.max_pending_validation_bytes, options_.validation_timeout}),
       deleter_(loop) {
   router_->Attach(this);
   for (const std::string& protocol : router_->Protocols()) {
@@ -81,7 +66,6 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
 PubSub::~PubSub() {
   host_->RemoveEvents(host_events_);
   for (const std::string& protocol : router_->Protocols()) host_->RemoveStreamHandler(protocol);
-  validations_.clear();
   peers_.clear();
 }
 
@@ -177,7 +161,7 @@ Status PubSub::Unsubscribe(const std::string& topic) {
 }
 
 void PubSub::AddValidator(const std::string& topic, Validator validator) {
-  validators_[topic].push_back(std::move(validator));
+  validation_.Add(topic, std::move(validator));
 }
 
 PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDone done) {
@@ -194,13 +178,11 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
     return result;
   }
   result.id = options_.message_id(msg);
-  auto vit = validators_.find(topic);
-  if (vit == validators_.end() || vit->second.empty()) {
+  if (!validation_.HasValidators(topic)) {
     return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));
   }
-  if (!ValidationRoomFor(msg_size)) {
-    result.status = ResourceExhaustedError("validation queue full: " + std::to_string(validations_.size()) +
-                                           " messages, " + std::to_string(validation_bytes_) + " bytes");
+  if (Status room = validation_.CheckRoom(topic, msg_size); !room.ok()) {
+    result.status = std::move(room);
     return result;
   }
   // An outcome reached while Publish runs (every validator answered at once) is returned; a later one goes
@@ -210,17 +192,20 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
     std::optional<PublishResult> result;
   };
   auto outcome = std::make_shared<Outcome>();
-  auto pending = std::make_unique<PendingValidation>(self_, std::move(msg), result.id);
-  pending->own = true;
-  pending->publish = result;
-  pending->on_published = [outcome, done = std::move(done)](const PublishResult& r) {
-    if (outcome->in_publish) {
-      outcome->result = r;
-    } else if (done) {
-      done(r);
+  validation_.Run(std::move(msg), [this, outcome, result, done = std::move(done)](pb::Message& m, Verdict verdict) {
+    PublishResult out = result;
+    switch (verdict) {
+      case Verdict::kAccept: out = SendOwn(std::make_shared<const pb::Message>(std::move(m)), std::move(out)); break;
+      case Verdict::kReject: out.status = PermissionDeniedError("a validator rejected the message"); break;
+      case Verdict::kIgnore: out.status = CancelledError("a validator ignored the message"); break;
+      case Verdict::kTimedOut: out.status = DeadlineExceededError("a validator did not answer in time"); break;
     }
-  };
-  StartValidation(std::move(pending), vit->second);
+    if (outcome->in_publish) {
+      outcome->result = std::move(out);
+    } else if (done) {
+      done(out);
+    }
+  });
   outcome->in_publish = false;
   if (outcome->result.has_value()) return std::move(*outcome->result);
   result.pending = true;
@@ -233,11 +218,6 @@ PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
   ++stats_.published;
   result.status = OkStatus();
   return result;
-}
-
-bool PubSub::ValidationRoomFor(size_t message_size) const {
-  return validations_.size() < options_.max_pending_validations &&
-         validation_bytes_ + message_size <= options_.max_pending_validation_bytes;
 }
 
 bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag) {
@@ -281,8 +261,11 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
     router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
   }
-  if (!router_->AcceptRpcFrom(from)) return;
-  for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
+  const RpcAcceptance acceptance = router_->AcceptRpcFrom(from);
+  if (acceptance == RpcAcceptance::kNone) return;
+  if (acceptance == RpcAcceptance::kAll) {
+    for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
+  }
   if (rpc.has_control() && peers_.count(from)) router_->HandleControl(from, rpc.control());
 }
 
@@ -292,7 +275,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   // Our own messages reach us only as replays: honest routers never send a message back to its author.
   if (msg.has_from() && msg.from() == AsStringView(self_.bytes())) {
     ++stats_.rejected;
-    router_->OnRejected(from, id, msg.topic(), RejectKind::kSelfOrigin);
+    router_->OnRejected(from, id, msg.topic(), RejectReason::kSelfOrigin);
     return;
   }
   // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
@@ -304,83 +287,38 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
-    router_->OnRejected(from, id, msg.topic(), RejectKind::kSignature);
+    router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalidSignature);
     return;
   }
-  auto vit = validators_.find(msg.topic());
-  const bool validated = vit != validators_.end() && !vit->second.empty();
+  const bool validated = validation_.HasValidators(msg.topic());
   // No room to validate: dropped before it is marked seen or announced (IDONTWANT), so that a later copy
   // still gets its chance, and the router does not hold the sender to a promise for it.
-  if (validated && !ValidationRoomFor(msg.ByteSizeLong())) {
+  if (validated && !validation_.CheckRoom(msg.topic(), msg.ByteSizeLong()).ok()) {
     ++stats_.ignored;
-    router_->OnRejected(from, id, msg.topic(), RejectKind::kThrottled);
+    ++stats_.throttled;
+    router_->OnRejected(from, id, msg.topic(), RejectReason::kThrottled);
     return;
   }
   seen_.Insert(id);
   router_->OnFirstSeen(from, msg, id);
   if (!validated) return Accept(from, std::move(msg), id);
-  StartValidation(std::make_unique<PendingValidation>(from, std::move(msg), id), vit->second);
+  validation_.Run(std::move(msg), [this, from, id](pb::Message& m, Verdict verdict) {
+    OnValidated(from, id, m, verdict);
+  });
 }
 
-void PubSub::StartValidation(std::unique_ptr<PendingValidation> pending,
-                             const std::vector<Validator>& topic_validators) {
-  const std::vector<Validator> validators = topic_validators;  // A validator may add validators.
-  const uint64_t vid = next_validation_++;
-  pending->outstanding = validators.size();
-  pending->size = pending->msg.ByteSizeLong();
-  validation_bytes_ += pending->size;
-  pending->timeout = loop_->CreateTimer([this, vid] { FinishValidation(vid, ValidationResult::kIgnore, true); });
-  pending->timeout->Schedule(options_.validation_timeout);
-  // Stays valid through this loop: a decided validation is destroyed from the loop (see FinishValidation).
-  const pb::Message& msg = pending->msg;
-  validations_[vid] = std::move(pending);
-  const auto done = [this, vid](ValidationResult r) { FinishValidation(vid, r, /*timed_out=*/false); };
-  for (const Validator& v : validators) {
-    if (validations_.count(vid) == 0) break;  // Decided: an earlier validator rejected it.
-    v(msg, done);
-  }
-}
-
-void PubSub::FinishValidation(uint64_t vid, ValidationResult r, bool timed_out) {
-  auto it = validations_.find(vid);
-  if (it == validations_.end()) return;  // Already decided, or timed out.
-  PendingValidation& p = *it->second;
-  // A reject decides at once and wins over any ignore; an ignore waits for the others, which may reject.
-  if (r == ValidationResult::kReject || (r == ValidationResult::kIgnore && p.result == ValidationResult::kAccept)) {
-    p.result = r;
-  }
-  if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
-  p.timeout->Cancel();
-  validation_bytes_ -= p.size;
-  // The timer or a validator still running may be the caller, and a validator may still hold `msg`:
-  // destroyed from the loop.
-  deleter_.Delete(std::move(it->second));
-  validations_.erase(it);
-  if (p.own) {
-    PublishResult out = std::move(p.publish);
-    switch (p.result) {
-      case ValidationResult::kAccept:
-        out = SendOwn(std::make_shared<const pb::Message>(std::move(p.msg)), std::move(out));
-        break;
-      case ValidationResult::kReject: out.status = PermissionDeniedError("a validator rejected the message"); break;
-      case ValidationResult::kIgnore:
-        out.status = timed_out ? DeadlineExceededError("a validator did not answer in time")
-                               : CancelledError("a validator ignored the message");
-        break;
-    }
-    p.on_published(out);
-    return;
-  }
-  switch (p.result) {
-    case ValidationResult::kAccept: Accept(p.from, std::move(p.msg), p.id); break;
-    case ValidationResult::kReject:
+void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAccept: return Accept(from, std::move(msg), id);
+    case Verdict::kReject:
       ++stats_.rejected;
-      router_->OnRejected(p.from, p.id, p.msg.topic(), RejectKind::kValidator);
-      break;
-    case ValidationResult::kIgnore:
+      router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalid);
+      return;
+    case Verdict::kIgnore:
+    case Verdict::kTimedOut:
       ++stats_.ignored;
-      router_->OnRejected(p.from, p.id, p.msg.topic(), RejectKind::kIgnored);
-      break;
+      router_->OnRejected(from, id, msg.topic(), RejectReason::kIgnored);
+      return;
   }
 }
 

@@ -23,16 +23,10 @@
 #include "libp2p/pubsub/pubsub_peer.h"
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/timed_cache.h"
+#include "libp2p/pubsub/validation.h"
 #include "libp2p/stream/host.h"
 
 namespace libp2p::pubsub {
-
-enum class ValidationResult { kAccept, kReject, kIgnore };
-
-// Decides on a message; synchronous validators call `done` before returning, asynchronous ones later (at
-// most once; a call after the validation timed out is ignored). `msg` is valid until `done` is called. A
-// validator may keep `done` no longer than the core lives.
-using Validator = std::function<void(const pb::Message& msg, std::function<void(ValidationResult)> done)>;
 
 struct PubSubOptions {
   // Our identity; an observer that must outlive the core.
@@ -47,9 +41,11 @@ struct PubSubOptions {
   size_t seen_max_entries = 1 << 18;
   // Topics a peer may be subscribed to; further subscriptions from it are ignored.
   size_t max_subscriptions_per_peer = 1024;
-  // Messages waiting for an asynchronous validator, and their encoded bytes together; beyond either, new
-  // ones are dropped unvalidated (counted as ignored; our own are refused with kResourceExhausted).
-  size_t max_pending_validations = 1024;
+  // Messages waiting for an asynchronous validator (in all, and per topic, with go's defaults), and their
+  // encoded bytes together; beyond any of them, new ones are dropped unvalidated and unseen (counted as
+  // throttled; the router is told, for the peer gater; our own are refused with kResourceExhausted).
+  size_t max_pending_validations = 8192;
+  size_t max_pending_validations_per_topic = 1024;
   size_t max_pending_validation_bytes = 64 * 1024 * 1024;
   // What the send lanes of all peers together may hold (each peer's own caps are in `peer`); an RPC beyond
   // it is dropped as if its lane were full.
@@ -61,7 +57,7 @@ struct PubSubOptions {
 // The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
 // kOutOfRange when it is too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
 // one ignored it; kDeadlineExceeded when one did not answer within validation_timeout; kResourceExhausted
-// when max_pending_validations messages are being validated already.
+// when the validation queue is full (a limit of PubSubOptions).
 struct PublishResult {
   Status status;
   std::string id;
@@ -77,7 +73,8 @@ struct PubSubStats {
   uint64_t delivered = 0;   // Messages handed to topic handlers.
   uint64_t duplicates = 0;  // Messages already seen.
   uint64_t rejected = 0;    // Invalid signatures, policy violations, validator rejections.
-  uint64_t ignored = 0;     // Validator ignores, timeouts and a full validation queue.
+  uint64_t ignored = 0;     // Validator ignores, timeouts and throttled validations.
+  uint64_t throttled = 0;   // Of the ignored: dropped unvalidated, the validation queue being full.
 };
 
 class PubSub {
@@ -132,18 +129,12 @@ class PubSub {
     std::string protocol;
     std::set<std::string> topics;
   };
-  struct PendingValidation;
-
   PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
   void DropPeer(const crypto::PeerId& id);
   void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
-  // Whether a message of `message_size` bytes fits in the validation queue.
-  bool ValidationRoomFor(size_t message_size) const;
-  // Runs `validators` on `pending`, queued under a new id; FinishValidation() acts on the verdict.
-  void StartValidation(std::unique_ptr<PendingValidation> pending, const std::vector<Validator>& validators);
-  // Records one validator's answer; with the last answer, a reject or the timeout, acts on the verdict.
-  void FinishValidation(uint64_t vid, ValidationResult r, bool timed_out);
+  // Acts on the verdict on a message from `from` (moves it away when accepted).
+  void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
   // Delivers a validated message to our handler and hands it to the router (which may keep it).
@@ -158,15 +149,12 @@ class PubSub {
   const PubSubOptions options_;
   const crypto::PeerId self_;
   std::map<std::string, MessageHandler> handlers_;
-  std::map<std::string, std::vector<Validator>> validators_;
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
   MemoryBudget send_budget_;
   std::unordered_map<crypto::PeerId, PeerState> peers_;
   TimedCache seen_;
   uint64_t next_seqno_;
-  uint64_t next_validation_ = 0;
-  std::unordered_map<uint64_t, std::unique_ptr<PendingValidation>> validations_;
-  size_t validation_bytes_ = 0;  // Of the messages in validations_.
+  Validation validation_;
   Events events_;
   PubSubStats stats_;
   // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed

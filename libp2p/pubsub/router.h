@@ -19,13 +19,29 @@ class PubSub;
 // message cache does) without copying it.
 using SharedMessage = std::shared_ptr<const pb::Message>;
 
-// Why a message from a peer was not accepted.
-enum class RejectKind {
-  kSignature,   // Its signature or author fields failed the signature policy.
-  kSelfOrigin,  // It claims to be ours, but we did not publish it here (a replay, or our key is stolen).
-  kValidator,   // A validator rejected it.
-  kIgnored,     // A validator ignored it, or validation timed out.
-  kThrottled,   // Dropped unvalidated and left unseen: the validation queue was full.
+// Why a message from a peer was not accepted, and so what it costs the peer (gossipsub's P₄, the peer gater).
+enum class RejectReason {
+  // A validator rejected it: the sender and every peer that delivered (or delivers) a copy are at fault.
+  kInvalid,
+  // Missing, unexpected or bad signature or author fields: the sender is at fault, but not the message id,
+  // which a forger could otherwise pin on honest forwarders of the genuine message.
+  kInvalidSignature,
+  // It claims to be ours, but we did not publish it here (a replay, or our key is stolen): as
+  // kInvalidSignature.
+  kSelfOrigin,
+  // A validator ignored it, or validation timed out: no one's fault, but no one's credit either.
+  kIgnored,
+  // Dropped unvalidated and left unseen, the validation queue being full: not the peer's fault.
+  kThrottled,
+};
+
+// What the core does with an RPC from a peer (go's AcceptFrom).
+enum class RpcAcceptance {
+  kAll,
+  // Its messages are dropped unread (the peer gater's early drop); its control is handled.
+  kControlOnly,
+  // Only its subscription changes are applied (a graylisted peer).
+  kNone,
 };
 
 // A router decides which peers a message goes to and runs its own control protocol. All calls come from the
@@ -63,15 +79,15 @@ class Router {
 
   // `peer` subscribed to `topic` or unsubscribed from it.
   virtual void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) {}
-  // Whether RPCs from `peer` are processed at all (gossipsub drops graylisted peers' RPCs).
-  virtual bool AcceptRpcFrom(const crypto::PeerId& peer) { return true; }
+  // How much of an RPC from `peer` is processed, asked once per RPC after its subscriptions were applied.
+  virtual RpcAcceptance AcceptRpcFrom(const crypto::PeerId& peer) { return RpcAcceptance::kAll; }
   // A message seen for the first time, as its validation starts (gossipsub v1.2 sends IDONTWANT here).
   virtual void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) {}
   // A message already seen arrived again from `from`.
   virtual void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) {}
-  // A message from `from` was not accepted, for the reason `kind`.
+  // A message from `from` was not accepted, for `reason`.
   virtual void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
-                          RejectKind kind) {}
+                          RejectReason reason) {}
 };
 
 }  // namespace libp2p::pubsub

@@ -56,6 +56,7 @@ StatusOr<std::unique_ptr<GossipSubRouter>> GossipSubRouter::Create(GossipSubOpti
   RETURN_IF_ERROR(options.params.Validate());
   RETURN_IF_ERROR(options.thresholds.Validate());
   if (options.score_params) RETURN_IF_ERROR(options.score_params->Validate());
+  if (options.peer_gater) RETURN_IF_ERROR(options.peer_gater->Validate());
   return std::unique_ptr<GossipSubRouter>(new GossipSubRouter(std::move(options), std::move(events)));
 }
 
@@ -93,6 +94,7 @@ void GossipSubRouter::Attach(PubSub* core) {
       },
       [this](const PeerId& peer) { return core_->host()->IsConnected(peer); });
   if (options_.score_params) score_ = std::make_unique<PeerScore>(*options_.score_params, clock);
+  if (options_.peer_gater) gater_ = std::make_unique<PeerGater>(clock, *options_.peer_gater);
   heartbeat_timer_ = core->loop()->CreateTimer([this] {
     Heartbeat();
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
@@ -137,16 +139,18 @@ void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
   const Duration retention = options_.params.heartbeat_interval * options_.params.idontwant_retention_heartbeats;
   info.dont_send = std::make_unique<TimedCache>(&core_->loop()->clock(), retention,
                                                 options_.params.max_idontwant_entries_per_peer);
-  if (score_) {
-    score_->AddPeer(peer);
-    RefreshIp(peer);
-  }
+  if (score_) score_->AddPeer(peer);
+  RefreshSource(peer);
 }
 
-void GossipSubRouter::RefreshIp(const PeerId& peer) {
+void GossipSubRouter::RefreshSource(const PeerId& peer) {
+  if (!score_ && !gater_) return;
   // The newest connection's address: the one the peer's streams use.
   const std::vector<stream::ConnectionInfo> conns = core_->host()->connections_of(peer);
-  score_->SetIp(peer, conns.empty() ? "" : ColocationIp(conns.back().remote_addr));
+  const std::string ip = conns.empty() ? "" : ColocationIp(conns.back().remote_addr);
+  if (score_) score_->SetIp(peer, ip);
+  // A peer without an IP is a source of its own.
+  if (gater_) gater_->AddPeer(peer, ip.empty() ? "peer:" + peer.ToBase58() : ip);
 }
 
 void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string& topic, bool subscribed) {
@@ -164,7 +168,7 @@ void GossipSubRouter::OnConnectionsChanged(const PeerId& peer) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return;
   it->second.outbound = core_->host()->IsOutbound(peer);
-  if (score_) RefreshIp(peer);
+  RefreshSource(peer);
 }
 
 void GossipSubRouter::SyncProtections() {
@@ -192,11 +196,17 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
   idontwant_batch_.erase(peer);
   peers_.erase(peer);
   if (score_) score_->RemovePeer(peer);
+  if (gater_) gater_->RemovePeer(peer);
 }
 
-bool GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
-  if (!score_ || options_.direct_peers.count(peer)) return true;
-  return ScoreOf(peer) >= options_.thresholds.graylist_threshold;
+RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
+  if (options_.direct_peers.count(peer)) return RpcAcceptance::kAll;
+  if (score_ && ScoreOf(peer) < options_.thresholds.graylist_threshold) return RpcAcceptance::kNone;
+  if (gater_ && !gater_->AcceptMessages(peer, std::uniform_real_distribution<double>(0, 1)(rng_))) {
+    ++stats_.rpcs_gated;
+    return RpcAcceptance::kControlOnly;
+  }
+  return RpcAcceptance::kAll;
 }
 
 std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
@@ -446,6 +456,7 @@ bool GossipSubRouter::StillWanted(const PeerId& peer, std::string_view id) {
 void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, const std::string& id) {
   // The message arrived and its validation starts: promises for it are kept, however long validation takes.
   promises_->Keep(id);
+  if (gater_) gater_->Validated();
   // A peer that delivers first is worth its connection.
   core_->host()->connection_manager().MarkUseful(from, core_->loop()->Now());
   // v1.2: tell mesh peers at once that we have a large message, before validating it.
@@ -478,25 +489,25 @@ void GossipSubRouter::FlushIDontWants() {
 
 void GossipSubRouter::OnDuplicate(const PeerId& from, const std::string& id, const std::string& topic) {
   if (score_) score_->DuplicateMessage(from, id, topic);
+  if (gater_) gater_->Duplicate(from);
   // A duplicate still fulfils the sender's promise.
   promises_->KeepBy(from, id);
 }
 
 void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, const std::string& topic,
-                                 RejectKind kind) {
-  if (score_) {
-    // A bad signature costs the sender only: the id is not marked invalid, or a forger could get honest
-    // forwarders of the genuine message with the same id penalised.
-    switch (kind) {
-      case RejectKind::kSignature: score_->RejectMessage(from, id, topic, RejectReason::kInvalidSignature); break;
-      case RejectKind::kSelfOrigin: score_->RejectMessage(from, id, topic, RejectReason::kSelfOrigin); break;
-      case RejectKind::kValidator: score_->RejectMessage(from, id, topic, RejectReason::kInvalid); break;
-      case RejectKind::kIgnored: score_->RejectMessage(from, id, topic, RejectReason::kIgnored); break;
-      case RejectKind::kThrottled: score_->RejectMessage(from, id, topic, RejectReason::kThrottled); break;
+                                 RejectReason reason) {
+  if (score_) score_->RejectMessage(from, id, topic, reason);
+  if (gater_) {
+    switch (reason) {
+      case RejectReason::kThrottled: gater_->Throttled(); break;
+      case RejectReason::kIgnored: gater_->Ignored(from); break;
+      case RejectReason::kInvalid:
+      case RejectReason::kInvalidSignature:
+      case RejectReason::kSelfOrigin: gater_->Rejected(from); break;
     }
   }
   // A forged copy or a replay of our own message does not fulfil a promise.
-  if (kind == RejectKind::kSignature || kind == RejectKind::kSelfOrigin) return;
+  if (reason == RejectReason::kInvalidSignature || reason == RejectReason::kSelfOrigin) return;
   // The peer delivered, even if badly (P4 covers that) or when we had no room to validate (not its fault):
   // no broken promise.
   promises_->Keep(id);
@@ -509,6 +520,7 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
   mcache_->Put(id, msg);
   promises_->Keep(id);
   if (source && score_) score_->DeliverMessage(*source, id, topic);
+  if (source && gater_) gater_->Delivered(*source, topic);
 
   // Usually a handful of peers: a vector, sorted and deduplicated below, costs less than a set.
   std::vector<PeerId> targets;
@@ -731,6 +743,7 @@ void GossipSubRouter::Heartbeat() {
   px_->Pump();
   mcache_->Shift();
   backoff_->ExpireOld();
+  if (gater_) gater_->Refresh();
   for (auto& [id, info] : peers_) {
     info.ihaves_received = 0;
     info.iwanted_ids = 0;

@@ -22,6 +22,7 @@
 #include "libp2p/pubsub/gossipsub/backoff.h"
 #include "libp2p/pubsub/gossipsub/message_cache.h"
 #include "libp2p/pubsub/gossipsub/params.h"
+#include "libp2p/pubsub/gossipsub/peer_gater.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
 #include "libp2p/pubsub/gossipsub/promise_tracker.h"
 #include "libp2p/pubsub/gossipsub/px_connector.h"
@@ -49,6 +50,9 @@ struct GossipSubOptions {
   // thresholds.accept_px_threshold (so never without scoring), and dialed through a bounded queue.
   bool do_px = false;
   PxConnectorOptions px_connector;
+  // Random early drop of messages from peers with a poor record while validation is throttled (see
+  // peer_gater.h). On by default (go has it off): it does nothing until validation runs out of room.
+  std::optional<PeerGaterParams> peer_gater = PeerGaterParams{};
   // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
   uint64_t seed = std::random_device{}();
 };
@@ -71,6 +75,7 @@ struct GossipSubStats {
   uint64_t px_dials = 0;          // Dials of peers offered in PRUNEs, started.
   uint64_t px_offers_dropped = 0;  // Offers dropped: the dial queue was full.
   uint64_t direct_dials = 0;
+  uint64_t rpcs_gated = 0;  // RPCs whose messages the peer gater dropped unread.
 };
 
 class GossipSubRouter final : public Router {
@@ -89,11 +94,11 @@ class GossipSubRouter final : public Router {
   void Leave(const std::string& topic) override;
   void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
   size_t Forward(const SharedMessage& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
-  bool AcceptRpcFrom(const crypto::PeerId& peer) override;
+  RpcAcceptance AcceptRpcFrom(const crypto::PeerId& peer) override;
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
   void OnRejected(const crypto::PeerId& from, const std::string& id, const std::string& topic,
-                  RejectKind kind) override;
+                  RejectReason reason) override;
   void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
   bool StillWanted(const crypto::PeerId& peer, std::string_view id) override;
 
@@ -113,6 +118,8 @@ class GossipSubRouter final : public Router {
   size_t dont_send_entries(const crypto::PeerId& peer) const;
   const GossipSubStats& stats() const { return stats_; }
   const Backoff& backoff() const { return *backoff_; }
+  // Null when the peer gater is off.
+  const PeerGater* peer_gater() const { return gater_.get(); }
 
  private:
   // Options already validated (Create).
@@ -149,8 +156,8 @@ class GossipSubRouter final : public Router {
   void SendBatch(ControlBatch* batch);
   // The IHAVEs of one RPC, taken together as go takes them: they count as one IHAVE message against
   // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
-  // Tells the score the IP of the peer's newest connection (P6).
-  void RefreshIp(const crypto::PeerId& peer);
+  // Tells the score (P6) and the peer gater the IP of the peer's newest connection.
+  void RefreshSource(const crypto::PeerId& peer);
   void HandleIHaves(const crypto::PeerId& peer, PeerInfo& info,
                     const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves, pb::ControlMessage* reply);
   void HandleIWant(const crypto::PeerId& peer, const pb::ControlIWant& iwant);
@@ -181,6 +188,7 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<MessageCache> mcache_;
   std::unique_ptr<PxConnector> px_;
   std::unique_ptr<PeerScore> score_;
+  std::unique_ptr<PeerGater> gater_;  // Null when options_.peer_gater is empty.
   // IWANT promises, a bounded number per peer.
   std::unique_ptr<PromiseTracker> promises_;
   uint64_t heartbeat_ticks_ = 0;

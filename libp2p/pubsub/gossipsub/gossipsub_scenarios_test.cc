@@ -88,8 +88,9 @@ struct Node {
 // A bare host speaking gossipsub by hand: it writes framed RPCs on a stream it opens, and records the RPCs
 // it is sent on the streams the node opens to it.
 struct RawPeer {
-  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto)
-      : loop(loop), key(KeyOf(seed)), transport(net->CreateTransport()), protocol(std::move(proto)) {
+  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto,
+          const std::string& ip = "127.0.0.1")
+      : loop(loop), key(KeyOf(seed)), transport(net->CreateTransport(ip)), protocol(std::move(proto)) {
     stream::HostOptions ho;
     ho.identity = &key;
     host = std::make_unique<stream::Host>(loop, transport.get(), ho);
@@ -564,7 +565,7 @@ TEST_F(GossipSubScenariosTest, AGraylistedPeersUnsubscribeStillLands) {
   }
   bad.Send(invalid);
   ASSERT_LT(node.router->Score(bad.id()), go.thresholds.graylist_threshold);
-  ASSERT_FALSE(node.router->AcceptRpcFrom(bad.id()));
+  ASSERT_EQ(node.router->AcceptRpcFrom(bad.id()), RpcAcceptance::kNone);
   bad.Send(SubscriptionRpc({"t"}, /*subscribe=*/false));
   EXPECT_EQ(node.pubsub->PeerTopics(bad.id()).count("t"), 0u);
 }
@@ -1121,6 +1122,70 @@ TEST_F(GossipSubScenariosTest, ForgedSignatureDoesNotTaintTheGenuineMessageId) {
   EXPECT_EQ(node.pubsub->stats().duplicates, 2u);
   EXPECT_EQ(node.pubsub->stats().rejected, 1u);
   EXPECT_EQ(node.received, std::vector<std::string>{"genuine"});
+}
+
+// Validation throttled on a topic turns the peer gater on: a peer whose messages were all rejected has the
+// messages of nearly all its RPCs dropped unread (their control still handled), while a peer whose messages
+// were delivered is read in full.
+TEST_F(GossipSubScenariosTest, WhileValidationIsThrottledThePeerGaterDropsMessagesOfPeersWithAPoorRecord) {
+  PubSubOptions po;
+  po.max_pending_validations_per_topic = 2;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, GossipSubOptions{}, po));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  std::vector<std::function<void(ValidationResult)>> held;
+  node.pubsub->AddValidator("t", [&](const pb::Message& m, std::function<void(ValidationResult)> done) {
+    if (m.data().rfind("bad", 0) == 0) return done(ValidationResult::kReject);
+    if (m.data().rfind("slow", 0) == 0) return held.push_back(std::move(done));
+    done(ValidationResult::kAccept);
+  });
+  RawPeer honest(&loop_, &net_, "gater-honest", std::string(kMeshSubV11), "127.0.0.2");
+  RawPeer bad(&loop_, &net_, "gater-bad", std::string(kMeshSubV11), "127.0.0.3");
+  honest.ConnectTo(node);
+  bad.ConnectTo(node);
+  uint64_t seqno = 0;
+  for (int i = 0; i < 10; ++i) {
+    pb::RPC h, b;
+    *h.add_publish() = SignedMessage(honest.key, "t", "good " + std::to_string(i), ++seqno);
+    *b.add_publish() = SignedMessage(bad.key, "t", "bad " + std::to_string(i), ++seqno);
+    honest.Send(h);
+    bad.Send(b);
+  }
+  ASSERT_EQ(node.received.size(), 10u);
+  ASSERT_EQ(node.pubsub->stats().rejected, 10u);
+  ASSERT_FALSE(node.router->peer_gater()->Active());
+  // Two slow messages fill the topic's validation; the next ten find no room.
+  for (int i = 0; i < 12; ++i) {
+    pb::RPC h;
+    *h.add_publish() = SignedMessage(honest.key, "t", "slow " + std::to_string(i), ++seqno);
+    honest.Send(h);
+  }
+  ASSERT_EQ(held.size(), 2u);
+  ASSERT_EQ(node.pubsub->stats().throttled, 10u);
+  ASSERT_TRUE(node.router->peer_gater()->Active());
+  ASSERT_EQ(node.router->stats().rpcs_gated, 0u);
+
+  // The bad peer's goodput is 1 / (1 + 16 * 10): about one RPC in 161 is read.
+  const uint64_t rejected_before = node.pubsub->stats().rejected;
+  for (int i = 0; i < 100; ++i) {
+    pb::RPC b;
+    *b.add_publish() = SignedMessage(bad.key, "t", "bad more " + std::to_string(i), ++seqno);
+    b.mutable_control()->add_graft()->set_topicid("t");  // Control is still handled.
+    bad.Send(b);
+  }
+  EXPECT_GE(node.router->stats().rpcs_gated, 95u);
+  EXPECT_LE(node.pubsub->stats().rejected - rejected_before, 5u);
+  EXPECT_EQ(node.router->stats().graft_received, 100u);
+  // The honest peer is read in full (its slow messages are still waiting: no room for more on "t").
+  for (auto& done : held) done(ValidationResult::kAccept);
+  const uint64_t gated_before = node.router->stats().rpcs_gated;
+  for (int i = 0; i < 20; ++i) {
+    pb::RPC h;
+    *h.add_publish() = SignedMessage(honest.key, "t", "good later " + std::to_string(i), ++seqno);
+    honest.Send(h);
+  }
+  EXPECT_EQ(node.router->stats().rpcs_gated, gated_before);
+  EXPECT_EQ(node.received.size(), 10u + 2u + 20u);
 }
 
 }  // namespace

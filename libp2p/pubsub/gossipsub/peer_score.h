@@ -24,6 +24,7 @@
 #include "libp2p/base/seeded_hash.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/router.h"
 
 namespace libp2p::pubsub::gossipsub {
 
@@ -136,24 +137,6 @@ struct PeerScoreThresholds {
   // OK, or kInvalidArgument naming the first threshold out of order (the spec asks for gossip < 0 and
   // graylist < publish; equality is accepted here, as go and js do).
   Status Validate() const;
-};
-
-// Why a message was rejected (RejectMessage). Only kInvalid and the signature/origin reasons cost P₄.
-enum class RejectReason {
-  // A validator rejected the message: P₄ for the sender, for the peers that delivered it while it was being
-  // validated, and for every peer that delivers it later.
-  kInvalid,
-  // Missing, unexpected or bad signature or author fields: P₄ for the sender only. The message id is not
-  // recorded, since an attacker could otherwise get honest forwarders of a valid message with the same
-  // id penalised.
-  kInvalidSignature,
-  // The message claims to come from us but we did not publish it: as kInvalidSignature.
-  kSelfOrigin,
-  // A validator ignored the message (extended validators' "Ignore"): no penalty, and later copies neither
-  // earn P₃ nor cost P₄.
-  kIgnored,
-  // We dropped it unvalidated (queue full, throttled): not the peer's fault; nothing is recorded.
-  kThrottled,
 };
 
 // Bounds on the per-message delivery records PeerScore keeps to credit near-first deliveries (P₃) and to

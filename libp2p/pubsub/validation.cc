@@ -1,0 +1,99 @@
+#include "libp2p/pubsub/validation.h"
+
+#include <utility>
+
+namespace libp2p::pubsub {
+
+struct Validation::Pending {
+  pb::Message msg;
+  Done done;
+  size_t outstanding = 0;  // Validators yet to answer.
+  size_t size = 0;         // The message's encoded bytes, counted in pending_bytes_.
+  ValidationResult result = ValidationResult::kAccept;
+  std::unique_ptr<Timer> timeout;
+};
+
+Validation::Validation(EventLoop* loop, ValidationLimits limits) : loop_(loop), limits_(limits), deleter_(loop) {}
+
+Validation::~Validation() = default;
+
+void Validation::Add(const std::string& topic, Validator validator) {
+  validators_[topic].push_back(std::move(validator));
+}
+
+bool Validation::HasValidators(const std::string& topic) const {
+  auto it = validators_.find(topic);
+  return it != validators_.end() && !it->second.empty();
+}
+
+size_t Validation::pending(const std::string& topic) const {
+  auto it = per_topic_.find(topic);
+  return it == per_topic_.end() ? 0 : it->second;
+}
+
+Status Validation::CheckRoom(const std::string& topic, size_t encoded_size) const {
+  if (pending_.size() >= limits_.max_pending) {
+    return ResourceExhaustedError("validation throttled: " + std::to_string(pending_.size()) + " messages pending");
+  }
+  if (pending(topic) >= limits_.max_pending_per_topic) {
+    return ResourceExhaustedError("validation throttled: " + std::to_string(pending(topic)) +
+                                  " messages pending on topic " + topic);
+  }
+  if (pending_bytes_ + encoded_size > limits_.max_pending_bytes) {
+    return ResourceExhaustedError("validation throttled: " + std::to_string(pending_bytes_) + " bytes pending");
+  }
+  return OkStatus();
+}
+
+void Validation::Run(pb::Message msg, Done done) {
+  const std::vector<Validator> validators = validators_[msg.topic()];  // A validator may add validators.
+  const uint64_t vid = next_id_++;
+  auto p = std::make_unique<Pending>();
+  p->outstanding = validators.size();
+  p->size = msg.ByteSizeLong();
+  p->msg = std::move(msg);
+  p->done = std::move(done);
+  pending_bytes_ += p->size;
+  ++per_topic_[p->msg.topic()];
+  p->timeout = loop_->CreateTimer([this, vid] { Answer(vid, ValidationResult::kIgnore, /*timed_out=*/true); });
+  p->timeout->Schedule(limits_.timeout);
+  // Stays valid through this loop: a decided validation is destroyed from the loop (see Answer).
+  const pb::Message& m = p->msg;
+  pending_[vid] = std::move(p);
+  const auto answer = [this, vid](ValidationResult r) { Answer(vid, r, /*timed_out=*/false); };
+  for (const Validator& v : validators) {
+    if (pending_.count(vid) == 0) break;  // Decided: an earlier validator rejected it.
+    v(m, answer);
+  }
+}
+
+void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
+  auto it = pending_.find(vid);
+  if (it == pending_.end()) return;  // Already decided, or timed out.
+  Pending& p = *it->second;
+  // A reject decides at once and wins over any ignore; an ignore waits for the others, which may reject.
+  if (r == ValidationResult::kReject || (r == ValidationResult::kIgnore && p.result == ValidationResult::kAccept)) {
+    p.result = r;
+  }
+  if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
+  p.timeout->Cancel();
+  pending_bytes_ -= p.size;
+  auto t = per_topic_.find(p.msg.topic());
+  if (--t->second == 0) per_topic_.erase(t);
+  // The timer or a validator still running may be the caller, and a validator may still read the message:
+  // destroyed from the loop.
+  std::unique_ptr<Pending> decided = std::move(it->second);
+  pending_.erase(it);
+  Verdict verdict = Verdict::kAccept;
+  if (timed_out) {
+    verdict = Verdict::kTimedOut;  // Never after a reject, which decides at once.
+  } else if (p.result == ValidationResult::kReject) {
+    verdict = Verdict::kReject;
+  } else if (p.result == ValidationResult::kIgnore) {
+    verdict = Verdict::kIgnore;
+  }
+  deleter_.Delete(std::move(decided));
+  p.done(p.msg, verdict);
+}
+
+}  // namespace libp2p::pubsub

@@ -1,0 +1,94 @@
+// Message validation: the validators registered per topic, the messages waiting for asynchronous ones, and
+// the limits on how many may wait (in all, per topic, in bytes) and for how long. The core decides what a
+// message must pass before it gets here (seen cache, signature) and what the verdict means for it.
+#ifndef LIBP2P_PUBSUB_VALIDATION_H_
+#define LIBP2P_PUBSUB_VALIDATION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/deferred_deleter.h"
+#include "libp2p/base/event_loop.h"
+#include "libp2p/base/status.h"
+#include "libp2p/pubsub/rpc/rpc.pb.h"
+
+namespace libp2p::pubsub {
+
+enum class ValidationResult { kAccept, kReject, kIgnore };
+
+// Decides on a message; synchronous validators call `done` before returning, asynchronous ones later (at
+// most once; a call after the validation was decided or timed out is ignored). `msg` is valid until `done`
+// is called. A validator may keep `done` no longer than the Validation lives.
+using Validator = std::function<void(const pb::Message& msg, std::function<void(ValidationResult)> done)>;
+
+// The combined answer of a topic's validators: a reject from any of them wins, then an ignore; a validation
+// that is not decided within the timeout ends as kTimedOut.
+enum class Verdict { kAccept, kReject, kIgnore, kTimedOut };
+
+struct ValidationLimits {
+  // Messages being validated at once, in all and per topic (go's validate throttle and per-topic validator
+  // concurrency have the same defaults), and their encoded bytes together.
+  size_t max_pending = 8192;
+  size_t max_pending_per_topic = 1024;
+  size_t max_pending_bytes = 64 * 1024 * 1024;
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// Runs on the loop thread. Validators and messages are owned here from Run until the verdict is delivered.
+class Validation {
+ public:
+  // Gets the verdict, once per Run, possibly before Run returns (every validator answered at once), with the
+  // message, which it may move away (what it leaves is destroyed from the loop, as a validator may still be
+  // reading it).
+  using Done = std::function<void(pb::Message& msg, Verdict verdict)>;
+
+  // `loop` is an observer that must outlive this object.
+  Validation(EventLoop* loop, ValidationLimits limits);
+  ~Validation();
+  Validation(const Validation&) = delete;
+  Validation& operator=(const Validation&) = delete;
+
+  // Adds a validator for `topic`; all of a topic's validators must accept its messages.
+  void Add(const std::string& topic, Validator validator);
+  bool HasValidators(const std::string& topic) const;
+
+  // OK when a message of `encoded_size` bytes on `topic` may start validating now; kResourceExhausted naming
+  // the limit it would pass otherwise.
+  Status CheckRoom(const std::string& topic, size_t encoded_size) const;
+
+  // Runs `msg`'s topic validators on it (the topic must have some, and CheckRoom must have passed).
+  void Run(pb::Message msg, Done done);
+
+  size_t pending() const { return pending_.size(); }
+  size_t pending_bytes() const { return pending_bytes_; }
+  // Messages of `topic` being validated.
+  size_t pending(const std::string& topic) const;
+  // Topics with messages being validated (entries of the per-topic counts).
+  size_t pending_topics() const { return per_topic_.size(); }
+
+ private:
+  struct Pending;
+  // Records one validator's answer; with the last answer, a reject or the timeout, delivers the verdict.
+  void Answer(uint64_t vid, ValidationResult r, bool timed_out);
+
+  EventLoop* const loop_;
+  const ValidationLimits limits_;
+  std::map<std::string, std::vector<Validator>> validators_;
+  uint64_t next_id_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
+  std::unordered_map<std::string, size_t> per_topic_;  // No zero entries.
+  size_t pending_bytes_ = 0;
+  // Decided validations whose validator or timer may still be on the stack. Declared last: destroyed first.
+  DeferredDeleter deleter_;
+};
+
+}  // namespace libp2p::pubsub
+
+#endif  // LIBP2P_PUBSUB_VALIDATION_H_

@@ -1,0 +1,183 @@
+#include "libp2p/pubsub/validation.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+
+namespace libp2p::pubsub {
+namespace {
+
+using std::chrono::seconds;
+
+pb::Message MessageOn(const std::string& topic, size_t data_size = 10) {
+  pb::Message m;
+  m.set_topic(topic);
+  m.set_data(std::string(data_size, 'x'));
+  return m;
+}
+
+class ValidationTest : public ::testing::Test {
+ protected:
+  // Runs `msg`, recording its verdict and returned message in `verdict_` and `back_`.
+  void Run(pb::Message msg) {
+    validation_.Run(std::move(msg), [this](pb::Message& m, Verdict v) {
+      back_ = std::move(m);
+      verdict_ = v;
+      ++verdicts_;
+    });
+  }
+  // A validator that keeps its `done` in `held_`, to answer later.
+  Validator Holding() {
+    return [this](const pb::Message&, std::function<void(ValidationResult)> done) { held_.push_back(std::move(done)); };
+  }
+  static Validator Answering(ValidationResult r) {
+    return [r](const pb::Message&, std::function<void(ValidationResult)> done) { done(r); };
+  }
+
+  ManualEventLoop loop_;
+  ValidationLimits limits_{/*max_pending=*/4, /*max_pending_per_topic=*/2, /*max_pending_bytes=*/1000, seconds(5)};
+  Validation validation_{&loop_, limits_};
+  std::optional<Verdict> verdict_;
+  std::optional<pb::Message> back_;
+  int verdicts_ = 0;
+  std::vector<std::function<void(ValidationResult)>> held_;
+};
+
+TEST_F(ValidationTest, SynchronousValidatorsDecideBeforeRunReturnsAndTheMessageComesBack) {
+  validation_.Add("t", Answering(ValidationResult::kAccept));
+  validation_.Add("t", Answering(ValidationResult::kAccept));
+  ASSERT_TRUE(validation_.HasValidators("t"));
+  EXPECT_FALSE(validation_.HasValidators("u"));
+  Run(MessageOn("t"));
+  ASSERT_EQ(verdict_, Verdict::kAccept);
+  EXPECT_EQ(back_->topic(), "t");
+  EXPECT_EQ(back_->data(), std::string(10, 'x'));
+  EXPECT_EQ(validation_.pending(), 0u);
+  EXPECT_EQ(validation_.pending_bytes(), 0u);
+  EXPECT_EQ(validation_.pending_topics(), 0u);
+}
+
+TEST_F(ValidationTest, ARejectDecidesAtOnceAndLaterValidatorsDoNotRun) {
+  int later_runs = 0;
+  validation_.Add("t", Answering(ValidationResult::kReject));
+  validation_.Add("t", [&](const pb::Message&, auto done) {
+    ++later_runs;
+    done(ValidationResult::kAccept);
+  });
+  Run(MessageOn("t"));
+  EXPECT_EQ(verdict_, Verdict::kReject);
+  EXPECT_EQ(later_runs, 0);
+}
+
+TEST_F(ValidationTest, AnIgnoreWaitsForTheOthersAndARejectAmongThemWins) {
+  validation_.Add("t", Answering(ValidationResult::kIgnore));
+  validation_.Add("t", Holding());
+  Run(MessageOn("t"));
+  ASSERT_FALSE(verdict_.has_value());
+  held_[0](ValidationResult::kReject);
+  EXPECT_EQ(verdict_, Verdict::kReject);
+
+  validation_.Add("u", Answering(ValidationResult::kIgnore));
+  validation_.Add("u", Answering(ValidationResult::kAccept));
+  Run(MessageOn("u"));
+  EXPECT_EQ(verdict_, Verdict::kIgnore);
+}
+
+TEST_F(ValidationTest, AnUnansweredValidationTimesOutAndALateAnswerIsIgnored) {
+  validation_.Add("t", Holding());
+  Run(MessageOn("t"));
+  loop_.AdvanceTime(seconds(4));
+  ASSERT_FALSE(verdict_.has_value());
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(verdict_, Verdict::kTimedOut);
+  EXPECT_EQ(validation_.pending(), 0u);
+  held_[0](ValidationResult::kAccept);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(verdicts_, 1);
+}
+
+TEST_F(ValidationTest, LimitsHoldInAllPerTopicAndInBytesAndFreeWithTheVerdicts) {
+  validation_.Add("a", Holding());
+  validation_.Add("b", Holding());
+  validation_.Add("c", Holding());
+  // Per topic: two on "a", the third is refused while "b" still has room.
+  Run(MessageOn("a"));
+  Run(MessageOn("a"));
+  EXPECT_EQ(validation_.pending("a"), 2u);
+  const Status per_topic = validation_.CheckRoom("a", 10);
+  EXPECT_EQ(per_topic.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(per_topic.message().find("topic a"), std::string::npos) << per_topic.message();
+  ASSERT_TRUE(validation_.CheckRoom("b", 10).ok());
+  // In all: four, whichever topics.
+  Run(MessageOn("b"));
+  Run(MessageOn("c"));
+  EXPECT_EQ(validation_.pending(), 4u);
+  EXPECT_EQ(validation_.CheckRoom("c", 10).code(), StatusCode::kResourceExhausted);
+  held_[0](ValidationResult::kAccept);
+  EXPECT_EQ(validation_.pending(), 3u);
+  EXPECT_EQ(validation_.pending("a"), 1u);
+  EXPECT_TRUE(validation_.CheckRoom("a", 10).ok());
+  // In bytes: what is pending plus the newcomer must fit in 1000.
+  const size_t pending_bytes = validation_.pending_bytes();
+  EXPECT_EQ(pending_bytes, 3 * MessageOn("a").ByteSizeLong());
+  EXPECT_TRUE(validation_.CheckRoom("b", 1000 - pending_bytes).ok());
+  EXPECT_EQ(validation_.CheckRoom("b", 1000 - pending_bytes + 1).code(), StatusCode::kResourceExhausted);
+  for (size_t i = 1; i < held_.size(); ++i) held_[i](ValidationResult::kIgnore);
+  EXPECT_EQ(validation_.pending(), 0u);
+  EXPECT_EQ(validation_.pending_bytes(), 0u);
+  EXPECT_EQ(validation_.pending_topics(), 0u);
+}
+
+// A validator that answers and then reads the message reads live memory (the sanitizers check this): the
+// message is destroyed from the loop, not inside `done`; what `done` did not move away is still there.
+TEST_F(ValidationTest, AValidatorThatAnswersAndThenReadsTheMessageReadsLiveMemory) {
+  size_t read_after = 0;
+  validation_.Add("t", [&](const pb::Message& m, auto done) {
+    done(ValidationResult::kReject);
+    read_after = m.topic().size() + m.data().size();
+  });
+  validation_.Run(MessageOn("t"), [](pb::Message&, Verdict) {});
+  EXPECT_EQ(read_after, 11u);
+  loop_.RunUntilIdle();
+  validation_.Add("u", [&](const pb::Message& m, auto done) {
+    done(ValidationResult::kAccept);
+    read_after = m.topic().size() + m.data().size();
+  });
+  Run(MessageOn("u"));
+  EXPECT_EQ(back_->data().size(), 10u);
+  EXPECT_EQ(read_after, 0u);  // Moved away by `done`: empty, not freed.
+  loop_.RunUntilIdle();
+}
+
+TEST_F(ValidationTest, AValidatorAddedWhileValidatingDoesNotRunOnThatMessage) {
+  int added_runs = 0;
+  validation_.Add("t", [&](const pb::Message&, auto done) {
+    validation_.Add("t", [&](const pb::Message&, auto d) {
+      ++added_runs;
+      d(ValidationResult::kAccept);
+    });
+    done(ValidationResult::kAccept);
+  });
+  Run(MessageOn("t"));
+  EXPECT_EQ(verdict_, Verdict::kAccept);
+  EXPECT_EQ(added_runs, 0);
+}
+
+// Destroying the validation with messages pending calls no one back.
+TEST_F(ValidationTest, PendingValidationsDieWithoutAVerdictWhenDestroyed) {
+  auto v = std::make_unique<Validation>(&loop_, limits_);
+  v->Add("t", Holding());
+  bool called = false;
+  v->Run(MessageOn("t"), [&](pb::Message&, Verdict) { called = true; });
+  v.reset();  // Its validator must not answer now (see Validator): its `done` is dropped unused.
+  held_.clear();
+  loop_.AdvanceTime(seconds(10));
+  EXPECT_FALSE(called);
+}
+
+}  // namespace
+}  // namespace libp2p::pubsub
