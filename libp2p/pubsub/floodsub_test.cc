@@ -134,7 +134,7 @@ TEST_F(FloodSubTest, MessagesRelayThroughTheMiddleOfALine) {
   EXPECT_EQ(b.received.size(), 2u);
 }
 
-// Rewrites outgoing messages: the seed's send observer, used here as an attacker.
+// Rewrites outgoing messages: a send observer, used here as an attacker.
 class Corrupter : public RpcObserver {
  public:
   void OnSend(const PeerId&, pb::RPC* rpc) override {
@@ -348,7 +348,7 @@ TEST_F(FloodSubTest, AValidatorMayReadTheMessageUntilItAnswers) {
 }
 
 TEST_F(FloodSubTest, IdenticalSubscriptionRpcsAreAllProcessed) {
-  // The seed deduplicated whole RPCs by digest and so dropped a re-subscription; every one counts here.
+  // Deduplicating whole RPCs by digest would drop a re-subscription; every one counts here.
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
   a.Connect(b, &loop_);
   a.Join("t");

@@ -140,12 +140,13 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   const bool is_new = handlers_.count(topic) == 0;
   handlers_[topic] = std::move(handler);
   if (!is_new) return OkStatus();
-  router_->Join(topic);
+  // Announced first, then joined (as go does): a peer hears of our subscription before our GRAFT.
   pb::RPC rpc;
   auto* s = rpc.add_subscriptions();
   s->set_subscribe(true);
   s->set_topicid(topic);
   for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
+  router_->Join(topic);
   return OkStatus();
 }
 
@@ -253,10 +254,18 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
     const std::string& topic = sub.topicid();
     if (topic.empty()) continue;
     if (sub.subscribe()) {
-      if (topics.count(topic) == 0 && topics.size() >= options_.max_subscriptions_per_peer) continue;
+      if (topics.count(topic)) continue;
+      if (topics.size() >= options_.max_subscriptions_per_peer ||
+          it->second.topic_bytes + topic.size() > options_.max_subscription_bytes_per_peer) {
+        ++stats_.subscriptions_refused;
+        continue;
+      }
       topics.insert(topic);
+      it->second.topic_bytes += topic.size();
     } else if (topics.erase(topic) == 0) {
       continue;
+    } else {
+      it->second.topic_bytes -= topic.size();
     }
     router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());

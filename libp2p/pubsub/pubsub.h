@@ -39,8 +39,12 @@ struct PubSubOptions {
   // Bounds the seen cache (about 84 bytes an entry: 22 MB at this default). Above about 2,000 messages/s
   // sustained, ids leave it before their TTL; raise it for busier topics.
   size_t seen_max_entries = 1 << 18;
-  // Topics a peer may be subscribed to; further subscriptions from it are ignored.
+  // Topics a peer may be subscribed to, and their names' bytes together (js's 1 MiB per peer is more than
+  // 1024 topics of Ethereum's 50-byte names need); further subscriptions from it are ignored, counted in
+  // subscriptions_refused. Together they bound what all peers' topics hold: peers × 64 KiB, twice (the core's
+  // and the router's index).
   size_t max_subscriptions_per_peer = 1024;
+  size_t max_subscription_bytes_per_peer = 64 * 1024;
   // Messages waiting for an asynchronous validator (in all, and per topic, with go's defaults), and their
   // encoded bytes together; beyond any of them, new ones are dropped unvalidated and unseen (counted as
   // throttled; the router is told, for the peer gater; our own are refused with kResourceExhausted).
@@ -75,6 +79,7 @@ struct PubSubStats {
   uint64_t rejected = 0;    // Invalid signatures, policy violations, validator rejections.
   uint64_t ignored = 0;     // Validator ignores, timeouts and throttled validations.
   uint64_t throttled = 0;   // Of the ignored: dropped unvalidated, the validation queue being full.
+  uint64_t subscriptions_refused = 0;  // Over a peer's subscription limits.
 };
 
 class PubSub {
@@ -96,7 +101,8 @@ class PubSub {
   std::vector<std::string> topics() const;
 
   // Signs `data` for `topic` (per the policy), runs the topic's validators on it and, when all accept, sends
-  // it. Our own messages wait for asynchronous validators, as go's do: when one is still deciding as
+  // it. Our own message is not handed to our own handler of `topic` (as js's default; go's subscriptions
+  // do get it). Our own messages wait for asynchronous validators, as go's do: when one is still deciding as
   // Publish returns, the result is `pending` and the outcome goes to `done` when the last validator answers
   // or the validation times out; otherwise the result is the outcome and `done` is never called. `done`
   // may be empty; it is dropped uncalled if the core is destroyed first.
@@ -126,8 +132,12 @@ class PubSub {
  private:
   struct PeerState {
     std::unique_ptr<PubSubPeer> peer;
+    // The protocol of the peer's first inbound stream (the version it chose), or the first of ours that its
+    // identify lists, whichever came first; kept for the peer's lifetime even if our outbound stream later
+    // settles on another version (both sides speak every version they list).
     std::string protocol;
     std::set<std::string> topics;
+    size_t topic_bytes = 0;  // Of the names in `topics`.
   };
   PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
   void DropPeer(const crypto::PeerId& id);

@@ -1,5 +1,4 @@
-// PubSubPeer: the pubsub layer's view of one remote peer (the seed's pubsubpeer.nim, with what nim-libp2p
-// learned since): it reads varint-framed RPCs from the peer's inbound stream and sends RPCs on one outbound
+// PubSubPeer: the pubsub layer's view of one remote peer: it reads varint-framed RPCs from the peer's inbound stream and sends RPCs on one outbound
 // stream, opened when first needed, through a bounded queue whose control lane goes ahead of data.
 //
 // A PubSubPeer has no closed state: it sends and receives until its owner destroys it, and then drops
@@ -49,7 +48,7 @@ struct PubSubPeerOptions {
   // for none.
   MemoryBudget* send_budget = nullptr;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
-  // longer, as in the seed (1 min for GRAFT/PRUNE and subscriptions, 10 s for data).
+  // longer (1 min for GRAFT/PRUNE and subscriptions, 10 s for data).
   Duration data_send_timeout = std::chrono::seconds(10);
   Duration control_send_timeout = std::chrono::seconds(60);
   // Time to open and negotiate the outbound stream.
@@ -62,7 +61,7 @@ struct PubSubPeerOptions {
   Duration open_retry_max = std::chrono::seconds(30);
 };
 
-// Inspects or rewrites RPCs as they are received and before they are sent (the seed's observers). Runs on
+// Inspects or rewrites RPCs as they are received and before they are sent. Runs on
 // the loop thread. An observer must outlive the peers it is added to.
 class RpcObserver {
  public:

@@ -15,8 +15,8 @@ namespace libp2p::pubsub {
 
 class PubSub;
 
-// A validated message, immutable and shared: the core hands it to the router, which may keep it (gossipsub's
-// message cache does) without copying it.
+// A validated message, immutable and shared: the core hands it to the router without a copy (gossipsub's
+// message cache keeps its encoding).
 using SharedMessage = std::shared_ptr<const pb::Message>;
 
 // Why a message from a peer was not accepted, and so what it costs the peer (gossipsub's P₄, the peer gater).

@@ -344,7 +344,7 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
     }
   }
   const PeerId peer = secured.peer;
-  PeerInfo& stored = peer_store_.Upsert(peer);
+  PeerStoreEntry& stored = peer_store_.Upsert(peer);
   if (!stored.public_key.has_value()) stored.public_key = std::move(secured.remote_key);
   if (!inbound) PeerStore::AddAddress(&stored, conn->info.remote_addr);
   const ConnectionInfo info = conn->info;
@@ -678,7 +678,7 @@ void Host::OnIdentify(const PeerId& peer, StatusOr<IdentifyInfo> info, bool push
     Disconnect(peer, UnauthenticatedError("identify carries a public key that is not the peer's"));
     return;
   }
-  PeerInfo& stored = peer_store_.Upsert(peer);
+  PeerStoreEntry& stored = peer_store_.Upsert(peer);
   // A signed peer record that does not open, or is someone else's, is ignored: the rest of the message
   // stands. Its addresses, when it does open, replace the unsigned ones.
   if (!info->signed_peer_record.empty()) {

@@ -65,7 +65,7 @@ class HostIdentifyTest : public ::testing::Test {
     loop_.AdvanceTime(seconds(1));
   }
 
-  const PeerInfo* StoredB() const { return a_->peer_store().Find(b_->peer_id()); }
+  const PeerStoreEntry* StoredB() const { return a_->peer_store().Find(b_->peer_id()); }
 
   ManualEventLoop loop_;
   MemoryNetwork network_{&loop_, WriteLimits{}, milliseconds(2)};

@@ -75,7 +75,7 @@ TEST_P(HostTest, DialUpgradesAndIdentifiesBothWays) {
   EXPECT_EQ(info.agent_version, "libp2p-pubsub-cpp/0.1.0");
   EXPECT_NE(std::find(info.protocols.begin(), info.protocols.end(), "/ipfs/ping/1.0.0"), info.protocols.end());
   EXPECT_NE(std::find(info.protocols.begin(), info.protocols.end(), "/ipfs/id/1.0.0"), info.protocols.end());
-  const PeerInfo* stored = a_.host->peer_store().Find(b_.host->peer_id());
+  const PeerStoreEntry* stored = a_.host->peer_store().Find(b_.host->peer_id());
   ASSERT_NE(stored, nullptr);
   EXPECT_TRUE(stored->identified);
   EXPECT_TRUE(stored->public_key.has_value());
@@ -85,7 +85,7 @@ TEST_P(HostTest, IdentifyCarriesSignedPeerRecordKeptInPeerStore) {
   a_.host->Dial(b_.Addr(), [](StatusOr<PeerId>) {});
   Settle();
   ASSERT_EQ(a_.identified.size(), 1u);
-  const PeerInfo* stored = a_.host->peer_store().Find(b_.host->peer_id());
+  const PeerStoreEntry* stored = a_.host->peer_store().Find(b_.host->peer_id());
   ASSERT_NE(stored, nullptr);
   ASSERT_FALSE(stored->signed_peer_record.empty());
   StatusOr<crypto::PeerRecord> record = crypto::OpenSignedPeerRecord(stored->signed_peer_record);

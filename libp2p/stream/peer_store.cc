@@ -4,7 +4,7 @@
 
 namespace libp2p::stream {
 
-PeerInfo& PeerStore::Upsert(const crypto::PeerId& peer) {
+PeerStoreEntry& PeerStore::Upsert(const crypto::PeerId& peer) {
   auto it = peers_.find(peer);
   if (it != peers_.end()) return it->second;
   if (peers_.size() >= max_peers_) {
@@ -15,12 +15,12 @@ PeerInfo& PeerStore::Upsert(const crypto::PeerId& peer) {
   return peers_[peer];
 }
 
-const PeerInfo* PeerStore::Find(const crypto::PeerId& peer) const {
+const PeerStoreEntry* PeerStore::Find(const crypto::PeerId& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? nullptr : &it->second;
 }
 
-void PeerStore::AddAddress(PeerInfo* info, const Multiaddr& addr) {
+void PeerStore::AddAddress(PeerStoreEntry* info, const Multiaddr& addr) {
   if (addr.empty() || std::find(info->addrs.begin(), info->addrs.end(), addr) != info->addrs.end()) return;
   if (info->addrs.size() >= 32) info->addrs.erase(info->addrs.begin());
   info->addrs.push_back(addr);

@@ -15,7 +15,7 @@
 
 namespace libp2p::stream {
 
-struct PeerInfo {
+struct PeerStoreEntry {
   std::optional<crypto::PublicKey> public_key;
   std::vector<Multiaddr> addrs;
   std::vector<std::string> protocols;
@@ -28,24 +28,24 @@ struct PeerInfo {
   uint64_t peer_record_seq = 0;
 };
 
-// A bounded map from peer id to PeerInfo. Not thread-safe (one loop thread).
+// A bounded map from peer id to PeerStoreEntry. Not thread-safe (one loop thread).
 class PeerStore {
  public:
   explicit PeerStore(size_t max_peers = 10000) : max_peers_(max_peers) {}
 
   // The entry of `peer`, created if needed. When the store is full, an entry of a peer never
   // identified is dropped first.
-  PeerInfo& Upsert(const crypto::PeerId& peer);
-  const PeerInfo* Find(const crypto::PeerId& peer) const;
+  PeerStoreEntry& Upsert(const crypto::PeerId& peer);
+  const PeerStoreEntry* Find(const crypto::PeerId& peer) const;
   void Erase(const crypto::PeerId& peer) { peers_.erase(peer); }
   size_t size() const { return peers_.size(); }
 
   // Adds `addr` to the peer's addresses unless present; at most 32 are kept.
-  static void AddAddress(PeerInfo* info, const Multiaddr& addr);
+  static void AddAddress(PeerStoreEntry* info, const Multiaddr& addr);
 
  private:
   const size_t max_peers_;
-  std::unordered_map<crypto::PeerId, PeerInfo> peers_;
+  std::unordered_map<crypto::PeerId, PeerStoreEntry> peers_;
 };
 
 }  // namespace libp2p::stream

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
@@ -72,7 +73,7 @@ GossipSubRouter::~GossipSubRouter() {
 }
 
 std::vector<std::string> GossipSubRouter::Protocols() const {
-  return {std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10), "/floodsub/1.0.0"};
+  return {std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10), std::string(kFloodSubProtocolId)};
 }
 
 void GossipSubRouter::Attach(PubSub* core) {
@@ -95,6 +96,10 @@ void GossipSubRouter::Attach(PubSub* core) {
       [this](const PeerId& peer) { return core_->host()->IsConnected(peer); });
   if (options_.score_params) score_ = std::make_unique<PeerScore>(*options_.score_params, clock);
   if (options_.peer_gater) gater_ = std::make_unique<PeerGater>(clock, *options_.peer_gater);
+  if (score_) {
+    score_decay_timer_ = core->loop()->CreateTimer([this] { score_->RefreshScores(); });
+    score_decay_timer_->ScheduleRepeating(options_.score_params->decay_interval);
+  }
   heartbeat_timer_ = core->loop()->CreateTimer([this] {
     Heartbeat();
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
@@ -121,18 +126,22 @@ void GossipSubRouter::ConnectDirectPeers() {
   }
 }
 
-bool GossipSubRouter::IsMeshPeer(const PeerInfo& p) const { return p.protocol != "/floodsub/1.0.0"; }
+bool GossipSubRouter::SpeaksMeshSub(const GossipPeer& p) const { return p.protocol != kFloodSubProtocolId; }
 
-bool GossipSubRouter::SupportsPx(const PeerInfo& p) const {
+bool GossipSubRouter::CanGraft(const std::string& topic, const PeerId& peer) const {
+  auto mesh = mesh_.find(topic);
+  if (mesh != mesh_.end() && mesh->second.count(peer)) return false;
+  return !backoff_->InBackoffWithSlack(peer, topic) && Score(peer) >= 0;
+}
+
+bool GossipSubRouter::SupportsPx(const GossipPeer& p) const {
   return p.protocol == kMeshSubV11 || p.protocol == kMeshSubV12;
 }
 
-double GossipSubRouter::ScoreOf(const PeerId& peer) const { return score_ ? score_->Score(peer) : 0.0; }
-
-double GossipSubRouter::Score(const PeerId& peer) const { return ScoreOf(peer); }
+double GossipSubRouter::Score(const PeerId& peer) const { return score_ ? score_->Score(peer) : 0.0; }
 
 void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
-  PeerInfo& info = peers_[peer];
+  GossipPeer& info = peers_[peer];
   info.protocol = protocol;
   info.direct = options_.direct_peers.count(peer) > 0;
   info.outbound = core_->host()->IsOutbound(peer);
@@ -201,7 +210,7 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
 
 RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
   if (options_.direct_peers.count(peer)) return RpcAcceptance::kAll;
-  if (score_ && ScoreOf(peer) < options_.thresholds.graylist_threshold) return RpcAcceptance::kNone;
+  if (score_ && Score(peer) < options_.thresholds.graylist_threshold) return RpcAcceptance::kNone;
   if (gater_ && !gater_->AcceptMessages(peer, std::uniform_real_distribution<double>(0, 1)(rng_))) {
     ++stats_.rpcs_gated;
     return RpcAcceptance::kControlOnly;
@@ -210,15 +219,15 @@ RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
 }
 
 std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
-                                                 const std::function<bool(const PeerId&, const PeerInfo&)>& filter) {
+                                                 const std::function<bool(const PeerId&, const GossipPeer&)>& filter) {
   std::vector<PeerId> candidates;
   auto subscribed = topic_peers_.find(topic);
   if (subscribed == topic_peers_.end()) return candidates;
   for (const PeerId& id : subscribed->second) {
     auto it = peers_.find(id);
     if (it == peers_.end()) continue;
-    const PeerInfo& info = it->second;
-    if (!IsMeshPeer(info) || info.direct) continue;
+    const GossipPeer& info = it->second;
+    if (!SpeaksMeshSub(info) || info.direct) continue;
     if (filter && !filter(id, info)) continue;
     candidates.push_back(id);
   }
@@ -244,8 +253,8 @@ void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool
   // Offer other peers of the topic in good standing (not only mesh members: a peer leaving the topic
   // prunes all of them), with their signed records from identify.
   const std::vector<PeerId> offers =
-      SelectPeers(topic, options_.params.prune_peers, [&](const PeerId& id, const PeerInfo&) {
-        return id != to && ScoreOf(id) >= 0;
+      SelectPeers(topic, options_.params.prune_peers, [&](const PeerId& id, const GossipPeer&) {
+        return id != to && Score(id) >= 0;
       });
   AddPxOffers(offers, core_->host()->peer_store(), prune);
 }
@@ -278,16 +287,15 @@ void GossipSubRouter::Join(const std::string& topic) {
   if (fanout != fanout_.end()) {
     for (const PeerId& p : fanout->second) {
       if (mesh_[topic].size() >= d) break;
-      if (ScoreOf(p) >= 0 && !backoff_->InBackoffWithSlack(p, topic)) AddToMesh(topic, p, &batch);
+      if (CanGraft(topic, p)) AddToMesh(topic, p, &batch);
     }
     fanout_.erase(fanout);
     fanout_last_publish_.erase(topic);
   }
   mesh_[topic];  // Joined, even with no peers yet.
   if (mesh_[topic].size() < d) {
-    for (const PeerId& p : SelectPeers(topic, d - mesh_[topic].size(), [&](const PeerId& id, const PeerInfo&) {
-           return mesh_[topic].count(id) == 0 && !backoff_->InBackoffWithSlack(id, topic) && ScoreOf(id) >= 0;
-         })) {
+    for (const PeerId& p : SelectPeers(topic, d - mesh_[topic].size(),
+                                       [&](const PeerId& id, const GossipPeer&) { return CanGraft(topic, id); })) {
       AddToMesh(topic, p, &batch);
     }
   }
@@ -309,7 +317,7 @@ void GossipSubRouter::Leave(const std::string& topic) {
 void GossipSubRouter::HandleControl(const PeerId& peer, const pb::ControlMessage& control) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return;
-  PeerInfo& info = it->second;
+  GossipPeer& info = it->second;
   ControlBatch batch;
   pb::ControlMessage reply;
   HandleIHaves(peer, info, control.ihave(), &reply);
@@ -323,10 +331,10 @@ void GossipSubRouter::HandleControl(const PeerId& peer, const pb::ControlMessage
   SendBatch(&batch);
 }
 
-void GossipSubRouter::HandleIHaves(const PeerId& peer, PeerInfo& info,
+void GossipSubRouter::HandleIHaves(const PeerId& peer, GossipPeer& info,
                                    const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves,
                                    pb::ControlMessage* reply) {
-  if (ihaves.empty() || ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+  if (ihaves.empty() || Score(peer) < options_.thresholds.gossip_threshold) return;
   // Bounded: IHAVE messages per heartbeat, and ids asked per heartbeat.
   if (info.ihaves_received >= options_.params.max_ihave_messages) return;
   ++info.ihaves_received;
@@ -360,7 +368,7 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, PeerInfo& info,
 }
 
 void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iwant) {
-  if (ScoreOf(peer) < options_.thresholds.gossip_threshold) return;
+  if (Score(peer) < options_.thresholds.gossip_threshold) return;
   auto info = peers_.find(peer);
   if (info == peers_.end()) return;
   for (const std::string& id : iwant.messageids()) {
@@ -375,7 +383,7 @@ void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iw
   }
 }
 
-void GossipSubRouter::HandleGraft(const PeerId& peer, PeerInfo& info, const pb::ControlGraft& graft,
+void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb::ControlGraft& graft,
                                   ControlBatch* batch) {
   ++stats_.graft_received;
   const std::string& topic = graft.topicid();
@@ -399,8 +407,8 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, PeerInfo& info, const pb::
     backoff_->Add(peer, topic, options_.params.prune_backoff);
     return;
   }
-  if (ScoreOf(peer) < 0 || (!info.outbound && members.size() >= static_cast<size_t>(options_.params.d_hi))) {
-    MakePrune(topic, peer, /*px=*/ScoreOf(peer) >= 0, options_.params.prune_backoff, batch);
+  if (Score(peer) < 0 || (!info.outbound && members.size() >= static_cast<size_t>(options_.params.d_hi))) {
+    MakePrune(topic, peer, /*px=*/Score(peer) >= 0, options_.params.prune_backoff, batch);
     backoff_->Add(peer, topic, options_.params.prune_backoff);
     return;
   }
@@ -409,7 +417,7 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, PeerInfo& info, const pb::
   if (events_.on_graft) events_.on_graft(peer, topic);
 }
 
-void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune) {
+void GossipSubRouter::HandlePrune(const PeerId& peer, GossipPeer& info, const pb::ControlPrune& prune) {
   ++stats_.prune_received;
   const std::string& topic = prune.topicid();
   // PRUNEs for topics we are not in change nothing (and must not fill the backoff table).
@@ -425,7 +433,7 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
   // Peer exchange: only from peers we trust enough, only signed records, a bounded number.
   if (prune.peers_size() == 0 || !SupportsPx(info)) return;
   // Without scoring every score is 0, below any accept_px_threshold worth the name: no PX from strangers.
-  if (ScoreOf(peer) < options_.thresholds.accept_px_threshold) return;
+  if (Score(peer) < options_.thresholds.accept_px_threshold) return;
   const auto connected = [this](const PeerId& id) { return peers_.count(id) > 0 || core_->host()->IsConnected(id); };
   const auto dialable = [this](const Multiaddr& addr) { return core_->host()->CanDial(addr); };
   for (const Multiaddr& addr : PxDialTargets(prune, core_->self(), connected, dialable, options_.params.prune_peers)) {
@@ -435,7 +443,7 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, PeerInfo& info, const pb::
   stats_.px_offers_dropped = px_->offers_dropped();
 }
 
-void GossipSubRouter::HandleIDontWant(const PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idw) {
+void GossipSubRouter::HandleIDontWant(const PeerId& peer, GossipPeer& info, const pb::ControlIDontWant& idw) {
   if (info.protocol != kMeshSubV12) return;
   if (++info.idontwant_messages_received > options_.params.max_idontwant_messages) return;
   // Copies already queued for the peer are dropped when their turn comes (StillWanted).
@@ -519,7 +527,14 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
   const std::string& topic = msg.topic();
   mcache_->Put(id, msg);
   promises_->Keep(id);
-  if (source && score_) score_->DeliverMessage(*source, id, topic);
+  if (score_) {
+    // Our own message is valid from the start: copies of it are duplicates of a valid message.
+    if (source) {
+      score_->DeliverMessage(*source, id, topic);
+    } else {
+      score_->PublishMessage(id, topic);
+    }
+  }
   if (source && gater_) gater_->Delivered(*source, topic);
 
   // Usually a handful of peers: a vector, sorted and deduplicated below, costs less than a set.
@@ -534,7 +549,7 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
       // Direct peers always get it; floodsub peers (which have no mesh) when their score reaches the
       // publish threshold, as in go; and our own message, with flood publishing, every subscriber that does.
       if (info->second.direct ||
-          ((!IsMeshPeer(info->second) || flood) && ScoreOf(p) >= options_.thresholds.publish_threshold)) {
+          ((!SpeaksMeshSub(info->second) || flood) && Score(p) >= options_.thresholds.publish_threshold)) {
         targets.push_back(p);
       }
     }
@@ -547,8 +562,8 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
     // Not in the topic: publish through the fanout, chosen now if there is none.
     auto& fanout = fanout_[topic];
     if (fanout.empty()) {
-      for (const PeerId& p : SelectPeers(topic, options_.params.d, [&](const PeerId& id2, const PeerInfo&) {
-             return ScoreOf(id2) >= options_.thresholds.publish_threshold;
+      for (const PeerId& p : SelectPeers(topic, options_.params.d, [&](const PeerId& id2, const GossipPeer&) {
+             return Score(id2) >= options_.thresholds.publish_threshold;
            })) {
         fanout.insert(p);
       }
@@ -580,13 +595,11 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   // Drop peers with a negative score, and peers gone from the topic.
   for (auto it = members.begin(); it != members.end();) {
     const PeerId peer = *it++;
-    if (ScoreOf(peer) < 0 || core_->PeerTopics(peer).count(topic) == 0) {
+    if (Score(peer) < 0 || core_->PeerTopics(peer).count(topic) == 0) {
       RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
     }
   }
-  auto eligible = [&](const PeerId& id, const PeerInfo&) {
-    return members.count(id) == 0 && !backoff_->InBackoffWithSlack(id, topic) && ScoreOf(id) >= 0;
-  };
+  auto eligible = [&](const PeerId& id, const GossipPeer&) { return CanGraft(topic, id); };
   if (members.size() < static_cast<size_t>(p.d_lo)) {
     for (const PeerId& peer : SelectPeers(topic, p.d - members.size(), eligible)) AddToMesh(topic, peer, batch);
   }
@@ -595,21 +608,22 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
     std::vector<PeerId> sorted(members.begin(), members.end());
     std::shuffle(sorted.begin(), sorted.end(), rng_);
     std::stable_sort(sorted.begin(), sorted.end(),
-                     [&](const PeerId& a, const PeerId& b) { return ScoreOf(a) > ScoreOf(b); });
+                     [&](const PeerId& a, const PeerId& b) { return Score(a) > Score(b); });
     std::vector<PeerId> keep(sorted.begin(), sorted.begin() + p.d_score);
     std::vector<PeerId> rest(sorted.begin() + p.d_score, sorted.end());
     std::shuffle(rest.begin(), rest.end(), rng_);
-    // Outbound peers first among the rest, until d_out of the kept ones are outbound.
-    auto outbound = [&](const PeerId& id) { return peers_.count(id) && peers_[id].outbound; };
-    size_t kept_outbound = std::count_if(keep.begin(), keep.end(), outbound);
-    std::stable_partition(rest.begin(), rest.end(), [&](const PeerId& id) {
-      if (kept_outbound < static_cast<size_t>(p.d_out) && outbound(id)) {
-        ++kept_outbound;
-        return true;
-      }
-      return false;
-    });
+    // Outbound peers first among the rest, until d_out of the kept ones are outbound; then the others.
+    size_t kept_outbound = std::count_if(keep.begin(), keep.end(), [&](const PeerId& id) { return IsOutbound(id); });
+    std::vector<PeerId> others;
     for (const PeerId& id : rest) {
+      if (kept_outbound < static_cast<size_t>(p.d_out) && IsOutbound(id)) {
+        keep.push_back(id);
+        ++kept_outbound;
+      } else {
+        others.push_back(id);
+      }
+    }
+    for (const PeerId& id : others) {
       if (keep.size() >= static_cast<size_t>(p.d)) break;
       keep.push_back(id);
     }
@@ -621,9 +635,9 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   }
   // Enough outbound peers?
   size_t outbound_count = 0;
-  for (const PeerId& id : members) outbound_count += peers_.count(id) && peers_[id].outbound;
+  for (const PeerId& id : members) outbound_count += IsOutbound(id) ? 1 : 0;
   if (members.size() >= static_cast<size_t>(p.d_lo) && outbound_count < static_cast<size_t>(p.d_out)) {
-    for (const PeerId& peer : SelectPeers(topic, p.d_out - outbound_count, [&](const PeerId& id, const PeerInfo& info) {
+    for (const PeerId& peer : SelectPeers(topic, p.d_out - outbound_count, [&](const PeerId& id, const GossipPeer& info) {
            return info.outbound && eligible(id, info);
          })) {
       AddToMesh(topic, peer, batch);
@@ -632,12 +646,12 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   // Opportunistic grafting: when the mesh's median score is low, bring in better peers.
   if (score_ && heartbeat_ticks_ % p.opportunistic_graft_ticks == 0 && members.size() > 1) {
     std::vector<double> scores;
-    for (const PeerId& id : members) scores.push_back(ScoreOf(id));
+    for (const PeerId& id : members) scores.push_back(Score(id));
     std::sort(scores.begin(), scores.end());
     const double median = scores[scores.size() / 2];
     if (median < options_.thresholds.opportunistic_graft_threshold) {
-      for (const PeerId& peer : SelectPeers(topic, p.opportunistic_graft_peers, [&](const PeerId& id, const PeerInfo& info) {
-             return eligible(id, info) && ScoreOf(id) > median;
+      for (const PeerId& peer : SelectPeers(topic, p.opportunistic_graft_peers, [&](const PeerId& id, const GossipPeer& info) {
+             return eligible(id, info) && Score(id) > median;
            })) {
         AddToMesh(topic, peer, batch);
       }
@@ -660,12 +674,12 @@ void GossipSubRouter::MaintainFanout() {
     std::set<PeerId>& members = entry.second;
     for (auto it = members.begin(); it != members.end();) {
       const bool keep = peers_.count(*it) && core_->PeerTopics(*it).count(topic) &&
-                        ScoreOf(*it) >= options_.thresholds.publish_threshold;
+                        Score(*it) >= options_.thresholds.publish_threshold;
       it = keep ? std::next(it) : members.erase(it);
     }
     if (members.size() < static_cast<size_t>(options_.params.d)) {
-      for (const PeerId& p : SelectPeers(topic, options_.params.d - members.size(), [&](const PeerId& id, const PeerInfo&) {
-             return members.count(id) == 0 && ScoreOf(id) >= options_.thresholds.publish_threshold;
+      for (const PeerId& p : SelectPeers(topic, options_.params.d - members.size(), [&](const PeerId& id, const GossipPeer&) {
+             return members.count(id) == 0 && Score(id) >= options_.thresholds.publish_threshold;
            })) {
         members.insert(p);
       }
@@ -686,8 +700,8 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
                    (kPeerMaxIHaveRpcs - 1) * kMaxControlBytesPerRpc};
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
     if (!mcache_->HasGossipIds(topic)) return;
-    std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const PeerInfo&) {
-      return exclude.count(id) == 0 && ScoreOf(id) >= options_.thresholds.gossip_threshold;
+    std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const GossipPeer&) {
+      return exclude.count(id) == 0 && Score(id) >= options_.thresholds.gossip_threshold;
     });
     if (candidates.empty()) return;  // Before copying the ids: often no one is outside the mesh.
     std::vector<std::string> ids = mcache_->GetGossipIds(topic);
@@ -750,10 +764,6 @@ void GossipSubRouter::Heartbeat() {
     info.idontwant_messages_received = 0;
     info.idontwant_ids_received = 0;
     info.iwant_served = 0;
-  }
-  if (score_ && options_.score_params &&
-      heartbeat_ticks_ % std::max<uint64_t>(1, options_.score_params->decay_interval / options_.params.heartbeat_interval) == 0) {
-    score_->RefreshScores();
   }
 }
 

@@ -57,6 +57,8 @@ struct GossipSubOptions {
   uint64_t seed = std::random_device{}();
 };
 
+// Called on the loop thread while the router is updating its mesh: a handler must not call into the PubSub
+// or the router (Subscribe, Unsubscribe, Publish); it posts such work to the loop.
 struct GossipSubEvents {
   // Our mesh for `topic` gained or lost `peer`.
   std::function<void(const crypto::PeerId& peer, const std::string& topic)> on_graft;
@@ -111,6 +113,7 @@ class GossipSubRouter final : public Router {
   // dialed.
   bool IsOutbound(const crypto::PeerId& peer) const;
   const std::set<crypto::PeerId>& Fanout(const std::string& topic) const;
+  // The peer's score; 0 without scoring.
   double Score(const crypto::PeerId& peer) const;
   size_t promise_count() const;
   // Pubsub peers whose stream negotiated `protocol`.
@@ -125,7 +128,7 @@ class GossipSubRouter final : public Router {
   // Options already validated (Create).
   GossipSubRouter(GossipSubOptions options, GossipSubEvents events);
 
-  struct PeerInfo {
+  struct GossipPeer {
     std::string protocol;
     bool direct = false;
     bool outbound = false;  // We dialed it (counts toward D_out).
@@ -145,10 +148,13 @@ class GossipSubRouter final : public Router {
   // Protects the mesh peers in the host's connection manager (tag kMeshTagPrefix + topic), and lifts the
   // protection of those that left, once per heartbeat.
   void SyncProtections();
-  bool IsMeshPeer(const PeerInfo& p) const;
-  bool SupportsPx(const PeerInfo& p) const;
+  // Whether the peer speaks a meshsub protocol (not floodsub), so may be in a mesh.
+  bool SpeaksMeshSub(const GossipPeer& p) const;
+  // Whether `peer` may be grafted to our mesh for `topic`: not in it, not in backoff, score >= 0.
+  bool CanGraft(const std::string& topic, const crypto::PeerId& peer) const;
+  bool SupportsPx(const GossipPeer& p) const;
   std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
-                                          const std::function<bool(const crypto::PeerId&, const PeerInfo&)>& filter);
+                                          const std::function<bool(const crypto::PeerId&, const GossipPeer&)>& filter);
   void AddToMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch);
   void RemoveFromMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch, bool px,
                       Duration backoff);
@@ -158,12 +164,12 @@ class GossipSubRouter final : public Router {
   // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
   // Tells the score (P6) and the peer gater the IP of the peer's newest connection.
   void RefreshSource(const crypto::PeerId& peer);
-  void HandleIHaves(const crypto::PeerId& peer, PeerInfo& info,
+  void HandleIHaves(const crypto::PeerId& peer, GossipPeer& info,
                     const google::protobuf::RepeatedPtrField<pb::ControlIHave>& ihaves, pb::ControlMessage* reply);
   void HandleIWant(const crypto::PeerId& peer, const pb::ControlIWant& iwant);
-  void HandleGraft(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlGraft& graft, ControlBatch* batch);
-  void HandlePrune(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlPrune& prune);
-  void HandleIDontWant(const crypto::PeerId& peer, PeerInfo& info, const pb::ControlIDontWant& idontwant);
+  void HandleGraft(const crypto::PeerId& peer, GossipPeer& info, const pb::ControlGraft& graft, ControlBatch* batch);
+  void HandlePrune(const crypto::PeerId& peer, GossipPeer& info, const pb::ControlPrune& prune);
+  void HandleIDontWant(const crypto::PeerId& peer, GossipPeer& info, const pb::ControlIDontWant& idontwant);
   void MaintainMesh(const std::string& topic, ControlBatch* batch);
   void MaintainFanout();
   void EmitGossip(ControlBatch* batch);
@@ -172,13 +178,12 @@ class GossipSubRouter final : public Router {
   void ConnectDirectPeers();
   // Sends the IDONTWANTs batched since the loop last came back.
   void FlushIDontWants();
-  double ScoreOf(const crypto::PeerId& peer) const;
 
   GossipSubOptions options_;
   GossipSubEvents events_;
   PubSub* core_ = nullptr;
   std::mt19937_64 rng_;
-  std::unordered_map<crypto::PeerId, PeerInfo> peers_;
+  std::unordered_map<crypto::PeerId, GossipPeer> peers_;
   std::map<std::string, std::set<crypto::PeerId>> mesh_;
   // The peers subscribed to each topic, so that selection looks at a topic's peers only.
   std::unordered_map<std::string, std::set<crypto::PeerId>> topic_peers_;
@@ -193,6 +198,7 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<PromiseTracker> promises_;
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
+  std::unique_ptr<Timer> score_decay_timer_;  // Every decay_interval, with scoring on.
   std::unique_ptr<Timer> direct_connect_timer_;
   // IDONTWANT ids per mesh peer, gathered while the loop handles one batch of input and sent right after.
   // go-libp2p reads at most 10 ids from one RPC (its MaxIDontWantLength), so each RPC carries at most that.

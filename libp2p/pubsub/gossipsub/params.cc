@@ -68,7 +68,6 @@ Status GossipSubParams::Validate() const {
   c.Check(heartbeat_initial_delay >= Duration::zero(), "heartbeat_initial_delay", heartbeat_initial_delay,
           ">= 0");
   c.Check(fanout_ttl > Duration::zero(), "fanout_ttl", fanout_ttl, "> 0");
-  c.Check(seen_ttl > Duration::zero(), "seen_ttl", seen_ttl, "> 0");
 
   // Message cache and gossip. The range test admits a value only when both comparisons hold, so a NaN
   // (for which every comparison is false) is rejected too.

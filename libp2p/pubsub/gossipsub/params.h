@@ -45,8 +45,6 @@ struct GossipSubParams {
   // A fanout topic (one we publish to without being subscribed) is forgotten this long after our last
   // publish to it.
   Duration fanout_ttl = std::chrono::seconds(60);
-  // How long a message id stays in the seen cache (duplicates within it are dropped).
-  Duration seen_ttl = std::chrono::minutes(2);
 
   // --- Message cache and gossip (v1.0; gossip_factor and gossip_retransmission are v1.1). ---
 
@@ -116,8 +114,9 @@ struct GossipSubParams {
   // (go's threshold; js uses 512). Smaller messages are cheaper to receive twice than to announce.
   size_t idontwant_message_size_threshold = 1024;
   // At most this many IDONTWANT control messages are taken from one peer per heartbeat; the ones beyond are
-  // ignored (gossipsub-v1.2.md's max_idontwant_messages, which gives no value; go's default). We send ours at
-  // once for each large message, unbatched, as the spec asks; a peer over its own limit just ignores them.
+  // ignored (gossipsub-v1.2.md's max_idontwant_messages, which gives no value; go's default). Ours go out as
+  // soon as the loop comes back from the read that brought the messages, the ids of one read together, at
+  // most 10 in an RPC (what go reads of one); a peer over its own limit just ignores the rest.
   int max_idontwant_messages = 1000;
   // A peer's IDONTWANT entries are kept for this many heartbeats (go's IDontWantMessageTTL of 3): long
   // enough to cover the message's propagation through the mesh, short enough to bound the set.
@@ -131,7 +130,7 @@ struct GossipSubParams {
   //   d_lo <= d <= d_hi; d_lo >= 1 unless d is 0; d_out < d_lo unless d is 0; d_out <= d / 2;
   //   0 <= d_score <= d; d_lazy >= 0; d_out >= 0;
   //   1 <= mcache_gossip <= mcache_len; gossip_factor in [0, 1]; gossip_retransmission >= 1;
-  //   heartbeat_interval, fanout_ttl, seen_ttl, iwant_followup_time > 0;
+  //   heartbeat_interval, fanout_ttl, iwant_followup_time > 0;
   //   heartbeat_initial_delay, direct_connect_initial_delay, prune_backoff, unsubscribe_backoff,
   //   graft_flood_threshold >= 0; backoff_slack_heartbeats, prune_peers, opportunistic_graft_peers,
   //   max_idontwant_messages >= 0; opportunistic_graft_ticks, direct_connect_ticks, max_ihave_length,

@@ -25,7 +25,6 @@ TEST(GossipSubParamsTest, DefaultsAreTheSpecsAndGos) {
   EXPECT_EQ(p.heartbeat_interval, seconds(1));
   EXPECT_EQ(p.heartbeat_initial_delay, milliseconds(100));
   EXPECT_EQ(p.fanout_ttl, seconds(60));
-  EXPECT_EQ(p.seen_ttl, minutes(2));
   EXPECT_EQ(p.mcache_len, 5);
   EXPECT_EQ(p.mcache_gossip, 3);
   EXPECT_DOUBLE_EQ(p.gossip_factor, 0.25);
@@ -83,7 +82,6 @@ std::vector<Violation> SingleViolations() {
       {"heartbeat_initial_delay negative", [](auto& p) { p.heartbeat_initial_delay = -milliseconds(1); },
        "heartbeat_initial_delay (-1ms) must be >= 0"},
       {"fanout_ttl zero", [](auto& p) { p.fanout_ttl = Duration::zero(); }, "fanout_ttl (0ns) must be > 0"},
-      {"seen_ttl zero", [](auto& p) { p.seen_ttl = Duration::zero(); }, "seen_ttl (0ns) must be > 0"},
       {"mcache_gossip zero", [](auto& p) { p.mcache_gossip = 0; }, "mcache_gossip (0) must be >= 1"},
       {"mcache_gossip above mcache_len", [](auto& p) { p.mcache_gossip = 6; },
        "mcache_gossip (6) must be <= mcache_len (5)"},

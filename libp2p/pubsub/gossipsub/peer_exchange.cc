@@ -13,7 +13,7 @@ void AddPxOffers(const std::vector<crypto::PeerId>& offers, const stream::PeerSt
   for (const crypto::PeerId& peer : offers) {
     pb::PeerInfo* info = prune->add_peers();
     info->set_peerid(std::string(AsStringView(peer.bytes())));
-    const stream::PeerInfo* known = store.Find(peer);
+    const stream::PeerStoreEntry* known = store.Find(peer);
     if (known != nullptr && !known->signed_peer_record.empty()) {
       info->set_signedpeerrecord(std::string(AsStringView(known->signed_peer_record)));
     }

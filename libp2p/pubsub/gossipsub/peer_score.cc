@@ -317,6 +317,16 @@ void PeerScore::DeliverMessage(const PeerId& from, const std::string& msg_id, co
   AddDeliverer(rec, from);
 }
 
+void PeerScore::PublishMessage(const std::string& msg_id, const std::string& topic) {
+  if (params_.topics.count(topic) == 0) return;
+  const MonoTime now = clock_->Now();
+  ExpireRecords(now);
+  DeliveryRecord& rec = GetOrCreateRecord(msg_id, now);
+  if (rec.status != DeliveryStatus::kPending) return;
+  rec.status = DeliveryStatus::kValid;
+  rec.validated = now;
+}
+
 void PeerScore::DuplicateMessage(const PeerId& from, const std::string& msg_id, const std::string& topic) {
   auto tp = params_.topics.find(topic);
   if (tp == params_.topics.end()) return;

@@ -179,7 +179,9 @@ class PeerScore {
   void AddPeer(const crypto::PeerId& peer);
   // A peer disconnected. Its first-delivery counters (P₂) are reset and it leaves every mesh, taking the
   // P₃b penalty where its P₃ deficit is active. Then, if its score is negative it is retained (counters and
-  // IP kept, frozen) until retain_score has passed; otherwise it is forgotten.
+  // IP kept, frozen) until retain_score has passed; otherwise it is forgotten. Two deliberate differences
+  // from go: a score of exactly 0 is not retained (there is nothing to hold against the peer), and the
+  // decision comes after P₂'s reset and P₃b's penalty (a peer leaving with a delivery deficit is kept).
   void RemovePeer(const crypto::PeerId& peer);
   // Sets the IP the peer is connected from (P₆), replacing any earlier one; "" clears it. Ignored for
   // unknown peers, so call it after AddPeer.
@@ -196,6 +198,9 @@ class PeerScore {
   // within the topic's window from now still earn P₃ (DuplicateMessage). A second call for the same id,
   // or one after it was rejected, does nothing.
   void DeliverMessage(const crypto::PeerId& from, const std::string& msg_id, const std::string& topic);
+  // We published `msg_id`: valid from now, so copies of it are duplicates of a valid message (P₃ within the
+  // window) rather than records that never resolve.
+  void PublishMessage(const std::string& msg_id, const std::string& topic);
   // `from` delivered a copy of a message we already have (or are validating). Each peer counts once per
   // message: while it is validated it is remembered; once valid, a mesh peer earns P₃ if the copy came
   // within the window; once invalid (kInvalid), the copy costs P₄.

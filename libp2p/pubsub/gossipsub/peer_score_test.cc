@@ -216,6 +216,34 @@ TEST_F(PeerScoreTest, P3CountsNearFirstDuplicatesWithinTheWindowAndDuringValidat
   EXPECT_DOUBLE_EQ(s->Score(e), -16);  // (4 - 0)²
 }
 
+// Our own messages are valid from the start: a mesh peer's copy within the window earns P₃, one after it
+// earns nothing, and no record is left pending (before, each copy of our own message opened a record that
+// never resolved).
+TEST_F(PeerScoreTest, CopiesOfOurOwnMessagesAreCopiesOfAValidMessage) {
+  TopicScoreParams t = TopicOff();
+  t.mesh_message_deliveries_weight = -1;
+  t.mesh_message_deliveries_threshold = 2;
+  t.mesh_message_deliveries_cap = 10;
+  t.mesh_message_deliveries_window = milliseconds(10);
+  t.mesh_message_deliveries_activation = seconds(1);
+  auto s = Make(WithTopic(t));
+  const PeerId a = P(1), b = P(2);
+  for (const PeerId& x : {a, b}) {
+    s->AddPeer(x);
+    s->Graft(x, "t");
+  }
+  clock_.Advance(seconds(2));
+  s->PublishMessage("own", "t");
+  s->PublishMessage("own", "t");  // Once is enough.
+  EXPECT_EQ(s->delivery_record_count(), 1u);
+  s->DuplicateMessage(a, "own", "t");  // Within the window: a gets 1.
+  clock_.Advance(milliseconds(11));
+  s->DuplicateMessage(b, "own", "t");  // Too late: b gets nothing.
+  EXPECT_EQ(s->delivery_record_count(), 1u);
+  EXPECT_DOUBLE_EQ(s->Score(a), -1);  // (2 - 1)²
+  EXPECT_DOUBLE_EQ(s->Score(b), -4);  // (2 - 0)²
+}
+
 // P₃b += deficit² at PRUNE (or disconnect) while the deficit is active; weight -2, threshold 5,
 // activation 1 s, decay 0.5. P₃ itself is off to isolate P₃b.
 TEST_F(PeerScoreTest, P3bMeshFailurePenaltyOnPruneAndDisconnect) {
