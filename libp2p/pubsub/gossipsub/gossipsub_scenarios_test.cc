@@ -1188,5 +1188,79 @@ TEST_F(GossipSubScenariosTest, WhileValidationIsThrottledThePeerGaterDropsMessag
   EXPECT_EQ(node.received.size(), 10u + 2u + 20u);
 }
 
+// A peer's subscriptions are bounded in bytes as well as in number: 100 topics of 1000 bytes pass the count
+// (1024) but only 65 fit in 64 KiB; unsubscribing gives the bytes back.
+TEST_F(GossipSubScenariosTest, APeersTopicNamesAreBoundedInBytes) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  Node& node = *nodes_[0];
+  RawPeer peer(&loop_, &net_, "topic-bytes", std::string(kMeshSubV11));
+  peer.ConnectTo(node);
+  auto topic = [](int i) { return std::string(996, 'x') + std::to_string(1000 + i); };  // 1000 bytes.
+  for (int i = 0; i < 100; ++i) peer.Send(SubscriptionRpc({topic(i)}));
+  EXPECT_EQ(node.pubsub->PeerTopics(peer.id()).size(), 65u);
+  EXPECT_EQ(node.pubsub->stats().subscriptions_refused, 35u);
+  peer.Send(SubscriptionRpc({topic(0)}, /*subscribe=*/false));
+  peer.Send(SubscriptionRpc({topic(99)}));
+  EXPECT_EQ(node.pubsub->PeerTopics(peer.id()).size(), 65u);
+  EXPECT_EQ(node.pubsub->PeerTopics(peer.id()).count(topic(99)), 1u);
+}
+
+// When we join a topic, a peer hears our SUBSCRIBE before our GRAFT (as go sends them).
+TEST_F(GossipSubScenariosTest, OurSubscriptionIsAnnouncedBeforeOurGraft) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  Node& node = *nodes_[0];
+  RawPeer peer(&loop_, &net_, "announce-order", std::string(kMeshSubV11));
+  peer.ConnectTo(node);
+  peer.Send(SubscriptionRpc({"t"}));
+  node.Join("t");
+  loop_.RunUntilIdle();
+  int subscribed_at = -1, grafted_at = -1;
+  for (size_t i = 0; i < peer.received.size(); ++i) {
+    const pb::RPC& r = peer.received[i];
+    for (const auto& sub : r.subscriptions()) {
+      if (sub.topicid() == "t" && sub.subscribe() && subscribed_at < 0) subscribed_at = static_cast<int>(i);
+    }
+    if (r.control().graft_size() > 0 && grafted_at < 0) grafted_at = static_cast<int>(i);
+  }
+  ASSERT_GE(subscribed_at, 0);
+  ASSERT_GE(grafted_at, 0);
+  EXPECT_LT(subscribed_at, grafted_at);
+}
+
+// The score decays every decay_interval, whatever the heartbeat: with 1.5 s against a 1 s heartbeat, a
+// first delivery (P₂ = 1, decay 0.5) is still whole after the first heartbeat and halved after 1.5 s.
+TEST_F(GossipSubScenariosTest, TheScoreDecaysOnItsOwnInterval) {
+  GossipSubOptions go;
+  PeerScoreParams sp;
+  TopicScoreParams tp;
+  tp.topic_weight = 1;
+  tp.time_in_mesh_weight = 0;
+  tp.first_message_deliveries_weight = 1;
+  tp.first_message_deliveries_decay = 0.5;
+  tp.mesh_message_deliveries_weight = 0;
+  tp.mesh_failure_penalty_weight = 0;
+  tp.invalid_message_deliveries_weight = 0;
+  sp.topics["t"] = tp;
+  sp.decay_interval = milliseconds(1500);
+  sp.ip_colocation_factor_weight = 0;
+  ASSERT_TRUE(sp.Validate().ok());
+  go.score_params = sp;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer peer(&loop_, &net_, "decay", std::string(kMeshSubV11));
+  peer.ConnectTo(node);
+  peer.Send(SubscriptionRpc({"t"}));
+  pb::RPC rpc;
+  *rpc.add_publish() = SignedMessage(peer.key, "t", "first", 1);
+  peer.Send(rpc);
+  ASSERT_DOUBLE_EQ(node.router->Score(peer.id()), 1);
+  loop_.AdvanceTime(milliseconds(1100));  // A heartbeat (at 100 ms) has run, and one more is near.
+  ASSERT_GE(node.router->stats().heartbeats, 1u);
+  EXPECT_DOUBLE_EQ(node.router->Score(peer.id()), 1);
+  loop_.AdvanceTime(milliseconds(400));  // 1.5 s since the router started.
+  EXPECT_DOUBLE_EQ(node.router->Score(peer.id()), 0.5);
+}
+
 }  // namespace
 }  // namespace libp2p::pubsub::gossipsub
