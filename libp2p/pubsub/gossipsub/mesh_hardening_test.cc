@@ -1,8 +1,9 @@
 // The v1.1 hardening of the gossipsub router, one behaviour per test, on the in-memory network and the
-// manual clock: mesh maintenance by score and direction (D_score, D_out, opportunistic grafting) and each
-// score threshold. The node under test is a full PubSub with a GossipSubRouter; the peers around it are bare
-// hosts that write RPCs by hand, so that each test controls every score, direction and message. Time is
-// advanced, never waited for.
+// manual clock: mesh maintenance by score and direction (D_score, D_out, opportunistic grafting), each
+// score threshold, IWANT promises against slow validation, multi-topic IHAVE, asynchronous validators on our
+// own messages, what a disconnect leaves behind, and IDONTWANT against replies already queued. The node under
+// test is a full PubSub with a GossipSubRouter; the peers around it are bare hosts that write RPCs by hand,
+// so that each test controls every score, direction and message. Time is advanced, never waited for.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -69,6 +70,13 @@ pb::RPC IWantRpc(const std::vector<std::string>& ids) {
   return rpc;
 }
 
+pb::RPC IDontWantRpc(const std::vector<std::string>& ids) {
+  pb::RPC rpc;
+  auto* idw = rpc.mutable_control()->add_idontwant();
+  for (const std::string& id : ids) idw->add_messageids(id);
+  return rpc;
+}
+
 pb::RPC PruneRpc(const std::string& topic, uint64_t backoff_seconds) {
   pb::RPC rpc;
   auto* prune = rpc.mutable_control()->add_prune();
@@ -84,6 +92,12 @@ pb::Message SignedMessage(const Ed25519PrivateKey& author, const std::string& to
   m.set_data(data);
   SignMessage(author, seqno, SignPolicy::kStrictSign, &m);
   return m;
+}
+
+pb::RPC PublishRpc(const pb::Message& m) {
+  pb::RPC rpc;
+  *rpc.add_publish() = m;
+  return rpc;
 }
 
 // The node under test: a host with PubSub and a GossipSubRouter.
@@ -626,6 +640,310 @@ TEST_F(MeshHardeningTest, AcceptPxThreshold) {
   loop_.RunUntilIdle();
   EXPECT_EQ(node.router->stats().px_dials, 1u);
   EXPECT_TRUE(node.host->IsConnected(offered.id()));
+}
+
+// --- 5. Slow validation and IWANT promises. ---
+
+// A promise is kept as soon as anyone delivers the message and its validation starts: a validator slower
+// than iwant_followup_time breaks no promise, neither the deliverer's nor that of the peer that advertised
+// the message and was asked for it.
+TEST_F(MeshHardeningTest, ASlowValidationBreaksNoPromise) {
+  auto scores = std::make_shared<ScoreMap>();
+  const GossipSubOptions go = ScoredBy(scores);
+  Node node(&loop_, &net_, "node", go);
+  node.Join("t");
+  std::vector<std::function<void(ValidationResult)>> held;
+  node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
+    held.push_back(std::move(done));
+  });
+  auto advertiser = Peer("advertiser");
+  auto deliverer = Peer("deliverer");
+  advertiser->ConnectTo(node);
+  deliverer->ConnectTo(node);
+  const pb::Message msg = SignedMessage(KeyOf("author"), "t", "slow", 1);
+  const std::string id = JsDefaultMessageId(msg);
+  advertiser->Send(IHaveRpc("t", {id}));
+  ASSERT_EQ(advertiser->IWantIds(), std::vector<std::string>{id});
+  ASSERT_EQ(node.router->promise_count(), 1u);
+  deliverer->Send(PublishRpc(msg));
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(node.router->promise_count(), 0u);
+
+  loop_.AdvanceTime(go.params.iwant_followup_time + 2 * go.params.heartbeat_interval);
+  EXPECT_EQ(node.router->stats().broken_promises, 0u);
+  EXPECT_DOUBLE_EQ(node.router->Score(advertiser->id()), 0.0);
+  EXPECT_DOUBLE_EQ(node.router->Score(deliverer->id()), 0.0);
+  held[0](ValidationResult::kAccept);
+  EXPECT_EQ(node.received, std::vector<std::string>{"slow"});
+}
+
+// A validation that times out (after the follow-up time) ends as an ignore: the peer that delivered in time
+// for its promise pays nothing, neither P7 for a broken promise nor P4.
+TEST_F(MeshHardeningTest, AValidationTimeoutDoesNotPenaliseTheDelivererThroughItsPromise) {
+  auto scores = std::make_shared<ScoreMap>();
+  const GossipSubOptions go = ScoredBy(scores);
+  PubSubOptions po;
+  po.validation_timeout = go.params.iwant_followup_time + seconds(3);
+  Node node(&loop_, &net_, "node", go, po);
+  node.Join("t");
+  size_t asked = 0;
+  node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)>) { ++asked; });
+  auto peer = Peer("peer");
+  peer->ConnectTo(node);
+  const pb::Message msg = SignedMessage(peer->key, "t", "never validated", 1);
+  const std::string id = JsDefaultMessageId(msg);
+  peer->Send(IHaveRpc("t", {id}));
+  ASSERT_EQ(peer->IWantIds(), std::vector<std::string>{id});
+  peer->Send(PublishRpc(msg));
+  ASSERT_EQ(asked, 1u);
+
+  loop_.AdvanceTime(go.params.iwant_followup_time + go.params.heartbeat_interval);
+  EXPECT_EQ(node.pubsub->stats().ignored, 0u) << "timed out too early for this test";
+  EXPECT_EQ(node.router->stats().broken_promises, 0u);
+  loop_.AdvanceTime(po.validation_timeout);
+  EXPECT_EQ(node.pubsub->stats().ignored, 1u);
+  EXPECT_TRUE(node.received.empty());
+  EXPECT_EQ(node.router->stats().broken_promises, 0u);
+  EXPECT_EQ(node.router->promise_count(), 0u);
+  EXPECT_DOUBLE_EQ(node.router->Score(peer->id()), 0.0);
+}
+
+// --- 6. Multi-topic IHAVE. ---
+
+// One RPC with IHAVEs for several topics: ids of topics we are not in are not asked for, each id of our
+// topics is asked for once (in one IWANT, one promise), and the RPC counts once against max_ihave_messages.
+TEST_F(MeshHardeningTest, OneRpcOfIHavesForSeveralTopics) {
+  GossipSubOptions go;
+  go.params.max_ihave_messages = 2;
+  Node node(&loop_, &net_, "node", go);
+  node.Join("a");
+  node.Join("b");
+  auto gossiper = Peer("gossiper");
+  gossiper->ConnectTo(node);
+  pb::RPC rpc = IHaveRpc("a", {"a1", "shared", "a1"});
+  auto* other = rpc.mutable_control()->add_ihave();
+  other->set_topicid("not-ours");
+  other->add_messageids("n1");
+  other->add_messageids("shared-with-not-ours");
+  auto* b = rpc.mutable_control()->add_ihave();
+  b->set_topicid("b");
+  b->add_messageids("b1");
+  b->add_messageids("shared");
+  gossiper->Send(rpc);
+  EXPECT_EQ(gossiper->IWantIds(), (std::vector<std::string>{"a1", "b1", "shared"}));
+  EXPECT_EQ(gossiper->IWantRpcs(), 1u);
+  EXPECT_EQ(node.router->stats().iwant_sent, 1u);
+  EXPECT_EQ(node.router->promise_count(), 1u);
+
+  // That was one of the two IHAVE messages allowed this heartbeat: one more is heard, a third is not.
+  gossiper->Send(IHaveRpc("a", {"a2"}));
+  gossiper->Send(IHaveRpc("b", {"b2"}));
+  EXPECT_EQ(gossiper->IWantIds(), (std::vector<std::string>{"a1", "a2", "b1", "shared"}));
+  EXPECT_EQ(node.router->stats().iwant_sent, 2u);
+  // The heartbeat restarts the count.
+  FirstHeartbeat(node, go);
+  gossiper->Send(IHaveRpc("b", {"b3"}));
+  EXPECT_EQ(gossiper->IWantIds(), (std::vector<std::string>{"a1", "a2", "b1", "b3", "shared"}));
+}
+
+// --- 7. Asynchronous validators on our own messages. ---
+
+// Publishing on a topic with an asynchronous validator returns `pending`; the message reaches the mesh only
+// once the validator accepts, and the outcome goes to `done`. A rejected message is never sent, cached for
+// IWANT or marked seen.
+TEST_F(MeshHardeningTest, AsyncValidatorsDecideOnOurOwnMessages) {
+  GossipSubOptions go;
+  go.params.flood_publish = false;  // The mesh alone carries our messages.
+  Node node(&loop_, &net_, "node", go);
+  node.Join("t");
+  std::vector<std::unique_ptr<RawPeer>> mesh;
+  for (int i = 0; i < 3; ++i) {
+    mesh.push_back(Peer("mesh-" + std::to_string(i)));
+    mesh.back()->ConnectTo(node);
+    mesh.back()->Send(JoinRpc("t"));
+  }
+  ASSERT_EQ(node.router->Mesh("t").size(), 3u);
+  std::vector<std::function<void(ValidationResult)>> held;
+  node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
+    held.push_back(std::move(done));
+  });
+  std::vector<PublishResult> outcomes;
+  const auto record = [&](const PublishResult& r) { outcomes.push_back(r); };
+
+  const PublishResult accepted = node.pubsub->Publish("t", AsBytes("accepted"), record);
+  EXPECT_TRUE(accepted.pending);
+  EXPECT_EQ(accepted.peers, 0u);
+  loop_.RunUntilIdle();
+  for (const auto& p : mesh) EXPECT_TRUE(p->Messages().empty());
+  EXPECT_TRUE(outcomes.empty());
+  EXPECT_FALSE(node.pubsub->HasSeen(accepted.id));
+  ASSERT_EQ(held.size(), 1u);
+  held[0](ValidationResult::kAccept);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].status.ok()) << outcomes[0].status.ToString();
+  EXPECT_EQ(outcomes[0].id, accepted.id);
+  EXPECT_EQ(outcomes[0].peers, 3u);
+  for (const auto& p : mesh) EXPECT_EQ(p->Messages(), std::vector<std::string>{"accepted"});
+  EXPECT_EQ(node.pubsub->stats().published, 1u);
+
+  const PublishResult rejected = node.pubsub->Publish("t", AsBytes("rejected"), record);
+  EXPECT_TRUE(rejected.pending);
+  ASSERT_EQ(held.size(), 2u);
+  held[1](ValidationResult::kReject);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[1].status.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(outcomes[1].id, rejected.id);
+  EXPECT_EQ(outcomes[1].peers, 0u);
+  for (const auto& p : mesh) EXPECT_EQ(p->Messages(), std::vector<std::string>{"accepted"});
+  EXPECT_FALSE(node.pubsub->HasSeen(rejected.id));
+  EXPECT_EQ(node.pubsub->stats().published, 1u);
+  // Asked for both with IWANT: only the accepted one is in the cache.
+  mesh[0]->Send(IWantRpc({accepted.id, rejected.id}));
+  EXPECT_EQ(mesh[0]->Messages(), (std::vector<std::string>{"accepted", "accepted"}));
+  EXPECT_EQ(node.router->stats().iwant_served, 1u);
+
+  // A validator that never answers: validation_timeout later, kDeadlineExceeded, still nothing sent.
+  const PublishResult unanswered = node.pubsub->Publish("t", AsBytes("unanswered"), record);
+  EXPECT_TRUE(unanswered.pending);
+  loop_.AdvanceTime(PubSubOptions{}.validation_timeout);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[2].status.code(), StatusCode::kDeadlineExceeded);
+  for (const auto& p : mesh) {
+    const std::vector<std::string> got = p->Messages();
+    EXPECT_EQ(std::count(got.begin(), got.end(), "unanswered"), 0);
+  }
+}
+
+// --- 8. A peer that disconnects. ---
+
+// When a gossipsub peer goes, the router forgets it: mesh, fanout, promises, IDONTWANTs and its
+// subscriptions (so that it is not chosen again if it comes back without subscribing); its backoff stays,
+// on purpose, so that reconnecting does not shorten it.
+TEST_F(MeshHardeningTest, ADisconnectedPeerLeavesNothingButItsBackoff) {
+  GossipSubOptions go;
+  go.params.flood_publish = false;
+  Node node(&loop_, &net_, "node", go);
+  node.Join("t");
+  node.Join("b");
+  auto leaving = Peer("leaving", std::string(kMeshSubV12));
+  auto staying = Peer("staying", std::string(kMeshSubV12));
+  for (RawPeer* p : {leaving.get(), staying.get()}) {
+    p->ConnectTo(node);
+    p->Send(SubscribeRpc({"t", "b", "f"}));
+    p->Send(JoinRpc("t"));
+  }
+  ASSERT_TRUE(node.pubsub->Publish("f", AsBytes("fanout")).status.ok());
+  const std::vector<const RawPeer*> both = {leaving.get(), staying.get()};
+  ASSERT_EQ(Names(node.router->Fanout("f"), both), (std::set<std::string>{"leaving", "staying"}));
+  ASSERT_EQ(Names(node.router->Mesh("t"), both), (std::set<std::string>{"leaving", "staying"}));
+  leaving->Send(IHaveRpc("t", {"promised"}));
+  ASSERT_EQ(node.router->promise_count(), 1u);
+  leaving->Send(IDontWantRpc({"unwanted"}));
+  ASSERT_EQ(node.router->dont_send_entries(leaving->id()), 1u);
+  leaving->Send(PruneRpc("b", 600));
+  ASSERT_TRUE(node.router->backoff().InBackoff(leaving->id(), "b"));
+  ASSERT_EQ(node.router->PeersWithProtocol(kMeshSubV12), 2u);
+
+  leaving->host->Disconnect(node.id());
+  loop_.RunUntilIdle();
+  ASSERT_FALSE(node.host->IsConnected(leaving->id()));
+  EXPECT_EQ(Names(node.router->Mesh("t"), both), std::set<std::string>{"staying"});
+  EXPECT_EQ(Names(node.router->Fanout("f"), both), std::set<std::string>{"staying"});
+  EXPECT_EQ(node.router->promise_count(), 0u);
+  EXPECT_EQ(node.router->dont_send_entries(leaving->id()), 0u);
+  EXPECT_EQ(node.router->PeersWithProtocol(kMeshSubV12), 1u);
+  EXPECT_TRUE(node.pubsub->PeerTopics(leaving->id()).empty());
+  EXPECT_TRUE(node.router->backoff().InBackoff(leaving->id(), "b"));
+
+  // It comes back without subscribing to anything: no mesh, fanout or message of any topic picks it.
+  leaving->received.clear();
+  leaving->ConnectTo(node);
+  ASSERT_EQ(node.router->PeersWithProtocol(kMeshSubV12), 2u);
+  FirstHeartbeat(node, go);
+  loop_.AdvanceTime(go.params.iwant_followup_time + go.params.heartbeat_interval);
+  EXPECT_EQ(node.router->Mesh("t").count(leaving->id()), 0u);
+  EXPECT_EQ(node.router->Mesh("b").count(leaving->id()), 0u);
+  ASSERT_TRUE(node.pubsub->Publish("f", AsBytes("fanout again")).status.ok());
+  ASSERT_TRUE(node.pubsub->Publish("t", AsBytes("mesh again")).status.ok());
+  loop_.AdvanceTime(go.params.heartbeat_interval);  // Gossip for it goes out.
+  EXPECT_EQ(node.router->Fanout("f").count(leaving->id()), 0u);
+  EXPECT_TRUE(leaving->Messages().empty());
+  EXPECT_TRUE(leaving->IHaveIds("t").empty());
+  EXPECT_EQ(node.router->stats().broken_promises, 0u) << "a promise outlived its peer";
+}
+
+// --- 9. IDONTWANT against queued IWANT replies; direct peers' GRAFTs. ---
+
+// Replies to an IWANT wait in the peer's queue while it reads slowly; an IDONTWANT for one of them that
+// arrives meanwhile drops that reply unsent (StillWanted), and only that one.
+TEST_F(MeshHardeningTest, AnIDontWantCancelsAQueuedIWantReply) {
+  GossipSubOptions go;
+  go.params.flood_publish = false;
+  Node node(&loop_, &net_, "node", go);
+  node.Join("t");
+  auto slow = Peer("slow", std::string(kMeshSubV12));
+  slow->ConnectTo(node);
+  slow->Send(SubscribeRpc({"t"}));
+  slow->Send(PruneRpc("t", 600));  // Out of our mesh: it gets our messages only when it asks.
+  constexpr int kMessages = 24;     // 60 KiB each: more than the stream and muxer windows hold.
+  std::vector<std::string> ids, data;
+  for (int i = 0; i < kMessages; ++i) {
+    data.push_back(std::string(60 * 1024, static_cast<char>('a' + i)));
+    const PublishResult r = node.pubsub->Publish("t", AsBytes(data.back()));
+    ASSERT_TRUE(r.status.ok());
+    ASSERT_EQ(r.peers, 0u);
+    ids.push_back(r.id);
+  }
+  slow->PauseReading(true);
+  slow->Send(IWantRpc(ids));
+  ASSERT_EQ(node.router->stats().iwant_served, static_cast<uint64_t>(kMessages));
+  PubSubPeer* peer = node.pubsub->FindPeer(slow->id());
+  ASSERT_NE(peer, nullptr);
+  ASSERT_GT(peer->queued_bytes(), 60u * 1024) << "the last reply is not waiting in the queue";
+  slow->Send(IDontWantRpc({ids.back()}));
+  slow->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(node.router->stats().sends_cancelled, 1u);
+  EXPECT_EQ(peer->stats().dropped_unwanted, 1u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  const std::vector<std::string> got = slow->Messages();
+  EXPECT_EQ(got, std::vector<std::string>(data.begin(), data.end() - 1));
+}
+
+// A direct peer that GRAFTs us (a configuration the two sides do not share) is answered with a PRUNE that
+// offers no peers, even with peer exchange on and peers to offer, and stays out of the mesh.
+TEST_F(MeshHardeningTest, ADirectPeersGraftGetsAPruneWithoutPx) {
+  GossipSubOptions go;
+  go.do_px = true;
+  go.direct_peers[PeerId::FromPublicKey(KeyOf("direct").public_key())] = {};
+  Node node(&loop_, &net_, "node", go);
+  node.Join("t");
+  std::vector<std::unique_ptr<RawPeer>> others;
+  for (int i = 0; i < 3; ++i) {
+    others.push_back(Peer("other-" + std::to_string(i)));
+    others.back()->ConnectTo(node);
+    others.back()->Send(JoinRpc("t"));
+  }
+  auto direct = Peer("direct");
+  direct->ConnectTo(node);
+  direct->Send(JoinRpc("t"));
+  EXPECT_EQ(node.router->stats().graft_received, 4u);
+  EXPECT_EQ(node.router->Mesh("t").count(direct->id()), 0u);
+  const std::vector<pb::ControlPrune> prunes = direct->Prunes("t");
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].peers_size(), 0);
+  FirstHeartbeat(node, go);
+  EXPECT_EQ(node.router->Mesh("t").count(direct->id()), 0u);
+  EXPECT_EQ(node.router->Mesh("t").size(), 3u);
+
+  // The same node does offer peers where PX is due (leaving the topic): there were peers to offer.
+  ASSERT_TRUE(node.pubsub->Unsubscribe("t").ok());
+  loop_.RunUntilIdle();
+  const std::vector<pb::ControlPrune> leave_prunes = others[0]->Prunes("t");
+  ASSERT_EQ(leave_prunes.size(), 1u);
+  EXPECT_EQ(leave_prunes[0].peers_size(), 2);
 }
 
 }  // namespace
