@@ -143,9 +143,17 @@ Config ParseFlags(int argc, char** argv) {
   std::string attack = "all";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--verbose") {
+    if (flag == "--verbose") {  // The nodes' standard error on ours.
       cfg.verbose = true;
       continue;
+    }
+    if (flag == "--help") {
+      std::printf(
+          "pubsub_attacks [--attack NAME|all] [--scale X] [--honest N] [--honest-interval-ms MS]\n"
+          "               [--honest-size BYTES] [--message-size BYTES] [--peers N] [--max-attack-s S]\n"
+          "               [--node PATH] [--verbose]\n"
+          "Runs gossipsub attacks against a pubsub_node over loopback TCP; see tools/bench/pubsub_attacks.cc.\n");
+      std::exit(0);
     }
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[++i];
@@ -300,21 +308,28 @@ class NodeProcess {
     return 0;
   }
 
-  // SIGTERM, 5 s to exit, then SIGKILL.
+  // SIGTERM, 5 s to exit, then SIGKILL; what it wrote until then (its summary event) still goes to the
+  // line handler.
   void Stop() {
     watcher_.reset();
     if (in_ >= 0) ::close(in_);
     in_ = -1;
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
-      for (int i = 0; i < 500 && !Exited(); ++i) ::usleep(10000);
+      for (int i = 0; i < 500 && !Exited(); ++i) {
+        Read();  // So that it never blocks on a full pipe while exiting.
+        ::usleep(10000);
+      }
       if (!Exited()) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, &status_, 0);
         pid_ = -1;
       }
     }
-    if (out_ >= 0) ::close(out_);
+    if (out_ >= 0) {
+      Read();
+      ::close(out_);
+    }
     out_ = -1;
   }
 
@@ -330,6 +345,7 @@ class NodeProcess {
         if (n == 0) watcher_.reset();  // End of file.
         return;
       }
+      if (!on_line_) continue;
       partial_.append(buf, static_cast<size_t>(n));
       size_t start = 0;
       for (size_t nl; (nl = partial_.find('\n', start)) != std::string::npos; start = nl + 1) {
@@ -450,10 +466,15 @@ class HostilePeer {
     host_.reset();
   }
 
-  void Start(std::string hello, Producer producer) {
+  // Connects and opens the stream, writing `hello` on it.
+  void Connect(std::string hello) {
     hello_ = std::move(hello);
-    producer_ = std::move(producer);
     Open();
+  }
+  // Starts the flood.
+  void Flood(Producer producer) {
+    producer_ = std::move(producer);
+    Pump();
   }
   // Stops reading every connection of this peer, for good.
   void Freeze() { transport_.FreezeAll(); }
@@ -531,7 +552,7 @@ class HostilePeer {
   std::map<uint64_t, std::unique_ptr<stream::Stream>> inbound_;
   uint64_t next_inbound_ = 0;
   std::string hello_;
-  Producer producer_;
+  Producer producer_ = [](std::string*) { return false; };
   std::unique_ptr<Timer> pump_timer_, reopen_timer_;
   bool opening_ = false, opened_ = false;
   uint64_t reopens_ = 0;
@@ -819,6 +840,8 @@ Outcome RunAttack(const Config& cfg, const std::string& name) {
       if (!publisher_id.empty() && Field(line, "peer_id") == publisher_id) victim_sees_publisher = true;
     } else if (event == "graft") {
       grafted_peers.insert(Field(line, "peer_id"));
+    } else if (event == "summary" && cfg.verbose) {
+      std::fprintf(stderr, "victim after %s: %.*s\n", name.c_str(), static_cast<int>(line.size()), line.data());
     }
   });
   if (!RunUntil(loop.get(), [&] { return !victim_addr.empty() || victim.Exited(); }, std::chrono::seconds(10)) ||
@@ -870,43 +893,50 @@ Outcome RunAttack(const Config& cfg, const std::string& name) {
   const Multiaddr victim_multiaddr = *Multiaddr::FromString(victim_addr);
   const crypto::PeerId victim_peer = *crypto::PeerId::FromString(victim_id);
   std::vector<std::unique_ptr<HostilePeer>> peers;
+  auto add_peer = [&](const std::string& seed, const Multiaddr& source) -> HostilePeer& {
+    peers.push_back(std::make_unique<HostilePeer>(loop.get(), seed, source, victim_multiaddr, victim_peer));
+    return *peers.back();
+  };
+  // Waits until peers [from, to) have their streams open.
+  auto wait_open = [&](size_t from, size_t to) {
+    const auto open = [&] {
+      return std::all_of(peers.begin() + from, peers.begin() + to, [](const auto& p) { return p->opened(); });
+    };
+    if (RunUntil(loop.get(), open, std::chrono::seconds(30))) return std::string();
+    std::string why;
+    for (size_t i = from; i < to; ++i) {
+      if (!peers[i]->opened()) why = peers[i]->last_error();
+    }
+    return "hostile peers could not connect within 30 s: " + why;
+  };
   if (name == "many-peers") {
     for (int i = 0; i < cfg.peers; ++i) {
-      const Multiaddr source = *Multiaddr::FromString("/ip4/127.0.0." + std::to_string(2 + i) + "/tcp/0");
-      peers.push_back(std::make_unique<HostilePeer>(loop.get(), "many-" + std::to_string(i), source, victim_multiaddr,
-                                                    victim_peer));
-      peers.back()->Start(Hello(true), MakeProducer(&st, cfg, *peers.back()));
+      add_peer("many-" + std::to_string(i), *Multiaddr::FromString("/ip4/127.0.0." + std::to_string(2 + i) + "/tcp/0"));
+    }
+    // In groups of 25: the victim upgrades at most 64 inbound connections at once and drops the oldest for
+    // a newcomer beyond that. Every stream is open before any flood starts.
+    for (size_t group = 0; group < peers.size(); group += 25) {
+      const size_t end = std::min(peers.size(), group + 25);
+      for (size_t i = group; i < end; ++i) peers[i]->Connect(Hello(true));
+      if (std::string why = wait_open(group, end); !why.empty()) return fail(why);
     }
   } else if (name == "never-reads") {
-    peers.push_back(std::make_unique<HostilePeer>(loop.get(), "never-reads", Multiaddr(), victim_multiaddr, victim_peer));
-    peers.back()->Start(Hello(true), [](std::string*) { return false; });
-    peers.push_back(std::make_unique<HostilePeer>(loop.get(), "feeder", Multiaddr(), victim_multiaddr, victim_peer));
-  } else {
-    peers.push_back(std::make_unique<HostilePeer>(loop.get(), name, Multiaddr(), victim_multiaddr, victim_peer));
-    peers.back()->Start(Hello(name != "graft" && name != "subscriptions"), MakeProducer(&st, cfg, *peers.back()));
-  }
-  if (name == "never-reads") {
-    // The reader joins the mesh (the victim's GRAFT event), then stops reading; then the feeder starts.
-    HostilePeer& reader = *peers[0];
+    // The reader joins the mesh (the victim's `graft` event), then stops reading; the feeder then floods.
+    HostilePeer& reader = add_peer("never-reads", Multiaddr());
+    add_peer("feeder", Multiaddr()).Connect(Hello(true));
+    reader.Connect(Hello(true));
+    if (std::string why = wait_open(0, peers.size()); !why.empty()) return fail(why);
     const std::string reader_id = crypto::PeerId::FromPublicKey(reader.key().public_key()).ToBase58();
-    if (!RunUntil(loop.get(), [&] { return reader.opened(); }, std::chrono::seconds(10))) {
-      return fail("the never-reading peer could not connect: " + reader.last_error());
-    }
     if (!RunUntil(loop.get(), [&] { return grafted_peers.count(reader_id) > 0; }, std::chrono::seconds(10))) {
       return fail("the victim did not graft the never-reading peer within 10 s");
     }
     reader.Freeze();
-    peers[1]->Start(Hello(true), MakeProducer(&st, cfg, *peers[1]));
+  } else {
+    add_peer(name, Multiaddr()).Connect(Hello(name != "graft" && name != "subscriptions"));
+    if (std::string why = wait_open(0, peers.size()); !why.empty()) return fail(why);
   }
-  const auto all_open = [&] {
-    return std::all_of(peers.begin(), peers.end(), [](const auto& p) { return p->opened(); });
-  };
-  if (!RunUntil(loop.get(), all_open, std::chrono::seconds(30))) {
-    std::string why;
-    for (const auto& p : peers) {
-      if (!p->opened()) why = p->last_error();
-    }
-    return fail("hostile peers could not connect within 30 s: " + why);
+  for (auto& p : peers) {
+    if (p.get() != peers.front().get() || name != "never-reads") p->Flood(MakeProducer(&st, cfg, *p));
   }
 
   // The attack, with honest messages published during it.
