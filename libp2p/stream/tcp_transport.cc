@@ -387,6 +387,14 @@ class TcpPendingDial final : public PendingDial {
     ASSIGN_OR_RETURN(const SocketAddress sa, TcpSocketAddress(candidate));
     fd_ = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return UnavailableError(Errno("socket"));
+    if (!options_.dial_source.empty()) {
+      const SocketAddress source = *TcpSocketAddress(options_.dial_source);  // Checked by the transport.
+      if (source.family() == sa.family() && ::bind(fd_, source.get(), source.length) != 0) {
+        const Status failed = UnavailableError(Errno(("bind " + options_.dial_source.ToString()).c_str()));
+        CloseSocket();
+        return failed;
+      }
+    }
     if (::connect(fd_, sa.get(), sa.length) == 0) {
       FinishSoon(OkStatus());
       return OkStatus();
@@ -469,6 +477,7 @@ TcpTransport::TcpTransport(EventLoop* loop, TcpTransportOptions options)
   assert(k.count >= 1 && k.count <= 127);
   assert(options_.listen_backlog > 0);
   assert(options_.accept_pause > Duration::zero());
+  assert(options_.dial_source.empty() || TcpSocketAddress(options_.dial_source).ok());
 }
 
 TcpTransport::~TcpTransport() = default;

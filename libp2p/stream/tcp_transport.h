@@ -51,6 +51,10 @@ struct TcpTransportOptions {
   // (getaddrinfo on up to 4 worker threads, started at the first lookup). An observer otherwise: it must
   // outlive the transport.
   Resolver* resolver = nullptr;
+  // The local address dialed sockets are bound to before they connect, as /ip4/A/tcp/P or /ip6/A/tcp/P (P
+  // usually 0: any free port), e.g. one of several addresses of this machine; empty: the kernel picks. A
+  // candidate of the other IP family is dialed unbound. A failed bind fails that candidate (kUnavailable).
+  Multiaddr dial_source;
 };
 
 // Connections report the peer's address as remote_addr(): /ip4/A/tcp/P, /ip6/A/tcp/P or, for a link-local

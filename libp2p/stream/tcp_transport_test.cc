@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,35 @@ TEST_F(TcpTransportTest, ListenBacklogIsLargeAndConfigurable) {
     EXPECT_EQ(info.tcpi_sacked, static_cast<uint32_t>(std::min(backlog, somaxconn)));
   }
   EXPECT_EQ(TcpTransportOptions{}.listen_backlog, 1024);
+}
+
+TEST_F(TcpTransportTest, DialsAreBoundToTheConfiguredSourceAddress) {
+  TcpTransportOptions options = TestOptions();
+  options.dial_source = *Multiaddr::FromString("/ip4/127.0.0.7/tcp/0");
+  Configure(options);
+  ConnectPair();
+  const std::string seen = accepted_->remote_addr().ToString();
+  EXPECT_EQ(seen.rfind("/ip4/127.0.0.7/tcp/", 0), 0u) << seen;
+  EXPECT_EQ(dialed_->local_addr(), accepted_->remote_addr());
+}
+
+TEST_F(TcpTransportTest, ASourceOfTheOtherFamilyIsIgnoredAndAFailedBindFailsTheDial) {
+  TcpTransportOptions options = TestOptions();
+  options.dial_source = *Multiaddr::FromString("/ip6/::1/tcp/0");
+  Configure(options);
+  ConnectPair();  // An IPv4 dial, unbound.
+  EXPECT_EQ(accepted_->remote_addr().ToString().rfind("/ip4/127.0.0.1/tcp/", 0), 0u);
+
+  // 192.0.2.1 (TEST-NET-1) is not an address of this machine: bind() fails.
+  options.dial_source = *Multiaddr::FromString("/ip4/192.0.2.1/tcp/0");
+  TcpTransport unbindable(loop_.get(), options);
+  std::optional<Status> result;
+  auto dial = unbindable.Dial(listener_->listen_addr(), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    result = c.status();
+  });
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return result.has_value(); }));
+  EXPECT_EQ(result->code(), StatusCode::kUnavailable);
+  EXPECT_NE(result->message().find("bind /ip4/192.0.2.1/tcp/0"), std::string::npos) << result->ToString();
 }
 
 // Lowers this process's soft limit of open descriptors so that no new one can be opened (Begin()), and puts
