@@ -52,8 +52,10 @@ struct PubSubOptions {
   size_t max_pending_validations_per_topic = 1024;
   size_t max_pending_validation_bytes = 64 * 1024 * 1024;
   // What the send lanes of all peers together may hold (each peer's own caps are in `peer`); an RPC beyond
-  // it is dropped as if its lane were full.
-  size_t max_send_bytes = 256 * 1024 * 1024;
+  // it is dropped as if its lane were full. As much as one peer's data lane: a peer that reads keeps its
+  // lane near empty, so the budget fills only with what slow or hostile readers leave, and a hundred of
+  // them cannot hold more than this.
+  size_t max_send_bytes = 16 * 1024 * 1024;
   Duration validation_timeout = std::chrono::seconds(10);
   PubSubPeerOptions peer;
 };
@@ -160,7 +162,7 @@ class PubSub {
   const crypto::PeerId self_;
   std::map<std::string, MessageHandler> handlers_;
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
-  MemoryBudget send_budget_;
+  SendBudget send_budget_;
   std::unordered_map<crypto::PeerId, PeerState> peers_;
   TimedCache seen_;
   uint64_t next_seqno_;

@@ -18,11 +18,16 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
         if (!control_.empty() || !data_.empty()) OpenOutbound();
       })),
       retry_delay_(options_.open_retry_initial),
-      deleter_(loop) {}
+      deleter_(loop) {
+  if (options_.send_budget != nullptr) ++options_.send_budget->peers_;
+}
 
 PubSubPeer::~PubSubPeer() {
   if (opening_ && cancel_open_) cancel_open_();
-  if (options_.send_budget != nullptr) options_.send_budget->Release(control_bytes_ + data_bytes_);
+  if (options_.send_budget != nullptr) {
+    options_.send_budget->bytes().Release(control_bytes_ + data_bytes_);
+    --options_.send_budget->peers_;
+  }
 }
 
 void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
@@ -75,8 +80,11 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   size_t& lane_bytes = control ? control_bytes_ : data_bytes_;
   const size_t cap = control ? options_.max_control_bytes : options_.max_data_bytes;
   const size_t frame_size = size + UvarintLength(size);
+  const size_t largest_frame = options_.limits.max_rpc_size + UvarintLength(options_.limits.max_rpc_size);
   if (lane_bytes + frame_size > cap ||
-      (options_.send_budget != nullptr && !options_.send_budget->TryReserve(frame_size))) {
+      (options_.send_budget != nullptr &&
+       (queued_bytes() + frame_size > options_.send_budget->share(largest_frame) ||
+        !options_.send_budget->bytes().TryReserve(frame_size)))) {
     ++stats_.dropped_full;
     return SendResult::kDroppedFull;
   }
@@ -205,7 +213,7 @@ void PubSubPeer::Flush() {
       for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
         (it->first == &control_ ? control_bytes_ : data_bytes_) += it->second.frame.size();
         // The bytes PopFront() gave back a moment ago: always room for them.
-        if (options_.send_budget != nullptr) (void)options_.send_budget->TryReserve(it->second.frame.size());
+        if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(it->second.frame.size());
         it->first->push_front(std::move(it->second));
       }
       OnOutboundFailed(/*was_open=*/true);
@@ -217,7 +225,7 @@ void PubSubPeer::Flush() {
 
 void PubSubPeer::PopFront(Lane& lane, size_t size) {
   (&lane == &control_ ? control_bytes_ : data_bytes_) -= size;
-  if (options_.send_budget != nullptr) options_.send_budget->Release(size);
+  if (options_.send_budget != nullptr) options_.send_budget->bytes().Release(size);
   lane.pop_front();
 }
 

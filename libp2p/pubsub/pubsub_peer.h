@@ -6,6 +6,7 @@
 #ifndef LIBP2P_PUBSUB_PUBSUB_PEER_H_
 #define LIBP2P_PUBSUB_PUBSUB_PEER_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -37,6 +38,29 @@ enum class SendResult {
   kTooLarge,     // Encoded, it exceeds the RPC size limit: dropped, not counted.
 };
 
+// What the send lanes of all peers together may hold, shared fairly: beyond the room left, a peer's lanes
+// may hold at most its share, limit / peers, though never less than one largest RPC, so that slow readers
+// cannot take the room the others need. Used on the loop thread; peers count themselves in and out.
+class SendBudget {
+ public:
+  explicit SendBudget(size_t limit) : bytes_(limit) {}
+  SendBudget(const SendBudget&) = delete;
+  SendBudget& operator=(const SendBudget&) = delete;
+
+  // A peer's share when it can hold `largest_frame` bytes at least.
+  size_t share(size_t largest_frame) const {
+    return std::max(bytes_.limit() / std::max<size_t>(peers_, 1), largest_frame);
+  }
+  MemoryBudget& bytes() { return bytes_; }
+  const MemoryBudget& bytes() const { return bytes_; }
+  size_t peers() const { return peers_; }
+
+ private:
+  friend class PubSubPeer;
+  MemoryBudget bytes_;
+  size_t peers_ = 0;
+};
+
 struct PubSubPeerOptions {
   RpcLimits limits;
   // Encoded bytes each lane may hold (counting only RPCs still to be sent, not cancelled ones); beyond, new
@@ -44,9 +68,9 @@ struct PubSubPeerOptions {
   size_t max_control_bytes = 4 * 1024 * 1024;
   size_t max_data_bytes = 16 * 1024 * 1024;
   // What all peers' lanes together may hold (PubSub gives its peers one, PubSubOptions::max_send_bytes): an
-  // RPC it cannot cover is dropped as if its lane were full. An observer that must outlive the peer; null
-  // for none.
-  MemoryBudget* send_budget = nullptr;
+  // RPC beyond the room left or beyond this peer's share is dropped as if its lane were full. An observer
+  // that must outlive the peer; null for none.
+  SendBudget* send_budget = nullptr;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
   // longer (1 min for GRAFT/PRUNE and subscriptions, 10 s for data).
   Duration data_send_timeout = std::chrono::seconds(10);

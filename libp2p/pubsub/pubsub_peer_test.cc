@@ -330,9 +330,10 @@ TEST_F(PubSubPeerTest, NewInboundStreamReplacesTheOldOne) {
 // The node-wide budget bounds what all peers' lanes hold together, whatever each peer's own caps allow; a
 // peer that goes gives its bytes back.
 TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
-  MemoryBudget node(8 * 1024);
+  SendBudget budget(8 * 1024);
+  MemoryBudget& node = budget.bytes();
   PubSubPeerOptions options;
-  options.send_budget = &node;
+  options.send_budget = &budget;
   auto first = MakePeer(options);
   auto second = MakePeer(options);
   pb::RPC rpc = SubscribeRpc(std::string(1000, 't'));
@@ -347,6 +348,38 @@ TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
   first.reset();
   EXPECT_EQ(node.used(), second->queued_bytes());
   EXPECT_EQ(second->Send(rpc, SendLane::kData), SendResult::kQueued);
+}
+
+// A peer that does not read holds at most its share of the node budget (limit / peers, at least one largest
+// RPC), so the others keep theirs.
+TEST_F(PubSubPeerTest, ASlowPeerHoldsAtMostItsShareOfTheNodeBudget) {
+  SendBudget budget(64 * 1024);
+  PubSubPeerOptions options;
+  options.limits.max_rpc_size = 4 * 1024;
+  options.send_budget = &budget;
+  std::vector<std::unique_ptr<PubSubPeer>> peers;
+  for (int i = 0; i < 4; ++i) peers.push_back(MakePeer(options));
+  ASSERT_EQ(budget.peers(), 4u);
+  EXPECT_EQ(budget.share(4 * 1024 + 2), 16u * 1024);
+  const pb::RPC rpc = SubscribeRpc(std::string(1000, 't'));
+  while (peers[0]->Send(rpc, SendLane::kData) == SendResult::kQueued) {
+  }
+  EXPECT_LE(peers[0]->queued_bytes(), 16u * 1024);
+  EXPECT_GT(peers[0]->queued_bytes(), 15u * 1024);
+  // The other three still get their shares, 48 KiB together.
+  size_t others = 0;
+  for (int i = 1; i < 4; ++i) {
+    while (peers[i]->Send(rpc, SendLane::kData) == SendResult::kQueued) {
+    }
+    others += peers[i]->queued_bytes();
+  }
+  EXPECT_GT(others, 45u * 1024);
+  // With two peers left, each may hold half.
+  peers.resize(2);
+  EXPECT_EQ(budget.peers(), 2u);
+  EXPECT_EQ(peers[0]->Send(rpc, SendLane::kData), SendResult::kQueued);
+  // A share is never smaller than one largest RPC.
+  EXPECT_EQ(SendBudget(1024).share(4098), 4098u);
 }
 
 // Send() returns at once while the stream is being opened; many sends ask the opener once. When the stream
