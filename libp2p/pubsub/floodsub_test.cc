@@ -205,6 +205,12 @@ TEST_F(FloodSubTest, PublishResults) {
   EXPECT_EQ(none.peers, 0u);
   EXPECT_FALSE(none.id.empty());
   EXPECT_EQ(a.pubsub->Publish("t", Bytes(2 << 20, 'x')).status.code(), StatusCode::kOutOfRange);
+  // Topics our peers would leave out of the RPC.
+  EXPECT_EQ(a.pubsub->Publish("", AsBytes("x")).status.code(), StatusCode::kInvalidArgument);
+  const size_t max_topic = PubSubPeerOptions{}.limits.max_topic_length;
+  EXPECT_EQ(a.pubsub->Publish(std::string(max_topic + 1, 't'), AsBytes("x")).status.code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(a.pubsub->Publish(std::string(max_topic, 't'), AsBytes("x")).status.ok());
   a.pubsub->AddValidator("t", [](const pb::Message&, auto done) { done(ValidationResult::kReject); });
   EXPECT_EQ(a.pubsub->Publish("t", AsBytes("x")).status.code(), StatusCode::kPermissionDenied);
 }

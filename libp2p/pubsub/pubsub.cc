@@ -167,6 +167,12 @@ void PubSub::AddValidator(const std::string& topic, Validator validator) {
 
 PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDone done) {
   PublishResult result;
+  // A topic our peers would leave out of the RPC (see RpcLimits) is refused here.
+  if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
+    result.status = InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) +
+                                         " bytes");
+    return result;
+  }
   pb::Message msg;
   msg.set_topic(topic);
   msg.set_data(std::string(AsStringView(data)));

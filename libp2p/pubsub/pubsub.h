@@ -61,7 +61,8 @@ struct PubSubOptions {
 };
 
 // The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
-// kOutOfRange when it is too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
+// kInvalidArgument when the topic is empty or longer than peers accept; kOutOfRange when the message is
+// too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
 // one ignored it; kDeadlineExceeded when one did not answer within validation_timeout; kResourceExhausted
 // when the validation queue is full (a limit of PubSubOptions).
 struct PublishResult {

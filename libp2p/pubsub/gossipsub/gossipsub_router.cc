@@ -106,6 +106,7 @@ void GossipSubRouter::Attach(PubSub* core) {
   });
   heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
   idontwant_task_ = core->loop()->CreateTask([this] { FlushIDontWants(); });
+  mesh_events_task_ = core->loop()->CreateTask([this] { FlushMeshEvents(); });
   // Direct peers are never trimmed by the host's connection manager; mesh peers are protected while in a
   // mesh (SyncProtections).
   for (const auto& [peer, addrs] : options_.direct_peers) core->host()->connection_manager().Protect(peer, std::string(kDirectTag));
@@ -198,7 +199,7 @@ void GossipSubRouter::SyncProtections() {
 void GossipSubRouter::RemovePeer(const PeerId& peer) {
   for (const std::string& topic : core_->PeerTopics(peer)) OnSubscriptionChange(peer, topic, false);
   for (auto& [topic, members] : mesh_) {
-    if (members.erase(peer) > 0 && events_.on_prune) events_.on_prune(peer, topic);
+    if (members.erase(peer) > 0) ReportMesh(/*grafted=*/false, peer, topic);
   }
   for (auto& [topic, members] : fanout_) members.erase(peer);
   promises_->RemovePeer(peer);
@@ -240,7 +241,7 @@ void GossipSubRouter::AddToMesh(const std::string& topic, const PeerId& peer, Co
   if (!mesh_[topic].insert(peer).second) return;
   (*batch)[peer].add_graft()->set_topicid(topic);
   if (score_) score_->Graft(peer, topic);
-  if (events_.on_graft) events_.on_graft(peer, topic);
+  ReportMesh(/*grafted=*/true, peer, topic);
 }
 
 void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool px, Duration backoff,
@@ -265,7 +266,7 @@ void GossipSubRouter::RemoveFromMesh(const std::string& topic, const PeerId& pee
   MakePrune(topic, peer, px, backoff, batch);
   backoff_->Add(peer, topic, backoff);
   if (score_) score_->Prune(peer, topic);
-  if (events_.on_prune) events_.on_prune(peer, topic);
+  ReportMesh(/*grafted=*/false, peer, topic);
 }
 
 void GossipSubRouter::SendBatch(ControlBatch* batch) {
@@ -414,7 +415,7 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb
   }
   members.insert(peer);
   if (score_) score_->Graft(peer, topic);
-  if (events_.on_graft) events_.on_graft(peer, topic);
+  ReportMesh(/*grafted=*/true, peer, topic);
 }
 
 void GossipSubRouter::HandlePrune(const PeerId& peer, GossipPeer& info, const pb::ControlPrune& prune) {
@@ -425,7 +426,7 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, GossipPeer& info, const pb
   auto it = mesh_.find(topic);
   if (it != mesh_.end() && it->second.erase(peer) > 0) {
     if (score_) score_->Prune(peer, topic);
-    if (events_.on_prune) events_.on_prune(peer, topic);
+    ReportMesh(/*grafted=*/false, peer, topic);
   }
   // No backoff, or 0, means the default (as go reads it).
   const Duration backoff = prune.backoff() > 0 ? BackoffFromSeconds(prune.backoff()) : options_.params.prune_backoff;
@@ -480,6 +481,22 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
   }
   // Sent when the loop comes back: at once on the wire, but one RPC for the messages of one read.
   if (!idontwant_batch_.empty()) idontwant_task_->Post();
+}
+
+void GossipSubRouter::ReportMesh(bool grafted, const PeerId& peer, const std::string& topic) {
+  if (!(grafted ? events_.on_graft : events_.on_prune)) return;
+  mesh_events_.push_back(MeshEvent{grafted, peer, topic});
+  mesh_events_task_->Post();
+}
+
+void GossipSubRouter::FlushMeshEvents() {
+  // A handler may call back into the core (and so add events): take the list first.
+  std::vector<MeshEvent> events = std::move(mesh_events_);
+  mesh_events_.clear();
+  for (const MeshEvent& e : events) {
+    const auto& handler = e.grafted ? events_.on_graft : events_.on_prune;
+    if (handler) handler(e.peer, e.topic);
+  }
 }
 
 void GossipSubRouter::FlushIDontWants() {
@@ -605,12 +622,13 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   }
   if (members.size() > static_cast<size_t>(p.d_hi)) {
     // Keep the d_score best by score, then random ones up to d, keeping at least d_out outbound peers.
-    std::vector<PeerId> sorted(members.begin(), members.end());
-    std::shuffle(sorted.begin(), sorted.end(), rng_);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [&](const PeerId& a, const PeerId& b) { return Score(a) > Score(b); });
-    std::vector<PeerId> keep(sorted.begin(), sorted.begin() + p.d_score);
-    std::vector<PeerId> rest(sorted.begin() + p.d_score, sorted.end());
+    // Each score computed once (it walks the peer's topics), then shuffled so that ties fall at random.
+    std::vector<std::pair<double, PeerId>> scored;
+    for (const PeerId& id : members) scored.emplace_back(Score(id), id);
+    std::shuffle(scored.begin(), scored.end(), rng_);
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<PeerId> keep, rest;
+    for (size_t i = 0; i < scored.size(); ++i) (i < static_cast<size_t>(p.d_score) ? keep : rest).push_back(scored[i].second);
     std::shuffle(rest.begin(), rest.end(), rng_);
     // Outbound peers first among the rest, until d_out of the kept ones are outbound; then the others.
     size_t kept_outbound = std::count_if(keep.begin(), keep.end(), [&](const PeerId& id) { return IsOutbound(id); });

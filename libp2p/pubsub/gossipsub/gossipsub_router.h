@@ -57,8 +57,8 @@ struct GossipSubOptions {
   uint64_t seed = std::random_device{}();
 };
 
-// Called on the loop thread while the router is updating its mesh: a handler must not call into the PubSub
-// or the router (Subscribe, Unsubscribe, Publish); it posts such work to the loop.
+// Called on the loop thread, from the loop, after the call that changed the mesh has returned: a handler
+// may call into the PubSub (Subscribe, Unsubscribe, Publish).
 struct GossipSubEvents {
   // Our mesh for `topic` gained or lost `peer`.
   std::function<void(const crypto::PeerId& peer, const std::string& topic)> on_graft;
@@ -103,6 +103,9 @@ class GossipSubRouter final : public Router {
                   RejectReason reason) override;
   void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
   bool StillWanted(const crypto::PeerId& peer, std::string_view id) override;
+
+  // Replaces the event handlers given to Create.
+  void SetEvents(GossipSubEvents events) { events_ = std::move(events); }
 
   // Runs one heartbeat now (the timer runs them every heartbeat_interval).
   void Heartbeat();
@@ -178,6 +181,10 @@ class GossipSubRouter final : public Router {
   void ConnectDirectPeers();
   // Sends the IDONTWANTs batched since the loop last came back.
   void FlushIDontWants();
+  // Queues a mesh change for the event handlers, which run from the loop (FlushMeshEvents), never inside
+  // the router's own loops over its mesh.
+  void ReportMesh(bool grafted, const crypto::PeerId& peer, const std::string& topic);
+  void FlushMeshEvents();
 
   GossipSubOptions options_;
   GossipSubEvents events_;
@@ -205,6 +212,13 @@ class GossipSubRouter final : public Router {
   static constexpr size_t kMaxIdsPerIDontWant = 10;
   std::unordered_map<crypto::PeerId, std::vector<std::string>> idontwant_batch_;
   std::unique_ptr<Task> idontwant_task_;
+  struct MeshEvent {
+    bool grafted;
+    crypto::PeerId peer;
+    std::string topic;
+  };
+  std::vector<MeshEvent> mesh_events_;
+  std::unique_ptr<Task> mesh_events_task_;
   // The (peer, topic) mesh memberships protected in the host's connection manager.
   std::set<std::pair<crypto::PeerId, std::string>> protected_;
   // Reconnection rounds so far: round k dials each direct peer's address k modulo its address count.

@@ -1262,5 +1262,33 @@ TEST_F(GossipSubScenariosTest, TheScoreDecaysOnItsOwnInterval) {
   EXPECT_DOUBLE_EQ(node.router->Score(peer.id()), 0.5);
 }
 
+// Mesh events reach their handlers from the loop, after the router's own walk over its mesh: a handler that
+// leaves the topic (which erases the mesh being walked) is safe (the sanitizers check it).
+TEST_F(GossipSubScenariosTest, AMeshEventHandlerMayLeaveTheTopic) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1));
+  Node& a = *nodes_[0];
+  Node& b = *nodes_[1];
+  a.Join("t");
+  b.Join("t");
+  Connect(a, b);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_EQ(a.router->Mesh("t").count(b.id()), 1u);
+  std::vector<std::string> events;
+  GossipSubEvents ev;
+  ev.on_prune = [&](const PeerId& peer, const std::string& topic) {
+    events.push_back("prune " + topic);
+    if (a.pubsub->subscribed(topic)) ASSERT_TRUE(a.pubsub->Unsubscribe(topic).ok());
+  };
+  a.router->SetEvents(ev);
+  // b goes away: a's router walks its meshes to drop b, and the handler leaves "t" afterwards.
+  b.host->Disconnect(a.id());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(events, std::vector<std::string>{"prune t"});
+  EXPECT_FALSE(a.pubsub->subscribed("t"));
+  EXPECT_TRUE(a.router->Mesh("t").empty());
+}
+
 }  // namespace
 }  // namespace libp2p::pubsub::gossipsub
