@@ -29,6 +29,7 @@
 #include "libp2p/stream/tcp_transport.h"
 #include "libp2p/stream/yamux.h"
 #include "tools/node/event_writer.h"
+#include "tools/node/flags.h"
 
 namespace libp2p::node {
 namespace {
@@ -61,20 +62,10 @@ struct Flags {
   }
 };
 
-[[noreturn]] void Usage(const std::string& message) {
-  std::fprintf(stderr, "pubsub_node: %s\n", message.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_node", message); }
 
 int64_t Number(const std::string& flag, const std::string& value, int64_t min, int64_t max) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || v < min || v > max) {
-    Usage(flag + ": expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
-          value + "'");
-  }
-  return v;
+  return tools::WholeNumberFlag("pubsub_node", flag, value, min, max);
 }
 
 Flags ParseFlags(int argc, char** argv) {

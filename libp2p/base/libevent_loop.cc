@@ -212,4 +212,20 @@ void LibeventLoop::Stop() {
   Post([this] { event_base_loopbreak(base_); });
 }
 
+bool LibeventLoop::RunUntil(const std::function<bool()>& done, Duration limit, Duration check) {
+  if (done()) return true;
+  bool timed_out = false;
+  auto checker = CreateTimer([&] {
+    if (done()) Stop();
+  });
+  auto give_up = CreateTimer([&] {
+    timed_out = true;
+    Stop();
+  });
+  checker->ScheduleRepeating(check);
+  give_up->Schedule(limit);
+  Run();
+  return !timed_out && done();
+}
+
 }  // namespace libp2p

@@ -36,6 +36,11 @@ class LibeventLoop final : public EventLoop {
   void Run();
   // Makes Run() return after the current callback. Safe to call from any thread and from signal-free contexts.
   void Stop();
+  // Runs callbacks until `done()` holds (checked every `check` of wall time) or `limit` has passed; whether
+  // `done()` held. For programs and tests that wait for an outcome: a wait that cannot end fails instead of
+  // hanging.
+  bool RunUntil(const std::function<bool()>& done, Duration limit,
+                Duration check = std::chrono::microseconds(100));
 
  private:
   struct EventDeleter {

@@ -77,6 +77,7 @@
 #include "libp2p/pubsub/rpc/rpc.pb.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/tcp_transport.h"
+#include "tools/node/flags.h"
 
 using namespace libp2p;
 
@@ -107,20 +108,10 @@ struct Config {
   bool verbose = false;
 };
 
-[[noreturn]] void Usage(const std::string& message) {
-  std::fprintf(stderr, "pubsub_attacks: %s\n", message.c_str());
-  std::exit(2);
-}
+[[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_attacks", message); }
 
 int64_t Number(const std::string& flag, const std::string& value, int64_t min, int64_t max) {
-  char* end = nullptr;
-  errno = 0;
-  const long long v = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || v < min || v > max) {
-    Usage(flag + ": expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got '" +
-          value + "'");
-  }
-  return v;
+  return tools::WholeNumberFlag("pubsub_attacks", flag, value, min, max);
 }
 
 bool IsExecutable(const std::string& path) { return !path.empty() && ::access(path.c_str(), X_OK) == 0; }
@@ -203,19 +194,7 @@ Config ParseFlags(int argc, char** argv) {
 
 // Runs the loop until `done` holds (checked every 5 ms) or `limit` passes; whether `done` held.
 bool RunUntil(LibeventLoop* loop, const std::function<bool()>& done, Duration limit) {
-  if (done()) return true;
-  bool timed_out = false;
-  auto check = loop->CreateTimer([&] {
-    if (done()) loop->Stop();
-  });
-  auto give_up = loop->CreateTimer([&] {
-    timed_out = true;
-    loop->Stop();
-  });
-  check->ScheduleRepeating(std::chrono::milliseconds(5));
-  give_up->Schedule(limit);
-  loop->Run();
-  return !timed_out && done();
+  return loop->RunUntil(done, limit, std::chrono::milliseconds(5));
 }
 
 // --- The node processes. ---

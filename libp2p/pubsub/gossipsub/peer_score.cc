@@ -296,15 +296,21 @@ void PeerScore::ExpireRecords(MonoTime now) {
   }
 }
 
-void PeerScore::DeliverMessage(const PeerId& from, const std::string& msg_id, const std::string& topic) {
-  if (params_.topics.count(topic) == 0) return;
+PeerScore::DeliveryRecord* PeerScore::MarkValid(const std::string& msg_id, const std::string& topic) {
+  if (params_.topics.count(topic) == 0) return nullptr;
   const MonoTime now = clock_->Now();
   ExpireRecords(now);
   DeliveryRecord& rec = GetOrCreateRecord(msg_id, now);
-  if (rec.status != DeliveryStatus::kPending) return;
+  if (rec.status != DeliveryStatus::kPending) return nullptr;
   rec.status = DeliveryStatus::kValid;
   rec.validated = now;
+  return &rec;
+}
 
+void PeerScore::DeliverMessage(const PeerId& from, const std::string& msg_id, const std::string& topic) {
+  DeliveryRecord* valid = MarkValid(msg_id, topic);
+  if (valid == nullptr) return;
+  DeliveryRecord& rec = *valid;
   if (TopicStats* ts = GetTopicStats(from, topic)) {
     ts->first_message_deliveries =
         std::min(ts->first_message_deliveries + 1, ts->params->first_message_deliveries_cap);
@@ -317,15 +323,7 @@ void PeerScore::DeliverMessage(const PeerId& from, const std::string& msg_id, co
   AddDeliverer(rec, from);
 }
 
-void PeerScore::PublishMessage(const std::string& msg_id, const std::string& topic) {
-  if (params_.topics.count(topic) == 0) return;
-  const MonoTime now = clock_->Now();
-  ExpireRecords(now);
-  DeliveryRecord& rec = GetOrCreateRecord(msg_id, now);
-  if (rec.status != DeliveryStatus::kPending) return;
-  rec.status = DeliveryStatus::kValid;
-  rec.validated = now;
-}
+void PeerScore::PublishMessage(const std::string& msg_id, const std::string& topic) { MarkValid(msg_id, topic); }
 
 void PeerScore::DuplicateMessage(const PeerId& from, const std::string& msg_id, const std::string& topic) {
   auto tp = params_.topics.find(topic);

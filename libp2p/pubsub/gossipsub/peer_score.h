@@ -270,6 +270,9 @@ class PeerScore {
   bool AddDeliverer(DeliveryRecord& rec, const crypto::PeerId& peer) const;
   // The record for `msg_id`, created (pending) when missing.
   DeliveryRecord& GetOrCreateRecord(const std::string& msg_id, MonoTime now);
+  // The record of `msg_id`, made valid now if it was pending; null when the topic is not scored or the
+  // message was settled already.
+  DeliveryRecord* MarkValid(const std::string& msg_id, const std::string& topic);
   void ExpireRecords(MonoTime now);
   void PopOldestRecord();
   void SetIpTracking(const std::string& old_ip, const std::string& new_ip);
