@@ -396,4 +396,15 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
   router_->Forward(shared, id, from);
 }
 
+PubSubStateCounts PubSub::StateCounts() const {
+  PubSubStateCounts c;
+  c.peers = peers_.size();
+  for (const auto& [id, state] : peers_) c.peer_topics += state.topics.size();
+  c.seen_entries = seen_.held();
+  c.pending_validations = validations_.size();
+  c.pending_validation_bytes = validation_bytes_;
+  c.send_bytes = send_budget_.used();
+  return c;
+}
+
 }  // namespace libp2p::pubsub

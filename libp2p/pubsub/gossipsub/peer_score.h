@@ -238,6 +238,8 @@ class PeerScore {
   size_t peer_count() const { return peers_.size(); }
   // Whether `peer` is known and connected.
   bool IsConnected(const crypto::PeerId& peer) const;
+  // Distinct IPs of the known peers (P₆), at most peer_count().
+  size_t ip_count() const { return peers_per_ip_.size(); }
   // Delivery records held (expired ones may linger until the next call that modifies state).
   size_t delivery_record_count() const { return records_.size(); }
 
