@@ -738,6 +738,42 @@ TEST_F(AdversarialTest, Go699_691_InboundOnlyPeersChurnLeavesEveryPerPeerTableAt
   EXPECT_TRUE(HonestDelivered());
 }
 
+// Churn of peers that leave with a negative score: each is retained (its counters kept, so that
+// reconnecting does not wipe a penalty), but a Sybil mints a new identity per connection, so the number
+// retained must be bounded, not only their time. With max_retained_peers = 50, 200 such peers leave 50
+// retained: the newest keep their penalty when they come back, the oldest were forgotten.
+TEST_F(AdversarialTest, ChurnOfNegativePeersRetainsABoundedNumber) {
+  GossipSubOptions go = ScoredOptions("t");
+  constexpr size_t kRetained = 50;
+  go.score_params->max_retained_peers = kRetained;
+  SetUpNodes(go);
+  constexpr int kPeers = 200;
+  auto churn = [&](int i) {
+    auto peer = Attacker("negative-" + std::to_string(i), kV11, {"t"}, "127.0.3." + std::to_string(i % 250 + 1));
+    return peer;
+  };
+  for (int i = 0; i < kPeers; ++i) {
+    auto peer = churn(i);
+    pb::RPC rpc;
+    pb::Message bad = SignedMessage(peer->key, "t", "bad", 1);
+    bad.mutable_signature()->at(0) ^= 1;
+    *rpc.add_publish() = bad;
+    peer->Send(rpc);
+    ASSERT_LT(victim_->router->Score(peer->id()), 0) << i;
+    peer->DisconnectFrom(*victim_);
+    ASSERT_LE(victim_->router->StateCounts().score_peers, router_baseline_.score_peers + kRetained) << i;
+  }
+  const GossipSubStateCounts c = victim_->router->StateCounts();
+  EXPECT_EQ(c.score_peers, router_baseline_.score_peers + kRetained);
+  EXPECT_EQ(c.score_ips, router_baseline_.score_ips + kRetained);
+  EXPECT_EQ(Snapshot().peers, baseline_.peers);
+  auto newest = churn(kPeers - 1);
+  EXPECT_LT(victim_->router->Score(newest->id()), 0);
+  auto oldest = churn(0);
+  EXPECT_EQ(victim_->router->Score(oldest->id()), 0);
+  EXPECT_TRUE(HonestDelivered());
+}
+
 // go #707 / rust #6468: a 1 MiB RPC made only of IHAVE (or IDONTWANT) ids. Its control part is over
 // max_control_size (512 KiB), so the codec leaves it out whole before materialising any id (RpcCounts: no
 // entry, no id kept, one part left out), and the victim asks for nothing.
