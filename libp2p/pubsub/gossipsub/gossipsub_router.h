@@ -116,9 +116,9 @@ struct GossipSubStateCounts {
   size_t idontwant_batch_ids = 0;
   // (peer, topic) protections in the host's connection manager: the mesh memberships of the last heartbeat.
   size_t protected_entries = 0;
-  // Peers the score tracks (connected ones, and those that left with a negative score, for retain_score),
-  // the IPs they use (P6), and its delivery records (at most DeliveryRecordLimits::max_records, 100,000).
-  // 0 without scoring.
+  // Peers the score tracks (connected ones, and at most PeerScoreParams::max_retained_peers that left with a
+  // negative score, each for retain_score), the IPs they use (P6), and its delivery records (at most
+  // DeliveryRecordLimits::max_records, 100,000). 0 without scoring.
   size_t score_peers = 0;
   size_t score_ips = 0;
   size_t score_delivery_records = 0;
