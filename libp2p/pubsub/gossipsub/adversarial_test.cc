@@ -418,13 +418,24 @@ TEST_F(AdversarialTest, IHaveFloodOfAMillionIds) {
 }
 
 // IWANT flood: 1,000,000 ids in 100 RPCs of 10,000, every one the id of a message the victim holds. The
-// message is served gossip_retransmission (3) times to the peer, no more; nothing else grows.
+// message is served gossip_retransmission (3) times to the peer, no more; nothing else grows. Then a peer
+// that never reads asks for 20 cached messages of 32 KiB, 250 times each: each is served 3 times, and what
+// waits for that peer stays within its lanes' byte caps (the rest is dropped).
 TEST_F(AdversarialTest, IWantFloodOfAMillionIds) {
-  SetUpNodes();
+  PubSubOptions po;
+  po.peer.max_control_bytes = 64 * 1024;
+  po.peer.max_data_bytes = 256 * 1024;
+  SetUpNodes({}, po);
   const PublishResult cached = honest_->pubsub->Publish("t", AsBytes("cached"));
   ASSERT_TRUE(cached.status.ok());
+  std::vector<std::string> big_ids;
+  for (int i = 0; i < 20; ++i) {
+    const PublishResult r = honest_->pubsub->Publish("t", AsBytes(std::to_string(i) + std::string(32 * 1024, 'b')));
+    ASSERT_TRUE(r.status.ok());
+    big_ids.push_back(r.id);
+  }
   loop_.RunUntilIdle();
-  ASSERT_EQ(victim_->received, std::vector<std::string>{"cached"});
+  ASSERT_EQ(victim_->received.size(), 21u);
   auto attacker = Attacker("asker", kV11);
   const GossipSubStateCounts before = victim_->router->StateCounts();
   // Ids of 44 bytes: 10,000 of them fill 460 KB, within max_control_size.
@@ -433,14 +444,27 @@ TEST_F(AdversarialTest, IWantFloodOfAMillionIds) {
     attacker->SendEncoded(ControlIdsRpc(IdsKind::kIWant, "", kPerRpc, [&](size_t) { return cached.id; }));
     if (r % 25 == 24) Heartbeats(1);
   }
+  const uint64_t retransmissions = static_cast<uint64_t>(go_.params.gossip_retransmission);
   EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, kRpcs * (kPerRpc - 5000));
-  EXPECT_EQ(victim_->router->stats().iwant_served, static_cast<uint64_t>(go_.params.gossip_retransmission));
-  EXPECT_EQ(attacker->MessagesReceived(), static_cast<size_t>(go_.params.gossip_retransmission));
+  EXPECT_EQ(victim_->router->stats().iwant_served, retransmissions);
+  EXPECT_EQ(attacker->MessagesReceived(), retransmissions);
   const GossipSubStateCounts after = victim_->router->StateCounts();
   EXPECT_LE(after.mcache_messages, before.mcache_messages);
   EXPECT_EQ(after.promises, before.promises);
-  EXPECT_LE(victim_->pubsub->FindPeer(attacker->id())->queued_bytes(), po_.peer.max_data_bytes + po_.peer.max_control_bytes);
   EXPECT_TRUE(HonestDelivered());
+
+  auto sink = std::make_unique<RawPeer>(&loop_, &net_, "sink", kV11, "127.0.0.7");
+  sink->never_read = true;
+  sink->ConnectTo(*victim_);
+  sink->SendEncoded(ControlIdsRpc(IdsKind::kIWant, "", 5000, [&](size_t i) { return big_ids[i % big_ids.size()]; }));
+  EXPECT_EQ(victim_->router->stats().iwant_served, retransmissions * (1 + big_ids.size()));
+  const PubSubPeer* peer = victim_->pubsub->FindPeer(sink->id());
+  ASSERT_NE(peer, nullptr);
+  EXPECT_LE(peer->queued_bytes(), po.peer.max_data_bytes + po.peer.max_control_bytes);
+  EXPECT_GT(peer->stats().dropped_full, 0u);
+  EXPECT_TRUE(HonestDelivered());
+  sink.reset();
+  loop_.RunUntilIdle();
 }
 
 // IDONTWANT flood: 1,000,000 ids in 40 RPCs of 25,000, ten per heartbeat. The victim takes at most
