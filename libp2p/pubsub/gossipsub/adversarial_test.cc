@@ -21,6 +21,7 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
 #include "libp2p/pubsub/gossipsub/testing/scenario.h"
+#include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
 #include "libp2p/stream/memory_transport.h"
@@ -214,12 +215,14 @@ TEST_F(AdversarialTest, GHSA_4f8r_922h_2vgv_HalfAMillionSubscribesInOneRpcThenSu
   EXPECT_TRUE(HonestDelivered());
 }
 
-// GHSA-cvfg-hcf3-ggwv (js floodsub): 1 MiB of empty SubOpts on the /floodsub/1.0.0 path. The work is
+// GHSA-cvfg-hcf3-ggwv (js floodsub): 1 MiB of empty SubOpts on the /floodsub/1.0.0 path, to our gossipsub
+// node (which speaks floodsub to floodsub peers) and to a node running the FloodSub router. The work is
 // counted, not timed: the codec decodes 1024 of the 500,000 elements and leaves the rest out unread (one
-// pass over the frame), and an empty topic creates no entry anywhere.
+// pass over the frame), and an empty topic creates no entry anywhere. The advisory's other half, unique
+// topics leaking per-topic sets, is checked on the FloodSub node: 5,000 unique SUBSCRIBEs keep 1024, and the
+// peer's leaving takes them all.
 TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   SetUpNodes();
-  auto attacker = Attacker("flooder", "/floodsub/1.0.0");
   constexpr size_t kEmpty = 500000;
   std::string rpc;
   for (size_t i = 0; i < kEmpty; ++i) rpc += Field(1, "");
@@ -228,6 +231,8 @@ TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->subscriptions, 1024u);
   EXPECT_EQ(counts->left_out, kEmpty - 1024);
+
+  auto attacker = Attacker("flooder", std::string(kFloodSubProtocolId));
   for (int i = 0; i < 4; ++i) attacker->SendEncoded(rpc);
   const PubSubPeer* peer = victim_->pubsub->FindPeer(attacker->id());
   ASSERT_NE(peer, nullptr);
@@ -238,6 +243,37 @@ TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   EXPECT_EQ(now.topic_peers_topics, baseline_.topic_peers_topics);
   EXPECT_EQ(now.core_peer_topics, baseline_.core_peer_topics);
   EXPECT_TRUE(HonestDelivered());
+
+  // A FloodSub node.
+  const crypto::Ed25519PrivateKey key = KeyOf("floodsub-node");
+  std::unique_ptr<stream::Transport> transport = net_.CreateTransport("127.0.0.8");
+  stream::HostOptions ho;
+  ho.identity = &key;
+  stream::Host host(&loop_, transport.get(), ho);
+  ASSERT_TRUE(host.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
+  PubSubOptions fpo;
+  fpo.identity = &key;
+  PubSub floodsub(&loop_, &host, std::make_unique<FloodSubRouter>(), fpo);
+  std::vector<std::string> received;
+  ASSERT_TRUE(floodsub.Subscribe("t", [&](const pb::Message& m, const std::string&, const PeerId&) {
+    received.push_back(m.data());
+  }).ok());
+  RawPeer flooder(&loop_, &net_, "flooder-2", std::string(kFloodSubProtocolId), "127.0.0.9");
+  flooder.ConnectTo(host);
+  for (int i = 0; i < 4; ++i) flooder.SendEncoded(rpc);
+  EXPECT_EQ(floodsub.FindPeer(flooder.id())->stats().elements_left_out, 4 * (kEmpty - 1024));
+  EXPECT_EQ(floodsub.StateCounts().peer_topics, 0u);
+  std::string unique;
+  for (int i = 0; i < 5000; ++i) unique += SubscribeField("u" + std::to_string(i));
+  flooder.SendEncoded(unique);
+  EXPECT_EQ(floodsub.StateCounts().peer_topics, fpo.max_subscriptions_per_peer);
+  pb::RPC genuine;
+  *genuine.add_publish() = SignedMessage(flooder.key, "t", "still heard", 1);
+  flooder.Send(genuine);
+  EXPECT_EQ(received, std::vector<std::string>{"still heard"});
+  flooder.DisconnectFrom(host);
+  EXPECT_EQ(floodsub.StateCounts().peers, 0u);
+  EXPECT_EQ(floodsub.StateCounts().peer_topics, 0u);
 }
 
 // cpp-libp2p #349: the per-RPC cap (the codec's max_subscriptions) and the per-peer cap

@@ -102,11 +102,11 @@ RawPeer::~RawPeer() {
   inbound.clear();
 }
 
-void RawPeer::ConnectTo(Node& node) {
-  host->Dial(node.host->listen_addrs()[0], [](auto) {});
+void RawPeer::ConnectTo(stream::Host& node) {
+  host->Dial(node.listen_addrs()[0], [](auto) {});
   loop->RunUntilIdle();
   out_failed = false;
-  host->NewStream(node.id(), {protocol}, [this](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
+  host->NewStream(node.peer_id(), {protocol}, [this](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
     ASSERT_TRUE(s.ok());
     out = std::move(s).value();
     out->SetHandlers(stream::Stream::Handlers{[](ByteSpan) {}, {}, [this](const Status&) { out_failed = true; }, {}});
@@ -115,10 +115,10 @@ void RawPeer::ConnectTo(Node& node) {
   ASSERT_NE(out, nullptr);
 }
 
-void RawPeer::DisconnectFrom(Node& node) {
+void RawPeer::DisconnectFrom(stream::Host& node) {
   out.reset();
   inbound.clear();
-  host->Disconnect(node.id());
+  host->Disconnect(node.peer_id());
   loop->RunUntilIdle();
 }
 

@@ -56,10 +56,12 @@ struct RawPeer {
   RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto,
           const std::string& ip = "127.0.0.1");
   ~RawPeer();
-  // Connects to `node` and opens our outbound stream to it.
-  void ConnectTo(Node& node);
-  // Closes every connection to `node` and lets the loop run.
-  void DisconnectFrom(Node& node);
+  // Connects to `node` (or any listening host) and opens our outbound stream to it.
+  void ConnectTo(Node& node) { ConnectTo(*node.host); }
+  void ConnectTo(stream::Host& node);
+  // Closes every connection to `node` (or any host) and lets the loop run.
+  void DisconnectFrom(Node& node) { DisconnectFrom(*node.host); }
+  void DisconnectFrom(stream::Host& node);
   // Writes `rpc` as one frame, then lets the loop run.
   void Send(const pb::RPC& rpc);
   // Writes `encoded` (an RPC's bytes, or anything) as one frame, then lets the loop run.
