@@ -79,9 +79,9 @@ struct GossipSubStateCounts {
   // Pubsub peers known to the router: one per peer the core holds (bounded by the host's max_connections).
   size_t peers = 0;
   // Topics we are in (Join/Leave: our own subscriptions only; GRAFTs and PRUNEs for other topics add none),
-  // and their members together: each mesh holds at most d_hi peers plus the outbound peers the heartbeat
-  // grafts for d_out, opportunistic grafting and inbound GRAFTs from outbound peers (so at most
-  // mesh_topics * peers, and d_hi + outbound peers per topic after HandleGraft).
+  // and their members together: each mesh holds at most d_hi peers, plus our outbound peers (a GRAFT from an
+  // outbound peer is accepted beyond d_hi, as in go, and the heartbeat grafts outbound peers for d_out), plus
+  // opportunistic_graft_peers grafted opportunistically; the next heartbeat prunes back to d.
   size_t mesh_topics = 0;
   size_t mesh_members = 0;
   // Topics with at least one subscribed peer, and (peer, topic) subscriptions together: a mirror of the
