@@ -349,4 +349,19 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
   router_->Forward(shared, id, from);
 }
 
+PubSubStateCounts PubSub::StateCounts() const {
+  PubSubStateCounts c;
+  c.peers = peers_.size();
+  for (const auto& [id, state] : peers_) {
+    c.peer_topics += state.topics.size();
+    c.peer_topic_bytes += state.topic_bytes;
+  }
+  c.seen_entries = seen_.held();
+  c.pending_validations = validation_.pending();
+  c.pending_validation_topics = validation_.pending_topics();
+  c.pending_validation_bytes = validation_.pending_bytes();
+  c.send_bytes = send_budget_.bytes().used();
+  return c;
+}
+
 }  // namespace libp2p::pubsub

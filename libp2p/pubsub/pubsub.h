@@ -85,6 +85,20 @@ struct PubSubStats {
   uint64_t subscriptions_refused = 0;  // Over a peer's subscription limits.
 };
 
+// The entries of the core's state that peers can make grow (PubSub::StateCounts()), with the bound of each.
+struct PubSubStateCounts {
+  size_t peers = 0;                     // Pubsub peers: one per connected peer that speaks our protocols.
+  size_t peer_topics = 0;               // Their subscriptions together: max_subscriptions_per_peer each.
+  size_t peer_topic_bytes = 0;          // Those topics' names: max_subscription_bytes_per_peer each.
+  size_t seen_entries = 0;              // Seen ids: at most seen_max_entries, each for seen_ttl.
+  size_t pending_validations = 0;       // At most max_pending_validations.
+  // Topics with messages being validated: at most pending_validations (each at most
+  // max_pending_validations_per_topic).
+  size_t pending_validation_topics = 0;
+  size_t pending_validation_bytes = 0;  // At most max_pending_validation_bytes.
+  size_t send_bytes = 0;                // Queued in all peers' send lanes: at most max_send_bytes.
+};
+
 class PubSub {
  public:
   using MessageHandler = std::function<void(const pb::Message& msg, const std::string& id, const crypto::PeerId& from)>;
@@ -131,6 +145,9 @@ class PubSub {
   PubSubPeer* FindPeer(const crypto::PeerId& peer);
   const crypto::PeerId& self() const { return self_; }
   EventLoop* loop() const { return loop_; }
+
+  // The entries of the state peers can make grow, for tests, fuzzers and metrics. O(peers).
+  PubSubStateCounts StateCounts() const;
 
  private:
   struct PeerState {

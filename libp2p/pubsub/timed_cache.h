@@ -41,6 +41,8 @@ class TimedCache {
 
   // Keys held, after evicting those that have expired.
   size_t size();
+  // Keys held, expired ones not yet evicted included (never more than max_entries); changes nothing.
+  size_t held() const { return tail_seq_ - head_seq_; }
   void Clear();
 
   Duration ttl() const { return ttl_; }

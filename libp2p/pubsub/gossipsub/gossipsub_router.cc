@@ -85,8 +85,8 @@ void GossipSubRouter::Attach(PubSub* core) {
   // iwant_followup_time: room for the promises of the heartbeats that time spans, and one more.
   const auto heartbeats =
       static_cast<size_t>(options_.params.iwant_followup_time / options_.params.heartbeat_interval) + 2;
-  promises_ = std::make_unique<PromiseTracker>(clock, options_.params.iwant_followup_time,
-                                               static_cast<size_t>(options_.params.max_ihave_messages) * heartbeats);
+  promises_per_peer_ = static_cast<size_t>(options_.params.max_ihave_messages) * heartbeats;
+  promises_ = std::make_unique<PromiseTracker>(clock, options_.params.iwant_followup_time, promises_per_peer_);
   px_ = std::make_unique<PxConnector>(
       clock, options_.px_connector,
       [this](const Multiaddr& addr) {
@@ -809,6 +809,40 @@ size_t GossipSubRouter::promise_count() const { return promises_->size(); }
 size_t GossipSubRouter::dont_send_entries(const PeerId& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() || !it->second.dont_send ? 0 : it->second.dont_send->size();
+}
+
+GossipSubStateCounts GossipSubRouter::StateCounts() const {
+  GossipSubStateCounts c;
+  c.peers = peers_.size();
+  for (const auto& [id, info] : peers_) c.dont_send_entries += info.dont_send ? info.dont_send->held() : 0;
+  c.mesh_topics = mesh_.size();
+  for (const auto& [topic, members] : mesh_) c.mesh_members += members.size();
+  c.topic_peers_topics = topic_peers_.size();
+  for (const auto& [topic, members] : topic_peers_) c.topic_peers_members += members.size();
+  c.fanout_topics = fanout_.size();
+  for (const auto& [topic, members] : fanout_) c.fanout_members += members.size();
+  c.fanout_last_publish = fanout_last_publish_.size();
+  c.backoff_entries = backoff_->size();
+  c.mcache_messages = mcache_->size();
+  c.mcache_bytes = mcache_->bytes();
+  c.promises = promises_->size();
+  c.promises_per_peer_cap = promises_per_peer_;
+  c.idontwant_batch_peers = idontwant_batch_.size();
+  for (const auto& [peer, ids] : idontwant_batch_) c.idontwant_batch_ids += ids.size();
+  c.protected_entries = protected_.size();
+  if (score_) {
+    c.score_peers = score_->peer_count();
+    c.score_ips = score_->ip_count();
+    c.score_delivery_records = score_->delivery_record_count();
+  }
+  c.px_pending = px_->pending();
+  c.px_dialing = px_->dialing();
+  if (gater_) {
+    c.gater_peers = gater_->peer_count();
+    c.gater_sources = gater_->source_count();
+  }
+  c.mesh_events = mesh_events_.size();
+  return c;
 }
 
 }  // namespace libp2p::pubsub::gossipsub

@@ -80,6 +80,67 @@ struct GossipSubStats {
   uint64_t rpcs_gated = 0;  // RPCs whose messages the peer gater dropped unread.
 };
 
+// The entries of every collection the router grows, with the bound each obeys and what sets it (StateCounts()).
+// A remote peer can make none of them grow beyond its bound: tests and the router fuzzer check it.
+struct GossipSubStateCounts {
+  // Pubsub peers known to the router: one per peer the core holds (bounded by the host's max_connections).
+  size_t peers = 0;
+  // Topics we are in (Join/Leave: our own subscriptions only; GRAFTs and PRUNEs for other topics add none),
+  // and their members together: each mesh holds at most d_hi peers, plus our outbound peers (a GRAFT from an
+  // outbound peer is accepted beyond d_hi, as in go, and the heartbeat grafts outbound peers for d_out), plus
+  // opportunistic_graft_peers grafted opportunistically; the next heartbeat prunes back to d.
+  size_t mesh_topics = 0;
+  size_t mesh_members = 0;
+  // Topics with at least one subscribed peer, and (peer, topic) subscriptions together: a mirror of the
+  // core's peer topics, so each peer adds at most PubSubOptions::max_subscriptions_per_peer, and a topic
+  // with no peer left is erased.
+  size_t topic_peers_topics = 0;
+  size_t topic_peers_members = 0;
+  // Topics we published to without joining, in the last fanout_ttl (our own Publish calls only), their
+  // peers together (at most d per topic), and their last-publish times (one per fanout topic).
+  size_t fanout_topics = 0;
+  size_t fanout_members = 0;
+  size_t fanout_last_publish = 0;
+  // (peer, topic) backoff entries: only for topics we are in; at most Backoff::max_entries() (100,000),
+  // each dropped backoff + slack after its deadline, the deadline at most kMaxBackoff ahead.
+  size_t backoff_entries = 0;
+  // Messages in the message cache and their encoded bytes: those validated in the last mcache_len
+  // heartbeats, at most MessageCache::kDefaultMaxBytes of them.
+  size_t mcache_messages = 0;
+  size_t mcache_bytes = 0;
+  // Open IWANT promises, all peers together: at most promises_per_peer_cap per peer (one per IHAVE RPC taken,
+  // max_ihave_messages a heartbeat, over the heartbeats iwant_followup_time spans, plus 2), each closed
+  // within iwant_followup_time plus a heartbeat.
+  size_t promises = 0;
+  size_t promises_per_peer_cap = 0;
+  // IDONTWANT ids held for all peers together: at most max_idontwant_entries_per_peer per peer, each kept
+  // idontwant_retention_heartbeats heartbeats; dropped with the peer.
+  size_t dont_send_entries = 0;
+  // IDONTWANTs waiting to go out, peers and ids: filled while the loop handles one batch of input and
+  // emptied when it comes back (so 0 between loop turns); at most our v1.2 mesh peers, one id per large
+  // message of that batch.
+  size_t idontwant_batch_peers = 0;
+  size_t idontwant_batch_ids = 0;
+  // (peer, topic) protections in the host's connection manager: the mesh memberships of the last heartbeat.
+  size_t protected_entries = 0;
+  // Peers the score tracks (connected ones, and at most PeerScoreParams::max_retained_peers that left with a
+  // negative score, each for retain_score), the IPs they use (P6), and its delivery records (at most
+  // DeliveryRecordLimits::max_records, 100,000). 0 without scoring.
+  size_t score_peers = 0;
+  size_t score_ips = 0;
+  size_t score_delivery_records = 0;
+  // Peer-exchange offers waiting to be dialed and dials under way: at most PxConnectorOptions::max_pending
+  // and max_dialing.
+  size_t px_pending = 0;
+  size_t px_dialing = 0;
+  // The peer gater's peers (one per connected peer) and sources (IPs): at most PeerGaterParams::max_sources
+  // besides those with a connected peer, each kept retain_stats after its last peer left. 0 without it.
+  size_t gater_peers = 0;
+  size_t gater_sources = 0;
+  // Mesh changes waiting for the event handlers: emptied when the loop comes back (0 between loop turns).
+  size_t mesh_events = 0;
+};
+
 class GossipSubRouter final : public Router {
  public:
   // A router with `options`, or kInvalidArgument naming the first parameter out of range (GossipSubParams,
@@ -126,6 +187,9 @@ class GossipSubRouter final : public Router {
   const Backoff& backoff() const { return *backoff_; }
   // Null when the peer gater is off.
   const PeerGater* peer_gater() const { return gater_.get(); }
+  // The entries of every collection the router grows (see GossipSubStateCounts for their bounds). O(peers +
+  // topics). Only after Attach.
+  GossipSubStateCounts StateCounts() const;
 
  private:
   // Options already validated (Create).
@@ -201,8 +265,9 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<PxConnector> px_;
   std::unique_ptr<PeerScore> score_;
   std::unique_ptr<PeerGater> gater_;  // Null when options_.peer_gater is empty.
-  // IWANT promises, a bounded number per peer.
+  // IWANT promises, at most promises_per_peer_ per peer.
   std::unique_ptr<PromiseTracker> promises_;
+  size_t promises_per_peer_ = 0;
   uint64_t heartbeat_ticks_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
   std::unique_ptr<Timer> score_decay_timer_;  // Every decay_interval, with scoring on.

@@ -20,7 +20,9 @@
 // to d and grafts at most d_out outbound and, with more than one member, opportunistic_graft_peers more;
 // with d = d_hi = 1 and d_out = 0 those add nothing beyond that); the backoff table within its max_entries();
 // at most kMaxPromises promises (the per-peer bound); the hostile peer's IDONTWANT entries within max_idontwant_entries_per_peer; what
-// node queues for it within the lane caps. After the sequence, 5 minutes of virtual time leave no promise.
+// node queues for it within the lane caps; and every count of GossipSubRouter::StateCounts() and
+// PubSub::StateCounts() within the bound its field documents (CheckStateBounds). After the sequence, 5 minutes
+// of virtual time leave no promise.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -53,6 +55,8 @@ using crypto::PeerId;
 constexpr size_t kMaxControlBytes = 4096;
 constexpr size_t kMaxDataBytes = 8192;
 constexpr size_t kMaxRecords = 64;
+constexpr size_t kMaxSubscriptionsPerPeer = 8;
+constexpr size_t kSeenMaxEntries = 64;
 // The router's per-peer bound on promises (max_ihave_messages times the heartbeats iwant_followup_time spans,
 // plus 2: see GossipSubRouter::Attach), for the two peers that can send IHAVEs (the honest and the hostile).
 constexpr size_t kMaxPromises = 2 * 3 * (1 + 2);
@@ -176,8 +180,8 @@ class Harness {
   void Setup() {
     const Keys& keys = GetKeys();
     PubSubOptions po;
-    po.max_subscriptions_per_peer = 8;
-    po.seen_max_entries = 64;
+    po.max_subscriptions_per_peer = kMaxSubscriptionsPerPeer;
+    po.seen_max_entries = kSeenMaxEntries;
     po.peer.max_control_bytes = kMaxControlBytes;
     po.peer.max_data_bytes = kMaxDataBytes;
     po.peer.limits.max_rpc_size = 4096;
@@ -267,6 +271,56 @@ class Harness {
     if (PubSubPeer* peer = node_->pubsub->FindPeer(hostile); peer != nullptr) {
       Check(peer->queued_bytes() <= kMaxControlBytes + kMaxDataBytes);
     }
+    CheckStateBounds();
+  }
+
+  // Every collection of the router and the core within the bound GossipSubStateCounts and PubSubStateCounts
+  // document, for this network: two peers (honest, hostile) plus any that peer exchange dialed, two topics.
+  void CheckStateBounds() {
+    GossipSubRouter* r = node_->router;
+    const GossipSubParams p = SmallParams();
+    const GossipSubStateCounts c = r->StateCounts();
+    const PubSubStateCounts core = node_->pubsub->StateCounts();
+    const size_t known_peers = 2 + r->stats().px_dials;  // Peers the node ever had.
+    const size_t topics = node_->pubsub->topics().size();
+    size_t outbound = 0;
+    for (const PeerId& peer : node_->pubsub->Peers()) outbound += node_->host->IsOutbound(peer);
+    // Peers: the router mirrors the core.
+    Check(c.peers == core.peers && core.peers <= known_peers);
+    // Meshes: only our topics, each within d_hi plus the outbound peers.
+    Check(c.mesh_topics <= topics);
+    Check(c.mesh_members <= c.mesh_topics * (static_cast<size_t>(p.d_hi) + outbound));
+    // Subscriptions: topic_peers_ mirrors the core's peer topics, max_subscriptions_per_peer each.
+    Check(c.topic_peers_members == core.peer_topics);
+    Check(c.topic_peers_topics <= c.topic_peers_members);
+    Check(core.peer_topics <= core.peers * kMaxSubscriptionsPerPeer);
+    Check(core.peer_topic_bytes <= core.peers * PubSubOptions{}.max_subscription_bytes_per_peer);
+    // Fanout: only our own publishing (none here) makes any.
+    Check(c.fanout_topics == 0 && c.fanout_members == 0 && c.fanout_last_publish == 0);
+    // Backoff: one entry per (peer, topic of ours) at most.
+    Check(c.backoff_entries <= known_peers * topics && c.backoff_entries <= r->backoff().max_entries());
+    Check(c.mcache_bytes <= MessageCache::kDefaultMaxBytes);
+    // Promises: the per-peer cap (and the harness's own constant agrees with it).
+    Check(c.promises <= c.peers * c.promises_per_peer_cap && c.promises_per_peer_cap * 2 == kMaxPromises);
+    Check(c.dont_send_entries <= c.peers * static_cast<size_t>(p.max_idontwant_entries_per_peer));
+    // IDONTWANTs are flushed when the loop comes back: nothing waits between records.
+    Check(c.idontwant_batch_peers == 0 && c.idontwant_batch_ids == 0);
+    Check(c.protected_entries <= known_peers * topics);
+    Check(c.score_peers <= known_peers && c.score_ips <= c.score_peers);
+    Check(c.score_delivery_records <= DeliveryRecordLimits{}.max_records);
+    const PxConnectorOptions px;
+    Check(c.px_pending <= px.max_pending && c.px_dialing <= px.max_dialing);
+    // The peer gater: one entry per peer, a source per peer at most (all from 127.0.0.x here); mesh events
+    // are handed out when the loop comes back.
+    Check(c.gater_peers == c.peers && c.gater_sources <= known_peers);
+    Check(c.mesh_events == 0);
+    // The core: seen ids, validations and send lanes within their options.
+    Check(core.seen_entries <= kSeenMaxEntries);
+    Check(core.pending_validations <= PubSubOptions{}.max_pending_validations);
+    Check(core.pending_validation_topics <= core.pending_validations);
+    Check(core.pending_validation_bytes <= PubSubOptions{}.max_pending_validation_bytes);
+    Check(core.send_bytes <= core.peers * (kMaxControlBytes + kMaxDataBytes));
+    Check(core.send_bytes <= PubSubOptions{}.max_send_bytes);
   }
 
   void Teardown() {

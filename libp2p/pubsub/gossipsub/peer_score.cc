@@ -150,6 +150,7 @@ void PeerScore::AddPeer(const PeerId& peer) {
     if (ps.connected) return;
     if (clock_->Now() < ps.expire) {
       ps.connected = true;  // Back with the counters it left with.
+      --retained_;
       return;
     }
     ForgetPeer(it);  // Retention over: start afresh.
@@ -177,9 +178,22 @@ void PeerScore::RemovePeer(const PeerId& peer) {
   if (params_.retain_score > Duration::zero() && ComputeScore(peer, ps, now) < 0) {
     ps.connected = false;
     ps.expire = now + params_.retain_score;
+    ps.retained_order = retentions_++;
+    if (++retained_ > params_.max_retained_peers) ForgetLongestRetained();
     return;
   }
   ForgetPeer(it);
+}
+
+void PeerScore::ForgetLongestRetained() {
+  // A scan, only when the bound is exceeded: at most once per peer leaving with a negative score.
+  auto oldest = peers_.end();
+  for (auto it = peers_.begin(); it != peers_.end(); ++it) {
+    if (!it->second.connected && (oldest == peers_.end() || it->second.retained_order < oldest->second.retained_order)) {
+      oldest = it;
+    }
+  }
+  if (oldest != peers_.end()) ForgetPeer(oldest);
 }
 
 void PeerScore::SetIp(const PeerId& peer, std::string ip) {
@@ -196,6 +210,7 @@ bool PeerScore::IsConnected(const PeerId& peer) const {
 
 std::unordered_map<PeerId, PeerScore::PeerStats>::iterator PeerScore::ForgetPeer(
     std::unordered_map<PeerId, PeerStats>::iterator it) {
+  if (!it->second.connected) --retained_;
   SetIpTracking(it->second.ip, std::string());
   return peers_.erase(it);
 }

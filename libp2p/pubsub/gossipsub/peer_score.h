@@ -113,6 +113,11 @@ struct PeerScoreParams {
   double decay_to_zero = 0.1;
   // How long the counters of a peer that left with a negative score are kept. >= 0.
   Duration retain_score = std::chrono::hours(1);
+  // At most this many peers are retained at once: retaining one more forgets the one that left first. A
+  // remote can mint a new identity per connection, so retention must be bounded in count, not only in time.
+  // (go has no such bound.) The cost: a peer whose record is pushed out comes back with a fresh score, which
+  // takes this many other negative peers leaving after it.
+  size_t max_retained_peers = 10000;
 
   // OK, or kInvalidArgument naming the first field out of range; a topic's error is prefixed with
   // `topic "<name>": `.
@@ -158,11 +163,12 @@ struct DeliveryRecordLimits {
 //
 // Events about a peer that was not added (AddPeer) are ignored, as are events about topics not in
 // params.topics. A peer that leaves (RemovePeer) with a negative score keeps its counters, frozen (not
-// decayed), for params.retain_score, so that reconnecting does not reset it; other peers are forgotten at
-// once.
+// decayed), for params.retain_score (at most params.max_retained_peers such peers at once), so that
+// reconnecting does not reset it; other peers are forgotten at once.
 //
-// Costs: every call is O(1) amortised except Score(), which is O(scored topics of the peer), and
-// RefreshScores(), which is O(peers × their scored topics). Memory: one entry per known peer and scored
+// Costs: every call is O(1) amortised except Score(), which is O(scored topics of the peer),
+// RefreshScores(), which is O(peers × their scored topics), and a RemovePeer() that goes over
+// max_retained_peers, which is O(peers). Memory: one entry per known peer and scored
 // topic it was active in, plus the delivery records bounded by DeliveryRecordLimits.
 class PeerScore {
  public:
@@ -226,6 +232,8 @@ class PeerScore {
   size_t peer_count() const { return peers_.size(); }
   // Whether `peer` is known and connected.
   bool IsConnected(const crypto::PeerId& peer) const;
+  // Distinct IPs of the known peers (P₆), at most peer_count().
+  size_t ip_count() const { return peers_per_ip_.size(); }
   // Delivery records held (expired ones may linger until the next call that modifies state).
   size_t delivery_record_count() const { return records_.size(); }
 
@@ -242,6 +250,7 @@ class PeerScore {
   struct PeerStats {
     bool connected = true;
     MonoTime expire{};  // When a retained (disconnected) peer is forgotten.
+    uint64_t retained_order = 0;  // Of a retained peer: how many peers were retained before it.
     std::string ip;
     double behaviour_penalty = 0;  // P₇'s counter
     std::unordered_map<std::string, TopicStats> topics;
@@ -276,6 +285,8 @@ class PeerScore {
   void ExpireRecords(MonoTime now);
   void PopOldestRecord();
   void SetIpTracking(const std::string& old_ip, const std::string& new_ip);
+  // Forgets the retained peer that left first.
+  void ForgetLongestRetained();
   // Erases a peer and its IP tracking; returns the next iterator.
   std::unordered_map<crypto::PeerId, PeerStats>::iterator ForgetPeer(
       std::unordered_map<crypto::PeerId, PeerStats>::iterator it);
@@ -284,6 +295,8 @@ class PeerScore {
   const Clock* const clock_;
   const DeliveryRecordLimits limits_;
   std::unordered_map<crypto::PeerId, PeerStats> peers_;
+  size_t retained_ = 0;  // Peers in peers_ that are not connected.
+  uint64_t retentions_ = 0;  // Peers retained so far (the next PeerStats::retained_order).
   // IP -> number of known peers (connected or retained) using it.
   std::unordered_map<std::string, size_t> peers_per_ip_;
   std::unordered_map<std::string, DeliveryRecord, IdHash> records_;

@@ -488,6 +488,42 @@ TEST_F(PeerScoreTest, DecayAndDecayToZeroOverSeveralRefreshes) {
   EXPECT_EQ(s->Score(a), 0);  // 0.1875 < 0.2: zero.
 }
 
+// At most max_retained_peers are retained: one more leaving negative forgets the one that left first; a
+// retained peer that reconnects frees its place.
+TEST_F(PeerScoreTest, RetainedPeersAreBoundedInNumber) {
+  TopicScoreParams t = TopicOff();
+  t.invalid_message_deliveries_weight = -1;
+  t.invalid_message_deliveries_decay = 0.5;
+  PeerScoreParams p = WithTopic(t);
+  p.max_retained_peers = 2;
+  auto s = Make(p);
+  const PeerId a = P(1), b = P(2), c = P(3), d = P(4);
+  for (const PeerId& x : {a, b, c, d}) {
+    s->AddPeer(x);
+    s->SetIp(x, "192.0.2.1");
+    s->RejectMessage(x, "x" + x.ToBase58(), "t");
+  }
+  s->RemovePeer(a);
+  clock_.Advance(seconds(1));
+  s->RemovePeer(b);
+  EXPECT_EQ(s->peer_count(), 4u);
+  clock_.Advance(seconds(1));
+  s->RemovePeer(c);  // The third: a, the first to leave, is forgotten.
+  EXPECT_EQ(s->peer_count(), 3u);
+  EXPECT_EQ(s->Score(a), 0);
+  EXPECT_DOUBLE_EQ(s->Score(b), -1);
+  EXPECT_DOUBLE_EQ(s->Score(c), -1);
+  s->AddPeer(b);  // Back: retained no more, so d's leaving forgets no one.
+  s->RemovePeer(d);
+  EXPECT_EQ(s->peer_count(), 3u);
+  EXPECT_DOUBLE_EQ(s->Score(c), -1);
+  EXPECT_DOUBLE_EQ(s->Score(d), -1);
+  s->RemovePeer(b);  // Now three would be retained: c goes.
+  EXPECT_EQ(s->peer_count(), 2u);
+  EXPECT_EQ(s->Score(c), 0);
+  EXPECT_DOUBLE_EQ(s->Score(b), -1);
+}
+
 // P₂ weight 1 (decay 0.5), P₄ weight -1 (decay 0.5), retain_score 10 s.
 TEST_F(PeerScoreTest, NegativePeersAreRetainedPositiveOnesStartFresh) {
   TopicScoreParams t = TopicOff();
