@@ -120,17 +120,10 @@ class AdversarialTest : public ::testing::Test {
     return a;
   }
 
-  // An RPC of GRAFTs (or PRUNEs with `backoff`) for `topics`.
+  // An RPC of GRAFTs for `topics`.
   static pb::RPC Grafts(const std::vector<std::string>& topics) {
     pb::RPC rpc;
     for (const std::string& t : topics) rpc.mutable_control()->add_graft()->set_topicid(t);
-    return rpc;
-  }
-  static pb::RPC Prune(const std::string& topic, uint64_t backoff) {
-    pb::RPC rpc;
-    pb::ControlPrune* p = rpc.mutable_control()->add_prune();
-    p->set_topicid(topic);
-    p->set_backoff(backoff);
     return rpc;
   }
 
@@ -354,7 +347,7 @@ TEST_F(AdversarialTest, GHSA_gc42_3jg7_rxr2_PruneBackoffU64Max) {
   for (const std::string& t : topics) ASSERT_EQ(victim_->router->Mesh(t).count(attacker->id()), 1u) << t;
   const size_t grafts_before = attacker->GraftsReceived();
   for (size_t i = 0; i < backoffs.size(); ++i) {
-    attacker->Send(Prune(topics[i], backoffs[i]));
+    attacker->Send(PruneRpc(topics[i], backoffs[i]));
     EXPECT_EQ(victim_->router->Mesh(topics[i]).count(attacker->id()), 0u) << i;
     EXPECT_EQ(victim_->router->backoff().Remaining(attacker->id(), topics[i]), kMaxBackoff) << i;
   }
@@ -873,7 +866,7 @@ TEST_F(AdversarialTest, Jvm472_JoinRightAfterAPruneDoesNotGraftTheBackedOffPeer)
   loop_.RunUntilIdle();
   ASSERT_EQ(peer->GraftsReceived(), 1u);
   ASSERT_EQ(victim_->router->Mesh("j").count(peer->id()), 1u);
-  peer->Send(Prune("j", 60));
+  peer->Send(PruneRpc("j", 60));
   ASSERT_EQ(victim_->router->Mesh("j").count(peer->id()), 0u);
   ASSERT_TRUE(victim_->pubsub->Unsubscribe("j").ok());
   victim_->Join("j");

@@ -31,11 +31,7 @@ using std::chrono::seconds;
 class GossipSubScenariosTest : public ::testing::Test {
  protected:
   void Connect(Node& a, Node& b) { a.host->Dial(b.host->listen_addrs()[0], [](auto) {}); }
-  size_t Delivered(const std::string& data) const {
-    size_t n = 0;
-    for (const auto& node : nodes_) n += std::count(node->received.begin(), node->received.end(), data);
-    return n;
-  }
+  size_t Delivered(const std::string& data) const { return gossipsub::Delivered(nodes_, data); }
 
   ManualEventLoop loop_;
   stream::MemoryNetwork net_{&loop_};

@@ -7,48 +7,17 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
-#include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/gossipsub/testing/scenario.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/memory_transport.h"
 
 namespace libp2p::pubsub::gossipsub {
 namespace {
 
-using crypto::Ed25519PrivateKey;
 using crypto::PeerId;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-struct Node {
-  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOptions go = {})
-      : key(*Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes("gs-" + std::to_string(n))))),
-        transport(net->CreateTransport()) {
-    stream::HostOptions ho;
-    ho.identity = &key;
-    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
-    EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
-    PubSubOptions po;
-    po.identity = &key;
-    go.seed = static_cast<uint64_t>(n);
-    auto r = *GossipSubRouter::Create(go);
-    router = r.get();
-    pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
-  }
-  void Join(const std::string& topic) {
-    ASSERT_TRUE(pubsub->Subscribe(topic, [this](const pb::Message& m, const std::string&, const PeerId&) {
-      received.push_back(m.data());
-    }).ok());
-  }
-  const PeerId& id() const { return host->peer_id(); }
-
-  Ed25519PrivateKey key;
-  std::unique_ptr<stream::Transport> transport;
-  std::unique_ptr<stream::Host> host;
-  GossipSubRouter* router;
-  std::unique_ptr<PubSub> pubsub;
-  std::vector<std::string> received;
-};
 
 class GossipSubTest : public ::testing::Test {
  protected:
@@ -70,11 +39,7 @@ class GossipSubTest : public ::testing::Test {
     loop_.RunUntilIdle();
   }
   void Settle(Duration d = seconds(2)) { loop_.AdvanceTime(d); }
-  size_t Delivered(const std::string& data) const {
-    size_t n = 0;
-    for (const auto& node : nodes_) n += std::count(node->received.begin(), node->received.end(), data);
-    return n;
-  }
+  size_t Delivered(const std::string& data) const { return gossipsub::Delivered(nodes_, data); }
 
   ManualEventLoop loop_;
   stream::MemoryNetwork net_{&loop_};

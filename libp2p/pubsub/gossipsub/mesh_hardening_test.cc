@@ -13,11 +13,10 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
-#include "libp2p/base/varint.h"
 #include "libp2p/crypto/peer_record.h"
-#include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
+#include "libp2p/pubsub/gossipsub/testing/scenario.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/memory_transport.h"
@@ -30,244 +29,6 @@ using crypto::PeerId;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-Ed25519PrivateKey KeyOf(const std::string& seed) {
-  return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes("mesh-hardening-" + seed)));
-}
-
-Multiaddr LocalAddr() { return *Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"); }
-
-// --- RPCs a peer writes by hand. ---
-
-pb::RPC SubscribeRpc(const std::vector<std::string>& topics) {
-  pb::RPC rpc;
-  for (const std::string& t : topics) {
-    auto* s = rpc.add_subscriptions();
-    s->set_subscribe(true);
-    s->set_topicid(t);
-  }
-  return rpc;
-}
-
-// Subscribes to `topic` and asks to join our mesh for it, in one RPC.
-pb::RPC JoinRpc(const std::string& topic) {
-  pb::RPC rpc = SubscribeRpc({topic});
-  rpc.mutable_control()->add_graft()->set_topicid(topic);
-  return rpc;
-}
-
-pb::RPC IHaveRpc(const std::string& topic, const std::vector<std::string>& ids) {
-  pb::RPC rpc;
-  auto* ihave = rpc.mutable_control()->add_ihave();
-  ihave->set_topicid(topic);
-  for (const std::string& id : ids) ihave->add_messageids(id);
-  return rpc;
-}
-
-pb::RPC IWantRpc(const std::vector<std::string>& ids) {
-  pb::RPC rpc;
-  auto* iwant = rpc.mutable_control()->add_iwant();
-  for (const std::string& id : ids) iwant->add_messageids(id);
-  return rpc;
-}
-
-pb::RPC IDontWantRpc(const std::vector<std::string>& ids) {
-  pb::RPC rpc;
-  auto* idw = rpc.mutable_control()->add_idontwant();
-  for (const std::string& id : ids) idw->add_messageids(id);
-  return rpc;
-}
-
-pb::RPC PruneRpc(const std::string& topic, uint64_t backoff_seconds) {
-  pb::RPC rpc;
-  auto* prune = rpc.mutable_control()->add_prune();
-  prune->set_topicid(topic);
-  prune->set_backoff(backoff_seconds);
-  return rpc;
-}
-
-pb::Message SignedMessage(const Ed25519PrivateKey& author, const std::string& topic, const std::string& data,
-                          uint64_t seqno) {
-  pb::Message m;
-  m.set_topic(topic);
-  m.set_data(data);
-  SignMessage(author, seqno, SignPolicy::kStrictSign, &m);
-  return m;
-}
-
-pb::RPC PublishRpc(const pb::Message& m) {
-  pb::RPC rpc;
-  *rpc.add_publish() = m;
-  return rpc;
-}
-
-// The node under test: a host with PubSub and a GossipSubRouter.
-struct Node {
-  Node(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, GossipSubOptions go = {},
-       PubSubOptions po = {})
-      : key(KeyOf(seed)), transport(net->CreateTransport()) {
-    stream::HostOptions ho;
-    ho.identity = &key;
-    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
-    EXPECT_TRUE(host->Listen(LocalAddr()).ok());
-    po.identity = &key;
-    go.seed = 7;
-    auto r = *GossipSubRouter::Create(go);
-    router = r.get();
-    pubsub = std::make_unique<PubSub>(loop, host.get(), std::move(r), po);
-  }
-  ~Node() { pubsub.reset(); }
-  void Join(const std::string& topic) {
-    ASSERT_TRUE(pubsub->Subscribe(topic, [this](const pb::Message& m, const std::string&, const PeerId&) {
-      received.push_back(m.data());
-    }).ok());
-  }
-  const PeerId& id() const { return host->peer_id(); }
-  // The mesh members of `topic` the router counts as outbound.
-  size_t OutboundInMesh(const std::string& topic) const {
-    const std::set<PeerId>& mesh = router->Mesh(topic);
-    return static_cast<size_t>(
-        std::count_if(mesh.begin(), mesh.end(), [&](const PeerId& p) { return router->IsOutbound(p); }));
-  }
-
-  Ed25519PrivateKey key;
-  std::unique_ptr<stream::Transport> transport;
-  std::unique_ptr<stream::Host> host;
-  GossipSubRouter* router = nullptr;
-  std::unique_ptr<PubSub> pubsub;
-  std::vector<std::string> received;
-};
-
-// A bare host that speaks gossipsub by hand. It listens, so that the node can dial it (an outbound peer for
-// the node) as well as be dialed by it (inbound); it writes framed RPCs on a stream of its own and records
-// the RPCs the node sends it.
-struct RawPeer {
-  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed,
-          std::string proto = std::string(kMeshSubV11))
-      : loop(loop), seed(seed), key(KeyOf(seed)), transport(net->CreateTransport()), protocol(std::move(proto)) {
-    stream::HostOptions ho;
-    ho.identity = &key;
-    host = std::make_unique<stream::Host>(loop, transport.get(), ho);
-    EXPECT_TRUE(host->Listen(LocalAddr()).ok());
-    host->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, auto&, auto&) {
-      auto buffer = std::make_shared<Bytes>();
-      s->SetHandlers(stream::Stream::Handlers{[this, buffer](ByteSpan d) {
-                                                buffer->insert(buffer->end(), d.begin(), d.end());
-                                                Drain(buffer.get());
-                                              },
-                                              {}, {}, {}});
-      if (paused) s->PauseReading(true);
-      inbound.push_back(std::move(s));
-    });
-  }
-  ~RawPeer() {
-    out.reset();
-    inbound.clear();
-  }
-  // We dial the node: an inbound peer for it.
-  void ConnectTo(Node& node) {
-    host->Dial(node.host->listen_addrs()[0], [](auto) {});
-    loop->RunUntilIdle();
-    OpenStream(node);
-  }
-  // The node dials us: an outbound peer for it.
-  void AcceptFrom(Node& node) {
-    node.host->Dial(host->listen_addrs()[0], [](auto) {});
-    loop->RunUntilIdle();
-    OpenStream(node);
-  }
-  void OpenStream(Node& node) {
-    out.reset();
-    host->NewStream(node.id(), {protocol}, [this](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
-      ASSERT_TRUE(s.ok());
-      out = std::move(s).value();
-    });
-    loop->RunUntilIdle();
-    ASSERT_NE(out, nullptr);
-  }
-  void Send(const pb::RPC& rpc) {
-    const std::string enc = rpc.SerializeAsString();
-    Bytes frame;
-    AppendUvarint(enc.size(), &frame);
-    frame.insert(frame.end(), enc.begin(), enc.end());
-    ASSERT_TRUE(out->Write(frame).ok());
-    loop->RunUntilIdle();
-  }
-  // Stops (or resumes) reading what the node sends, as a slow reader would.
-  void PauseReading(bool pause) {
-    paused = pause;
-    for (auto& s : inbound) s->PauseReading(pause);
-  }
-  void Drain(Bytes* buffer) {
-    while (true) {
-      const UvarintDecode len = DecodeUvarint(*buffer);
-      if (len.error != UvarintError::kNone || buffer->size() < len.length + len.value) return;
-      pb::RPC rpc;
-      EXPECT_TRUE(rpc.ParseFromArray(buffer->data() + len.length, static_cast<int>(len.value)));
-      received.push_back(std::move(rpc));
-      buffer->erase(buffer->begin(), buffer->begin() + static_cast<std::ptrdiff_t>(len.length + len.value));
-    }
-  }
-  // The data of the messages the node sent us, in order.
-  std::vector<std::string> Messages() const {
-    std::vector<std::string> out_data;
-    for (const pb::RPC& r : received) {
-      for (const pb::Message& m : r.publish()) out_data.push_back(m.data());
-    }
-    return out_data;
-  }
-  // The ids the node advertised to us for `topic`, and those it asked us for; sorted.
-  std::vector<std::string> IHaveIds(const std::string& topic) const {
-    std::vector<std::string> ids;
-    for (const pb::RPC& r : received) {
-      for (const auto& ih : r.control().ihave()) {
-        if (ih.topicid() == topic) ids.insert(ids.end(), ih.messageids().begin(), ih.messageids().end());
-      }
-    }
-    std::sort(ids.begin(), ids.end());
-    return ids;
-  }
-  std::vector<std::string> IWantIds() const {
-    std::vector<std::string> ids;
-    for (const pb::RPC& r : received) {
-      for (const auto& iw : r.control().iwant()) ids.insert(ids.end(), iw.messageids().begin(), iw.messageids().end());
-    }
-    std::sort(ids.begin(), ids.end());
-    return ids;
-  }
-  size_t IWantRpcs() const {
-    return static_cast<size_t>(std::count_if(received.begin(), received.end(),
-                                             [](const pb::RPC& r) { return r.control().iwant_size() > 0; }));
-  }
-  size_t Grafts(const std::string& topic) const {
-    size_t n = 0;
-    for (const pb::RPC& r : received) {
-      for (const auto& g : r.control().graft()) n += g.topicid() == topic;
-    }
-    return n;
-  }
-  std::vector<pb::ControlPrune> Prunes(const std::string& topic) const {
-    std::vector<pb::ControlPrune> prunes;
-    for (const pb::RPC& r : received) {
-      for (const auto& p : r.control().prune()) {
-        if (p.topicid() == topic) prunes.push_back(p);
-      }
-    }
-    return prunes;
-  }
-  const PeerId& id() const { return host->peer_id(); }
-
-  ManualEventLoop* loop;
-  const std::string seed;
-  Ed25519PrivateKey key;
-  std::unique_ptr<stream::Transport> transport;
-  std::string protocol;
-  std::unique_ptr<stream::Host> host;
-  std::unique_ptr<stream::Stream> out;
-  std::vector<std::unique_ptr<stream::Stream>> inbound;
-  bool paused = false;
-  std::vector<pb::RPC> received;
-};
-
 // The seeds of the raw peers in `ids` (for readable comparisons of meshes and fanouts); "?" for others.
 template <typename Peers>
 std::set<std::string> Names(const std::set<PeerId>& ids, const Peers& peers) {
@@ -278,6 +39,9 @@ std::set<std::string> Names(const std::set<PeerId>& ids, const Peers& peers) {
   }
   return names;
 }
+
+// The node under test (its key and router seed).
+constexpr int kNode = 7;
 
 // Scores the test sets per peer: the application-specific score (P5, weight 1) is the only term, so a peer's
 // score is exactly what the test put in the map (P6 is off: every peer here dials from 127.0.0.1). Broken
@@ -306,8 +70,11 @@ class MeshHardeningTest : public ::testing::Test {
     loop_.AdvanceTime(go.params.heartbeat_initial_delay);
     ASSERT_EQ(node.router->stats().heartbeats, 1u);
   }
+  // A raw peer that listens, so that the node can dial it (AcceptFrom) as well as be dialed by it.
   std::unique_ptr<RawPeer> Peer(const std::string& seed, std::string proto = std::string(kMeshSubV11)) {
-    return std::make_unique<RawPeer>(&loop_, &net_, seed, std::move(proto));
+    auto peer = std::make_unique<RawPeer>(&loop_, &net_, seed, std::move(proto));
+    peer->Listen();
+    return peer;
   }
 
   ManualEventLoop loop_;
@@ -327,7 +94,7 @@ TEST_F(MeshHardeningTest, PruningAboveDHiKeepsTheDScoreBestAndDOutOutboundPeers)
   go.params.d_hi = 8;
   go.params.d_score = 3;
   go.params.d_out = 3;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   // Eight inbound peers scoring 10..17 fill the mesh to D_hi with their GRAFTs; three outbound ones scoring
   // 1..3 are accepted beyond it (GRAFTs from peers we dialed are).
@@ -376,7 +143,7 @@ TEST_F(MeshHardeningTest, AMeshShortOfOutboundPeersGraftsThemUpToDOut) {
   go.params.d_hi = 8;
   go.params.d_score = 3;
   go.params.d_out = 2;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::unique_ptr<RawPeer>> in, out;
   for (int i = 0; i < 5; ++i) {
@@ -387,7 +154,7 @@ TEST_F(MeshHardeningTest, AMeshShortOfOutboundPeersGraftsThemUpToDOut) {
   for (int i = 0; i < 3; ++i) {
     out.push_back(Peer("out-" + std::to_string(i)));
     out.back()->AcceptFrom(node);
-    out.back()->Send(SubscribeRpc({"t"}));  // Subscribed, not grafting.
+    out.back()->Send(SubscriptionRpc({"t"}));  // Subscribed, not grafting.
   }
   ASSERT_EQ(node.router->Mesh("t").size(), 5u);  // >= D_lo: nothing to fill for the size's sake.
   ASSERT_EQ(node.OutboundInMesh("t"), 0u);
@@ -425,14 +192,14 @@ GossipSubOptions OpportunisticOptions(const std::shared_ptr<ScoreMap>& scores) {
 TEST_F(MeshHardeningTest, OpportunisticGraftingBringsInPeersAboveALowMedian) {
   auto scores = std::make_shared<ScoreMap>();
   const GossipSubOptions go = OpportunisticOptions(scores);
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::unique_ptr<RawPeer>> peers;
   auto add = [&](const std::string& seed, double score, bool graft) -> RawPeer& {
     peers.push_back(Peer(seed));
     (*scores)[peers.back()->id()] = score;
     peers.back()->ConnectTo(node);
-    peers.back()->Send(graft ? JoinRpc("t") : SubscribeRpc({"t"}));
+    peers.back()->Send(graft ? JoinRpc("t") : SubscriptionRpc({"t"}));
     return *peers.back();
   };
   for (int i = 1; i <= 3; ++i) add("mesh-" + std::to_string(i), i, /*graft=*/true);  // Median 2.
@@ -468,7 +235,7 @@ TEST_F(MeshHardeningTest, OpportunisticGraftingBringsInPeersAboveALowMedian) {
 TEST_F(MeshHardeningTest, OpportunisticGraftingLeavesAGoodMeshAlone) {
   auto scores = std::make_shared<ScoreMap>();
   const GossipSubOptions go = OpportunisticOptions(scores);
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::unique_ptr<RawPeer>> peers;
   for (int i = 0; i < 5; ++i) {
@@ -476,7 +243,7 @@ TEST_F(MeshHardeningTest, OpportunisticGraftingLeavesAGoodMeshAlone) {
     // Mesh members 5, 6, 7 (median 6 >= 5); candidates 20 and 30.
     (*scores)[peers.back()->id()] = i < 3 ? 5 + i : 10 * (i - 1);
     peers.back()->ConnectTo(node);
-    peers.back()->Send(i < 3 ? JoinRpc("t") : SubscribeRpc({"t"}));
+    peers.back()->Send(i < 3 ? JoinRpc("t") : SubscriptionRpc({"t"}));
   }
   ASSERT_EQ(node.router->Mesh("t").size(), 3u);
   FirstHeartbeat(node, go);
@@ -494,7 +261,7 @@ TEST_F(MeshHardeningTest, GossipThreshold) {
   auto scores = std::make_shared<ScoreMap>();
   GossipSubOptions go = ScoredBy(scores);
   go.params.flood_publish = false;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   auto below = Peer("below");
   auto above = Peer("above");
@@ -502,7 +269,7 @@ TEST_F(MeshHardeningTest, GossipThreshold) {
   (*scores)[above->id()] = go.thresholds.gossip_threshold;        // -10
   for (RawPeer* p : {below.get(), above.get()}) {
     p->ConnectTo(node);
-    p->Send(SubscribeRpc({"t"}));
+    p->Send(SubscriptionRpc({"t"}));
   }
   const PublishResult published = node.pubsub->Publish("t", AsBytes("gossiped"));
   ASSERT_TRUE(published.status.ok());
@@ -539,14 +306,16 @@ TEST_F(MeshHardeningTest, PublishThreshold) {
     auto scores = std::make_shared<ScoreMap>();
     GossipSubOptions go = ScoredBy(scores);
     go.params.flood_publish = flood;
-    Node node(&loop, &net, "node", go);
+    Node node(&loop, &net, kNode, go);
     node.Join("t");
     RawPeer below(&loop, &net, "below"), above(&loop, &net, "above");
+    below.Listen();
+    above.Listen();
     (*scores)[below.id()] = go.thresholds.publish_threshold - 0.5;  // -50.5
     (*scores)[above.id()] = go.thresholds.publish_threshold;        // -50
     for (RawPeer* p : {&below, &above}) {
       p->ConnectTo(node);
-      p->Send(SubscribeRpc({"t", "f"}));
+      p->Send(SubscriptionRpc({"t", "f"}));
     }
     // Flood publishing in a topic we are in; the fanout for one we are not in.
     const std::string topic = flood ? "t" : "f";
@@ -573,7 +342,7 @@ TEST_F(MeshHardeningTest, PublishThreshold) {
 TEST_F(MeshHardeningTest, GraylistThreshold) {
   auto scores = std::make_shared<ScoreMap>();
   GossipSubOptions go = ScoredBy(scores);
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   auto grey = Peer("grey");
   auto dim = Peer("dim");
@@ -613,9 +382,9 @@ TEST_F(MeshHardeningTest, GraylistThreshold) {
 TEST_F(MeshHardeningTest, AcceptPxThreshold) {
   auto scores = std::make_shared<ScoreMap>();
   GossipSubOptions go = ScoredBy(scores);
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
-  Node offered(&loop_, &net_, "offered");
+  Node offered(&loop_, &net_, kNode + 1);
   const crypto::PeerRecord record{offered.id(), 1, offered.host->listen_addrs()};
   StatusOr<Bytes> signed_record = crypto::SignPeerRecord(offered.key, record);
   ASSERT_TRUE(signed_record.ok());
@@ -650,7 +419,7 @@ TEST_F(MeshHardeningTest, AcceptPxThreshold) {
 TEST_F(MeshHardeningTest, ASlowValidationBreaksNoPromise) {
   auto scores = std::make_shared<ScoreMap>();
   const GossipSubOptions go = ScoredBy(scores);
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::function<void(ValidationResult)>> held;
   node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
@@ -684,7 +453,7 @@ TEST_F(MeshHardeningTest, AValidationTimeoutDoesNotPenaliseTheDelivererThroughIt
   const GossipSubOptions go = ScoredBy(scores);
   PubSubOptions po;
   po.validation_timeout = go.params.iwant_followup_time + seconds(3);
-  Node node(&loop_, &net_, "node", go, po);
+  Node node(&loop_, &net_, kNode, go, po);
   node.Join("t");
   size_t asked = 0;
   node.pubsub->AddValidator("t", [&](const pb::Message&, std::function<void(ValidationResult)>) { ++asked; });
@@ -715,7 +484,7 @@ TEST_F(MeshHardeningTest, AValidationTimeoutDoesNotPenaliseTheDelivererThroughIt
 TEST_F(MeshHardeningTest, OneRpcOfIHavesForSeveralTopics) {
   GossipSubOptions go;
   go.params.max_ihave_messages = 2;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("a");
   node.Join("b");
   auto gossiper = Peer("gossiper");
@@ -754,7 +523,7 @@ TEST_F(MeshHardeningTest, OneRpcOfIHavesForSeveralTopics) {
 TEST_F(MeshHardeningTest, AsyncValidatorsDecideOnOurOwnMessages) {
   GossipSubOptions go;
   go.params.flood_publish = false;  // The mesh alone carries our messages.
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::unique_ptr<RawPeer>> mesh;
   for (int i = 0; i < 3; ++i) {
@@ -824,14 +593,14 @@ TEST_F(MeshHardeningTest, AsyncValidatorsDecideOnOurOwnMessages) {
 TEST_F(MeshHardeningTest, ADisconnectedPeerLeavesNothingButItsBackoff) {
   GossipSubOptions go;
   go.params.flood_publish = false;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   node.Join("b");
   auto leaving = Peer("leaving", std::string(kMeshSubV12));
   auto staying = Peer("staying", std::string(kMeshSubV12));
   for (RawPeer* p : {leaving.get(), staying.get()}) {
     p->ConnectTo(node);
-    p->Send(SubscribeRpc({"t", "b", "f"}));
+    p->Send(SubscriptionRpc({"t", "b", "f"}));
     p->Send(JoinRpc("t"));
   }
   ASSERT_TRUE(node.pubsub->Publish("f", AsBytes("fanout")).status.ok());
@@ -881,11 +650,11 @@ TEST_F(MeshHardeningTest, ADisconnectedPeerLeavesNothingButItsBackoff) {
 TEST_F(MeshHardeningTest, AnIDontWantCancelsAQueuedIWantReply) {
   GossipSubOptions go;
   go.params.flood_publish = false;
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   auto slow = Peer("slow", std::string(kMeshSubV12));
   slow->ConnectTo(node);
-  slow->Send(SubscribeRpc({"t"}));
+  slow->Send(SubscriptionRpc({"t"}));
   slow->Send(PruneRpc("t", 600));  // Out of our mesh: it gets our messages only when it asks.
   constexpr int kMessages = 24;     // 60 KiB each: more than the stream and muxer windows hold.
   std::vector<std::string> ids, data;
@@ -918,7 +687,7 @@ TEST_F(MeshHardeningTest, ADirectPeersGraftGetsAPruneWithoutPx) {
   GossipSubOptions go;
   go.do_px = true;
   go.direct_peers[PeerId::FromPublicKey(KeyOf("direct").public_key())] = {};
-  Node node(&loop_, &net_, "node", go);
+  Node node(&loop_, &net_, kNode, go);
   node.Join("t");
   std::vector<std::unique_ptr<RawPeer>> others;
   for (int i = 0; i < 3; ++i) {

@@ -1,5 +1,7 @@
 #include "libp2p/pubsub/gossipsub/testing/scenario.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "gtest/gtest.h"
@@ -25,6 +27,48 @@ pb::RPC SubscriptionRpc(const std::vector<std::string>& topics, bool subscribe) 
     s->set_subscribe(subscribe);
     s->set_topicid(t);
   }
+  return rpc;
+}
+
+pb::RPC JoinRpc(const std::string& topic) {
+  pb::RPC rpc = SubscriptionRpc({topic});
+  rpc.mutable_control()->add_graft()->set_topicid(topic);
+  return rpc;
+}
+
+pb::RPC IHaveRpc(const std::string& topic, const std::vector<std::string>& ids) {
+  pb::RPC rpc;
+  auto* ihave = rpc.mutable_control()->add_ihave();
+  ihave->set_topicid(topic);
+  for (const std::string& id : ids) ihave->add_messageids(id);
+  return rpc;
+}
+
+pb::RPC IWantRpc(const std::vector<std::string>& ids) {
+  pb::RPC rpc;
+  auto* iwant = rpc.mutable_control()->add_iwant();
+  for (const std::string& id : ids) iwant->add_messageids(id);
+  return rpc;
+}
+
+pb::RPC IDontWantRpc(const std::vector<std::string>& ids) {
+  pb::RPC rpc;
+  auto* idw = rpc.mutable_control()->add_idontwant();
+  for (const std::string& id : ids) idw->add_messageids(id);
+  return rpc;
+}
+
+pb::RPC PruneRpc(const std::string& topic, uint64_t backoff_seconds) {
+  pb::RPC rpc;
+  auto* prune = rpc.mutable_control()->add_prune();
+  prune->set_topicid(topic);
+  prune->set_backoff(backoff_seconds);
+  return rpc;
+}
+
+pb::RPC PublishRpc(const pb::Message& m) {
+  pb::RPC rpc;
+  *rpc.add_publish() = m;
   return rpc;
 }
 
@@ -70,29 +114,40 @@ Node::Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOp
 
 Node::~Node() { pubsub.reset(); }
 
+size_t Node::OutboundInMesh(const std::string& topic) const {
+  const std::set<PeerId>& mesh = router->Mesh(topic);
+  return static_cast<size_t>(
+      std::count_if(mesh.begin(), mesh.end(), [&](const PeerId& p) { return router->IsOutbound(p); }));
+}
+
 void Node::Join(const std::string& topic) {
   ASSERT_TRUE(pubsub->Subscribe(topic, [this](const pb::Message& m, const std::string&, const PeerId&) {
     received.push_back(m.data());
   }).ok());
 }
 
+size_t Delivered(const std::vector<std::unique_ptr<Node>>& nodes, const std::string& data) {
+  size_t n = 0;
+  for (const auto& node : nodes) {
+    n += static_cast<size_t>(std::count(node->received.begin(), node->received.end(), data));
+  }
+  return n;
+}
+
 RawPeer::RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto,
                  const std::string& ip)
-    : loop(loop), key(KeyOf(seed)), transport(net->CreateTransport(ip)), protocol(std::move(proto)) {
+    : loop(loop), seed(seed), key(KeyOf(seed)), transport(net->CreateTransport(ip)), protocol(std::move(proto)) {
   stream::HostOptions ho;
   ho.identity = &key;
   host = std::make_unique<stream::Host>(loop, transport.get(), ho);
   host->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, auto&, auto&) {
-    if (never_read) {
-      s->PauseReading(true);
-    } else {
-      auto buffer = std::make_shared<Bytes>();
-      s->SetHandlers(stream::Stream::Handlers{[this, buffer](ByteSpan d) {
-                                                buffer->insert(buffer->end(), d.begin(), d.end());
-                                                Drain(buffer.get());
-                                              },
-                                              {}, {}, {}});
-    }
+    if (never_read) s->PauseReading(true);
+    auto buffer = std::make_shared<Bytes>();
+    s->SetHandlers(stream::Stream::Handlers{[this, buffer](ByteSpan d) {
+                                              buffer->insert(buffer->end(), d.begin(), d.end());
+                                              Drain(buffer.get());
+                                            },
+                                            {}, {}, {}});
     inbound.push_back(std::move(s));
   });
 }
@@ -102,9 +157,26 @@ RawPeer::~RawPeer() {
   inbound.clear();
 }
 
+void RawPeer::Listen() {
+  if (!host->listen_addrs().empty()) return;
+  EXPECT_TRUE(host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
+}
+
 void RawPeer::ConnectTo(stream::Host& node) {
   host->Dial(node.listen_addrs()[0], [](auto) {});
   loop->RunUntilIdle();
+  OpenStream(node);
+}
+
+void RawPeer::AcceptFrom(Node& node) {
+  Listen();
+  node.host->Dial(host->listen_addrs()[0], [](auto) {});
+  loop->RunUntilIdle();
+  OpenStream(*node.host);
+}
+
+void RawPeer::OpenStream(stream::Host& node) {
+  out.reset();
   out_failed = false;
   host->NewStream(node.peer_id(), {protocol}, [this](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) {
     ASSERT_TRUE(s.ok());
@@ -148,18 +220,60 @@ void RawPeer::Drain(Bytes* buffer) {
   }
 }
 
-size_t RawPeer::IWantIdsReceived() const {
+void RawPeer::PauseReading(bool pause) {
+  never_read = pause;
+  for (auto& s : inbound) s->PauseReading(pause);
+}
+
+std::vector<std::string> RawPeer::Messages() const {
+  std::vector<std::string> data;
+  for (const pb::RPC& r : received) {
+    for (const pb::Message& m : r.publish()) data.push_back(m.data());
+  }
+  return data;
+}
+
+std::vector<std::string> RawPeer::IHaveIds(const std::string& topic) const {
+  std::vector<std::string> ids;
+  for (const pb::RPC& r : received) {
+    for (const auto& ih : r.control().ihave()) {
+      if (ih.topicid() == topic) ids.insert(ids.end(), ih.messageids().begin(), ih.messageids().end());
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::string> RawPeer::IWantIds() const {
+  std::vector<std::string> ids;
+  for (const pb::RPC& r : received) {
+    for (const auto& iw : r.control().iwant()) ids.insert(ids.end(), iw.messageids().begin(), iw.messageids().end());
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+size_t RawPeer::IWantRpcs() const {
+  return static_cast<size_t>(
+      std::count_if(received.begin(), received.end(), [](const pb::RPC& r) { return r.control().iwant_size() > 0; }));
+}
+
+size_t RawPeer::Grafts(const std::string& topic) const {
   size_t n = 0;
   for (const pb::RPC& r : received) {
-    for (const auto& w : r.control().iwant()) n += static_cast<size_t>(w.messageids_size());
+    for (const auto& g : r.control().graft()) n += g.topicid() == topic;
   }
   return n;
 }
 
-size_t RawPeer::MessagesReceived() const {
-  size_t n = 0;
-  for (const pb::RPC& r : received) n += static_cast<size_t>(r.publish_size());
-  return n;
+std::vector<pb::ControlPrune> RawPeer::Prunes(const std::string& topic) const {
+  std::vector<pb::ControlPrune> prunes;
+  for (const pb::RPC& r : received) {
+    for (const auto& p : r.control().prune()) {
+      if (p.topicid() == topic) prunes.push_back(p);
+    }
+  }
+  return prunes;
 }
 
 size_t RawPeer::GraftsReceived() const {

@@ -26,6 +26,19 @@ std::string IdBytes(const crypto::PeerId& id);
 // An RPC that subscribes to `topics` (or unsubscribes from them).
 pb::RPC SubscriptionRpc(const std::vector<std::string>& topics, bool subscribe = true);
 
+// Subscribes to `topic` and asks to join the mesh for it (GRAFT), in one RPC.
+pb::RPC JoinRpc(const std::string& topic);
+
+// One control entry of each kind: IHAVE `ids` on `topic`; IWANT and IDONTWANT `ids`; PRUNE of `topic` with
+// `backoff_seconds`.
+pb::RPC IHaveRpc(const std::string& topic, const std::vector<std::string>& ids);
+pb::RPC IWantRpc(const std::vector<std::string>& ids);
+pb::RPC IDontWantRpc(const std::vector<std::string>& ids);
+pb::RPC PruneRpc(const std::string& topic, uint64_t backoff_seconds);
+
+// An RPC that carries `m`.
+pb::RPC PublishRpc(const pb::Message& m);
+
 // A message on `topic` signed by `author` (StrictSign).
 pb::Message SignedMessage(const crypto::Ed25519PrivateKey& author, const std::string& topic, const std::string& data,
                           uint64_t seqno);
@@ -41,6 +54,8 @@ struct Node {
   // Subscribes to `topic`, recording the data of each message delivered in `received`.
   void Join(const std::string& topic);
   const crypto::PeerId& id() const { return host->peer_id(); }
+  // The mesh members of `topic` the router counts as outbound.
+  size_t OutboundInMesh(const std::string& topic) const;
 
   crypto::Ed25519PrivateKey key;
   std::unique_ptr<stream::Transport> transport;
@@ -50,15 +65,25 @@ struct Node {
   std::vector<std::string> received;
 };
 
+// How many of `nodes` were delivered a message with `data`, each copy counted.
+size_t Delivered(const std::vector<std::unique_ptr<Node>>& nodes, const std::string& data);
+
 // A bare host speaking `protocol` by hand: it writes framed RPCs on a stream it opens, and records the RPCs
 // it is sent on the streams the node opens to it (unless it does not read: see never_read).
 struct RawPeer {
-  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed, std::string proto,
-          const std::string& ip = "127.0.0.1");
+  RawPeer(ManualEventLoop* loop, stream::MemoryNetwork* net, const std::string& seed,
+          std::string proto = std::string(kMeshSubV11), const std::string& ip = "127.0.0.1");
   ~RawPeer();
-  // Connects to `node` (or any listening host) and opens our outbound stream to it.
+  // Listens (on 127.0.0.1), so that a node can dial us. Idempotent.
+  void Listen();
+  // Connects to `node` (or any listening host) and opens our outbound stream to it: an inbound peer for it.
   void ConnectTo(Node& node) { ConnectTo(*node.host); }
   void ConnectTo(stream::Host& node);
+  // Has `node` dial us (listening first if we do not yet), then opens our stream to it: an outbound peer for
+  // it.
+  void AcceptFrom(Node& node);
+  // Opens our outbound stream to `node`, already connected, in place of any earlier one.
+  void OpenStream(stream::Host& node);
   // Closes every connection to `node` (or any host) and lets the loop run.
   void DisconnectFrom(Node& node) { DisconnectFrom(*node.host); }
   void DisconnectFrom(stream::Host& node);
@@ -68,15 +93,29 @@ struct RawPeer {
   void SendEncoded(const std::string& encoded);
   // Writes raw bytes on the stream, then lets the loop run.
   void SendRaw(const std::string& bytes);
+  // Stops (or resumes) reading what the node sends, as a slow reader would; streams the node opens later
+  // start that way too (never_read).
+  void PauseReading(bool pause);
   // Message ids asked for in the IWANTs received, and messages received.
-  size_t IWantIdsReceived() const;
-  size_t MessagesReceived() const;
+  size_t IWantIdsReceived() const { return IWantIds().size(); }
+  size_t MessagesReceived() const { return Messages().size(); }
   // Control entries of each kind received.
   size_t GraftsReceived() const;
   size_t PrunesReceived() const;
+  // The data of the messages received, in order.
+  std::vector<std::string> Messages() const;
+  // The ids advertised to us for `topic`, and those asked of us; sorted.
+  std::vector<std::string> IHaveIds(const std::string& topic) const;
+  std::vector<std::string> IWantIds() const;
+  // RPCs received that carry an IWANT.
+  size_t IWantRpcs() const;
+  // GRAFTs and PRUNEs received for `topic`.
+  size_t Grafts(const std::string& topic) const;
+  std::vector<pb::ControlPrune> Prunes(const std::string& topic) const;
   const crypto::PeerId& id() const { return host->peer_id(); }
 
   ManualEventLoop* loop;
+  const std::string seed;
   crypto::Ed25519PrivateKey key;
   std::unique_ptr<stream::Transport> transport;
   std::string protocol;
