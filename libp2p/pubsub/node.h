@@ -1,0 +1,196 @@
+// The front door: a Node owns an event loop (or uses the caller's), a TCP host (Noise, yamux or mplex,
+// identify, ping) and pubsub with the router of its options. Topics are joined through handles in the
+// spirit of go-libp2p-pubsub's: Join gives a Topic, which publishes, subscribes and relays.
+//
+// Threads: every public call may come from any thread. Work is posted to the loop thread, where all state
+// lives; one-shot results come back as std::future (never wait on one from the loop thread, or from a
+// handler: the loop would wait for itself), streams of results (messages, peer events) through handlers,
+// which run on the loop thread or through the Executor given with them. After Stop(), calls fail with
+// kUnavailable and futures are ready with that status.
+#ifndef LIBP2P_PUBSUB_NODE_H_
+#define LIBP2P_PUBSUB_NODE_H_
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libp2p/base/event_loop.h"
+#include "libp2p/base/multiaddr.h"
+#include "libp2p/base/status.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/pubsub.h"
+#include "libp2p/stream/host.h"
+
+namespace libp2p::pubsub {
+
+// Runs a handler: given the handler's call, runs it now or later on a thread of its choosing. Empty: the
+// loop thread runs handlers itself.
+using Executor = std::function<void(std::function<void()> run)>;
+
+enum class RouterKind { kGossipSub, kFloodSub };
+
+struct NodeOptions {
+  // Our identity: `key`, else the libp2p PrivateKey protobuf (Ed25519) in `key_file`, else a new random key.
+  std::optional<crypto::Ed25519PrivateKey> key;
+  std::string key_file;
+  // Where to listen (none: the node only dials), e.g. /ip4/0.0.0.0/tcp/4001.
+  std::vector<Multiaddr> listen_addrs;
+  RouterKind router = RouterKind::kGossipSub;
+  gossipsub::GossipSubOptions gossipsub;  // With kGossipSub.
+  // Signing, message ids, limits. Its identity is the node's.
+  PubSubOptions pubsub;
+  // Muxers offered (yamux and mplex by default), connection limits, timeouts. Its identity is the node's.
+  stream::HostOptions host;
+};
+
+// A message delivered to a subscription.
+struct Message {
+  std::string topic;
+  std::string data;
+  std::string id;                      // As the node's message id function computes it.
+  std::optional<crypto::PeerId> from;  // The author, when the message is signed.
+  std::string seqno;                   // Big-endian bytes, when signed.
+  crypto::PeerId received_from;        // The peer that relayed it to us.
+};
+
+// A peer subscribed to a topic (joined) or unsubscribed (left).
+struct PeerEvent {
+  crypto::PeerId peer;
+  bool joined = false;
+};
+
+struct SubscriptionOptions {
+  // Each message goes to `on_message`, run on the loop thread or through `executor`. Without it, messages
+  // wait in a queue of at most `queue_size` for Next(); one that finds the queue full is dropped and counted
+  // (Subscription::dropped()).
+  std::function<void(const Message&)> on_message;
+  Executor executor;
+  size_t queue_size = 1024;
+};
+
+class Node;
+struct NodeShared;
+
+// Receives a topic's messages. Destroying it (from any thread) ends it; the node leaves the topic when its
+// last subscription and relay are gone.
+class Subscription {
+ public:
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  // Without on_message: the next message, waiting at most `timeout`; nothing on timeout or once cancelled.
+  std::optional<Message> Next(Duration timeout);
+  // Messages dropped because the queue was full.
+  uint64_t dropped() const;
+  // Ends the subscription: no message is delivered once it returns (a handler already running finishes),
+  // and Next() returns nothing.
+  void Cancel();
+
+  struct State;  // Shared with the loop thread.
+
+ private:
+  friend class Topic;
+  explicit Subscription(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+// A handle on a topic. The node is in the topic (subscribed, in its mesh) while a subscription or relay of
+// it lives; handles may outlive the node (their calls then fail as after Stop).
+class Topic {
+ public:
+  ~Topic();
+  Topic(const Topic&) = delete;
+  Topic& operator=(const Topic&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // Signs and sends a copy of `data` (see PubSub::Publish): the result once the topic's validators have
+  // decided.
+  std::future<PublishResult> Publish(ByteSpan data);
+  // Delivers the topic's messages (see SubscriptionOptions) from when the loop takes the subscription in:
+  // after whatever was posted to it before (a round trip such as GetTopics().get() makes sure of it).
+  std::unique_ptr<Subscription> Subscribe(SubscriptionOptions options = {});
+  // Takes part in the topic's routing (mesh, gossip, forwarding) without delivering; until the returned
+  // relay is destroyed.
+  std::unique_ptr<Subscription> Relay();
+  // Peers joining and leaving the topic, from now on, run on the loop thread or through `executor`.
+  // Replaces an earlier handler; an empty one removes it.
+  void SetPeerHandler(std::function<void(const PeerEvent&)> handler, Executor executor = nullptr);
+  // The connected peers subscribed to the topic.
+  std::future<std::vector<crypto::PeerId>> ListPeers();
+
+ private:
+  friend class Node;
+  Topic(std::shared_ptr<NodeShared> shared, std::string name) : shared_(std::move(shared)), name_(std::move(name)) {}
+  std::unique_ptr<Subscription> Add(SubscriptionOptions options, bool deliver);
+
+  std::shared_ptr<NodeShared> shared_;
+  const std::string name_;
+};
+
+class Node {
+ public:
+  // A node that runs its own loop on a thread of its own (Start). Fails with kInvalidArgument for options
+  // out of range (router parameters, a key file that is not an Ed25519 PrivateKey) and kNotFound for a
+  // missing key file.
+  static StatusOr<std::unique_ptr<Node>> Create(NodeOptions options);
+  // A node on the caller's loop (an observer that must outlive it): Start, Stop and the destructor are called
+  // on the loop's thread; everything else from any thread.
+  static StatusOr<std::unique_ptr<Node>> Create(NodeOptions options, EventLoop* loop);
+  // Stops the node.
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Builds the host and pubsub, listens and (with its own loop) starts the loop thread; returns once the
+  // node listens, or the error (kUnavailable for an address that cannot be bound). Once only.
+  Status Start();
+  // Closes every connection, tears the host and pubsub down and (with its own loop) joins the loop thread.
+  // Idempotent; the destructor calls it.
+  void Stop();
+
+  const crypto::PeerId& id() const { return id_; }
+  // The addresses we listen on (a port 0 resolved), with /p2p/<our id>; empty before Start.
+  std::vector<Multiaddr> listen_addrs() const { return listen_addrs_; }
+
+  // Dials `addr` (with /p2p/<id>, the remote identity is checked).
+  std::future<StatusOr<crypto::PeerId>> Connect(Multiaddr addr);
+  // A handle on `topic` (joined when its first subscription or relay starts); kInvalidArgument for an empty
+  // topic or one longer than peers accept.
+  StatusOr<std::shared_ptr<Topic>> Join(const std::string& topic);
+  // The topics we are subscribed to or relay.
+  std::future<std::vector<std::string>> GetTopics();
+  // The connected pubsub peers, or those subscribed to `topic` when it is not empty.
+  std::future<std::vector<crypto::PeerId>> ListPeers(const std::string& topic = "");
+  // Adds a validator for `topic` (see Validator; it runs on the loop thread and its `done` may be called
+  // from any thread). Our own messages pass through it too.
+  void AddValidator(const std::string& topic, Validator validator);
+
+  // Runs `fn` on the loop thread with the pubsub core, for what the handles do not offer (stats, the
+  // router); not run once stopped.
+  void Post(std::function<void(PubSub&)> fn);
+
+ private:
+  Node(NodeOptions options, crypto::Ed25519PrivateKey key, EventLoop* loop);
+  // Builds and listens (on the loop thread).
+  Status StartOnLoop();
+  void StopOnLoop();
+
+  const NodeOptions options_;
+  const crypto::Ed25519PrivateKey key_;
+  const crypto::PeerId id_;
+  std::shared_ptr<NodeShared> shared_;
+  std::vector<Multiaddr> listen_addrs_;
+  bool started_ = false;
+};
+
+}  // namespace libp2p::pubsub
+
+#endif  // LIBP2P_PUBSUB_NODE_H_
