@@ -152,8 +152,9 @@ class Node {
   // Builds the host and pubsub, listens and (with its own loop) starts the loop thread; returns once the
   // node listens, or the error (kUnavailable for an address that cannot be bound). Once only.
   Status Start();
-  // Closes every connection, tears the host and pubsub down and (with its own loop) joins the loop thread.
-  // Idempotent; the destructor calls it.
+  // Closes every connection, tears the host and pubsub down and (with its own loop) joins the loop thread,
+  // so it must not be called from a handler (nor the node destroyed there). Idempotent; the destructor
+  // calls it.
   void Stop();
 
   const crypto::PeerId& id() const { return id_; }
