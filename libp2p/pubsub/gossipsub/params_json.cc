@@ -542,7 +542,8 @@ StatusOr<GossipSubJsonResult> ParseGossipSubJson(std::string_view json) {
     RETURN_IF_ERROR(
         ParseThresholds(*it, "PeerScoreThresholds", result.config.thresholds.emplace(), result.warnings));
     if (!result.config.score_params) {
-      result.warnings.push_back("PeerScoreThresholds: without PeerScoreParams scoring is off, so they do nothing");
+      result.warnings.push_back(
+          "PeerScoreThresholds: scoring is off without PeerScoreParams, so every peer scores 0 against them");
     }
   }
   return result;
@@ -564,7 +565,9 @@ StatusOr<GossipSubJsonResult> ReadGossipSubJsonFile(const std::string& path) {
   const bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return InvalidArgumentError("cannot read " + path);
-  return ParseGossipSubJson(text);
+  StatusOr<GossipSubJsonResult> result = ParseGossipSubJson(text);
+  if (!result.ok()) return InvalidArgumentError(path + ": " + result.status().message());
+  return result;
 }
 
 std::string WriteGossipSubJson(const GossipSubJsonConfig& config) {

@@ -76,8 +76,8 @@ inline constexpr std::string_view kUnimplementedGoFields[] = {
 // Parses `json` (see the top of this file). Never throws; the result owns everything it holds.
 StatusOr<GossipSubJsonResult> ParseGossipSubJson(std::string_view json);
 
-// Reads the file at `path` (at most 1 MiB) and parses it. A file that cannot be read is kInvalidArgument
-// naming the path and the reason; parse errors are as ParseGossipSubJson's.
+// Reads the file at `path` (at most 1 MiB) and parses it. Every error is kInvalidArgument naming the path:
+// "cannot read <path>: <reason>", "<path>: larger than 1 MiB", or "<path>: " and ParseGossipSubJson's error.
 StatusOr<GossipSubJsonResult> ReadGossipSubJsonFile(const std::string& path);
 
 // The document for `config` in the wrapped form, with every field this project maps (go's names; durations

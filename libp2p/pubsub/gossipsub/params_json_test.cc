@@ -263,7 +263,8 @@ TEST(ParamsJsonTest, UnimplementedGoFieldsAreAcceptedWithAWarningEach) {
 TEST(ParamsJsonTest, ThresholdsWithoutScoreParamsWarn) {
   const GossipSubJsonResult r = MustParse(R"({"PeerScoreThresholds": {"AcceptPXThreshold": 0}})");
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0], "PeerScoreThresholds: without PeerScoreParams scoring is off, so they do nothing");
+  EXPECT_EQ(r.warnings[0], "PeerScoreThresholds: scoring is off without PeerScoreParams, so every peer scores 0 "
+                          "against them");
   EXPECT_DOUBLE_EQ(r.config.thresholds->accept_px_threshold, 0);
 }
 
@@ -305,9 +306,18 @@ TEST(ParamsJsonTest, ReadsFiles) {
   ASSERT_EQ(::write(fd, doc.data(), doc.size()), static_cast<ssize_t>(doc.size()));
   ::close(fd);
   StatusOr<GossipSubJsonResult> r = ReadGossipSubJsonFile(path);
-  ::unlink(path);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->config.params.d, 4);
+
+  // Parse errors name the file too.
+  std::FILE* f = std::fopen(path, "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(R"({"D": "x"})", f);
+  std::fclose(f);
+  StatusOr<GossipSubJsonResult> bad = ReadGossipSubJsonFile(path);
+  ::unlink(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), std::string(path) + ": D: expected a whole number, got string");
 
   StatusOr<GossipSubJsonResult> missing = ReadGossipSubJsonFile("/nonexistent/params.json");
   ASSERT_FALSE(missing.ok());
