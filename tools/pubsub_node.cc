@@ -23,6 +23,7 @@
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/gossipsub/params_json.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/mplex.h"
@@ -56,6 +57,7 @@ struct Flags {
   std::optional<std::string> publish_topic;
   bool stdin_lines = false;
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
+  std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
   bool router_given = false;
   bool uses_pubsub() const {
     return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic || !direct.empty();
@@ -66,6 +68,13 @@ struct Flags {
 
 int64_t Number(const std::string& flag, const std::string& value, int64_t min, int64_t max) {
   return tools::WholeNumberFlag("pubsub_node", flag, value, min, max);
+}
+
+// --gossipsub-params FILE: the file's parameters, or a usage error naming the file and the field.
+pubsub::gossipsub::GossipSubJsonResult ReadGossipSubParams(const std::string& path) {
+  StatusOr<pubsub::gossipsub::GossipSubJsonResult> r = pubsub::gossipsub::ReadGossipSubJsonFile(path);
+  if (!r.ok()) Usage("--gossipsub-params: " + r.status().message());
+  return std::move(r).value();
 }
 
 Flags ParseFlags(int argc, char** argv) {
@@ -128,6 +137,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.publish_interval_ms = Number(flag, value, 0, 3'600'000);
     } else if (flag == "--publish-delay-ms") {
       f.publish_delay_ms = Number(flag, value, 0, 3'600'000);
+    } else if (flag == "--gossipsub-params") {
+      f.gossipsub_params = ReadGossipSubParams(value);
     } else if (flag == "--publish-topic") {
       if (value.empty() || value.size() > 1024) Usage("--publish-topic: a topic is 1 to 1024 bytes");
       f.publish_topic = value;
@@ -137,12 +148,19 @@ Flags ParseFlags(int argc, char** argv) {
   }
   if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
   if (f.px && f.router != "gossipsub") Usage("--px: peer exchange needs --router gossipsub");
+  if (f.gossipsub_params && f.router != "gossipsub") Usage("--gossipsub-params: needs --router gossipsub");
   if (f.sign == "none" && f.msg_id && *f.msg_id != "sha256") {
     Usage("--msg-id: " + *f.msg_id +
           " ids need signed messages (--sign none sends neither author nor seqno); use sha256");
   }
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
+  }
+  // Once every flag is good, so that a usage error stays the only line.
+  if (f.gossipsub_params) {
+    for (const std::string& w : f.gossipsub_params->warnings) {
+      std::fprintf(stderr, "pubsub_node: warning: --gossipsub-params: %s\n", w.c_str());
+    }
   }
   return f;
 }
@@ -280,6 +298,14 @@ class Node {
         // The node runs without scoring: with --px it trusts every peer's offers.
         go.do_px = true;
         go.thresholds.accept_px_threshold = 0;
+      }
+      if (flags_.gossipsub_params) {
+        // The file's thresholds, when it has them, replace the ones --px set.
+        const pubsub::gossipsub::GossipSubJsonConfig& c = flags_.gossipsub_params->config;
+        go.params = c.params;
+        go.px_connector = c.px_connector;
+        if (c.score_params) go.score_params = c.score_params;
+        if (c.thresholds) go.thresholds = *c.thresholds;
       }
       for (const Multiaddr& a : flags_.direct) {
         go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);

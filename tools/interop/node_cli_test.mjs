@@ -4,6 +4,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Proc, bazelBinary } from './harness.mjs'
 
 const NODE = bazelBinary('tools/pubsub_node')
@@ -124,3 +127,110 @@ function peerIdHex (peerId) {
   const zeros = peerId.match(/^1*/)[0].length
   return '00'.repeat(zeros) + hex
 }
+
+// --gossipsub-params FILE: go-libp2p-pubsub's GossipSubParams (bare, as test-plans writes them, or inside
+// {"GossipSubParams": ...} with PeerScoreParams and PeerScoreThresholds); durations in nanoseconds.
+function withParamsFiles (files, body) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gossipsub-params-'))
+  try {
+    const paths = {}
+    for (const [name, content] of Object.entries(files)) {
+      paths[name] = path.join(dir, name + '.json')
+      writeFileSync(paths[name], typeof content === 'string' ? content : JSON.stringify(content))
+    }
+    return body(paths)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('--gossipsub-params with a bad file: one line on stderr naming the field, exit status 2', () => {
+  withParamsFiles({
+    unknown: { GossipSubParams: { Dhigh: 3 } },
+    wrongType: { HeartbeatInterval: '1s' },
+    invalid: { D: 6, Dlo: 7 },
+    codeOnly: { PeerScoreParams: { AppSpecificScore: 1 } },
+    notJson: '{"D": 6,'
+  }, (files) => {
+    const cases = [
+      [['--gossipsub-params', files.unknown], 'GossipSubParams.Dhigh'],
+      [['--gossipsub-params', files.wrongType], 'HeartbeatInterval'],
+      [['--gossipsub-params', files.invalid], 'Dlo'],
+      [['--gossipsub-params', files.codeOnly], 'PeerScoreParams.AppSpecificScore'],
+      [['--gossipsub-params', files.notJson], files.notJson],
+      [['--gossipsub-params', '/nonexistent/params.json'], '/nonexistent/params.json'],
+      [['--router', 'floodsub', '--gossipsub-params', files.invalid], '--gossipsub-params']
+    ]
+    for (const [args, name] of cases) {
+      const r = spawnSync(NODE, [...args, '--duration-s', '1'], { encoding: 'utf8', timeout: 10000 })
+      assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`)
+      assert.equal(r.stdout, '', `${args.join(' ')} printed ${r.stdout}`)
+      const lines = r.stderr.trimEnd().split('\n')
+      assert.equal(lines.length, 1, `${args.join(' ')}: ${r.stderr}`)
+      assert.ok(lines[0].includes('--gossipsub-params'), `"${lines[0]}" does not name the flag`)
+      assert.ok(lines[0].includes(name), `"${lines[0]}" does not name ${name}`)
+    }
+  })
+})
+
+test('--gossipsub-params: go fields we do not implement are a warning line each, and the node runs', () => {
+  withParamsFiles({
+    params: {
+      GossipSubParams: { SlowHeartbeatWarning: 0.1, MaxIDontWantLength: 10, HeartbeatInterval: 500000000 },
+      PeerScoreParams: { SeenMsgTTL: 120000000000, Topics: { x: { TopicWeight: 1 } } },
+      PeerScoreThresholds: { GossipThreshold: -10, PublishThreshold: -20, GraylistThreshold: -30 }
+    }
+  }, (files) => {
+    const r = spawnSync(NODE, ['--gossipsub-params', files.params, '--topic', 'x', '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--duration-s', '1'], { encoding: 'utf8', timeout: 10000 })
+    assert.equal(r.status, 0, r.stderr)
+    const warnings = r.stderr.trimEnd().split('\n')
+    assert.equal(warnings.length, 3, r.stderr)
+    for (const [i, field] of ['GossipSubParams.SlowHeartbeatWarning', 'GossipSubParams.MaxIDontWantLength',
+      'PeerScoreParams.SeenMsgTTL'].entries()) {
+      assert.ok(warnings[i].startsWith('pubsub_node: warning: --gossipsub-params: ' + field + ': '), warnings[i])
+    }
+    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+    assert.equal(events[0].event, 'started')
+    assert.equal(events.at(-1).event, 'summary')
+  })
+})
+
+// A hub that two peers dial and graft keeps both in its mesh with go's defaults (D = 6), and only one with
+// D = Dlo = Dhi = 1 from the file (it answers the other GRAFT with a PRUNE, or prunes at its heartbeat).
+test('--gossipsub-params: D = Dlo = Dhi = 1 keeps one peer in the mesh, where the defaults keep two', { timeout: 60000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gossipsub-params-'))
+  const file = path.join(dir, 'd1.json')
+  writeFileSync(file, JSON.stringify({ D: 1, Dlo: 1, Dhi: 1, Dout: 0, Dscore: 1, Dlazy: 1,
+    HeartbeatInitialDelay: 100000000, HeartbeatInterval: 200000000 }))
+  const procs = []
+  // The hub's mesh for topic m, from its graft and prune events, once both peers are subscribed and a few
+  // heartbeats (ours and theirs) have passed.
+  const meshOfHub = async (name, extraArgs) => {
+    const hub = new Proc(name, NODE, ['--seed', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'm', ...extraArgs])
+    procs.push(hub)
+    const started = await hub.event('started')
+    for (const peer of ['b', 'c']) {
+      procs.push(new Proc(name + '-' + peer, NODE, ['--seed', name + '-' + peer, '--listen', '/ip4/127.0.0.1/tcp/0',
+        '--topic', 'm', '--dial', started.listen_addrs[0]]))
+    }
+    await hub.waitFor(() => hub.events.filter((e) => e.event === 'peer_subscribed').length === 2, 'two subscribed peers')
+    await hub.event('graft')
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const mesh = new Set()
+    for (const e of hub.events) {
+      if (e.event === 'graft') mesh.add(e.peer_id)
+      if (e.event === 'prune') mesh.delete(e.peer_id)
+    }
+    return mesh.size
+  }
+  try {
+    const [d1, defaults] = await Promise.all([meshOfHub('params-d1', ['--gossipsub-params', file]),
+      meshOfHub('params-default', [])])
+    assert.equal(d1, 1)
+    assert.equal(defaults, 2)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
