@@ -29,11 +29,38 @@
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/tcp_transport.h"
 #include "libp2p/stream/yamux.h"
+#include "libp2p/version.h"
 #include "tools/node/event_writer.h"
 #include "tools/node/flags.h"
 
 namespace libp2p::node {
 namespace {
+
+// What --help prints: every flag of docs/cli.md, one line each (node_cli_test.mjs checks that the two agree).
+constexpr char kUsage[] =
+    "Usage: pubsub_node [FLAG]...\n"
+    "One libp2p pubsub node. It prints its events as NDJSON on standard output (docs/cli.md).\n"
+    "\n"
+    "  --listen MULTIADDR            listen address, repeatable (/ip4/127.0.0.1/tcp/0 picks a free port)\n"
+    "  --dial MULTIADDR              peer to connect to at start, repeatable\n"
+    "  --seed STRING                 deterministic identity (default: a random key)\n"
+    "  --topic NAME                  subscribe to NAME, repeatable\n"
+    "  --router gossipsub|floodsub   the pubsub router (default gossipsub)\n"
+    "  --sign strict|none            StrictSign (default) or StrictNoSign\n"
+    "  --msg-id go|js|sha256         the message id function (default js, or sha256 with --sign none)\n"
+    "  --muxer yamux|mplex           the stream muxer to offer (default yamux)\n"
+    "  --publish-count N             messages to publish (default 0)\n"
+    "  --publish-size BYTES          the size of each (default 64)\n"
+    "  --publish-interval-ms MS      the time between two (default 100)\n"
+    "  --publish-delay-ms MS         the time before the first (default 1000)\n"
+    "  --publish-topic NAME          the topic to publish to (default: the first --topic)\n"
+    "  --stdin                       publish each line read from standard input\n"
+    "  --ping MULTIADDR              ping that peer (ending in /p2p/<peer id>) and report the round trip\n"
+    "  --duration-s S                exit with status 0 after S seconds (default: run until a signal)\n"
+    "  --px                          gossipsub peer exchange (off by default)\n"
+    "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
+    "  --help                        print this help and exit\n"
+    "  --version                     print the version and exit\n";
 
 // What all connections together may hold in buffers a remote can fill.
 constexpr size_t kNodeMemoryLimit = size_t{1} << 30;
@@ -88,6 +115,15 @@ Flags ParseFlags(int argc, char** argv) {
     if (flag == "--px") {
       f.px = true;
       continue;
+    }
+    // The two exceptions to "stdout is NDJSON": plain text, exit status 0, nothing started.
+    if (flag == "--help" || flag == "--version") {
+      if (flag == "--help") {
+        std::fputs(kUsage, stdout);
+      } else {
+        std::printf("pubsub_node %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());
+      }
+      std::exit(std::fflush(stdout) == 0 ? 0 : 1);
     }
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[++i];

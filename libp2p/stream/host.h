@@ -26,6 +26,7 @@
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/version.h"
 #include "libp2p/stream/connection_manager.h"
 #include "libp2p/stream/connection_upgrade.h"
 #include "libp2p/stream/identify.h"
@@ -44,7 +45,7 @@ struct HostOptions {
   const crypto::Ed25519PrivateKey* identity = nullptr;
   // Muxers we speak, in preference order; they are also announced in the Noise handshake.
   std::vector<std::string> muxers = {std::string(kYamuxProtocolId), "/mplex/6.7.0"};
-  std::string agent_version = "libp2p-pubsub-cpp/0.1.0";
+  std::string agent_version = "libp2p-pubsub-cpp/" + std::string(kVersion);
   std::string protocol_version = "ipfs/0.1.0";
 
   // --- Admission. ---

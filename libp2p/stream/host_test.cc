@@ -72,7 +72,7 @@ TEST_P(HostTest, DialUpgradesAndIdentifiesBothWays) {
   ASSERT_EQ(a_.identified.size(), 1u);
   ASSERT_EQ(b_.identified.size(), 1u);
   const IdentifyInfo& info = a_.identified[0].second;
-  EXPECT_EQ(info.agent_version, "libp2p-pubsub-cpp/0.1.0");
+  EXPECT_EQ(info.agent_version, "libp2p-pubsub-cpp/" + std::string(kVersion));
   EXPECT_NE(std::find(info.protocols.begin(), info.protocols.end(), "/ipfs/ping/1.0.0"), info.protocols.end());
   EXPECT_NE(std::find(info.protocols.begin(), info.protocols.end(), "/ipfs/id/1.0.0"), info.protocols.end());
   const PeerStoreEntry* stored = a_.host->peer_store().Find(b_.host->peer_id());

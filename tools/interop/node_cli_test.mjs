@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Proc, bazelBinary } from './harness.mjs'
+import { readFileSync } from 'node:fs'
 
 const NODE = bazelBinary('tools/pubsub_node')
 
@@ -43,6 +44,44 @@ test('bad flags and values: one line on stderr naming the flag, exit status 2, n
     assert.ok(lines[0].includes(flag), `${args.join(' ')}: "${lines[0]}" does not name ${flag}`)
   }
 })
+
+// --help and --version: the documented exception to "stdout is NDJSON": plain text, exit status 0, no event.
+test('--help prints one line for each flag of docs/cli.md, and no other, on stdout, exit status 0', () => {
+  const r = spawnSync(NODE, ['--topic', 'x', '--help'], { encoding: 'utf8', timeout: 10000 })
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, '')
+  assert.match(r.stdout, /^Usage: pubsub_node /)
+  const helpFlags = r.stdout.split('\n').filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0])
+  assert.equal(new Set(helpFlags).size, helpFlags.length, r.stdout)
+  assert.deepEqual([...helpFlags].sort(), documentedFlags().sort())
+})
+
+test('--version prints the version of libp2p/version.h, which CHANGELOG.md lists, exit status 0', () => {
+  const r = spawnSync(NODE, ['--version'], { encoding: 'utf8', timeout: 10000 })
+  assert.equal(r.status, 0, r.stderr)
+  assert.equal(r.stderr, '')
+  const version = readRepoFile('libp2p/version.h').match(/kVersion = "([^"]+)"/)[1]
+  assert.match(version, /^\d+\.\d+\.\d+$/)
+  assert.equal(r.stdout, `pubsub_node ${version}\n`)
+  assert.ok(readRepoFile('CHANGELOG.md').split('\n').some((l) => l.startsWith(`## ${version}`)),
+    `CHANGELOG.md has no "## ${version}" section`)
+})
+
+function readRepoFile (relative) {
+  return readFileSync(new URL('../../' + relative, import.meta.url), 'utf8')
+}
+
+// The flags named in the first column of the flag table of docs/cli.md.
+function documentedFlags () {
+  const doc = readRepoFile('docs/cli.md')
+  const table = doc.slice(doc.indexOf('## Flags'), doc.indexOf('## Output'))
+  const flags = []
+  for (const line of table.split('\n')) {
+    const firstCell = line.match(/^\|((?:[^|\\]|\\.)*)\|/)
+    if (firstCell) flags.push(...(firstCell[1].match(/--[a-z][a-z0-9-]*/g) ?? []))
+  }
+  return flags
+}
 
 test('--px is taken with gossipsub: the node starts and ends cleanly', () => {
   const r = spawnSync(NODE, ['--px', '--topic', 'x', '--listen', '/ip4/127.0.0.1/tcp/0', '--duration-s', '1'],
