@@ -59,6 +59,7 @@ constexpr char kUsage[] =
     "  --duration-s S                exit with status 0 after S seconds (default: run until a signal)\n"
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
+    "  --gossipsub-params FILE       gossipsub and score parameters, JSON with go-libp2p-pubsub's field names\n"
     "  --help                        print this help and exit\n"
     "  --version                     print the version and exit\n";
 

@@ -4,11 +4,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Proc, bazelBinary } from './harness.mjs'
-import { readFileSync } from 'node:fs'
 
 const NODE = bazelBinary('tools/pubsub_node')
 
