@@ -17,17 +17,13 @@
 #include <vector>
 
 #include "libp2p/base/libevent_loop.h"
-#include "libp2p/base/memory_budget.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
-#include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/params_json.h"
-#include "libp2p/pubsub/pubsub.h"
-#include "libp2p/stream/host.h"
+#include "libp2p/pubsub/node.h"
 #include "libp2p/stream/mplex.h"
-#include "libp2p/stream/tcp_transport.h"
 #include "libp2p/stream/yamux.h"
 #include "libp2p/version.h"
 #include "tools/node/event_writer.h"
@@ -44,6 +40,7 @@ constexpr char kUsage[] =
     "  --listen MULTIADDR            listen address, repeatable (/ip4/127.0.0.1/tcp/0 picks a free port)\n"
     "  --dial MULTIADDR              peer to connect to at start, repeatable\n"
     "  --seed STRING                 deterministic identity (default: a random key)\n"
+    "  --key FILE                    the identity: a libp2p PrivateKey protobuf (Ed25519)\n"
     "  --topic NAME                  subscribe to NAME, repeatable\n"
     "  --router gossipsub|floodsub   the pubsub router (default gossipsub)\n"
     "  --sign strict|none            StrictSign (default) or StrictNoSign\n"
@@ -63,15 +60,13 @@ constexpr char kUsage[] =
     "  --help                        print this help and exit\n"
     "  --version                     print the version and exit\n";
 
-// What all connections together may hold in buffers a remote can fill.
-constexpr size_t kNodeMemoryLimit = size_t{1} << 30;
-
 struct Flags {
   std::vector<Multiaddr> listen;
   std::vector<Multiaddr> dial;
   std::vector<Multiaddr> ping;
   std::vector<Multiaddr> direct;  // GossipSub direct peers (an extension of the contract).
   std::optional<std::string> seed;
+  std::optional<crypto::Ed25519PrivateKey> key;  // --key FILE, read.
   std::string muxer = "yamux";
   int duration_s = 0;
   std::vector<std::string> topics;
@@ -86,10 +81,6 @@ struct Flags {
   bool stdin_lines = false;
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
-  bool router_given = false;
-  bool uses_pubsub() const {
-    return !topics.empty() || publish_count > 0 || stdin_lines || publish_topic || !direct.empty();
-  }
 };
 
 [[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_node", message); }
@@ -146,6 +137,10 @@ Flags ParseFlags(int argc, char** argv) {
       if (!id || !crypto::PeerId::FromBytes(*id).ok()) Usage("--direct: the address must end in /p2p/<peer id>");
     } else if (flag == "--seed") {
       f.seed = value;
+    } else if (flag == "--key") {
+      StatusOr<crypto::Ed25519PrivateKey> key = pubsub::ReadKeyFile(value);
+      if (!key.ok()) Usage("--key: " + key.status().message());
+      f.key = std::move(key).value();
     } else if (flag == "--muxer") {
       if (value != "yamux" && value != "mplex") Usage("--muxer: must be yamux or mplex, not " + value);
       f.muxer = value;
@@ -157,7 +152,6 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--router") {
       if (value != "gossipsub" && value != "floodsub") Usage("--router: must be gossipsub or floodsub, not " + value);
       f.router = value;
-      f.router_given = true;
     } else if (flag == "--sign") {
       if (value != "strict" && value != "none") Usage("--sign: must be strict or none, not " + value);
       f.sign = value;
@@ -183,6 +177,7 @@ Flags ParseFlags(int argc, char** argv) {
       Usage("unknown flag " + flag);
     }
   }
+  if (f.seed && f.key) Usage("--key: give --key or --seed, not both");
   if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
   if (f.px && f.router != "gossipsub") Usage("--px: peer exchange needs --router gossipsub");
   if (f.gossipsub_params && f.router != "gossipsub") Usage("--gossipsub-params: needs --router gossipsub");
@@ -209,84 +204,152 @@ void OnSignal(int) {
   [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &c, 1);
 }
 
-class Node {
+// The node program: a pubsub::Node on the main thread's loop, which also watches the signals, standard input
+// and the publishing timer. Everything runs on that one thread, so events come out in the order they happen.
+class NodeProgram {
  public:
-  Node(LibeventLoop* loop, const Flags& flags, crypto::Ed25519PrivateKey key)
-      : loop_(loop), flags_(flags), key_(std::move(key)), tcp_(loop, {.write_budget = &memory_budget_}),
-        host_(loop, &tcp_, Options()) {}
+  NodeProgram(LibeventLoop* loop, const Flags& flags) : loop_(loop), flags_(flags) {}
 
   int Run() {
-    host_.AddEvents(stream::Host::Events{
-        [this](const stream::ConnectionInfo& c) {
-          Event("connected")
-              .Str("peer_id", c.peer.ToBase58())
-              .Str("direction", c.inbound ? "inbound" : "outbound")
-              .Str("security", c.security)
-              .Str("muxer", c.muxer)
-              .Emit();
-        },
-        [](const crypto::PeerId& peer, const stream::IdentifyInfo& info) {
-          Event("identified")
-              .Str("peer_id", peer.ToBase58())
-              .Str("agent_version", info.agent_version)
-              .StrList("protocols", info.protocols)
-              .Emit();
-        },
-        [](const stream::ConnectionInfo& c, const Status& why) {
-          Event("disconnected")
-              .Str("peer_id", c.peer.ToBase58())
-              .Str("direction", c.inbound ? "inbound" : "outbound")
-              .Str("security", c.security)
-              .Str("muxer", c.muxer)
-              .Str("reason", why.ToString())
-              .Emit();
-        }});
-    for (const Multiaddr& a : flags_.listen) {
-      if (Status s = host_.Listen(a); !s.ok()) return Fatal("listen on " + a.ToString() + ": " + s.ToString());
-    }
+    StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(Options(), loop_);
+    if (!node.ok()) return Fatal(node.status().ToString());
+    node_ = std::move(node).value();
+    if (Status s = node_->Start(); !s.ok()) return Fatal(s.ToString());
+    stream::Host& host = node_->host();
     // What the node advertises: a wildcard listener shows as the interface addresses.
     std::vector<std::string> addrs;
-    for (const Multiaddr& a : host_.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + host_.peer_id().ToBase58());
-    Event("started").Str("peer_id", host_.peer_id().ToBase58()).StrList("listen_addrs", addrs)
-        .StrList("protocols", host_.protocols()).Emit();
+    for (const Multiaddr& a : host.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + node_->id().ToBase58());
+    Event("started").Str("peer_id", node_->id().ToBase58()).StrList("listen_addrs", addrs)
+        .StrList("protocols", host.protocols()).Emit();
 
     for (const Multiaddr& a : flags_.dial) {
-      host_.Dial(a, [a](StatusOr<crypto::PeerId> peer) {
-        if (!peer.ok()) Event("error").Str("message", "dial " + a.ToString() + ": " + peer.status().ToString()).Emit();
+      host.Dial(a, [a](StatusOr<crypto::PeerId> peer) {
+        if (!peer.ok()) Event("dial_error").Str("addr", a.ToString()).Str("error", peer.status().ToString()).Emit();
       });
     }
-    for (const Multiaddr& a : flags_.ping) {
-      host_.Dial(a, [this, a](StatusOr<crypto::PeerId> peer) {
-        if (!peer.ok()) {
-          Event("error").Str("message", "ping " + a.ToString() + ": " + peer.status().ToString()).Emit();
-          return;
-        }
-        const crypto::PeerId id = *peer;
-        host_.Ping(id, [id](StatusOr<Duration> rtt) {
-          if (!rtt.ok()) {
-            Event("error").Str("message", "ping " + id.ToBase58() + ": " + rtt.status().ToString()).Emit();
-            return;
-          }
-          Event("ping").Str("peer_id", id.ToBase58())
-              .Num("rtt_ms", std::chrono::duration<double, std::milli>(*rtt).count()).Emit();
-        });
-      });
+    for (const Multiaddr& a : flags_.ping) Ping(a);
+    for (const std::string& name : flags_.topics) {
+      std::shared_ptr<pubsub::Topic> topic = *node_->Join(name);  // The flag's checks match Join's.
+      subscriptions_.push_back(topic->Subscribe({.on_message = [this](const pubsub::Message& m) { Report(m); }}));
     }
-
-    if (flags_.uses_pubsub() || flags_.router_given) {
-      if (Status s = StartPubSub(); !s.ok()) return Fatal("pubsub: " + s.ToString());
+    publish_topic_ = flags_.publish_topic.value_or(flags_.topics.empty() ? std::string() : flags_.topics[0]);
+    if (flags_.publish_count > 0) {
+      publish_timer_ = loop_->CreateTimer([this] { PublishNext(); });
+      publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_delay_ms));
     }
+    if (flags_.stdin_lines) stdin_watcher_ = loop_->WatchFd(0, kFdReadable, [this](uint32_t) { ReadStdin(); });
 
     auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
     if (flags_.duration_s > 0) stop->Schedule(std::chrono::seconds(flags_.duration_s));
     auto signals = loop_->WatchFd(g_signal_pipe[0], kFdReadable, [this](uint32_t) { loop_->Stop(); });
     loop_->Run();
+
+    Event summary = Summary();
+    publish_timer_.reset();
+    stdin_watcher_.reset();
+    subscriptions_.clear();
+    node_->Stop();
+    summary.Emit();
+    return 0;
+  }
+
+ private:
+  pubsub::NodeOptions Options() const {
+    pubsub::NodeOptions o;
+    if (flags_.seed) o.key = *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(*flags_.seed)));
+    if (flags_.key) o.key = *flags_.key;
+    o.listen_addrs = flags_.listen;
+    o.host.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId)
+                                             : std::string(stream::kYamuxProtocolId)};
+    o.pubsub.sign_policy =
+        flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
+    const std::string msg_id = flags_.msg_id.value_or(flags_.sign == "none" ? "sha256" : "js");
+    o.pubsub.message_id = msg_id == "go"   ? pubsub::MessageIdFn(pubsub::GoDefaultMessageId)
+                          : msg_id == "js" ? pubsub::MessageIdFn(pubsub::JsDefaultMessageId)
+                                           : pubsub::MessageIdFn(pubsub::Sha256MessageId);
+    o.router = flags_.router == "floodsub" ? pubsub::RouterKind::kFloodSub : pubsub::RouterKind::kGossipSub;
+    pubsub::gossipsub::GossipSubOptions& go = o.gossipsub;
+    if (flags_.px) {
+      // The node runs without scoring: with --px it trusts every peer's offers.
+      go.do_px = true;
+      go.thresholds.accept_px_threshold = 0;
+    }
+    if (flags_.gossipsub_params) {
+      // The file's thresholds, when it has them, replace the ones --px set.
+      const pubsub::gossipsub::GossipSubJsonConfig& c = flags_.gossipsub_params->config;
+      go.params = c.params;
+      go.px_connector = c.px_connector;
+      if (c.score_params) go.score_params = c.score_params;
+      if (c.thresholds) go.thresholds = *c.thresholds;
+    }
+    for (const Multiaddr& a : flags_.direct) {
+      go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);
+    }
+
+    pubsub::NodeEvents& ev = o.events;
+    ev.on_connected = [](const stream::ConnectionInfo& c) { ConnectionEvent("connected", c).Emit(); };
+    ev.on_disconnected = [](const stream::ConnectionInfo& c, const Status& why) {
+      ConnectionEvent("disconnected", c).Str("reason", why.ToString()).Emit();
+    };
+    ev.on_identified = [](const crypto::PeerId& peer, const stream::IdentifyInfo& info) {
+      Event("identified").Str("peer_id", peer.ToBase58()).Str("agent_version", info.agent_version)
+          .StrList("protocols", info.protocols).Emit();
+    };
+    ev.on_peer_subscribed = [](const crypto::PeerId& peer, const std::string& topic, bool on) {
+      Event("peer_subscribed").Str("peer_id", peer.ToBase58()).Str("topic", topic).Bool("subscribed", on).Emit();
+    };
+    ev.on_graft = [](const crypto::PeerId& peer, const std::string& topic) {
+      Event("graft").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
+    };
+    ev.on_prune = [](const crypto::PeerId& peer, const std::string& topic) {
+      Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
+    };
+    return o;
+  }
+
+  static Event ConnectionEvent(const char* name, const stream::ConnectionInfo& c) {
+    Event e(name);
+    e.Str("peer_id", c.peer.ToBase58())
+        .Str("direction", c.inbound ? "inbound" : "outbound")
+        .Str("security", c.security)
+        .Str("muxer", c.muxer);
+    return e;
+  }
+
+  // --ping: dial, then ping. A failure is reported and the node goes on.
+  void Ping(const Multiaddr& addr) {
+    const crypto::PeerId id = *crypto::PeerId::FromBytes(*addr.PeerIdMultihash());
+    auto failed = [addr, id](const Status& s) {
+      Event("ping_error").Str("peer_id", id.ToBase58()).Str("addr", addr.ToString()).Str("error", s.ToString()).Emit();
+    };
+    node_->host().Dial(addr, [this, id, failed](StatusOr<crypto::PeerId> peer) {
+      if (!peer.ok()) return failed(peer.status());
+      node_->host().Ping(id, [id, failed](StatusOr<Duration> rtt) {
+        if (!rtt.ok()) return failed(rtt.status());
+        Event("ping").Str("peer_id", id.ToBase58())
+            .Num("rtt_ms", std::chrono::duration<double, std::milli>(*rtt).count()).Emit();
+      });
+    });
+  }
+
+  void Report(const pubsub::Message& m) {
+    ++received_;
+    Event e("message");
+    e.Str("topic", m.topic).Str("from", m.from ? m.from->ToBase58() : "");
+    e.Str("seqno", HexEncode(AsBytes(m.seqno))).Str("id", HexEncode(AsBytes(m.id)));
+    e.Int("size", static_cast<int64_t>(m.data.size()));
+    if (m.data.size() <= 256 && IsUtf8(m.data)) e.Str("data", m.data);
+    e.Emit();
+  }
+
+  Event Summary() {
+    pubsub::PubSub& ps = node_->pubsub();
     Event summary("summary");
     summary.Int("published", published_).Int("received", received_)
-        .Int("duplicates", pubsub_ ? static_cast<int64_t>(pubsub_->stats().duplicates) : 0)
-        .Int("peers", static_cast<int64_t>(host_.connected_peers().size()));
+        .Int("duplicates", static_cast<int64_t>(ps.stats().duplicates))
+        .Int("peers", static_cast<int64_t>(node_->host().connected_peers().size()));
     // Beyond the contract's fields: gossipsub's view, for tests and operators.
-    if (auto* gs = pubsub_ ? dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(pubsub_->router()) : nullptr) {
+    if (auto* gs = dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(ps.router())) {
       const auto& st = gs->stats();
       summary.Int("graft_received", static_cast<int64_t>(st.graft_received))
           .Int("prune_received", static_cast<int64_t>(st.prune_received))
@@ -295,93 +358,13 @@ class Node {
           .Int("sends_skipped_idontwant", static_cast<int64_t>(st.sends_skipped_idontwant + st.sends_cancelled))
           .Int("meshsub_1_2_peers", static_cast<int64_t>(gs->PeersWithProtocol(pubsub::gossipsub::kMeshSubV12)));
     }
-    summary.Emit();
-    publish_timer_.reset();
-    stdin_watcher_.reset();
-    pubsub_.reset();
-    return 0;
-  }
-
- private:
-  stream::HostOptions Options() {
-    stream::HostOptions o;
-    o.identity = &key_;
-    o.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId) : std::string(stream::kYamuxProtocolId)};
-    o.memory_budget = &memory_budget_;
-    return o;
-  }
-
-  Status StartPubSub() {
-    pubsub::PubSubOptions o;
-    o.identity = &key_;
-    o.sign_policy = flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
-    const std::string msg_id = flags_.msg_id.value_or(flags_.sign == "none" ? "sha256" : "js");
-    o.message_id = msg_id == "go"   ? pubsub::MessageIdFn(pubsub::GoDefaultMessageId)
-                   : msg_id == "js" ? pubsub::MessageIdFn(pubsub::JsDefaultMessageId)
-                                    : pubsub::MessageIdFn(pubsub::Sha256MessageId);
-    std::unique_ptr<pubsub::Router> router;
-    if (flags_.router == "floodsub") {
-      router = std::make_unique<pubsub::FloodSubRouter>();
-    } else {
-      pubsub::gossipsub::GossipSubEvents events{
-          [](const crypto::PeerId& peer, const std::string& topic) {
-            Event("graft").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
-          },
-          [](const crypto::PeerId& peer, const std::string& topic) {
-            Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
-          }};
-      pubsub::gossipsub::GossipSubOptions go;
-      if (flags_.px) {
-        // The node runs without scoring: with --px it trusts every peer's offers.
-        go.do_px = true;
-        go.thresholds.accept_px_threshold = 0;
-      }
-      if (flags_.gossipsub_params) {
-        // The file's thresholds, when it has them, replace the ones --px set.
-        const pubsub::gossipsub::GossipSubJsonConfig& c = flags_.gossipsub_params->config;
-        go.params = c.params;
-        go.px_connector = c.px_connector;
-        if (c.score_params) go.score_params = c.score_params;
-        if (c.thresholds) go.thresholds = *c.thresholds;
-      }
-      for (const Multiaddr& a : flags_.direct) {
-        go.direct_peers[*crypto::PeerId::FromBytes(*a.PeerIdMultihash())].push_back(a);
-      }
-      ASSIGN_OR_RETURN(router, pubsub::gossipsub::GossipSubRouter::Create(go, events));
-    }
-    pubsub_ = std::make_unique<pubsub::PubSub>(loop_, &host_, std::move(router), o);
-    pubsub_->SetEvents(pubsub::PubSub::Events{[](const crypto::PeerId& peer, const std::string& topic, bool on) {
-      Event("peer_subscribed").Str("peer_id", peer.ToBase58()).Str("topic", topic).Bool("subscribed", on).Emit();
-    }});
-    for (const std::string& topic : flags_.topics) {
-      Status st = pubsub_->Subscribe(topic, [this](const pubsub::pb::Message& m, const std::string& id, const crypto::PeerId&) {
-        ++received_;
-        Event e("message");
-        e.Str("topic", m.topic());
-        StatusOr<crypto::PeerId> from = crypto::PeerId::FromBytes(AsBytes(m.from()));
-        e.Str("from", from.ok() ? from->ToBase58() : "");
-        e.Str("seqno", HexEncode(AsBytes(m.seqno()))).Str("id", HexEncode(AsBytes(id)));
-        e.Int("size", static_cast<int64_t>(m.data().size()));
-        if (m.data().size() <= 256 && IsUtf8(m.data())) e.Str("data", m.data());
-        e.Emit();
-      });
-      if (!st.ok()) Event("error").Str("message", "subscribe " + topic + ": " + st.ToString()).Emit();
-    }
-    publish_topic_ = flags_.publish_topic.value_or(flags_.topics.empty() ? std::string() : flags_.topics[0]);
-    if (flags_.publish_count > 0) {
-      publish_timer_ = loop_->CreateTimer([this] { PublishNext(); });
-      publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_delay_ms));
-    }
-    if (flags_.stdin_lines) {
-      stdin_watcher_ = loop_->WatchFd(0, kFdReadable, [this](uint32_t) { ReadStdin(); });
-    }
-    return OkStatus();
+    return summary;
   }
 
   // The event comes when the outcome is known: at once, or when the topic's validators have decided.
   void Publish(ByteSpan data) {
     const auto size = static_cast<int64_t>(data.size());
-    pubsub::PublishResult r = pubsub_->Publish(publish_topic_, data,
+    pubsub::PublishResult r = node_->pubsub().Publish(publish_topic_, data,
                                                [this, size](const pubsub::PublishResult& later) { Report(later, size); });
     if (!r.pending) Report(r, size);
   }
@@ -400,7 +383,7 @@ class Node {
     // Each payload differs, from those of other nodes too (the index, then the end of our peer id), so that
     // content ids (sha256) differ as well.
     if (payload_tag_.empty()) {
-      const std::string self = host_.peer_id().ToBase58();
+      const std::string self = node_->id().ToBase58();
       payload_tag_ = "-" + self.substr(self.size() - 8) + "-";
     }
     std::string payload = "msg-" + std::to_string(published_attempts_) + payload_tag_;
@@ -456,12 +439,8 @@ class Node {
 
   LibeventLoop* const loop_;
   const Flags flags_;
-  const crypto::Ed25519PrivateKey key_;
-  // The host gives each connection its own share of it.
-  MemoryBudget memory_budget_{kNodeMemoryLimit};
-  stream::TcpTransport tcp_;
-  stream::Host host_;
-  std::unique_ptr<pubsub::PubSub> pubsub_;
+  std::unique_ptr<pubsub::Node> node_;
+  std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;
   std::string publish_topic_;
   std::unique_ptr<Timer> publish_timer_;
   std::unique_ptr<FdWatcher> stdin_watcher_;
@@ -478,12 +457,6 @@ class Node {
 int main(int argc, char** argv) {
   using namespace libp2p;
   const node::Flags flags = node::ParseFlags(argc, argv);
-  std::optional<crypto::Ed25519PrivateKey> key;
-  if (flags.seed) {
-    key.emplace(*crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(*flags.seed))));
-  } else {
-    key.emplace(crypto::Ed25519PrivateKey::Generate());
-  }
   if (::pipe2(node::g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
   ::signal(SIGINT, node::OnSignal);
   ::signal(SIGTERM, node::OnSignal);
@@ -493,6 +466,5 @@ int main(int argc, char** argv) {
     node::Event("error").Str("message", loop.status().ToString()).Emit();
     return 1;
   }
-  node::Node n(loop->get(), flags, std::move(*key));
-  return n.Run();
+  return node::NodeProgram(loop->get(), flags).Run();
 }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "libp2p/base/libevent_loop.h"
+#include "libp2p/base/memory_budget.h"
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/stream/tcp_transport.h"
 
@@ -63,6 +64,13 @@ void RunWith(const Executor& executor, std::function<void()> fn) {
   }
 }
 
+// `handler`, run through `executor` (with copies of its arguments) when there is one.
+template <typename Handler>
+Handler Through(Handler handler, const Executor& executor) {
+  if (!handler || !executor) return handler;
+  return [handler, executor](const auto&... args) { executor([handler, args...] { handler(args...); }); };
+}
+
 }  // namespace
 
 struct Subscription::State {
@@ -109,6 +117,7 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
   bool stopped = false;
 
   // --- Loop thread only. ---
+  std::unique_ptr<MemoryBudget> memory;
   std::unique_ptr<stream::TcpTransport> transport;
   std::unique_ptr<stream::Host> host;
   std::unique_ptr<PubSub> pubsub;
@@ -256,19 +265,26 @@ std::future<std::vector<PeerId>> Topic::ListPeers() {
 
 // --- Node. ---
 
+StatusOr<crypto::Ed25519PrivateKey> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("key file " + path + " cannot be read");
+  // A PrivateKey protobuf is under 100 bytes for Ed25519; read no more than a little beyond.
+  constexpr size_t kMaxKeyFile = 4096;
+  std::string bytes(kMaxKeyFile + 1, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));
+  if (bytes.size() > kMaxKeyFile) return InvalidArgumentError("key file " + path + ": longer than a private key");
+  StatusOr<crypto::Ed25519PrivateKey> key = crypto::Ed25519PrivateKey::FromProtobuf(AsBytes(bytes));
+  if (!key.ok()) return InvalidArgumentError("key file " + path + ": " + key.status().message());
+  return key;
+}
+
 namespace {
 
 StatusOr<crypto::Ed25519PrivateKey> LoadKey(const NodeOptions& options) {
   if (options.key) return *options.key;
   if (options.key_file.empty()) return crypto::Ed25519PrivateKey::Generate();
-  std::ifstream in(options.key_file, std::ios::binary);
-  if (!in) return NotFoundError("key file " + options.key_file + " cannot be read");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  StatusOr<crypto::Ed25519PrivateKey> key = crypto::Ed25519PrivateKey::FromProtobuf(AsBytes(bytes));
-  if (!key.ok()) {
-    return InvalidArgumentError("key file " + options.key_file + ": " + key.status().message());
-  }
-  return key;
+  return ReadKeyFile(options.key_file);
 }
 
 }  // namespace
@@ -315,10 +331,18 @@ Status Node::Start() {
 
 Status Node::StartOnLoop() {
   NodeShared& n = *shared_;
-  n.transport = std::make_unique<stream::TcpTransport>(n.loop);
+  const NodeEvents& events = options_.events;
+  n.memory = std::make_unique<MemoryBudget>(options_.host.memory_limit);
+  stream::TcpTransportOptions transport_options = options_.transport;
+  transport_options.write_budget = n.memory.get();
+  n.transport = std::make_unique<stream::TcpTransport>(n.loop, transport_options);
   stream::HostOptions host_options = options_.host;
   host_options.identity = &key_;
+  host_options.memory_budget = n.memory.get();
   n.host = std::make_unique<stream::Host>(n.loop, n.transport.get(), host_options);
+  n.host->AddEvents(stream::Host::Events{Through(events.on_connected, events.executor),
+                                         Through(events.on_identified, events.executor),
+                                         Through(events.on_disconnected, events.executor)});
   for (const Multiaddr& a : options_.listen_addrs) {
     if (Status s = n.host->Listen(a); !s.ok()) {
       n.host.reset();
@@ -330,13 +354,18 @@ Status Node::StartOnLoop() {
   if (options_.router == RouterKind::kFloodSub) {
     router = std::make_unique<FloodSubRouter>();
   } else {
-    ASSIGN_OR_RETURN(router, gossipsub::GossipSubRouter::Create(options_.gossipsub));
+    ASSIGN_OR_RETURN(router, gossipsub::GossipSubRouter::Create(
+                                 options_.gossipsub, gossipsub::GossipSubEvents{Through(events.on_graft, events.executor),
+                                                                                Through(events.on_prune, events.executor)}));
   }
   PubSubOptions pubsub_options = options_.pubsub;
   pubsub_options.identity = &key_;
   n.pubsub = std::make_unique<PubSub>(n.loop, n.host.get(), std::move(router), pubsub_options);
   NodeShared* shared = shared_.get();
-  n.pubsub->SetEvents(PubSub::Events{[shared](const PeerId& peer, const std::string& topic, bool joined) {
+  auto on_peer_subscribed = Through(events.on_peer_subscribed, events.executor);
+  n.pubsub->SetEvents(PubSub::Events{[shared, on_peer_subscribed](const PeerId& peer, const std::string& topic,
+                                                                  bool joined) {
+    if (on_peer_subscribed) on_peer_subscribed(peer, topic, joined);
     auto it = shared->topics.find(topic);
     if (it == shared->topics.end() || !it->second.on_peer) return;
     auto handler = it->second.on_peer;
@@ -360,6 +389,7 @@ void Node::StopOnLoop() {
   n.pubsub.reset();
   n.host.reset();
   n.transport.reset();
+  n.memory.reset();
 }
 
 void Node::Stop() {
@@ -440,9 +470,18 @@ void Node::AddValidator(const std::string& topic, Validator validator) {
   });
 }
 
-void Node::Post(std::function<void(PubSub&)> fn) {
+std::future<StatusOr<Duration>> Node::Ping(const PeerId& peer) {
+  auto done = MakeCompletion(StatusOr<Duration>(Stopped()));
+  std::future<StatusOr<Duration>> f = done->future();
   NodeShared* n = shared_.get();
-  shared_->Post([n, fn = std::move(fn)] { fn(*n->pubsub); });
+  shared_->Post([n, done, peer] { n->host->Ping(peer, [done](StatusOr<Duration> rtt) { done->Set(std::move(rtt)); }); });
+  return f;
 }
+
+void Node::Post(std::function<void()> fn) { shared_->Post(std::move(fn)); }
+
+stream::Host& Node::host() const { return *shared_->host; }
+
+PubSub& Node::pubsub() const { return *shared_->pubsub; }
 
 }  // namespace libp2p::pubsub

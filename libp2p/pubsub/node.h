@@ -26,6 +26,7 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
+#include "libp2p/stream/tcp_transport.h"
 
 namespace libp2p::pubsub {
 
@@ -34,6 +35,23 @@ namespace libp2p::pubsub {
 using Executor = std::function<void(std::function<void()> run)>;
 
 enum class RouterKind { kGossipSub, kFloodSub };
+
+// What happens in the node, for logs, metrics and tools. Each handler runs on the loop thread, or through
+// `executor` when there is one; an empty handler is not called.
+struct NodeEvents {
+  // A connection is up (upgraded: secured and multiplexed), or went (`why` says why).
+  std::function<void(const stream::ConnectionInfo&)> on_connected;
+  std::function<void(const stream::ConnectionInfo&, const Status& why)> on_disconnected;
+  // A peer answered identify, or pushed an update.
+  std::function<void(const crypto::PeerId&, const stream::IdentifyInfo&)> on_identified;
+  // A peer subscribed to (true) or unsubscribed from (false) a topic, any topic (Topic::SetPeerHandler
+  // watches one).
+  std::function<void(const crypto::PeerId&, const std::string& topic, bool subscribed)> on_peer_subscribed;
+  // GossipSub: our mesh of `topic` gained (graft) or lost (prune) the peer.
+  std::function<void(const crypto::PeerId&, const std::string& topic)> on_graft;
+  std::function<void(const crypto::PeerId&, const std::string& topic)> on_prune;
+  Executor executor;
+};
 
 struct NodeOptions {
   // Our identity: `key`, else the libp2p PrivateKey protobuf (Ed25519) in `key_file`, else a new random key.
@@ -45,8 +63,13 @@ struct NodeOptions {
   gossipsub::GossipSubOptions gossipsub;  // With kGossipSub.
   // Signing, message ids, limits. Its identity is the node's.
   PubSubOptions pubsub;
-  // Muxers offered (yamux and mplex by default), connection limits, timeouts. Its identity is the node's.
+  // Muxers offered (yamux and mplex by default), connection limits, timeouts, and memory: the node's
+  // budget of host.memory_limit covers the host's buffers and the transport's write queues. Its identity and
+  // budget are the node's.
   stream::HostOptions host;
+  // TCP: keepalive, backlog, the source address of dials. Its write budget is the node's.
+  stream::TcpTransportOptions transport;
+  NodeEvents events;
 };
 
 // A message delivered to a subscription.
@@ -135,6 +158,11 @@ class Topic {
   const std::string name_;
 };
 
+// Reads an identity from `path`: a libp2p PrivateKey protobuf of an Ed25519 key (see
+// Ed25519PrivateKey::FromProtobuf). kNotFound when the file cannot be read, kInvalidArgument for anything
+// else in it.
+StatusOr<crypto::Ed25519PrivateKey> ReadKeyFile(const std::string& path);
+
 class Node {
  public:
   // A node that runs its own loop on a thread of its own (Start). Fails with kInvalidArgument for options
@@ -163,6 +191,9 @@ class Node {
 
   // Dials `addr` (with /p2p/<id>, the remote identity is checked).
   std::future<StatusOr<crypto::PeerId>> Connect(Multiaddr addr);
+  // Pings a connected peer: the round trip, or why it failed (kNotFound when not connected, an error of the
+  // stream or kDeadlineExceeded after host.ping_timeout).
+  std::future<StatusOr<Duration>> Ping(const crypto::PeerId& peer);
   // A handle on `topic` (joined when its first subscription or relay starts); kInvalidArgument for an empty
   // topic or one longer than peers accept.
   StatusOr<std::shared_ptr<Topic>> Join(const std::string& topic);
@@ -174,9 +205,13 @@ class Node {
   // from any thread). Our own messages pass through it too.
   void AddValidator(const std::string& topic, Validator validator);
 
-  // Runs `fn` on the loop thread with the pubsub core, for what the handles do not offer (stats, the
-  // router); not run once stopped.
-  void Post(std::function<void(PubSub&)> fn);
+  // Runs `fn` on the loop thread while the node runs (after Start, before Stop); dropped unrun otherwise.
+  void Post(std::function<void()> fn);
+  // The parts, for what the handles do not offer (statistics, the router's mesh, streams of other
+  // protocols): on the loop thread only (in a Post, a handler, or the caller's loop code), between Start and
+  // Stop. The node owns them.
+  stream::Host& host() const;
+  PubSub& pubsub() const;
 
  private:
   Node(NodeOptions options, crypto::Ed25519PrivateKey key, EventLoop* loop);

@@ -314,5 +314,83 @@ TEST(NodeTest, ANodeRunsOnTheCallersLoop) {
   EXPECT_EQ(t->Publish(AsBytes("x")).get().status.code(), StatusCode::kUnavailable);
 }
 
+// The node's events, here through an executor of the test's (a queue another thread drains): connections,
+// identify, subscriptions of any topic and the mesh, each once per peer; a ping answers with a round trip.
+TEST(NodeTest, EventsReportConnectionsSubscriptionsAndTheMesh) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  bool done = false;
+  std::thread worker([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return done || !queue.empty(); });
+      if (queue.empty()) return;
+      std::function<void()> fn = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  });
+  Counter connected, identified, subscribed, grafted, disconnected;
+  std::mutex seen_mu;
+  std::set<std::string> seen;  // "event peer topic", guarded by seen_mu.
+  auto record = [&](const std::string& what, Counter& c) {
+    std::lock_guard<std::mutex> lock(seen_mu);
+    seen.insert(what);
+    c.Add();
+  };
+  NodeOptions options = LocalOptions();
+  options.events.executor = [&](std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(mu);
+    queue.push_back(std::move(fn));
+    cv.notify_one();
+  };
+  options.events.on_connected = [&](const stream::ConnectionInfo& c) {
+    EXPECT_FALSE(c.inbound);
+    EXPECT_EQ(c.security, "/noise");
+    record("connected " + c.peer.ToBase58(), connected);
+  };
+  options.events.on_identified = [&](const crypto::PeerId& p, const stream::IdentifyInfo& info) {
+    EXPECT_FALSE(info.protocols.empty());
+    record("identified " + p.ToBase58(), identified);
+  };
+  options.events.on_peer_subscribed = [&](const crypto::PeerId& p, const std::string& topic, bool on) {
+    record(std::string(on ? "subscribed " : "unsubscribed ") + p.ToBase58() + " " + topic, subscribed);
+  };
+  options.events.on_graft = [&](const crypto::PeerId& p, const std::string& topic) {
+    record("graft " + p.ToBase58() + " " + topic, grafted);
+  };
+  options.events.on_disconnected = [&](const stream::ConnectionInfo& c, const Status&) {
+    record("disconnected " + c.peer.ToBase58(), disconnected);
+  };
+  auto a = StartedNode(std::move(options));
+  auto b = StartedNode();
+  std::unique_ptr<Subscription> sa, sb;
+  auto [ta, tb] = Link(*a, *b, "events", &sa, &sb);
+  StatusOr<Duration> rtt = a->Ping(b->id()).get();
+  ASSERT_TRUE(rtt.ok()) << rtt.status().ToString();
+  EXPECT_GT(rtt->count(), 0);
+  EXPECT_TRUE(identified.WaitFor(1));
+  EXPECT_TRUE(grafted.WaitFor(1));  // Link waited for the subscriptions; the graft comes with a heartbeat.
+  EXPECT_TRUE(subscribed.WaitFor(1));
+  b->Stop();
+  EXPECT_TRUE(disconnected.WaitFor(1));
+  EXPECT_EQ(a->Ping(b->id()).get().status().code(), StatusCode::kNotFound);
+  a->Stop();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_one();
+  }
+  worker.join();
+  const std::string peer = b->id().ToBase58();
+  EXPECT_EQ(seen, (std::set<std::string>{"connected " + peer, "identified " + peer, "subscribed " + peer + " events",
+                                         "graft " + peer + " events", "disconnected " + peer}));
+  EXPECT_EQ(connected.count(), 1);
+  EXPECT_EQ(disconnected.count(), 1);
+}
+
 }  // namespace
 }  // namespace libp2p::pubsub

@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Proc, bazelBinary } from './harness.mjs'
 
 const NODE = bazelBinary('tools/pubsub_node')
@@ -30,7 +32,9 @@ const badFlags = [
   [['--publish-count', '1'], '--publish-topic'],
   [['--direct', '/ip4/127.0.0.1/tcp/1'], '--direct'],
   [['--router', 'floodsub', '--px'], '--px'],
-  [['--router', 'floodsub', '--direct', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--direct']
+  [['--router', 'floodsub', '--direct', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--direct'],
+  [['--key', '/nonexistent/key'], '--key'],
+  [['--key', '/dev/null'], '--key']
 ]
 
 test('bad flags and values: one line on stderr naming the flag, exit status 2, nothing on stdout', () => {
@@ -81,6 +85,69 @@ function documentedFlags () {
   }
   return flags
 }
+
+// Runs the node until its standard input ends (at once): its events.
+function runBriefly (args) {
+  const r = spawnSync(NODE, [...args, '--topic', 'x', '--stdin'], { encoding: 'utf8', input: '', timeout: 10000 })
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+}
+
+test('--key: the node is the peer of a key file that js-libp2p wrote; a bad or doubled key is a usage error', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'node-key-'))
+  try {
+    const key = await generateKeyPair('Ed25519')
+    const file = path.join(dir, 'key')
+    writeFileSync(file, privateKeyToProtobuf(key))
+    const events = runBriefly(['--key', file])
+    assert.equal(events[0].event, 'started')
+    assert.equal(events[0].peer_id, peerIdFromPrivateKey(key).toString())
+
+    const garbage = path.join(dir, 'garbage')
+    writeFileSync(garbage, 'not a key')
+    const secp = path.join(dir, 'secp256k1')
+    writeFileSync(secp, privateKeyToProtobuf(await generateKeyPair('secp256k1')))
+    for (const args of [['--key', garbage], ['--key', secp], ['--key', file, '--seed', 's']]) {
+      const r = spawnSync(NODE, args, { encoding: 'utf8', timeout: 10000 })
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.equal(r.stdout, '')
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
+      assert.match(r.stderr, /--key/)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// Failures the node survives are events of their own; "error" stays fatal.
+test('a failed --dial and a failed --ping are reported and the node goes on', { timeout: 60000 }, async () => {
+  const nobody = '/ip4/127.0.0.1/tcp/1'
+  const peer = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+  const a = new Proc('a', NODE, ['--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 't',
+    '--dial', nobody, '--ping', `${nobody}/p2p/${peer}`])
+  try {
+    const dialError = await a.event('dial_error')
+    assert.equal(dialError.addr, nobody)
+    assert.match(dialError.error, /\S/)
+    const pingError = await a.event('ping_error')
+    assert.equal(pingError.peer_id, peer)
+    assert.equal(pingError.addr, `${nobody}/p2p/${peer}`)
+    // Still running: another node connects to it and pings it.
+    const started = a.events[0]
+    const b = new Proc('b', NODE, ['--ping', started.listen_addrs[0], '--duration-s', '30'])
+    try {
+      const ping = await b.event('ping')
+      assert.equal(ping.peer_id, started.peer_id)
+    } finally {
+      await b.stop()
+    }
+  } finally {
+    await a.stop()
+  }
+  assert.equal(a.child.exitCode, 0, a.stderr)
+  assert.equal(a.events.filter((e) => e.event === 'error').length, 0, JSON.stringify(a.events))
+  assert.equal(a.events.at(-1).event, 'summary')
+})
 
 test('--px is taken with gossipsub: the node starts and ends cleanly', () => {
   const r = spawnSync(NODE, ['--px', '--topic', 'x', '--listen', '/ip4/127.0.0.1/tcp/0', '--duration-s', '1'],
