@@ -39,11 +39,10 @@
 
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/crypto/sha256.h"
-#include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/node.h"
 #include "libp2p/pubsub/pubsub.h"
-#include "libp2p/stream/host.h"
-#include "libp2p/stream/tcp_transport.h"
+#include "libp2p/stream/yamux.h"
 
 using namespace libp2p;
 
@@ -186,33 +185,27 @@ bool ReadAll(int fd, void* out, size_t len, int64_t deadline_ns) {
 
 // --- A node. ---
 
-// Loop, TCP, host and pubsub with the configured router.
+// A listening node with the configured router, on a loop of its own run by the process's main thread.
 struct Node {
-  Node(int index, const Config& cfg)
-      : loop(std::move(LibeventLoop::Create()).value()), key(NodeKey(index)), tcp(loop.get()) {
-    stream::HostOptions ho;
-    ho.identity = &key;
-    ho.muxers = {std::string(stream::kYamuxProtocolId)};
-    host = std::make_unique<stream::Host>(loop.get(), &tcp, ho);
-    pubsub::PubSubOptions po;
-    po.identity = &key;
-    po.sign_policy = cfg.sign;
-    std::unique_ptr<pubsub::Router> router;
-    if (cfg.gossipsub) {
-      auto g = *pubsub::gossipsub::GossipSubRouter::Create(pubsub::gossipsub::GossipSubOptions{});
-      gossip = g.get();
-      router = std::move(g);
-    } else {
-      router = std::make_unique<pubsub::FloodSubRouter>();
+  Node(int index, const Config& cfg) : loop(std::move(LibeventLoop::Create()).value()) {
+    pubsub::NodeOptions o;
+    o.key = NodeKey(index);
+    o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
+    o.host.muxers = {std::string(stream::kYamuxProtocolId)};
+    o.pubsub.sign_policy = cfg.sign;
+    o.router = cfg.gossipsub ? pubsub::RouterKind::kGossipSub : pubsub::RouterKind::kFloodSub;
+    node = std::move(pubsub::Node::Create(std::move(o), loop.get())).value();
+    started = node->Start();
+    if (started.ok()) {
+      topic = *node->Join(kTopic);
+      gossip = dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(node->pubsub().router());
     }
-    ps = std::make_unique<pubsub::PubSub>(loop.get(), host.get(), std::move(router), po);
   }
   std::unique_ptr<LibeventLoop> loop;
-  crypto::Ed25519PrivateKey key;
-  stream::TcpTransport tcp;
-  std::unique_ptr<stream::Host> host;
-  std::unique_ptr<pubsub::PubSub> ps;
-  pubsub::gossipsub::GossipSubRouter* gossip = nullptr;  // Owned by ps; null under floodsub.
+  std::unique_ptr<pubsub::Node> node;
+  Status started;
+  std::shared_ptr<pubsub::Topic> topic;
+  pubsub::gossipsub::GossipSubRouter* gossip = nullptr;  // Owned by the node; null under floodsub.
 };
 
 size_t MaxQueuedBytes(pubsub::PubSub& ps) {
@@ -254,19 +247,19 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
   };
 
   Node n(index, cfg);
-  (void)n.ps->Subscribe(kTopic, [&](const pubsub::pb::Message& m, const std::string&, const crypto::PeerId&) {
+  if (!n.started.ok()) return 1;
+  auto subscription = n.topic->Subscribe({.on_message = [&](const pubsub::Message& m) {
     const int64_t now = NowNs();
     int64_t sent_ns = 0, publisher_index = 0;
-    std::memcpy(&sent_ns, m.data().data(), sizeof(sent_ns));
-    std::memcpy(&publisher_index, m.data().data() + 8, sizeof(publisher_index));
+    std::memcpy(&sent_ns, m.data.data(), sizeof(sent_ns));
+    std::memcpy(&publisher_index, m.data.data() + 8, sizeof(publisher_index));
     counts.Add(index, static_cast<int>(publisher_index));
     if (report.received % sample_every == 0) latencies.push_back(now - sent_ns);
     if (++report.received == expected) report.last_receive_ns = now;
     maybe_done();
-  });
-  if (!n.host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok()) return 1;
+  }});
   Update listening{Update::kListening};
-  for (const Multiaddr::Component& c : n.host->listen_addrs()[0].Components()) {
+  for (const Multiaddr::Component& c : n.node->listen_addrs()[0].Components()) {
     if (c.code == multiaddr_protocol::kTcp) listening.port = std::atoi(c.text.c_str());
   }
   send(listening);
@@ -290,11 +283,11 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
     }
     send(Update{Update::kReady});
   });
-  n.ps->SetEvents(pubsub::PubSub::Events{[&](const crypto::PeerId& peer, const std::string& topic, bool on) {
-    if (!on || topic != kTopic || unsubscribed.erase(peer) == 0 || !unsubscribed.empty()) return;
+  n.topic->SetPeerHandler([&](const pubsub::PeerEvent& e) {
+    if (!e.joined || unsubscribed.erase(e.peer) == 0 || !unsubscribed.empty()) return;
     if (n.gossip != nullptr) heartbeats_at_subscribed = n.gossip->stats().heartbeats;
     ready_check->Schedule(Duration::zero());
-  }});
+  });
 
   // As fast as the slowest node takes them: at most cfg.window bytes beyond it, and as much queued for any
   // peer.
@@ -302,7 +295,7 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
   const int64_t window_messages = std::max<int64_t>(1, cfg.window / cfg.size);
   auto may_publish = [&] {
     return report.published < quota && report.published - counts.Slowest(index) < window_messages &&
-           MaxQueuedBytes(*n.ps) < cfg.window;
+           MaxQueuedBytes(n.node->pubsub()) < cfg.window;
   };
   std::unique_ptr<Timer> pump;
   pump = n.loop->CreateTimer([&] {
@@ -312,7 +305,7 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
       std::memcpy(payload.data(), &now, sizeof(now));
       std::memcpy(payload.data() + 8, &publisher_index, sizeof(publisher_index));
       std::memcpy(payload.data() + 16, &report.published, sizeof(report.published));
-      if (!n.ps->Publish(kTopic, payload).status.ok()) {
+      if (!n.node->pubsub().Publish(kTopic, payload).status.ok()) {
         failed = true;
         n.loop->Stop();
         return;
@@ -331,7 +324,7 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
   for (const auto& [a, b] : links) {
     if (a != index) continue;
     const int peer = b;
-    n.host->Dial(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(ports[peer])),
+    n.node->host().Dial(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(ports[peer])),
                  [&, peer](StatusOr<crypto::PeerId> p) {
                    if (p.ok()) return;
                    std::fprintf(stderr, "node %d: dialing node %d failed\n", index, peer);
@@ -353,8 +346,8 @@ int RunNode(int index, const Config& cfg, ReceiveCounts& counts, int commands, i
   if (failed) return 1;
 
   report.cpu_seconds = CpuSeconds() - cpu_start;
-  report.duplicates = static_cast<int64_t>(n.ps->stats().duplicates);
-  report.dropped = DroppedSends(*n.ps);
+  report.duplicates = static_cast<int64_t>(n.node->pubsub().stats().duplicates);
+  report.dropped = DroppedSends(n.node->pubsub());
   report.samples = static_cast<int64_t>(latencies.size());
   send(report);
   return WriteAll(updates, latencies.data(), latencies.size() * sizeof(int64_t)) ? 0 : 1;

@@ -17,16 +17,14 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/crypto/sha256.h"
-#include "libp2p/pubsub/floodsub.h"
-#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
-#include "libp2p/pubsub/pubsub.h"
-#include "libp2p/stream/host.h"
-#include "libp2p/stream/tcp_transport.h"
+#include "libp2p/pubsub/node.h"
+#include "libp2p/stream/yamux.h"
 
 using namespace libp2p;
 
@@ -60,37 +58,38 @@ int64_t NowNs() {
       .count();
 }
 
-// A node: loop, TCP, host and floodsub.
+// A node on a loop of its own, run by the process's main thread.
 struct Node {
-  Node(const std::string& seed, const Config& cfg)
-      : loop(std::move(LibeventLoop::Create()).value()),
-        key(*crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)))), tcp(loop.get()) {
-    stream::HostOptions ho;
-    ho.identity = &key;
-    ho.muxers = {std::string(stream::kYamuxProtocolId)};
-    host = std::make_unique<stream::Host>(loop.get(), &tcp, ho);
-    pubsub::PubSubOptions po;
-    po.identity = &key;
-    po.sign_policy = cfg.sign;
-    std::unique_ptr<pubsub::Router> router;
-    if (cfg.gossipsub) {
-      router = *pubsub::gossipsub::GossipSubRouter::Create(pubsub::gossipsub::GossipSubOptions{});
-    } else {
-      router = std::make_unique<pubsub::FloodSubRouter>();
+  Node(const std::string& seed, const Config& cfg, pubsub::NodeEvents events = {}, bool listen = false)
+      : loop(std::move(LibeventLoop::Create()).value()) {
+    pubsub::NodeOptions o;
+    o.key = *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)));
+    if (listen) o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
+    o.host.muxers = {std::string(stream::kYamuxProtocolId)};
+    o.pubsub.sign_policy = cfg.sign;
+    o.router = cfg.gossipsub ? pubsub::RouterKind::kGossipSub : pubsub::RouterKind::kFloodSub;
+    o.events = std::move(events);
+    node = std::move(pubsub::Node::Create(std::move(o), loop.get())).value();
+    if (Status s = node->Start(); !s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", seed.c_str(), s.ToString().c_str());
+      std::exit(1);
     }
-    ps = std::make_unique<pubsub::PubSub>(loop.get(), host.get(), std::move(router), po);
+    topic = *node->Join("bench");
   }
   std::unique_ptr<LibeventLoop> loop;
-  crypto::Ed25519PrivateKey key;
-  stream::TcpTransport tcp;
-  std::unique_ptr<stream::Host> host;
-  std::unique_ptr<pubsub::PubSub> ps;
+  std::unique_ptr<pubsub::Node> node;
+  std::shared_ptr<pubsub::Topic> topic;
 };
 
 int RunPublisher(const Multiaddr& target, const Config& cfg) {
-  Node n("publisher", cfg);
+  LibeventLoop* loop = nullptr;
+  pubsub::NodeEvents events;
+  // The subscriber closes the connection when it has everything.
+  events.on_disconnected = [&loop](const stream::ConnectionInfo&, const Status&) { loop->Stop(); };
+  Node n("publisher", cfg, events);
+  loop = n.loop.get();
   int64_t sent = 0;
-  crypto::PeerId subscriber = crypto::PeerId::FromPublicKey(n.key.public_key());
+  std::optional<crypto::PeerId> subscriber;
   std::unique_ptr<Timer> pump;
   Bytes payload(cfg.size, 'p');
   const int64_t start_ns = NowNs();
@@ -98,7 +97,7 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
     const int64_t now = NowNs();
     std::memcpy(payload.data(), &now, sizeof(now));
     std::memcpy(payload.data() + 8, &sent, sizeof(sent));
-    n.ps->Publish("bench", payload);
+    n.node->pubsub().Publish("bench", payload);
     ++sent;
   };
   pump = n.loop->CreateTimer([&] {
@@ -110,20 +109,20 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
       return;
     }
     // As fast as the subscriber takes them: keep about 1 MiB queued for it.
-    pubsub::PubSubPeer* peer = n.ps->FindPeer(subscriber);
+    pubsub::PubSubPeer* peer = subscriber ? n.node->pubsub().FindPeer(*subscriber) : nullptr;
     while (sent < cfg.count && (peer == nullptr || peer->queued_bytes() < (1u << 20))) publish_one();
     if (sent < cfg.count) pump->Schedule(std::chrono::microseconds(50));
   });
-  n.ps->SetEvents(pubsub::PubSub::Events{[&](const crypto::PeerId& peer, const std::string&, bool on) {
-    if (!on || pump->IsScheduled() || sent > 0) return;
-    subscriber = peer;
+  n.topic->SetPeerHandler([&](const pubsub::PeerEvent& e) {
+    if (!e.joined || pump->IsScheduled() || sent > 0) return;
+    subscriber = e.peer;
     pump->Schedule(Duration::zero());
-  }});
-  n.host->Dial(target, [&](StatusOr<crypto::PeerId> p) {
-    if (!p.ok()) n.loop->Stop();
   });
-  // The subscriber closes the connection when it has everything.
-  n.host->AddEvents(stream::Host::Events{{}, {}, [&](const stream::ConnectionInfo&, const Status&) { n.loop->Stop(); }});
+  n.node->host().Dial(target, [&](StatusOr<crypto::PeerId> p) {
+    if (p.ok()) return;
+    std::fprintf(stderr, "publisher: dial %s: %s\n", target.ToString().c_str(), p.status().ToString().c_str());
+    n.loop->Stop();
+  });
   n.loop->Run();
   std::fprintf(stderr, "publisher: %lld messages, %.2f s CPU\n", static_cast<long long>(sent), CpuSeconds());
   return 0;
@@ -141,9 +140,8 @@ int main(int argc, char** argv) {
     if (flag == "--rate") cfg.rate = std::atoll(value.c_str());
     if (flag == "--router") cfg.gossipsub = value == "gossipsub";
   }
-  Node n("subscriber", cfg);
-  if (!n.host->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok()) return 1;
-  const Multiaddr target = n.host->listen_addrs()[0];
+  Node n("subscriber", cfg, {}, /*listen=*/true);
+  const Multiaddr target = n.node->listen_addrs()[0];
   int64_t received = 0;
   std::vector<int64_t> latencies_ns;
   // Latency of every k-th message, at most 100,000 samples, so the samples do not weigh on the RSS figures.
@@ -153,7 +151,7 @@ int main(int argc, char** argv) {
   double cpu_start = 0;
   size_t rss_start = 0;
   std::vector<size_t> rss_samples;  // At each quarter of the run.
-  (void)n.ps->Subscribe("bench", [&](const pubsub::pb::Message& m, const std::string&, const crypto::PeerId&) {
+  std::unique_ptr<pubsub::Subscription> subscription = n.topic->Subscribe({.on_message = [&](const pubsub::Message& m) {
     const int64_t now = NowNs();
     if (received == 0) {
       first_ns = now;
@@ -161,7 +159,7 @@ int main(int argc, char** argv) {
       rss_start = ResidentKiB();
     }
     int64_t sent_ns = 0;
-    std::memcpy(&sent_ns, m.data().data(), sizeof(sent_ns));
+    std::memcpy(&sent_ns, m.data.data(), sizeof(sent_ns));
     if (received % sample_every == 0) latencies_ns.push_back(now - sent_ns);
     ++received;
     if (received % std::max<int64_t>(1, cfg.count / 4) == 0) rss_samples.push_back(ResidentKiB());
@@ -169,10 +167,11 @@ int main(int argc, char** argv) {
       last_ns = now;
       n.loop->Stop();
     }
-  });
+  }});
   const pid_t child = fork();
   if (child == 0) {
-    n.ps.reset();
+    // The child leaves its copy of the subscriber untouched: its loop shares the parent's epoll instance, so
+    // closing the copy's sockets would unregister the parent's.
     _exit(RunPublisher(target, cfg));
   }
   auto give_up = n.loop->CreateTimer([&] { n.loop->Stop(); });
@@ -180,7 +179,7 @@ int main(int argc, char** argv) {
   n.loop->Run();
   const double cpu = CpuSeconds() - cpu_start;
   const size_t rss_end = ResidentKiB();
-  for (const crypto::PeerId& p : n.host->connected_peers()) n.host->Disconnect(p);
+  for (const crypto::PeerId& p : n.node->host().connected_peers()) n.node->host().Disconnect(p);
   int status = 0;
   waitpid(child, &status, 0);
   std::sort(latencies_ns.begin(), latencies_ns.end());
