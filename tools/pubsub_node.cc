@@ -419,19 +419,6 @@ class NodeProgram {
     return buf;
   }
 
-  static bool IsUtf8(const std::string& s) {
-    for (size_t i = 0; i < s.size();) {
-      const unsigned char c = static_cast<unsigned char>(s[i]);
-      const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-      if (len == 0 || i + len > s.size()) return false;
-      for (size_t k = 1; k < len; ++k) {
-        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-      }
-      i += len;
-    }
-    return true;
-  }
-
   int Fatal(const std::string& message) {
     Event("error").Str("message", message).Emit();
     return 1;

@@ -5,6 +5,41 @@
 
 namespace libp2p::node {
 
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = byte(0);
+  if (c < 0x80) return 1;
+  // The lead byte gives the length and the range of the second byte (which rules out overlong forms,
+  // surrogates and code points above U+10FFFF); the others are 80..BF.
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size() || byte(1) < lo || byte(1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if ((byte(k) & 0xc0) != 0x80) return 0;
+  }
+  return len;
+}
+
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0, len; i < s.size(); i += len) {
+    if ((len = Utf8SequenceLength(s, i)) == 0) return false;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -18,16 +53,15 @@ void AppendJsonString(std::string_view s, std::string* out) {
       case '\t': *out += "\\t"; continue;
       default: break;
     }
-    if (c < 0x20 || c >= 0x80) {
-      // Multi-byte UTF-8 passes through when well formed; anything else is escaped byte by byte.
-      size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-      bool valid = len > 0 && i + len <= s.size();
-      for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-      if (valid) {
+    if (c >= 0x80) {
+      // Well-formed UTF-8 passes through; anything else is escaped byte by byte.
+      if (const size_t len = Utf8SequenceLength(s, i); len > 0) {
         out->append(s.substr(i, len));
         i += len - 1;
         continue;
       }
+    }
+    if (c < 0x20 || c >= 0x80) {
       *out += "\\u00";
       out->push_back(kHex[c >> 4]);
       out->push_back(kHex[c & 0xf]);
