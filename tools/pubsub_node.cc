@@ -40,7 +40,7 @@ constexpr char kUsage[] =
     "  --listen MULTIADDR            listen address, repeatable (/ip4/127.0.0.1/tcp/0 picks a free port)\n"
     "  --dial MULTIADDR              peer to connect to at start, repeatable\n"
     "  --seed STRING                 deterministic identity (default: a random key)\n"
-    "  --key FILE                    the identity: a libp2p PrivateKey protobuf (Ed25519)\n"
+    "  --key FILE                    the identity: a libp2p PrivateKey protobuf (Ed25519, secp256k1, ECDSA, RSA)\n"
     "  --topic NAME                  subscribe to NAME, repeatable\n"
     "  --router gossipsub|floodsub   the pubsub router (default gossipsub)\n"
     "  --sign strict|none            StrictSign (default) or StrictNoSign\n"
@@ -66,7 +66,7 @@ struct Flags {
   std::vector<Multiaddr> ping;
   std::vector<Multiaddr> direct;  // GossipSub direct peers (an extension of the contract).
   std::optional<std::string> seed;
-  std::optional<crypto::Ed25519PrivateKey> key;  // --key FILE, read.
+  std::shared_ptr<const crypto::PrivateKey> key;  // --key FILE, read.
   std::string muxer = "yamux";
   int duration_s = 0;
   std::vector<std::string> topics;
@@ -138,7 +138,7 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--seed") {
       f.seed = value;
     } else if (flag == "--key") {
-      StatusOr<crypto::Ed25519PrivateKey> key = pubsub::ReadKeyFile(value);
+      StatusOr<std::unique_ptr<crypto::PrivateKey>> key = pubsub::ReadKeyFile(value);
       if (!key.ok()) Usage("--key: " + key.status().message());
       f.key = std::move(key).value();
     } else if (flag == "--muxer") {
@@ -256,8 +256,11 @@ class NodeProgram {
  private:
   pubsub::NodeOptions Options() const {
     pubsub::NodeOptions o;
-    if (flags_.seed) o.key = *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(*flags_.seed)));
-    if (flags_.key) o.key = *flags_.key;
+    if (flags_.seed) {
+      o.key = std::make_shared<crypto::Ed25519PrivateKey>(
+          *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(*flags_.seed))));
+    }
+    if (flags_.key) o.key = flags_.key;
     o.listen_addrs = flags_.listen;
     o.host.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId)
                                              : std::string(stream::kYamuxProtocolId)};

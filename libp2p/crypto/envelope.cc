@@ -66,11 +66,11 @@ Bytes EnvelopeSigningBuffer(std::string_view domain, ByteSpan payload_type, Byte
   return buf;
 }
 
-StatusOr<Envelope> SealEnvelope(const Ed25519PrivateKey& key, std::string_view domain, ByteSpan payload_type,
+StatusOr<Envelope> SealEnvelope(const PrivateKey& key, std::string_view domain, ByteSpan payload_type,
                                 ByteSpan payload) {
   if (domain.empty()) return InvalidArgumentError("envelope domain must not be empty");
   if (payload_type.empty()) return InvalidArgumentError("envelope payload type must not be empty");
-  const Ed25519Signature sig = key.Sign(EnvelopeSigningBuffer(domain, payload_type, payload));
+  const Bytes sig = key.Sign(EnvelopeSigningBuffer(domain, payload_type, payload));
   return Envelope{key.public_key(), Bytes(payload_type.begin(), payload_type.end()),
                   Bytes(payload.begin(), payload.end()), Bytes(sig.begin(), sig.end())};
 }

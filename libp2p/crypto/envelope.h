@@ -33,7 +33,7 @@ struct Envelope {
 Bytes EnvelopeSigningBuffer(std::string_view domain, ByteSpan payload_type, ByteSpan payload);
 
 // Signs `payload` of type `payload_type` under `domain` (which must not be empty) and returns the envelope.
-StatusOr<Envelope> SealEnvelope(const Ed25519PrivateKey& key, std::string_view domain, ByteSpan payload_type,
+StatusOr<Envelope> SealEnvelope(const PrivateKey& key, std::string_view domain, ByteSpan payload_type,
                                 ByteSpan payload);
 
 // Decodes an envelope and verifies its signature under `domain`. Fails with kUnauthenticated when the

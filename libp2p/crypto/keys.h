@@ -1,5 +1,5 @@
-// libp2p keys (peer-ids spec): the PublicKey / PrivateKey protobufs, remote public keys of every type able
-// to verify signatures, and our own Ed25519 private key able to sign.
+// libp2p keys (peer-ids spec): the PublicKey / PrivateKey protobufs, public keys of every type able to
+// verify signatures, and private keys of every type able to sign (our identity).
 #ifndef LIBP2P_CRYPTO_KEYS_H_
 #define LIBP2P_CRYPTO_KEYS_H_
 
@@ -20,11 +20,12 @@ std::string_view KeyTypeName(KeyType type);
 
 // The largest encoded PublicKey accepted (an 8192-bit RSA key in PKIX DER is about 1.1 KB).
 inline constexpr size_t kMaxPublicKeyProtobufSize = 2048;
+// The largest encoded PrivateKey accepted (an 8192-bit RSA key in PKCS#1 DER is about 4.7 KB).
+inline constexpr size_t kMaxPrivateKeyProtobufSize = 8192;
 // RSA modulus sizes accepted for verification.
 inline constexpr unsigned kMinRsaBits = 2048;
 inline constexpr unsigned kMaxRsaBits = 8192;
 
-using Ed25519Signature = std::array<uint8_t, 64>;
 
 // A public key of any of the four types, parsed once and immutable; copies are cheap and share the parsed
 // form. Verification of each type follows the peer-ids spec: Ed25519 (RFC 8032) over the message; RSA
@@ -60,8 +61,33 @@ class PublicKey {
   std::shared_ptr<const Parsed> parsed_;
 };
 
-// Our own identity key: Ed25519. The private key is wiped when the object is destroyed.
-class Ed25519PrivateKey {
+// Our own identity: a private key of any of the four types, which signs as the peer-ids spec says for its
+// type (see PublicKey::Verify). Immutable, so one key may serve several users at once (the host, pubsub);
+// each implementation wipes its secret when destroyed.
+class PrivateKey {
+ public:
+  virtual ~PrivateKey() = default;
+
+  // A fresh key of `type` from BoringSSL's random generator: RSA of 2048 bits, ECDSA on P-256.
+  // kInternal when generation fails.
+  static StatusOr<std::unique_ptr<PrivateKey>> Generate(KeyType type);
+  // Parses a libp2p PrivateKey protobuf (Type then Data, nothing else) of any type, its Data as the peer-ids
+  // spec (and go and js) encode it: Ed25519 as Ed25519PrivateKey::FromProtobuf takes it; secp256k1 the
+  // 32-byte secret; ECDSA a SEC1 ECPrivateKey DER naming its curve (P-256, P-384 or P-521); RSA a PKCS#1
+  // RSAPrivateKey DER of 2048 to 8192 bits. kOutOfRange over kMaxPrivateKeyProtobufSize, kInvalidArgument
+  // for anything else that is wrong.
+  static StatusOr<std::unique_ptr<PrivateKey>> FromProtobuf(ByteSpan encoded);
+
+  KeyType type() const { return public_key().type(); }
+  virtual const PublicKey& public_key() const = 0;
+  // The signature of `message`: Ed25519 (64 bytes) over it, the others DER over its SHA-256.
+  virtual Bytes Sign(ByteSpan message) const = 0;
+  // The PrivateKey protobuf, in the encoding FromProtobuf reads. Handle with care: it is the secret.
+  virtual Bytes ToProtobuf() const = 0;
+};
+
+// An Ed25519 identity, the default: the only kind a seed makes.
+class Ed25519PrivateKey final : public PrivateKey {
  public:
   static constexpr size_t kSeedSize = 32;
 
@@ -74,18 +100,18 @@ class Ed25519PrivateKey {
   // refused with kInvalidArgument (this node only signs with Ed25519).
   static StatusOr<Ed25519PrivateKey> FromProtobuf(ByteSpan encoded);
 
-  ~Ed25519PrivateKey();
+  ~Ed25519PrivateKey() override;
   Ed25519PrivateKey(const Ed25519PrivateKey&) = default;
   Ed25519PrivateKey& operator=(const Ed25519PrivateKey&) = default;
 
-  // The signature of `message`.
-  Ed25519Signature Sign(ByteSpan message) const;
+  // The 64-byte signature of `message`.
+  Bytes Sign(ByteSpan message) const override;
 
-  const PublicKey& public_key() const { return public_key_; }
+  const PublicKey& public_key() const override { return public_key_; }
   // The 32 raw public key bytes.
   ByteSpan public_key_bytes() const { return ByteSpan(key_).subspan(32); }
   // The PrivateKey protobuf with data = seed || public key (64 bytes). Handle with care: it is the secret.
-  Bytes ToProtobuf() const;
+  Bytes ToProtobuf() const override;
 
  private:
   Ed25519PrivateKey(const std::array<uint8_t, 64>& key, PublicKey public_key)

@@ -80,7 +80,7 @@ TEST(KeysTest, Ed25519VectorsAndSignatures) {
   ASSERT_TRUE(pub.ok());
   EXPECT_EQ(pub->type(), KeyType::kEd25519);
   EXPECT_TRUE(*pub == priv->public_key());
-  const Ed25519Signature sig = priv->Sign(kMessage);
+  const Bytes sig = priv->Sign(kMessage);
   ExpectFlipsFail(*pub, kMessage, Bytes(sig.begin(), sig.end()));
 }
 
@@ -89,7 +89,7 @@ TEST(KeysTest, Ed25519Rfc8032Test1) {
   auto key = Ed25519PrivateKey::FromSeed(Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(HexEncode(key->public_key_bytes()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
-  const Ed25519Signature sig = key->Sign(ByteSpan());
+  const Bytes sig = key->Sign(ByteSpan());
   EXPECT_EQ(HexEncode(sig),
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595"
             "bbe24655141438e7a100b");
@@ -239,12 +239,95 @@ TEST(KeysTest, GeneratedKeysDifferAndSign) {
   const Ed25519PrivateKey a = Ed25519PrivateKey::Generate();
   const Ed25519PrivateKey b = Ed25519PrivateKey::Generate();
   EXPECT_FALSE(a.public_key() == b.public_key());
-  const Ed25519Signature sig = a.Sign(kMessage);
+  const Bytes sig = a.Sign(kMessage);
   EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
   EXPECT_FALSE(b.public_key().Verify(kMessage, sig));
   auto copy = Ed25519PrivateKey::FromProtobuf(a.ToProtobuf());
   ASSERT_TRUE(copy.ok());
   EXPECT_TRUE(copy->public_key() == a.public_key());
+}
+
+// The spec's private key vectors of every type: each parses, derives the vector's public key, writes itself
+// back as it was read, and signs what its public key verifies (and nothing else).
+TEST(KeysTest, PrivateKeysOfEveryTypeFromTheSpecVectors) {
+  const struct {
+    const char* private_hex;
+    const char* public_hex;
+    KeyType type;
+  } vectors[] = {
+      {test_vectors::kEd25519Private, test_vectors::kEd25519Public, KeyType::kEd25519},
+      {test_vectors::kSecp256k1Private, test_vectors::kSecp256k1Public, KeyType::kSecp256k1},
+      {test_vectors::kEcdsaPrivate, test_vectors::kEcdsaPublic, KeyType::kEcdsa},
+      {test_vectors::kRsaPrivate, test_vectors::kRsaPublic, KeyType::kRsa},
+  };
+  for (const auto& v : vectors) {
+    SCOPED_TRACE(std::string(KeyTypeName(v.type)));
+    StatusOr<std::unique_ptr<PrivateKey>> key = PrivateKey::FromProtobuf(Hex(v.private_hex));
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    EXPECT_EQ((*key)->type(), v.type);
+    EXPECT_EQ((*key)->public_key().ToProtobuf(), Hex(v.public_hex));
+    EXPECT_EQ((*key)->ToProtobuf(), Hex(v.private_hex));
+    ExpectFlipsFail((*key)->public_key(), kMessage, (*key)->Sign(kMessage));
+  }
+}
+
+TEST(KeysTest, GeneratedKeysOfEveryTypeSignAndRoundTrip) {
+  for (KeyType type : {KeyType::kEd25519, KeyType::kSecp256k1, KeyType::kEcdsa, KeyType::kRsa}) {
+    SCOPED_TRACE(std::string(KeyTypeName(type)));
+    StatusOr<std::unique_ptr<PrivateKey>> a = PrivateKey::Generate(type);
+    StatusOr<std::unique_ptr<PrivateKey>> b = PrivateKey::Generate(type);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ((*a)->type(), type);
+    EXPECT_FALSE((*a)->public_key() == (*b)->public_key());
+    const Bytes sig = (*a)->Sign(kMessage);
+    EXPECT_TRUE((*a)->public_key().Verify(kMessage, sig));
+    EXPECT_FALSE((*b)->public_key().Verify(kMessage, sig));
+    StatusOr<std::unique_ptr<PrivateKey>> copy = PrivateKey::FromProtobuf((*a)->ToProtobuf());
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    EXPECT_TRUE((*copy)->public_key() == (*a)->public_key());
+    EXPECT_TRUE((*a)->public_key().Verify(kMessage, (*copy)->Sign(kMessage)));
+  }
+}
+
+TEST(KeysTest, BadPrivateKeysRefused) {
+  auto encode = [](uint64_t type, const Bytes& data) {
+    Bytes out;
+    proto::AppendVarintField(1, type, &out);
+    proto::AppendBytesField(2, data, &out);
+    return out;
+  };
+  auto code = [](const Bytes& encoded) { return PrivateKey::FromProtobuf(encoded).status().code(); };
+  const Bytes secp = Hex(test_vectors::kSecp256k1Private);
+  for (size_t n = 0; n < secp.size(); ++n) EXPECT_FALSE(PrivateKey::FromProtobuf(ByteSpan(secp).first(n)).ok()) << n;
+  EXPECT_EQ(code(encode(4, Bytes(32, 1))), StatusCode::kInvalidArgument);           // Unknown type.
+  EXPECT_EQ(code(encode(2, Bytes(32, 0))), StatusCode::kInvalidArgument);           // Zero is no secret.
+  EXPECT_EQ(code(encode(2, Bytes(32, 0xff))), StatusCode::kInvalidArgument);        // Not below the order.
+  EXPECT_EQ(code(encode(2, Bytes(31, 1))), StatusCode::kInvalidArgument);           // Short.
+  EXPECT_EQ(code(encode(0, DataOf(test_vectors::kEcdsaPrivate))), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(encode(3, DataOf(test_vectors::kRsaPrivate))), StatusCode::kInvalidArgument);
+  Bytes trailing = DataOf(test_vectors::kRsaPrivate);
+  trailing.push_back(0);
+  EXPECT_EQ(code(encode(0, trailing)), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(encode(0, Bytes(9000, 0x30))), StatusCode::kOutOfRange);
+  // RSA below 2048 bits.
+  bssl::UniquePtr<RSA> rsa(RSA_new());
+  bssl::UniquePtr<BIGNUM> e(BN_new());
+  BN_set_word(e.get(), RSA_F4);
+  ASSERT_EQ(RSA_generate_key_ex(rsa.get(), 1024, e.get(), nullptr), 1);
+  uint8_t* der = nullptr;
+  size_t der_len = 0;
+  ASSERT_EQ(RSA_private_key_to_bytes(&der, &der_len, rsa.get()), 1);
+  EXPECT_EQ(code(encode(0, Bytes(der, der + der_len))), StatusCode::kInvalidArgument);
+  OPENSSL_free(der);
+  // ECDSA on a curve other than P-256, P-384 and P-521.
+  bssl::UniquePtr<EC_KEY> p224(EC_KEY_new_by_curve_name(NID_secp224r1));
+  ASSERT_EQ(EC_KEY_generate_key(p224.get()), 1);
+  CBB cbb;
+  CBB_init(&cbb, 0);
+  ASSERT_EQ(EC_KEY_marshal_private_key(&cbb, p224.get(), 0), 1);
+  CBB_finish(&cbb, &der, &der_len);
+  EXPECT_EQ(code(encode(3, Bytes(der, der + der_len))), StatusCode::kInvalidArgument);
+  OPENSSL_free(der);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ StatusOr<PeerRecord> PeerRecord::Decode(ByteSpan encoded) {
   return PeerRecord{*peer_id, seq, std::move(addresses)};
 }
 
-StatusOr<Bytes> SignPeerRecord(const Ed25519PrivateKey& key, const PeerRecord& record) {
+StatusOr<Bytes> SignPeerRecord(const PrivateKey& key, const PeerRecord& record) {
   if (!record.peer_id.Matches(key.public_key())) {
     return InvalidArgumentError("a peer record can only be signed by its own peer");
   }

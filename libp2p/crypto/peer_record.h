@@ -49,7 +49,7 @@ struct PeerRecord {
 
 // Seals `record` in an envelope signed by `key`, whose peer id must be record.peer_id
 // (kInvalidArgument otherwise). Returns the encoded envelope.
-StatusOr<Bytes> SignPeerRecord(const Ed25519PrivateKey& key, const PeerRecord& record);
+StatusOr<Bytes> SignPeerRecord(const PrivateKey& key, const PeerRecord& record);
 
 // Opens a signed peer record: the envelope must verify under the peer-record domain, carry the peer-record
 // payload type, and be signed by the key of the record's peer id. The signature is checked over the payload

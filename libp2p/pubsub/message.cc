@@ -15,7 +15,7 @@ std::string SigningBytes(const pb::Message& msg) {
   return out;
 }
 
-void SignMessage(const crypto::Ed25519PrivateKey& key, uint64_t seqno, SignPolicy policy, pb::Message* msg) {
+void SignMessage(const crypto::PrivateKey& key, uint64_t seqno, SignPolicy policy, pb::Message* msg) {
   msg->clear_signature();
   msg->clear_key();
   if (policy == SignPolicy::kStrictNoSign) {
@@ -28,8 +28,12 @@ void SignMessage(const crypto::Ed25519PrivateKey& key, uint64_t seqno, SignPolic
   std::string seq(kSeqnoSize, '\0');
   for (size_t i = 0; i < kSeqnoSize; ++i) seq[i] = static_cast<char>(seqno >> (56 - 8 * i));
   msg->set_seqno(seq);
-  const crypto::Ed25519Signature sig = key.Sign(AsBytes(SigningBytes(*msg)));
+  const Bytes sig = key.Sign(AsBytes(SigningBytes(*msg)));
   msg->set_signature(std::string(sig.begin(), sig.end()));
+  if (!id.ExtractPublicKey().ok()) {
+    const Bytes public_key = key.public_key().ToProtobuf();
+    msg->set_key(std::string(public_key.begin(), public_key.end()));
+  }
 }
 
 Status VerifyMessage(const pb::Message& msg, SignPolicy policy) {

@@ -22,9 +22,9 @@ inline constexpr std::string_view kSignaturePrefix = "libp2p-pubsub:";
 inline constexpr size_t kSeqnoSize = 8;
 
 // Fills in from, seqno (8 bytes, big-endian) and, under StrictSign, the signature (over "libp2p-pubsub:" and
-// the message marshalled without signature and key). The key field is left out: an Ed25519 peer id embeds
-// the key.
-void SignMessage(const crypto::Ed25519PrivateKey& key, uint64_t seqno, SignPolicy policy, pb::Message* msg);
+// the message marshalled without signature and key), and the key field with our PublicKey protobuf when
+// the peer id does not embed it (RSA and ECDSA keys; Ed25519 and secp256k1 peer ids embed theirs).
+void SignMessage(const crypto::PrivateKey& key, uint64_t seqno, SignPolicy policy, pb::Message* msg);
 
 // Checks a received message against `policy`: kPermissionDenied for a policy violation (a missing or extra
 // field), kUnauthenticated for a signature that does not verify or a key that does not match `from`.

@@ -24,7 +24,7 @@ pb::Message Signed(const crypto::Ed25519PrivateKey& key, uint64_t seqno) {
 // Re-signs `msg` as its author would after setting `seqno` (bytes as they go on the wire).
 void ResignWithSeqno(const crypto::Ed25519PrivateKey& key, std::string seqno, pb::Message* msg) {
   msg->set_seqno(std::move(seqno));
-  const crypto::Ed25519Signature sig = key.Sign(AsBytes(SigningBytes(*msg)));
+  const Bytes sig = key.Sign(AsBytes(SigningBytes(*msg)));
   msg->set_signature(std::string(sig.begin(), sig.end()));
 }
 

@@ -10,6 +10,8 @@
 #include <thread>
 #include <utility>
 
+#include <openssl/mem.h>
+
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/pubsub/floodsub.h"
@@ -265,26 +267,28 @@ std::future<std::vector<PeerId>> Topic::ListPeers() {
 
 // --- Node. ---
 
-StatusOr<crypto::Ed25519PrivateKey> ReadKeyFile(const std::string& path) {
+StatusOr<std::unique_ptr<crypto::PrivateKey>> ReadKeyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("key file " + path + " cannot be read");
-  // A PrivateKey protobuf is under 100 bytes for Ed25519; read no more than a little beyond.
-  constexpr size_t kMaxKeyFile = 4096;
+  // Read no more than the largest key protobuf and one byte.
+  constexpr size_t kMaxKeyFile = crypto::kMaxPrivateKeyProtobufSize;
   std::string bytes(kMaxKeyFile + 1, '\0');
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<size_t>(in.gcount()));
   if (bytes.size() > kMaxKeyFile) return InvalidArgumentError("key file " + path + ": longer than a private key");
-  StatusOr<crypto::Ed25519PrivateKey> key = crypto::Ed25519PrivateKey::FromProtobuf(AsBytes(bytes));
+  StatusOr<std::unique_ptr<crypto::PrivateKey>> key = crypto::PrivateKey::FromProtobuf(AsBytes(bytes));
+  OPENSSL_cleanse(bytes.data(), bytes.size());
   if (!key.ok()) return InvalidArgumentError("key file " + path + ": " + key.status().message());
   return key;
 }
 
 namespace {
 
-StatusOr<crypto::Ed25519PrivateKey> LoadKey(const NodeOptions& options) {
-  if (options.key) return *options.key;
-  if (options.key_file.empty()) return crypto::Ed25519PrivateKey::Generate();
-  return ReadKeyFile(options.key_file);
+StatusOr<std::shared_ptr<const crypto::PrivateKey>> LoadKey(const NodeOptions& options) {
+  if (options.key) return options.key;
+  if (options.key_file.empty()) return std::make_shared<crypto::Ed25519PrivateKey>(crypto::Ed25519PrivateKey::Generate());
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::PrivateKey> key, ReadKeyFile(options.key_file));
+  return std::shared_ptr<const crypto::PrivateKey>(std::move(key));
 }
 
 }  // namespace
@@ -303,12 +307,12 @@ StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options, EventLoop* loo
     RETURN_IF_ERROR(options.gossipsub.thresholds.Validate());
     if (options.gossipsub.score_params) RETURN_IF_ERROR(options.gossipsub.score_params->Validate());
   }
-  ASSIGN_OR_RETURN(crypto::Ed25519PrivateKey key, LoadKey(options));
+  ASSIGN_OR_RETURN(std::shared_ptr<const crypto::PrivateKey> key, LoadKey(options));
   return std::unique_ptr<Node>(new Node(std::move(options), std::move(key), loop));
 }
 
-Node::Node(NodeOptions options, crypto::Ed25519PrivateKey key, EventLoop* loop)
-    : options_(std::move(options)), key_(std::move(key)), id_(PeerId::FromPublicKey(key_.public_key())),
+Node::Node(NodeOptions options, std::shared_ptr<const crypto::PrivateKey> key, EventLoop* loop)
+    : options_(std::move(options)), key_(std::move(key)), id_(PeerId::FromPublicKey(key_->public_key())),
       shared_(std::make_shared<NodeShared>()) {
   shared_->loop = loop;
 }
@@ -337,7 +341,7 @@ Status Node::StartOnLoop() {
   transport_options.write_budget = n.memory.get();
   n.transport = std::make_unique<stream::TcpTransport>(n.loop, transport_options);
   stream::HostOptions host_options = options_.host;
-  host_options.identity = &key_;
+  host_options.identity = key_.get();
   host_options.memory_budget = n.memory.get();
   n.host = std::make_unique<stream::Host>(n.loop, n.transport.get(), host_options);
   n.host->AddEvents(stream::Host::Events{Through(events.on_connected, events.executor),
@@ -359,7 +363,7 @@ Status Node::StartOnLoop() {
                                                                                 Through(events.on_prune, events.executor)}));
   }
   PubSubOptions pubsub_options = options_.pubsub;
-  pubsub_options.identity = &key_;
+  pubsub_options.identity = key_.get();
   n.pubsub = std::make_unique<PubSub>(n.loop, n.host.get(), std::move(router), pubsub_options);
   NodeShared* shared = shared_.get();
   auto on_peer_subscribed = Through(events.on_peer_subscribed, events.executor);

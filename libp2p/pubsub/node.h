@@ -54,8 +54,9 @@ struct NodeEvents {
 };
 
 struct NodeOptions {
-  // Our identity: `key`, else the libp2p PrivateKey protobuf (Ed25519) in `key_file`, else a new random key.
-  std::optional<crypto::Ed25519PrivateKey> key;
+  // Our identity, of any key type: `key`, else the libp2p PrivateKey protobuf in `key_file`, else a new
+  // random Ed25519 key.
+  std::shared_ptr<const crypto::PrivateKey> key;
   std::string key_file;
   // Where to listen (none: the node only dials), e.g. /ip4/0.0.0.0/tcp/4001.
   std::vector<Multiaddr> listen_addrs;
@@ -158,15 +159,15 @@ class Topic {
   const std::string name_;
 };
 
-// Reads an identity from `path`: a libp2p PrivateKey protobuf of an Ed25519 key (see
-// Ed25519PrivateKey::FromProtobuf). kNotFound when the file cannot be read, kInvalidArgument for anything
-// else in it.
-StatusOr<crypto::Ed25519PrivateKey> ReadKeyFile(const std::string& path);
+// Reads an identity from `path`: a libp2p PrivateKey protobuf of any key type (see
+// PrivateKey::FromProtobuf). kNotFound when the file cannot be read, kInvalidArgument for anything else in
+// it.
+StatusOr<std::unique_ptr<crypto::PrivateKey>> ReadKeyFile(const std::string& path);
 
 class Node {
  public:
   // A node that runs its own loop on a thread of its own (Start). Fails with kInvalidArgument for options
-  // out of range (router parameters, a key file that is not an Ed25519 PrivateKey) and kNotFound for a
+  // out of range (router parameters, a key file that is not a PrivateKey) and kNotFound for a
   // missing key file.
   static StatusOr<std::unique_ptr<Node>> Create(NodeOptions options);
   // A node on the caller's loop (an observer that must outlive it): Start, Stop and the destructor are called
@@ -214,13 +215,13 @@ class Node {
   PubSub& pubsub() const;
 
  private:
-  Node(NodeOptions options, crypto::Ed25519PrivateKey key, EventLoop* loop);
+  Node(NodeOptions options, std::shared_ptr<const crypto::PrivateKey> key, EventLoop* loop);
   // Builds and listens (on the loop thread).
   Status StartOnLoop();
   void StopOnLoop();
 
   const NodeOptions options_;
-  const crypto::Ed25519PrivateKey key_;
+  const std::shared_ptr<const crypto::PrivateKey> key_;
   const crypto::PeerId id_;
   std::shared_ptr<NodeShared> shared_;
   std::vector<Multiaddr> listen_addrs_;

@@ -263,7 +263,7 @@ TEST(NodeTest, AfterStopCallsFailAndHandlesOutliveTheNode) {
 TEST(NodeTest, TheIdentityComesFromAKeyOrAKeyFile) {
   const crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
   NodeOptions with_key;
-  with_key.key = key;
+  with_key.key = std::make_shared<crypto::Ed25519PrivateKey>(key);
   EXPECT_EQ((*Node::Create(with_key))->id(), crypto::PeerId::FromPublicKey(key.public_key()));
 
   const std::string path = ::testing::TempDir() + "/node_test_key";
@@ -283,6 +283,27 @@ TEST(NodeTest, TheIdentityComesFromAKeyOrAKeyFile) {
   from_file.key_file = path + ".missing";
   EXPECT_EQ(Node::Create(from_file).status().code(), StatusCode::kNotFound);
   std::remove(path.c_str());
+}
+
+// A node may be a peer of any key type: its Noise payload, signed peer record and message signatures
+// (with the key field when the peer id does not embed the key) convince another node.
+TEST(NodeTest, EveryKeyTypeIsAnIdentity) {
+  for (crypto::KeyType type : {crypto::KeyType::kSecp256k1, crypto::KeyType::kEcdsa, crypto::KeyType::kRsa}) {
+    SCOPED_TRACE(std::string(crypto::KeyTypeName(type)));
+    NodeOptions options = LocalOptions();
+    options.key = std::move(crypto::PrivateKey::Generate(type)).value();
+    auto a = StartedNode(options), b = StartedNode();
+    EXPECT_EQ(a->id(), crypto::PeerId::FromPublicKey(options.key->public_key()));
+    std::unique_ptr<Subscription> sa, sb;
+    auto [ta, tb] = Link(*a, *b, "keys", &sa, &sb);
+    ASSERT_TRUE(ta->Publish(AsBytes("signed")).get().status.ok());
+    std::optional<Message> m = sb->Next(kDeadline);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->from, a->id());
+    // And the other way: a verifies b's Ed25519 messages as before.
+    ASSERT_TRUE(tb->Publish(AsBytes("back")).get().status.ok());
+    ASSERT_TRUE(sa->Next(kDeadline).has_value());
+  }
 }
 
 TEST(NodeTest, BadOptionsAndTopicsAreRefused) {

@@ -30,7 +30,7 @@ namespace libp2p::pubsub {
 
 struct PubSubOptions {
   // Our identity; an observer that must outlive the core.
-  const crypto::Ed25519PrivateKey* identity = nullptr;
+  const crypto::PrivateKey* identity = nullptr;
   SignPolicy sign_policy = SignPolicy::kStrictSign;
   // js-libp2p's default, so that ids agree with js peers; GoDefaultMessageId for go networks (message.h says
   // what mixing them costs).

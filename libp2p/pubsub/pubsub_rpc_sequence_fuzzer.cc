@@ -247,7 +247,7 @@ class Harness {
 #ifdef LIBP2P_FUZZING
       m.set_signature(std::string(64, 's'));  // Not checked in a fuzzing build; signing would only slow it.
 #else
-      const crypto::Ed25519Signature sig = author->Sign(AsBytes(SigningBytes(m)));
+      const Bytes sig = author->Sign(AsBytes(SigningBytes(m)));
       m.set_signature(std::string(sig.begin(), sig.end()));
 #endif
     }

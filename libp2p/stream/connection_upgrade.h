@@ -24,7 +24,7 @@ namespace libp2p::stream {
 
 struct UpgradeOptions {
   // Our identity; an observer that must outlive the upgrade.
-  const crypto::Ed25519PrivateKey* identity = nullptr;
+  const crypto::PrivateKey* identity = nullptr;
   // Muxers we speak, in preference order (announced in the Noise handshake too).
   std::vector<std::string> muxers;
   // The whole upgrade must finish within this time (kDeadlineExceeded otherwise).

@@ -42,7 +42,7 @@ inline constexpr size_t kMaxOwnIdentifySize = 4096;
 
 struct HostOptions {
   // Our identity; an observer that must outlive the host.
-  const crypto::Ed25519PrivateKey* identity = nullptr;
+  const crypto::PrivateKey* identity = nullptr;
   // Muxers we speak, in preference order; they are also announced in the Noise handshake.
   std::vector<std::string> muxers = {std::string(kYamuxProtocolId), "/mplex/6.7.0"};
   std::string agent_version = "libp2p-pubsub-cpp/" + std::string(kVersion);

@@ -489,9 +489,9 @@ Bytes StaticKeySignedData(ByteSpan noise_static_public) {
 
 }  // namespace
 
-Bytes MakeNoisePayload(const crypto::Ed25519PrivateKey& identity, ByteSpan noise_static_public,
+Bytes MakeNoisePayload(const crypto::PrivateKey& identity, ByteSpan noise_static_public,
                        const std::vector<std::string>& muxers) {
-  const crypto::Ed25519Signature sig = identity.Sign(StaticKeySignedData(noise_static_public));
+  const Bytes sig = identity.Sign(StaticKeySignedData(noise_static_public));
   NoiseHandshakePayload payload;
   payload.identity_key = identity.public_key().ToProtobuf();
   payload.identity_sig.assign(sig.begin(), sig.end());

@@ -37,7 +37,7 @@ struct NoiseHandshakePayload {
 };
 
 // Builds our handshake payload: `identity` signs "noise-libp2p-static-key:" || `noise_static_public`.
-Bytes MakeNoisePayload(const crypto::Ed25519PrivateKey& identity, ByteSpan noise_static_public,
+Bytes MakeNoisePayload(const crypto::PrivateKey& identity, ByteSpan noise_static_public,
                        const std::vector<std::string>& muxers);
 
 // The identity a verified payload proves.
@@ -65,7 +65,7 @@ struct NoiseSession {
 
 struct NoiseOptions {
   // Our identity; an observer that must outlive the handshake and the session.
-  const crypto::Ed25519PrivateKey* identity = nullptr;
+  const crypto::PrivateKey* identity = nullptr;
   // Muxers to announce in the handshake, in preference order; empty announces none.
   std::vector<std::string> muxers;
   // The whole handshake must finish within this time.

@@ -189,7 +189,7 @@ bool ReadAll(int fd, void* out, size_t len, int64_t deadline_ns) {
 struct Node {
   Node(int index, const Config& cfg) : loop(std::move(LibeventLoop::Create()).value()) {
     pubsub::NodeOptions o;
-    o.key = NodeKey(index);
+    o.key = std::make_shared<crypto::Ed25519PrivateKey>(NodeKey(index));
     o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
     o.host.muxers = {std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy = cfg.sign;

@@ -63,7 +63,8 @@ struct Node {
   Node(const std::string& seed, const Config& cfg, pubsub::NodeEvents events = {}, bool listen = false)
       : loop(std::move(LibeventLoop::Create()).value()) {
     pubsub::NodeOptions o;
-    o.key = *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)));
+    o.key = std::make_shared<crypto::Ed25519PrivateKey>(
+        *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))));
     if (listen) o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
     o.host.muxers = {std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy = cfg.sign;
