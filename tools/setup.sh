@@ -54,15 +54,18 @@ if command -v node >/dev/null 2>&1; then
   fi
 fi
 
-# The npm packages of the interop tests, pinned by the committed lockfile, when that folder exists.
+# The npm packages of the interop tests and of js-libp2p's interop suite, each folder's pinned by its
+# committed lockfile.
 top=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$top/tools/interop/package-lock.json" ]; then
-  if [ ! -d "$top/tools/interop/node_modules" ] || \
-     [ "$top/tools/interop/package-lock.json" -nt "$top/tools/interop/node_modules/.package-lock.json" ]; then
-    (cd "$top/tools/interop" && npm ci --no-audit --no-fund --loglevel=error) || {
-      echo "setup: npm ci failed in tools/interop" >&2
-      exit 1
-    }
+for dir in tools/interop tools/interop_suite; do
+  if [ -f "$top/$dir/package-lock.json" ]; then
+    if [ ! -d "$top/$dir/node_modules" ] || \
+       [ "$top/$dir/package-lock.json" -nt "$top/$dir/node_modules/.package-lock.json" ]; then
+      (cd "$top/$dir" && npm ci --no-audit --no-fund --loglevel=error) || {
+        echo "setup: npm ci failed in $dir" >&2
+        exit 1
+      }
+    fi
   fi
-fi
+done
 echo "setup: all packages present" >&2

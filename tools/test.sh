@@ -72,10 +72,10 @@ fuzz() {
   return "$rc"
 }
 
-# Builds the given Bazel targets (default config), then runs node's test runner on the given test files
-# with LIBP2P_BAZEL_BIN pointing at the built programs; each node test counts.
-node_test() {
-  local targets=() files=()
+# Builds the //targets among the arguments (default config); the other arguments are left in `files`.
+build_targets() {
+  local targets=()
+  files=()
   for arg in "$@"; do
     case "$arg" in
       //*) targets+=("$arg") ;;
@@ -84,12 +84,12 @@ node_test() {
   done
   bazel build "${BAZEL_FLAGS[@]}" "${targets[@]}" 2>&1 | tail -n 2
   [ "${PIPESTATUS[0]}" -eq 0 ] || { failed=$((failed + 1)); return 1; }
-  local log="$log_dir/$CURRENT_GATE.log"
-  LIBP2P_BAZEL_BIN=$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null) \
-    node --test --test-reporter=tap "${files[@]}" >"$log" 2>&1
-  local rc=$?
+}
+
+# Counts the TAP results in $1 (the test command exited with $2): each test counts.
+count_tap() {
+  local log=$1 rc=$2 p f
   grep -E '^(not )?ok ' "$log" | sed 's/^/  /'
-  local p f
   p=$(grep -E '^# pass ' "$log" | awk '{print $3}')
   f=$(grep -E '^# fail ' "$log" | awk '{print $3}')
   passed=$((passed + ${p:-0}))
@@ -99,6 +99,26 @@ node_test() {
     grep -vE '^(ok|# )' "$log" | tail -n 60
   fi
   return "$rc"
+}
+
+# Builds the given Bazel targets, then runs node's test runner on the given test files with
+# LIBP2P_BAZEL_BIN pointing at the built programs.
+node_test() {
+  build_targets "$@" || return 1
+  local log="$log_dir/$CURRENT_GATE.log"
+  LIBP2P_BAZEL_BIN=$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null) \
+    node --test --test-reporter=tap "${files[@]}" >"$log" 2>&1
+  count_tap "$log" $?
+}
+
+# Builds the given Bazel targets, then runs mocha in the given folder (its .mocharc.json names the specs;
+# its lockfile pins mocha) with LIBP2P_BAZEL_BIN pointing at the built programs.
+mocha_test() {
+  build_targets "$@" || return 1
+  local log="$log_dir/$CURRENT_GATE.log"
+  (cd "$top/${files[0]}" && LIBP2P_BAZEL_BIN=$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null) \
+    npx --no-install mocha --reporter tap) >"$log" 2>&1
+  count_tap "$log" $?
 }
 
 run() {
