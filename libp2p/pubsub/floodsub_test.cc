@@ -121,6 +121,35 @@ TEST_F(FloodSubTest, MessageIsDeliveredOnceWhenItArrivesFromSeveralPeers) {
   EXPECT_GE(b.pubsub->stats().duplicates + c.pubsub->stats().duplicates, 1u);
 }
 
+// PubSubOptions::rpc_observers see every copy as it arrives, duplicates included, and every RPC sent.
+class CopyCounter : public RpcObserver {
+ public:
+  void OnReceive(const PeerId&, pb::RPC* rpc) override { received += rpc->publish_size(); }
+  void OnSend(const PeerId&, pb::RPC* rpc) override { sent += rpc->publish_size(); }
+  int received = 0, sent = 0;
+};
+
+TEST_F(FloodSubTest, RpcObserversSeeEveryCopyInAndOut) {
+  CopyCounter counter;
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
+  Node watched(&loop_, &net_, "w", SignPolicy::kStrictSign, [&](PubSubOptions& o) { o.rpc_observers = {&counter}; });
+  for (Node* n : {&a, &b, &c, &watched}) n->Join("t");
+  a.Connect(watched, &loop_);
+  b.Connect(watched, &loop_);
+  a.Connect(b, &loop_);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("m")).status.ok());
+  loop_.RunUntilIdle();
+  // From a, and again from b which relays it: two copies in, one delivery.
+  EXPECT_EQ(counter.received, 2);
+  EXPECT_EQ(watched.received, std::vector<std::string>{"m"});
+  EXPECT_EQ(watched.pubsub->stats().duplicates, 1u);
+  const int relayed = counter.sent;  // Floodsub relayed the first copy to whichever peer it did not come from.
+  EXPECT_EQ(relayed, 1);
+  ASSERT_TRUE(watched.pubsub->Publish("t", AsBytes("w")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(counter.sent - relayed, 2);  // To a and to b.
+}
+
 TEST_F(FloodSubTest, MessagesRelayThroughTheMiddleOfALine) {
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&a, &b, &c}) n->Join("t");

@@ -92,6 +92,7 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   peer_options.send_budget = &send_budget_;
   PeerState& state = peers_[id];
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, peer_options, std::move(callbacks));
+  for (RpcObserver* observer : options_.rpc_observers) state.peer->AddObserver(observer);
   state.protocol = protocol;
   router_->AddPeer(id, protocol);
   // Tell a new peer what we subscribe to, whichever came first (its stream or its identify); that also

@@ -58,6 +58,10 @@ struct PubSubOptions {
   size_t max_send_bytes = 16 * 1024 * 1024;
   Duration validation_timeout = std::chrono::seconds(10);
   PubSubPeerOptions peer;
+  // Watch (or rewrite) every peer's RPCs as they arrive, before anything else reads them (duplicates and
+  // messages that will fail validation included), and as they are sent: see RpcObserver. Observers that must
+  // outlive the core; they run on the loop thread in this order.
+  std::vector<RpcObserver*> rpc_observers;
 };
 
 // The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
