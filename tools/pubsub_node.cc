@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "libp2p/version.h"
 #include "tools/node/event_writer.h"
 #include "tools/node/flags.h"
+#include "tools/node/interop_mode.h"
 
 namespace libp2p::node {
 namespace {
@@ -57,6 +59,10 @@ constexpr char kUsage[] =
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
     "  --gossipsub-params FILE       gossipsub and score parameters, JSON with go-libp2p-pubsub's field names\n"
+    "  --params FILE                 run a libp2p/test-plans gossipsub-interop script (its own output)\n"
+    "  --node-id N                   with --params: this node's id (default: from the hostname node<N>)\n"
+    "  --base-port P                 with --params: listen on 127.0.0.1:P+N and dial 127.0.0.1:P+M\n"
+    "  --start-time-ms T             with --params: the instant (ms since the epoch) waitUntil counts from\n"
     "  --help                        print this help and exit\n"
     "  --version                     print the version and exit\n";
 
@@ -81,6 +87,12 @@ struct Flags {
   bool stdin_lines = false;
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
+  // The gossipsub-interop mode: --params and the flags that go with it.
+  std::optional<std::string> params;
+  std::optional<uint64_t> node_id;
+  std::optional<int64_t> base_port;
+  std::optional<int64_t> start_time_ms;
+  std::vector<std::string> given;  // Every flag given, in order.
 };
 
 [[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_node", message); }
@@ -119,6 +131,7 @@ Flags ParseFlags(int argc, char** argv) {
     }
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[++i];
+    f.given.push_back(flag);
     auto addr = [&]() {
       StatusOr<Multiaddr> m = Multiaddr::FromString(value);
       if (!m.ok()) Usage(flag + ": " + m.status().message());
@@ -170,6 +183,14 @@ Flags ParseFlags(int argc, char** argv) {
       f.publish_delay_ms = Number(flag, value, 0, 3'600'000);
     } else if (flag == "--gossipsub-params") {
       f.gossipsub_params = ReadGossipSubParams(value);
+    } else if (flag == "--params") {
+      f.params = value;
+    } else if (flag == "--node-id") {
+      f.node_id = static_cast<uint64_t>(Number(flag, value, 0, UINT32_MAX));
+    } else if (flag == "--base-port") {
+      f.base_port = Number(flag, value, 1, 65535);
+    } else if (flag == "--start-time-ms") {
+      f.start_time_ms = Number(flag, value, 0, int64_t{1} << 50);
     } else if (flag == "--publish-topic") {
       if (value.empty() || value.size() > 1024) Usage("--publish-topic: a topic is 1 to 1024 bytes");
       f.publish_topic = value;
@@ -178,6 +199,23 @@ Flags ParseFlags(int argc, char** argv) {
     }
   }
   if (f.seed && f.key) Usage("--key: give --key or --seed, not both");
+  if (f.params) {
+    // Its own identity, addresses, pubsub and output: only these go with it.
+    for (const std::string& flag : f.given) {
+      if (flag != "--params" && flag != "--node-id" && flag != "--base-port" && flag != "--start-time-ms" &&
+          flag != "--duration-s" && flag != "--muxer") {
+        Usage(flag + ": not with --params (the script decides)");
+      }
+    }
+    if (f.stdin_lines || f.px) Usage(std::string(f.px ? "--px" : "--stdin") + ": not with --params (the script decides)");
+    if (f.base_port && *f.base_port + static_cast<int64_t>(f.node_id.value_or(0)) > 65535) {
+      Usage("--base-port: the node's port (base + node id) is beyond 65535");
+    }
+    return f;
+  }
+  for (const char* flag : {"--node-id", "--base-port", "--start-time-ms"}) {
+    if (std::find(f.given.begin(), f.given.end(), flag) != f.given.end()) Usage(std::string(flag) + ": needs --params");
+  }
   if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
   if (f.px && f.router != "gossipsub") Usage("--px: peer exchange needs --router gossipsub");
   if (f.gossipsub_params && f.router != "gossipsub") Usage("--gossipsub-params: needs --router gossipsub");
@@ -451,6 +489,15 @@ int main(int argc, char** argv) {
   ::signal(SIGINT, node::OnSignal);
   ::signal(SIGTERM, node::OnSignal);
   ::signal(SIGPIPE, SIG_IGN);
+  if (flags.params) {
+    return node::RunInteropMode({.params_path = *flags.params,
+                                 .node_id = flags.node_id,
+                                 .base_port = flags.base_port,
+                                 .start_time_ms = flags.start_time_ms,
+                                 .duration_s = flags.duration_s,
+                                 .muxer = flags.muxer,
+                                 .signal_fd = node::g_signal_pipe[0]});
+  }
   StatusOr<std::unique_ptr<LibeventLoop>> loop = LibeventLoop::Create();
   if (!loop.ok()) {
     node::Event("error").Str("message", loop.status().ToString()).Emit();

@@ -34,6 +34,11 @@ const badFlags = [
   [['--router', 'floodsub', '--px'], '--px'],
   [['--router', 'floodsub', '--direct', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--direct'],
   [['--key', '/nonexistent/key'], '--key'],
+  [['--node-id', '1'], '--node-id'],
+  [['--base-port', '19000'], '--base-port'],
+  [['--params', '/nonexistent/params.json', '--node-id', '0'], '--params'],
+  [['--params', '/dev/null', '--node-id', '0', '--topic', 't'], '--topic'],
+  [['--params', '/dev/null', '--node-id', '0', '--stdin'], '--stdin'],
   [['--key', '/dev/null'], '--key']
 ]
 
@@ -147,6 +152,60 @@ test('a failed --dial and a failed --ping are reported and the node goes on', { 
   assert.equal(a.child.exitCode, 0, a.stderr)
   assert.equal(a.events.filter((e) => e.event === 'error').length, 0, JSON.stringify(a.events))
   assert.equal(a.events.at(-1).event, 'summary')
+})
+
+test('--params with a bad script: one line on stderr naming the instruction, exit status 2', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'node-params-'))
+  try {
+    const file = path.join(dir, 'params.json')
+    writeFileSync(file, JSON.stringify({ script: [{ type: 'connect', connectTo: [1] }, { type: 'publish', topicID: 't' }] }))
+    const r = spawnSync(NODE, ['--params', file, '--node-id', '0'], { encoding: 'utf8', timeout: 10000 })
+    assert.equal(r.status, 2, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /--params: .*params\.json: script\[1\]\.messageID: missing/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+// The harness's log lines, from two nodes in the local mode: node 1 dials node 0 (before it listens, too)
+// and publishes once the clock says so; node 0 logs the copy it receives.
+test('--params: two nodes run a script and log the harness lines', { timeout: 60000 }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'node-params-'))
+  const procs = []
+  try {
+    const file = path.join(dir, 'params.json')
+    writeFileSync(file, JSON.stringify({
+      script: [
+        { type: 'ifNodeIDEquals', nodeID: 1, instruction: { type: 'connect', connectTo: [0] } },
+        { type: 'subscribeToTopic', topicID: 't' },
+        { type: 'waitUntil', elapsedSeconds: 3 },
+        { type: 'ifNodeIDEquals', nodeID: 1, instruction: { type: 'publish', messageID: 258, messageSizeBytes: 100, topicID: 't' } }
+      ]
+    }))
+    const start = String(Date.now())
+    const common = ['--params', file, '--base-port', '19800', '--start-time-ms', start, '--duration-s', '30']
+    const lines = [[], []]
+    for (const id of [1, 0]) {
+      const p = new Proc(`node${id}`, NODE, [...common, '--node-id', String(id)])
+      p.child.stdout.on('data', (d) => lines[id].push(d.toString()))
+      procs.push(p)
+    }
+    const node0 = procs[1]
+    const received = await node0.waitFor((e) => e.msg === 'Received Message', 'the message at node 0')
+    assert.equal(received.id, '258')
+    assert.equal(received.topic, 't')
+    assert.equal(received.from, '12D3KooWPjceQrSwdWXPyLLeABRXmuqt69Rg3sBYbU1Nft9HyQ6X')  // Node 1, as the harness derives it.
+    const peerId = node0.events.find((e) => e.msg === 'PeerID')
+    assert.deepEqual([peerId.id, peerId.node_id], ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', 0])
+    assert.match(received.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    assert.ok(Date.parse(received.time) >= Number(start) + 3000, 'published before its waitUntil')
+    assert.ok(lines[0].join('').includes('"msg":"Received Message"'), 'compact JSON, as the harness searches it')
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('--px is taken with gossipsub: the node starts and ends cleanly', () => {

@@ -1,0 +1,278 @@
+#include "tools/node/interop_mode.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "libp2p/base/libevent_loop.h"
+#include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/node.h"
+#include "libp2p/stream/mplex.h"
+#include "libp2p/stream/yamux.h"
+#include "tools/node/event_writer.h"
+#include "tools/node/flags.h"
+#include "tools/node/interop_script.h"
+
+namespace libp2p::node {
+namespace {
+
+using crypto::PeerId;
+using SystemTime = std::chrono::system_clock::time_point;
+
+// How long a connect instruction keeps dialing a node that does not listen yet, and how often.
+constexpr Duration kConnectPatience = std::chrono::seconds(30);
+constexpr Duration kConnectRetry = std::chrono::milliseconds(200);
+
+[[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_node", message); }
+
+// RFC 3339 in UTC with milliseconds, one width for every line (the harness orders lines by this text).
+std::string Rfc3339(SystemTime t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buf;
+}
+
+// One line of the harness's log: {"time": ..., "msg": ..., fields...}, compact, flushed.
+void Log(const std::string& msg, const std::function<void(std::string*)>& fields = {}) {
+  std::string line = "{\"time\":";
+  AppendJsonString(Rfc3339(std::chrono::system_clock::now()), &line);
+  line += ",\"msg\":";
+  AppendJsonString(msg, &line);
+  if (fields) fields(&line);
+  line += "}\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+void Field(std::string* line, const char* key, const std::string& value) {
+  *line += ",";
+  AppendJsonString(key, line);
+  *line += ":";
+  AppendJsonString(value, line);
+}
+
+// "Received Message" for every copy in every RPC, as it arrives (before dedup and validation).
+class ReceivedMessageLog : public pubsub::RpcObserver {
+ public:
+  void OnReceive(const PeerId& peer, pubsub::pb::RPC* rpc) override {
+    for (const pubsub::pb::Message& m : rpc->publish()) {
+      const std::optional<uint64_t> id = InteropMessageId(m.data());
+      if (!id) continue;
+      Log("Received Message", [&](std::string* line) {
+        Field(line, "id", std::to_string(*id));
+        Field(line, "from", peer.ToBase58());
+        Field(line, "topic", m.topic());
+      });
+    }
+  }
+};
+
+class InteropRun {
+ public:
+  InteropRun(LibeventLoop* loop, const InteropModeOptions& options, uint64_t node_id, InteropScript script)
+      : loop_(loop), options_(options), node_id_(node_id), script_(std::move(script)),
+        start_(options.start_time_ms ? SystemTime(std::chrono::milliseconds(*options.start_time_ms))
+                                     : std::chrono::system_clock::now()),
+        wait_(loop->CreateTimer([this] { Step(); })) {}
+
+  int Run() {
+    for (const std::string& w : script_.gossipsub.warnings) {
+      std::fprintf(stderr, "pubsub_node: warning: --params: %s\n", w.c_str());
+    }
+    pubsub::NodeOptions o;
+    o.key = std::make_shared<crypto::Ed25519PrivateKey>(InteropNodeKey(node_id_));
+    o.listen_addrs = {*Multiaddr::FromString(options_.base_port ? "/ip4/127.0.0.1/tcp/" +
+                                                                     std::to_string(*options_.base_port + node_id_)
+                                                               : std::string("/ip4/0.0.0.0/tcp/9000"))};
+    o.host.muxers = {options_.muxer == "mplex" ? std::string(stream::kMplexProtocolId)
+                                               : std::string(stream::kYamuxProtocolId)};
+    // The harness's pubsub: anonymous messages, ids their first 8 bytes, up to 10 MiB.
+    o.pubsub.sign_policy = pubsub::SignPolicy::kStrictNoSign;
+    o.pubsub.message_id = [](const pubsub::pb::Message& m) { return m.data().substr(0, 8); };
+    o.pubsub.peer.limits.max_rpc_size = kMaxInteropMessageSize + 64 * 1024;
+    o.pubsub.rpc_observers = {&received_log_};
+    const pubsub::gossipsub::GossipSubJsonConfig& c = script_.gossipsub.config;
+    o.gossipsub.params = c.params;
+    o.gossipsub.px_connector = c.px_connector;
+    if (c.score_params) o.gossipsub.score_params = c.score_params;
+    if (c.thresholds) o.gossipsub.thresholds = *c.thresholds;
+    StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(std::move(o), loop_);
+    if (!node.ok()) Usage("--params: " + node.status().message());
+    node_ = std::move(node).value();
+    if (Status s = node_->Start(); !s.ok()) {
+      std::fprintf(stderr, "pubsub_node: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    Log("PeerID", [&](std::string* line) {
+      Field(line, "id", node_->id().ToBase58());
+      *line += ",\"node_id\":" + std::to_string(node_id_);
+    });
+    Step();
+    auto stop = loop_->CreateTimer([this] { loop_->Stop(); });
+    if (options_.duration_s > 0) stop->Schedule(std::chrono::seconds(options_.duration_s));
+    auto signals = loop_->WatchFd(options_.signal_fd, kFdReadable, [this](uint32_t) { loop_->Stop(); });
+    loop_->Run();
+    subscriptions_.clear();
+    retries_.clear();
+    node_->Stop();
+    return 0;
+  }
+
+ private:
+  // Runs the steps until a waitUntil that is not due yet, or the end.
+  void Step() {
+    while (next_ < script_.steps.size()) {
+      const ScriptStep& step = script_.steps[next_];
+      if (step.kind == ScriptStep::Kind::kWaitUntil) {
+        const auto due = start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(step.elapsed);
+        const auto now = std::chrono::system_clock::now();
+        if (due > now) {
+          wait_->Schedule(std::chrono::duration_cast<Duration>(due - now));
+          return;  // Step() again when it is due.
+        }
+        ++next_;
+        continue;
+      }
+      ++next_;
+      Do(step);
+    }
+  }
+
+  void Do(const ScriptStep& step) {
+    switch (step.kind) {
+      case ScriptStep::Kind::kConnect:
+        for (uint64_t peer : step.connect_to) Connect(peer, std::chrono::steady_clock::now() + kConnectPatience);
+        return;
+      case ScriptStep::Kind::kSubscribe: {
+        StatusOr<std::shared_ptr<pubsub::Topic>> topic = node_->Join(step.topic);
+        if (!topic.ok()) return Warn("subscribe " + step.topic + ": " + topic.status().ToString());
+        subscriptions_.push_back((*topic)->Subscribe({.on_message = [](const pubsub::Message&) {}}));
+        return;
+      }
+      case ScriptStep::Kind::kPublish: {
+        const std::string topic = step.topic;
+        const uint64_t id = step.message_id;
+        auto report = [topic, id](const pubsub::PublishResult& r) {
+          if (!r.status.ok()) Warn("publish " + std::to_string(id) + " to " + topic + ": " + r.status.ToString());
+        };
+        pubsub::PublishResult r = node_->pubsub().Publish(topic, InteropPayload(id, step.message_size), report);
+        if (!r.pending) report(r);
+        return;
+      }
+      case ScriptStep::Kind::kSetTopicValidationDelay:
+        AddValidationDelay(step.topic, step.delay);
+        return;
+      case ScriptStep::Kind::kWaitUntil:
+        return;  // Step() handles it.
+    }
+  }
+
+  Multiaddr AddressOf(uint64_t peer) const {
+    const std::string id = PeerId::FromPublicKey(InteropNodeKey(peer).public_key()).ToBase58();
+    if (options_.base_port) {
+      return *Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(*options_.base_port + peer) + "/p2p/" + id);
+    }
+    return *Multiaddr::FromString("/dns4/node" + std::to_string(peer) + "/tcp/9000/p2p/" + id);
+  }
+
+  // Dials `peer`, again every kConnectRetry while it does not answer, until `deadline`.
+  void Connect(uint64_t peer, std::chrono::steady_clock::time_point deadline) {
+    node_->host().Dial(AddressOf(peer), [this, peer, deadline](StatusOr<PeerId> r) {
+      if (r.ok()) return;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Warn("connect to node" + std::to_string(peer) + ": " + r.status().ToString());
+      }
+      auto timer = loop_->CreateTimer([this, peer, deadline] { Connect(peer, deadline); });
+      timer->Schedule(kConnectRetry);
+      retries_.push_back(std::move(timer));
+    });
+  }
+
+  // A validator that accepts each message of `topic` after `delay` (the harness's model of validation cost).
+  void AddValidationDelay(const std::string& topic, Duration delay) {
+    auto queue = std::make_shared<DelayQueue>();
+    queue->timer = loop_->CreateTimer([queue] { queue->Release(); });
+    delay_queues_.push_back(queue);
+    node_->AddValidator(topic, [queue, delay](const pubsub::pb::Message&, std::function<void(pubsub::ValidationResult)> done) {
+      queue->Add(std::chrono::steady_clock::now() + delay, std::move(done));
+    });
+  }
+
+  // Decisions due in order (one delay per topic, so arrival order is due order).
+  struct DelayQueue {
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::function<void(pubsub::ValidationResult)>>> pending;
+    std::unique_ptr<Timer> timer;
+    void Add(std::chrono::steady_clock::time_point due, std::function<void(pubsub::ValidationResult)> done) {
+      pending.emplace_back(due, std::move(done));
+      if (!timer->IsScheduled()) Arm();
+    }
+    void Release() {
+      const auto now = std::chrono::steady_clock::now();
+      while (!pending.empty() && pending.front().first <= now) {
+        auto done = std::move(pending.front().second);
+        pending.pop_front();
+        done(pubsub::ValidationResult::kAccept);
+      }
+      if (!pending.empty()) Arm();
+    }
+    void Arm() {
+      timer->Schedule(std::max(Duration::zero(), std::chrono::duration_cast<Duration>(
+                                                     pending.front().first - std::chrono::steady_clock::now())));
+    }
+  };
+
+  static void Warn(const std::string& message) { std::fprintf(stderr, "pubsub_node: %s\n", message.c_str()); }
+
+  LibeventLoop* const loop_;
+  const InteropModeOptions options_;
+  const uint64_t node_id_;
+  const InteropScript script_;
+  const SystemTime start_;
+  ReceivedMessageLog received_log_;
+  std::unique_ptr<pubsub::Node> node_;
+  std::unique_ptr<Timer> wait_;
+  size_t next_ = 0;
+  std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;
+  std::vector<std::unique_ptr<Timer>> retries_;
+  std::vector<std::shared_ptr<DelayQueue>> delay_queues_;
+};
+
+// node<N> from the hostname, as the harness names its hosts.
+std::optional<uint64_t> NodeIdFromHostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return std::nullopt;
+  unsigned long long id = 0;
+  char rest = 0;
+  if (std::sscanf(name, "node%llu%c", &id, &rest) != 1) return std::nullopt;
+  return id;
+}
+
+}  // namespace
+
+int RunInteropMode(const InteropModeOptions& options) {
+  const std::optional<uint64_t> node_id = options.node_id ? options.node_id : NodeIdFromHostname();
+  if (!node_id) Usage("--params: no --node-id, and the hostname is not node<N>");
+  StatusOr<InteropScript> script = ReadInteropScript(options.params_path, *node_id);
+  if (!script.ok()) Usage("--params: " + script.status().message());
+  StatusOr<std::unique_ptr<LibeventLoop>> loop = LibeventLoop::Create();
+  if (!loop.ok()) {
+    std::fprintf(stderr, "pubsub_node: %s\n", loop.status().ToString().c_str());
+    return 1;
+  }
+  InteropRun run(loop->get(), options, *node_id, std::move(script).value());
+  return run.Run();
+}
+
+}  // namespace libp2p::node
