@@ -22,7 +22,8 @@ const P2PD = bazelBinary('tools/p2pd/p2pd')
 // Starts a daemon; resolves once it printed its control socket, with its client.
 function startDaemon (args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(P2PD, ['-hostAddrs=/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const listen = args.some((a) => a.startsWith('-listen')) ? [] : ['-listen=/ip4/127.0.0.1/tcp/0']
+    const child = spawn(P2PD, [...listen, '-hostAddrs=/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d) => { stderr += d })
     child.on('exit', (code) => reject(new Error(`p2pd exited with ${code}: ${stderr}`)))
@@ -31,7 +32,8 @@ function startDaemon (args) {
       lines.push(line)
       const m = line.match(/^Control socket: (.+)$/)
       if (m) {
-        const control = multiaddr(m[1])
+        // The daemon writes a unix path as go does (/unix/tmp/x.sock); js's multiaddr wants it URI-encoded.
+        const control = m[1].startsWith('/unix/') ? multiaddr(`/unix/${encodeURIComponent(m[1].slice(5))}`) : multiaddr(m[1])
         resolve({ child, control, client: createClient(control), lines, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') }) })
       }
     })
@@ -87,6 +89,26 @@ for (const router of ['gossipsub', 'floodsub']) {
     })
   })
 }
+
+test('a unix control socket (go\'s default kind) serves as the TCP one does', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'p2pd-unix-'))
+  try {
+    const socket = path.join(dir, 'p2pd.sock')
+    await withDaemons([[`-listen=/unix${socket}`, '-pubsub'], ['-pubsub']], async (a, b) => {
+      assert.equal(a.lines[0], `Control socket: /unix${socket}`)
+      const ida = await a.client.identify()
+      await connect(b, a)
+      assert.deepEqual((await a.client.listPeers()).map(String), [(await b.client.identify()).peerId.toString()])
+      assert.ok(ida.addrs.length > 0)
+      // A second daemon cannot take the same socket.
+      const r = spawnSync(P2PD, [`-listen=/unix${socket}`], { encoding: 'utf8', timeout: 10000 })
+      assert.notEqual(r.status, 0)
+      assert.match(r.stderr, /-listen/)
+    })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
 
 test('a stream opened through one daemon reaches the handler of the other (echo)', async () => {
   await withDaemons([[], []], async (a, b) => {
@@ -165,7 +187,7 @@ test('bad and unsupported control requests: an ERROR, the connection closed, the
 test('bad flags: one line on stderr naming the flag, exit status 2', () => {
   for (const [args, flag] of [[['-tls'], '-tls'], [['-muxer=spdy'], '-muxer'], [['-bogus=1'], '-bogus'],
     [['-pubsubSignStrict=false'], '-pubsubSignStrict'], [['-id', '/nonexistent'], 'key file'],
-    [['-gossipsubHeartbeatInterval=soon'], '-gossipsubHeartbeatInterval'], [['-listen=/unix/tmp/p2pd.sock'], '-listen']]) {
+    [['-gossipsubHeartbeatInterval=soon'], '-gossipsubHeartbeatInterval'], [['-listen=/dns4/localhost/tcp/1'], '-listen']]) {
     const r = spawnSync(P2PD, args, { encoding: 'utf8', timeout: 10000 })
     assert.notEqual(r.status, 0, `${args.join(' ')}: status ${r.status}`)
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr)

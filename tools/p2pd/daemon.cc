@@ -1,5 +1,12 @@
 #include "tools/p2pd/daemon.h"
 
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <utility>
@@ -24,6 +31,61 @@ constexpr Duration kCloseTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxSubscriberBacklog = 4 * 1024 * 1024;
 
 std::string Str(ByteSpan b) { return std::string(b.begin(), b.end()); }
+
+// The path of a /unix/PATH address, or nothing for any other address.
+std::optional<std::string> UnixPath(const Multiaddr& addr) {
+  const std::string text = addr.ToString();
+  if (text.rfind("/unix/", 0) != 0) return std::nullopt;
+  return text.substr(5);
+}
+
+StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(sa.sun_path)) {
+    return InvalidArgumentError("unix socket path of " + std::to_string(path.size()) + " bytes (1 to " +
+                                std::to_string(sizeof(sa.sun_path) - 1) + ")");
+  }
+  std::memcpy(sa.sun_path, path.data(), path.size());
+  return sa;
+}
+
+// Unix sockets carry no TCP options.
+stream::TcpTransportOptions UnixSocketOptions() {
+  stream::TcpTransportOptions o;
+  o.keepalive.enabled = false;
+  return o;
+}
+
+// A unix connect, made at once (the kernel completes or refuses it on the spot); its callback runs from the
+// loop, never from inside the call, and not at all once the handle is destroyed.
+class UnixDial final : public stream::PendingDial {
+ public:
+  UnixDial(EventLoop* loop, const std::string& path, stream::Transport::DialCallback on_done)
+      : task_(loop->CreateTask([this] { Finish(); })), on_done_(std::move(on_done)) {
+    result_ = Connect(loop, path);
+    task_->Post();
+  }
+
+ private:
+  static StatusOr<std::unique_ptr<stream::RawConnection>> Connect(EventLoop* loop, const std::string& path) {
+    ASSIGN_OR_RETURN(sockaddr_un sa, UnixAddress(path));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return UnavailableError(std::string("socket: ") + std::strerror(errno));
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0) {
+      const Status failed = UnavailableError("connect /unix" + path + ": " + std::strerror(errno));
+      ::close(fd);
+      return failed;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return stream::WrapTcpSocket(loop, fd, UnixSocketOptions());
+  }
+  void Finish() { on_done_(std::move(result_)); }
+
+  std::unique_ptr<Task> task_;
+  stream::Transport::DialCallback on_done_;
+  StatusOr<std::unique_ptr<stream::RawConnection>> result_ = UnavailableError("not dialed");
+};
 
 Bytes Delimited(const google::protobuf::MessageLite& m) {
   Bytes out;
@@ -308,8 +370,8 @@ class ControlSession {
     }
     StatusOr<Multiaddr> client = Multiaddr::FromBytes(AsBytes(request.streamhandler().addr()));
     if (!client.ok()) return Reply(ErrorResponse("STREAM_HANDLER: bad address: " + client.status().message()));
-    if (!daemon_->control_transport_.CanDial(*client)) {
-      return Reply(ErrorResponse("STREAM_HANDLER: cannot reach " + client->ToString() + " (TCP addresses only)"));
+    if (!daemon_->CanDialClient(*client)) {
+      return Reply(ErrorResponse("STREAM_HANDLER: cannot reach " + client->ToString() + " (TCP or /unix addresses)"));
     }
     for (const std::string& protocol : request.streamhandler().proto()) {
       if (protocol.empty() || protocol.size() > 1024) return Reply(ErrorResponse("STREAM_HANDLER: bad protocol"));
@@ -354,19 +416,53 @@ Daemon::Daemon(EventLoop* loop, pubsub::Node* node, bool pubsub)
 
 Daemon::~Daemon() {
   for (const std::string& protocol : handled_protocols_) node_->host().RemoveStreamHandler(protocol);
+  if (unix_fd_ >= 0) {
+    unix_watcher_.reset();
+    ::close(unix_fd_);
+    ::unlink(unix_path_.c_str());
+  }
 }
 
 Status Daemon::Listen(const Multiaddr& addr) {
+  if (std::optional<std::string> path = UnixPath(addr)) {
+    ASSIGN_OR_RETURN(sockaddr_un sa, UnixAddress(*path));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return UnavailableError(std::string("socket: ") + std::strerror(errno));
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) != 0 || ::listen(fd, 128) != 0) {
+      const Status failed = UnavailableError("listen on " + addr.ToString() + ": " + std::strerror(errno));
+      ::close(fd);
+      return failed;
+    }
+    unix_path_ = *path;
+    unix_fd_ = fd;
+    control_addr_ = addr;
+    unix_watcher_ = loop_->WatchFd(fd, kFdReadable, [this](uint32_t) {
+      for (int c; (c = ::accept4(unix_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+        Accept(stream::WrapTcpSocket(loop_, c, UnixSocketOptions()));
+      }
+    });
+    return OkStatus();
+  }
   if (!control_transport_.CanDial(addr)) {
-    return InvalidArgumentError("control address " + addr.ToString() + ": only /ip4 or /ip6 TCP addresses");
+    return InvalidArgumentError("control address " + addr.ToString() + ": a TCP address or /unix/PATH");
   }
   ASSIGN_OR_RETURN(listener_, control_transport_.Listen(addr, [this](std::unique_ptr<stream::RawConnection> c) {
                      Accept(std::move(c));
                    }));
+  control_addr_ = listener_->listen_addr();
   return OkStatus();
 }
 
-const Multiaddr& Daemon::control_addr() const { return listener_->listen_addr(); }
+const Multiaddr& Daemon::control_addr() const { return control_addr_; }
+
+bool Daemon::CanDialClient(const Multiaddr& addr) const {
+  return UnixPath(addr).has_value() || control_transport_.CanDial(addr);
+}
+
+std::unique_ptr<stream::PendingDial> Daemon::DialClient(const Multiaddr& addr, stream::Transport::DialCallback on_done) {
+  if (std::optional<std::string> path = UnixPath(addr)) return std::make_unique<UnixDial>(loop_, *path, std::move(on_done));
+  return control_transport_.Dial(addr, std::move(on_done));
+}
 
 void Daemon::Accept(std::unique_ptr<stream::RawConnection> conn) {
   if (sessions_.size() >= kMaxSessions) return;  // Closed as it goes.
@@ -412,7 +508,7 @@ void Daemon::OnInboundStream(std::unique_ptr<Stream> stream, const PeerId& peer,
   back->info.set_proto(protocol);
   BackDial* raw = back.get();
   back_dials_[id] = std::move(back);
-  raw->dial = control_transport_.Dial(client, [this, id](StatusOr<std::unique_ptr<stream::RawConnection>> conn) {
+  raw->dial = DialClient(client, [this, id](StatusOr<std::unique_ptr<stream::RawConnection>> conn) {
     auto it = back_dials_.find(id);
     if (it == back_dials_.end()) return;
     std::unique_ptr<BackDial> back = std::move(it->second);

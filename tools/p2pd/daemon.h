@@ -35,8 +35,9 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Listens for control connections on a TCP address (/ip4/.../tcp/...). kInvalidArgument for any other
-  // kind of address, kUnavailable when it cannot be bound.
+  // Listens for control connections on a TCP address (/ip4/.../tcp/...) or a unix socket (/unix/PATH, which
+  // must not exist yet; the daemon removes it when destroyed). kInvalidArgument for any other kind of address,
+  // kUnavailable when it cannot be bound.
   Status Listen(const Multiaddr& addr);
   // The control socket's address, with its real port.
   const Multiaddr& control_addr() const;
@@ -49,6 +50,9 @@ class Daemon {
   friend class ControlSession;
 
   void Accept(std::unique_ptr<stream::RawConnection> conn);
+  // Connects to a client's address (TCP or unix) for an inbound stream.
+  std::unique_ptr<stream::PendingDial> DialClient(const Multiaddr& addr, stream::Transport::DialCallback on_done);
+  bool CanDialClient(const Multiaddr& addr) const;
   // Ends a session or pipe (from inside its own callbacks: destroyed later, from the loop).
   void EndSession(uint64_t id);
   void EndPipe(uint64_t id);
@@ -67,6 +71,11 @@ class Daemon {
   std::shared_ptr<Daemon*> self_;
   std::set<std::string> handled_protocols_;
   std::unique_ptr<stream::Listener> listener_;
+  // A unix control socket: its path, descriptor and watcher (listener_ is null then).
+  std::string unix_path_;
+  int unix_fd_ = -1;
+  std::unique_ptr<FdWatcher> unix_watcher_;
+  Multiaddr control_addr_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<ControlSession>> sessions_;
   std::map<uint64_t, std::unique_ptr<Pipe>> pipes_;

@@ -27,7 +27,7 @@ namespace {
 [[noreturn]] void Usage(const std::string& message) { tools::FlagError("p2pd", message); }
 
 struct Flags {
-  Multiaddr listen = *Multiaddr::FromString("/ip4/127.0.0.1/tcp/0");
+  Multiaddr listen = *Multiaddr::FromString("/unix/tmp/p2pd.sock");  // go's default.
   std::vector<Multiaddr> host_addrs = {*Multiaddr::FromString("/ip4/0.0.0.0/tcp/0")};
   std::string id;
   bool pubsub = false;
