@@ -178,7 +178,8 @@ test('--params: two nodes run a script and log the harness lines', { timeout: 60
     const file = path.join(dir, 'params.json')
     writeFileSync(file, JSON.stringify({
       script: [
-        { type: 'ifNodeIDEquals', nodeID: 1, instruction: { type: 'connect', connectTo: [0] } },
+        // A node whose port would be past 65535: a warning, and the script goes on.
+        { type: 'ifNodeIDEquals', nodeID: 1, instruction: { type: 'connect', connectTo: [70000, 0] } },
         { type: 'subscribeToTopic', topicID: 't' },
         { type: 'waitUntil', elapsedSeconds: 3 },
         { type: 'ifNodeIDEquals', nodeID: 1, instruction: { type: 'publish', messageID: 258, messageSizeBytes: 100, topicID: 't' } }

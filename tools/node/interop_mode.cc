@@ -179,17 +179,23 @@ class InteropRun {
     }
   }
 
-  Multiaddr AddressOf(uint64_t peer) const {
+  // Node `peer`'s address: 127.0.0.1:base+peer in the local mode (kOutOfRange past port 65535), else
+  // node<peer>:9000 by name.
+  StatusOr<Multiaddr> AddressOf(uint64_t peer) const {
     const std::string id = PeerId::FromPublicKey(InteropNodeKey(peer).public_key()).ToBase58();
     if (options_.base_port) {
-      return *Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(*options_.base_port + peer) + "/p2p/" + id);
+      const uint64_t port = static_cast<uint64_t>(*options_.base_port) + peer;
+      if (port > 65535) return OutOfRangeError("node" + std::to_string(peer) + "'s port " + std::to_string(port));
+      return Multiaddr::FromString("/ip4/127.0.0.1/tcp/" + std::to_string(port) + "/p2p/" + id);
     }
-    return *Multiaddr::FromString("/dns4/node" + std::to_string(peer) + "/tcp/9000/p2p/" + id);
+    return Multiaddr::FromString("/dns4/node" + std::to_string(peer) + "/tcp/9000/p2p/" + id);
   }
 
   // Dials `peer`, again every kConnectRetry while it does not answer, until `deadline`.
   void Connect(uint64_t peer, std::chrono::steady_clock::time_point deadline) {
-    node_->host().Dial(AddressOf(peer), [this, peer, deadline](StatusOr<PeerId> r) {
+    StatusOr<Multiaddr> addr = AddressOf(peer);
+    if (!addr.ok()) return Warn("connect to node" + std::to_string(peer) + ": " + addr.status().ToString());
+    node_->host().Dial(*addr, [this, peer, deadline](StatusOr<PeerId> r) {
       if (r.ok()) return;
       if (std::chrono::steady_clock::now() >= deadline) {
         return Warn("connect to node" + std::to_string(peer) + ": " + r.status().ToString());
@@ -264,6 +270,9 @@ std::optional<uint64_t> NodeIdFromHostname() {
 int RunInteropMode(const InteropModeOptions& options) {
   const std::optional<uint64_t> node_id = options.node_id ? options.node_id : NodeIdFromHostname();
   if (!node_id) Usage("--params: no --node-id, and the hostname is not node<N>");
+  if (options.base_port && static_cast<uint64_t>(*options.base_port) + *node_id > 65535) {
+    Usage("--base-port: the node's port (base + node id) is beyond 65535");
+  }
   StatusOr<InteropScript> script = ReadInteropScript(options.params_path, *node_id);
   if (!script.ok()) Usage("--params: " + script.status().message());
   StatusOr<std::unique_ptr<LibeventLoop>> loop = LibeventLoop::Create();
