@@ -18,10 +18,19 @@ const std::set<std::string>& EmptyTopics() {
   return empty;
 }
 
+// `options` with the router's experimental fields kept by the RPC decoder.
+PubSubOptions WithRouterFields(PubSubOptions options, const Router& router) {
+  std::vector<uint32_t>& fields = options.peer.limits.experimental_fields;
+  for (uint32_t f : router.ExperimentalFields()) {
+    if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
+  }
+  return options;
+}
+
 }  // namespace
 
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
-    : loop_(loop), host_(host), router_(std::move(router)), options_(std::move(options)),
+    : loop_(loop), host_(host), router_(std::move(router)), options_(WithRouterFields(std::move(options), *router_)),
       self_(PeerId::FromPublicKey(options_.identity->public_key())),
       send_budget_(options_.max_send_bytes),
       seen_(&loop->clock(), options_.seen_ttl, options_.seen_max_entries),
@@ -84,10 +93,11 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
                                     // of its chunk: ignore what it still delivers.
                                     auto it = peers_.find(p.id());
                                     if (it == peers_.end() || it->second.peer.get() != &p) return;
-                                    OnRpc(p.id(), std::move(rpc));
+                                    OnRpc(p.id(), std::move(rpc), p.first_rpc_on_stream());
                                   },
                                   nullptr,
-                                  [this, id](std::string_view tag) { return router_->StillWanted(id, tag); }};
+                                  [this, id](std::string_view tag) { return router_->StillWanted(id, tag); },
+                                  [this, id](PubSubPeer&) { return HelloRpcs(id); }};
   PubSubPeerOptions peer_options = options_.peer;
   peer_options.send_budget = &send_budget_;
   PeerState& state = peers_[id];
@@ -95,9 +105,9 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   for (RpcObserver* observer : options_.rpc_observers) state.peer->AddObserver(observer);
   state.protocol = protocol;
   router_->AddPeer(id, protocol);
-  // Tell a new peer what we subscribe to, whichever came first (its stream or its identify); that also
-  // opens our stream to it.
-  for (pb::RPC& rpc : SubscriptionsRpcs()) state.peer->Send(std::move(rpc), SendLane::kControl);
+  // Tell a new peer what we subscribe to, whichever came first (its stream or its identify): the hello
+  // goes out first on the stream this opens (and again on any later one).
+  state.peer->Open();
   return state;
 }
 
@@ -129,8 +139,17 @@ std::vector<pb::RPC> PubSub::SubscriptionsRpcs() const {
     auto* s = rpcs.back().add_subscriptions();
     s->set_subscribe(true);
     s->set_topicid(topic);
+    router_->DescribeSubscription(s);
     used += bytes;
   }
+  return rpcs;
+}
+
+std::vector<pb::RPC> PubSub::HelloRpcs(const PeerId& peer) const {
+  std::vector<pb::RPC> rpcs = SubscriptionsRpcs();
+  if (rpcs.empty()) rpcs.emplace_back();
+  router_->AddHello(peer, &rpcs.front());
+  if (rpcs.front().ByteSizeLong() == 0) return {};
   return rpcs;
 }
 
@@ -146,6 +165,7 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   auto* s = rpc.add_subscriptions();
   s->set_subscribe(true);
   s->set_topicid(topic);
+  router_->DescribeSubscription(s);
   for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
   router_->Join(topic);
   return OkStatus();
@@ -252,7 +272,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
   return it == peers_.end() ? nullptr : it->second.peer.get();
 }
 
-void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
+void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
   // Subscriptions first, even from a peer whose RPCs the router refuses (as go): an unsubscribe still lands.
   for (const auto& sub : rpc.subscriptions()) {
     auto it = peers_.find(from);
@@ -277,8 +297,10 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc) {
     router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
   }
+  if (!peers_.count(from)) return;
   const RpcAcceptance acceptance = router_->AcceptRpcFrom(from);
-  if (acceptance == RpcAcceptance::kNone) return;
+  router_->OnRpc(from, rpc, first_on_stream, acceptance);
+  if (acceptance == RpcAcceptance::kNone || !peers_.count(from)) return;
   if (acceptance == RpcAcceptance::kAll) {
     for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
   }

@@ -165,7 +165,7 @@ class PubSub {
   };
   PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
   void DropPeer(const crypto::PeerId& id);
-  void OnRpc(const crypto::PeerId& from, pb::RPC rpc);
+  void OnRpc(const crypto::PeerId& from, pb::RPC rpc, bool first_on_stream);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
   // Acts on the verdict on a message from `from` (moves it away when accepted).
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
@@ -175,6 +175,9 @@ class PubSub {
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.
   std::vector<pb::RPC> SubscriptionsRpcs() const;
+  // The RPCs that go first on each new outbound stream to `peer`: our subscriptions, with the router's
+  // part (gossipsub v1.3's extensions) in the first; none when both are empty.
+  std::vector<pb::RPC> HelloRpcs(const crypto::PeerId& peer) const;
 
   EventLoop* const loop_;
   stream::Host* const host_;

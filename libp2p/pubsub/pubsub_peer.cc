@@ -32,7 +32,7 @@ PubSubPeer::~PubSubPeer() {
 
 void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
   DropInbound();
-  inbound_ = std::make_unique<Inbound>(Inbound{std::move(stream), FrameReader(options_.limits.max_rpc_size)});
+  inbound_ = std::make_unique<Inbound>(Inbound{std::move(stream), FrameReader(options_.limits.max_rpc_size), 0});
   inbound_->stream->SetHandlers(stream::Stream::Handlers{
       [this](ByteSpan data) { OnInboundData(data); },
       [this] { DropInbound(); },  // The peer closed its stream; it may open another.
@@ -56,7 +56,9 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
     ++stats_.rpcs_received;
     stats_.elements_left_out += counts.left_out;
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
+    first_rpc_on_stream_ = ++inbound->rpcs == 1;
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
+    first_rpc_on_stream_ = false;
     // Stop reading if the callback replaced or dropped the stream: the rest of these bytes belong to a
     // stream that is gone (the reader itself lives until the loop comes back).
     if (inbound_.get() != inbound) {
@@ -114,6 +116,10 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   return SendResult::kQueued;
 }
 
+void PubSubPeer::Open() {
+  if (outbound_ == nullptr && !retry_timer_->IsScheduled()) OpenOutbound();
+}
+
 void PubSubPeer::OpenOutbound() {
   if (opening_ || outbound_ != nullptr) return;
   opening_ = true;
@@ -167,8 +173,30 @@ void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stre
       [] {},
       [this](const Status&) { OnOutboundFailed(/*was_open=*/true); },
       [this] { Flush(); }});
+  if (!WriteHello()) return;
   if (callbacks_.on_ready) callbacks_.on_ready(*this);
   Flush();
+}
+
+bool PubSubPeer::WriteHello() {
+  if (!callbacks_.hello) return true;
+  std::vector<pb::RPC> rpcs = callbacks_.hello(*this);
+  if (rpcs.empty()) return true;
+  Bytes frames;
+  for (pb::RPC& rpc : rpcs) {
+    for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
+    const size_t size = rpc.ByteSizeLong();
+    AppendUvarint(size, &frames);
+    const size_t at = frames.size();
+    frames.resize(at + size);
+    rpc.SerializeWithCachedSizesToArray(frames.data() + at);
+  }
+  if (!outbound_->Write(frames).ok()) {
+    OnOutboundFailed(/*was_open=*/true);
+    return false;
+  }
+  stats_.rpcs_sent += rpcs.size();
+  return true;
 }
 
 void PubSubPeer::OnOutboundFailed(bool was_open) {

@@ -130,6 +130,10 @@ class PubSubPeer {
     // drops it unsent (counted in stats().dropped_unwanted). GossipSub answers from the peer's IDONTWANTs.
     // Must not call back into this peer. Empty: every RPC is wanted.
     std::function<bool(std::string_view tag)> wanted;
+    // The RPCs written first on every new outbound stream, ahead of both lanes (our subscriptions, and
+    // gossipsub v1.3's extensions in the first): asked as the stream opens, observed like any sent RPC,
+    // neither queued nor counted against a lane. Empty: nothing goes first.
+    std::function<std::vector<pb::RPC>(PubSubPeer& peer)> hello;
   };
 
   // The loop and observers are observers that must outlive the peer.
@@ -161,6 +165,13 @@ class PubSubPeer {
   // with it, and counted as sent.
   SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
 
+  // Opens the outbound stream now, if there is none and no failed one is being waited out, so that the
+  // hello goes out without waiting for a Send().
+  void Open();
+
+  // While Callbacks::on_rpc runs: whether its RPC is the first read from the current inbound stream.
+  bool first_rpc_on_stream() const { return first_rpc_on_stream_; }
+
   // A newer connection to the peer appeared (a reconnect, possibly while the old connection is dead and
   // nobody knows yet): the outbound stream moves to it. The current one is closed (FIN after what it
   // holds, kept until it ends or kClosingTime passes) and a new one opened (the opener picks the newest
@@ -182,6 +193,7 @@ class PubSubPeer {
   struct Inbound {
     std::unique_ptr<stream::Stream> stream;
     FrameReader reader;
+    uint64_t rpcs = 0;  // Read from it so far.
   };
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
@@ -203,6 +215,9 @@ class PubSubPeer {
   void RetireOutbound();
   void DropClosing();
   void Flush();
+  // Writes Callbacks::hello's RPCs on the stream that just opened; false when the write failed (the stream
+  // is then dropped).
+  bool WriteHello();
   void DropExpired();
   // Removes the front entry of `lane`, with its bytes (`size` of them when it was moved out already).
   void PopFront(Lane& lane);
@@ -216,6 +231,7 @@ class PubSubPeer {
   std::vector<RpcObserver*> observers_;
 
   std::unique_ptr<Inbound> inbound_;
+  bool first_rpc_on_stream_ = false;
   std::unique_ptr<stream::Stream> outbound_;
   // The outbound stream of an older connection, closed and kept until it ends (see OnNewConnection).
   std::unique_ptr<stream::Stream> closing_;

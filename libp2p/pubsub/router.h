@@ -2,6 +2,7 @@
 #ifndef LIBP2P_PUBSUB_ROUTER_H_
 #define LIBP2P_PUBSUB_ROUTER_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,20 @@ class Router {
   // We joined or left a topic.
   virtual void Join(const std::string& topic) = 0;
   virtual void Leave(const std::string& topic) = 0;
+
+  // An RPC from `peer`, after the core applied its subscriptions and before its messages and control:
+  // for what the router reads beyond them (gossipsub v1.3's extensions, partial messages, the flags of
+  // subscriptions). `first_on_stream`: the first RPC read from the peer's current inbound stream.
+  // `acceptance`: what AcceptRpcFrom decided for it.
+  virtual void OnRpc(const crypto::PeerId& peer, const pb::RPC& rpc, bool first_on_stream, RpcAcceptance acceptance) {}
+  // Adds the router's part to the first RPC of every new outbound stream to `peer` (gossipsub v1.3: the
+  // extensions we support), which goes out ahead of anything queued.
+  virtual void AddHello(const crypto::PeerId& peer, pb::RPC* first) {}
+  // Sets the router's flags on our SUBSCRIBE to `sub.topicid()` (partial messages), each time we send one.
+  virtual void DescribeSubscription(pb::RPC::SubOpts* sub) {}
+  // Field numbers of experimental extensions the router reads, kept by the RPC decoder
+  // (RpcLimits::experimental_fields). Asked once, as the core is created.
+  virtual std::vector<uint32_t> ExperimentalFields() const { return {}; }
 
   // The control part of an RPC from `peer` (routers without control messages ignore it).
   virtual void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) = 0;

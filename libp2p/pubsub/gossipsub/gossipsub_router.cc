@@ -58,6 +58,18 @@ StatusOr<std::unique_ptr<GossipSubRouter>> GossipSubRouter::Create(GossipSubOpti
   RETURN_IF_ERROR(options.thresholds.Validate());
   if (options.score_params) RETURN_IF_ERROR(options.score_params->Validate());
   if (options.peer_gater) RETURN_IF_ERROR(options.peer_gater->Validate());
+  if (options.partial_messages && options.partial_messages->handler == nullptr) {
+    return InvalidArgumentError("partial_messages.handler must be set");
+  }
+  if (!options.partial_messages && !options.partial_topics.empty()) {
+    return InvalidArgumentError("partial_topics need partial_messages");
+  }
+  if (options.extensions.test_extension && options.extensions.test_extension_field < 0x200000) {
+    return InvalidArgumentError("extensions.test_extension_field must be an experimental number (0x200000 or more)");
+  }
+  if (!(options.extensions.misplaced_extensions_penalty >= 0)) {
+    return InvalidArgumentError("extensions.misplaced_extensions_penalty must be >= 0");
+  }
   return std::unique_ptr<GossipSubRouter>(new GossipSubRouter(std::move(options), std::move(events)));
 }
 
@@ -73,7 +85,8 @@ GossipSubRouter::~GossipSubRouter() {
 }
 
 std::vector<std::string> GossipSubRouter::Protocols() const {
-  return {std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10), std::string(kFloodSubProtocolId)};
+  return {std::string(kMeshSubV13), std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10),
+          std::string(kFloodSubProtocolId)};
 }
 
 void GossipSubRouter::Attach(PubSub* core) {
@@ -96,6 +109,7 @@ void GossipSubRouter::Attach(PubSub* core) {
       [this](const PeerId& peer) { return core_->host()->IsConnected(peer); });
   if (options_.score_params) score_ = std::make_unique<PeerScore>(*options_.score_params, clock);
   if (options_.peer_gater) gater_ = std::make_unique<PeerGater>(clock, *options_.peer_gater);
+  if (options_.partial_messages) partial_ = std::make_unique<PartialGroups>(*options_.partial_messages);
   if (score_) {
     score_decay_timer_ = core->loop()->CreateTimer([this] { score_->RefreshScores(); });
     score_decay_timer_->ScheduleRepeating(options_.score_params->decay_interval);
@@ -136,7 +150,11 @@ bool GossipSubRouter::CanGraft(const std::string& topic, const PeerId& peer) con
 }
 
 bool GossipSubRouter::SupportsPx(const GossipPeer& p) const {
-  return p.protocol == kMeshSubV11 || p.protocol == kMeshSubV12;
+  return p.protocol == kMeshSubV11 || SpeaksIDontWant(p);
+}
+
+bool GossipSubRouter::SpeaksIDontWant(const GossipPeer& p) const {
+  return p.protocol == kMeshSubV12 || p.protocol == kMeshSubV13;
 }
 
 double GossipSubRouter::Score(const PeerId& peer) const { return score_ ? score_->Score(peer) : 0.0; }
@@ -168,6 +186,7 @@ void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string
     topic_peers_[topic].insert(peer);
     return;
   }
+  if (auto info = peers_.find(peer); info != peers_.end()) info->second.partial_topics.erase(topic);
   auto it = topic_peers_.find(topic);
   if (it == topic_peers_.end()) return;
   it->second.erase(peer);
@@ -203,6 +222,7 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
   }
   for (auto& [topic, members] : fanout_) members.erase(peer);
   promises_->RemovePeer(peer);
+  if (partial_) partial_->RemovePeer(peer);
   idontwant_batch_.erase(peer);
   peers_.erase(peer);
   if (score_) score_->RemovePeer(peer);
@@ -445,7 +465,7 @@ void GossipSubRouter::HandlePrune(const PeerId& peer, GossipPeer& info, const pb
 }
 
 void GossipSubRouter::HandleIDontWant(const PeerId& peer, GossipPeer& info, const pb::ControlIDontWant& idw) {
-  if (info.protocol != kMeshSubV12) return;
+  if (!SpeaksIDontWant(info)) return;
   if (++info.idontwant_messages_received > options_.params.max_idontwant_messages) return;
   // Copies already queued for the peer are dropped when their turn comes (StillWanted).
   for (const std::string& id : idw.messageids()) {
@@ -472,10 +492,13 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
   if (msg.data().size() < options_.params.idontwant_message_size_threshold) return;
   auto it = mesh_.find(msg.topic());
   if (it == mesh_.end()) return;
+  // Not to peers that send us partial messages of the topic: they do not send us full ones.
+  const bool we_request = OurPartialMode(msg.topic()).requests;
   for (const PeerId& p : it->second) {
     if (p == from) continue;
     auto info = peers_.find(p);
-    if (info == peers_.end() || info->second.protocol != kMeshSubV12) continue;
+    if (info == peers_.end() || !SpeaksIDontWant(info->second)) continue;
+    if (we_request && SupportsPartial(info->second, msg.topic())) continue;
     idontwant_batch_[p].push_back(id);
     ++stats_.idontwant_sent;
   }
@@ -592,12 +615,18 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   size_t sent = 0;
   pb::RPC rpc;  // Built on the first target: a message with no one to forward to costs no copy.
+  const bool we_send_partial = OurPartialMode(topic).supports;
   for (const PeerId& p : targets) {
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
     auto info = peers_.find(p);
     if (info != peers_.end() && info->second.DoesNotWant(id)) {
       ++stats_.sends_skipped_idontwant;
+      continue;
+    }
+    // A peer that asked for partial messages of the topic gets them, from the application, instead.
+    if (we_send_partial && info != peers_.end() && RequestsPartial(info->second, topic)) {
+      ++stats_.full_sends_skipped_partial;
       continue;
     }
     if (rpc.publish_size() == 0) *rpc.add_publish() = msg;
@@ -717,15 +746,30 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
   const Room fresh{static_cast<size_t>(options_.params.max_ihave_length),
                    (kPeerMaxIHaveRpcs - 1) * kMaxControlBytesPerRpc};
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
-    if (!mcache_->HasGossipIds(topic)) return;
+    // Partial-requesting peers get partial gossip (our groups' metadata), the others IHAVEs.
+    const bool partial_gossip = partial_ && OurPartialMode(topic).supports && !partial_->OurGroups(topic).empty();
+    if (!mcache_->HasGossipIds(topic) && !partial_gossip) return;
     std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const GossipPeer&) {
       return exclude.count(id) == 0 && Score(id) >= options_.thresholds.gossip_threshold;
     });
     if (candidates.empty()) return;  // Before copying the ids: often no one is outside the mesh.
-    std::vector<std::string> ids = mcache_->GetGossipIds(topic);
     const size_t count = std::max<size_t>(options_.params.d_lazy,
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
     if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
+    if (partial_ && OurPartialMode(topic).supports) {
+      std::vector<PeerId> partial_peers;
+      auto is_partial = [&](const PeerId& p) {
+        auto info = peers_.find(p);
+        return info != peers_.end() && RequestsPartial(info->second, topic);
+      };
+      for (const PeerId& p : candidates) {
+        if (is_partial(p)) partial_peers.push_back(p);
+      }
+      candidates.erase(std::remove_if(candidates.begin(), candidates.end(), is_partial), candidates.end());
+      if (!partial_peers.empty()) EmitPartialGossip(topic, partial_peers);
+    }
+    if (candidates.empty() || !mcache_->HasGossipIds(topic)) return;
+    std::vector<std::string> ids = mcache_->GetGossipIds(topic);
     for (const PeerId& peer : candidates) {
       Room& left = room.try_emplace(peer, fresh).first->second;
       // The entry's header: its field tag and length, and the topic's.
@@ -776,6 +820,7 @@ void GossipSubRouter::Heartbeat() {
   mcache_->Shift();
   backoff_->ExpireOld();
   if (gater_) gater_->Refresh();
+  if (partial_) partial_->Heartbeat();
   for (auto& [id, info] : peers_) {
     info.ihaves_received = 0;
     info.iwanted_ids = 0;
@@ -842,7 +887,239 @@ GossipSubStateCounts GossipSubRouter::StateCounts() const {
     c.gater_sources = gater_->source_count();
   }
   c.mesh_events = mesh_events_.size();
+  if (partial_) {
+    c.partial_groups = partial_->groups();
+    c.partial_views = partial_->views();
+  }
+  for (const auto& [id, info] : peers_) c.partial_peer_topics += info.partial_topics.size();
   return c;
+}
+
+// --- v1.3 extensions and partial messages ---
+
+std::vector<uint32_t> GossipSubRouter::ExperimentalFields() const { return gossipsub::ExperimentalFields(options_.extensions); }
+
+void GossipSubRouter::AddHello(const PeerId& peer, pb::RPC* first) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || it->second.protocol != kMeshSubV13) return;
+  const PeerExtensions ours{partial_ != nullptr, options_.extensions.test_extension};
+  if (ours.partial_messages || ours.test_extension) WriteExtensions(ours, options_.extensions, first);
+}
+
+void GossipSubRouter::DescribeSubscription(pb::RPC::SubOpts* sub) {
+  const PartialTopicMode mode = OurPartialMode(sub->topicid());
+  if (mode.requests) sub->set_requestspartial(true);
+  if (mode.supports) sub->set_supportssendingpartial(true);
+}
+
+void GossipSubRouter::OnRpc(const PeerId& peer, const pb::RPC& rpc, bool first_on_stream, RpcAcceptance acceptance) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end() || !SpeaksMeshSub(it->second)) return;
+  GossipPeer& info = it->second;
+  HandleExtensions(peer, info, rpc, first_on_stream);
+  // The partial-message flags of its subscriptions, for topics the core holds for it (so within its caps).
+  const std::set<std::string>& topics = core_->PeerTopics(peer);
+  for (const auto& sub : rpc.subscriptions()) {
+    if (!sub.subscribe() || !AdvertisedPartial(info) || topics.count(sub.topicid()) == 0) {
+      info.partial_topics.erase(sub.topicid());
+      continue;
+    }
+    const PartialTopicMode mode{sub.requestspartial(), sub.requestspartial() || sub.supportssendingpartial()};
+    if (mode.supports) {
+      info.partial_topics[sub.topicid()] = mode;
+    } else {
+      info.partial_topics.erase(sub.topicid());
+    }
+  }
+  if (rpc.has_partial()) {
+    if (acceptance == RpcAcceptance::kAll) {
+      HandlePartial(peer, info, rpc.partial());
+    } else {
+      ++stats_.partial_dropped;
+    }
+  }
+}
+
+void GossipSubRouter::HandleExtensions(const PeerId& peer, GossipPeer& info, const pb::RPC& rpc, bool first_on_stream) {
+  if (first_on_stream) {
+    info.extensions = ReadExtensions(rpc, options_.extensions);
+    if (!info.extensions->partial_messages) info.partial_topics.clear();
+    // Both sides advertised the test extension (ours went first on our stream): one message each way.
+    if (options_.extensions.test_extension && info.extensions->test_extension && info.protocol == kMeshSubV13 &&
+        !info.test_extension_sent) {
+      info.test_extension_sent = true;
+      pb::RPC hello;
+      AddTestExtensionMessage(options_.extensions, &hello);
+      if (core_->SendRpc(peer, std::move(hello), SendLane::kControl)) ++stats_.test_extension_sent;
+    }
+  } else if (HasExtensions(rpc)) {
+    ++stats_.extensions_misplaced;
+    if (score_) score_->AddPenalty(peer, options_.extensions.misplaced_extensions_penalty);
+  }
+  if (options_.extensions.test_extension && info.extensions && info.extensions->test_extension &&
+      HasTestExtensionMessage(rpc, options_.extensions)) {
+    ++stats_.test_extension_received;
+  }
+}
+
+PartialTopicMode GossipSubRouter::OurPartialMode(const std::string& topic) const {
+  if (!partial_) return {};
+  auto it = options_.partial_topics.find(topic);
+  if (it == options_.partial_topics.end()) return {};
+  return {it->second.requests, it->second.requests || it->second.supports};
+}
+
+bool GossipSubRouter::AdvertisedPartial(const GossipPeer& p) const {
+  return partial_ && p.extensions && p.extensions->partial_messages;
+}
+
+bool GossipSubRouter::RequestsPartial(const GossipPeer& p, const std::string& topic) const {
+  if (!AdvertisedPartial(p)) return false;
+  auto it = p.partial_topics.find(topic);
+  return it != p.partial_topics.end() && it->second.requests;
+}
+
+bool GossipSubRouter::SupportsPartial(const GossipPeer& p, const std::string& topic) const {
+  if (!AdvertisedPartial(p)) return false;
+  auto it = p.partial_topics.find(topic);
+  return it != p.partial_topics.end() && it->second.supports;
+}
+
+bool GossipSubRouter::IsPartialPeer(const GossipPeer& p, const std::string& topic) const {
+  return RequestsPartial(p, topic) || (OurPartialMode(topic).requests && SupportsPartial(p, topic));
+}
+
+Status GossipSubRouter::SetPartialTopic(const std::string& topic, PartialTopicMode mode) {
+  if (!partial_) return FailedPreconditionError("the partial-messages extension is off");
+  if (!mode.requests && !mode.supports) {
+    options_.partial_topics.erase(topic);
+  } else {
+    options_.partial_topics[topic] = mode;
+  }
+  return OkStatus();
+}
+
+bool GossipSubRouter::PeerRequestsPartial(const PeerId& peer, const std::string& topic) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && RequestsPartial(it->second, topic);
+}
+
+std::optional<PeerExtensions> GossipSubRouter::ExtensionsOf(const PeerId& peer) const {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return std::nullopt;
+  return it->second.extensions;
+}
+
+std::vector<PeerId> GossipSubRouter::PartialRouteTargets(const std::string& topic) {
+  auto partial_peer = [&](const PeerId& p) {
+    auto info = peers_.find(p);
+    return info != peers_.end() && IsPartialPeer(info->second, topic);
+  };
+  std::vector<PeerId> out;
+  if (auto m = mesh_.find(topic); m != mesh_.end()) {
+    for (const PeerId& p : m->second) {
+      if (partial_peer(p)) out.push_back(p);
+    }
+    return out;
+  }
+  // Not in the topic: its fanout, chosen now among its partial peers if there is none.
+  auto& fanout = fanout_[topic];
+  if (fanout.empty()) {
+    for (const PeerId& p : SelectPeers(topic, options_.params.d, [&](const PeerId& id, const GossipPeer& info) {
+           return IsPartialPeer(info, topic) && Score(id) >= options_.thresholds.publish_threshold;
+         })) {
+      fanout.insert(p);
+    }
+  }
+  fanout_last_publish_[topic] = core_->loop()->Now();
+  for (const PeerId& p : fanout) {
+    if (partial_peer(p)) out.push_back(p);
+  }
+  if (fanout.empty()) {
+    fanout_.erase(topic);
+    fanout_last_publish_.erase(topic);
+  }
+  return out;
+}
+
+StatusOr<size_t> GossipSubRouter::PublishPartial(const std::string& topic, const std::string& group_id,
+                                                 const PartialActionFn& action, const std::vector<PeerId>& to) {
+  if (!partial_) return FailedPreconditionError("the partial-messages extension is off");
+  if (topic.empty() || group_id.empty()) return InvalidArgumentError("partial publish needs a topic and a group id");
+  PartialGroups::Group& group = partial_->Ours(topic, group_id);
+  std::vector<PeerId> targets;
+  if (to.empty()) {
+    for (const PeerId& p : PartialRouteTargets(topic)) group.peers.try_emplace(p);
+    for (const auto& [p, view] : group.peers) targets.push_back(p);
+  } else {
+    for (const PeerId& p : to) {
+      auto info = peers_.find(p);
+      if (info == peers_.end() || !AdvertisedPartial(info->second)) continue;
+      group.peers.try_emplace(p);
+      targets.push_back(p);
+    }
+  }
+  size_t sent = 0;
+  for (const PeerId& p : targets) {
+    auto info = peers_.find(p);
+    auto view = group.peers.find(p);
+    if (info == peers_.end() || view == group.peers.end()) continue;
+    const bool requests = RequestsPartial(info->second, topic);
+    PartialSend send = action(p, view->second, requests);
+    pb::RPC rpc;
+    pb::PartialMessagesExtension* partial = rpc.mutable_partial();
+    if (requests && !send.parts.empty()) partial->set_partialmessage(std::move(send.parts));
+    if (!send.metadata.empty()) partial->set_partsmetadata(std::move(send.metadata));
+    if (!partial->has_partialmessage() && !partial->has_partsmetadata()) continue;
+    partial->set_topicid(topic);
+    partial->set_groupid(group_id);
+    if (core_->SendRpc(p, std::move(rpc), SendLane::kData)) {
+      ++sent;
+      ++stats_.partial_sent;
+    }
+  }
+  return sent;
+}
+
+void GossipSubRouter::HandlePartial(const PeerId& peer, const GossipPeer& info,
+                                    const pb::PartialMessagesExtension& partial) {
+  if (!AdvertisedPartial(info) || partial.topicid().empty() || partial.groupid().empty()) {
+    ++stats_.partial_dropped;
+    return;
+  }
+  const std::string& topic = partial.topicid();
+  // State only for topics where we take part, or groups we published (a fanout publish).
+  PartialGroups::Group* group = nullptr;
+  if (OurPartialMode(topic).supports) {
+    group = partial_->ForPeer(topic, partial.groupid(), peer);
+  } else if (PartialGroups::Group* ours = partial_->Find(topic, partial.groupid()); ours != nullptr && ours->ours) {
+    group = ours;
+  }
+  if (group == nullptr) {
+    ++stats_.partial_dropped;
+    return;
+  }
+  ++stats_.partial_received;
+  options_.partial_messages->handler->OnPartialRpc(peer, partial, group->peers[peer]);
+}
+
+void GossipSubRouter::EmitPartialGossip(const std::string& topic, const std::vector<PeerId>& peers) {
+  for (const auto& [id, group] : partial_->OurGroups(topic)) {
+    std::vector<PeerId> untracked;
+    for (const PeerId& p : peers) {
+      if (group->peers.try_emplace(p).second) untracked.push_back(p);
+    }
+    if (!untracked.empty()) options_.partial_messages->handler->OnGossip(topic, *id, untracked);
+  }
+}
+
+void GossipSubRouter::ReportPartial(const PeerId& peer, const std::string& topic, PartialFeedback feedback) {
+  if (!score_) return;
+  if (feedback == PartialFeedback::kUseful) {
+    score_->UsefulPartial(peer, topic);
+  } else {
+    score_->InvalidPartial(peer, topic);
+  }
 }
 
 }  // namespace libp2p::pubsub::gossipsub

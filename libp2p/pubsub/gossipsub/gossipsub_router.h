@@ -1,7 +1,16 @@
-// The GossipSub router (v1.0, v1.1 and v1.2): mesh maintenance on a heartbeat, fanout, gossip with
-// IHAVE/IWANT from the message cache, GRAFT/PRUNE with backoff and peer exchange, flood publishing,
-// opportunistic grafting, direct peers, IWANT promises, peer scoring and IDONTWANT. It speaks
-// /meshsub/1.2.0, /meshsub/1.1.0 and /meshsub/1.0.0, and floods to /floodsub/1.0.0 peers.
+// The GossipSub router (v1.0 to v1.3): mesh maintenance on a heartbeat, fanout, gossip with IHAVE/IWANT
+// from the message cache, GRAFT/PRUNE with backoff and peer exchange, flood publishing, opportunistic
+// grafting, direct peers, IWANT promises, peer scoring, IDONTWANT, and v1.3's extensions with partial
+// messages. It speaks /meshsub/1.3.0, /meshsub/1.2.0, /meshsub/1.1.0 and /meshsub/1.0.0, and floods to
+// /floodsub/1.0.0 peers.
+//
+// v1.3's Extensions control message goes in the first RPC of every outbound stream we open to a v1.3 peer
+// (with our subscriptions: see Router::AddHello), and nowhere else. A reopened stream (a new connection)
+// carries it again, because go-libp2p-pubsub forgets a peer's extensions when that peer's stream to it
+// closes, and takes the first RPC of the next stream as the peer's extensions; we close the old stream
+// before opening the new one, so the repeat lands on a fresh stream, not as a second Extensions message.
+// Likewise we take a peer's extensions from the first RPC of each of its inbound streams (none there means
+// none), and an Extensions control message anywhere else costs the peer misplaced_extensions_penalty.
 #ifndef LIBP2P_PUBSUB_GOSSIPSUB_GOSSIPSUB_ROUTER_H_
 #define LIBP2P_PUBSUB_GOSSIPSUB_GOSSIPSUB_ROUTER_H_
 
@@ -20,8 +29,10 @@
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/gossipsub/backoff.h"
+#include "libp2p/pubsub/gossipsub/extensions.h"
 #include "libp2p/pubsub/gossipsub/message_cache.h"
 #include "libp2p/pubsub/gossipsub/params.h"
+#include "libp2p/pubsub/gossipsub/partial_messages.h"
 #include "libp2p/pubsub/gossipsub/peer_gater.h"
 #include "libp2p/pubsub/gossipsub/peer_score.h"
 #include "libp2p/pubsub/gossipsub/promise_tracker.h"
@@ -31,6 +42,7 @@
 
 namespace libp2p::pubsub::gossipsub {
 
+inline constexpr std::string_view kMeshSubV13 = "/meshsub/1.3.0";
 inline constexpr std::string_view kMeshSubV12 = "/meshsub/1.2.0";
 inline constexpr std::string_view kMeshSubV11 = "/meshsub/1.1.0";
 inline constexpr std::string_view kMeshSubV10 = "/meshsub/1.0.0";
@@ -53,6 +65,12 @@ struct GossipSubOptions {
   // Random early drop of messages from peers with a poor record while validation is throttled (see
   // peer_gater.h). On by default (go has it off): it does nothing until validation runs out of room.
   std::optional<PeerGaterParams> peer_gater = PeerGaterParams{};
+  // v1.3: the test extension, and what a misplaced Extensions message costs.
+  ExtensionOptions extensions;
+  // The partial-messages extension: advertised to v1.3 peers when set, and used on the topics given a mode
+  // here or with SetPartialTopic.
+  std::optional<PartialMessagesOptions> partial_messages;
+  std::map<std::string, PartialTopicMode> partial_topics;
   // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
   uint64_t seed = std::random_device{}();
 };
@@ -78,6 +96,15 @@ struct GossipSubStats {
   uint64_t px_offers_dropped = 0;  // Offers dropped: the dial queue was full.
   uint64_t direct_dials = 0;
   uint64_t rpcs_gated = 0;  // RPCs whose messages the peer gater dropped unread.
+  // v1.3: Extensions control messages outside the first RPC of a stream (each penalised), and test-extension
+  // messages sent and received.
+  uint64_t extensions_misplaced = 0;
+  uint64_t test_extension_sent = 0, test_extension_received = 0;
+  // Partial messages: RPCs sent and handed to the application; RPCs dropped (from a peer that did not
+  // advertise the extension, for a topic or group we take no part in, or beyond the group caps); full
+  // messages not sent to peers that requested partial messages instead.
+  uint64_t partial_sent = 0, partial_received = 0, partial_dropped = 0;
+  uint64_t full_sends_skipped_partial = 0;
 };
 
 // The entries of every collection the router grows, with the bound each obeys and what sets it (StateCounts()).
@@ -139,7 +166,17 @@ struct GossipSubStateCounts {
   size_t gater_sources = 0;
   // Mesh changes waiting for the event handlers: emptied when the loop comes back (0 between loop turns).
   size_t mesh_events = 0;
+  // Partial messages: groups (those created by peers' RPCs at most peer_initiated_groups_per_topic per topic,
+  // peer_initiated_groups_per_topic_per_peer per peer; each gone group_ttl_heartbeats after its last publish
+  // or creation), and their per-peer views (connected peers only). 0 without the extension.
+  size_t partial_groups = 0;
+  size_t partial_views = 0;
+  // (peer, topic) partial-message flags of peers' subscriptions: at most their subscriptions.
+  size_t partial_peer_topics = 0;
 };
+
+// The application's verdict on a partial message (GossipSubRouter::PartialFeedback).
+enum class PartialFeedback { kUseful, kInvalid };
 
 class GossipSubRouter final : public Router {
  public:
@@ -164,6 +201,30 @@ class GossipSubRouter final : public Router {
                   RejectReason reason) override;
   void OnSubscriptionChange(const crypto::PeerId& peer, const std::string& topic, bool subscribed) override;
   bool StillWanted(const crypto::PeerId& peer, std::string_view id) override;
+  void OnRpc(const crypto::PeerId& peer, const pb::RPC& rpc, bool first_on_stream, RpcAcceptance acceptance) override;
+  void AddHello(const crypto::PeerId& peer, pb::RPC* first) override;
+  void DescribeSubscription(pb::RPC::SubOpts* sub) override;
+  std::vector<uint32_t> ExperimentalFields() const override;
+
+  // --- Partial messages (partial_messages.h). Each fails with kFailedPrecondition without the extension. ---
+  // Sets how we take part on `topic`. Call it before subscribing: the flags travel in our SUBSCRIBE.
+  Status SetPartialTopic(const std::string& topic, PartialTopicMode mode);
+  // Publishes group `group_id` of `topic`: `action` decides what each peer gets. The peers are `to` when
+  // given (those connected that advertised the extension), else the group's: our mesh's partial peers of the
+  // topic (its fanout's when we are not in it, chosen now if there is none), and every peer that has a view
+  // in the group (it wrote to us about it, or was sent something). Parts go only to peers that requested
+  // partial messages on the topic. Returns the number of peers an RPC was queued for; kInvalidArgument for
+  // an empty topic or group id.
+  StatusOr<size_t> PublishPartial(const std::string& topic, const std::string& group_id, const PartialActionFn& action,
+                                  const std::vector<crypto::PeerId>& to = {});
+  // The application's verdict on a partial message from `peer` on `topic`, for its score: useful counts as
+  // a first delivery (P₂, and P₃ while in our mesh), invalid as an invalid message (P₄). Nothing without
+  // scoring.
+  void ReportPartial(const crypto::PeerId& peer, const std::string& topic, PartialFeedback feedback);
+  // The extensions `peer` advertised on its current stream; nothing before its first RPC, or when unknown.
+  std::optional<PeerExtensions> ExtensionsOf(const crypto::PeerId& peer) const;
+  // Whether `peer` asked us for partial messages on `topic` (having advertised the extension).
+  bool PeerRequestsPartial(const crypto::PeerId& peer, const std::string& topic) const;
 
   // Replaces the event handlers given to Create.
   void SetEvents(GossipSubEvents events) { events_ = std::move(events); }
@@ -187,6 +248,8 @@ class GossipSubRouter final : public Router {
   const Backoff& backoff() const { return *backoff_; }
   // Null when the peer gater is off.
   const PeerGater* peer_gater() const { return gater_.get(); }
+  // Null without the partial-messages extension.
+  const PartialGroups* partial_groups() const { return partial_.get(); }
   // The entries of every collection the router grows (see GossipSubStateCounts for their bounds). O(peers +
   // topics). Only after Attach.
   GossipSubStateCounts StateCounts() const;
@@ -205,6 +268,13 @@ class GossipSubRouter final : public Router {
     int idontwant_messages_received = 0;
     int idontwant_ids_received = 0;
     int iwant_served = 0;
+    // v1.3: what the peer advertised in the first RPC of its current stream (unset before it), and whether
+    // our test-extension message went to it.
+    std::optional<PeerExtensions> extensions;
+    bool test_extension_sent = false;
+    // The partial-message flags of its subscriptions (topics with a flag set, among those it subscribes
+    // to), kept only while it advertises the extension.
+    std::map<std::string, PartialTopicMode> partial_topics;
     // Ids the peer told us it does not want, pruned by TTL.
     std::unique_ptr<TimedCache> dont_send;
     // Whether the peer said IDONTWANT for `id` (the size check spares the hash when it never did).
@@ -220,6 +290,21 @@ class GossipSubRouter final : public Router {
   // Whether `peer` may be grafted to our mesh for `topic`: not in it, not in backoff, score >= 0.
   bool CanGraft(const std::string& topic, const crypto::PeerId& peer) const;
   bool SupportsPx(const GossipPeer& p) const;
+  // v1.2 and later: IDONTWANT.
+  bool SpeaksIDontWant(const GossipPeer& p) const;
+  // Partial messages: our mode on `topic` (none without the extension); whether the peer advertised the
+  // extension; requests parts on `topic`; can send them; takes part on `topic` with us at all.
+  PartialTopicMode OurPartialMode(const std::string& topic) const;
+  bool AdvertisedPartial(const GossipPeer& p) const;
+  bool RequestsPartial(const GossipPeer& p, const std::string& topic) const;
+  bool SupportsPartial(const GossipPeer& p, const std::string& topic) const;
+  bool IsPartialPeer(const GossipPeer& p, const std::string& topic) const;
+  // The peers a PublishPartial without `to` involves besides the group's: mesh, or fanout.
+  std::vector<crypto::PeerId> PartialRouteTargets(const std::string& topic);
+  void HandleExtensions(const crypto::PeerId& peer, GossipPeer& info, const pb::RPC& rpc, bool first_on_stream);
+  void HandlePartial(const crypto::PeerId& peer, const GossipPeer& info, const pb::PartialMessagesExtension& partial);
+  // Heartbeat gossip of our groups of `topic` to the partial-requesting `peers`.
+  void EmitPartialGossip(const std::string& topic, const std::vector<crypto::PeerId>& peers);
   std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
                                           const std::function<bool(const crypto::PeerId&, const GossipPeer&)>& filter);
   void AddToMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch);
@@ -265,6 +350,7 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<PxConnector> px_;
   std::unique_ptr<PeerScore> score_;
   std::unique_ptr<PeerGater> gater_;  // Null when options_.peer_gater is empty.
+  std::unique_ptr<PartialGroups> partial_;  // Null without the partial-messages extension.
   // IWANT promises, at most promises_per_peer_ per peer.
   std::unique_ptr<PromiseTracker> promises_;
   size_t promises_per_peer_ = 0;

@@ -395,6 +395,16 @@ void PeerScore::RejectMessage(const PeerId& from, const std::string& msg_id, con
   AddDeliverer(rec, from);
 }
 
+void PeerScore::UsefulPartial(const PeerId& peer, const std::string& topic) {
+  if (TopicStats* ts = GetTopicStats(peer, topic)) {
+    ts->first_message_deliveries =
+        std::min(ts->first_message_deliveries + 1, ts->params->first_message_deliveries_cap);
+  }
+  CreditMeshDelivery(peer, topic);
+}
+
+void PeerScore::InvalidPartial(const PeerId& peer, const std::string& topic) { PenaliseInvalid(peer, topic); }
+
 void PeerScore::AddPenalty(const PeerId& peer, double count) {
   assert(count >= 0);
   if (!(count > 0) || !std::isfinite(count)) return;

@@ -218,6 +218,11 @@ class PeerScore {
   // Raises the peer's P₇ counter by `count` (> 0; a negative count is a programming error, asserted and
   // ignored).
   void AddPenalty(const crypto::PeerId& peer, double count);
+  // The application judged a partial message from `peer` on `topic` (partial messages have no id, so the
+  // router cannot): useful counts as a first delivery (P₂, and P₃ while in the mesh), invalid as an invalid
+  // message (P₄).
+  void UsefulPartial(const crypto::PeerId& peer, const std::string& topic);
+  void InvalidPartial(const crypto::PeerId& peer, const std::string& topic);
 
   // The peer's score: 0 for unknown peers and for retained peers whose retention has expired.
   double Score(const crypto::PeerId& peer) const;

@@ -15,10 +15,18 @@ class Filter {
  public:
   Filter(const RpcLimits& limits, Bytes* out) : limits_(limits), out_(out) {}
 
-  // RPC {subscriptions = 1, publish = 2, control = 3}. Unknown fields are left out.
+  // RPC {subscriptions = 1, publish = 2, control = 3, partial = 10, experimental extensions}. Other fields
+  // are left out.
   Status Rpc(ByteSpan encoded) {
     return Fields(encoded, out_, [&](const Field& f, Bytes* out) -> Status {
-      if (f.type != WireType::kLengthDelimited || f.number < 1 || f.number > 3) return Leave(out);
+      if (Experimental(f.number)) {
+        const bool keep = f.type == WireType::kVarint ||
+                          (f.type == WireType::kLengthDelimited && f.bytes.size() <= limits_.max_experimental_field_size);
+        return keep ? Keep(f, out) : Leave(out);
+      }
+      if (f.type != WireType::kLengthDelimited) return Leave(out);
+      if (f.number == 10) return Partial(f, out);
+      if (f.number < 1 || f.number > 3) return Leave(out);
       if (f.number == 3) {
         if (f.bytes.size() > limits_.max_control_size) return Leave(out);
         return Nested(f, out, [&](ByteSpan control, Bytes* control_out) { return Control(control, control_out); });
@@ -35,6 +43,39 @@ class Filter {
   const RpcCounts& counts() const { return counts_; }
 
  private:
+  bool Experimental(uint32_t number) const {
+    for (uint32_t n : limits_.experimental_fields) {
+      if (n == number) return true;
+    }
+    return false;
+  }
+
+  // PartialMessagesExtension {topicID = 1, groupID = 2, partialMessage = 3, partsMetadata = 4}: kept whole,
+  // the first one only, when its topic and group id are within their limits.
+  Status Partial(const Field& f, Bytes* out) {
+    bool ok = true;
+    RETURN_IF_ERROR(Fields(f.bytes, nullptr, [&](const Field& g, Bytes*) {
+      if (g.type != WireType::kLengthDelimited) return OkStatus();
+      if ((g.number == 1 && g.bytes.size() > limits_.max_topic_length) ||
+          (g.number == 2 && g.bytes.size() > limits_.max_group_id_length)) {
+        ok = false;
+      }
+      return OkStatus();
+    }));
+    return ok && Take(&counts_.partials, 1) ? Keep(f, out) : Leave(out);
+  }
+
+  // ControlExtensions {partialMessages = 10, experimental flags}: the first one, with its known flags.
+  Status Extensions(const Field& f, Bytes* out) {
+    if (!Take(&counts_.extensions, 1)) return Leave(out);
+    return Nested(f, out, [&](ByteSpan ext, Bytes* ext_out) {
+      return Fields(ext, ext_out, [&](const Field& g, Bytes* o) -> Status {
+        const bool keep = g.type == WireType::kVarint && (g.number == 10 || Experimental(g.number));
+        return keep ? Keep(g, o) : Leave(o);
+      });
+    });
+  }
+
   // Calls on_field(field, out) for each field of `message`.
   template <typename F>
   static Status Fields(ByteSpan message, Bytes* out, F&& on_field) {
@@ -93,9 +134,10 @@ class Filter {
     return OkStatus();
   }
 
-  // ControlMessage {ihave = 1, iwant = 2, graft = 3, prune = 4, idontwant = 5}.
+  // ControlMessage {ihave = 1, iwant = 2, graft = 3, prune = 4, idontwant = 5, extensions = 6}.
   Status Control(ByteSpan control, Bytes* out) {
     return Fields(control, out, [&](const Field& f, Bytes* control_out) -> Status {
+      if (f.type == WireType::kLengthDelimited && f.number == 6) return Extensions(f, control_out);
       if (f.type != WireType::kLengthDelimited || f.number < 1 || f.number > 5) return Leave(control_out);
       // An entry with a topic (IHAVE, GRAFT, PRUNE) that is too long goes whole.
       if (f.number == 1 || f.number == 3 || f.number == 4) {

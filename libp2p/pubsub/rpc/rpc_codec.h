@@ -34,6 +34,14 @@ struct RpcLimits {
   // A subscription, message, GRAFT, PRUNE or IHAVE whose topic is longer is left out; so is a longer id.
   size_t max_topic_length = 1024;
   size_t max_message_id_length = 256;
+  // A partial-messages RPC whose group id is longer is left out (so is every such RPC after the first of an
+  // RPC, and an extensions control message after the first of an RPC).
+  size_t max_group_id_length = 256;
+  // Experimental extensions kept: fields with these numbers in the RPC (an extension's message, at most
+  // max_experimental_field_size bytes) and in the extensions control message (a flag). Other unknown fields
+  // are left out.
+  std::vector<uint32_t> experimental_fields;
+  size_t max_experimental_field_size = 1024;
 };
 
 // What a decode kept, and how many elements it left out for a limit.
@@ -45,6 +53,8 @@ struct RpcCounts {
   size_t iwant_ids = 0;
   size_t idontwant_ids = 0;
   size_t prune_peers = 0;
+  size_t partials = 0;    // Partial-messages RPCs: 0 or 1.
+  size_t extensions = 0;  // Extensions control messages: 0 or 1.
   size_t left_out = 0;  // Elements (and ids, offered peers) over a limit; a whole control part counts 1.
 };
 
