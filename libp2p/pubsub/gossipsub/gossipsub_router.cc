@@ -58,6 +58,11 @@ StatusOr<std::unique_ptr<GossipSubRouter>> GossipSubRouter::Create(GossipSubOpti
   RETURN_IF_ERROR(options.thresholds.Validate());
   if (options.score_params) RETURN_IF_ERROR(options.score_params->Validate());
   if (options.peer_gater) RETURN_IF_ERROR(options.peer_gater->Validate());
+  for (const std::string& p : options.protocols) {
+    if (p != kMeshSubV13 && p != kMeshSubV12 && p != kMeshSubV11 && p != kMeshSubV10 && p != kFloodSubProtocolId) {
+      return InvalidArgumentError("protocols: " + p + " is not a gossipsub or floodsub protocol");
+    }
+  }
   if (options.partial_messages && options.partial_messages->handler == nullptr) {
     return InvalidArgumentError("partial_messages.handler must be set");
   }
@@ -85,6 +90,7 @@ GossipSubRouter::~GossipSubRouter() {
 }
 
 std::vector<std::string> GossipSubRouter::Protocols() const {
+  if (!options_.protocols.empty()) return options_.protocols;
   return {std::string(kMeshSubV13), std::string(kMeshSubV12), std::string(kMeshSubV11), std::string(kMeshSubV10),
           std::string(kFloodSubProtocolId)};
 }

@@ -65,6 +65,9 @@ struct GossipSubOptions {
   // Random early drop of messages from peers with a poor record while validation is throttled (see
   // peer_gater.h). On by default (go has it off): it does nothing until validation runs out of room.
   std::optional<PeerGaterParams> peer_gater = PeerGaterParams{};
+  // The protocols spoken, preferred first (go's WithGossipSubProtocols): kMeshSubV13 to kMeshSubV10 and
+  // floodsub's. Empty: all of them, the newest first.
+  std::vector<std::string> protocols;
   // v1.3: the test extension, and what a misplaced Extensions message costs.
   ExtensionOptions extensions;
   // The partial-messages extension: advertised to v1.3 peers when set, and used on the topics given a mode
