@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { analyse, check, readLogs, runNodes, scenario } from './scenarios.mjs'
+import { analyse, check, checkPartial, readLogs, runNodes, scenario } from './scenarios.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -19,7 +19,7 @@ export async function runScenario ({ name, nodes, seed = 1, short = false, disab
   const { start, exits } = await runNodes({ binary, out, params: s.params, nodes, end: s.end, basePort })
   const failedProcesses = exits.filter((e) => e.code !== 0)
   const logs = readLogs(out)
-  const result = check(name, logs, s.messages, s.subscriptions)
+  const result = s.groups !== undefined ? checkPartial(logs, s.groups) : check(name, logs, s.messages, s.subscriptions)
   const analysis = analyse(logs, s.messages, start)
   writeFileSync(path.join(out, 'analysis.txt'), analysis.join('\n') + '\n')
   return { out, ok: result.ok && failedProcesses.length === 0, lines: result.lines, analysis, failedProcesses }

@@ -13,11 +13,13 @@
 
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/pubsub/gossipsub/extensions.h"
 #include "libp2p/pubsub/node.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/yamux.h"
 #include "tools/node/event_writer.h"
 #include "tools/node/flags.h"
+#include "tools/node/interop_partial.h"
 #include "tools/node/interop_script.h"
 
 namespace libp2p::node {
@@ -79,13 +81,67 @@ class ReceivedMessageLog : public pubsub::RpcObserver {
   }
 };
 
+// "Send RPC" and "Received RPC" for the RPCs that carry v1.3's extensions, the test extension's message or a
+// partial message (what test-plans' extension checks read: its `rpc` field names them), with the peer.
+class ExtensionRpcLog : public pubsub::RpcObserver {
+ public:
+  explicit ExtensionRpcLog(const pubsub::gossipsub::ExtensionOptions& options) : options_(options) {}
+  void OnReceive(const PeerId& peer, pubsub::pb::RPC* rpc) override { Write("Received RPC", "from", peer, *rpc); }
+  void OnSend(const PeerId& peer, pubsub::pb::RPC* rpc) override { Write("Send RPC", "to", peer, *rpc); }
+
+ private:
+  void Write(const char* msg, const char* direction, const PeerId& peer, const pubsub::pb::RPC& rpc) {
+    const bool extensions = pubsub::gossipsub::HasExtensions(rpc);
+    const bool test = pubsub::gossipsub::HasTestExtensionMessage(rpc, options_);
+    if (!extensions && !test && !rpc.has_partial()) return;
+    Log(msg, [&](std::string* line) {
+      Field(line, direction, peer.ToBase58());
+      *line += ",\"rpc\":{";
+      const char* comma = "";
+      if (extensions) {
+        const pubsub::gossipsub::PeerExtensions e = pubsub::gossipsub::ReadExtensions(rpc, options_);
+        *line += std::string("\"control\":{\"extensions\":{\"partialMessages\":") +
+                 (e.partial_messages ? "true" : "false") + ",\"testExtension\":" + (e.test_extension ? "true" : "false") +
+                 "}}";
+        comma = ",";
+      }
+      if (test) {
+        *line += std::string(comma) + "\"testExtension\":{}";
+        comma = ",";
+      }
+      if (rpc.has_partial()) {
+        const auto& p = rpc.partial();
+        *line += std::string(comma) + "\"partial\":{\"topicID\":";
+        AppendJsonString(p.topicid(), line);
+        *line += ",\"groupID\":" + std::to_string(InteropGroupNumber(p.groupid()).value_or(0)) +
+                 ",\"partialMessageBytes\":" + std::to_string(p.partialmessage().size()) +
+                 ",\"partsMetadataBytes\":" + std::to_string(p.partsmetadata().size()) + "}";
+      }
+      *line += "}";
+    });
+  }
+
+  const pubsub::gossipsub::ExtensionOptions options_;
+};
+
 class InteropRun {
  public:
   InteropRun(LibeventLoop* loop, const InteropModeOptions& options, uint64_t node_id, InteropScript script)
       : loop_(loop), options_(options), node_id_(node_id), script_(std::move(script)),
         start_(options.start_time_ms ? SystemTime(std::chrono::milliseconds(*options.start_time_ms))
                                      : std::chrono::system_clock::now()),
-        wait_(loop->CreateTimer([this] { Step(); })) {}
+        wait_(loop->CreateTimer([this] { Step(); })),
+        partial_app_([](const std::string&, uint64_t group) {
+          Log("All parts received", [&](std::string* line) { *line += ",\"group id\":" + std::to_string(group); });
+        }),
+        rpc_log_(ExtensionOptionsOfRun()) {}
+
+  // Every node of the harness speaks the test extension and partial messages, as the go reference does.
+  static pubsub::gossipsub::ExtensionOptions ExtensionOptionsOfRun() {
+    pubsub::gossipsub::ExtensionOptions o;
+    o.test_extension = true;
+    return o;
+  }
 
   int Run() {
     for (const std::string& w : script_.gossipsub.warnings) {
@@ -102,12 +158,15 @@ class InteropRun {
     o.pubsub.sign_policy = pubsub::SignPolicy::kStrictNoSign;
     o.pubsub.message_id = [](const pubsub::pb::Message& m) { return m.data().substr(0, 8); };
     o.pubsub.peer.limits.max_rpc_size = kMaxInteropMessageSize + 64 * 1024;
-    o.pubsub.rpc_observers = {&received_log_};
+    o.pubsub.rpc_observers = {&received_log_, &rpc_log_};
     const pubsub::gossipsub::GossipSubJsonConfig& c = script_.gossipsub.config;
     o.gossipsub.params = c.params;
     o.gossipsub.px_connector = c.px_connector;
     if (c.score_params) o.gossipsub.score_params = c.score_params;
     if (c.thresholds) o.gossipsub.thresholds = *c.thresholds;
+    o.gossipsub.extensions = ExtensionOptionsOfRun();
+    o.gossipsub.partial_messages = pubsub::gossipsub::PartialMessagesOptions{};
+    o.gossipsub.partial_messages->handler = &partial_app_;
     StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(std::move(o), loop_);
     if (!node.ok()) Usage("--params: " + node.status().message());
     node_ = std::move(node).value();
@@ -115,6 +174,9 @@ class InteropRun {
       std::fprintf(stderr, "pubsub_node: %s\n", s.ToString().c_str());
       return 1;
     }
+    // The loop has not run yet: no RPC reached the router before the app knows it.
+    router_ = dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(node_->pubsub().router());
+    partial_app_.SetRouter(router_);
     Log("PeerID", [&](std::string* line) {
       Field(line, "id", node_->id().ToBase58());
       *line += ",\"node_id\":" + std::to_string(node_id_);
@@ -156,6 +218,12 @@ class InteropRun {
         for (uint64_t peer : step.connect_to) Connect(peer, std::chrono::steady_clock::now() + kConnectPatience);
         return;
       case ScriptStep::Kind::kSubscribe: {
+        if (step.partial) {
+          // Before subscribing: the flags travel in the SUBSCRIBE.
+          if (Status s = router_->SetPartialTopic(step.topic, {true, true}); !s.ok()) {
+            return Warn("subscribe " + step.topic + ": " + s.ToString());
+          }
+        }
         StatusOr<std::shared_ptr<pubsub::Topic>> topic = node_->Join(step.topic);
         if (!topic.ok()) return Warn("subscribe " + step.topic + ": " + topic.status().ToString());
         subscriptions_.push_back((*topic)->Subscribe({.on_message = [](const pubsub::Message&) {}}));
@@ -174,6 +242,16 @@ class InteropRun {
       case ScriptStep::Kind::kSetTopicValidationDelay:
         AddValidationDelay(step.topic, step.delay);
         return;
+      case ScriptStep::Kind::kAddPartialMessage:
+        partial_app_.Add(step.topic, step.group_id, step.parts);
+        return;
+      case ScriptStep::Kind::kPublishPartial: {
+        std::vector<PeerId> to;
+        for (uint64_t n : step.publish_to) to.push_back(PeerId::FromPublicKey(InteropNodeKey(n).public_key()));
+        StatusOr<size_t> sent = partial_app_.Publish(step.topic, step.group_id, to);
+        if (!sent.ok()) Warn("publishPartial " + std::to_string(step.group_id) + ": " + sent.status().ToString());
+        return;
+      }
       case ScriptStep::Kind::kWaitUntil:
         return;  // Step() handles it.
     }
@@ -247,7 +325,10 @@ class InteropRun {
   const InteropScript script_;
   const SystemTime start_;
   ReceivedMessageLog received_log_;
+  InteropPartialApp partial_app_;
+  ExtensionRpcLog rpc_log_;
   std::unique_ptr<pubsub::Node> node_;
+  pubsub::gossipsub::GossipSubRouter* router_ = nullptr;  // The node's; set once it started.
   std::unique_ptr<Timer> wait_;
   size_t next_ = 0;
   std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;

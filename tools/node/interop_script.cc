@@ -79,8 +79,9 @@ Status Add(const json& instruction, const std::string& path, uint64_t node_id, i
   } else if (type == "subscribeToTopic") {
     step.kind = ScriptStep::Kind::kSubscribe;
     ASSIGN_OR_RETURN(step.topic, Topic(instruction, path));
-    if (auto it = instruction.find("partial"); it != instruction.end() && it->is_boolean() && it->get<bool>()) {
-      return Bad(path + ".partial", "partial messages are not supported");
+    if (auto it = instruction.find("partial"); it != instruction.end() && !it->is_null()) {
+      if (!it->is_boolean()) return Bad(path + ".partial", "expected true or false");
+      step.partial = it->get<bool>();
     }
   } else if (type == "publish") {
     step.kind = ScriptStep::Kind::kPublish;
@@ -96,8 +97,25 @@ Status Add(const json& instruction, const std::string& path, uint64_t node_id, i
     step.kind = ScriptStep::Kind::kSetTopicValidationDelay;
     ASSIGN_OR_RETURN(step.topic, Topic(instruction, path));
     ASSIGN_OR_RETURN(step.delay, Seconds(instruction, path, "delaySeconds"));
-  } else if (type == "addPartialMessage" || type == "publishPartial") {
-    return Bad(path, type + ": partial messages are not supported");
+  } else if (type == "addPartialMessage") {
+    step.kind = ScriptStep::Kind::kAddPartialMessage;
+    ASSIGN_OR_RETURN(step.topic, Topic(instruction, path));
+    ASSIGN_OR_RETURN(step.group_id, WholeNumber(instruction, path, "groupID", UINT64_MAX));
+    ASSIGN_OR_RETURN(uint64_t parts, WholeNumber(instruction, path, "parts", 255));
+    step.parts = static_cast<uint8_t>(parts);
+  } else if (type == "publishPartial") {
+    step.kind = ScriptStep::Kind::kPublishPartial;
+    ASSIGN_OR_RETURN(step.topic, Topic(instruction, path));
+    ASSIGN_OR_RETURN(step.group_id, WholeNumber(instruction, path, "groupID", UINT64_MAX));
+    if (auto it = instruction.find("publishToNodeIDs"); it != instruction.end() && !it->is_null()) {
+      if (!it->is_array()) return Bad(path + ".publishToNodeIDs", "expected an array of node ids");
+      for (const json& id : *it) {
+        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > UINT32_MAX) {
+          return Bad(path + ".publishToNodeIDs", "expected an array of node ids");
+        }
+        step.publish_to.push_back(static_cast<uint64_t>(id.get<int64_t>()));
+      }
+    }
   } else {
     return Bad(path + ".type", "unknown instruction " + type);
   }

@@ -19,10 +19,22 @@ namespace libp2p::node {
 
 // One step of a node's script, `ifNodeIDEquals` resolved.
 struct ScriptStep {
-  enum class Kind { kConnect, kSubscribe, kPublish, kWaitUntil, kSetTopicValidationDelay };
+  enum class Kind {
+    kConnect,
+    kSubscribe,
+    kPublish,
+    kWaitUntil,
+    kSetTopicValidationDelay,
+    kAddPartialMessage,
+    kPublishPartial
+  };
   Kind kind = Kind::kConnect;
   std::vector<uint64_t> connect_to;  // kConnect: node ids, dialed in order.
-  std::string topic;                 // kSubscribe, kPublish, kSetTopicValidationDelay.
+  std::string topic;                 // Every kind but kConnect and kWaitUntil.
+  bool partial = false;              // kSubscribe: request partial messages on the topic.
+  uint64_t group_id = 0;             // kAddPartialMessage, kPublishPartial.
+  uint8_t parts = 0;                 // kAddPartialMessage: the bitmap of the parts added.
+  std::vector<uint64_t> publish_to;  // kPublishPartial: node ids; empty: the peers the router chooses.
   uint64_t message_id = 0;           // kPublish.
   size_t message_size = 0;           // kPublish: at least 8 (the id's bytes).
   Duration elapsed{};                // kWaitUntil: since the start instant.
@@ -41,7 +53,7 @@ inline constexpr size_t kMaxInteropMessageSize = 10 * 1024 * 1024;
 
 // The script of node `node_id` in a params.json document ({"script": [instruction, ...]}). kInvalidArgument
 // naming the path of what is wrong (e.g. "script[3].connectTo: expected an array of node ids"); unknown
-// instruction types are errors too, except the partial-messages ones, which this node does not speak.
+// instruction types are errors too.
 StatusOr<InteropScript> ParseInteropScript(std::string_view json, uint64_t node_id);
 // The same from a file; kNotFound when it cannot be read.
 StatusOr<InteropScript> ReadInteropScript(const std::string& path, uint64_t node_id);

@@ -51,8 +51,32 @@ TEST(InteropScriptTest, MistakesNameTheirPath) {
                    {"type": "initGossipSub", "gossipSubParams": {"Dhigh": 3}}}]})"),
             "script[0].instruction.gossipSubParams: Dhigh: unknown field");
   EXPECT_EQ(error(R"({"script": [{"type": "waitUntil"}]})"), "script[0].elapsedSeconds: missing");
-  EXPECT_EQ(error(R"({"script": [{"type": "publishPartial", "topicID": "t", "groupID": 1}]})"),
-            "script[0]: publishPartial: partial messages are not supported");
+  EXPECT_EQ(error(R"({"script": [{"type": "addPartialMessage", "topicID": "t", "groupID": 1, "parts": 256}]})"),
+            "script[0].parts: expected a whole number from 0 to 255");
+  EXPECT_EQ(error(R"({"script": [{"type": "publishPartial", "topicID": "t", "groupID": 1, "publishToNodeIDs": 3}]})"),
+            "script[0].publishToNodeIDs: expected an array of node ids");
+  EXPECT_EQ(error(R"({"script": [{"type": "subscribeToTopic", "topicID": "t", "partial": 1}]})"),
+            "script[0].partial: expected true or false");
+}
+
+// The partial-messages instructions of test-plans' partial-messages scenarios.
+TEST(InteropScriptTest, PartialMessageInstructions) {
+  StatusOr<InteropScript> s = ParseInteropScript(R"({"script": [
+    {"type": "subscribeToTopic", "topicID": "a-subnet", "partial": true},
+    {"type": "ifNodeIDEquals", "nodeID": 0,
+     "instruction": {"type": "addPartialMessage", "topicID": "a-subnet", "groupID": 200, "parts": 165}},
+    {"type": "publishPartial", "topicID": "a-subnet", "groupID": 200, "publishToNodeIDs": [1, 2]},
+    {"type": "publishPartial", "topicID": "a-subnet", "groupID": 200}]})", 0);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->steps.size(), 4u);
+  EXPECT_EQ(s->steps[0].kind, ScriptStep::Kind::kSubscribe);
+  EXPECT_TRUE(s->steps[0].partial);
+  EXPECT_EQ(s->steps[1].kind, ScriptStep::Kind::kAddPartialMessage);
+  EXPECT_EQ(s->steps[1].group_id, 200u);
+  EXPECT_EQ(s->steps[1].parts, 165);
+  EXPECT_EQ(s->steps[2].kind, ScriptStep::Kind::kPublishPartial);
+  EXPECT_EQ(s->steps[2].publish_to, (std::vector<uint64_t>{1, 2}));
+  EXPECT_TRUE(s->steps[3].publish_to.empty());
 }
 
 // The harness's own check of its key derivation (test-plans' go, rust and jvm nodes test the same hash):
