@@ -106,10 +106,32 @@ GossipSubParams SmallParams() {
   return p;
 }
 
+// The application's side of partial messages: it records what the peer says it has, and answers every RPC
+// with a publish of the group (parts to requesting peers), as applications do.
+class EchoPartials final : public PartialMessagesHandler {
+ public:
+  void OnPartialRpc(const PeerId&, const pb::PartialMessagesExtension& rpc, PartialPeerView& view) override {
+    view.peer_has = rpc.partsmetadata().substr(0, 8);
+    if (router != nullptr) {
+      (void)router->PublishPartial(rpc.topicid(), rpc.groupid(), [](const PeerId&, PartialPeerView&, bool requests) {
+        return PartialSend{requests ? "part" : "", "meta"};
+      });
+    }
+  }
+  void OnGossip(const std::string&, const std::string&, const std::vector<PeerId>&) override {}
+  GossipSubRouter* router = nullptr;
+};
+
+EchoPartials echo_partials;
+
 GossipSubOptions NodeOptions() {
   GossipSubOptions go;
   go.params = SmallParams();
   go.seed = 1;
+  // Partial messages on "a" (the hostile peer may advertise the extension and send partial RPCs).
+  go.partial_messages = PartialMessagesOptions{};
+  go.partial_messages->handler = &echo_partials;
+  go.partial_topics["a"] = PartialTopicMode{true, true};
   PeerScoreParams sp;
   TopicScoreParams a;
   a.topic_weight = 1;
@@ -186,6 +208,7 @@ class Harness {
     po.peer.max_data_bytes = kMaxDataBytes;
     po.peer.limits.max_rpc_size = 4096;
     node_ = std::make_unique<Node>(&loop_, &net_, &keys.node, po, NodeOptions());
+    echo_partials.router = node_->router;
     node_->Join("a");
     node_->Join("b");
     node_->pubsub->AddValidator("b", [](const pb::Message& m, std::function<void(ValidationResult)> done) {
@@ -314,6 +337,14 @@ class Harness {
     // are handed out when the loop comes back.
     Check(c.gater_peers == c.peers && c.gater_sources <= known_peers);
     Check(c.mesh_events == 0);
+    // Partial messages: groups peers create only on "a", within the caps; a view per group and known peer;
+    // flags only for the peers' subscriptions.
+    const PartialMessagesOptions pm;
+    Check(r->partial_groups()->peer_initiated("b") == 0);
+    Check(c.partial_groups <= pm.peer_initiated_groups_per_topic);
+    Check(r->partial_groups()->peer_initiated("a") <= known_peers * pm.peer_initiated_groups_per_topic_per_peer);
+    Check(c.partial_views <= c.partial_groups * known_peers);
+    Check(c.partial_peer_topics <= core.peer_topics);
     // The core: seen ids, validations and send lanes within their options.
     Check(core.seen_entries <= kSeenMaxEntries);
     Check(core.pending_validations <= PubSubOptions{}.max_pending_validations);
@@ -324,6 +355,7 @@ class Harness {
   }
 
   void Teardown() {
+    echo_partials.router = nullptr;
     // Streams first, then each core before its host, then the hosts; the loop and network go last.
     out_.reset();
     held_.clear();

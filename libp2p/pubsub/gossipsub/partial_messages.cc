@@ -9,10 +9,8 @@ using crypto::PeerId;
 PartialGroups::Group& PartialGroups::Ours(const std::string& topic, const std::string& group_id) {
   Topic& t = topics_[topic];
   Group& g = t.groups[group_id];
-  if (g.counted_for) {
-    Uncount(t, *g.counted_for);
-    g.counted_for.reset();
-  }
+  // A group a peer created keeps counting against it until it goes: an application that answers every
+  // RPC with a publish cannot be made to hold more groups than the caps.
   g.ours = true;
   g.ttl = Ttl();
   return g;

@@ -90,13 +90,15 @@ class PartialGroups {
     int ttl = 0;  // Heartbeats left.
     // We published to it (else a peer's RPC created it, and we do not gossip it).
     bool ours = false;
-    // The peer whose RPC created it, while that counts against the peer's cap.
+    // The peer whose RPC created it, while that counts against the peer's cap (until the group goes, or the
+    // peer does).
     std::optional<crypto::PeerId> counted_for;
   };
 
   explicit PartialGroups(const PartialMessagesOptions& options) : options_(options) {}
 
-  // Our group (found or created); its lifetime restarts, and it is ours from now on.
+  // Our group (found or created); its lifetime restarts, and it is ours from now on (gossiped). A group a
+  // peer created still counts against that peer's cap until it goes.
   Group& Ours(const std::string& topic, const std::string& group_id);
   // The group a peer's RPC names: found, or created within the caps (null beyond them).
   Group* ForPeer(const std::string& topic, const std::string& group_id, const crypto::PeerId& from);

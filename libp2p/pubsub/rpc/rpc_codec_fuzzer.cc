@@ -1,9 +1,12 @@
-// Decodes arbitrary bytes as a pubsub RPC under small limits. On success: the limits hold for what was
-// decoded, what was decoded is what the pre-check counted, and encoding is a fixed point
+// Decodes arbitrary bytes as a pubsub RPC under small limits (with one experimental extension number kept).
+// On success: the limits hold for what was decoded, what was decoded is what the pre-check counted, no
+// unknown field but the experimental one survives, and encoding is a fixed point
 // (decode(encode(rpc)) encodes to the same bytes, leaving nothing out).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+
+#include <google/protobuf/unknown_field_set.h>
 
 #include "libp2p/pubsub/rpc/rpc_codec.h"
 
@@ -19,6 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_idontwant_ids = 32;
   limits.max_prune_peers = 4;
   limits.max_control_size = 4 * 1024;
+  limits.max_group_id_length = 16;
+  limits.experimental_fields = {6492434};
+  limits.max_experimental_field_size = 64;
   RpcCounts counts;
   libp2p::StatusOr<pb::RPC> rpc = DecodeRpc(libp2p::ByteSpan(data, size), limits, &counts);
   if (!rpc.ok()) return 0;
@@ -39,6 +45,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (iwant_ids != counts.iwant_ids || iwant_ids > limits.max_iwant_ids) abort();
   if (idontwant_ids != counts.idontwant_ids || idontwant_ids > limits.max_idontwant_ids) abort();
   if (prune_peers != counts.prune_peers || prune_peers > limits.max_prune_peers) abort();
+  if (rpc->has_partial() != (counts.partials == 1) || counts.partials > 1) abort();
+  if (rpc->partial().topicid().size() > limits.max_topic_length) abort();
+  if (rpc->partial().groupid().size() > limits.max_group_id_length) abort();
+  if (c.has_extensions() != (counts.extensions == 1)) abort();
+  // Unknown fields kept: only the experimental number, within its size.
+  const auto& unknown = rpc->unknown_fields();
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    if (unknown.field(i).number() != 6492434) abort();
+    if (unknown.field(i).type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED &&
+        unknown.field(i).length_delimited().size() > limits.max_experimental_field_size) {
+      abort();
+    }
+  }
   libp2p::StatusOr<std::string> first = EncodeRpc(*rpc, RpcLimits{});
   if (!first.ok()) abort();
   RpcCounts again_counts;
