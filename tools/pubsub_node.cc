@@ -397,7 +397,8 @@ class NodeProgram {
           .Int("idontwant_sent", static_cast<int64_t>(st.idontwant_sent))
           .Int("idontwant_received", static_cast<int64_t>(st.idontwant_received))
           .Int("sends_skipped_idontwant", static_cast<int64_t>(st.sends_skipped_idontwant + st.sends_cancelled))
-          .Int("meshsub_1_2_peers", static_cast<int64_t>(gs->PeersWithProtocol(pubsub::gossipsub::kMeshSubV12)));
+          .Int("meshsub_1_2_peers", static_cast<int64_t>(gs->PeersWithProtocol(pubsub::gossipsub::kMeshSubV12)))
+          .Int("meshsub_1_3_peers", static_cast<int64_t>(gs->PeersWithProtocol(pubsub::gossipsub::kMeshSubV13)));
     }
     return summary;
   }
