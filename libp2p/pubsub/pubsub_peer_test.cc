@@ -860,5 +860,66 @@ TEST_F(PubSubPeerTest, OnRpcMayReplaceTheInboundStream) {
   EXPECT_EQ(topics, (std::vector<std::string>{"a", "c"}));
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The hello (gossipsub v1.3's Extensions go in it) and the first RPC of a stream.
+
+// The hello is written first on every outbound stream the peer opens, ahead of what was queued before the
+// stream opened, and again on the stream that replaces it after a new connection.
+TEST_F(PubSubPeerTest, HelloGoesFirstOnEveryNewOutboundStream) {
+  int hellos = 0;
+  PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
+  callbacks.hello = [&](PubSubPeer&) { return std::vector<pb::RPC>{SubscribeRpc("hello-" + std::to_string(++hellos))}; };
+  PubSubPeer peer(&loop_, TestPeerId("remote"), opener_.Get(), {}, std::move(callbacks));
+  ASSERT_EQ(peer.Send(DataRpc("t", "queued"), SendLane::kData), SendResult::kQueued);
+  auto first = AnswerWithStream(0);
+  loop_.RunUntilIdle();
+  std::vector<pb::RPC> got = first->Rpcs();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].subscriptions(0).topicid(), "hello-1");
+  EXPECT_EQ(got[1].publish(0).data(), "queued");
+  EXPECT_EQ(peer.stats().rpcs_sent, 2u);
+
+  peer.OnNewConnection();
+  auto second = AnswerWithStream(1);
+  ASSERT_EQ(peer.Send(DataRpc("t", "later"), SendLane::kData), SendResult::kQueued);
+  loop_.RunUntilIdle();
+  got = second->Rpcs();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].subscriptions(0).topicid(), "hello-2");
+  EXPECT_EQ(got[1].publish(0).data(), "later");
+}
+
+// Open() opens the stream for the hello alone; with nothing to say (an empty hello) nothing is written.
+TEST_F(PubSubPeerTest, OpenSendsTheHelloWithoutASend) {
+  std::vector<pb::RPC> hello;
+  PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
+  callbacks.hello = [&](PubSubPeer&) { return hello; };
+  PubSubPeer peer(&loop_, TestPeerId("remote"), opener_.Get(), {}, std::move(callbacks));
+  hello = {SubscribeRpc("a")};
+  peer.Open();
+  auto remote = AnswerWithStream(0);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(remote->Rpcs().size(), 1u);
+  EXPECT_EQ(delivered_.ready, 1);
+  peer.Open();  // Already open: nothing more.
+  EXPECT_EQ(opener_.calls, 1);
+}
+
+// While on_rpc runs, first_rpc_on_stream() says whether its RPC is the first of its inbound stream.
+TEST_F(PubSubPeerTest, FirstRpcOfEachInboundStreamIsMarked) {
+  std::vector<bool> firsts;
+  PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
+  callbacks.on_rpc = [&](PubSubPeer& p, pb::RPC) { firsts.push_back(p.first_rpc_on_stream()); };
+  PubSubPeer peer(&loop_, TestPeerId("remote"), opener_.Get(), {}, std::move(callbacks));
+  auto one = AttachInbound(&peer);
+  ASSERT_TRUE(one->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
+  loop_.RunUntilIdle();
+  auto two = AttachInbound(&peer);
+  ASSERT_TRUE(two->Write(Frame(SubscribeRpc("c"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(firsts, (std::vector<bool>{true, false, true}));
+  EXPECT_FALSE(peer.first_rpc_on_stream());
+}
+
 }  // namespace
 }  // namespace libp2p::pubsub
