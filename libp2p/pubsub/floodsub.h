@@ -21,8 +21,9 @@ class FloodSubRouter final : public Router {
   void Join(const std::string&) override {}
   void Leave(const std::string&) override {}
   void HandleControl(const crypto::PeerId&, const pb::ControlMessage&) override {}
-  // To every peer subscribed to the topic, except the one it came from and its author.
-  size_t Forward(const SharedMessage& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
+  // Every peer subscribed to the topic, except the one it came from and its author, in peer id order.
+  std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
+                                    const std::optional<crypto::PeerId>& source) override;
 
  private:
   PubSub* core_ = nullptr;

@@ -242,7 +242,7 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
 
 PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
   seen_.Insert(result.id);
-  result.peers = router_->Forward(msg, result.id, std::nullopt);
+  result.peers = SendToPeers(*msg, result.id, router_->Route(msg, result.id, std::nullopt));
   ++stats_.published;
   result.status = OkStatus();
   return result;
@@ -369,7 +369,18 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
     MessageHandler handler = h->second;  // The handler may unsubscribe.
     handler(*shared, id, from);
   }
-  router_->Forward(shared, id, from);
+  SendToPeers(*shared, id, router_->Route(shared, id, from));
+}
+
+size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers) {
+  if (peers.empty()) return 0;  // A message with no one to send to costs no copy.
+  pb::RPC rpc;
+  *rpc.add_publish() = msg;
+  size_t sent = 0;
+  for (const PeerId& peer : peers) {
+    if (SendRpc(peer, rpc, SendLane::kData, id)) ++sent;
+  }
+  return sent;
 }
 
 PubSubStateCounts PubSub::StateCounts() const {

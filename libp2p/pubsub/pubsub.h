@@ -171,7 +171,10 @@ class PubSub {
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
-  // Delivers a validated message to our handler and hands it to the router (which may keep it).
+  // Sends `msg` to each of `peers` (as the router routed it), in one data RPC each, tagged with `id`;
+  // returns how many were queued.
+  size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers);
+  // Delivers a validated message to our handler and has the router route it (it may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.
   std::vector<pb::RPC> SubscriptionsRpcs() const;

@@ -83,10 +83,14 @@ class Router {
   // The control part of an RPC from `peer` (routers without control messages ignore it).
   virtual void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) = 0;
 
-  // Sends a validated message on: received from `source`, or published by us when `source` is empty.
-  // Returns the number of peers it was queued for. `msg` is never null; the router may keep it.
-  virtual size_t Forward(const SharedMessage& msg, const std::string& id,
-                         const std::optional<crypto::PeerId>& source) = 0;
+  // The peers a validated message goes to: received from `source`, or published by us when `source` is
+  // empty. The router does its bookkeeping for the message here (gossipsub: the message cache, promises,
+  // scores, the fanout choice) but sends nothing: the core sends one data RPC to each peer returned, in
+  // that order, tagged with `id` (PubSub::Publish, PubSub::PublishBatch, and forwarding). The peers are
+  // distinct and never include `source` nor the message's author. Called once per message. `msg` is never
+  // null; the router may keep it.
+  virtual std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
+                                            const std::optional<crypto::PeerId>& source) = 0;
 
   // Whether `peer` still wants message `id`, asked just before a queued copy of it is written to the peer
   // (gossipsub v1.2: not once the peer said IDONTWANT). False drops that copy unsent.

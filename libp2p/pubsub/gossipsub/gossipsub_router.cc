@@ -567,9 +567,13 @@ void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, cons
   promises_->Keep(id);
 }
 
-size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& id,
-                                const std::optional<PeerId>& source) {
-  const pb::Message& msg = *shared;
+std::vector<PeerId> GossipSubRouter::Route(const SharedMessage& shared, const std::string& id,
+                                           const std::optional<PeerId>& source) {
+  RecordRouted(*shared, id, source);
+  return FilterTargets(CandidateTargets(shared->topic(), source), *shared, id, source);
+}
+
+void GossipSubRouter::RecordRouted(const pb::Message& msg, const std::string& id, const std::optional<PeerId>& source) {
   const std::string& topic = msg.topic();
   mcache_->Put(id, msg);
   promises_->Keep(id);
@@ -582,8 +586,10 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
     }
   }
   if (source && gater_) gater_->Delivered(*source, topic);
+}
 
-  // Usually a handful of peers: a vector, sorted and deduplicated below, costs less than a set.
+std::vector<PeerId> GossipSubRouter::CandidateTargets(const std::string& topic, const std::optional<PeerId>& source) {
+  // Usually a handful of peers: a vector, sorted and deduplicated by FilterTargets, costs less than a set.
   std::vector<PeerId> targets;
   // Only the topic's subscribers can be targets: look at them, not at every peer.
   auto subscribers = topic_peers_.find(topic);
@@ -617,12 +623,17 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
     fanout_last_publish_[topic] = core_->loop()->Now();
     targets.insert(targets.end(), fanout.begin(), fanout.end());
   }
-  std::sort(targets.begin(), targets.end());
-  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  size_t sent = 0;
-  pb::RPC rpc;  // Built on the first target: a message with no one to forward to costs no copy.
-  const bool we_send_partial = OurPartialMode(topic).supports;
-  for (const PeerId& p : targets) {
+  return targets;
+}
+
+std::vector<PeerId> GossipSubRouter::FilterTargets(std::vector<PeerId> candidates, const pb::Message& msg,
+                                                   const std::string& id, const std::optional<PeerId>& source) {
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  std::vector<PeerId> targets;
+  targets.reserve(candidates.size());
+  const bool we_send_partial = OurPartialMode(msg.topic()).supports;
+  for (PeerId& p : candidates) {
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
     auto info = peers_.find(p);
@@ -631,14 +642,13 @@ size_t GossipSubRouter::Forward(const SharedMessage& shared, const std::string& 
       continue;
     }
     // A peer that asked for partial messages of the topic gets them, from the application, instead.
-    if (we_send_partial && info != peers_.end() && RequestsPartial(info->second, topic)) {
+    if (we_send_partial && info != peers_.end() && RequestsPartial(info->second, msg.topic())) {
       ++stats_.full_sends_skipped_partial;
       continue;
     }
-    if (rpc.publish_size() == 0) *rpc.add_publish() = msg;
-    if (core_->SendRpc(p, rpc, SendLane::kData, id)) ++sent;
+    targets.push_back(std::move(p));
   }
-  return sent;
+  return targets;
 }
 
 void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch) {

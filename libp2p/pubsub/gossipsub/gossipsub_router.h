@@ -196,7 +196,8 @@ class GossipSubRouter final : public Router {
   void Join(const std::string& topic) override;
   void Leave(const std::string& topic) override;
   void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
-  size_t Forward(const SharedMessage& msg, const std::string& id, const std::optional<crypto::PeerId>& source) override;
+  std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
+                                    const std::optional<crypto::PeerId>& source) override;
   RpcAcceptance AcceptRpcFrom(const crypto::PeerId& peer) override;
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
@@ -315,6 +316,19 @@ class GossipSubRouter final : public Router {
                       Duration backoff);
   void MakePrune(const std::string& topic, const crypto::PeerId& to, bool px, Duration backoff, ControlBatch* batch);
   void SendBatch(ControlBatch* batch);
+  // Route(), in three steps. The message's bookkeeping: the message cache, promises kept, scores (P₂/P₃ for
+  // `source`, or our own message), the peer gater.
+  void RecordRouted(const pb::Message& msg, const std::string& id, const std::optional<crypto::PeerId>& source);
+  // The peers the message may go to, unfiltered and possibly repeated: direct and floodsub peers of the
+  // topic, then with flood publishing (our own message) every subscriber over the publish threshold, else
+  // the mesh, else (our own message, a topic we are not in) the fanout, chosen now when there is none.
+  std::vector<crypto::PeerId> CandidateTargets(const std::string& topic, const std::optional<crypto::PeerId>& source);
+  // The one place that drops candidates: sorts and deduplicates them, then leaves out `source`, the author,
+  // peers that sent IDONTWANT for `id` (counted in sends_skipped_idontwant), and, when we send partial
+  // messages on the topic, peers that asked for them (counted in full_sends_skipped_partial). A new reason
+  // not to send a message to a peer belongs here.
+  std::vector<crypto::PeerId> FilterTargets(std::vector<crypto::PeerId> candidates, const pb::Message& msg,
+                                            const std::string& id, const std::optional<crypto::PeerId>& source);
   // The IHAVEs of one RPC, taken together as go takes them: they count as one IHAVE message against
   // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
   // Tells the score (P6) and the peer gater the IP of the peer's newest connection.
