@@ -1,11 +1,14 @@
 #include "libp2p/pubsub/pubsub.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "libp2p/base/varint.h"
+#include "libp2p/pubsub/round_robin_scheduler.h"
 
 namespace libp2p::pubsub {
 
@@ -25,6 +28,18 @@ PubSubOptions WithRouterFields(PubSubOptions options, const Router& router) {
     if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
   }
   return options;
+}
+
+// Why a validator's verdict other than kAccept refused our own message.
+Status RefusalStatus(Verdict verdict) {
+  assert(verdict != Verdict::kAccept);
+  switch (verdict) {
+    case Verdict::kAccept: break;
+    case Verdict::kReject: return PermissionDeniedError("a validator rejected the message");
+    case Verdict::kIgnore: return CancelledError("a validator ignored the message");
+    case Verdict::kTimedOut: return DeadlineExceededError("a validator did not answer in time");
+  }
+  return InternalError("an accepted message was refused");
 }
 
 }  // namespace
@@ -186,30 +201,36 @@ void PubSub::AddValidator(const std::string& topic, Validator validator) {
   validation_.Add(topic, std::move(validator));
 }
 
-PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDone done) {
-  PublishResult result;
+Status PubSub::MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result) {
   // A topic our peers would leave out of the RPC (see RpcLimits) is refused here.
   if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
-    result.status = InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) +
-                                         " bytes");
-    return result;
+    return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) +
+                                " bytes");
   }
-  pb::Message msg;
-  msg.set_topic(topic);
-  msg.set_data(std::string(AsStringView(data)));
-  result.seqno = next_seqno_++;
-  SignMessage(*options_.identity, result.seqno, options_.sign_policy, &msg);
+  msg->set_topic(topic);
+  msg->set_data(std::string(AsStringView(data)));
+  result->seqno = next_seqno_++;
+  SignMessage(*options_.identity, result->seqno, options_.sign_policy, msg);
   // The message must fit in an RPC of its own: field 2's tag byte, the length varint, the message.
-  const size_t msg_size = msg.ByteSizeLong();
+  const size_t msg_size = msg->ByteSizeLong();
   if (1 + UvarintLength(msg_size) + msg_size > options_.peer.limits.max_rpc_size) {
-    result.status = OutOfRangeError("message of " + std::to_string(data.size()) + " bytes is too large");
+    return OutOfRangeError("message of " + std::to_string(data.size()) + " bytes is too large");
+  }
+  result->id = options_.message_id(*msg);
+  return OkStatus();
+}
+
+PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDone done) {
+  PublishResult result;
+  pb::Message msg;
+  if (Status s = MakeOwn(topic, data, &msg, &result); !s.ok()) {
+    result.status = std::move(s);
     return result;
   }
-  result.id = options_.message_id(msg);
   if (!validation_.HasValidators(topic)) {
     return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));
   }
-  if (Status room = validation_.CheckRoom(topic, msg_size); !room.ok()) {
+  if (Status room = validation_.CheckRoom(topic, msg.ByteSizeLong()); !room.ok()) {
     result.status = std::move(room);
     return result;
   }
@@ -222,11 +243,10 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
   auto outcome = std::make_shared<Outcome>();
   validation_.Run(std::move(msg), [this, outcome, result, done = std::move(done)](pb::Message& m, Verdict verdict) {
     PublishResult out = result;
-    switch (verdict) {
-      case Verdict::kAccept: out = SendOwn(std::make_shared<const pb::Message>(std::move(m)), std::move(out)); break;
-      case Verdict::kReject: out.status = PermissionDeniedError("a validator rejected the message"); break;
-      case Verdict::kIgnore: out.status = CancelledError("a validator ignored the message"); break;
-      case Verdict::kTimedOut: out.status = DeadlineExceededError("a validator did not answer in time"); break;
+    if (verdict == Verdict::kAccept) {
+      out = SendOwn(std::make_shared<const pb::Message>(std::move(m)), std::move(out));
+    } else {
+      out.status = RefusalStatus(verdict);
     }
     if (outcome->in_publish) {
       outcome->result = std::move(out);
@@ -237,6 +257,80 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
   outcome->in_publish = false;
   if (outcome->result.has_value()) return std::move(*outcome->result);
   result.pending = true;
+  return result;
+}
+
+BatchAddResult PubSub::AddToBatch(MessageBatch* batch, const std::string& topic, ByteSpan data) {
+  BatchAddResult out;
+  PublishResult made;
+  pb::Message msg;
+  Status s = MakeOwn(topic, data, &msg, &made);
+  out.id = std::move(made.id);
+  out.seqno = made.seqno;
+  if (!s.ok()) {
+    out.status = std::move(s);
+    return out;
+  }
+  if (batch->Contains(out.id)) {
+    out.duplicate = true;
+    return out;
+  }
+  if (validation_.HasValidators(topic)) {
+    if (Status room = validation_.CheckRoom(topic, msg.ByteSizeLong()); !room.ok()) {
+      out.status = std::move(room);
+      return out;
+    }
+    // Only a verdict reached inside Run counts; a later one (an asynchronous validator) finds the batch
+    // call gone and is dropped.
+    struct Outcome {
+      bool in_call = true;
+      std::optional<Verdict> verdict;
+      pb::Message accepted;
+    };
+    auto outcome = std::make_shared<Outcome>();
+    validation_.Run(std::move(msg), [outcome](pb::Message& m, Verdict verdict) {
+      if (!outcome->in_call) return;
+      outcome->verdict = verdict;
+      if (verdict == Verdict::kAccept) outcome->accepted = std::move(m);
+    });
+    outcome->in_call = false;
+    if (!outcome->verdict.has_value()) {
+      out.status = FailedPreconditionError("a validator of " + topic +
+                                           " did not answer at once: a batch cannot wait for asynchronous validators");
+      return out;
+    }
+    if (*outcome->verdict != Verdict::kAccept) {
+      out.status = RefusalStatus(*outcome->verdict);
+      return out;
+    }
+    msg = std::move(outcome->accepted);
+  }
+  batch->Add(std::make_shared<const pb::Message>(std::move(msg)), out.id, out.seqno);
+  out.status = OkStatus();
+  return out;
+}
+
+BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* scheduler) {
+  BatchPublishResult result;
+  RoundRobinScheduler round_robin;
+  if (scheduler == nullptr) scheduler = &round_robin;
+  for (const MessageBatch::Entry& e : batch.entries()) {
+    seen_.Insert(e.id);
+    const std::vector<PeerId> peers = router_->Route(e.msg, e.id, std::nullopt);
+    ++stats_.published;
+    ++result.messages;
+    if (peers.empty()) continue;
+    auto rpc = std::make_shared<pb::RPC>();
+    *rpc->add_publish() = *e.msg;
+    for (const PeerId& peer : peers) scheduler->Add(peer, e.id, rpc);
+  }
+  for (ScheduledRpc& send : scheduler->Take()) {
+    if (SendRpc(send.peer, *send.rpc, SendLane::kData, std::move(send.id))) {
+      ++result.sent;
+    } else {
+      ++result.dropped;
+    }
+  }
   return result;
 }
 

@@ -20,8 +20,10 @@
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/message.h"
+#include "libp2p/pubsub/message_batch.h"
 #include "libp2p/pubsub/pubsub_peer.h"
 #include "libp2p/pubsub/router.h"
+#include "libp2p/pubsub/rpc_scheduler.h"
 #include "libp2p/pubsub/timed_cache.h"
 #include "libp2p/pubsub/validation.h"
 #include "libp2p/stream/host.h"
@@ -79,6 +81,25 @@ struct PublishResult {
 };
 using PublishDone = std::function<void(const PublishResult&)>;
 
+// The outcome of an AddToBatch. status: as PublishResult's, and kFailedPrecondition when a validator of the
+// topic did not answer before AddToBatch returned (see AddToBatch). OK with `duplicate` when the batch
+// holds a message with the same id already: nothing was added.
+struct BatchAddResult {
+  Status status;
+  std::string id;
+  uint64_t seqno = 0;
+  bool duplicate = false;
+};
+
+// The outcome of a PublishBatch.
+struct BatchPublishResult {
+  size_t messages = 0;  // Messages of the batch routed (each counted in PubSubStats::published).
+  size_t sent = 0;      // Copies queued for a peer.
+  // Copies not queued: the peer went meanwhile, or its data lane (or PubSubOptions::max_send_bytes) had no
+  // room (counted in the peer's dropped_full).
+  size_t dropped = 0;
+};
+
 struct PubSubStats {
   uint64_t published = 0;
   uint64_t delivered = 0;   // Messages handed to topic handlers.
@@ -129,6 +150,31 @@ class PubSub {
   // may be empty; it is dropped uncalled if the core is destroyed first.
   PublishResult Publish(const std::string& topic, ByteSpan data, PublishDone done = nullptr);
 
+  // Batch publishing: every message out once before any goes out twice (see RoundRobinScheduler).
+  //
+  // Prepares a message as Publish does (signing, seqno, id, the topic's validators), and appends it to
+  // `batch` (not null, owned by the caller) instead of sending it; it is not seen, routed nor counted as
+  // published until PublishBatch. A message whose id `batch` holds already is skipped (`duplicate`); with
+  // StrictSign every message has its own seqno, so only message id functions over the data make duplicates.
+  // Validators must answer before AddToBatch returns: a batch is published at once, so it does not wait
+  // for asynchronous ones. When one has not answered, the message is left out with kFailedPrecondition
+  // (its validation still runs to its end, holding its place in the validation queue, and its verdict is
+  // then dropped). Other failures as Publish's, the message left out.
+  BatchAddResult AddToBatch(MessageBatch* batch, const std::string& topic, ByteSpan data);
+
+  // Publishes the messages of `batch`, in its order: each is marked seen, routed by the router (its
+  // bookkeeping as for Publish) and counted as published; then every copy (peer, message) is handed to
+  // `scheduler` and sent in the order it gives, each in one data RPC tagged with its id. `scheduler` is an
+  // observer used during the call only; null: a RoundRobinScheduler. Our own messages are not delivered to
+  // our own handlers (as Publish).
+  //
+  // Every copy is queued at once: each peer's data lane must have room for the batch's copies for that
+  // peer (PubSubPeerOptions::max_data_bytes, and this peer's share of PubSubOptions::max_send_bytes), or the
+  // copies beyond it are dropped, as any send to a full lane is (counted in `dropped` and the peer's
+  // dropped_full); the message still reaches that peer through the others (and gossip). An empty batch
+  // does nothing.
+  BatchPublishResult PublishBatch(MessageBatch batch, RpcScheduler* scheduler = nullptr);
+
   // Validators of `topic`; all must accept.
   void AddValidator(const std::string& topic, Validator validator);
 
@@ -169,6 +215,9 @@ class PubSub {
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
   // Acts on the verdict on a message from `from` (moves it away when accepted).
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
+  // Our message on `topic` with `data`: signed per the policy, with the next seqno and its id in `result`;
+  // kInvalidArgument or kOutOfRange as Publish.
+  Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
   // Sends `msg` to each of `peers` (as the router routed it), in one data RPC each, tagged with `id`;
