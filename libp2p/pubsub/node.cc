@@ -461,15 +461,47 @@ std::future<std::vector<PeerId>> Node::ListPeers(const std::string& topic) {
   return f;
 }
 
+std::future<NodeBatchResult> Node::PublishBatch(std::vector<BatchMessage> messages,
+                                                std::unique_ptr<RpcScheduler> scheduler) {
+  NodeBatchResult stopped;
+  stopped.status = Stopped();
+  auto done = MakeCompletion(std::move(stopped));
+  std::future<NodeBatchResult> f = done->future();
+  NodeShared* n = shared_.get();
+  // Shared, as the posted function must be copyable; only the loop thread uses it.
+  std::shared_ptr<RpcScheduler> order(std::move(scheduler));
+  shared_->Post([n, done, messages = std::move(messages), order] {
+    NodeBatchResult r;
+    MessageBatch batch;
+    // Every message is prepared, so that the result names every refusal, not only the first.
+    for (size_t i = 0; i < messages.size(); ++i) {
+      BatchAddResult added = n->pubsub->AddToBatch(&batch, messages[i].topic, AsBytes(messages[i].data));
+      if (!added.status.ok() && r.status.ok()) {
+        r.status = Status(added.status.code(), "message " + std::to_string(i) + ": " + added.status.message());
+      }
+      r.messages.push_back(std::move(added));
+    }
+    if (r.status.ok()) r.published = n->pubsub->PublishBatch(std::move(batch), order.get());
+    done->Set(std::move(r));
+  });
+  return f;
+}
+
 void Node::AddValidator(const std::string& topic, Validator validator) {
   NodeShared* n = shared_.get();
   std::weak_ptr<NodeShared> weak = shared_;
   shared_->Post([n, weak, topic, validator = std::move(validator)] {
     n->pubsub->AddValidator(topic, [weak, validator](const pb::Message& m, std::function<void(ValidationResult)> done) {
-      // The answer goes back through the loop, from whatever thread gives it, and only while the core lives.
-      validator(m, [weak, done](ValidationResult r) {
+      // An answer given inside the call, on this (the loop) thread, is synchronous: it counts at once, so
+      // that a batch can use it. Any other goes back through the loop, from whatever thread gives it, and
+      // only while the core lives.
+      auto in_call = std::make_shared<std::atomic<bool>>(true);
+      const std::thread::id loop_thread = std::this_thread::get_id();
+      validator(m, [weak, done, in_call, loop_thread](ValidationResult r) {
+        if (in_call->load() && std::this_thread::get_id() == loop_thread) return done(r);
         if (std::shared_ptr<NodeShared> node = weak.lock()) node->Post([done, r] { done(r); });
       });
+      in_call->store(false);
     });
   });
 }

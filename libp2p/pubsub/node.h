@@ -83,6 +83,25 @@ struct Message {
   crypto::PeerId received_from;        // The peer that relayed it to us.
 };
 
+// One message of a batch (Node::PublishBatch).
+struct BatchMessage {
+  std::string topic;
+  std::string data;
+};
+
+// The outcome of Node::PublishBatch.
+struct NodeBatchResult {
+  // OK when the batch was published (duplicates skipped). Otherwise nothing was published, and this is
+  // the first refused message's failure ("message <index>: ..."; see `messages`), or kUnavailable when the
+  // node was stopped.
+  Status status;
+  // Each message's preparation, in the order given (PubSub::AddToBatch: its id and seqno, `duplicate`, or
+  // why it was refused); empty when the node was stopped.
+  std::vector<BatchAddResult> messages;
+  // What the batch's publishing sent and dropped (PubSub::PublishBatch); zeros unless status is OK.
+  BatchPublishResult published;
+};
+
 // A peer subscribed to a topic (joined) or unsubscribed (left).
 struct PeerEvent {
   crypto::PeerId peer;
@@ -198,12 +217,25 @@ class Node {
   // A handle on `topic` (joined when its first subscription or relay starts); kInvalidArgument for an empty
   // topic or one longer than peers accept.
   StatusOr<std::shared_ptr<Topic>> Join(const std::string& topic);
+  // Signs, validates and publishes `messages` as one batch (PubSub::AddToBatch, PubSub::PublishBatch):
+  // every message's first copy goes out before any message's second copy, or in the order `scheduler`
+  // gives. The messages may be on different topics; the node need not be in them. All or nothing: when any
+  // message is refused (an empty or overlong topic, a message too large, a validator's refusal), none is
+  // published and the result says which. Validators must answer at once (before they return, on the loop
+  // thread): a batch does not wait for asynchronous ones, and their messages are refused with
+  // kFailedPrecondition. The node owns `scheduler` (null: round-robin by message id) and uses it on the
+  // loop thread, for this batch only. Each peer's data lane must hold the batch's copies for it (see
+  // PubSub::PublishBatch: copies beyond are dropped and counted in the result). After Stop: kUnavailable.
+  std::future<NodeBatchResult> PublishBatch(std::vector<BatchMessage> messages,
+                                            std::unique_ptr<RpcScheduler> scheduler = nullptr);
   // The topics we are subscribed to or relay.
   std::future<std::vector<std::string>> GetTopics();
   // The connected pubsub peers, or those subscribed to `topic` when it is not empty.
   std::future<std::vector<crypto::PeerId>> ListPeers(const std::string& topic = "");
   // Adds a validator for `topic` (see Validator; it runs on the loop thread and its `done` may be called
-  // from any thread). Our own messages pass through it too.
+  // from any thread). An answer given before the validator returns counts at once (as PubSub's own
+  // validators; PublishBatch needs such answers); a later one goes back through the loop. Our own messages
+  // pass through it too.
   void AddValidator(const std::string& topic, Validator validator);
 
   // Runs `fn` on the loop thread while the node runs (after Start, before Stop); dropped unrun otherwise.

@@ -9,6 +9,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -241,6 +242,69 @@ TEST(NodeTest, AValidatorMayAnswerFromAnotherThread) {
   auto t = *a->Join("t");
   EXPECT_TRUE(t->Publish(AsBytes("good")).get().status.ok());
   EXPECT_EQ(t->Publish(AsBytes("bad")).get().status.code(), StatusCode::kPermissionDenied);
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& th : answering) th.join();
+}
+
+// A batch goes out as one: every message delivered, each with its own id; the node's order (the scheduler)
+// is PubSub's and tested there.
+TEST(NodeTest, ABatchIsPublishedWhole) {
+  auto a = StartedNode();
+  auto b = StartedNode();
+  std::unique_ptr<Subscription> a_sub, b_sub;
+  Link(*a, *b, "t", &a_sub, &b_sub);
+  std::vector<BatchMessage> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back({"t", "batch-" + std::to_string(i)});
+  const NodeBatchResult r = a->PublishBatch(batch).get();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.messages.size(), 10u);
+  EXPECT_EQ(r.published.messages, 10u);
+  EXPECT_EQ(r.published.sent, 10u);
+  std::set<std::string> ids, received;
+  for (const BatchAddResult& m : r.messages) ids.insert(m.id);
+  EXPECT_EQ(ids.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    std::optional<Message> m = b_sub->Next(kDeadline);
+    ASSERT_TRUE(m.has_value()) << i;
+    EXPECT_EQ(ids.count(m->id), 1u);
+    received.insert(m->data);
+  }
+  EXPECT_EQ(received.size(), 10u);
+}
+
+// All or nothing: a refused message (here a synchronous validator's reject, and an empty topic) keeps the
+// whole batch back, and the result names each refusal. A validator that answers later, from another
+// thread, is not waited for.
+TEST(NodeTest, ABatchWithARefusedMessageIsNotPublished) {
+  auto a = StartedNode();
+  std::vector<std::thread> answering;
+  std::mutex mu;
+  a->AddValidator("t", [](const pb::Message& m, std::function<void(ValidationResult)> done) {
+    done(m.data() == "bad" ? ValidationResult::kReject : ValidationResult::kAccept);
+  });
+  a->AddValidator("slow", [&](const pb::Message&, std::function<void(ValidationResult)> done) {
+    std::lock_guard<std::mutex> lock(mu);
+    answering.emplace_back([done] { done(ValidationResult::kAccept); });
+  });
+  NodeBatchResult r = a->PublishBatch({{"t", "good"}, {"t", "bad"}, {"", "no topic"}}).get();
+  EXPECT_EQ(r.status.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.status.message().rfind("message 1: ", 0), 0u) << r.status.message();
+  ASSERT_EQ(r.messages.size(), 3u);
+  EXPECT_TRUE(r.messages[0].status.ok());
+  EXPECT_EQ(r.messages[2].status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.published.messages, 0u);
+
+  r = a->PublishBatch({{"slow", "x"}}).get();
+  EXPECT_EQ(r.status.code(), StatusCode::kFailedPrecondition);
+  // Synchronous validators alone: published.
+  r = a->PublishBatch({{"t", "good"}, {"t", "good too"}}).get();
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(r.published.messages, 2u);
+
+  a->Stop();
+  r = a->PublishBatch({{"t", "late"}}).get();
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(r.messages.empty());
   std::lock_guard<std::mutex> lock(mu);
   for (auto& th : answering) th.join();
 }
