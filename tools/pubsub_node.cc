@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libp2p/base/libevent_loop.h"
@@ -53,6 +54,7 @@ constexpr char kUsage[] =
     "  --publish-interval-ms MS      the time between two (default 100)\n"
     "  --publish-delay-ms MS         the time before the first (default 1000)\n"
     "  --publish-topic NAME          the topic to publish to (default: the first --topic)\n"
+    "  --batch N                     publish the --publish-count messages N at a time, as one batch each\n"
     "  --stdin                       publish each line read from standard input\n"
     "  --ping MULTIADDR              ping that peer (ending in /p2p/<peer id>) and report the round trip\n"
     "  --duration-s S                exit with status 0 after S seconds (default: run until a signal)\n"
@@ -84,6 +86,7 @@ struct Flags {
   int64_t publish_interval_ms = 100;
   int64_t publish_delay_ms = 1000;
   std::optional<std::string> publish_topic;
+  int64_t batch = 0;  // --batch N: 0 publishes one by one.
   bool stdin_lines = false;
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
@@ -181,6 +184,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.publish_interval_ms = Number(flag, value, 0, 3'600'000);
     } else if (flag == "--publish-delay-ms") {
       f.publish_delay_ms = Number(flag, value, 0, 3'600'000);
+    } else if (flag == "--batch") {
+      f.batch = Number(flag, value, 1, 1 << 16);
     } else if (flag == "--gossipsub-params") {
       f.gossipsub_params = ReadGossipSubParams(value);
     } else if (flag == "--params") {
@@ -223,6 +228,7 @@ Flags ParseFlags(int argc, char** argv) {
     Usage("--msg-id: " + *f.msg_id +
           " ids need signed messages (--sign none sends neither author nor seqno); use sha256");
   }
+  if (f.batch > 0 && f.publish_count == 0) Usage("--batch: needs --publish-count");
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
   }
@@ -421,7 +427,8 @@ class NodeProgram {
         .Int("size", size).Emit();
   }
 
-  void PublishNext() {
+  // The next --publish-count payload.
+  std::string NextPayload() {
     // Each payload differs, from those of other nodes too (the index, then the end of our peer id), so that
     // content ids (sha256) differ as well.
     if (payload_tag_.empty()) {
@@ -431,7 +438,38 @@ class NodeProgram {
     std::string payload = "msg-" + std::to_string(published_attempts_) + payload_tag_;
     payload.resize(static_cast<size_t>(flags_.publish_size), 'x');
     ++published_attempts_;
-    Publish(AsBytes(payload));
+    return payload;
+  }
+
+  // --batch: the next (up to) N messages as one batch. A message refused is reported and left out; the
+  // others go. Batches wait for no validator (PubSub::AddToBatch), so each event comes at once.
+  void PublishBatch() {
+    pubsub::PubSub& ps = node_->pubsub();
+    pubsub::MessageBatch batch;
+    std::vector<std::pair<pubsub::PublishResult, int64_t>> added;  // The event of each message in the batch.
+    for (int64_t i = 0; i < flags_.batch && published_attempts_ < flags_.publish_count; ++i) {
+      const std::string payload = NextPayload();
+      pubsub::BatchAddResult a = ps.AddToBatch(&batch, publish_topic_, AsBytes(payload));
+      pubsub::PublishResult r;
+      r.status = a.status;
+      r.id = a.id;
+      r.seqno = a.seqno;
+      if (!r.status.ok()) {
+        Report(r, static_cast<int64_t>(payload.size()));
+      } else if (!a.duplicate) {
+        added.emplace_back(std::move(r), static_cast<int64_t>(payload.size()));
+      }
+    }
+    ps.PublishBatch(std::move(batch));
+    for (const auto& [r, size] : added) Report(r, size);
+  }
+
+  void PublishNext() {
+    if (flags_.batch > 0) {
+      PublishBatch();
+    } else {
+      Publish(AsBytes(NextPayload()));
+    }
     if (published_attempts_ < flags_.publish_count) {
       publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_interval_ms));
     }

@@ -30,6 +30,10 @@ const badFlags = [
   [['--duration-s', '1e9'], '--duration-s'],
   [['--topic', ''], '--topic'],
   [['--publish-count', '1'], '--publish-topic'],
+  [['--publish-count', '4', '--topic', 't', '--batch', '0'], '--batch'],
+  [['--publish-count', '4', '--topic', 't', '--batch', 'all'], '--batch'],
+  [['--topic', 't', '--batch', '4'], '--batch'],
+  [['--params', '/dev/null', '--node-id', '0', '--batch', '4'], '--batch'],
   [['--direct', '/ip4/127.0.0.1/tcp/1'], '--direct'],
   [['--router', 'floodsub', '--px'], '--px'],
   [['--router', 'floodsub', '--direct', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--direct'],
@@ -277,6 +281,26 @@ test('--sign none: two nodes publishing as many messages reach a third, all of t
     procs.push(...publishers)
     await c.waitFor(() => c.events.filter((e) => e.event === 'message').length === 6, 'six messages', 20000)
     assert.equal(new Set(c.events.filter((e) => e.event === 'message').map((e) => e.id)).size, 6)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+})
+
+// --batch: the messages go out in batches, and every one of them arrives.
+test('--batch 3: six messages in two batches reach a peer, each reported as published', { timeout: 60000 }, async () => {
+  const procs = []
+  try {
+    const b = new Proc('b', NODE, ['--seed', 'batch-b', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'bt'])
+    procs.push(b)
+    const bStarted = await b.event('started')
+    const a = new Proc('a', NODE, ['--seed', 'batch-a', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'bt',
+      '--dial', bStarted.listen_addrs[0], '--publish-count', '6', '--batch', '3', '--publish-interval-ms', '100',
+      '--publish-delay-ms', '3000'])
+    procs.push(a)
+    await b.waitFor(() => b.events.filter((e) => e.event === 'message').length === 6, 'six messages', 20000)
+    await a.waitFor(() => a.events.filter((e) => e.event === 'published').length === 6, 'six published events')
+    const published = a.events.filter((e) => e.event === 'published').map((e) => e.id)
+    assert.deepEqual(new Set(b.events.filter((e) => e.event === 'message').map((e) => e.id)), new Set(published))
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
   }
