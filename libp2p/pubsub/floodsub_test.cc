@@ -150,6 +150,34 @@ TEST_F(FloodSubTest, RpcObserversSeeEveryCopyInAndOut) {
   EXPECT_EQ(counter.sent - relayed, 2);  // To a and to b.
 }
 
+// Batch publishing works with any router: floodsub's targets, first copies first.
+class SendOrder : public RpcObserver {
+ public:
+  void OnSend(const PeerId&, pb::RPC* rpc) override {
+    for (const pb::Message& m : rpc->publish()) sent.push_back(m.data());
+  }
+  std::vector<std::string> sent;
+};
+
+TEST_F(FloodSubTest, ABatchGoesToEverySubscriberFirstCopiesFirst) {
+  SendOrder order;
+  Node a(&loop_, &net_, "a", SignPolicy::kStrictSign, [&](PubSubOptions& o) { o.rpc_observers = {&order}; });
+  Node b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
+  for (Node* n : {&b, &c}) {
+    n->Join("t");
+    a.Connect(*n, &loop_);
+  }
+  MessageBatch batch;
+  for (const char* data : {"1", "2", "3"}) ASSERT_TRUE(a.pubsub->AddToBatch(&batch, "t", AsBytes(data)).status.ok());
+  const BatchPublishResult r = a.pubsub->PublishBatch(std::move(batch));
+  EXPECT_EQ(r.messages, 3u);
+  EXPECT_EQ(r.sent, 6u);
+  EXPECT_EQ(order.sent, (std::vector<std::string>{"1", "2", "3", "1", "2", "3"}));
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(c.received, (std::vector<std::string>{"1", "2", "3"}));
+}
+
 TEST_F(FloodSubTest, MessagesRelayThroughTheMiddleOfALine) {
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&a, &b, &c}) n->Join("t");
