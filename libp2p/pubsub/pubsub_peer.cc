@@ -15,17 +15,23 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
       flush_task_(loop->CreateTask([this] { Flush(); })),
       // The wait is over: reopen if anything waits (otherwise the next Send() opens at once).
       retry_timer_(loop->CreateTimer([this] {
-        if (!control_.empty() || !data_.empty()) OpenOutbound();
+        if (!Idle()) OpenOutbound();
       })),
       retry_delay_(options_.open_retry_initial),
       deleter_(loop) {
+  lanes_[static_cast<size_t>(SendLane::kUrgent)].cap = options_.max_urgent_bytes;
+  lanes_[static_cast<size_t>(SendLane::kUrgent)].timeout = options_.urgent_send_timeout;
+  lanes_[static_cast<size_t>(SendLane::kControl)].cap = options_.max_control_bytes;
+  lanes_[static_cast<size_t>(SendLane::kControl)].timeout = options_.control_send_timeout;
+  lanes_[static_cast<size_t>(SendLane::kData)].cap = options_.max_data_bytes;
+  lanes_[static_cast<size_t>(SendLane::kData)].timeout = options_.data_send_timeout;
   if (options_.send_budget != nullptr) ++options_.send_budget->peers_;
 }
 
 PubSubPeer::~PubSubPeer() {
   if (opening_ && cancel_open_) cancel_open_();
   if (options_.send_budget != nullptr) {
-    options_.send_budget->bytes().Release(control_bytes_ + data_bytes_);
+    options_.send_budget->bytes().Release(queued_bytes());
     --options_.send_budget->peers_;
   }
 }
@@ -78,12 +84,10 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
   const size_t size = rpc.ByteSizeLong();
   if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
-  const bool control = lane == SendLane::kControl;
-  size_t& lane_bytes = control ? control_bytes_ : data_bytes_;
-  const size_t cap = control ? options_.max_control_bytes : options_.max_data_bytes;
+  Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   const size_t frame_size = size + UvarintLength(size);
   const size_t largest_frame = options_.limits.max_rpc_size + UvarintLength(options_.limits.max_rpc_size);
-  if (lane_bytes + frame_size > cap ||
+  if (q_lane.bytes + frame_size > q_lane.cap ||
       (options_.send_budget != nullptr &&
        (queued_bytes() + frame_size > options_.send_budget->share(largest_frame) ||
         !options_.send_budget->bytes().TryReserve(frame_size)))) {
@@ -95,11 +99,10 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   AppendUvarint(size, &q.frame);
   q.frame.resize(frame_size);
   rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
-  q.deadline = loop_->Now() + (control ? options_.control_send_timeout : options_.data_send_timeout);
-  if (!control) q.tag = std::move(tag);
-  lane_bytes += frame_size;
-  Lane& q_lane = control ? control_ : data_;
-  q_lane.push_back(std::move(q));
+  q.deadline = loop_->Now() + q_lane.timeout;
+  if (lane == SendLane::kData) q.tag = std::move(tag);
+  q_lane.bytes += frame_size;
+  q_lane.queue.push_back(std::move(q));
   if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
   if (outbound_ != nullptr) {
     // The first RPC of a loop turn goes out at once; those that follow it in the same turn wait for its end
@@ -207,7 +210,7 @@ void PubSubPeer::OnOutboundFailed(bool was_open) {
   if (was_open) {
     // A stream that worked: its connection went, and the peer may have another. Reopen at once, once; if
     // that fails, the waits begin.
-    if (!control_.empty() || !data_.empty()) OpenOutbound();
+    if (!Idle()) OpenOutbound();
     return;
   }
   // Wait even when nothing is queued, so that a stream of Send()s cannot reopen faster than the backoff.
@@ -215,14 +218,31 @@ void PubSubPeer::OnOutboundFailed(bool was_open) {
   retry_delay_ = std::min(retry_delay_ * 2, options_.open_retry_max);
 }
 
+bool PubSubPeer::Idle() const {
+  return std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.queue.empty(); });
+}
+
+size_t PubSubPeer::queued_bytes() const {
+  size_t total = 0;
+  for (const Lane& l : lanes_) total += l.bytes;
+  return total;
+}
+
+PubSubPeer::Lane* PubSubPeer::NextLane() {
+  for (Lane& l : lanes_) {
+    if (!l.queue.empty()) return &l;
+  }
+  return nullptr;
+}
+
 void PubSubPeer::Flush() {
-  while (outbound_ != nullptr && !outbound_->write_blocked() && (!control_.empty() || !data_.empty())) {
-    // Up to kBatchBytes of frames (control first) in one write; a larger frame goes alone.
+  while (outbound_ != nullptr && !outbound_->write_blocked() && !Idle()) {
+    // Up to kBatchBytes of frames (in lane order) in one write; a larger frame goes alone.
     std::vector<std::pair<Lane*, Queued>> taken;
     batch_.clear();
-    while (!control_.empty() || !data_.empty()) {
-      Lane& lane = !control_.empty() ? control_ : data_;
-      const Queued& next = lane.front();
+    while (Lane* next_lane = NextLane()) {
+      Lane& lane = *next_lane;
+      const Queued& next = lane.queue.front();
       if (!batch_.empty() && batch_.size() + next.frame.size() > kBatchBytes) break;  // The next write's.
       if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
         PopFront(lane);
@@ -230,7 +250,7 @@ void PubSubPeer::Flush() {
         continue;
       }
       batch_.insert(batch_.end(), next.frame.begin(), next.frame.end());
-      Queued q = std::move(lane.front());
+      Queued q = std::move(lane.queue.front());
       PopFront(lane, q.frame.size());
       taken.emplace_back(&lane, std::move(q));
     }
@@ -239,10 +259,10 @@ void PubSubPeer::Flush() {
     // stream: they go back to the heads of their lanes.
     if (!outbound_->Write(batch_).ok()) {
       for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
-        (it->first == &control_ ? control_bytes_ : data_bytes_) += it->second.frame.size();
+        it->first->bytes += it->second.frame.size();
         // The bytes PopFront() gave back a moment ago: always room for them.
         if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(it->second.frame.size());
-        it->first->push_front(std::move(it->second));
+        it->first->queue.push_front(std::move(it->second));
       }
       OnOutboundFailed(/*was_open=*/true);
       return;
@@ -252,23 +272,23 @@ void PubSubPeer::Flush() {
 }
 
 void PubSubPeer::PopFront(Lane& lane, size_t size) {
-  (&lane == &control_ ? control_bytes_ : data_bytes_) -= size;
+  lane.bytes -= size;
   if (options_.send_budget != nullptr) options_.send_budget->bytes().Release(size);
-  lane.pop_front();
+  lane.queue.pop_front();
 }
 
-void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.front().frame.size()); }
+void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.queue.front().frame.size()); }
 
 void PubSubPeer::DropExpired() {
   const MonoTime now = loop_->Now();
-  for (auto* lane : {&control_, &data_}) {
+  for (Lane& lane : lanes_) {
     // Each lane is in Send() order with one timeout, so deadlines only grow along it.
-    while (!lane->empty() && lane->front().deadline <= now) {
-      PopFront(*lane);
+    while (!lane.queue.empty() && lane.queue.front().deadline <= now) {
+      PopFront(lane);
       ++stats_.dropped_timeout;
     }
   }
-  if (!control_.empty() || !data_.empty()) expiry_timer_->Schedule(std::chrono::seconds(1));
+  if (!Idle()) expiry_timer_->Schedule(std::chrono::seconds(1));
 }
 
 }  // namespace libp2p::pubsub

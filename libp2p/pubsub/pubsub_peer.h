@@ -1,5 +1,5 @@
 // PubSubPeer: the pubsub layer's view of one remote peer: it reads varint-framed RPCs from the peer's inbound stream and sends RPCs on one outbound
-// stream, opened when first needed, through a bounded queue whose control lane goes ahead of data.
+// stream, opened when first needed, through bounded lanes: urgent ahead of control, control ahead of data.
 //
 // A PubSubPeer has no closed state: it sends and receives until its owner destroys it, and then drops
 // whatever is still queued.
@@ -7,6 +7,7 @@
 #define LIBP2P_PUBSUB_PUBSUB_PEER_H_
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -27,8 +28,16 @@
 
 namespace libp2p::pubsub {
 
-// Which lane an RPC waits in: control (subscriptions, GRAFT/PRUNE, IHAVE/IWANT/IDONTWANT) goes first.
-enum class SendLane { kControl, kData };
+// Which lane an RPC waits in. Each lane is written before the next: urgent first, then control, then data.
+enum class SendLane {
+  // What loses its worth if it waits behind anything else: IDONTWANT (it must reach the peer before the copies
+  // it cancels are sent to us).
+  kUrgent,
+  // Subscriptions, GRAFT/PRUNE, IHAVE/IWANT.
+  kControl,
+  // Messages.
+  kData,
+};
 
 // What happened to an RPC handed to Send(). (There is no "closed" result: a PubSubPeer accepts RPCs for as
 // long as it exists; see the file comment.)
@@ -65,6 +74,7 @@ struct PubSubPeerOptions {
   RpcLimits limits;
   // Encoded bytes each lane may hold (counting only RPCs still to be sent, not cancelled ones); beyond, new
   // RPCs in that lane are dropped (never the caller blocked).
+  size_t max_urgent_bytes = 1024 * 1024;
   size_t max_control_bytes = 4 * 1024 * 1024;
   size_t max_data_bytes = 16 * 1024 * 1024;
   // What all peers' lanes together may hold (PubSub gives its peers one, PubSubOptions::max_send_bytes): an
@@ -72,7 +82,9 @@ struct PubSubPeerOptions {
   // that must outlive the peer; null for none.
   SendBudget* send_budget = nullptr;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
-  // longer (1 min for GRAFT/PRUNE and subscriptions, 10 s for data).
+  // longer (1 min for GRAFT/PRUNE and subscriptions, 10 s for data). An urgent RPC (IDONTWANT) is worth
+  // nothing once the peer would have forgotten it (go and rust keep one for about 3 s).
+  Duration urgent_send_timeout = std::chrono::seconds(3);
   Duration data_send_timeout = std::chrono::seconds(10);
   Duration control_send_timeout = std::chrono::seconds(60);
   // Time to open and negotiate the outbound stream.
@@ -158,7 +170,7 @@ class PubSubPeer {
   // The first RPC of a loop turn is written at once; those that follow in the same turn are written
   // together when the turn ends or kBatchBytes of them wait (one stream write, one muxer frame, one
   // syscall for many small RPCs). A non-empty `tag` (a message id) on a data-lane RPC is shown to
-  // Callbacks::wanted before the RPC is written, which may drop it; a tag on a control-lane RPC is ignored.
+  // Callbacks::wanted before the RPC is written, which may drop it; a tag on another lane's RPC is ignored.
   //
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
   // (unless unwanted or timed out first); RPCs that the stream had accepted before it failed are lost
@@ -183,8 +195,8 @@ class PubSubPeer {
 
   // True once an outbound stream is open.
   bool ready() const { return outbound_ != nullptr; }
-  // Encoded bytes of the RPCs waiting in both lanes (unwanted ones included until their turn comes).
-  size_t queued_bytes() const { return control_bytes_ + data_bytes_; }
+  // Encoded bytes of the RPCs waiting in all lanes (unwanted ones included until their turn comes).
+  size_t queued_bytes() const;
   const PubSubPeerStats& stats() const { return stats_; }
 
  private:
@@ -198,10 +210,17 @@ class PubSubPeer {
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
     MonoTime deadline;
-    std::string tag;  // Empty for control RPCs and untagged data RPCs.
+    std::string tag;  // Empty but for tagged data RPCs.
   };
-  // In Send() order; RPCs leave from the front only (written, unwanted or expired).
-  using Lane = std::deque<Queued>;
+  // The RPCs of one SendLane in Send() order, and their bytes; RPCs leave from the front only (written,
+  // unwanted or expired). One timeout per lane, so deadlines only grow along it.
+  struct Lane {
+    std::deque<Queued> queue;
+    size_t bytes = 0;
+    size_t cap = 0;
+    Duration timeout{};
+  };
+  static constexpr size_t kLanes = 3;
 
   void OnInboundData(ByteSpan data);
   void OpenOutbound();
@@ -219,6 +238,10 @@ class PubSubPeer {
   // is then dropped).
   bool WriteHello();
   void DropExpired();
+  // Whether every lane is empty.
+  bool Idle() const;
+  // The lane whose front goes out next (urgent, then control, then data); null when all are empty.
+  Lane* NextLane();
   // Removes the front entry of `lane`, with its bytes (`size` of them when it was moved out already).
   void PopFront(Lane& lane);
   void PopFront(Lane& lane, size_t size);
@@ -238,8 +261,8 @@ class PubSubPeer {
   std::unique_ptr<Timer> closing_timer_;
   bool opening_ = false;
   std::function<void()> cancel_open_;  // Set while opening_.
-  Lane control_, data_;
-  size_t control_bytes_ = 0, data_bytes_ = 0;
+  // Indexed by SendLane.
+  std::array<Lane, kLanes> lanes_;
   std::unique_ptr<Timer> expiry_timer_;
   // Sends what the loop turn queued, together (see Send()).
   std::unique_ptr<Task> flush_task_;

@@ -419,6 +419,42 @@ TEST_F(PubSubPeerTest, SendOpensOneStreamAndFlushesControlBeforeData) {
   EXPECT_EQ(delivered_.ready, 1);
 }
 
+// An urgent RPC (an IDONTWANT) queued after control and data RPCs, all waiting for the stream, is written
+// first; control still goes ahead of data.
+TEST_F(PubSubPeerTest, AnUrgentRpcQueuedLastGoesOutFirst) {
+  auto peer = MakePeer();
+  pb::RPC idontwant;
+  idontwant.mutable_control()->add_idontwant()->add_messageids("m1");
+  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(idontwant, SendLane::kUrgent, "tags-are-ignored-here"), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(got[0].control().idontwant_size(), 1);
+  EXPECT_EQ(got[0].control().idontwant(0).messageids(0), "m1");
+  EXPECT_EQ(got[1].subscriptions(0).topicid(), "c1");
+  EXPECT_EQ(got[2].publish(0).data(), "d1");
+  EXPECT_TRUE(delivered_.asked.empty());  // A tag on the urgent lane is not shown to `wanted`.
+}
+
+// The urgent lane has its own cap: full, it drops (and counts) while the other lanes still take RPCs.
+TEST_F(PubSubPeerTest, TheUrgentLaneIsBoundedOnItsOwn) {
+  pb::RPC idontwant;
+  idontwant.mutable_control()->add_idontwant()->add_messageids("m1");
+  const size_t frame = Frame(idontwant).size();
+  PubSubPeerOptions options;
+  options.max_urgent_bytes = 2 * frame;
+  auto peer = MakePeer(options);
+  EXPECT_EQ(peer->Send(idontwant, SendLane::kUrgent), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(idontwant, SendLane::kUrgent), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(idontwant, SendLane::kUrgent), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->stats().dropped_full, 1u);
+  EXPECT_EQ(peer->queued_bytes(), 2 * frame + Frame(SubscribeRpc("c")).size() + Frame(DataRpc("t", "d")).size());
+}
+
 // A remote that stops reading fills the stream's write buffer; Send() still returns at once, the surplus
 // waits in the peer's queue, and everything arrives in order once the remote reads again.
 TEST_F(PubSubPeerTest, SendNeverBlocksOnASlowReader) {

@@ -535,7 +535,8 @@ void GossipSubRouter::FlushIDontWants() {
       pb::ControlIDontWant* idw = rpc.mutable_control()->add_idontwant();
       const size_t end = std::min(ids.size(), start + kMaxIdsPerIDontWant);
       for (size_t i = start; i < end; ++i) idw->add_messageids(std::move(ids[i]));
-      core_->SendRpc(peer, std::move(rpc), SendLane::kControl);
+      // Ahead of queued control and data: it is worth something only if it arrives before the copies.
+      core_->SendRpc(peer, std::move(rpc), SendLane::kUrgent);
     }
   }
   idontwant_batch_.clear();
