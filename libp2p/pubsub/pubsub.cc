@@ -325,7 +325,7 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
     for (const PeerId& peer : peers) scheduler->Add(peer, e.id, rpc);
   }
   for (ScheduledRpc& send : scheduler->Take()) {
-    if (SendRpc(send.peer, *send.rpc, SendLane::kData, std::move(send.id))) {
+    if (SendRpc(send.peer, *send.rpc, SendLane::kPublish, std::move(send.id))) {
       ++result.sent;
     } else {
       ++result.dropped;
@@ -336,7 +336,7 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
 
 PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
   seen_.Insert(result.id);
-  result.peers = SendToPeers(*msg, result.id, router_->Route(msg, result.id, std::nullopt));
+  result.peers = SendToPeers(*msg, result.id, router_->Route(msg, result.id, std::nullopt), SendLane::kPublish);
   ++stats_.published;
   result.status = OkStatus();
   return result;
@@ -463,16 +463,17 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
     MessageHandler handler = h->second;  // The handler may unsubscribe.
     handler(*shared, id, from);
   }
-  SendToPeers(*shared, id, router_->Route(shared, id, from));
+  SendToPeers(*shared, id, router_->Route(shared, id, from), SendLane::kForward);
 }
 
-size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers) {
+size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers,
+                           SendLane lane) {
   if (peers.empty()) return 0;  // A message with no one to send to costs no copy.
   pb::RPC rpc;
   *rpc.add_publish() = msg;
   size_t sent = 0;
   for (const PeerId& peer : peers) {
-    if (SendRpc(peer, rpc, SendLane::kData, id)) ++sent;
+    if (SendRpc(peer, rpc, lane, id)) ++sent;
   }
   return sent;
 }

@@ -220,9 +220,10 @@ class PubSub {
   Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
-  // Sends `msg` to each of `peers` (as the router routed it), in one data RPC each, tagged with `id`;
-  // returns how many were queued.
-  size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers);
+  // Sends `msg` to each of `peers` (as the router routed it), in one RPC each in `lane` (kPublish for ours,
+  // kForward for others'), tagged with `id`; returns how many were queued.
+  size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers,
+                     SendLane lane);
   // Delivers a validated message to our handler and has the router route it (it may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.

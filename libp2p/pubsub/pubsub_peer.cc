@@ -19,12 +19,10 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
       })),
       retry_delay_(options_.open_retry_initial),
       deleter_(loop) {
-  lanes_[static_cast<size_t>(SendLane::kUrgent)].cap = options_.max_urgent_bytes;
   lanes_[static_cast<size_t>(SendLane::kUrgent)].timeout = options_.urgent_send_timeout;
-  lanes_[static_cast<size_t>(SendLane::kControl)].cap = options_.max_control_bytes;
   lanes_[static_cast<size_t>(SendLane::kControl)].timeout = options_.control_send_timeout;
-  lanes_[static_cast<size_t>(SendLane::kData)].cap = options_.max_data_bytes;
-  lanes_[static_cast<size_t>(SendLane::kData)].timeout = options_.data_send_timeout;
+  lanes_[static_cast<size_t>(SendLane::kPublish)].timeout = options_.publish_send_timeout;
+  lanes_[static_cast<size_t>(SendLane::kForward)].timeout = options_.forward_send_timeout;
   if (options_.send_budget != nullptr) ++options_.send_budget->peers_;
 }
 
@@ -87,7 +85,7 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   const size_t frame_size = size + UvarintLength(size);
   const size_t largest_frame = options_.limits.max_rpc_size + UvarintLength(options_.limits.max_rpc_size);
-  if (q_lane.bytes + frame_size > q_lane.cap ||
+  if (CappedBytes(lane) + frame_size > Cap(lane) ||
       (options_.send_budget != nullptr &&
        (queued_bytes() + frame_size > options_.send_budget->share(largest_frame) ||
         !options_.send_budget->bytes().TryReserve(frame_size)))) {
@@ -100,10 +98,11 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   q.frame.resize(frame_size);
   rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
   q.deadline = loop_->Now() + q_lane.timeout;
-  if (lane == SendLane::kData) q.tag = std::move(tag);
+  q.order = sends_++;
+  if (IsData(lane)) q.tag = std::move(tag);
   q_lane.bytes += frame_size;
   q_lane.queue.push_back(std::move(q));
-  if (!expiry_timer_->IsScheduled()) expiry_timer_->Schedule(std::chrono::seconds(1));
+  ExpireBy(q_lane.queue.back().deadline);
   if (outbound_ != nullptr) {
     // The first RPC of a loop turn goes out at once; those that follow it in the same turn wait for its end
     // (or for kBatchBytes of them) and go out together, in one stream write.
@@ -228,11 +227,32 @@ size_t PubSubPeer::queued_bytes() const {
   return total;
 }
 
+size_t PubSubPeer::CappedBytes(SendLane lane) const {
+  if (!IsData(lane)) return lanes_[static_cast<size_t>(lane)].bytes;
+  return lanes_[static_cast<size_t>(SendLane::kPublish)].bytes + lanes_[static_cast<size_t>(SendLane::kForward)].bytes;
+}
+
+size_t PubSubPeer::Cap(SendLane lane) const {
+  switch (lane) {
+    case SendLane::kUrgent: return options_.max_urgent_bytes;
+    case SendLane::kControl: return options_.max_control_bytes;
+    case SendLane::kPublish:
+    case SendLane::kForward: return options_.max_data_bytes;
+  }
+  return 0;
+}
+
 PubSubPeer::Lane* PubSubPeer::NextLane() {
-  for (Lane& l : lanes_) {
+  for (SendLane first : {SendLane::kUrgent, SendLane::kControl}) {
+    Lane& l = lanes_[static_cast<size_t>(first)];
     if (!l.queue.empty()) return &l;
   }
-  return nullptr;
+  // The two data lanes are one queue in Send() order, kept apart only because their timeouts differ.
+  Lane& publish = lanes_[static_cast<size_t>(SendLane::kPublish)];
+  Lane& forward = lanes_[static_cast<size_t>(SendLane::kForward)];
+  if (publish.queue.empty()) return forward.queue.empty() ? nullptr : &forward;
+  if (forward.queue.empty()) return &publish;
+  return publish.queue.front().order < forward.queue.front().order ? &publish : &forward;
 }
 
 void PubSubPeer::Flush() {
@@ -279,16 +299,29 @@ void PubSubPeer::PopFront(Lane& lane, size_t size) {
 
 void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.queue.front().frame.size()); }
 
+void PubSubPeer::ExpireBy(MonoTime deadline) {
+  if (expiry_timer_->IsScheduled() && expiry_at_ <= deadline) return;
+  expiry_at_ = deadline;
+  expiry_timer_->Schedule(deadline - loop_->Now());
+}
+
 void PubSubPeer::DropExpired() {
   const MonoTime now = loop_->Now();
-  for (Lane& lane : lanes_) {
+  for (size_t i = 0; i < kLanes; ++i) {
+    Lane& lane = lanes_[i];
     // Each lane is in Send() order with one timeout, so deadlines only grow along it.
     while (!lane.queue.empty() && lane.queue.front().deadline <= now) {
       PopFront(lane);
       ++stats_.dropped_timeout;
+      if (i == static_cast<size_t>(SendLane::kPublish)) ++stats_.dropped_timeout_publish;
+      if (i == static_cast<size_t>(SendLane::kForward)) ++stats_.dropped_timeout_forward;
     }
   }
-  if (!Idle()) expiry_timer_->Schedule(std::chrono::seconds(1));
+  // The next deadline is at the front of some lane. (The fronts only move later as RPCs are written, so a
+  // timer that fires early finds nothing to drop and moves on.)
+  for (const Lane& lane : lanes_) {
+    if (!lane.queue.empty()) ExpireBy(lane.queue.front().deadline);
+  }
 }
 
 }  // namespace libp2p::pubsub

@@ -28,15 +28,19 @@
 
 namespace libp2p::pubsub {
 
-// Which lane an RPC waits in. Each lane is written before the next: urgent first, then control, then data.
+// Which lane an RPC waits in. Urgent RPCs are written first, then control, then data: our own publishes and
+// forwarded messages, which share the data lane's byte cap and go out in the order they were queued, but
+// expire after different times (PubSubPeerOptions).
 enum class SendLane {
   // What loses its worth if it waits behind anything else: IDONTWANT (it must reach the peer before the copies
   // it cancels are sent to us).
   kUrgent,
   // Subscriptions, GRAFT/PRUNE, IHAVE/IWANT.
   kControl,
-  // Messages.
-  kData,
+  // A message we published.
+  kPublish,
+  // A message of someone else: relayed, or sent in answer to an IWANT.
+  kForward,
 };
 
 // What happened to an RPC handed to Send(). (There is no "closed" result: a PubSubPeer accepts RPCs for as
@@ -73,7 +77,8 @@ class SendBudget {
 struct PubSubPeerOptions {
   RpcLimits limits;
   // Encoded bytes each lane may hold (counting only RPCs still to be sent, not cancelled ones); beyond, new
-  // RPCs in that lane are dropped (never the caller blocked).
+  // RPCs in that lane are dropped (never the caller blocked). kPublish and kForward together hold at most
+  // max_data_bytes.
   size_t max_urgent_bytes = 1024 * 1024;
   size_t max_control_bytes = 4 * 1024 * 1024;
   size_t max_data_bytes = 16 * 1024 * 1024;
@@ -81,12 +86,16 @@ struct PubSubPeerOptions {
   // RPC beyond the room left or beyond this peer's share is dropped as if its lane were full. An observer
   // that must outlive the peer; null for none.
   SendBudget* send_budget = nullptr;
-  // An RPC still queued this long after Send() is dropped (a peer too slow to take it); control RPCs get
-  // longer (1 min for GRAFT/PRUNE and subscriptions, 10 s for data). An urgent RPC (IDONTWANT) is worth
-  // nothing once the peer would have forgotten it (go and rust keep one for about 3 s).
+  // An RPC still queued this long after Send() is dropped (a peer too slow to take it), and counted in
+  // dropped_timeout. Control RPCs (GRAFT/PRUNE, subscriptions) get a minute. An urgent RPC (IDONTWANT) is
+  // worth nothing once the peer would have forgotten it (go and rust keep one for about 3 s). A forwarded
+  // message is stale after 1 s: its other mesh peers have it by then, and a peer that cannot take it in
+  // time is better served by gossip; our own publish gets 5 s, as it may have no other way out (rust's
+  // publish_queue_duration and forward_queue_duration). Each should be positive.
   Duration urgent_send_timeout = std::chrono::seconds(3);
-  Duration data_send_timeout = std::chrono::seconds(10);
   Duration control_send_timeout = std::chrono::seconds(60);
+  Duration publish_send_timeout = std::chrono::seconds(5);
+  Duration forward_send_timeout = std::chrono::seconds(1);
   // Time to open and negotiate the outbound stream.
   Duration open_timeout = std::chrono::seconds(10);
   // After the outbound stream fails to open, no new stream is opened for open_retry_initial; each further
@@ -112,7 +121,9 @@ struct PubSubPeerStats {
   uint64_t bad_frames = 0;        // Oversized or undecodable inbound frames (each reset the stream).
   uint64_t elements_left_out = 0;  // Parts of inbound RPCs over a limit (RpcCounts::left_out), not read.
   uint64_t dropped_full = 0;      // RPCs dropped because a lane was full.
-  uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout.
+  uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout (all lanes).
+  uint64_t dropped_timeout_publish = 0;  // Of those, our own publishes (kPublish).
+  uint64_t dropped_timeout_forward = 0;  // Of those, forwarded messages (kForward).
   uint64_t dropped_unwanted = 0;  // Tagged data RPCs dropped unsent because Callbacks::wanted said no.
   // Outbound streams that could not be opened, were reset or failed by the remote, or refused a write.
   // Each is followed by a wait (see PubSubPeerOptions::open_retry_initial) before the next open.
@@ -169,7 +180,7 @@ class PubSubPeer {
   //
   // The first RPC of a loop turn is written at once; those that follow in the same turn are written
   // together when the turn ends or kBatchBytes of them wait (one stream write, one muxer frame, one
-  // syscall for many small RPCs). A non-empty `tag` (a message id) on a data-lane RPC is shown to
+  // syscall for many small RPCs). A non-empty `tag` (a message id) on a kPublish or kForward RPC is shown to
   // Callbacks::wanted before the RPC is written, which may drop it; a tag on another lane's RPC is ignored.
   //
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
@@ -210,6 +221,7 @@ class PubSubPeer {
   struct Queued {
     Bytes frame;  // Length-prefixed encoded RPC.
     MonoTime deadline;
+    uint64_t order = 0;  // Of Send() calls: which of the two data lanes' fronts goes first.
     std::string tag;  // Empty but for tagged data RPCs.
   };
   // The RPCs of one SendLane in Send() order, and their bytes; RPCs leave from the front only (written,
@@ -217,10 +229,10 @@ class PubSubPeer {
   struct Lane {
     std::deque<Queued> queue;
     size_t bytes = 0;
-    size_t cap = 0;
     Duration timeout{};
   };
-  static constexpr size_t kLanes = 3;
+  static constexpr size_t kLanes = 4;
+  static bool IsData(SendLane lane) { return lane == SendLane::kPublish || lane == SendLane::kForward; }
 
   void OnInboundData(ByteSpan data);
   void OpenOutbound();
@@ -237,10 +249,17 @@ class PubSubPeer {
   // Writes Callbacks::hello's RPCs on the stream that just opened; false when the write failed (the stream
   // is then dropped).
   bool WriteHello();
+  // Drops the RPCs past their deadlines, then schedules the timer for the next deadline.
   void DropExpired();
+  // Makes the expiry timer fire by `deadline` (it may already be due sooner).
+  void ExpireBy(MonoTime deadline);
+  // The bytes `lane` counts against its cap (both data lanes', for a data lane), and that cap.
+  size_t CappedBytes(SendLane lane) const;
+  size_t Cap(SendLane lane) const;
   // Whether every lane is empty.
   bool Idle() const;
-  // The lane whose front goes out next (urgent, then control, then data); null when all are empty.
+  // The lane whose front goes out next (urgent, then control, then the data lane whose front was queued
+  // first); null when all are empty.
   Lane* NextLane();
   // Removes the front entry of `lane`, with its bytes (`size` of them when it was moved out already).
   void PopFront(Lane& lane);
@@ -264,6 +283,8 @@ class PubSubPeer {
   // Indexed by SendLane.
   std::array<Lane, kLanes> lanes_;
   std::unique_ptr<Timer> expiry_timer_;
+  MonoTime expiry_at_{};  // When expiry_timer_ fires, while it is scheduled.
+  uint64_t sends_ = 0;  // Send() calls so far: the next Queued::order.
   // Sends what the loop turn queued, together (see Send()).
   std::unique_ptr<Task> flush_task_;
   Bytes batch_;  // The frames of one stream write, reused.

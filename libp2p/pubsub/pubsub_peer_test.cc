@@ -339,7 +339,7 @@ TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
   pb::RPC rpc = SubscribeRpc(std::string(1000, 't'));
   size_t queued = 0;
   for (int i = 0; i < 10; ++i) {
-    for (PubSubPeer* p : {first.get(), second.get()}) queued += p->Send(rpc, SendLane::kData) == SendResult::kQueued;
+    for (PubSubPeer* p : {first.get(), second.get()}) queued += p->Send(rpc, SendLane::kPublish) == SendResult::kQueued;
   }
   EXPECT_EQ(queued, 8u) << "no stream opens here: everything waits";
   EXPECT_EQ(node.used(), first->queued_bytes() + second->queued_bytes());
@@ -347,7 +347,7 @@ TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
   EXPECT_EQ(first->stats().dropped_full + second->stats().dropped_full, 12u);
   first.reset();
   EXPECT_EQ(node.used(), second->queued_bytes());
-  EXPECT_EQ(second->Send(rpc, SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(second->Send(rpc, SendLane::kPublish), SendResult::kQueued);
 }
 
 // A peer that does not read holds at most its share of the node budget (limit / peers, at least one largest
@@ -362,14 +362,14 @@ TEST_F(PubSubPeerTest, ASlowPeerHoldsAtMostItsShareOfTheNodeBudget) {
   ASSERT_EQ(budget.peers(), 4u);
   EXPECT_EQ(budget.share(4 * 1024 + 2), 16u * 1024);
   const pb::RPC rpc = SubscribeRpc(std::string(1000, 't'));
-  while (peers[0]->Send(rpc, SendLane::kData) == SendResult::kQueued) {
+  while (peers[0]->Send(rpc, SendLane::kPublish) == SendResult::kQueued) {
   }
   EXPECT_LE(peers[0]->queued_bytes(), 16u * 1024);
   EXPECT_GT(peers[0]->queued_bytes(), 15u * 1024);
   // The other three still get their shares, 48 KiB together.
   size_t others = 0;
   for (int i = 1; i < 4; ++i) {
-    while (peers[i]->Send(rpc, SendLane::kData) == SendResult::kQueued) {
+    while (peers[i]->Send(rpc, SendLane::kPublish) == SendResult::kQueued) {
     }
     others += peers[i]->queued_bytes();
   }
@@ -377,7 +377,7 @@ TEST_F(PubSubPeerTest, ASlowPeerHoldsAtMostItsShareOfTheNodeBudget) {
   // With two peers left, each may hold half.
   peers.resize(2);
   EXPECT_EQ(budget.peers(), 2u);
-  EXPECT_EQ(peers[0]->Send(rpc, SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peers[0]->Send(rpc, SendLane::kPublish), SendResult::kQueued);
   // A share is never smaller than one largest RPC.
   EXPECT_EQ(SendBudget(1024).share(4098), 4098u);
 }
@@ -387,11 +387,11 @@ TEST_F(PubSubPeerTest, ASlowPeerHoldsAtMostItsShareOfTheNodeBudget) {
 TEST_F(PubSubPeerTest, SendOpensOneStreamAndFlushesControlBeforeData) {
   auto peer = MakePeer();
   EXPECT_FALSE(peer->ready());
-  EXPECT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kPublish), SendResult::kQueued);
   EXPECT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kPublish), SendResult::kQueued);
   EXPECT_EQ(peer->Send(SubscribeRpc("c2"), SendLane::kControl), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "d3"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d3"), SendLane::kPublish), SendResult::kQueued);
   loop_.RunUntilIdle();
   EXPECT_EQ(opener_.calls, 1);
   EXPECT_EQ(delivered_.ready, 0);
@@ -412,7 +412,7 @@ TEST_F(PubSubPeerTest, SendOpensOneStreamAndFlushesControlBeforeData) {
   EXPECT_EQ(peer->stats().rpcs_sent, 5u);
 
   // Once open, sends go straight out on the same stream.
-  EXPECT_EQ(peer->Send(DataRpc("t", "d4"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d4"), SendLane::kPublish), SendResult::kQueued);
   loop_.RunUntilIdle();
   EXPECT_EQ(remote->Rpcs().size(), 6u);
   EXPECT_EQ(opener_.calls, 1);
@@ -425,7 +425,7 @@ TEST_F(PubSubPeerTest, AnUrgentRpcQueuedLastGoesOutFirst) {
   auto peer = MakePeer();
   pb::RPC idontwant;
   idontwant.mutable_control()->add_idontwant()->add_messageids("m1");
-  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kPublish), SendResult::kQueued);
   ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
   ASSERT_EQ(peer->Send(idontwant, SendLane::kUrgent, "tags-are-ignored-here"), SendResult::kQueued);
   auto remote = AnswerWithStream(0);
@@ -450,7 +450,7 @@ TEST_F(PubSubPeerTest, TheUrgentLaneIsBoundedOnItsOwn) {
   EXPECT_EQ(peer->Send(idontwant, SendLane::kUrgent), SendResult::kQueued);
   EXPECT_EQ(peer->Send(idontwant, SendLane::kUrgent), SendResult::kDroppedFull);
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish), SendResult::kQueued);
   EXPECT_EQ(peer->stats().dropped_full, 1u);
   EXPECT_EQ(peer->queued_bytes(), 2 * frame + Frame(SubscribeRpc("c")).size() + Frame(DataRpc("t", "d")).size());
 }
@@ -466,7 +466,7 @@ TEST_F(PubSubPeerTest, SendNeverBlocksOnASlowReader) {
   // More than one write's worth (kBatchBytes): the stream takes one batch, then is full.
   constexpr int kCount = 200;
   for (int i = 0; i < kCount; ++i) {
-    EXPECT_EQ(peer->Send(DataRpc("t", std::to_string(i) + std::string(500, '.')), SendLane::kData),
+    EXPECT_EQ(peer->Send(DataRpc("t", std::to_string(i) + std::string(500, '.')), SendLane::kPublish),
               SendResult::kQueued);
   }
   loop_.RunUntilIdle();
@@ -492,7 +492,7 @@ TEST_F(PubSubPeerTest, RpcsOfOneTurnGoOutTogether) {
   auto remote = AnswerWithStream(0);
   ASSERT_EQ(remote->Rpcs().size(), 1u);
   loop_.Post([&] {
-    for (int i = 0; i < 10; ++i) ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kData), SendResult::kQueued);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kPublish), SendResult::kQueued);
     EXPECT_EQ(peer->stats().rpcs_sent, 2u);  // The first of the turn, at once.
     EXPECT_EQ(peer->queued_bytes(), 9 * Frame(DataRpc("t", "1")).size());
   });
@@ -516,9 +516,9 @@ TEST_F(PubSubPeerTest, FullLanesDropAndCount) {
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);  // Exactly at the cap.
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kDroppedFull);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kDroppedFull);
-  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kDroppedFull);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish), SendResult::kDroppedFull);
   EXPECT_EQ(peer->stats().dropped_full, 3u);
   EXPECT_EQ(peer->queued_bytes(), 2 * control_frame + 3 * data_frame);
   EXPECT_EQ(opener_.calls, 1);
@@ -538,14 +538,14 @@ TEST_F(PubSubPeerTest, TooLargeRpcIsRefused) {
   auto peer = MakePeer(options);
   pb::RPC rpc = RpcOfSize(65);
   ASSERT_EQ(rpc.ByteSizeLong(), 65u);
-  EXPECT_EQ(peer->Send(rpc, SendLane::kData), SendResult::kTooLarge);
+  EXPECT_EQ(peer->Send(rpc, SendLane::kPublish), SendResult::kTooLarge);
   EXPECT_EQ(peer->queued_bytes(), 0u);
   EXPECT_EQ(opener_.calls, 0);
   EXPECT_EQ(peer->stats().dropped_full, 0u);
 
   rpc.mutable_publish(0)->mutable_data()->pop_back();
   ASSERT_EQ(rpc.ByteSizeLong(), 64u);
-  EXPECT_EQ(peer->Send(rpc, SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(rpc, SendLane::kPublish), SendResult::kQueued);
   auto remote = AnswerWithStream(0);
   EXPECT_EQ(remote->Rpcs().size(), 1u);
 }
@@ -555,13 +555,13 @@ TEST_F(PubSubPeerTest, TooLargeRpcIsRefused) {
 // no timer is left running.
 TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
   PubSubPeerOptions options;
-  options.data_send_timeout = seconds(10);
+  options.publish_send_timeout = seconds(10);
   options.control_send_timeout = seconds(60);
   auto peer = MakePeer(options);
-  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d1"), SendLane::kPublish), SendResult::kQueued);
   ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
   loop_.AdvanceTime(seconds(5));
-  ASSERT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d2"), SendLane::kPublish), SendResult::kQueued);
   const size_t data_frame = Frame(DataRpc("t", "d1")).size();
   const size_t control_frame = Frame(SubscribeRpc("c1")).size();
 
@@ -580,6 +580,78 @@ TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
   EXPECT_EQ(loop_.scheduled_timers(), 0u);
   EXPECT_EQ(opener_.calls, 1);  // A pending open is not asked again.
   EXPECT_FALSE(peer->ready());
+}
+
+// Queued data expires by kind: a forwarded message 1 s after Send(), our own publish after 5 s (the
+// defaults), each counted in its own stat and in dropped_timeout; control keeps its minute. The timer fires
+// at each deadline, not on a coarser tick.
+TEST_F(PubSubPeerTest, ForwardedMessagesExpireSoonerThanOurPublishes) {
+  auto peer = MakePeer();  // The opener never answers: everything waits.
+  ASSERT_EQ(peer->Send(DataRpc("t", "p1"), SendLane::kPublish), SendResult::kQueued);
+  loop_.AdvanceTime(milliseconds(500));
+  ASSERT_EQ(peer->Send(DataRpc("t", "f1"), SendLane::kForward), SendResult::kQueued);  // Due at 1.5 s.
+  ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
+  const size_t data_frame = Frame(DataRpc("t", "p1")).size();
+  const size_t control_frame = Frame(SubscribeRpc("c1")).size();
+
+  loop_.AdvanceTime(milliseconds(999));  // 1.499 s.
+  EXPECT_EQ(peer->stats().dropped_timeout, 0u);
+  loop_.AdvanceTime(milliseconds(1));  // 1.5 s: f1 goes, p1 stays.
+  EXPECT_EQ(peer->stats().dropped_timeout_forward, 1u);
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 0u);
+  EXPECT_EQ(peer->queued_bytes(), data_frame + control_frame);
+  loop_.AdvanceTime(milliseconds(3499));  // 4.999 s.
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 0u);
+  loop_.AdvanceTime(milliseconds(1));  // 5 s: p1 goes.
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 1u);
+  EXPECT_EQ(peer->stats().dropped_timeout, 2u);
+  EXPECT_EQ(peer->queued_bytes(), control_frame);
+  loop_.AdvanceTime(seconds(60));
+  EXPECT_EQ(peer->stats().dropped_timeout, 3u);
+  EXPECT_EQ(peer->stats().dropped_timeout_forward, 1u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(loop_.scheduled_timers(), 0u);
+}
+
+// The timeouts are options; a forward queued after a publish can expire before it.
+TEST_F(PubSubPeerTest, DataTimeoutsAreConfigurable) {
+  PubSubPeerOptions options;
+  options.publish_send_timeout = seconds(20);
+  options.forward_send_timeout = seconds(3);
+  auto peer = MakePeer(options);
+  ASSERT_EQ(peer->Send(DataRpc("t", "p1"), SendLane::kPublish), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "f1"), SendLane::kForward), SendResult::kQueued);
+  loop_.AdvanceTime(seconds(3));
+  EXPECT_EQ(peer->stats().dropped_timeout_forward, 1u);
+  loop_.AdvanceTime(seconds(16));
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 0u);
+  loop_.AdvanceTime(seconds(1));
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 1u);
+}
+
+// Publishes and forwards share the data lane's byte cap, and go out in the order they were queued, after
+// control.
+TEST_F(PubSubPeerTest, PublishesAndForwardsShareTheDataCapAndTheirOrder) {
+  const size_t data_frame = Frame(DataRpc("t", "p1")).size();
+  PubSubPeerOptions options;
+  options.max_data_bytes = 4 * data_frame;
+  auto peer = MakePeer(options);
+  ASSERT_EQ(peer->Send(DataRpc("t", "f1"), SendLane::kForward), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "p1"), SendLane::kPublish), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "f2"), SendLane::kForward), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(SubscribeRpc("c1"), SendLane::kControl), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "p2"), SendLane::kPublish), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "f3"), SendLane::kForward), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->Send(DataRpc("t", "p3"), SendLane::kPublish), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->stats().dropped_full, 2u);
+  auto remote = AnswerWithStream(0);
+  std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].subscriptions(0).topicid(), "c1");
+  EXPECT_EQ(got[1].publish(0).data(), "f1");
+  EXPECT_EQ(got[2].publish(0).data(), "p1");
+  EXPECT_EQ(got[3].publish(0).data(), "f2");
+  EXPECT_EQ(got[4].publish(0).data(), "p2");
 }
 
 // Each failed open is counted, and the next open waits 1 s, then 2, 4, 8, 16 and 30 s (the cap) while RPCs
@@ -636,9 +708,9 @@ TEST_F(PubSubPeerTest, FailedOpensBackOffExponentiallyUpToTheCap) {
 // The wait keeps doubling across such idle spells until an open succeeds.
 TEST_F(PubSubPeerTest, RetriesOnlyWhileSomethingIsQueued) {
   PubSubPeerOptions options;
-  options.data_send_timeout = seconds(2);
+  options.publish_send_timeout = seconds(2);
   auto peer = MakePeer(options);
-  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish), SendResult::kQueued);
   AnswerWithError(0);  // t = 0: wait 1 s.
   loop_.AdvanceTime(seconds(1));
   ASSERT_EQ(opener_.calls, 2);
@@ -650,7 +722,7 @@ TEST_F(PubSubPeerTest, RetriesOnlyWhileSomethingIsQueued) {
   EXPECT_EQ(opener_.calls, 2);
   EXPECT_EQ(loop_.scheduled_timers(), 0u);
 
-  ASSERT_EQ(peer->Send(DataRpc("t", "later"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "later"), SendLane::kPublish), SendResult::kQueued);
   ASSERT_EQ(opener_.calls, 3);
   AnswerWithError(2);  // The third failure in a row: wait 4 s.
   EXPECT_EQ(peer->stats().stream_failures, 3u);
@@ -678,7 +750,7 @@ TEST_F(PubSubPeerTest, OutboundStreamResetByTheRemoteIsReplaced) {
   EXPECT_FALSE(peer->ready());
   EXPECT_EQ(peer->stats().stream_failures, 1u);
   EXPECT_EQ(opener_.calls, 1);  // Nothing queued: nothing to open for yet.
-  ASSERT_EQ(peer->Send(DataRpc("t", "after"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "after"), SendLane::kPublish), SendResult::kQueued);
   ASSERT_EQ(opener_.calls, 2);
   auto second = AnswerWithStream(1);
   ASSERT_EQ(second->Rpcs().size(), 1u);
@@ -695,7 +767,7 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   ASSERT_EQ(first->Rpcs().size(), 1u);
   first->stream->Reset();  // The loop does not run: our end learns of it only at its next write.
 
-  ASSERT_EQ(peer->Send(DataRpc("t", "kept"), SendLane::kData, "id-kept"), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "kept"), SendLane::kPublish, "id-kept"), SendResult::kQueued);
   EXPECT_FALSE(peer->ready());
   EXPECT_EQ(opener_.calls, 2);  // Reopened at once for the RPC that stayed queued.
   EXPECT_EQ(peer->stats().stream_failures, 1u);
@@ -704,7 +776,7 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   loop_.RunUntilIdle();
   EXPECT_EQ(peer->stats().stream_failures, 1u);  // That stream is gone: its error is not counted again.
 
-  ASSERT_EQ(peer->Send(DataRpc("t", "gone"), SendLane::kData, "id-gone"), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "gone"), SendLane::kPublish, "id-gone"), SendResult::kQueued);
   delivered_.unwanted.insert("id-gone");
   EXPECT_EQ(opener_.calls, 2);
   auto second = AnswerWithStream(1);
@@ -725,12 +797,12 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
 // goes out in order, and the dropped ones' bytes leave queued_bytes().
 TEST_F(PubSubPeerTest, UnwantedTaggedRpcsAreDroppedWhenTheirTurnComes) {
   auto peer = MakePeer();
-  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kData, "id2"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kData, "id1"), SendResult::kQueued);  // Again.
-  EXPECT_EQ(peer->Send(DataRpc("t", "m3"), SendLane::kData), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kPublish, "id1"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kPublish, "id2"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m1"), SendLane::kPublish, "id1"), SendResult::kQueued);  // Again.
+  EXPECT_EQ(peer->Send(DataRpc("t", "m3"), SendLane::kPublish), SendResult::kQueued);
   EXPECT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl, "id2"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m5"), SendLane::kData, "id5"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m5"), SendLane::kPublish, "id5"), SendResult::kQueued);
   delivered_.unwanted = {"id1", "id2"};
 
   auto remote = AnswerWithStream(0);
@@ -745,8 +817,8 @@ TEST_F(PubSubPeerTest, UnwantedTaggedRpcsAreDroppedWhenTheirTurnComes) {
   EXPECT_EQ(peer->queued_bytes(), 0u);
 
   // Once the stream is open and writable, a send goes out at once, asked about at its turn like any other.
-  EXPECT_EQ(peer->Send(DataRpc("t", "m6"), SendLane::kData, "id1"), SendResult::kQueued);
-  EXPECT_EQ(peer->Send(DataRpc("t", "m7"), SendLane::kData, "id7"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m6"), SendLane::kPublish, "id1"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m7"), SendLane::kPublish, "id7"), SendResult::kQueued);
   loop_.RunUntilIdle();
   got = remote->Rpcs();
   ASSERT_EQ(got.size(), 4u);
@@ -760,7 +832,7 @@ TEST_F(PubSubPeerTest, LongQueueHalfUnwanted) {
   constexpr int kQueued = 20000;
   auto peer = MakePeer();
   for (int i = 0; i < kQueued; ++i) {
-    ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kData, "id" + std::to_string(i)),
+    ASSERT_EQ(peer->Send(DataRpc("t", std::to_string(i)), SendLane::kPublish, "id" + std::to_string(i)),
               SendResult::kQueued);
     if (i % 2 == 0) delivered_.unwanted.insert("id" + std::to_string(i));
   }
@@ -807,7 +879,7 @@ TEST_F(PubSubPeerTest, ObserversSeeAndRewriteRpcs) {
   ASSERT_EQ(delivered_.rpcs.size(), 1u);
   EXPECT_EQ(delivered_.rpcs[0].subscriptions(0).topicid(), "seen:seen:t");  // Both, in the order added.
 
-  ASSERT_EQ(peer->Send(DataRpc("t", "hi"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "hi"), SendLane::kPublish), SendResult::kQueued);
   auto outbound = AnswerWithStream(0);
   ASSERT_EQ(outbound->Rpcs().size(), 1u);
   EXPECT_EQ(outbound->Rpcs()[0].publish(0).data(), "hi!!");
@@ -826,7 +898,7 @@ TEST_F(PubSubPeerTest, ObserversSeeAndRewriteRpcs) {
 TEST_F(PubSubPeerTest, DestroyedWhileAnOpenIsPending) {
   auto peer = MakePeer();
   ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
-  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kData, "id"), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "d"), SendLane::kPublish, "id"), SendResult::kQueued);
   ASSERT_EQ(opener_.calls, 1);
   EXPECT_FALSE(opener_.cancelled[0]);
   peer.reset();
@@ -906,7 +978,7 @@ TEST_F(PubSubPeerTest, HelloGoesFirstOnEveryNewOutboundStream) {
   PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
   callbacks.hello = [&](PubSubPeer&) { return std::vector<pb::RPC>{SubscribeRpc("hello-" + std::to_string(++hellos))}; };
   PubSubPeer peer(&loop_, TestPeerId("remote"), opener_.Get(), {}, std::move(callbacks));
-  ASSERT_EQ(peer.Send(DataRpc("t", "queued"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer.Send(DataRpc("t", "queued"), SendLane::kPublish), SendResult::kQueued);
   auto first = AnswerWithStream(0);
   loop_.RunUntilIdle();
   std::vector<pb::RPC> got = first->Rpcs();
@@ -917,7 +989,7 @@ TEST_F(PubSubPeerTest, HelloGoesFirstOnEveryNewOutboundStream) {
 
   peer.OnNewConnection();
   auto second = AnswerWithStream(1);
-  ASSERT_EQ(peer.Send(DataRpc("t", "later"), SendLane::kData), SendResult::kQueued);
+  ASSERT_EQ(peer.Send(DataRpc("t", "later"), SendLane::kPublish), SendResult::kQueued);
   loop_.RunUntilIdle();
   got = second->Rpcs();
   ASSERT_EQ(got.size(), 2u);

@@ -404,7 +404,7 @@ void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iw
     if (!msg) continue;
     pb::RPC rpc;
     *rpc.add_publish() = std::move(*msg);
-    core_->SendRpc(peer, std::move(rpc), SendLane::kData, id);
+    core_->SendRpc(peer, std::move(rpc), SendLane::kForward, id);
     ++info->second.iwant_served;
     ++stats_.iwant_served;
   }
@@ -1090,7 +1090,7 @@ StatusOr<size_t> GossipSubRouter::PublishPartial(const std::string& topic, const
     if (!partial->has_partialmessage() && !partial->has_partsmetadata()) continue;
     partial->set_topicid(topic);
     partial->set_groupid(group_id);
-    if (core_->SendRpc(p, std::move(rpc), SendLane::kData)) {
+    if (core_->SendRpc(p, std::move(rpc), SendLane::kPublish)) {
       ++sent;
       ++stats_.partial_sent;
     }
