@@ -820,9 +820,23 @@ void GossipSubRouter::CheckPromises() {
   });
 }
 
+void GossipSubRouter::NoteSlowPeers() {
+  for (auto& [id, info] : peers_) {
+    const PubSubPeer* peer = core_->FindPeer(id);
+    if (peer == nullptr) continue;
+    const uint64_t drops = peer->stats().dropped_full + peer->stats().dropped_timeout;
+    if (drops == info.send_drops_seen) continue;
+    info.send_drops_seen = drops;
+    ++stats_.slow_peer_heartbeats;
+    if (score_) score_->SlowPeer(id);
+  }
+}
+
 void GossipSubRouter::Heartbeat() {
   ++stats_.heartbeats;
   ++heartbeat_ticks_;
+  // First, so that a peer found slow now leaves the meshes in this heartbeat.
+  NoteSlowPeers();
   ControlBatch batch;
   for (auto& [topic, members] : mesh_) MaintainMesh(topic, &batch);
   MaintainFanout();

@@ -108,6 +108,9 @@ struct GossipSubStats {
   // messages not sent to peers that requested partial messages instead.
   uint64_t partial_sent = 0, partial_received = 0, partial_dropped = 0;
   uint64_t full_sends_skipped_partial = 0;
+  // Heartbeats that found RPCs to a peer dropped unsent since the last one (its send lanes full, or RPCs
+  // expired in them), counted once per peer: each raised that peer's slow-peer score counter.
+  uint64_t slow_peer_heartbeats = 0;
 };
 
 // The entries of every collection the router grows, with the bound each obeys and what sets it (StateCounts()).
@@ -279,6 +282,8 @@ class GossipSubRouter final : public Router {
     // The partial-message flags of its subscriptions (topics with a flag set, among those it subscribes
     // to), kept only while it advertises the extension.
     std::map<std::string, PartialTopicMode> partial_topics;
+    // The peer's RPCs dropped unsent (full lanes, expired), as of the last heartbeat.
+    uint64_t send_drops_seen = 0;
     // Ids the peer told us it does not want, pruned by TTL.
     std::unique_ptr<TimedCache> dont_send;
     // Whether the peer said IDONTWANT for `id` (the size check spares the hash when it never did).
@@ -343,6 +348,8 @@ class GossipSubRouter final : public Router {
   void MaintainFanout();
   void EmitGossip(ControlBatch* batch);
   void CheckPromises();
+  // Raises the slow-peer score counter of each peer whose RPCs were dropped unsent since the last heartbeat.
+  void NoteSlowPeers();
   // Dials the direct peers we are not connected to.
   void ConnectDirectPeers();
   // Sends the IDONTWANTs batched since the loop last came back.

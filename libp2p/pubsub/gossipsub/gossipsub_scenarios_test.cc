@@ -4,6 +4,7 @@
 // varint-framed RPCs by hand. Time is advanced, never waited for.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -1110,6 +1111,63 @@ TEST_F(GossipSubScenariosTest, TheScoreDecaysOnItsOwnInterval) {
   EXPECT_DOUBLE_EQ(node.router->Score(peer.id()), 1);
   loop_.AdvanceTime(milliseconds(400));  // 1.5 s since the router started.
   EXPECT_DOUBLE_EQ(node.router->Score(peer.id()), 0.5);
+}
+
+// A mesh peer that stops reading: our messages pile up in its send lanes until they are dropped (full) or
+// expire, so every heartbeat raises its slow-peer counter. Its score goes below 0 at the first such
+// heartbeat, which prunes it, and below the gossip threshold within a few more (a weight and decay harsher
+// than rust's defaults, which stop at -0.25); a mesh peer that reads is neither penalised nor pruned.
+TEST_F(GossipSubScenariosTest, APeerThatStopsReadingIsPenalisedAndPrunedWhileAHealthyOneIsNot) {
+  GossipSubOptions go = ScoredOptions("t");
+  go.score_params->slow_peer_weight = -4;
+  go.score_params->slow_peer_decay = 0.8;
+  ASSERT_TRUE(go.score_params->Validate().ok());
+  PubSubOptions po;
+  po.peer.max_data_bytes = 128 * 1024;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer healthy(&loop_, &net_, "healthy", std::string(kMeshSubV11));
+  RawPeer slow(&loop_, &net_, "slow", std::string(kMeshSubV11));
+  for (RawPeer* p : {&healthy, &slow}) {
+    p->ConnectTo(node);
+    p->Send(JoinRpc("t"));
+  }
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(node.router->Mesh("t").count(healthy.id()), 1u);
+  ASSERT_EQ(node.router->Mesh("t").count(slow.id()), 1u);
+  ASSERT_GE(node.router->Score(slow.id()), 0);
+
+  slow.PauseReading(true);
+  const uint64_t start = node.router->stats().heartbeats;
+  std::optional<uint64_t> negative_at, below_gossip_at, pruned_at;
+  for (int i = 0; i < 100; ++i) {  // 10 s of a 64 KiB message every 100 ms.
+    ASSERT_TRUE(node.pubsub->Publish("t", AsBytes(std::to_string(i) + std::string(64 * 1024, 'x'))).status.ok());
+    loop_.AdvanceTime(milliseconds(100));
+    const uint64_t heartbeats = node.router->stats().heartbeats - start;
+    const double score = node.router->Score(slow.id());
+    if (!negative_at && score < 0) negative_at = heartbeats;
+    if (!below_gossip_at && score < go.thresholds.gossip_threshold) below_gossip_at = heartbeats;
+    if (!pruned_at && node.router->Mesh("t").count(slow.id()) == 0) pruned_at = heartbeats;
+    EXPECT_GE(node.router->Score(healthy.id()), 0);
+  }
+  ASSERT_TRUE(negative_at.has_value());
+  ASSERT_TRUE(below_gossip_at.has_value());
+  ASSERT_TRUE(pruned_at.has_value());
+  EXPECT_LE(*negative_at, 3u);
+  EXPECT_EQ(*pruned_at, *negative_at);  // The heartbeat that finds it slow prunes it.
+  EXPECT_LE(*below_gossip_at, *negative_at + 5);
+  EXPECT_GT(node.router->stats().slow_peer_heartbeats, 0u);
+  PubSubPeer* slow_peer = node.pubsub->FindPeer(slow.id());
+  ASSERT_NE(slow_peer, nullptr);
+  EXPECT_GT(slow_peer->stats().dropped_full + slow_peer->stats().dropped_timeout, 0u);
+
+  // The healthy peer got every message, stays in the mesh, and nothing to it was dropped.
+  EXPECT_EQ(healthy.MessagesReceived(), 100u);
+  EXPECT_EQ(node.router->Mesh("t").count(healthy.id()), 1u);
+  PubSubPeer* healthy_peer = node.pubsub->FindPeer(healthy.id());
+  ASSERT_NE(healthy_peer, nullptr);
+  EXPECT_EQ(healthy_peer->stats().dropped_full + healthy_peer->stats().dropped_timeout, 0u);
 }
 
 // Mesh events reach their handlers from the loop, after the router's own walk over its mesh: a handler that

@@ -117,6 +117,12 @@ Status PeerScoreParams::Validate() const {
     if (!InOpenUnit(behaviour_penalty_decay)) return Invalid("behaviour_penalty_decay", "must be in (0, 1)");
   }
 
+  if (!FiniteAtMostZero(slow_peer_weight)) return Invalid("slow_peer_weight", "must be <= 0");
+  if (slow_peer_weight != 0) {
+    if (!FiniteAtLeastZero(slow_peer_threshold)) return Invalid("slow_peer_threshold", "must be >= 0");
+    if (!InOpenUnit(slow_peer_decay)) return Invalid("slow_peer_decay", "must be in (0, 1)");
+  }
+
   if (decay_interval <= Duration::zero()) return Invalid("decay_interval", "must be positive");
   if (!InOpenUnit(decay_to_zero)) return Invalid("decay_to_zero", "must be in (0, 1)");
   if (retain_score < Duration::zero()) return Invalid("retain_score", "must be >= 0");
@@ -412,6 +418,11 @@ void PeerScore::AddPenalty(const PeerId& peer, double count) {
   if (it != peers_.end()) it->second.behaviour_penalty += count;
 }
 
+void PeerScore::SlowPeer(const PeerId& peer) {
+  auto it = peers_.find(peer);
+  if (it != peers_.end()) it->second.slow_peer_penalty += 1;
+}
+
 // --- Scores ---
 
 double PeerScore::Score(const PeerId& peer) const {
@@ -464,6 +475,10 @@ double PeerScore::ComputeScore(const PeerId& peer, const PeerStats& ps, MonoTime
     const double excess = ps.behaviour_penalty - params_.behaviour_penalty_threshold;
     if (excess > 0) score += params_.behaviour_penalty_weight * excess * excess;
   }
+  if (params_.slow_peer_weight != 0) {
+    const double excess = ps.slow_peer_penalty - params_.slow_peer_threshold;
+    if (excess > 0) score += params_.slow_peer_weight * excess;
+  }
   return score;
 }
 
@@ -486,6 +501,7 @@ void PeerScore::RefreshScores() {
       Decay(ts.invalid_message_deliveries, tp.invalid_message_deliveries_decay, to_zero);
     }
     Decay(ps.behaviour_penalty, params_.behaviour_penalty_decay, to_zero);
+    Decay(ps.slow_peer_penalty, params_.slow_peer_decay, to_zero);
     ++it;
   }
   ExpireRecords(now);

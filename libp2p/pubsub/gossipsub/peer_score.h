@@ -1,7 +1,9 @@
 // GossipSub v1.1 peer scoring (gossipsub-v1.1.md, "Peer Scoring"): the score parameters and thresholds, their
 // validation, and PeerScore, which keeps the per-peer counters the router feeds and computes
 //
-//   Score(p) = TopicCap(Σ tᵢ·(w₁P₁ + w₂P₂ + w₃P₃ + w₃bP₃b + w₄P₄)) + w₅P₅ + w₆P₆ + w₇P₇
+//   Score(p) = TopicCap(Σ tᵢ·(w₁P₁ + w₂P₂ + w₃P₃ + w₃bP₃b + w₄P₄)) + w₅P₅ + w₆P₆ + w₇P₇ + w_slow·P_slow
+//
+// where P_slow, not in the spec, is rust-libp2p's (0.48) penalty for a peer too slow to take what we send.
 //
 // The router owns a PeerScore, tells it what happens (peers coming and going, GRAFT/PRUNE, deliveries,
 // rejections, misbehaviour) and asks for scores; it calls RefreshScores() every decay_interval.
@@ -106,6 +108,18 @@ struct PeerScoreParams {
   double behaviour_penalty_weight = -10;
   double behaviour_penalty_threshold = 0;
   double behaviour_penalty_decay = 0.2;
+
+  // P_slow, slow peer: a counter the router raises by 1 at each heartbeat after which RPCs to the peer were
+  // dropped unsent (its send lanes full, or RPCs expired in them); P_slow = counter - threshold when the
+  // counter exceeds the threshold (linear, unlike P₇), else 0. Weight <= 0; when it is not 0, threshold >= 0
+  // and decay in (0, 1). The defaults are rust-libp2p's (-0.2, 0, 0.2; not in the spec, nor in go, which
+  // has no such term, so no JSON name either). With a decay of 0.2 the counter stays below 1.25 however long
+  // the peer is slow: the default costs a slow peer at most 0.25, which takes it below 0 (out of our meshes,
+  // not grafted again) but not below any gossip threshold; a larger weight or a slower decay makes it
+  // reach one.
+  double slow_peer_weight = -0.2;
+  double slow_peer_threshold = 0;
+  double slow_peer_decay = 0.2;
 
   // How often the router calls RefreshScores(). > 0. (PeerScore itself never reads it.)
   Duration decay_interval = std::chrono::seconds(1);
@@ -223,6 +237,9 @@ class PeerScore {
   // message (P₄).
   void UsefulPartial(const crypto::PeerId& peer, const std::string& topic);
   void InvalidPartial(const crypto::PeerId& peer, const std::string& topic);
+  // Raises the peer's P_slow counter by 1: RPCs to it were dropped unsent since the last call. Ignored for
+  // unknown peers.
+  void SlowPeer(const crypto::PeerId& peer);
 
   // The peer's score: 0 for unknown peers and for retained peers whose retention has expired.
   double Score(const crypto::PeerId& peer) const;
@@ -258,6 +275,7 @@ class PeerScore {
     uint64_t retained_order = 0;  // Of a retained peer: how many peers were retained before it.
     std::string ip;
     double behaviour_penalty = 0;  // P₇'s counter
+    double slow_peer_penalty = 0;  // P_slow's counter
     std::unordered_map<std::string, TopicStats> topics;
   };
   enum class DeliveryStatus : uint8_t { kPending, kValid, kInvalid, kIgnored };

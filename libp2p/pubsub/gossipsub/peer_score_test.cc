@@ -45,6 +45,7 @@ PeerScoreParams GlobalOff() {
   p.app_specific_weight = 0;
   p.ip_colocation_factor_weight = 0;
   p.behaviour_penalty_weight = 0;
+  p.slow_peer_weight = 0;
   return p;
 }
 
@@ -420,6 +421,51 @@ TEST_F(PeerScoreTest, P7BehaviourPenaltyIsTheSquaredExcessOverTheThreshold) {
   EXPECT_EQ(s->peer_count(), 1u);
 }
 
+// P_slow = counter - threshold when positive (linear); weight -0.5, threshold 1, decay 0.5, decay_to_zero 0.1.
+TEST_F(PeerScoreTest, SlowPeerPenaltyIsTheLinearExcessOverTheThreshold) {
+  PeerScoreParams p = GlobalOff();
+  p.slow_peer_weight = -0.5;
+  p.slow_peer_threshold = 1;
+  p.slow_peer_decay = 0.5;
+  p.decay_to_zero = 0.1;
+  auto s = Make(p);
+  const PeerId a = P(1), b = P(2), z = P(26);
+  s->AddPeer(a);
+  s->AddPeer(b);
+  s->SlowPeer(a);
+  EXPECT_EQ(s->Score(a), 0);  // 1 is not above the threshold.
+  s->SlowPeer(a);
+  s->SlowPeer(a);
+  EXPECT_DOUBLE_EQ(s->Score(a), -1);  // 3: excess 2, × -0.5.
+  s->RefreshScores();
+  EXPECT_DOUBLE_EQ(s->Score(a), -0.25);  // 1.5: excess 0.5.
+  s->RefreshScores();
+  EXPECT_EQ(s->Score(a), 0);  // 0.75.
+  EXPECT_EQ(s->Score(b), 0);  // Never slow.
+  s->SlowPeer(z);             // Unknown peer: ignored.
+  EXPECT_EQ(s->peer_count(), 2u);
+}
+
+// rust's defaults (-0.2, threshold 0, decay 0.2): a peer slow at every heartbeat stays between -0.2 and
+// -0.25, below 0 but far above the default gossip threshold.
+TEST_F(PeerScoreTest, TheDefaultSlowPeerPenaltyIsSmallAndBounded) {
+  PeerScoreParams p = GlobalOff();
+  const PeerScoreParams defaults;
+  p.slow_peer_weight = defaults.slow_peer_weight;
+  p.slow_peer_threshold = defaults.slow_peer_threshold;
+  p.slow_peer_decay = defaults.slow_peer_decay;
+  auto s = Make(p);
+  const PeerId a = P(1);
+  s->AddPeer(a);
+  for (int i = 0; i < 50; ++i) {
+    s->SlowPeer(a);
+    EXPECT_LE(s->Score(a), -0.2);
+    EXPECT_GE(s->Score(a), -0.25);
+    s->RefreshScores();
+  }
+  EXPECT_LT(s->Score(a), 0);
+}
+
 // Topic "a" weight 2 and "b" weight 0.5, P₂ weight 1 (cap 100) and P₄ weight -1 in both.
 TEST_F(PeerScoreTest, TopicWeightsAndTheTopicScoreCap) {
   TopicScoreParams ta = TopicOff();
@@ -768,6 +814,9 @@ TEST_F(PeerScoreTest, PeerScoreParamsValidationNamesTheField) {
             "behaviour_penalty_threshold must be >= 0");
   EXPECT_EQ(ParamsError([](auto& p) { p.behaviour_penalty_decay = 1; }),
             "behaviour_penalty_decay must be in (0, 1)");
+  EXPECT_EQ(ParamsError([](auto& p) { p.slow_peer_weight = 0.1; }), "slow_peer_weight must be <= 0");
+  EXPECT_EQ(ParamsError([](auto& p) { p.slow_peer_threshold = -1; }), "slow_peer_threshold must be >= 0");
+  EXPECT_EQ(ParamsError([](auto& p) { p.slow_peer_decay = 0; }), "slow_peer_decay must be in (0, 1)");
   EXPECT_EQ(ParamsError([](auto& p) { p.decay_interval = Duration::zero(); }), "decay_interval must be positive");
   EXPECT_EQ(ParamsError([](auto& p) { p.decay_to_zero = 0; }), "decay_to_zero must be in (0, 1)");
   EXPECT_EQ(ParamsError([](auto& p) { p.retain_score = seconds(-1); }), "retain_score must be >= 0");
@@ -775,6 +824,7 @@ TEST_F(PeerScoreTest, PeerScoreParamsValidationNamesTheField) {
   PeerScoreParams off = GlobalOff();
   off.ip_colocation_factor_threshold = 0;  // Weight 0: not checked.
   off.behaviour_penalty_decay = 0;
+  off.slow_peer_decay = 0;  // Weight 0: not checked.
   EXPECT_TRUE(off.Validate().ok());
 }
 
