@@ -168,9 +168,34 @@ std::vector<pb::RPC> PubSub::HelloRpcs(const PeerId& peer) const {
   return rpcs;
 }
 
+Status PubSub::SetTopicOptions(const std::string& topic, TopicOptions options) {
+  if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
+    return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) + " bytes");
+  }
+  if (handlers_.count(topic) || local_handlers_.count(topic)) {
+    return FailedPreconditionError("subscribed to " + topic + ": unsubscribe before changing its options");
+  }
+  if (!options.fanout_only) {
+    topic_options_.erase(topic);
+  } else {
+    topic_options_[topic] = options;
+  }
+  return OkStatus();
+}
+
+TopicOptions PubSub::topic_options(const std::string& topic) const {
+  auto it = topic_options_.find(topic);
+  return it == topic_options_.end() ? TopicOptions{} : it->second;
+}
+
 Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
     return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) + " bytes");
+  }
+  if (topic_options(topic).fanout_only) {
+    // Never announced, never joined: the router keeps publishing through its fanout.
+    local_handlers_[topic] = std::move(handler);
+    return OkStatus();
   }
   const bool is_new = handlers_.count(topic) == 0;
   handlers_[topic] = std::move(handler);
@@ -187,6 +212,7 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
 }
 
 Status PubSub::Unsubscribe(const std::string& topic) {
+  if (local_handlers_.erase(topic) > 0) return OkStatus();
   if (handlers_.erase(topic) == 0) return NotFoundError("not subscribed to " + topic);
   router_->Leave(topic);
   pb::RPC rpc;
@@ -315,6 +341,7 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   RoundRobinScheduler round_robin;
   if (scheduler == nullptr) scheduler = &round_robin;
   for (const MessageBatch::Entry& e : batch.entries()) {
+    DeliverLocally(*e.msg, e.id);
     seen_.Insert(e.id);
     const std::vector<PeerId> peers = router_->Route(e.msg, e.id, std::nullopt);
     ++stats_.published;
@@ -334,7 +361,16 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   return result;
 }
 
+void PubSub::DeliverLocally(const pb::Message& msg, const std::string& id) {
+  auto it = local_handlers_.find(msg.topic());
+  if (it == local_handlers_.end()) return;
+  ++stats_.delivered;
+  MessageHandler handler = it->second;  // The handler may unsubscribe.
+  handler(msg, id, self_);
+}
+
 PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
+  DeliverLocally(*msg, result.id);
   seen_.Insert(result.id);
   result.peers = SendToPeers(*msg, result.id, router_->Route(msg, result.id, std::nullopt), SendLane::kPublish);
   ++stats_.published;

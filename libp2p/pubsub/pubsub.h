@@ -66,6 +66,20 @@ struct PubSubOptions {
   std::vector<RpcObserver*> rpc_observers;
 };
 
+// How we take part in one topic (PubSub::SetTopicOptions).
+struct TopicOptions {
+  // Fanout only (go-libp2p-pubsub's FanoutOnly): we publish to the topic but never join it on the network,
+  // even while we subscribe to it. Our messages go out through the router's fanout (gossipsub: up to D
+  // subscribed peers, refreshed at each heartbeat and forgotten fanout_ttl after our last publish;
+  // floodsub: every subscribed peer), we never announce a subscription and never GRAFT or accept a GRAFT,
+  // and messages from peers on the topic are neither delivered nor relayed. A Subscribe() is local: its
+  // handler gets our own publishes to the topic (once validated), and nothing else.
+  //
+  // Unlike just not subscribing: a local subscription is possible (and gets our own messages, which a
+  // regular subscription never does), and subscribing later never turns the topic into a mesh topic.
+  bool fanout_only = false;
+};
+
 // The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
 // kInvalidArgument when the topic is empty or longer than peers accept; kOutOfRange when the message is
 // too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
@@ -136,11 +150,23 @@ class PubSub {
   PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options);
   ~PubSub();
 
-  // Subscribes to `topic` (replacing the handler if already subscribed) and tells every peer.
+  // Subscribes to `topic` (replacing the handler if already subscribed) and tells every peer; for a
+  // fanout-only topic (TopicOptions), subscribes locally only. kInvalidArgument for an empty topic or one
+  // longer than peers accept.
   Status Subscribe(const std::string& topic, MessageHandler handler);
+  // Ends the subscription (local or not); kNotFound when there is none.
   Status Unsubscribe(const std::string& topic);
+  // Whether we are subscribed to `topic` on the network (local subscriptions to fanout-only topics do not
+  // count): the topics whose messages we take from peers and relay.
   bool subscribed(const std::string& topic) const { return handlers_.count(topic) > 0; }
+  // The topics we are subscribed to on the network.
   std::vector<std::string> topics() const;
+
+  // Sets how we take part in `topic`; the defaults erase its entry. Only while we are not subscribed to it
+  // (kFailedPrecondition otherwise: unsubscribe first); kInvalidArgument for an empty topic or one longer
+  // than peers accept.
+  Status SetTopicOptions(const std::string& topic, TopicOptions options);
+  TopicOptions topic_options(const std::string& topic) const;
 
   // Signs `data` for `topic` (per the policy), runs the topic's validators on it and, when all accept, sends
   // it. Our own message is not handed to our own handler of `topic` (as js's default; go's subscriptions
@@ -220,6 +246,8 @@ class PubSub {
   Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
+  // Hands our own validated message to the local subscription of its topic, if that topic is fanout-only.
+  void DeliverLocally(const pb::Message& msg, const std::string& id);
   // Sends `msg` to each of `peers` (as the router routed it), in one RPC each in `lane` (kPublish for ours,
   // kForward for others'), tagged with `id`; returns how many were queued.
   size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers,
@@ -239,6 +267,10 @@ class PubSub {
   const PubSubOptions options_;
   const crypto::PeerId self_;
   std::map<std::string, MessageHandler> handlers_;
+  // Local subscriptions to fanout-only topics (never in handlers_).
+  std::map<std::string, MessageHandler> local_handlers_;
+  // Topics with options other than the defaults (set by us only).
+  std::map<std::string, TopicOptions> topic_options_;
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
   SendBudget send_budget_;
   std::unordered_map<crypto::PeerId, PeerState> peers_;

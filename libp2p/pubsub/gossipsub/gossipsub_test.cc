@@ -117,6 +117,51 @@ TEST_F(GossipSubTest, FanoutPublishingAndExpiry) {
   EXPECT_TRUE(nodes_[0]->router->Fanout("t").empty());  // fanout_ttl passed without publishing.
 }
 
+// A fanout-only topic (go's FanoutOnly): node 0 subscribes to it, but only locally. It never announces the
+// subscription or joins the mesh; its messages go out through the fanout, and its local subscription gets
+// them (and only them: messages of the others are neither delivered to it nor sent to it).
+TEST_F(GossipSubTest, AFanoutOnlyTopicIsPublishedThroughTheFanoutAndNeverJoined) {
+  GossipSubOptions no_flood;
+  no_flood.params.flood_publish = false;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, no_flood));
+  for (int i = 1; i < 10; ++i) nodes_.push_back(std::make_unique<Node>(&loop_, &net_, i));
+  Node& publisher = *nodes_[0];
+  TopicOptions fanout_only;
+  fanout_only.fanout_only = true;
+  ASSERT_TRUE(publisher.pubsub->SetTopicOptions("t", fanout_only).ok());
+  for (auto& n : nodes_) n->Join("t");
+  ConnectAll();
+  Settle(seconds(5));
+  EXPECT_FALSE(publisher.pubsub->subscribed("t"));
+  EXPECT_TRUE(publisher.pubsub->topics().empty());
+  EXPECT_TRUE(publisher.router->Mesh("t").empty());
+  for (int i = 1; i < 10; ++i) {
+    EXPECT_EQ(nodes_[i]->pubsub->PeerTopics(publisher.id()).count("t"), 0u) << i;
+    EXPECT_EQ(nodes_[i]->router->Mesh("t").count(publisher.id()), 0u) << i;
+  }
+
+  ASSERT_TRUE(publisher.pubsub->Publish("t", AsBytes("f1")).status.ok());
+  EXPECT_EQ(publisher.router->Fanout("t").size(), static_cast<size_t>(GossipSubParams{}.d));
+  Settle();
+  EXPECT_EQ(Delivered("f1"), 10u);  // The nine others, and the publisher's own local subscription.
+  EXPECT_EQ(publisher.received, std::vector<std::string>{"f1"});
+
+  ASSERT_TRUE(nodes_[1]->pubsub->Publish("t", AsBytes("g1")).status.ok());
+  Settle();
+  EXPECT_EQ(Delivered("g1"), 8u);  // Nodes 2 to 9.
+  EXPECT_EQ(publisher.received, std::vector<std::string>{"f1"});
+  EXPECT_TRUE(publisher.router->Mesh("t").empty());
+
+  // Its options change only while it is not subscribed; then it can join the topic for real.
+  EXPECT_EQ(publisher.pubsub->SetTopicOptions("t", TopicOptions{}).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(publisher.pubsub->Unsubscribe("t").ok());
+  ASSERT_TRUE(publisher.pubsub->SetTopicOptions("t", TopicOptions{}).ok());
+  publisher.Join("t");
+  Settle();
+  EXPECT_TRUE(publisher.pubsub->subscribed("t"));
+  EXPECT_FALSE(publisher.router->Mesh("t").empty());
+}
+
 TEST_F(GossipSubTest, GossipRecoversMessagesMissedByTheMesh) {
   // A line a - b - c where b's mesh link to c is pruned: c learns the message through IHAVE/IWANT.
   GossipSubOptions go;
