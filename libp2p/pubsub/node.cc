@@ -81,10 +81,12 @@ struct Subscription::State {
   std::function<void(const Message&)> on_message;
   Executor executor;
   size_t queue_size = 0;
+  std::function<bool(const Message&)> filter;
   std::weak_ptr<NodeShared> node;
 
   std::atomic<bool> cancelled{false};
   std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> filtered{0};
   std::mutex mu;
   std::condition_variable ready;
   std::deque<Message> queue;  // Guarded by mu.
@@ -92,6 +94,10 @@ struct Subscription::State {
   // On the loop thread. The executor may run the handler after `s` is gone from its topic: it keeps `s`.
   static void Deliver(const std::shared_ptr<State>& s, const Message& m) {
     if (s->cancelled.load()) return;
+    if (s->filter && !s->filter(m)) {
+      s->filtered.fetch_add(1);
+      return;
+    }
     if (s->on_message) {
       RunWith(s->executor, [s, m] {
         if (!s->cancelled.load()) s->on_message(m);
@@ -196,6 +202,8 @@ std::optional<Message> Subscription::Next(Duration timeout) {
 
 uint64_t Subscription::dropped() const { return state_->dropped.load(); }
 
+uint64_t Subscription::filtered() const { return state_->filtered.load(); }
+
 void Subscription::Cancel() {
   if (state_->cancelled.exchange(true)) return;
   {
@@ -231,6 +239,7 @@ std::unique_ptr<Subscription> Topic::Add(SubscriptionOptions options, bool deliv
   state->on_message = std::move(options.on_message);
   state->executor = std::move(options.executor);
   state->queue_size = options.queue_size;
+  state->filter = std::move(options.filter);
   state->node = shared_;
   NodeShared* n = shared_.get();
   shared_->Post([n, state] { n->AddSubscription(state); });

@@ -115,6 +115,13 @@ struct SubscriptionOptions {
   std::function<void(const Message&)> on_message;
   Executor executor;
   size_t queue_size = 1024;
+  // Decides, on the loop thread, whether a message is for this subscription (go's WithMessageFilter): false
+  // drops it before the executor or the queue sees it (counted in Subscription::filtered(), never in
+  // dropped()). It runs after validation, and only for this subscription: the node still forwards the
+  // message to its peers (as go does: the filter only decides delivery) and other subscriptions of the
+  // topic still get it. It must not block or call the node and waiting for the result (Node's file comment).
+  // Empty: every message is for it.
+  std::function<bool(const Message&)> filter;
 };
 
 class Node;
@@ -132,6 +139,8 @@ class Subscription {
   std::optional<Message> Next(Duration timeout);
   // Messages dropped because the queue was full.
   uint64_t dropped() const;
+  // Messages SubscriptionOptions::filter refused.
+  uint64_t filtered() const;
   // Ends the subscription: no message is delivered once it returns (a handler already running finishes),
   // and Next() returns nothing.
   void Cancel();

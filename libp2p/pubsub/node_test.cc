@@ -228,6 +228,46 @@ TEST(NodeTest, ARelayForwardsWithoutDelivering) {
   EXPECT_TRUE(topics.empty());
 }
 
+// A subscription's filter drops the messages it refuses before they reach its queue (so they take no room
+// in it and are not counted as dropped), while the node still forwards them and its other subscriptions get
+// them: a - b - c in a line (floodsub, so that b forwards at once), b filtering out all but "keep-" messages.
+TEST(NodeTest, AFilterDropsBeforeTheQueueButTheMessageIsStillForwarded) {
+  NodeOptions flood = LocalOptions();
+  flood.router = RouterKind::kFloodSub;
+  auto a = StartedNode(flood), b = StartedNode(flood), c = StartedNode(flood);
+  auto ta = *a->Join("t");
+  auto tb = *b->Join("t");
+  auto tc = *c->Join("t");
+  auto joined = std::make_shared<Counter>();  // Shared: handlers may run until the nodes stop.
+  tb->SetPeerHandler([joined](const PeerEvent& e) { joined->Add(e.joined ? 1 : 0); });
+  SubscriptionOptions filtering;
+  filtering.queue_size = 1;
+  filtering.filter = [](const Message& m) { return m.data.rfind("keep-", 0) == 0; };
+  auto filtered = tb->Subscribe(filtering);
+  auto unfiltered = tb->Subscribe();
+  auto sa = ta->Subscribe();
+  auto sc = tc->Subscribe();
+  ASSERT_TRUE(a->Connect(b->listen_addrs()[0]).get().ok());
+  ASSERT_TRUE(c->Connect(b->listen_addrs()[0]).get().ok());
+  ASSERT_TRUE(joined->WaitFor(2));
+  for (const char* data : {"drop-1", "drop-2", "keep-1"}) ASSERT_TRUE(ta->Publish(AsBytes(data)).get().status.ok());
+  for (const char* data : {"drop-1", "drop-2", "keep-1"}) {
+    std::optional<Message> forwarded = sc->Next(kDeadline);
+    ASSERT_TRUE(forwarded.has_value()) << data;
+    EXPECT_EQ(forwarded->data, data);
+    EXPECT_EQ(forwarded->received_from, b->id());
+    std::optional<Message> all = unfiltered->Next(kDeadline);
+    ASSERT_TRUE(all.has_value()) << data;
+    EXPECT_EQ(all->data, data);
+  }
+  std::optional<Message> kept = filtered->Next(kDeadline);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->data, "keep-1");  // With a queue of one: the refused messages took no room.
+  EXPECT_EQ(filtered->filtered(), 2u);
+  EXPECT_EQ(filtered->dropped(), 0u);
+  EXPECT_EQ(unfiltered->filtered(), 0u);
+}
+
 // Validators run on the loop; an asynchronous one may answer from another thread. Our own messages pass
 // through them too.
 TEST(NodeTest, AValidatorMayAnswerFromAnotherThread) {
