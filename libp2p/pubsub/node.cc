@@ -129,6 +129,8 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
   std::unique_ptr<stream::TcpTransport> transport;
   std::unique_ptr<stream::Host> host;
   std::unique_ptr<PubSub> pubsub;
+  // The router, when it is gossipsub; owned by `pubsub`.
+  gossipsub::GossipSubRouter* gossipsub = nullptr;
   struct TopicState {
     std::vector<std::shared_ptr<Subscription::State>> subscriptions;
     std::function<void(const PeerEvent&)> on_peer;
@@ -367,9 +369,12 @@ Status Node::StartOnLoop() {
   if (options_.router == RouterKind::kFloodSub) {
     router = std::make_unique<FloodSubRouter>();
   } else {
-    ASSIGN_OR_RETURN(router, gossipsub::GossipSubRouter::Create(
-                                 options_.gossipsub, gossipsub::GossipSubEvents{Through(events.on_graft, events.executor),
-                                                                                Through(events.on_prune, events.executor)}));
+    ASSIGN_OR_RETURN(std::unique_ptr<gossipsub::GossipSubRouter> gossipsub,
+                     gossipsub::GossipSubRouter::Create(
+                         options_.gossipsub, gossipsub::GossipSubEvents{Through(events.on_graft, events.executor),
+                                                                        Through(events.on_prune, events.executor)}));
+    n.gossipsub = gossipsub.get();
+    router = std::move(gossipsub);
   }
   PubSubOptions pubsub_options = options_.pubsub;
   pubsub_options.identity = key_.get();
@@ -399,6 +404,7 @@ void Node::StopOnLoop() {
   if (n.host) {
     for (const PeerId& p : n.host->connected_peers()) n.host->Disconnect(p);
   }
+  n.gossipsub = nullptr;
   n.pubsub.reset();
   n.host.reset();
   n.transport.reset();
@@ -520,6 +526,28 @@ std::future<StatusOr<Duration>> Node::Ping(const PeerId& peer) {
   std::future<StatusOr<Duration>> f = done->future();
   NodeShared* n = shared_.get();
   shared_->Post([n, done, peer] { n->host->Ping(peer, [done](StatusOr<Duration> rtt) { done->Set(std::move(rtt)); }); });
+  return f;
+}
+
+std::future<Status> Node::AddDirectPeer(const PeerId& peer, std::vector<Multiaddr> addrs) {
+  auto done = MakeCompletion(Stopped());
+  std::future<Status> f = done->future();
+  NodeShared* n = shared_.get();
+  shared_->Post([n, done, peer, addrs = std::move(addrs)]() mutable {
+    if (n->gossipsub == nullptr) return done->Set(FailedPreconditionError("direct peers need gossipsub"));
+    done->Set(n->gossipsub->AddDirectPeer(peer, std::move(addrs)));
+  });
+  return f;
+}
+
+std::future<Status> Node::RemoveDirectPeer(const PeerId& peer) {
+  auto done = MakeCompletion(Stopped());
+  std::future<Status> f = done->future();
+  NodeShared* n = shared_.get();
+  shared_->Post([n, done, peer] {
+    if (n->gossipsub == nullptr) return done->Set(FailedPreconditionError("direct peers need gossipsub"));
+    done->Set(n->gossipsub->RemoveDirectPeer(peer));
+  });
   return f;
 }
 

@@ -247,6 +247,14 @@ class Node {
   // pass through it too.
   void AddValidator(const std::string& topic, Validator validator);
 
+  // GossipSub: makes `peer` a direct peer from now on, reached at `addrs` (GossipSubRouter::AddDirectPeer:
+  // out of our meshes, sent every message of its topics, dialed when not connected), or an ordinary peer
+  // again (RemoveDirectPeer). The status once the loop has done it: kFailedPrecondition with floodsub,
+  // kInvalidArgument for our own id, kNotFound when removing a peer that is not direct, kUnavailable after
+  // Stop.
+  std::future<Status> AddDirectPeer(const crypto::PeerId& peer, std::vector<Multiaddr> addrs);
+  std::future<Status> RemoveDirectPeer(const crypto::PeerId& peer);
+
   // Runs `fn` on the loop thread while the node runs (after Start, before Stop); dropped unrun otherwise.
   void Post(std::function<void()> fn);
   // The parts, for what the handles do not offer (statistics, the router's mesh, streams of other

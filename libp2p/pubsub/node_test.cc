@@ -101,7 +101,7 @@ TEST(NodeTest, APublishedMessageReachesASubscriberOfAnotherNode) {
   // Our own message is not delivered to our own subscription.
   EXPECT_FALSE(sa->Next(std::chrono::milliseconds(1)).has_value());
   EXPECT_EQ(a->GetTopics().get(), std::vector<std::string>{"chat"});
-  EXPECT_EQ(a->ListPeers().get(), std::vector<crypto::PeerId>{b->id()});
+  EXPECT_TRUE(a->Ping(b->id()).get().ok());  // The connection is to b.
   EXPECT_EQ(ta->ListPeers().get(), std::vector<crypto::PeerId>{b->id()});
   EXPECT_TRUE(a->ListPeers("other").get().empty());
 }
@@ -266,6 +266,29 @@ TEST(NodeTest, AFilterDropsBeforeTheQueueButTheMessageIsStillForwarded) {
   EXPECT_EQ(filtered->filtered(), 2u);
   EXPECT_EQ(filtered->dropped(), 0u);
   EXPECT_EQ(unfiltered->filtered(), 0u);
+}
+
+// Direct peers through the Node API, posted to the loop: an added one is dialed (direct_connect_initial_delay
+// later) and a removed one is ordinary again; floodsub has no direct peers.
+TEST(NodeTest, DirectPeersAreAddedAndRemovedAtRunTime) {
+  NodeOptions options = LocalOptions();
+  options.gossipsub.params.direct_connect_initial_delay = std::chrono::milliseconds(10);
+  auto connected = std::make_shared<Counter>();  // Shared: handlers may run until the node stops.
+  options.events.on_connected = [connected](const stream::ConnectionInfo&) { connected->Add(); };
+  auto a = StartedNode(options), b = StartedNode();
+  ASSERT_TRUE(a->AddDirectPeer(b->id(), b->listen_addrs()).get().ok());
+  ASSERT_TRUE(connected->WaitFor(1));
+  EXPECT_TRUE(a->Ping(b->id()).get().ok());  // The connection is to b.
+  EXPECT_TRUE(a->RemoveDirectPeer(b->id()).get().ok());
+  EXPECT_EQ(a->RemoveDirectPeer(b->id()).get().code(), StatusCode::kNotFound);
+  EXPECT_EQ(a->AddDirectPeer(a->id(), {}).get().code(), StatusCode::kInvalidArgument);
+
+  NodeOptions flood = LocalOptions();
+  flood.router = RouterKind::kFloodSub;
+  auto f = StartedNode(flood);
+  EXPECT_EQ(f->AddDirectPeer(b->id(), b->listen_addrs()).get().code(), StatusCode::kFailedPrecondition);
+  f->Stop();
+  EXPECT_EQ(f->RemoveDirectPeer(b->id()).get().code(), StatusCode::kUnavailable);
 }
 
 // Validators run on the loop; an asynchronous one may answer from another thread. Our own messages pass

@@ -130,10 +130,41 @@ void GossipSubRouter::Attach(PubSub* core) {
   // Direct peers are never trimmed by the host's connection manager; mesh peers are protected while in a
   // mesh (SyncProtections).
   for (const auto& [peer, addrs] : options_.direct_peers) core->host()->connection_manager().Protect(peer, std::string(kDirectTag));
-  if (!options_.direct_peers.empty()) {
-    direct_connect_timer_ = core->loop()->CreateTimer([this] { ConnectDirectPeers(); });
-    direct_connect_timer_->Schedule(options_.params.direct_connect_initial_delay);
+  if (!options_.direct_peers.empty()) ScheduleDirectConnect(options_.params.direct_connect_initial_delay);
+}
+
+void GossipSubRouter::ScheduleDirectConnect(Duration delay) {
+  if (direct_connect_timer_ == nullptr) {
+    direct_connect_timer_ = core_->loop()->CreateTimer([this] { ConnectDirectPeers(); });
   }
+  if (!direct_connect_timer_->IsScheduled()) direct_connect_timer_->Schedule(delay);
+}
+
+Status GossipSubRouter::AddDirectPeer(const PeerId& peer, std::vector<Multiaddr> addrs) {
+  if (core_ != nullptr && peer == core_->self()) return InvalidArgumentError("we cannot be our own direct peer");
+  const bool added = options_.direct_peers.count(peer) == 0;
+  options_.direct_peers[peer] = std::move(addrs);
+  if (core_ == nullptr || !added) return OkStatus();
+  core_->host()->connection_manager().Protect(peer, std::string(kDirectTag));
+  if (auto it = peers_.find(peer); it != peers_.end()) {
+    it->second.direct = true;
+    ControlBatch batch;
+    for (auto& [topic, members] : mesh_) {
+      if (members.count(peer)) RemoveFromMesh(topic, peer, &batch, /*px=*/false, options_.params.prune_backoff);
+    }
+    for (auto& [topic, members] : fanout_) members.erase(peer);  // It gets every message anyway.
+    SendBatch(&batch);
+  }
+  if (!core_->host()->IsConnected(peer)) ScheduleDirectConnect(options_.params.direct_connect_initial_delay);
+  return OkStatus();
+}
+
+Status GossipSubRouter::RemoveDirectPeer(const PeerId& peer) {
+  if (options_.direct_peers.erase(peer) == 0) return NotFoundError("not a direct peer");
+  if (core_ == nullptr) return OkStatus();
+  core_->host()->connection_manager().Unprotect(peer, std::string(kDirectTag));
+  if (auto it = peers_.find(peer); it != peers_.end()) it->second.direct = false;
+  return OkStatus();
 }
 
 void GossipSubRouter::ConnectDirectPeers() {

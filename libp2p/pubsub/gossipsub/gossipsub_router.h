@@ -236,6 +236,20 @@ class GossipSubRouter final : public Router {
   // Replaces the event handlers given to Create.
   void SetEvents(GossipSubEvents events) { events_ = std::move(events); }
 
+  // Makes `peer` a direct peer from now on, reached at `addrs` (see GossipSubOptions::direct_peers), or
+  // replaces the addresses of one that is already. A connected peer leaves our meshes at once (PRUNEd
+  // without peer exchange, with the prune backoff) and from then on gets every message we forward in its
+  // topics, has all its RPCs accepted and its connection protected. One we are not connected to is dialed
+  // direct_connect_initial_delay from now (unless a dial round is due sooner), and then on the
+  // direct-connect schedule (every direct_connect_ticks heartbeats), as the direct peers of the options are.
+  // Before Attach it only joins the options' list. kInvalidArgument for our own id.
+  Status AddDirectPeer(const crypto::PeerId& peer, std::vector<Multiaddr> addrs);
+  // Makes a direct peer an ordinary one: no longer dialed or protected, its RPCs judged as anyone's, and
+  // grafted by a heartbeat like any other peer once its backoff ends. kNotFound when it is not a direct peer.
+  Status RemoveDirectPeer(const crypto::PeerId& peer);
+  // Whether `peer` is a direct peer.
+  bool IsDirect(const crypto::PeerId& peer) const { return options_.direct_peers.count(peer) > 0; }
+
   // Runs one heartbeat now (the timer runs them every heartbeat_interval).
   void Heartbeat();
 
@@ -352,6 +366,8 @@ class GossipSubRouter final : public Router {
   void NoteSlowPeers();
   // Dials the direct peers we are not connected to.
   void ConnectDirectPeers();
+  // Creates the timer of the first dial round, scheduled `delay` from now unless it is due sooner.
+  void ScheduleDirectConnect(Duration delay);
   // Sends the IDONTWANTs batched since the loop last came back.
   void FlushIDontWants();
   // Queues a mesh change for the event handlers, which run from the loop (FlushMeshEvents), never inside

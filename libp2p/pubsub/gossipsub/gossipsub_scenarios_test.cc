@@ -566,6 +566,79 @@ TEST_F(GossipSubScenariosTest, DirectPeersAreDialedKeptOutOfTheMeshAndReconnecte
   EXPECT_EQ(b.router->stats().direct_dials, 0u);
 }
 
+// A mesh peer made direct at run time leaves the mesh at once (both sides, through our PRUNE), is protected,
+// gets every message we publish without being in any mesh, and is never grafted while direct; made ordinary
+// again, it loses the protection and a heartbeat grafts it once the backoff is over.
+TEST_F(GossipSubScenariosTest, APeerMadeDirectAtRunTimeLeavesTheMeshAndRemovedBecomesOrdinary) {
+  GossipSubOptions go_a;
+  go_a.params.flood_publish = false;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go_a));
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1));
+  Node& a = *nodes_[0];
+  Node& b = *nodes_[1];
+  a.Join("t");
+  b.Join("t");
+  Connect(a, b);
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_EQ(a.router->Mesh("t").count(b.id()), 1u);
+  ASSERT_EQ(b.router->Mesh("t").count(a.id()), 1u);
+
+  ASSERT_TRUE(a.router->AddDirectPeer(b.id(), b.host->listen_addrs()).ok());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(a.router->IsDirect(b.id()));
+  EXPECT_EQ(a.router->Mesh("t").count(b.id()), 0u);
+  EXPECT_EQ(b.router->Mesh("t").count(a.id()), 0u);  // Our PRUNE.
+  EXPECT_TRUE(a.host->connection_manager().IsProtected(b.id()));
+  loop_.AdvanceTime(seconds(5));
+  EXPECT_EQ(a.router->Mesh("t").count(b.id()), 0u);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("to-direct")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(std::count(b.received.begin(), b.received.end(), "to-direct"), 1);
+  EXPECT_EQ(a.router->stats().direct_dials, 0u);  // Connected already.
+
+  ASSERT_TRUE(a.router->RemoveDirectPeer(b.id()).ok());
+  EXPECT_EQ(a.router->RemoveDirectPeer(b.id()).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(a.router->IsDirect(b.id()));
+  EXPECT_FALSE(a.host->connection_manager().IsProtected(b.id()));
+  loop_.AdvanceTime(go_a.params.prune_backoff + seconds(3));  // The backoff of our PRUNE, and its slack.
+  EXPECT_EQ(a.router->Mesh("t").count(b.id()), 1u);
+  EXPECT_EQ(a.router->AddDirectPeer(a.id(), {}).code(), StatusCode::kInvalidArgument);
+}
+
+// A direct peer added at run time that we are not connected to is dialed direct_connect_initial_delay later,
+// and then again on the direct-connect schedule when the connection goes.
+TEST_F(GossipSubScenariosTest, ADirectPeerAddedAtRunTimeIsDialedOnTheDirectConnectSchedule) {
+  GossipSubOptions go_a;
+  go_a.params.direct_connect_ticks = 5;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go_a));
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1));
+  Node& a = *nodes_[0];
+  Node& b = *nodes_[1];
+  a.Join("t");
+  b.Join("t");
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_FALSE(a.host->IsConnected(b.id()));
+  ASSERT_TRUE(a.router->AddDirectPeer(b.id(), b.host->listen_addrs()).ok());
+  loop_.AdvanceTime(go_a.params.direct_connect_initial_delay - milliseconds(1));
+  EXPECT_FALSE(a.host->IsConnected(b.id()));
+  loop_.AdvanceTime(milliseconds(1));
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(a.host->IsConnected(b.id()));
+  EXPECT_EQ(a.router->stats().direct_dials, 1u);
+  loop_.AdvanceTime(seconds(3));
+  EXPECT_TRUE(a.router->Mesh("t").empty());
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("a-to-b")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(std::count(b.received.begin(), b.received.end(), "a-to-b"), 1);
+
+  b.host->Disconnect(a.id());
+  loop_.RunUntilIdle();
+  ASSERT_FALSE(a.host->IsConnected(b.id()));
+  loop_.AdvanceTime(seconds(5));
+  EXPECT_TRUE(a.host->IsConnected(b.id()));
+  EXPECT_EQ(a.router->stats().direct_dials, 2u);
+}
+
 // IDONTWANT limits per peer and heartbeat: at most max_idontwant_messages control messages, and at most
 // max_idontwant_entries_per_peer ids; both counts restart at the next heartbeat.
 TEST_F(GossipSubScenariosTest, IDontWantIsCappedPerPeerAndHeartbeat) {
