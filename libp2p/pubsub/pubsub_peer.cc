@@ -85,11 +85,14 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   const size_t frame_size = size + UvarintLength(size);
   const size_t largest_frame = options_.limits.max_rpc_size + UvarintLength(options_.limits.max_rpc_size);
-  if (CappedBytes(lane) + frame_size > Cap(lane) ||
-      (options_.send_budget != nullptr &&
-       (queued_bytes() + frame_size > options_.send_budget->share(largest_frame) ||
-        !options_.send_budget->bytes().TryReserve(frame_size)))) {
+  // Over its own lane's cap or its share of the node's budget: the peer is not keeping up. Within them but
+  // with no room left in the budget: other peers hold it, and this drop is not this peer's doing.
+  const bool over_own = CappedBytes(lane) + frame_size > Cap(lane) ||
+                        (options_.send_budget != nullptr &&
+                         queued_bytes() + frame_size > options_.send_budget->share(largest_frame));
+  if (over_own || (options_.send_budget != nullptr && !options_.send_budget->bytes().TryReserve(frame_size))) {
     ++stats_.dropped_full;
+    if (!over_own) ++stats_.dropped_no_room;
     return SendResult::kDroppedFull;
   }
   Queued q;

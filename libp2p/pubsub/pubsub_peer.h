@@ -121,6 +121,9 @@ struct PubSubPeerStats {
   uint64_t bad_frames = 0;        // Oversized or undecodable inbound frames (each reset the stream).
   uint64_t elements_left_out = 0;  // Parts of inbound RPCs over a limit (RpcCounts::left_out), not read.
   uint64_t dropped_full = 0;      // RPCs dropped because a lane was full.
+  // Of those, RPCs dropped while this peer was within its lane caps and its share of the node's budget, the
+  // budget being held by other peers: not this peer's doing.
+  uint64_t dropped_no_room = 0;
   uint64_t dropped_timeout = 0;   // RPCs dropped because they waited past their send timeout (all lanes).
   uint64_t dropped_timeout_publish = 0;  // Of those, our own publishes (kPublish).
   uint64_t dropped_timeout_forward = 0;  // Of those, forwarded messages (kForward).

@@ -855,7 +855,8 @@ void GossipSubRouter::NoteSlowPeers() {
   for (auto& [id, info] : peers_) {
     const PubSubPeer* peer = core_->FindPeer(id);
     if (peer == nullptr) continue;
-    const uint64_t drops = peer->stats().dropped_full + peer->stats().dropped_timeout;
+    // Its own drops only: not those for want of room that other peers hold in the node's send budget.
+    const uint64_t drops = peer->stats().dropped_full - peer->stats().dropped_no_room + peer->stats().dropped_timeout;
     if (drops == info.send_drops_seen) continue;
     info.send_drops_seen = drops;
     ++stats_.slow_peer_heartbeats;

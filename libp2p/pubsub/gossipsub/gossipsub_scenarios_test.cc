@@ -1243,6 +1243,45 @@ TEST_F(GossipSubScenariosTest, APeerThatStopsReadingIsPenalisedAndPrunedWhileAHe
   EXPECT_EQ(healthy_peer->stats().dropped_full + healthy_peer->stats().dropped_timeout, 0u);
 }
 
+// Regression: a healthy peer whose copy is dropped because slow readers hold the node's send budget (it is
+// within its own share) is not penalised as slow; before, every full-lane drop counted against the peer.
+TEST_F(GossipSubScenariosTest, DropsForRoomOthersHoldDoNotMakeAPeerSlow) {
+  GossipSubOptions go = ScoredOptions("t");
+  go.score_params->slow_peer_weight = -4;
+  go.score_params->slow_peer_decay = 0.8;
+  ASSERT_TRUE(go.score_params->Validate().ok());
+  PubSubOptions po;
+  // Shares of at least one largest frame (70 KiB) each, for three peers, out of 160 KiB: two slow readers
+  // holding their shares leave less than one message of room.
+  po.peer.limits.max_rpc_size = 70 * 1024;
+  po.max_send_bytes = 160 * 1024;
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
+  Node& node = *nodes_[0];
+  node.Join("t");
+  RawPeer healthy(&loop_, &net_, "room-healthy", std::string(kMeshSubV11));
+  RawPeer slow1(&loop_, &net_, "room-slow-1", std::string(kMeshSubV11));
+  RawPeer slow2(&loop_, &net_, "room-slow-2", std::string(kMeshSubV11));
+  for (RawPeer* p : {&healthy, &slow1, &slow2}) {
+    p->ConnectTo(node);
+    p->Send(JoinRpc("t"));
+  }
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(node.router->Mesh("t").size(), 3u);
+  slow1.PauseReading(true);
+  slow2.PauseReading(true);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(node.pubsub->Publish("t", AsBytes(std::to_string(i) + std::string(64 * 1024, 'x'))).status.ok());
+    loop_.AdvanceTime(milliseconds(100));
+  }
+  PubSubPeer* healthy_peer = node.pubsub->FindPeer(healthy.id());
+  ASSERT_NE(healthy_peer, nullptr);
+  EXPECT_GT(healthy_peer->stats().dropped_no_room, 0u);  // The situation arose...
+  EXPECT_EQ(healthy_peer->stats().dropped_full, healthy_peer->stats().dropped_no_room);
+  EXPECT_GE(node.router->Score(healthy.id()), 0);  // ...and did not count against the healthy peer.
+  EXPECT_EQ(node.router->Mesh("t").count(healthy.id()), 1u);
+  EXPECT_LT(node.router->Score(slow1.id()), 0);
+}
+
 // Mesh events reach their handlers from the loop, after the router's own walk over its mesh: a handler that
 // leaves the topic (which erases the mesh being walked) is safe (the sanitizers check it).
 TEST_F(GossipSubScenariosTest, AMeshEventHandlerMayLeaveTheTopic) {

@@ -110,7 +110,8 @@ struct PeerScoreParams {
   double behaviour_penalty_decay = 0.2;
 
   // P_slow, slow peer: a counter the router raises by 1 at each heartbeat after which RPCs to the peer were
-  // dropped unsent (its send lanes full, or RPCs expired in them); P_slow = counter - threshold when the
+  // dropped unsent (its send lanes or its share of the node's send budget full, or RPCs expired in them; not
+  // drops for room other peers hold in the budget); P_slow = counter - threshold when the
   // counter exceeds the threshold (linear, unlike P₇), else 0. Weight <= 0; when it is not 0, threshold >= 0
   // and decay in (0, 1). The defaults are rust-libp2p's (-0.2, 0, 0.2; not in the spec, nor in go, which
   // has no such term, so no JSON name either). With a decay of 0.2 the counter stays below 1.25 however long
