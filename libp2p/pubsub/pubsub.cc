@@ -341,10 +341,7 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   RoundRobinScheduler round_robin;
   if (scheduler == nullptr) scheduler = &round_robin;
   for (const MessageBatch::Entry& e : batch.entries()) {
-    DeliverLocally(*e.msg, e.id);
-    seen_.Insert(e.id);
-    const std::vector<PeerId> peers = router_->Route(e.msg, e.id, std::nullopt);
-    ++stats_.published;
+    const std::vector<PeerId> peers = RouteOwn(e.msg, e.id);
     ++result.messages;
     if (peers.empty()) continue;
     auto rpc = std::make_shared<pb::RPC>();
@@ -369,11 +366,15 @@ void PubSub::DeliverLocally(const pb::Message& msg, const std::string& id) {
   handler(msg, id, self_);
 }
 
-PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
-  DeliverLocally(*msg, result.id);
-  seen_.Insert(result.id);
-  result.peers = SendToPeers(*msg, result.id, router_->Route(msg, result.id, std::nullopt), SendLane::kPublish);
+std::vector<PeerId> PubSub::RouteOwn(const SharedMessage& msg, const std::string& id) {
+  DeliverLocally(*msg, id);
+  seen_.Insert(id);
   ++stats_.published;
+  return router_->Route(msg, id, std::nullopt);
+}
+
+PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
+  result.peers = SendToPeers(*msg, result.id, RouteOwn(msg, result.id), SendLane::kPublish);
   result.status = OkStatus();
   return result;
 }

@@ -246,6 +246,10 @@ class PubSub {
   Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
   // Records our own validated message as seen and hands it to the router.
   PublishResult SendOwn(SharedMessage msg, PublishResult result);
+  // What every publish of ours does before sending (Publish's and a batch's alike): the local fanout-only
+  // subscription gets it, the seen cache and the statistics count it, and the router routes it. Returns the
+  // peers it goes to.
+  std::vector<crypto::PeerId> RouteOwn(const SharedMessage& msg, const std::string& id);
   // Hands our own validated message to the local subscription of its topic, if that topic is fanout-only.
   void DeliverLocally(const pb::Message& msg, const std::string& id);
   // Sends `msg` to each of `peers` (as the router routed it), in one RPC each in `lane` (kPublish for ours,

@@ -795,8 +795,8 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
                    (kPeerMaxIHaveRpcs - 1) * kMaxControlBytesPerRpc};
   auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
     // Partial-requesting peers get partial gossip (our groups' metadata), the others IHAVEs.
-    const bool partial_gossip = partial_ && OurPartialMode(topic).supports && !partial_->OurGroups(topic).empty();
-    if (!mcache_->HasGossipIds(topic) && !partial_gossip) return;
+    const bool partial_topic = partial_ && OurPartialMode(topic).supports;
+    if (!mcache_->HasGossipIds(topic) && !(partial_topic && !partial_->OurGroups(topic).empty())) return;
     std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const GossipPeer&) {
       return exclude.count(id) == 0 && Score(id) >= options_.thresholds.gossip_threshold;
     });
@@ -804,7 +804,7 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
     const size_t count = std::max<size_t>(options_.params.d_lazy,
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));
     if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
-    if (partial_ && OurPartialMode(topic).supports) {
+    if (partial_topic) {
       std::vector<PeerId> partial_peers;
       auto is_partial = [&](const PeerId& p) {
         auto info = peers_.find(p);

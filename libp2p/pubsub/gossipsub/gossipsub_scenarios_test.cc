@@ -1190,11 +1190,17 @@ TEST_F(GossipSubScenariosTest, TheScoreDecaysOnItsOwnInterval) {
 // expire, so every heartbeat raises its slow-peer counter. Its score goes below 0 at the first such
 // heartbeat, which prunes it, and below the gossip threshold within a few more (a weight and decay harsher
 // than rust's defaults, which stop at -0.25); a mesh peer that reads is neither penalised nor pruned.
-TEST_F(GossipSubScenariosTest, APeerThatStopsReadingIsPenalisedAndPrunedWhileAHealthyOneIsNot) {
+// Scoring on "t" with a slow-peer term strong enough to take a slow peer below the gossip threshold.
+GossipSubOptions SlowPeerScoring() {
   GossipSubOptions go = ScoredOptions("t");
   go.score_params->slow_peer_weight = -4;
   go.score_params->slow_peer_decay = 0.8;
-  ASSERT_TRUE(go.score_params->Validate().ok());
+  EXPECT_TRUE(go.score_params->Validate().ok());
+  return go;
+}
+
+TEST_F(GossipSubScenariosTest, APeerThatStopsReadingIsPenalisedAndPrunedWhileAHealthyOneIsNot) {
+  const GossipSubOptions go = SlowPeerScoring();
   PubSubOptions po;
   po.peer.max_data_bytes = 128 * 1024;
   nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0, go, po));
@@ -1246,10 +1252,7 @@ TEST_F(GossipSubScenariosTest, APeerThatStopsReadingIsPenalisedAndPrunedWhileAHe
 // Regression: a healthy peer whose copy is dropped because slow readers hold the node's send budget (it is
 // within its own share) is not penalised as slow; before, every full-lane drop counted against the peer.
 TEST_F(GossipSubScenariosTest, DropsForRoomOthersHoldDoNotMakeAPeerSlow) {
-  GossipSubOptions go = ScoredOptions("t");
-  go.score_params->slow_peer_weight = -4;
-  go.score_params->slow_peer_decay = 0.8;
-  ASSERT_TRUE(go.score_params->Validate().ok());
+  const GossipSubOptions go = SlowPeerScoring();
   PubSubOptions po;
   // Shares of at least one largest frame (70 KiB) each, for three peers, out of 160 KiB: two slow readers
   // holding their shares leave less than one message of room.
