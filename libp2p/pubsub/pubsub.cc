@@ -42,6 +42,19 @@ Status RefusalStatus(Verdict verdict) {
   return InternalError("an accepted message was refused");
 }
 
+// Go's reason for a validator's verdict other than kAccept (a timeout counts as an ignore, as go's).
+std::string_view VerdictReason(Verdict verdict) {
+  return verdict == Verdict::kReject ? reject_reason::kValidationFailed : reject_reason::kValidationIgnored;
+}
+
+// Go's reason for a message that VerifyMessage refused under `policy`.
+std::string_view SignatureReason(const pb::Message& msg, SignPolicy policy) {
+  if (policy == SignPolicy::kStrictNoSign) {
+    return msg.has_signature() ? reject_reason::kUnexpectedSignature : reject_reason::kUnexpectedAuthInfo;
+  }
+  return msg.has_signature() ? reject_reason::kInvalidSignature : reject_reason::kMissingSignature;
+}
+
 }  // namespace
 
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
@@ -55,6 +68,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
                                             .count())),
       validation_(loop, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,
                                          options_.max_pending_validation_bytes, options_.validation_timeout}),
+      tracer_(options_.tracers),
       deleter_(loop) {
   router_->Attach(this);
   for (const std::string& protocol : router_->Protocols()) {
@@ -98,9 +112,13 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   if (it != peers_.end()) return it->second;
   stream::Host* host = host_;
   const std::vector<std::string> protocols = router_->Protocols();
-  auto opener = [host, id, protocols](std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)> done) {
+  TracerList* tracer = &tracer_;
+  auto opener = [host, id, protocols, tracer](std::function<void(StatusOr<std::unique_ptr<stream::Stream>>)> done) {
     const uint64_t request = host->NewStream(
-        id, protocols, [done](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string&) { done(std::move(s)); });
+        id, protocols, [id, tracer, done](StatusOr<std::unique_ptr<stream::Stream>> s, const std::string& protocol) {
+          if (s.ok()) tracer->OnNewOutboundStream(id, protocol);
+          done(std::move(s));
+        });
     return std::function<void()>([host, request] { host->CancelNewStream(request); });
   };
   PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) {
@@ -112,7 +130,12 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
                                   },
                                   nullptr,
                                   [this, id](std::string_view tag) { return router_->StillWanted(id, tag); },
-                                  [this, id](PubSubPeer&) { return HelloRpcs(id); }};
+                                  [this, id](PubSubPeer&) {
+                                    std::vector<pb::RPC> hello = HelloRpcs(id);
+                                    for (const pb::RPC& rpc : hello) tracer_.SendRpc(id, rpc);
+                                    return hello;
+                                  },
+                                  [this, id](PubSubPeer&) { tracer_.OnClosedOutboundStream(id); }};
   PubSubPeerOptions peer_options = options_.peer;
   peer_options.send_budget = &send_budget_;
   PeerState& state = peers_[id];
@@ -130,6 +153,7 @@ void PubSub::DropPeer(const PeerId& id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   router_->RemovePeer(id);
+  if (it->second.peer->ready()) tracer_.OnClosedOutboundStream(id);
   // The peer may be inside its own callback (a stream failing): destroy it from the loop.
   deleter_.Delete(std::move(it->second.peer));
   peers_.erase(it);
@@ -206,8 +230,9 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   s->set_subscribe(true);
   s->set_topicid(topic);
   router_->DescribeSubscription(s);
-  for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
+  for (auto& [id, state] : peers_) SendRpc(id, rpc, SendLane::kControl);
   router_->Join(topic);
+  tracer_.Join(topic);
   return OkStatus();
 }
 
@@ -215,11 +240,12 @@ Status PubSub::Unsubscribe(const std::string& topic) {
   if (local_handlers_.erase(topic) > 0) return OkStatus();
   if (handlers_.erase(topic) == 0) return NotFoundError("not subscribed to " + topic);
   router_->Leave(topic);
+  tracer_.Leave(topic);
   pb::RPC rpc;
   auto* s = rpc.add_subscriptions();
   s->set_subscribe(false);
   s->set_topicid(topic);
-  for (auto& [id, state] : peers_) state.peer->Send(rpc, SendLane::kControl);
+  for (auto& [id, state] : peers_) SendRpc(id, rpc, SendLane::kControl);
   return OkStatus();
 }
 
@@ -253,10 +279,12 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
     result.status = std::move(s);
     return result;
   }
+  tracer_.PublishMessage(TracedMessage{msg, result.id, self_});
   if (!validation_.HasValidators(topic)) {
     return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));
   }
   if (Status room = validation_.CheckRoom(topic, msg.ByteSizeLong()); !room.ok()) {
+    tracer_.RejectMessage(TracedMessage{msg, result.id, self_}, reject_reason::kValidationQueueFull);
     result.status = std::move(room);
     return result;
   }
@@ -272,6 +300,7 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
     if (verdict == Verdict::kAccept) {
       out = SendOwn(std::make_shared<const pb::Message>(std::move(m)), std::move(out));
     } else {
+      tracer_.RejectMessage(TracedMessage{m, out.id, self_}, VerdictReason(verdict));
       out.status = RefusalStatus(verdict);
     }
     if (outcome->in_publish) {
@@ -301,6 +330,7 @@ BatchAddResult PubSub::AddToBatch(MessageBatch* batch, const std::string& topic,
     out.duplicate = true;
     return out;
   }
+  tracer_.PublishMessage(TracedMessage{msg, out.id, self_});
   if (validation_.HasValidators(topic)) {
     if (Status room = validation_.CheckRoom(topic, msg.ByteSizeLong()); !room.ok()) {
       out.status = std::move(room);
@@ -370,6 +400,11 @@ std::vector<PeerId> PubSub::RouteOwn(const SharedMessage& msg, const std::string
   DeliverLocally(*msg, id);
   seen_.Insert(id);
   ++stats_.published;
+  if (tracer_.active()) {
+    // As go's: our own message is validated and delivered too (its subscribers are ours).
+    tracer_.ValidateMessage(TracedMessage{*msg, id, self_});
+    tracer_.DeliverMessage(TracedMessage{*msg, id, self_});
+  }
   return router_->Route(msg, id, std::nullopt);
 }
 
@@ -382,7 +417,14 @@ PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
 bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return false;
-  return it->second.peer->Send(std::move(rpc), lane, std::move(tag)) == SendResult::kQueued;
+  if (!tracer_.active()) return it->second.peer->Send(std::move(rpc), lane, std::move(tag)) == SendResult::kQueued;
+  const bool queued = it->second.peer->Send(rpc, lane, std::move(tag)) == SendResult::kQueued;
+  if (queued) {
+    tracer_.SendRpc(peer, rpc);
+  } else {
+    tracer_.DropRpc(peer, rpc);
+  }
+  return queued;
 }
 
 bool PubSub::HasSeen(const std::string& id) { return seen_.Contains(id); }
@@ -404,6 +446,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
 }
 
 void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
+  tracer_.RecvRpc(from, rpc);
   // Subscriptions first, even from a peer whose RPCs the router refuses (as go): an unsubscribe still lands.
   for (const auto& sub : rpc.subscriptions()) {
     auto it = peers_.find(from);
@@ -444,18 +487,21 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   // Our own messages reach us only as replays: honest routers never send a message back to its author.
   if (msg.has_from() && msg.from() == AsStringView(self_.bytes())) {
     ++stats_.rejected;
+    tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kSelfOrigin);
     router_->OnRejected(from, id, msg.topic(), RejectReason::kSelfOrigin);
     return;
   }
   // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
   if (seen_.Contains(id)) {
     ++stats_.duplicates;
+    tracer_.DuplicateMessage(TracedMessage{msg, id, from});
     router_->OnDuplicate(from, id, msg.topic());
     return;
   }
   // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
+    tracer_.RejectMessage(TracedMessage{msg, id, from}, SignatureReason(msg, options_.sign_policy));
     router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalidSignature);
     return;
   }
@@ -465,10 +511,12 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (validated && !validation_.CheckRoom(msg.topic(), msg.ByteSizeLong()).ok()) {
     ++stats_.ignored;
     ++stats_.throttled;
+    tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationQueueFull);
     router_->OnRejected(from, id, msg.topic(), RejectReason::kThrottled);
     return;
   }
   seen_.Insert(id);
+  tracer_.ValidateMessage(TracedMessage{msg, id, from});
   router_->OnFirstSeen(from, msg, id);
   if (!validated) return Accept(from, std::move(msg), id);
   validation_.Run(std::move(msg), [this, from, id](pb::Message& m, Verdict verdict) {
@@ -481,11 +529,13 @@ void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message&
     case Verdict::kAccept: return Accept(from, std::move(msg), id);
     case Verdict::kReject:
       ++stats_.rejected;
+      tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationFailed);
       router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalid);
       return;
     case Verdict::kIgnore:
     case Verdict::kTimedOut:
       ++stats_.ignored;
+      tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationIgnored);
       router_->OnRejected(from, id, msg.topic(), RejectReason::kIgnored);
       return;
   }
@@ -494,6 +544,7 @@ void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message&
 void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) {
   // Moved, not copied: the router may keep the message (gossipsub's cache) for as long as it needs.
   const SharedMessage shared = std::make_shared<const pb::Message>(std::move(msg));
+  tracer_.DeliverMessage(TracedMessage{*shared, id, from});
   auto h = handlers_.find(shared->topic());
   if (h != handlers_.end()) {
     ++stats_.delivered;

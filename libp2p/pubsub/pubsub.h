@@ -25,6 +25,7 @@
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/rpc_scheduler.h"
 #include "libp2p/pubsub/timed_cache.h"
+#include "libp2p/pubsub/tracer.h"
 #include "libp2p/pubsub/validation.h"
 #include "libp2p/stream/host.h"
 
@@ -64,6 +65,9 @@ struct PubSubOptions {
   // messages that will fail validation included), and as they are sent: see RpcObserver. Observers that must
   // outlive the core; they run on the loop thread in this order.
   std::vector<RpcObserver*> rpc_observers;
+  // Receive every event of the core and its router (traces, metrics): see PubSubTracer. Observers that must
+  // outlive the core; they run on the loop thread in this order. None: events cost a test of an empty list.
+  std::vector<PubSubTracer*> tracers;
 };
 
 // How we take part in one topic (PubSub::SetTopicOptions).
@@ -207,6 +211,8 @@ class PubSub {
   void SetEvents(Events events) { events_ = std::move(events); }
   const PubSubStats& stats() const { return stats_; }
   Router* router() const { return router_.get(); }
+  // The tracers of PubSubOptions::tracers, as one: routers report their events (graft, prune, throttle) here.
+  TracerList& tracer() { return tracer_; }
 
   // --- For routers. ---
   // Sends `rpc` to `peer`; false when the peer is unknown or the RPC was dropped. A data RPC carrying one
@@ -282,6 +288,7 @@ class PubSub {
   uint64_t next_seqno_;
   Validation validation_;
   Events events_;
+  TracerList tracer_;
   PubSubStats stats_;
   // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed
   // first when we go, while the host and the router still exist.

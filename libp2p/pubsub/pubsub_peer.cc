@@ -155,6 +155,7 @@ void PubSubPeer::RetireOutbound() {
       [](ByteSpan) {}, [this] { DropClosing(); }, [this](const Status&) { DropClosing(); }, {}});
   closing_ = std::move(outbound_);
   closing_timer_->Schedule(kClosingTime);
+  if (callbacks_.on_outbound_closed) callbacks_.on_outbound_closed(*this);
 }
 
 void PubSubPeer::DropClosing() {
@@ -209,6 +210,7 @@ void PubSubPeer::OnOutboundFailed(bool was_open) {
   // The stream may be running the callback that got us here: silence it, destroy it from the loop.
   if (outbound_ != nullptr) outbound_->SetHandlers({});
   deleter_.Delete(std::move(outbound_));
+  if (was_open && callbacks_.on_outbound_closed) callbacks_.on_outbound_closed(*this);
   if (was_open) {
     // A stream that worked: its connection went, and the peer may have another. Reopen at once, once; if
     // that fails, the waits begin.

@@ -160,6 +160,9 @@ class PubSubPeer {
     // gossipsub v1.3's extensions in the first): asked as the stream opens, observed like any sent RPC,
     // neither queued nor counted against a lane. Empty: nothing goes first.
     std::function<std::vector<pb::RPC>(PubSubPeer& peer)> hello;
+    // The open outbound stream closed: it failed, or it was retired for one on a newer connection (not
+    // called as the peer is destroyed).
+    std::function<void(PubSubPeer& peer)> on_outbound_closed;
   };
 
   // The loop and observers are observers that must outlive the peer.

@@ -121,7 +121,9 @@ void GossipSubRouter::Attach(PubSub* core) {
     score_decay_timer_->ScheduleRepeating(options_.score_params->decay_interval);
   }
   heartbeat_timer_ = core->loop()->CreateTimer([this] {
+    const MonoTime start = core_->loop()->Now();
     Heartbeat();
+    core_->tracer().Heartbeat(core_->loop()->Now() - start);
     heartbeat_timer_->Schedule(options_.params.heartbeat_interval);
   });
   heartbeat_timer_->Schedule(options_.params.heartbeat_initial_delay);
@@ -271,6 +273,7 @@ RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
   if (score_ && Score(peer) < options_.thresholds.graylist_threshold) return RpcAcceptance::kNone;
   if (gater_ && !gater_->AcceptMessages(peer, std::uniform_real_distribution<double>(0, 1)(rng_))) {
     ++stats_.rpcs_gated;
+    core_->tracer().ThrottlePeer(peer);
     return RpcAcceptance::kControlOnly;
   }
   return RpcAcceptance::kAll;
@@ -544,6 +547,11 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
 }
 
 void GossipSubRouter::ReportMesh(bool grafted, const PeerId& peer, const std::string& topic) {
+  if (grafted) {
+    core_->tracer().Graft(peer, topic);
+  } else {
+    core_->tracer().Prune(peer, topic);
+  }
   if (!(grafted ? events_.on_graft : events_.on_prune)) return;
   mesh_events_.push_back(MeshEvent{grafted, peer, topic});
   mesh_events_task_->Post();
@@ -847,6 +855,7 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
 void GossipSubRouter::CheckPromises() {
   promises_->ExpireBroken([this](const PeerId& peer) {
     ++stats_.broken_promises;
+    core_->tracer().BrokenPromise(peer);
     if (score_) score_->AddPenalty(peer, 1);
   });
 }
