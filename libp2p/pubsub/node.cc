@@ -92,25 +92,27 @@ struct Subscription::State {
   std::deque<Message> queue;  // Guarded by mu.
 
   // On the loop thread. The executor may run the handler after `s` is gone from its topic: it keeps `s`.
-  static void Deliver(const std::shared_ptr<State>& s, const Message& m) {
-    if (s->cancelled.load()) return;
+  // False when the subscription's queue was full and `m` was dropped.
+  static bool Deliver(const std::shared_ptr<State>& s, const Message& m) {
+    if (s->cancelled.load()) return true;
     if (s->filter && !s->filter(m)) {
       s->filtered.fetch_add(1);
-      return;
+      return true;
     }
     if (s->on_message) {
       RunWith(s->executor, [s, m] {
         if (!s->cancelled.load()) s->on_message(m);
       });
-      return;
+      return true;
     }
     std::lock_guard<std::mutex> lock(s->mu);
     if (s->queue.size() >= s->queue_size) {
       s->dropped.fetch_add(1);
-      return;
+      return false;
     }
     s->queue.push_back(m);
     s->ready.notify_one();
+    return true;
   }
 };
 
@@ -164,7 +166,9 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
         }
         message.emplace(Message{m.topic(), m.data(), id, std::move(author), m.seqno(), via});
       }
-      Subscription::State::Deliver(s, *message);
+      if (!Subscription::State::Deliver(s, *message)) {
+        pubsub->tracer().UndeliverableMessage(TracedMessage{m, id, via});
+      }
     }
   }
 

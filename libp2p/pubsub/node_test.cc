@@ -183,8 +183,18 @@ TEST(NodeTest, SeveralThreadsPublishAndSubscribeAtOnce) {
   EXPECT_EQ(pulled->dropped(), 0u);
 }
 
+// Counts the messages a subscription's full queue left undelivered (PubSubTracer::UndeliverableMessage).
+class UndeliverableCounter : public PubSubTracer {
+ public:
+  void UndeliverableMessage(const TracedMessage&) override { count.fetch_add(1); }
+  std::atomic<int> count{0};
+};
+
 TEST(NodeTest, AFullPullQueueDropsAndCounts) {
-  auto a = StartedNode(), b = StartedNode();
+  UndeliverableCounter undeliverable;
+  NodeOptions traced = LocalOptions();
+  traced.pubsub.tracers = {&undeliverable};
+  auto a = StartedNode(), b = StartedNode(traced);
   std::unique_ptr<Subscription> sa, sb;
   SubscriptionOptions small;
   small.queue_size = 3;
@@ -197,6 +207,7 @@ TEST(NodeTest, AFullPullQueueDropsAndCounts) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(ta->Publish(AsBytes("m" + std::to_string(i))).get().status.ok());
   ASSERT_TRUE(arrived.WaitFor(10));
   EXPECT_EQ(sb->dropped(), 7u);
+  EXPECT_EQ(undeliverable.count.load(), 7);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(sb->Next(kDeadline)->data, "m" + std::to_string(i));
 }
 
