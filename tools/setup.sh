@@ -19,6 +19,10 @@ PACKAGES=(
   clang lld libclang-rt-14-dev
   # Node.js for the js-libp2p interop tests (the machine usually has it already).
   nodejs
+  # zlib for the remote tracer's gzip stream (not in the core).
+  zlib1g-dev
+  # A real Prometheus server and promtool for the observability gate (test only).
+  prometheus
 )
 
 missing=()
