@@ -5,6 +5,7 @@
 #include <utility>
 #include <variant>
 
+#include "libp2p/base/log.h"
 #include "libp2p/crypto/peer_record.h"
 #include "libp2p/stream/advertised_addresses.h"
 #include "libp2p/stream/mplex.h"
@@ -348,6 +349,9 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   if (!stored.public_key.has_value()) stored.public_key = std::move(secured.remote_key);
   if (!inbound) PeerStore::AddAddress(&stored, conn->info.remote_addr);
   const ConnectionInfo info = conn->info;
+  LIBP2P_LOG(LogLevel::kDebug, "host", "connection up",
+             {{"peer", peer.ToBase58()}, {"direction", inbound ? "inbound" : "outbound"}, {"connection", id},
+              {"remote_addr", info.remote_addr.ToString()}, {"muxer", info.muxer}});
   by_peer_[peer].push_back(conn.get());
   connections_[id] = std::move(conn);
   // A receiver may close the connection: the others then hear only of that (on_disconnected).
@@ -381,6 +385,9 @@ void Host::CloseConnection(uint64_t id, const Status& why, bool local) {
   conn->keepalive.reset();
   if (local) conn->muxed->Close();
   const ConnectionInfo info = conn->info;
+  LIBP2P_LOG(LogLevel::kDebug, "host", "connection down",
+             {{"peer", peer.ToBase58()}, {"direction", info.inbound ? "inbound" : "outbound"}, {"connection", id},
+              {"reason", why.ToString()}, {"closed_locally", local}});
   // The muxed connection may be running the callback that brought us here: destroy it from the loop. It
   // is silent already: closed or failed, it accepts nothing more, and OnInboundStream and the close
   // handler find its id gone.
