@@ -61,6 +61,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
     : loop_(loop), host_(host), router_(std::move(router)), options_(WithRouterFields(std::move(options), *router_)),
       self_(PeerId::FromPublicKey(options_.identity->public_key())),
       send_budget_(options_.max_send_bytes),
+      peer_logs_(loop->clock()),
       seen_(&loop->clock(), options_.seen_ttl, options_.seen_max_entries),
       // Seqnos start at the wall clock in nanoseconds, so a restarted node does not repeat them.
       next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -138,6 +139,7 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
                                   [this, id](PubSubPeer&) { tracer_.OnClosedOutboundStream(id); }};
   PubSubPeerOptions peer_options = options_.peer;
   peer_options.send_budget = &send_budget_;
+  peer_options.log_limiter = &peer_logs_;
   PeerState& state = peers_[id];
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, peer_options, std::move(callbacks));
   for (RpcObserver* observer : options_.rpc_observers) state.peer->AddObserver(observer);
@@ -487,8 +489,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   // Our own messages reach us only as replays: honest routers never send a message back to its author.
   if (msg.has_from() && msg.from() == AsStringView(self_.bytes())) {
     ++stats_.rejected;
-    tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kSelfOrigin);
-    router_->OnRejected(from, id, msg.topic(), RejectReason::kSelfOrigin);
+    Reject(from, id, msg, RejectReason::kSelfOrigin, reject_reason::kSelfOrigin);
     return;
   }
   // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
@@ -501,8 +502,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
   if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
     ++stats_.rejected;
-    tracer_.RejectMessage(TracedMessage{msg, id, from}, SignatureReason(msg, options_.sign_policy));
-    router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalidSignature);
+    Reject(from, id, msg, RejectReason::kInvalidSignature, SignatureReason(msg, options_.sign_policy));
     return;
   }
   const bool validated = validation_.HasValidators(msg.topic());
@@ -511,8 +511,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (validated && !validation_.CheckRoom(msg.topic(), msg.ByteSizeLong()).ok()) {
     ++stats_.ignored;
     ++stats_.throttled;
-    tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationQueueFull);
-    router_->OnRejected(from, id, msg.topic(), RejectReason::kThrottled);
+    Reject(from, id, msg, RejectReason::kThrottled, reject_reason::kValidationQueueFull);
     return;
   }
   seen_.Insert(id);
@@ -529,16 +528,23 @@ void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message&
     case Verdict::kAccept: return Accept(from, std::move(msg), id);
     case Verdict::kReject:
       ++stats_.rejected;
-      tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationFailed);
-      router_->OnRejected(from, id, msg.topic(), RejectReason::kInvalid);
+      Reject(from, id, msg, RejectReason::kInvalid, reject_reason::kValidationFailed);
       return;
     case Verdict::kIgnore:
     case Verdict::kTimedOut:
       ++stats_.ignored;
-      tracer_.RejectMessage(TracedMessage{msg, id, from}, reject_reason::kValidationIgnored);
-      router_->OnRejected(from, id, msg.topic(), RejectReason::kIgnored);
+      Reject(from, id, msg, RejectReason::kIgnored, reject_reason::kValidationIgnored);
       return;
   }
+}
+
+void PubSub::Reject(const PeerId& from, const std::string& id, const pb::Message& msg, RejectReason reason,
+                    std::string_view why) {
+  tracer_.RejectMessage(TracedMessage{msg, id, from}, why);
+  LIBP2P_LOG_LIMITED(&peer_logs_, AsStringView(from.bytes()), LogLevel::kDebug, "pubsub", "message not accepted",
+                     {{"peer", from.ToBase58()}, {"topic", msg.topic()}, {"reason", why},
+                      {"id", HexEncode(AsBytes(id))}});
+  router_->OnRejected(from, id, msg.topic(), reason);
 }
 
 void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) {

@@ -15,6 +15,7 @@
 
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/log_rate_limiter.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
@@ -227,6 +228,8 @@ class PubSub {
   PubSubPeer* FindPeer(const crypto::PeerId& peer);
   const crypto::PeerId& self() const { return self_; }
   EventLoop* loop() const { return loop_; }
+  // Limits, per peer, the log lines that peers' behaviour causes: ours, our peers' and the router's share it.
+  LogRateLimiter* peer_log_limiter() { return &peer_logs_; }
 
   // The entries of the state peers can make grow, for tests, fuzzers and metrics. O(peers).
   PubSubStateCounts StateCounts() const;
@@ -247,6 +250,10 @@ class PubSub {
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
   // Acts on the verdict on a message from `from` (moves it away when accepted).
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
+  // A message from `from` was not accepted, for `reason` (`why`: go's words, one of reject_reason): tells the
+  // tracers, logs it (at debug, limited per peer) and tells the router.
+  void Reject(const crypto::PeerId& from, const std::string& id, const pb::Message& msg, RejectReason reason,
+              std::string_view why);
   // Our message on `topic` with `data`: signed per the policy, with the next seqno and its id in `result`;
   // kInvalidArgument or kOutOfRange as Publish.
   Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
@@ -283,6 +290,7 @@ class PubSub {
   std::map<std::string, TopicOptions> topic_options_;
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
   SendBudget send_budget_;
+  LogRateLimiter peer_logs_;  // Declared before the peers, which use it.
   std::unordered_map<crypto::PeerId, PeerState> peers_;
   TimedCache seen_;
   uint64_t next_seqno_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "libp2p/base/log_rate_limiter.h"
 #include "libp2p/base/varint.h"
 
 namespace libp2p::pubsub {
@@ -74,6 +75,8 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
   if (stopped || s.ok()) return;
   // An oversized or undecodable frame: reset that stream, keep the peer.
   ++stats_.bad_frames;
+  LIBP2P_LOG_LIMITED(options_.log_limiter, AsStringView(id_.bytes()), LogLevel::kWarn, "pubsub",
+                     "inbound stream reset: bad frame", {{"peer", id_.ToBase58()}, {"error", s.ToString()}});
   inbound_->stream->Reset();
   DropInbound();
 }

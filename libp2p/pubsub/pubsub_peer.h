@@ -21,6 +21,7 @@
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/base/frame_reader.h"
+#include "libp2p/base/log_rate_limiter.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
@@ -86,6 +87,9 @@ struct PubSubPeerOptions {
   // RPC beyond the room left or beyond this peer's share is dropped as if its lane were full. An observer
   // that must outlive the peer; null for none.
   SendBudget* send_budget = nullptr;
+  // Limits the peer's log lines (a bad frame each) per peer: PubSub gives its peers the one it shares with its
+  // router (PubSub::peer_log_limiter()). An observer that must outlive the peer; null for no limit.
+  LogRateLimiter* log_limiter = nullptr;
   // An RPC still queued this long after Send() is dropped (a peer too slow to take it), and counted in
   // dropped_timeout. Control RPCs (GRAFT/PRUNE, subscriptions) get a minute. An urgent RPC (IDONTWANT) is
   // worth nothing once the peer would have forgotten it (go and rust keep one for about 3 s). A forwarded
