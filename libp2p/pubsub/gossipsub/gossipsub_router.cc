@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "libp2p/base/log_rate_limiter.h"
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
@@ -16,6 +17,11 @@
 namespace libp2p::pubsub::gossipsub {
 
 using crypto::PeerId;
+
+// A log line about `peer`'s doings, limited per peer by the core's limiter (nothing evaluated when off).
+#define GOSSIPSUB_PEER_LOG(level, peer, message, ...)                                                 \
+  LIBP2P_LOG_LIMITED(core_->peer_log_limiter(), AsStringView((peer).bytes()), level, "gossipsub", message, \
+                     __VA_ARGS__)
 
 namespace {
 
@@ -270,7 +276,11 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
 
 RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
   if (options_.direct_peers.count(peer)) return RpcAcceptance::kAll;
-  if (score_ && Score(peer) < options_.thresholds.graylist_threshold) return RpcAcceptance::kNone;
+  if (score_ && Score(peer) < options_.thresholds.graylist_threshold) {
+    GOSSIPSUB_PEER_LOG(LogLevel::kWarn, peer, "rpc ignored: peer graylisted",
+                       {{"peer", peer.ToBase58()}, {"score", Score(peer)}});
+    return RpcAcceptance::kNone;
+  }
   if (gater_ && !gater_->AcceptMessages(peer, std::uniform_real_distribution<double>(0, 1)(rng_))) {
     ++stats_.rpcs_gated;
     core_->tracer().ThrottlePeer(peer);
@@ -456,6 +466,8 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb
     return;
   }
   if (backoff_->InBackoff(peer, topic)) {
+    GOSSIPSUB_PEER_LOG(LogLevel::kInfo, peer, "graft during backoff: pruned",
+                       {{"peer", peer.ToBase58()}, {"topic", topic}, {"penalized", score_ != nullptr}});
     // Grafting during backoff is a protocol violation; flooding grafts right after a prune is worse.
     if (score_) {
       score_->AddPenalty(peer, 1);
@@ -469,6 +481,9 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb
     return;
   }
   if (Score(peer) < 0 || (!info.outbound && members.size() >= static_cast<size_t>(options_.params.d_hi))) {
+    GOSSIPSUB_PEER_LOG(LogLevel::kDebug, peer, "graft refused: pruned",
+                       {{"peer", peer.ToBase58()}, {"topic", topic},
+                        {"reason", Score(peer) < 0 ? "negative score" : "mesh full"}});
     MakePrune(topic, peer, /*px=*/Score(peer) >= 0, options_.params.prune_backoff, batch);
     backoff_->Add(peer, topic, options_.params.prune_backoff);
     return;
@@ -552,6 +567,8 @@ void GossipSubRouter::ReportMesh(bool grafted, const PeerId& peer, const std::st
   } else {
     core_->tracer().Prune(peer, topic);
   }
+  GOSSIPSUB_PEER_LOG(LogLevel::kDebug, peer, grafted ? "mesh: grafted" : "mesh: pruned",
+                     {{"peer", peer.ToBase58()}, {"topic", topic}});
   if (!(grafted ? events_.on_graft : events_.on_prune)) return;
   mesh_events_.push_back(MeshEvent{grafted, peer, topic});
   mesh_events_task_->Post();
@@ -856,6 +873,8 @@ void GossipSubRouter::CheckPromises() {
   promises_->ExpireBroken([this](const PeerId& peer) {
     ++stats_.broken_promises;
     core_->tracer().BrokenPromise(peer);
+    GOSSIPSUB_PEER_LOG(LogLevel::kInfo, peer, "broken promise: an IWANT went unanswered",
+                       {{"peer", peer.ToBase58()}, {"penalized", score_ != nullptr}});
     if (score_) score_->AddPenalty(peer, 1);
   });
 }
@@ -869,6 +888,8 @@ void GossipSubRouter::NoteSlowPeers() {
     if (drops == info.send_drops_seen) continue;
     info.send_drops_seen = drops;
     ++stats_.slow_peer_heartbeats;
+    GOSSIPSUB_PEER_LOG(LogLevel::kInfo, id, "slow peer: sends dropped",
+                       {{"peer", id.ToBase58()}, {"drops", drops}, {"penalized", score_ != nullptr}});
     if (score_) score_->SlowPeer(id);
   }
 }
@@ -1026,6 +1047,8 @@ void GossipSubRouter::HandleExtensions(const PeerId& peer, GossipPeer& info, con
     }
   } else if (HasExtensions(rpc)) {
     ++stats_.extensions_misplaced;
+    GOSSIPSUB_PEER_LOG(LogLevel::kWarn, peer, "misplaced extensions: not first on the stream",
+                       {{"peer", peer.ToBase58()}, {"penalized", score_ != nullptr}});
     if (score_) score_->AddPenalty(peer, options_.extensions.misplaced_extensions_penalty);
   }
   if (options_.extensions.test_extension && info.extensions && info.extensions->test_extension &&
@@ -1195,3 +1218,5 @@ void GossipSubRouter::ReportPartial(const PeerId& peer, const std::string& topic
 }
 
 }  // namespace libp2p::pubsub::gossipsub
+
+#undef GOSSIPSUB_PEER_LOG
