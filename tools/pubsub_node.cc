@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libp2p/base/libevent_loop.h"
+#include "libp2p/base/log.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
@@ -61,6 +62,7 @@ constexpr char kUsage[] =
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
     "  --gossipsub-params FILE       gossipsub and score parameters, JSON with go-libp2p-pubsub's field names\n"
+    "  --log-level LEVEL             trace, debug, info, warn (default), error or off: logs on stderr, JSON lines\n"
     "  --params FILE                 run a libp2p/test-plans gossipsub-interop script (its own output)\n"
     "  --node-id N                   with --params: this node's id (default: from the hostname node<N>)\n"
     "  --base-port P                 with --params: listen on 127.0.0.1:P+N and dial 127.0.0.1:P+M\n"
@@ -90,6 +92,7 @@ struct Flags {
   bool stdin_lines = false;
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
+  LogLevel log_level = LogLevel::kWarn;
   // The gossipsub-interop mode: --params and the flags that go with it.
   std::optional<std::string> params;
   std::optional<uint64_t> node_id;
@@ -188,6 +191,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.batch = Number(flag, value, 1, 1 << 16);
     } else if (flag == "--gossipsub-params") {
       f.gossipsub_params = ReadGossipSubParams(value);
+    } else if (flag == "--log-level") {
+      f.log_level = tools::LogLevelFlag("pubsub_node", flag, value);
     } else if (flag == "--params") {
       f.params = value;
     } else if (flag == "--node-id") {
@@ -208,7 +213,7 @@ Flags ParseFlags(int argc, char** argv) {
     // Its own identity, addresses, pubsub and output: only these go with it.
     for (const std::string& flag : f.given) {
       if (flag != "--params" && flag != "--node-id" && flag != "--base-port" && flag != "--start-time-ms" &&
-          flag != "--duration-s" && flag != "--muxer") {
+          flag != "--duration-s" && flag != "--muxer" && flag != "--log-level") {
         Usage(flag + ": not with --params (the script decides)");
       }
     }
@@ -524,6 +529,7 @@ class NodeProgram {
 int main(int argc, char** argv) {
   using namespace libp2p;
   const node::Flags flags = node::ParseFlags(argc, argv);
+  SetLogLevel(flags.log_level);
   if (::pipe2(node::g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
   ::signal(SIGINT, node::OnSignal);
   ::signal(SIGTERM, node::OnSignal);

@@ -43,7 +43,10 @@ const badFlags = [
   [['--params', '/nonexistent/params.json', '--node-id', '0'], '--params'],
   [['--params', '/dev/null', '--node-id', '0', '--topic', 't'], '--topic'],
   [['--params', '/dev/null', '--node-id', '0', '--stdin'], '--stdin'],
-  [['--key', '/dev/null'], '--key']
+  [['--key', '/dev/null'], '--key'],
+  [['--log-level', 'verbose'], '--log-level'],
+  [['--log-level', 'WARN'], '--log-level'],
+  [['--log-level'], '--log-level']
 ]
 
 test('bad flags and values: one line on stderr naming the flag, exit status 2, nothing on stdout', () => {
@@ -190,7 +193,8 @@ test('--params: two nodes run a script and log the harness lines', { timeout: 60
       ]
     }))
     const start = String(Date.now())
-    const common = ['--params', file, '--base-port', '19800', '--start-time-ms', start, '--duration-s', '30']
+    const common = ['--params', file, '--base-port', '19800', '--start-time-ms', start, '--duration-s', '30',
+      '--log-level', 'debug']
     const lines = [[], []]
     for (const id of [1, 0]) {
       const p = new Proc(`node${id}`, NODE, [...common, '--node-id', String(id)])
@@ -207,6 +211,10 @@ test('--params: two nodes run a script and log the harness lines', { timeout: 60
     assert.match(received.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     assert.ok(Date.parse(received.time) >= Number(start) + 3000, 'published before its waitUntil')
     assert.ok(lines[0].join('').includes('"msg":"Received Message"'), 'compact JSON, as the harness searches it')
+    // The logs (--log-level debug) go to stderr only: stdout keeps the harness's lines.
+    assert.ok(node0.events.every((e) => 'time' in e && !('level' in e)), JSON.stringify(node0.events))
+    await Promise.all(procs.map((p) => p.stop()))
+    assert.ok((await logLines(node0)).some((l) => l.component === 'host' && l.msg === 'connection up'), node0.stderr)
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
@@ -316,6 +324,70 @@ function peerIdHex (peerId) {
   const zeros = peerId.match(/^1*/)[0].length
   return '00'.repeat(zeros) + hex
 }
+
+// The lines a process wrote on stderr, once it has ended and stderr was read to its end: the JSON ones parsed,
+// each checked for the keys every log line has; the others (the program's own diagnostics) left out.
+async function logLines (proc) {
+  if (!proc.child.stderr.closed) await new Promise((resolve) => proc.child.stderr.on('close', resolve))
+  const lines = []
+  for (const line of proc.stderr.split('\n')) {
+    if (!line.startsWith('{')) continue
+    const l = JSON.parse(line)
+    assert.match(l.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, line)
+    assert.ok(['trace', 'debug', 'info', 'warn', 'error'].includes(l.level), line)
+    assert.equal(typeof l.component, 'string', line)
+    assert.equal(typeof l.msg, 'string', line)
+    lines.push(l)
+  }
+  return lines
+}
+
+// --log-level debug: the library's logs as JSON lines on stderr, naming the peer (and the topic) of each;
+// standard output keeps its events only.
+test('--log-level debug: two nodes that connect and mesh log it on stderr, with peers and topics', { timeout: 60000 }, async () => {
+  const procs = []
+  try {
+    const a = new Proc('a', NODE, ['--seed', 'log-a', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'logs',
+      '--log-level', 'debug'])
+    procs.push(a)
+    const aStarted = await a.event('started')
+    const b = new Proc('b', NODE, ['--seed', 'log-b', '--topic', 'logs', '--dial', aStarted.listen_addrs[0],
+      '--log-level', 'debug'])
+    procs.push(b)
+    const bStarted = await b.event('started')
+    await a.event('graft')
+    await b.event('graft')
+    await Promise.all(procs.map((p) => p.stop()))
+    const [aLogs, bLogs] = [await logLines(a), await logLines(b)]
+    const find = (logs, component, msg, peer) =>
+      logs.find((l) => l.component === component && l.msg === msg && l.peer === peer)
+    const aUp = find(aLogs, 'host', 'connection up', bStarted.peer_id)
+    assert.ok(aUp, `a logged no connection up for b: ${a.stderr}`)
+    assert.equal(aUp.level, 'debug')
+    assert.equal(aUp.direction, 'inbound')
+    const bUp = find(bLogs, 'host', 'connection up', aStarted.peer_id)
+    assert.ok(bUp, `b logged no connection up for a: ${b.stderr}`)
+    assert.equal(bUp.direction, 'outbound')
+    assert.equal(bUp.remote_addr, aStarted.listen_addrs[0].replace(/\/p2p\/.*$/, ''))
+    const grafted = find(aLogs, 'gossipsub', 'mesh: grafted', bStarted.peer_id)
+    assert.ok(grafted, `a logged no graft of b: ${a.stderr}`)
+    assert.equal(grafted.topic, 'logs')
+    // Standard output: events only, as without logs.
+    for (const p of procs) assert.ok(p.events.every((e) => typeof e.event === 'string' && !('level' in e)))
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+})
+
+// The default level (warn): a node that runs alone writes nothing on stderr; `off` silences the logs.
+test('--log-level: the default and off write nothing on stderr for a node on its own', () => {
+  for (const extra of [[], ['--log-level', 'off'], ['--log-level', 'trace']]) {
+    const r = spawnSync(NODE, ['--topic', 'x', '--listen', '/ip4/127.0.0.1/tcp/0', '--duration-s', '1', ...extra],
+      { encoding: 'utf8', timeout: 10000 })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(r.stderr, '', extra.join(' '))
+  }
+})
 
 // --gossipsub-params FILE: go-libp2p-pubsub's GossipSubParams (bare, as test-plans writes them, or inside
 // {"GossipSubParams": ...} with PeerScoreParams and PeerScoreThresholds); durations in nanoseconds.

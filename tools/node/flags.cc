@@ -23,4 +23,10 @@ int64_t WholeNumberFlag(std::string_view program, const std::string& flag, const
   return v;
 }
 
+LogLevel LogLevelFlag(std::string_view program, const std::string& flag, const std::string& value) {
+  StatusOr<LogLevel> level = ParseLogLevel(value);
+  if (!level.ok()) FlagError(program, flag + ": " + level.status().message());
+  return *level;
+}
+
 }  // namespace libp2p::tools
