@@ -173,6 +173,50 @@ TEST_F(LoggingTest, MeshChangesAtDebug) {
   EXPECT_EQ(pruned[0].Field("topic"), "t");
 }
 
+// A peer that advertises a message (IHAVE) and never delivers it when asked (IWANT) breaks its promise: info.
+TEST_F(LoggingTest, BrokenPromiseAtInfo) {
+  CapturingLogSink sink(LogLevel::kInfo);
+  Node node(&loop_, &net_, 0, ScoredOptions("t"));
+  node.Join("t");
+  RawPeer peer(&loop_, &net_, "promiser");
+  peer.ConnectTo(node);
+  peer.Send(SubscriptionRpc({"t"}));
+  peer.Send(IHaveRpc("t", {"never-delivered"}));
+  ASSERT_EQ(peer.IWantIdsReceived(), 1u);
+  EXPECT_TRUE(About(sink, "gossipsub", "broken promise: an IWANT went unanswered", peer.id()).empty());
+  loop_.AdvanceTime(seconds(5));  // Past iwant_followup_time (3 s), and a heartbeat.
+  const auto broken = About(sink, "gossipsub", "broken promise: an IWANT went unanswered", peer.id());
+  ASSERT_EQ(broken.size(), 1u);
+  EXPECT_EQ(broken[0].level, LogLevel::kInfo);
+  EXPECT_EQ(broken[0].Field("penalized"), "true");
+}
+
+// A mesh peer that stops reading has sends dropped: a line at info at the heartbeat that finds new drops,
+// limited as every line the peer causes.
+TEST_F(LoggingTest, SlowPeerAtInfo) {
+  CapturingLogSink sink(LogLevel::kInfo);
+  PubSubOptions po;
+  po.peer.max_data_bytes = 128 * 1024;
+  Node node(&loop_, &net_, 0, {}, po);
+  node.Join("t");
+  RawPeer slow(&loop_, &net_, "slow");
+  slow.ConnectTo(node);
+  slow.Send(JoinRpc("t"));
+  loop_.AdvanceTime(seconds(1));
+  ASSERT_EQ(node.router->Mesh("t").count(slow.id()), 1u);
+  slow.PauseReading(true);
+  for (int i = 0; i < 30; ++i) {  // 3 s of a 64 KiB message every 100 ms.
+    ASSERT_TRUE(node.pubsub->Publish("t", AsBytes(std::to_string(i) + std::string(64 * 1024, 'x'))).status.ok());
+    loop_.AdvanceTime(std::chrono::milliseconds(100));
+  }
+  const auto lines = About(sink, "gossipsub", "slow peer: sends dropped", slow.id());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0].level, LogLevel::kInfo);
+  EXPECT_NE(lines[0].Field("drops"), "0");
+  EXPECT_EQ(lines[0].Field("penalized"), "false");  // No scoring here.
+  EXPECT_EQ(lines.size(), node.router->stats().slow_peer_heartbeats);
+}
+
 // With the level off, the same doings produce no record, and the limiter is never even asked.
 TEST_F(LoggingTest, NothingAtAllWhenOff) {
   CapturingLogSink sink(LogLevel::kOff);
