@@ -21,22 +21,22 @@ std::atomic<uint8_t> min_level{static_cast<uint8_t>(LogLevel::kWarn)};
 
 namespace {
 
-// Serializes the sink's calls and guards `sink`.
+// Serializes the sink's calls and guards g_sink. Never destroyed (nor is the default sink): threads may log
+// while the process exits.
 std::mutex& SinkMutex() {
-  static std::mutex mu;
-  return mu;
+  static std::mutex* mu = new std::mutex();
+  return *mu;
 }
 
 StderrJsonLogSink& DefaultSink() {
-  // Never destroyed: threads may log while the process exits.
   static StderrJsonLogSink* sink = new StderrJsonLogSink();
   return *sink;
 }
 
-LogSink* sink = nullptr;  // Null: DefaultSink(). Guarded by SinkMutex().
+LogSink* g_sink = nullptr;  // Null: DefaultSink(). Guarded by SinkMutex().
 
 // Set while this thread is inside a sink's Write(): a record it logs meanwhile is dropped.
-thread_local bool in_sink = false;
+thread_local bool g_in_sink = false;
 
 // The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no surrogates,
 // nothing above U+10FFFF), or 0 when it does not start with one.
@@ -208,8 +208,8 @@ LogLevel GetLogLevel() {
 
 LogSink* SetLogSink(LogSink* new_sink) {
   std::lock_guard<std::mutex> lock(SinkMutex());
-  LogSink* previous = sink;
-  sink = new_sink;
+  LogSink* previous = g_sink;
+  g_sink = new_sink;
   return previous;
 }
 
@@ -217,7 +217,7 @@ namespace log_internal {
 
 void Emit(LogLevel level, std::string_view component, std::string_view message, uint64_t suppressed,
           std::initializer_list<LogField> fields) {
-  if (level >= LogLevel::kOff || in_sink) return;
+  if (level >= LogLevel::kOff || g_in_sink) return;
   LogField all[kMaxFields + 1];
   size_t n = 0;
   for (const LogField& f : fields) {
@@ -233,10 +233,10 @@ void Emit(LogLevel level, std::string_view component, std::string_view message, 
   record.fields = std::span<const LogField>(all, n);
   std::lock_guard<std::mutex> lock(SinkMutex());
   struct InSink {
-    InSink() { in_sink = true; }
-    ~InSink() { in_sink = false; }
+    InSink() { g_in_sink = true; }
+    ~InSink() { g_in_sink = false; }
   } in_sink_scope;
-  (sink != nullptr ? *sink : DefaultSink()).Write(record);
+  (g_sink != nullptr ? *g_sink : DefaultSink()).Write(record);
 }
 
 }  // namespace log_internal
