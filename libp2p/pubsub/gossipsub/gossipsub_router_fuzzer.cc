@@ -34,6 +34,7 @@
 
 #include "google/protobuf/stubs/logging.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/testing/formatting_log_sink.h"
 #include "libp2p/base/varint.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
@@ -386,6 +387,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Debug builds of the generated code log every string field that is not UTF-8 (topics are `string`).
   static const bool quiet = [] {
     google::protobuf::SetLogHandler(nullptr);
+    // Our own logs, every level, are formatted (hostile topics and all) and dropped.
+    libp2p::testing::FormattingLogSink::InstallForever();
     return true;
   }();
   (void)quiet;
