@@ -1,4 +1,6 @@
-// The production EventLoop on libevent. This file and libevent_loop.cc are the only code that touches libevent.
+// The production EventLoop on libevent. This file and libevent_loop.cc are the only code that drives
+// libevent's event loop; a libevent service that runs on the loop (evhttp in //libp2p/metrics:http_server)
+// gets the base through native_base() and keeps its libevent calls in its own binding.
 #ifndef LIBP2P_BASE_LIBEVENT_LOOP_H_
 #define LIBP2P_BASE_LIBEVENT_LOOP_H_
 
@@ -41,6 +43,11 @@ class LibeventLoop final : public EventLoop {
   // hanging.
   bool RunUntil(const std::function<bool()>& done, Duration limit,
                 Duration check = std::chrono::microseconds(100));
+
+  // The loop's event_base, for libevent services that run on this loop, such as evhttp. Owned by the loop
+  // and valid for its lifetime: whatever is built on it must be freed before the loop, on the loop thread (or
+  // while the loop is not running), like the loop's own timers and watchers.
+  event_base* native_base() const { return base_; }
 
  private:
   struct EventDeleter {
