@@ -18,7 +18,9 @@ void AppendUint(uint64_t v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
-// Go's strconv.ParseFloat, which Prometheus uses, reads the shortest round-trip form as well as Inf and NaN.
+// As Prometheus' Go clients write floats (strconv.FormatFloat(v, 'g', -1, 64)), so that `le` labels and
+// values read the same as theirs: the shortest digits that round-trip, in exponent form when the exponent is
+// below -4 or at least 6 ("0.0001", "1e-05", "123456", "1.234567e+06"), and "+Inf", "-Inf", "NaN".
 void AppendDouble(double v, std::string* out) {
   if (std::isnan(v)) {
     out->append("NaN");
@@ -28,9 +30,17 @@ void AppendDouble(double v, std::string* out) {
     out->append(v > 0 ? "+Inf" : "-Inf");
     return;
   }
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, r.ptr);
+  char buf[64];
+  const auto sci = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  const char* e = std::find(buf, sci.ptr, 'e');
+  int exponent = 0;
+  std::from_chars(e + 1 + (e + 1 < sci.ptr && e[1] == '+' ? 1 : 0), sci.ptr, exponent);
+  if (exponent < -4 || exponent >= 6) {
+    out->append(buf, sci.ptr);
+    return;
+  }
+  const auto fixed = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  out->append(buf, fixed.ptr);
 }
 
 // `name{labels}` or `name` for no labels, then a space.

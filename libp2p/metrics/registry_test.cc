@@ -79,6 +79,14 @@ TEST(RegistryTest, GaugeValues) {
   family->WithLabels({"f"}).Set(std::nan(""));
   family->WithLabels({"g"}).Add(0.5);
   family->WithLabels({"g"}).Add(0.25);
+  // As Go's strconv.FormatFloat(v, 'g', -1, 64): exponent form below 1e-4 and from 1e6 on.
+  family->WithLabels({"h1"}).Set(0.0001);
+  family->WithLabels({"h2"}).Set(0.00001);
+  family->WithLabels({"h3"}).Set(123456);
+  family->WithLabels({"h4"}).Set(999999.5);
+  family->WithLabels({"h5"}).Set(1234567);
+  family->WithLabels({"h6"}).Set(-0.00012345);
+  family->WithLabels({"h7"}).Set(1e100);
   EXPECT_EQ(registry.Render(),
             "# TYPE g gauge\n"
             "g{k=\"a\"} -1\n"
@@ -87,7 +95,14 @@ TEST(RegistryTest, GaugeValues) {
             "g{k=\"d\"} +Inf\n"
             "g{k=\"e\"} -Inf\n"
             "g{k=\"f\"} NaN\n"
-            "g{k=\"g\"} 0.75\n");
+            "g{k=\"g\"} 0.75\n"
+            "g{k=\"h1\"} 0.0001\n"
+            "g{k=\"h2\"} 1e-05\n"
+            "g{k=\"h3\"} 123456\n"
+            "g{k=\"h4\"} 999999.5\n"
+            "g{k=\"h5\"} 1.234567e+06\n"
+            "g{k=\"h6\"} -0.00012345\n"
+            "g{k=\"h7\"} 1e+100\n");
 }
 
 TEST(RegistryTest, HistogramBucketsAreCumulative) {
