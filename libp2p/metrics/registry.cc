@@ -379,14 +379,14 @@ Status Registry::Reserve(const std::string& name, MetricType type,
   if (type == MetricType::kCounter && !EndsWith(name, "_total")) {
     return InvalidArgumentError("counter name \"" + name + "\" does not end in _total");
   }
+  // These suffixes name the samples of histograms (and summaries): no family may end in one (promtool's lint
+  // refuses a gauge that does), and a histogram adds them.
   std::vector<std::string> samples{name};
-  if (type == MetricType::kHistogram) {
-    for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
-      if (EndsWith(name, suffix)) {
-        return InvalidArgumentError("histogram name \"" + name + "\" ends in " + std::string(suffix));
-      }
-      samples.push_back(name + std::string(suffix));
+  for (std::string_view suffix : {"_bucket", "_sum", "_count"}) {
+    if (EndsWith(name, suffix)) {
+      return InvalidArgumentError("metric name \"" + name + "\" ends in " + std::string(suffix));
     }
+    if (type == MetricType::kHistogram) samples.push_back(name + std::string(suffix));
   }
   for (size_t i = 0; i < label_names.size(); ++i) {
     const std::string& label = label_names[i];

@@ -285,8 +285,8 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Adds a family. `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* (a counter's must end in `_total`; a
-  // histogram's must not end in `_bucket`, `_sum` or `_count`), label names [a-zA-Z_][a-zA-Z0-9_]*, distinct,
+  // Adds a family. `name` must match [a-zA-Z_:][a-zA-Z0-9_:]* (a counter's must end in `_total`; none may end
+  // in `_bucket`, `_sum` or `_count`, as promtool's lint wants), label names [a-zA-Z_][a-zA-Z0-9_]*, distinct,
   // not starting with `__` (and not `le` for a histogram); `max_series` 0 means
   // Options::max_series_per_family. Fails with kInvalidArgument for a malformed name, label or bucket list,
   // and kAlreadyExists when a sample name it would write is taken. The registry owns the family; the pointer

@@ -162,6 +162,11 @@ TEST(RegistryTest, BadNamesAreRefused) {
   EXPECT_EQ(registry.AddHistogram("h_count", "", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(registry.AddHistogram("h_sum", "", {}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(registry.AddHistogram("h_bucket", "", {}).status().code(), StatusCode::kInvalidArgument);
+  // promtool's lint: only histograms and summaries write _count, _sum and _bucket samples.
+  EXPECT_EQ(registry.AddGauge("peer_count", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.AddGauge("latency_sum", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.AddGaugeFamily("le_bucket", "", {"k"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry.AddGauge("peers", "").ok());
 }
 
 TEST(RegistryTest, BadLabelNamesAreRefused) {
@@ -192,7 +197,9 @@ TEST(RegistryTest, TakenNamesAreRefused) {
   EXPECT_EQ(registry.AddGauge("x", "").status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.AddHistogram("x", "", {}).status().code(), StatusCode::kAlreadyExists);
   ASSERT_TRUE(registry.AddHistogram("h", "", {}).ok());
-  EXPECT_EQ(registry.AddGauge("h_count", "").status().code(), StatusCode::kAlreadyExists);
+  // A histogram's sample names cannot be taken by others: the suffix rule refuses them first.
+  EXPECT_EQ(registry.AddGauge("h_count", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.AddHistogram("h", "", {1}).status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.AddCounter("libp2p_metrics_dropped_series_total", "").status().code(),
             StatusCode::kAlreadyExists);
 }
