@@ -166,9 +166,9 @@ StatusOr<std::unique_ptr<PubSubMetrics>> PubSubMetrics::Create(metrics::Registry
   f->subscribed =
       r.Gauges("gossipsub_topic_subscription_status", "1 for each topic we joined.", {"topic"}, topics);
   f->mesh_peers =
-      r.Gauges("gossipsub_mesh_peer_count", "Peers in our mesh, at the last sample.", {"topic"}, topics);
+      r.Gauges("gossipsub_mesh_peers", "Peers in our mesh, at the last sample.", {"topic"}, topics);
   f->topic_peers =
-      r.Gauges("gossipsub_topic_peer_count", "Connected peers subscribed to the topic, at the last sample.",
+      r.Gauges("gossipsub_topic_peers", "Connected peers subscribed to the topic, at the last sample.",
                {"topic"}, topics);
   f->per_topic = {f->published, f->published_bytes,    f->received,   f->accepted,      f->ignored,
                   f->rejected,  f->delivered,          f->duplicates, f->undeliverable, f->grafts,
@@ -190,7 +190,7 @@ StatusOr<std::unique_ptr<PubSubMetrics>> PubSubMetrics::Create(metrics::Registry
   f->heartbeat_seconds = r.Histogram("gossipsub_heartbeat_duration_seconds", "Time a heartbeat took.",
                                      options.heartbeat_buckets);
 
-  f->peers = r.Gauge("gossipsub_peer_count", "Pubsub peers, at the last sample.");
+  f->peers = r.Gauge("gossipsub_peers", "Pubsub peers, at the last sample.");
   f->peers_per_protocol =
       r.Gauges("gossipsub_peers_per_protocol", "Pubsub peers by protocol, at the last sample.", {"protocol"},
                kMaxSmallLabelSets);

@@ -1,6 +1,7 @@
 // Prometheus metrics of a pubsub node, from its tracer events (PubSubTracer) and from samples of its state
 // that the owner takes on the loop thread. Names follow js-libp2p-gossipsub (prefix `gossipsub_`; counters
-// end in `_total`), so existing dashboards need few changes.
+// end in `_total`), so existing dashboards need few changes; js's gauges named `..._count` drop that suffix
+// (gossipsub_mesh_peers, gossipsub_topic_peers, gossipsub_peers), which promtool's lint keeps for histograms.
 //
 // How an application serves them (everything on the loop thread, or before the loop runs):
 //
@@ -39,8 +40,8 @@
 //   gossipsub_iwant_promise_broken_total, gossipsub_peers_throttled_total,
 //   gossipsub_heartbeat_duration_seconds (histogram), gossipsub_outbound_streams_opened_total{protocol},
 //   gossipsub_outbound_streams_closed_total.
-//   From Sample(): gossipsub_mesh_peer_count{topic}, gossipsub_topic_peer_count{topic} (joined topics only),
-//     gossipsub_peer_count, gossipsub_peers_per_protocol{protocol}, gossipsub_peer_score (histogram of every
+//   From Sample(): gossipsub_mesh_peers{topic}, gossipsub_topic_peers{topic} (joined topics only),
+//     gossipsub_peers, gossipsub_peers_per_protocol{protocol}, gossipsub_peer_score (histogram of every
 //     peer's score at each sample), gossipsub_send_queue_bytes, gossipsub_peer_send_queue_bytes_max,
 //     gossipsub_peer_queue_dropped_total{reason="timeout"|"unwanted"}, gossipsub_pending_validations,
 //     gossipsub_pending_validation_bytes, gossipsub_seen_cache_entries, gossipsub_mcache_size,

@@ -90,7 +90,7 @@ TEST_F(PubSubMetricsEventsTest, AScriptedRun) {
   PubSubMetricsSample sample;
   sample.topics = {{"t", a.router->Mesh("t").size(), 2}};
   metrics_->Sample(sample);
-  EXPECT_EQ(Value("gossipsub_mesh_peer_count{topic=\"t\"}"), "1");
+  EXPECT_EQ(Value("gossipsub_mesh_peers{topic=\"t\"}"), "1");
 
   // Leaving prunes b (reported before the Leave); the next sample drops the topic's series.
   ASSERT_TRUE(a.pubsub->Unsubscribe("t").ok());
