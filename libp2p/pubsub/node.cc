@@ -15,6 +15,7 @@
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/pubsub/floodsub.h"
+#include "libp2p/pubsub/pubsub_metrics.h"
 #include "libp2p/stream/tcp_transport.h"
 
 namespace libp2p::pubsub {
@@ -133,6 +134,10 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
   std::unique_ptr<PubSub> pubsub;
   // The router, when it is gossipsub; owned by `pubsub`.
   gossipsub::GossipSubRouter* gossipsub = nullptr;
+  // With NodeOptions::metrics: the tracer counting into it (it outlives `pubsub`), and the timer sampling
+  // the state gauges.
+  std::unique_ptr<PubSubMetrics> metrics;
+  std::unique_ptr<Timer> metrics_timer;
   struct TopicState {
     std::vector<std::shared_ptr<Subscription::State>> subscriptions;
     std::function<void(const PeerEvent&)> on_peer;
@@ -170,6 +175,47 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
         pubsub->tracer().UndeliverableMessage(TracedMessage{m, id, via});
       }
     }
+  }
+
+  // On the loop thread: the state gauges of `metrics` from the parts' state now.
+  void SampleMetrics() {
+    PubSubMetricsSample sample;
+    std::map<std::string, size_t> topic_index;
+    for (const std::string& t : pubsub->topics()) {
+      topic_index[t] = sample.topics.size();
+      sample.topics.push_back({t, gossipsub ? gossipsub->Mesh(t).size() : 0, 0});
+    }
+    const bool scored = gossipsub != nullptr && gossipsub->scoring();
+    for (const PeerId& id : pubsub->Peers()) {
+      PubSubMetricsSample::Peer peer{id, pubsub->PeerProtocol(id)};
+      if (scored) peer.score = gossipsub->Score(id);
+      if (const PubSubPeer* p = pubsub->FindPeer(id)) {
+        peer.queued_bytes = p->queued_bytes();
+        peer.dropped_timeout = p->stats().dropped_timeout;
+        peer.dropped_unwanted = p->stats().dropped_unwanted;
+      }
+      for (const std::string& t : pubsub->PeerTopics(id)) {
+        auto it = topic_index.find(t);
+        if (it != topic_index.end()) ++sample.topics[it->second].topic_peers;
+      }
+      sample.peers.push_back(std::move(peer));
+    }
+    for (const PeerId& id : host->connected_peers()) {
+      for (const stream::ConnectionInfo& c : host->connections_of(id)) sample.connections.push_back({c.inbound, c.muxer});
+    }
+    const PubSubStateCounts counts = pubsub->StateCounts();
+    sample.send_queue_bytes = counts.send_bytes;
+    sample.pending_validations = counts.pending_validations;
+    sample.pending_validation_bytes = counts.pending_validation_bytes;
+    sample.seen_entries = counts.seen_entries;
+    if (gossipsub) {
+      const gossipsub::GossipSubStateCounts g = gossipsub->StateCounts();
+      sample.mcache_messages = g.mcache_messages;
+      sample.mcache_bytes = g.mcache_bytes;
+      sample.promises = g.promises;
+      sample.backoff_entries = g.backoff_entries;
+    }
+    metrics->Sample(sample);
   }
 
   // On the loop thread.
@@ -382,7 +428,22 @@ Status Node::StartOnLoop() {
   }
   PubSubOptions pubsub_options = options_.pubsub;
   pubsub_options.identity = key_.get();
+  if (options_.metrics != nullptr) {
+    StatusOr<std::unique_ptr<PubSubMetrics>> metrics = PubSubMetrics::Create(options_.metrics, &n.loop->clock(), id_);
+    if (!metrics.ok()) {
+      n.host.reset();
+      n.transport.reset();
+      return metrics.status();
+    }
+    n.metrics = std::move(metrics).value();
+    pubsub_options.tracers.push_back(n.metrics.get());
+  }
   n.pubsub = std::make_unique<PubSub>(n.loop, n.host.get(), std::move(router), pubsub_options);
+  if (n.metrics) {
+    NodeShared* s = shared_.get();
+    n.metrics_timer = n.loop->CreateTimer([s] { s->SampleMetrics(); });
+    n.metrics_timer->ScheduleRepeating(options_.metrics_interval);
+  }
   NodeShared* shared = shared_.get();
   auto on_peer_subscribed = Through(events.on_peer_subscribed, events.executor);
   n.pubsub->SetEvents(PubSub::Events{[shared, on_peer_subscribed](const PeerId& peer, const std::string& topic,
@@ -409,7 +470,9 @@ void Node::StopOnLoop() {
     for (const PeerId& p : n.host->connected_peers()) n.host->Disconnect(p);
   }
   n.gossipsub = nullptr;
+  n.metrics_timer.reset();
   n.pubsub.reset();
+  n.metrics.reset();  // After the core, whose tracer it is.
   n.host.reset();
   n.transport.reset();
   n.memory.reset();

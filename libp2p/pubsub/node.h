@@ -23,6 +23,7 @@
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/metrics/registry.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/stream/host.h"
@@ -71,6 +72,13 @@ struct NodeOptions {
   // TCP: keepalive, backlog, the source address of dials. Its write budget is the node's.
   stream::TcpTransportOptions transport;
   NodeEvents events;
+  // Where the node's metrics go (the names of PubSubMetrics: counters from its events, and the state gauges
+  // it samples every metrics_interval on the loop thread: meshes, peers, queues, scores, connections). An
+  // observer that must outlive the node; it renders from any thread (serve it with MetricsHttpServer, or
+  // read it your own way). Null: no metrics, and nothing is counted. One node per registry: a second
+  // node's Start fails with kAlreadyExists, the names being taken.
+  metrics::Registry* metrics = nullptr;
+  Duration metrics_interval = std::chrono::seconds(1);
 };
 
 // A message delivered to a subscription.

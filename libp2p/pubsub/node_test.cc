@@ -211,6 +211,28 @@ TEST(NodeTest, AFullPullQueueDropsAndCounts) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(sb->Next(kDeadline)->data, "m" + std::to_string(i));
 }
 
+// With a metrics registry, the node counts what happens in it; the registry renders from the test's thread
+// while the loop thread writes. One node per registry.
+TEST(NodeTest, MetricsCountIntoTheRegistryGiven) {
+  metrics::Registry registry;
+  NodeOptions counted = LocalOptions();
+  counted.metrics = &registry;
+  auto a = StartedNode(), b = StartedNode(counted);
+  std::unique_ptr<Subscription> sa, sb;
+  auto [ta, tb] = Link(*a, *b, "t", &sa, &sb);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ta->Publish(AsBytes("m" + std::to_string(i))).get().status.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sb->Next(kDeadline).has_value());
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("gossipsub_msg_delivered_total{topic=\"t\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE gossipsub_mesh_peers gauge"), std::string::npos) << text;
+
+  NodeOptions again = LocalOptions();
+  again.metrics = &registry;
+  StatusOr<std::unique_ptr<Node>> c = Node::Create(again);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->Start().code(), StatusCode::kAlreadyExists);
+}
+
 // A relay forwards the topic without delivering: a - relay - b, with a and b not connected. (Floodsub, so
 // that the relay forwards at once rather than once its mesh has formed.)
 TEST(NodeTest, ARelayForwardsWithoutDelivering) {

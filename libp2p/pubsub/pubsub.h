@@ -222,6 +222,8 @@ class PubSub {
   // Whether the seen cache holds `id`.
   bool HasSeen(const std::string& id);
   stream::Host* host() const { return host_; }
+  // The protocol `peer` speaks with us (see PeerState::protocol); empty if unknown.
+  const std::string& PeerProtocol(const crypto::PeerId& peer) const;
   // The topics `peer` subscribed to (empty if unknown).
   const std::set<std::string>& PeerTopics(const crypto::PeerId& peer) const;
   std::vector<crypto::PeerId> Peers() const;

@@ -3,7 +3,9 @@
 // end in `_total`), so existing dashboards need few changes; js's gauges named `..._count` drop that suffix
 // (gossipsub_mesh_peers, gossipsub_topic_peers, gossipsub_peers), which promtool's lint keeps for histograms.
 //
-// How an application serves them (everything on the loop thread, or before the loop runs):
+// With a Node, give it the registry (NodeOptions::metrics): it creates the tracer and samples its state every
+// NodeOptions::metrics_interval. Serve the registry with MetricsHttpServer on the node's loop, or render it
+// from any thread. Without a Node (everything on the loop thread, or before the loop runs):
 //
 //   metrics::Registry registry;  // Outlives everything below.
 //   auto m = PubSubMetrics::Create(&registry, &loop->clock(), host->id());  // Fails if names are taken.

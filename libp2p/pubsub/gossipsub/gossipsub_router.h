@@ -261,6 +261,8 @@ class GossipSubRouter final : public Router {
   const std::set<crypto::PeerId>& Fanout(const std::string& topic) const;
   // The peer's score; 0 without scoring.
   double Score(const crypto::PeerId& peer) const;
+  // Whether peer scoring is on (GossipSubOptions::score_params).
+  bool scoring() const { return score_ != nullptr; }
   size_t promise_count() const;
   // Pubsub peers whose stream negotiated `protocol`.
   size_t PeersWithProtocol(std::string_view protocol) const;

@@ -135,7 +135,7 @@ TEST_F(TracerEventsTest, AScriptedRunGivesGosEventsInOrder) {
   ASSERT_TRUE(a.pubsub->Unsubscribe("t").ok());
   events = Take();
   ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.back(), "leave t");
+  EXPECT_EQ(events.front(), "leave t");
   EXPECT_NE(std::find(events.begin(), events.end(), "prune b t"), events.end());
   raw.DisconnectFrom(a);
   loop_.RunUntilIdle();
