@@ -23,6 +23,8 @@
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
+#include "libp2p/metrics/http_server.h"
+#include "libp2p/metrics/registry.h"
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/params_json.h"
 #include "libp2p/pubsub/node.h"
@@ -62,6 +64,7 @@ constexpr char kUsage[] =
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
     "  --gossipsub-params FILE       gossipsub and score parameters, JSON with go-libp2p-pubsub's field names\n"
+    "  --metrics MULTIADDR           serve Prometheus metrics at http://<address>:<port>/metrics\n"
     "  --log-level LEVEL             trace, debug, info, warn (default), error or off: logs on stderr, JSON lines\n"
     "  --params FILE                 run a libp2p/test-plans gossipsub-interop script (its own output)\n"
     "  --node-id N                   with --params: this node's id (default: from the hostname node<N>)\n"
@@ -93,6 +96,8 @@ struct Flags {
   bool px = false;  // Peer exchange: offered in our PRUNEs, followed in the peers'.
   std::optional<pubsub::gossipsub::GossipSubJsonResult> gossipsub_params;  // --gossipsub-params FILE, read.
   LogLevel log_level = LogLevel::kWarn;
+  // --metrics: where to serve the Prometheus metrics (an IP literal and a TCP port).
+  std::optional<std::pair<std::string, uint16_t>> metrics;
   // The gossipsub-interop mode: --params and the flags that go with it.
   std::optional<std::string> params;
   std::optional<uint64_t> node_id;
@@ -112,6 +117,16 @@ pubsub::gossipsub::GossipSubJsonResult ReadGossipSubParams(const std::string& pa
   StatusOr<pubsub::gossipsub::GossipSubJsonResult> r = pubsub::gossipsub::ReadGossipSubJsonFile(path);
   if (!r.ok()) Usage("--gossipsub-params: " + r.status().message());
   return std::move(r).value();
+}
+
+// --metrics MULTIADDR: the IP literal and port of /ip4/A/tcp/P or /ip6/A/tcp/P, or a usage error.
+std::pair<std::string, uint16_t> MetricsAddress(const Multiaddr& addr) {
+  const std::vector<Multiaddr::Component> c = addr.Components();
+  if (c.size() != 2 || (c[0].code != multiaddr_protocol::kIp4 && c[0].code != multiaddr_protocol::kIp6) ||
+      c[1].code != multiaddr_protocol::kTcp) {
+    Usage("--metrics: must be /ip4/<address>/tcp/<port> or /ip6/<address>/tcp/<port>, not " + addr.ToString());
+  }
+  return {c[0].text, static_cast<uint16_t>(std::stoi(c[1].text))};
 }
 
 Flags ParseFlags(int argc, char** argv) {
@@ -191,6 +206,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.batch = Number(flag, value, 1, 1 << 16);
     } else if (flag == "--gossipsub-params") {
       f.gossipsub_params = ReadGossipSubParams(value);
+    } else if (flag == "--metrics") {
+      f.metrics = MetricsAddress(addr());
     } else if (flag == "--log-level") {
       f.log_level = tools::LogLevelFlag("pubsub_node", flag, value);
     } else if (flag == "--params") {
@@ -260,7 +277,12 @@ class NodeProgram {
   NodeProgram(LibeventLoop* loop, const Flags& flags) : loop_(loop), flags_(flags) {}
 
   int Run() {
-    StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(Options(), loop_);
+    pubsub::NodeOptions options = Options();
+    if (flags_.metrics) {
+      registry_ = std::make_unique<metrics::Registry>();
+      options.metrics = registry_.get();
+    }
+    StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(std::move(options), loop_);
     if (!node.ok()) return Fatal(node.status().ToString());
     node_ = std::move(node).value();
     if (Status s = node_->Start(); !s.ok()) return Fatal(s.ToString());
@@ -270,6 +292,17 @@ class NodeProgram {
     for (const Multiaddr& a : host.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + node_->id().ToBase58());
     Event("started").Str("peer_id", node_->id().ToBase58()).StrList("listen_addrs", addrs)
         .StrList("protocols", host.protocols()).Emit();
+    if (flags_.metrics) {
+      const auto& [ip, port] = *flags_.metrics;
+      StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> server =
+          metrics::MetricsHttpServer::Start(loop_, registry_.get(), {.host = ip, .port = port});
+      if (!server.ok()) return Fatal("--metrics: " + server.status().ToString());
+      metrics_server_ = std::move(server).value();
+      const bool v6 = ip.find(':') != std::string::npos;
+      Event("metrics_listening")
+          .Str("addr", std::string(v6 ? "/ip6/" : "/ip4/") + ip + "/tcp/" + std::to_string(metrics_server_->port()))
+          .Emit();
+    }
 
     for (const Multiaddr& a : flags_.dial) {
       host.Dial(a, [a](StatusOr<crypto::PeerId> peer) {
@@ -294,6 +327,7 @@ class NodeProgram {
     loop_->Run();
 
     Event summary = Summary();
+    metrics_server_.reset();
     publish_timer_.reset();
     stdin_watcher_.reset();
     subscriptions_.clear();
@@ -511,7 +545,9 @@ class NodeProgram {
 
   LibeventLoop* const loop_;
   const Flags flags_;
+  std::unique_ptr<metrics::Registry> registry_;  // With --metrics; outlives the node and the server.
   std::unique_ptr<pubsub::Node> node_;
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server_;
   std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;
   std::string publish_topic_;
   std::unique_ptr<Timer> publish_timer_;

@@ -44,6 +44,10 @@ const badFlags = [
   [['--params', '/dev/null', '--node-id', '0', '--topic', 't'], '--topic'],
   [['--params', '/dev/null', '--node-id', '0', '--stdin'], '--stdin'],
   [['--key', '/dev/null'], '--key'],
+  [['--metrics', '/dns4/localhost/tcp/9100'], '--metrics'],
+  [['--metrics', '/ip4/127.0.0.1/udp/9100'], '--metrics'],
+  [['--metrics', '/ip4/127.0.0.1/tcp/9100/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--metrics'],
+  [['--params', '/dev/null', '--node-id', '0', '--metrics', '/ip4/127.0.0.1/tcp/0'], '--metrics'],
   [['--log-level', 'verbose'], '--log-level'],
   [['--log-level', 'WARN'], '--log-level'],
   [['--log-level'], '--log-level']
@@ -494,4 +498,27 @@ test('--gossipsub-params: D = Dlo = Dhi = 1 keeps one peer in the mesh, where th
     await Promise.all(procs.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('--metrics serves the Prometheus exposition over HTTP (metrics_listening says where); a port in use is an error event, exit status 1', async (t) => {
+  const a = new Proc('a', NODE, ['--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'x', '--metrics', '/ip4/127.0.0.1/tcp/0'])
+  t.after(() => a.stop())
+  await a.event('started')
+  const listening = await a.event('metrics_listening')
+  assert.equal(a.events.findIndex((e) => e.event === 'metrics_listening'), a.events.findIndex((e) => e.event === 'started') + 1)
+  const m = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)$/.exec(listening.addr)
+  assert.ok(m, listening.addr)
+  const r = await fetch(`http://127.0.0.1:${m[1]}/metrics`)
+  assert.equal(r.status, 200)
+  assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
+  const text = await r.text()
+  assert.match(text, /^# TYPE gossipsub_msg_delivered_total counter$/m)
+  assert.match(text, /^gossipsub_topic_subscription_status\{topic="x"\} 1$/m)
+  assert.equal((await fetch(`http://127.0.0.1:${m[1]}/other`)).status, 404)
+
+  const busy = spawnSync(NODE, ['--topic', 'x', '--stdin', '--metrics', listening.addr], { encoding: 'utf8', input: '', timeout: 10000 })
+  assert.equal(busy.status, 1, busy.stderr)
+  const events = busy.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+  const error = events.find((e) => e.event === 'error')
+  assert.ok(error && error.message.includes('--metrics'), busy.stdout)
 })
