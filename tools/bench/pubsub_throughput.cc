@@ -6,6 +6,7 @@
 //   bazel run -c opt //tools/bench:pubsub_throughput -- [--sign strict|none] [--count N] [--size BYTES]
 //                                                       [--rate MSGS_PER_S (0 = as fast as it goes)]
 //                                                       [--router floodsub|gossipsub]
+//                                                       [--metrics on (both nodes count into a registry)]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/crypto/sha256.h"
+#include "libp2p/metrics/registry.h"
 #include "libp2p/pubsub/node.h"
 #include "libp2p/stream/yamux.h"
 
@@ -36,6 +38,7 @@ struct Config {
   size_t size = 1024;
   int64_t rate = 0;
   bool gossipsub = false;
+  bool metrics = false;  // Each node counts its metrics into a Prometheus registry (NodeOptions::metrics).
 };
 
 double CpuSeconds() {
@@ -63,6 +66,10 @@ struct Node {
   Node(const std::string& seed, const Config& cfg, pubsub::NodeEvents events = {}, bool listen = false)
       : loop(std::move(LibeventLoop::Create()).value()) {
     pubsub::NodeOptions o;
+    if (cfg.metrics) {
+      registry = std::make_unique<metrics::Registry>();
+      o.metrics = registry.get();
+    }
     o.key = std::make_shared<crypto::Ed25519PrivateKey>(
         *crypto::Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))));
     if (listen) o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
@@ -78,6 +85,7 @@ struct Node {
     topic = *node->Join("bench");
   }
   std::unique_ptr<LibeventLoop> loop;
+  std::unique_ptr<metrics::Registry> registry;  // With --metrics on; outlives the node.
   std::unique_ptr<pubsub::Node> node;
   std::shared_ptr<pubsub::Topic> topic;
 };
@@ -140,6 +148,7 @@ int main(int argc, char** argv) {
     if (flag == "--size") cfg.size = std::max<size_t>(16, std::strtoul(value.c_str(), nullptr, 10));
     if (flag == "--rate") cfg.rate = std::atoll(value.c_str());
     if (flag == "--router") cfg.gossipsub = value == "gossipsub";
+    if (flag == "--metrics") cfg.metrics = value == "on";
   }
   Node n("subscriber", cfg, {}, /*listen=*/true);
   const Multiaddr target = n.node->listen_addrs()[0];
