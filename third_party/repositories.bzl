@@ -115,6 +115,12 @@ def libp2p_pubsub_repositories():
     )
     _maybe(
         native.new_local_repository,
+        name = "zlib",
+        path = "/usr",
+        build_file = str(Label("//third_party:zlib.BUILD")),
+    )
+    _maybe(
+        native.new_local_repository,
         name = "com_google_protobuf",
         path = "/usr",
         build_file = str(Label("//third_party:protobuf.BUILD")),
