@@ -12,30 +12,34 @@ stream::Stream::Handlers Ignoring() {
 
 }  // namespace
 
-RemoteTracer::RemoteTracer(EventLoop* loop, stream::Host* host, const crypto::PeerId& collector,
-                           std::vector<Multiaddr> addrs, RemoteTracerOptions options)
-    : host_(host),
-      collector_(collector),
-      addrs_(std::move(addrs)),
-      options_(options),
-      connect_task_(loop->CreateTask([this] { Connect(); })),
-      send_task_(loop->CreateTask([this] {
-        if (SendOne() && !batches_.empty()) send_task_->Post();
-      })),
-      batch_timer_(loop->CreateTimer([this] { SendSoon(); })),
-      retry_timer_(loop->CreateTimer([this] {
-        if (waiting_for_connection_) {
-          ++stats_.failures;
-          last_error_ = UnavailableError("no connection to the collector");
-        }
-        Connect();
-      })),
-      deleter_(loop) {
+RemoteTracer::RemoteTracer(const crypto::PeerId& collector, std::vector<Multiaddr> addrs, RemoteTracerOptions options)
+    : collector_(collector), addrs_(std::move(addrs)), options_(options) {
   for (Multiaddr& a : addrs_) {
     if (a.PeerIdMultihash().has_value()) continue;
     StatusOr<Multiaddr> p2p = Multiaddr::FromString("/p2p/" + collector_.ToBase58());
     if (p2p.ok()) a = a.Encapsulate(*p2p);
   }
+}
+
+RemoteTracer::~RemoteTracer() { Stop(); }
+
+void RemoteTracer::Start(stream::Host* host) {
+  if (host_ != nullptr || stopped_) return;
+  host_ = host;
+  EventLoop* loop = host->loop();
+  deleter_ = std::make_unique<DeferredDeleter>(loop);
+  connect_task_ = loop->CreateTask([this] { Connect(); });
+  send_task_ = loop->CreateTask([this] {
+    if (SendOne() && !batches_.empty()) send_task_->Post();
+  });
+  batch_timer_ = loop->CreateTimer([this] { SendSoon(); });
+  retry_timer_ = loop->CreateTimer([this] {
+    if (waiting_for_connection_) {
+      ++stats_.failures;
+      last_error_ = UnavailableError("no connection to the collector");
+    }
+    Connect();
+  });
   stream::Host::Events events;
   events.on_connected = [this](const stream::ConnectionInfo& c) {
     if (c.peer == collector_ && waiting_for_connection_) OpenStream();
@@ -44,13 +48,31 @@ RemoteTracer::RemoteTracer(EventLoop* loop, stream::Host* host, const crypto::Pe
   connect_task_->Post();
 }
 
-RemoteTracer::~RemoteTracer() {
+void RemoteTracer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  closed_ = true;
+  stats_.events_dropped += buffered_events_;
+  batches_.clear();
+  buffered_events_ = 0;
+  buffered_bytes_ = 0;
+  if (host_ == nullptr) return;
   host_->RemoveEvents(events_handle_);
   if (open_handle_ != 0) host_->CancelNewStream(open_handle_);
+  open_handle_ = 0;
+  waiting_for_connection_ = false;
   if (stream_ != nullptr) {
     stream_->SetHandlers(Ignoring());
     stream_.reset();  // Resets it.
   }
+  encoder_.reset();
+  // What the loop made goes while the loop still exists; the deleter first (it may hold a stream).
+  deleter_.reset();
+  connect_task_.reset();
+  send_task_.reset();
+  batch_timer_.reset();
+  retry_timer_.reset();
+  host_ = nullptr;
 }
 
 void RemoteTracer::Write(const tracepb::TraceEvent& event) {
@@ -85,6 +107,13 @@ void RemoteTracer::Close() {
   if (closed_) return;
   Flush();
   closed_ = true;
+  if (host_ == nullptr) {
+    stats_.events_dropped += buffered_events_;
+    batches_.clear();
+    buffered_events_ = 0;
+    buffered_bytes_ = 0;
+    return;
+  }
   stats_.events_dropped += buffered_events_;
   batches_.clear();
   buffered_events_ = 0;
@@ -153,7 +182,7 @@ void RemoteTracer::Fail(const Status& why) {
     // We may be inside one of its callbacks.
     stream_->SetHandlers(Ignoring());
     stream_->Reset();
-    deleter_.Delete(std::move(stream_));
+    deleter_->Delete(std::move(stream_));
   }
   encoder_.reset();
   send_task_->Cancel();

@@ -49,26 +49,37 @@ struct RemoteTracerStats {
   uint64_t failures = 0;  // Failed dials, stream openings, writes and streams.
 };
 
-// Runs on the loop thread and never blocks it: Write() only encodes the event into a bounded buffer, and
-// batches are compressed and written one per loop turn while the stream takes them (a collector that reads
-// slowly leaves events in the buffer, and the buffer's bounds then drop new ones).
+// Runs on the loop thread of its host and never blocks it: Write() only encodes the event into a bounded
+// buffer, and batches are compressed and written one per loop turn while the stream takes them (a collector
+// that reads slowly leaves events in the buffer, whose bounds then drop new ones, as go's does).
 //
-// Connecting: when the host has no connection to the collector, it dials the collector's addresses in turn
-// (one per attempt), then opens a stream; every failure (a dial that brings no connection within
-// reconnect_delay, a refused stream, a stream error, a failed write) waits reconnect_delay before the next
-// attempt. Events keep being buffered meanwhile. Each new stream starts a new gzip stream. Events written to
-// a stream that then fails may be lost (as in go).
+// Connecting (from Start()): when the host has no connection to the collector, it dials the collector's
+// addresses in turn (one per attempt), then opens a stream; every failure (a dial that brings no connection
+// within reconnect_delay, a refused stream, a stream error, a failed write) waits reconnect_delay before the
+// next attempt. Events keep being buffered meanwhile. Each new stream starts a new gzip stream. Events
+// written to a stream that then fails may be lost (as in go).
+//
+// Lifetime: the tracer is a sink, so it exists before the pubsub core whose tracer writes to it, while the
+// host may be built later (Node builds its host in Start): construct it first, Start() it with the host once
+// there is one (events written before wait in the buffer), and Stop() it before the host goes. Start, Stop,
+// Close and the destructor (after Start) run on the host's loop thread.
 class RemoteTracer final : public TraceSink {
  public:
-  // Starts connecting (from the loop, after the constructor returns). `loop` and `host` are observers that
-  // must outlive the tracer. `addrs`: where to dial the collector when not connected (a /p2p/ suffix is
-  // added when missing); may be empty when something else connects the host to it.
-  RemoteTracer(EventLoop* loop, stream::Host* host, const crypto::PeerId& collector, std::vector<Multiaddr> addrs,
-               RemoteTracerOptions options = {});
-  // Cancels what is under way; an open stream is reset (Close() first ends it cleanly).
+  // Traces to `collector`, dialed at `addrs` when not connected (a /p2p/ suffix is added where missing;
+  // empty when something else connects the host to it). Nothing happens until Start().
+  RemoteTracer(const crypto::PeerId& collector, std::vector<Multiaddr> addrs, RemoteTracerOptions options = {});
+  // Stops (see Stop()).
   ~RemoteTracer() override;
   RemoteTracer(const RemoteTracer&) = delete;
   RemoteTracer& operator=(const RemoteTracer&) = delete;
+
+  // Starts connecting through `host` (an observer that must outlive the tracer, or until Stop()), on its loop,
+  // after this call returns. Once only; a second call is ignored.
+  void Start(stream::Host* host);
+  // Cancels what is under way, resets an open stream (Close() first ends it cleanly, if the loop then runs
+  // long enough to send it), and lets go of the host and its loop. Later events are dropped (counted).
+  // Idempotent.
+  void Stop();
 
   void Write(const tracepb::TraceEvent& event) override;
 
@@ -76,7 +87,8 @@ class RemoteTracer final : public TraceSink {
   // a no-op while not connected.
   void Flush();
   // Flushes, ends the gzip stream and closes our side of the stream. The tracer then stays idle: later
-  // events are dropped (counted), and it never reconnects. Events the stream did not take are dropped.
+  // events are dropped (counted), and it never reconnects. Events the stream did not take are dropped. The
+  // stream stays until the collector closes its side, Stop() or the destructor.
   void Close();
 
   // Whether a stream to the collector is open.
@@ -103,10 +115,11 @@ class RemoteTracer final : public TraceSink {
   bool SendOne();
   void SendSoon();
 
-  stream::Host* const host_;
   const crypto::PeerId collector_;
   std::vector<Multiaddr> addrs_;
   const RemoteTracerOptions options_;
+  stream::Host* host_ = nullptr;  // From Start() to Stop().
+  bool stopped_ = false;
 
   std::deque<Batch> batches_;  // Oldest first; only the last one grows.
   size_t buffered_events_ = 0;
@@ -128,7 +141,7 @@ class RemoteTracer final : public TraceSink {
   std::unique_ptr<Timer> batch_timer_;
   std::unique_ptr<Timer> retry_timer_;
   // Streams that failed inside their own callbacks. Declared last: destroyed first.
-  DeferredDeleter deleter_;
+  std::unique_ptr<DeferredDeleter> deleter_;
 };
 
 }  // namespace libp2p::pubsub::trace

@@ -61,8 +61,10 @@ std::vector<int64_t> Range(int64_t from, int64_t to) {
 class RemoteTracerTest : public ::testing::Test {
  protected:
   std::unique_ptr<RemoteTracer> MakeTracer(RemoteTracerOptions options = {}) {
-    return std::make_unique<RemoteTracer>(&loop_, node_.host.get(), collector_host_.host->peer_id(),
-                                          collector_host_.host->listen_addrs(), options);
+    auto t =
+        std::make_unique<RemoteTracer>(collector_host_.host->peer_id(), collector_host_.host->listen_addrs(), options);
+    t->Start(node_.host.get());
+    return t;
   }
 
   ManualEventLoop loop_;
@@ -186,8 +188,9 @@ TEST_F(RemoteTracerTest, DialsTheNextAddressAfterAFailedOne) {
   o.reconnect_delay = seconds(3);
   std::vector<Multiaddr> addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/1"),
                                   collector_host_.host->listen_addrs()[0]};
-  RemoteTracer tracer(&loop_, node_.host.get(), collector_host_.host->peer_id(), addrs, o);
-  tracer.Write(Event(0));
+  RemoteTracer tracer(collector_host_.host->peer_id(), addrs, o);
+  tracer.Write(Event(0));  // Before Start: it waits.
+  tracer.Start(node_.host.get());
   loop_.RunUntilIdle();
   EXPECT_FALSE(tracer.connected());
   loop_.AdvanceTime(seconds(3));
@@ -278,6 +281,27 @@ TEST_F(RemoteTracerTest, DestroyedWhileConnecting) {
   loop_.RunUntilIdle();
   loop_.AdvanceTime(seconds(120));
   SUCCEED();
+}
+
+// Stop() lets go of the host: the stream is reset, nothing runs later, and events are dropped.
+TEST_F(RemoteTracerTest, StopLetsGoOfTheHost) {
+  auto tracer = MakeTracer();
+  for (int i = 0; i < 16; ++i) tracer->Write(Event(i));
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(tracer->connected());
+  tracer->Write(Event(16));
+  tracer->Stop();
+  EXPECT_FALSE(tracer->connected());
+  EXPECT_EQ(tracer->stats().events_dropped, 1u);
+  tracer->Write(Event(17));
+  EXPECT_EQ(tracer->stats().events_dropped, 2u);
+  loop_.RunUntilIdle();
+  loop_.AdvanceTime(seconds(120));
+  EXPECT_EQ(received_.events.size(), 16u);
+  EXPECT_EQ(collector_->open_streams(), 0u);  // The reset reached it.
+  tracer->Start(node_.host.get());            // Ignored after Stop.
+  loop_.AdvanceTime(seconds(120));
+  EXPECT_FALSE(tracer->connected());
 }
 
 // The collector resets a stream that sends anything but the format.
