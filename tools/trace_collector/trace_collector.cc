@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "trace_collector: %s\n", listening.ToString().c_str());
       return 1;
     }
-    TraceCollector collector(loop->get(), &host, sink.get());
+    TraceCollector collector(&host, sink.get());
     for (const Multiaddr& a : host.listen_addrs()) {
       std::fprintf(stderr, "listening %s/p2p/%s\n", a.ToString().c_str(), host.peer_id().ToBase58().c_str());
     }

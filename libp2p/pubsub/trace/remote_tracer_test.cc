@@ -72,8 +72,7 @@ class RemoteTracerTest : public ::testing::Test {
   TestHost node_{&loop_, &net_, "node"};
   TestHost collector_host_{&loop_, &net_, "collector"};
   RecordingSink received_;
-  std::unique_ptr<TraceCollector> collector_ =
-      std::make_unique<TraceCollector>(&loop_, collector_host_.host.get(), &received_);
+  std::unique_ptr<TraceCollector> collector_ = std::make_unique<TraceCollector>(collector_host_.host.get(), &received_);
 };
 
 TEST_F(RemoteTracerTest, SixteenEventsGoAtOnceInOrder) {
@@ -150,7 +149,7 @@ TEST_F(RemoteTracerTest, RetriesAfterARefusedStream) {
   EXPECT_FALSE(tracer->connected());
   EXPECT_EQ(tracer->stats().failures, 1u);
   EXPECT_FALSE(tracer->last_error().ok());
-  collector_ = std::make_unique<TraceCollector>(&loop_, collector_host_.host.get(), &received_);
+  collector_ = std::make_unique<TraceCollector>(collector_host_.host.get(), &received_);
   loop_.AdvanceTime(seconds(4));
   EXPECT_TRUE(received_.events.empty());
   loop_.AdvanceTime(seconds(1));
@@ -173,7 +172,7 @@ TEST_F(RemoteTracerTest, ReconnectsWithANewGzipStream) {
   EXPECT_FALSE(tracer->connected());
   for (int i = 16; i < 40; ++i) tracer->Write(Event(i));
   RecordingSink second;
-  collector_ = std::make_unique<TraceCollector>(&loop_, collector_host_.host.get(), &second);
+  collector_ = std::make_unique<TraceCollector>(collector_host_.host.get(), &second);
   loop_.AdvanceTime(seconds(10));
   EXPECT_TRUE(tracer->connected());
   EXPECT_EQ(Timestamps(second.events), Range(16, 40));

@@ -14,8 +14,8 @@ struct TraceCollector::Reader {
   TraceBatchDecoder decoder;
 };
 
-TraceCollector::TraceCollector(EventLoop* loop, stream::Host* host, TraceSink* sink, TraceCollectorOptions options)
-    : host_(host), sink_(sink), options_(options), deleter_(loop) {
+TraceCollector::TraceCollector(stream::Host* host, TraceSink* sink, TraceCollectorOptions options)
+    : host_(host), sink_(sink), options_(options), deleter_(host->loop()) {
   host_->SetStreamHandler(std::string(kRemoteTracerProtocol),
                           [this](std::unique_ptr<stream::Stream> s, const crypto::PeerId& peer, const std::string&) {
                             Accept(std::move(s), peer);

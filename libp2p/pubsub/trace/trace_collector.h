@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "libp2p/base/deferred_deleter.h"
-#include "libp2p/base/event_loop.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/trace/trace_batch_codec.h"
 #include "libp2p/pubsub/trace/trace_sink.h"
@@ -36,9 +35,9 @@ struct TraceCollectorStats {
 // only.
 class TraceCollector {
  public:
-  // Registers the protocol's stream handler with `host` (replacing any). `loop`, `host` and `sink` are
-  // observers that must outlive the collector.
-  TraceCollector(EventLoop* loop, stream::Host* host, TraceSink* sink, TraceCollectorOptions options = {});
+  // Registers the protocol's stream handler with `host` (replacing any); runs on the host's loop thread, where
+  // it must also be destroyed. `host` and `sink` are observers that must outlive the collector.
+  TraceCollector(stream::Host* host, TraceSink* sink, TraceCollectorOptions options = {});
   // Removes the handler and resets the streams still open.
   ~TraceCollector();
   TraceCollector(const TraceCollector&) = delete;

@@ -119,7 +119,7 @@ TEST_F(TraceEndToEndTest, AScriptedRunTracedOnEveryNodeAndStreamedToACollector) 
   stream::Host collector_host(&loop_, collector_transport.get(), cho);
   ASSERT_TRUE(collector_host.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")).ok());
   RecordingSink collected;
-  TraceCollector collector(&loop_, &collector_host, &collected);
+  TraceCollector collector(&collector_host, &collected);
 
   // Node a's events go to its recording and to the remote tracer; b's and c's to their recordings. The
   // remote tracer exists before the node (its core writes to it) and starts once the node's host does.
