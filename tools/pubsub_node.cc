@@ -28,6 +28,10 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/params_json.h"
 #include "libp2p/pubsub/node.h"
+#include "libp2p/pubsub/trace/event_tracer.h"
+#include "libp2p/pubsub/trace/json_trace_writer.h"
+#include "libp2p/pubsub/trace/pb_trace_writer.h"
+#include "libp2p/pubsub/trace/remote_tracer.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/yamux.h"
 #include "libp2p/version.h"
@@ -64,6 +68,9 @@ constexpr char kUsage[] =
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
     "  --gossipsub-params FILE       gossipsub and score parameters, JSON with go-libp2p-pubsub's field names\n"
+    "  --trace-json FILE             write go's JSON trace of pubsub events to FILE\n"
+    "  --trace-pb FILE               write go's protobuf trace (varint-delimited TraceEvents) to FILE\n"
+    "  --trace-remote MULTIADDR      stream go's remote trace to a collector (ending in /p2p/<peer id>)\n"
     "  --metrics MULTIADDR           serve Prometheus metrics at http://<address>:<port>/metrics\n"
     "  --log-level LEVEL             trace, debug, info, warn (default), error or off: logs on stderr, JSON lines\n"
     "  --params FILE                 run a libp2p/test-plans gossipsub-interop script (its own output)\n"
@@ -98,6 +105,10 @@ struct Flags {
   LogLevel log_level = LogLevel::kWarn;
   // --metrics: where to serve the Prometheus metrics (an IP literal and a TCP port).
   std::optional<std::pair<std::string, uint16_t>> metrics;
+  // --trace-json FILE, --trace-pb FILE: go's trace formats; --trace-remote: go's remote tracer's collector.
+  std::optional<std::string> trace_json;
+  std::optional<std::string> trace_pb;
+  std::optional<Multiaddr> trace_remote;
   // The gossipsub-interop mode: --params and the flags that go with it.
   std::optional<std::string> params;
   std::optional<uint64_t> node_id;
@@ -206,6 +217,13 @@ Flags ParseFlags(int argc, char** argv) {
       f.batch = Number(flag, value, 1, 1 << 16);
     } else if (flag == "--gossipsub-params") {
       f.gossipsub_params = ReadGossipSubParams(value);
+    } else if (flag == "--trace-json" || flag == "--trace-pb") {
+      if (value.empty()) Usage(flag + ": needs a file name");
+      (flag == "--trace-json" ? f.trace_json : f.trace_pb) = value;
+    } else if (flag == "--trace-remote") {
+      f.trace_remote = addr();
+      const std::optional<Bytes> id = f.trace_remote->PeerIdMultihash();
+      if (!id || !crypto::PeerId::FromBytes(*id).ok()) Usage("--trace-remote: the address must end in /p2p/<peer id>");
     } else if (flag == "--metrics") {
       f.metrics = MetricsAddress(addr());
     } else if (flag == "--log-level") {
@@ -282,6 +300,7 @@ class NodeProgram {
       registry_ = std::make_unique<metrics::Registry>();
       options.metrics = registry_.get();
     }
+    if (Status s = AddTracers(&options); !s.ok()) return Fatal(s.ToString());
     StatusOr<std::unique_ptr<pubsub::Node>> node = pubsub::Node::Create(std::move(options), loop_);
     if (!node.ok()) return Fatal(node.status().ToString());
     node_ = std::move(node).value();
@@ -292,6 +311,7 @@ class NodeProgram {
     for (const Multiaddr& a : host.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + node_->id().ToBase58());
     Event("started").Str("peer_id", node_->id().ToBase58()).StrList("listen_addrs", addrs)
         .StrList("protocols", host.protocols()).Emit();
+    if (remote_) remote_->Start(&host);
     if (flags_.metrics) {
       const auto& [ip, port] = *flags_.metrics;
       StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> server =
@@ -327,6 +347,12 @@ class NodeProgram {
     loop_->Run();
 
     Event summary = Summary();
+    if (remote_) {
+      // What is buffered goes out, the gzip stream ends, and the collector closes its side (or we give up).
+      remote_->Close();
+      loop_->RunUntil([this] { return !remote_->connected(); }, std::chrono::seconds(2));
+      remote_->Stop();
+    }
     metrics_server_.reset();
     publish_timer_.reset();
     stdin_watcher_.reset();
@@ -337,6 +363,37 @@ class NodeProgram {
   }
 
  private:
+  // With the --trace-* flags: the tracers writing go's traces, in `options`' tracers. The identity is decided
+  // here (a random one when no flag gives it), since a trace names the node. kInternal for a trace file that
+  // cannot be created.
+  Status AddTracers(pubsub::NodeOptions* options) {
+    if (!flags_.trace_json && !flags_.trace_pb && !flags_.trace_remote) return OkStatus();
+    if (!options->key) options->key = std::make_shared<crypto::Ed25519PrivateKey>(crypto::Ed25519PrivateKey::Generate());
+    const crypto::PeerId self = crypto::PeerId::FromPublicKey(options->key->public_key());
+    auto add = [&](std::unique_ptr<pubsub::trace::TraceSink> sink) {
+      tracers_.push_back(std::make_unique<pubsub::trace::TraceEventTracer>(self, options->pubsub.message_id, sink.get()));
+      options->pubsub.tracers.push_back(tracers_.back().get());
+      trace_sinks_.push_back(std::move(sink));
+    };
+    for (const auto& [path, json] : {std::pair{flags_.trace_json, true}, std::pair{flags_.trace_pb, false}}) {
+      if (!path) continue;
+      StatusOr<std::unique_ptr<pubsub::trace::TraceFile>> file = pubsub::trace::TraceFile::Create(*path);
+      if (!file.ok()) return InternalError((json ? "--trace-json: " : "--trace-pb: ") + file.status().message());
+      if (json) {
+        add(std::make_unique<pubsub::trace::JsonTraceWriter>(std::move(file).value()));
+      } else {
+        add(std::make_unique<pubsub::trace::PbTraceWriter>(std::move(file).value()));
+      }
+    }
+    if (flags_.trace_remote) {
+      const crypto::PeerId collector = *crypto::PeerId::FromBytes(*flags_.trace_remote->PeerIdMultihash());
+      auto remote = std::make_unique<pubsub::trace::RemoteTracer>(collector, std::vector{*flags_.trace_remote});
+      remote_ = remote.get();
+      add(std::move(remote));
+    }
+    return OkStatus();
+  }
+
   pubsub::NodeOptions Options() const {
     pubsub::NodeOptions o;
     if (flags_.seed) {
@@ -546,6 +603,11 @@ class NodeProgram {
   LibeventLoop* const loop_;
   const Flags flags_;
   std::unique_ptr<metrics::Registry> registry_;  // With --metrics; outlives the node and the server.
+  // With --trace-*: where the traces go (files are flushed as they are destroyed, after the node), and the
+  // tracers writing to them; both outlive the node. remote_ is the remote tracer among the sinks.
+  std::vector<std::unique_ptr<pubsub::trace::TraceSink>> trace_sinks_;
+  std::vector<std::unique_ptr<pubsub::trace::TraceEventTracer>> tracers_;
+  pubsub::trace::RemoteTracer* remote_ = nullptr;
   std::unique_ptr<pubsub::Node> node_;
   std::unique_ptr<metrics::MetricsHttpServer> metrics_server_;
   std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;

@@ -44,6 +44,9 @@ const badFlags = [
   [['--params', '/dev/null', '--node-id', '0', '--topic', 't'], '--topic'],
   [['--params', '/dev/null', '--node-id', '0', '--stdin'], '--stdin'],
   [['--key', '/dev/null'], '--key'],
+  [['--trace-remote', '/ip4/127.0.0.1/tcp/1'], '--trace-remote'],
+  [['--trace-json', ''], '--trace-json'],
+  [['--params', '/dev/null', '--node-id', '0', '--trace-pb', 'x.pb'], '--trace-pb'],
   [['--metrics', '/dns4/localhost/tcp/9100'], '--metrics'],
   [['--metrics', '/ip4/127.0.0.1/udp/9100'], '--metrics'],
   [['--metrics', '/ip4/127.0.0.1/tcp/9100/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'], '--metrics'],
@@ -498,6 +501,16 @@ test('--gossipsub-params: D = Dlo = Dhi = 1 keeps one peer in the mesh, where th
     await Promise.all(procs.map((p) => p.stop()))
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('--trace-json to a file that cannot be created: an error event naming the flag, exit status 1', () => {
+  const r = spawnSync(NODE, ['--topic', 'x', '--stdin', '--trace-json', '/nonexistent/dir/trace.json'],
+    { encoding: 'utf8', input: '', timeout: 10000 })
+  assert.equal(r.status, 1, r.stderr)
+  const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+  assert.equal(events.length, 1, r.stdout)
+  assert.equal(events[0].event, 'error')
+  assert.ok(events[0].message.includes('--trace-json'), r.stdout)
 })
 
 test('--metrics serves the Prometheus exposition over HTTP (metrics_listening says where); a port in use is an error event, exit status 1', async (t) => {
