@@ -420,8 +420,8 @@ PublishResult PubSub::SendOwn(SharedMessage msg, PublishResult result) {
 bool PubSub::SendRpc(const PeerId& peer, pb::RPC rpc, SendLane lane, std::string tag) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return false;
-  if (!tracer_.active()) return it->second.peer->Send(std::move(rpc), lane, std::move(tag)) == SendResult::kQueued;
-  const bool queued = it->second.peer->Send(rpc, lane, std::move(tag)) == SendResult::kQueued;
+  const bool queued = it->second.peer->SendInPlace(&rpc, lane, std::move(tag)) == SendResult::kQueued;
+  if (!tracer_.active()) return queued;
   if (queued) {
     tracer_.SendRpc(peer, rpc);
   } else {

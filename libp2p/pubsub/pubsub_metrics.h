@@ -79,6 +79,10 @@ struct PubSubMetricsOptions {
   size_t max_topics = 64;
   // The label value of every topic without a label of its own.
   std::string other_topic = "other";
+  // One peer's message in this many has its validation timed (1: every one). Reading the clock twice costs
+  // about as much as all the other counting of a message together, so by default the latency histogram is a
+  // sample; its _count is the sampled validations, not all of them.
+  uint32_t validation_timing_every = 16;
   // Validations timed at once (the oldest is forgotten for a new one), and how long one is waited for.
   size_t max_timed_validations = 8192;
   Duration max_validation_time = std::chrono::seconds(30);
@@ -135,7 +139,8 @@ class PubSubMetrics final : public PubSubTracer {
   // object. `self` is our own peer id: our published messages come back as Validate and Deliver events (as go
   // reports them), which are not counted as received nor timed as validations. Fails with the registry's
   // status when a name is taken (kAlreadyExists; the families added before it stay in the registry) and
-  // kInvalidArgument for options out of range (bad buckets, max_topics 0, an empty other_topic).
+  // kInvalidArgument for options out of range (bad buckets, max_topics or validation_timing_every 0, an
+  // empty other_topic).
   static StatusOr<std::unique_ptr<PubSubMetrics>> Create(metrics::Registry* registry, const Clock* clock,
                                                          const crypto::PeerId& self,
                                                          PubSubMetricsOptions options = {});
@@ -250,6 +255,7 @@ class PubSubMetrics final : public PubSubTracer {
   std::array<metrics::Counter*, 12> rejected_by_reason_{};
   // Validations being timed: ids in start order, and where each one is in that order.
   LastValidation last_validation_;
+  uint64_t validations_started_ = 0;  // Peers' messages gone to validation, for validation_timing_every.
   std::list<std::pair<std::string, MonoTime>> validation_order_;
   std::unordered_map<std::string, std::list<std::pair<std::string, MonoTime>>::iterator> validations_;
   // Per-peer drop counts of the last sample, to count their increase.

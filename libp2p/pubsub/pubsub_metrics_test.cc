@@ -41,7 +41,13 @@ pb::Message Msg(const std::string& topic, const std::string& data) {
 
 class PubSubMetricsTest : public ::testing::Test {
  protected:
-  void SetUp() override { Start(PubSubMetricsOptions{}); }
+  // Every validation timed, so that the histograms are exact (TimesOneValidationInN covers the default).
+  void SetUp() override { Start(Timed()); }
+  static PubSubMetricsOptions Timed() {
+    PubSubMetricsOptions options;
+    options.validation_timing_every = 1;
+    return options;
+  }
 
   void Start(PubSubMetricsOptions options) {
     registry_ = std::make_unique<metrics::Registry>();
@@ -344,8 +350,22 @@ TEST_F(PubSubMetricsTest, OverlappingValidationsAreTimedEach) {
   EXPECT_EQ(Value("gossipsub_validation_duration_seconds_count{topic=\"other\"}"), "3");
 }
 
+// By default one validation in 16 is timed: the first, the 17th, ... (the others cost no clock reading).
+TEST_F(PubSubMetricsTest, TimesOneValidationInN) {
+  Start(PubSubMetricsOptions{});
+  const pb::Message msg = Msg("t", "x");
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    m_->ValidateMessage(TracedMessage{msg, id, peer_});
+    clock_.Advance(milliseconds(1));
+    m_->DeliverMessage(TracedMessage{msg, id, peer_});
+  }
+  EXPECT_EQ(Value("gossipsub_validation_duration_seconds_count{topic=\"other\"}"), "3");
+  EXPECT_EQ(Value("gossipsub_accepted_messages_total{topic=\"other\"}"), "40");
+}
+
 TEST_F(PubSubMetricsTest, TimedValidationsAreBounded) {
-  PubSubMetricsOptions options;
+  PubSubMetricsOptions options = Timed();
   options.max_timed_validations = 4;
   options.max_validation_time = seconds(30);
   Start(options);
@@ -476,7 +496,7 @@ TEST_F(PubSubMetricsTest, SampleSetsTheStateGauges) {
 // However many topic names peers use, and in whatever event, the registry holds the same series: only topics
 // we joined get labels, at most max_topics of them.
 TEST_F(PubSubMetricsTest, HostileTopicNamesCannotGrowTheRegistry) {
-  PubSubMetricsOptions options;
+  PubSubMetricsOptions options = Timed();
   options.max_topics = 4;
   Start(options);
   m_->Join("mine");
@@ -550,12 +570,16 @@ TEST_F(PubSubMetricsTest, CreateFailures) {
   EXPECT_EQ(PubSubMetrics::Create(registry_.get(), &clock_, self_).status().code(),
             StatusCode::kAlreadyExists);
   metrics::Registry fresh;
-  PubSubMetricsOptions options;
+  PubSubMetricsOptions options = Timed();
   options.max_topics = 0;
   EXPECT_EQ(PubSubMetrics::Create(&fresh, &clock_, self_, options).status().code(),
             StatusCode::kInvalidArgument);
   options = {};
   options.other_topic = "";
+  EXPECT_EQ(PubSubMetrics::Create(&fresh, &clock_, self_, options).status().code(),
+            StatusCode::kInvalidArgument);
+  options = {};
+  options.validation_timing_every = 0;
   EXPECT_EQ(PubSubMetrics::Create(&fresh, &clock_, self_, options).status().code(),
             StatusCode::kInvalidArgument);
   options = {};

@@ -81,9 +81,9 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
   DropInbound();
 }
 
-SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
-  for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
-  const size_t size = rpc.ByteSizeLong();
+SendResult PubSubPeer::SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag) {
+  for (RpcObserver* o : observers_) o->OnSend(id_, rpc);
+  const size_t size = rpc->ByteSizeLong();
   if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
   Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   const size_t frame_size = size + UvarintLength(size);
@@ -102,7 +102,7 @@ SendResult PubSubPeer::Send(pb::RPC rpc, SendLane lane, std::string tag) {
   q.frame.reserve(frame_size);
   AppendUvarint(size, &q.frame);
   q.frame.resize(frame_size);
-  rpc.SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
+  rpc->SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
   q.deadline = loop_->Now() + q_lane.timeout;
   q.order = sends_++;
   if (IsData(lane)) q.tag = std::move(tag);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libp2p/base/deferred_deleter.h"
@@ -196,7 +197,10 @@ class PubSubPeer {
   // An RPC whose write to the stream fails stays at the head of its lane and goes out on the next stream
   // (unless unwanted or timed out first); RPCs that the stream had accepted before it failed are lost
   // with it, and counted as sent.
-  SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "");
+  SendResult Send(pb::RPC rpc, SendLane lane, std::string tag = "") { return SendInPlace(&rpc, lane, std::move(tag)); }
+  // As Send, on the caller's RPC (not null): observers rewrite `*rpc` in place, and it is left as it was
+  // encoded, for the caller to read after the call (what was sent, or dropped) without a copy.
+  SendResult SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag = "");
 
   // Opens the outbound stream now, if there is none and no failed one is being waited out, so that the
   // hello goes out without waiting for a Send().

@@ -7,6 +7,7 @@
 //                                                       [--rate MSGS_PER_S (0 = as fast as it goes)]
 //                                                       [--router floodsub|gossipsub]
 //                                                       [--metrics on (both nodes count into a registry)]
+//                                                       [--trace-json FILE (the subscriber writes go's JSON trace)]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,9 +27,13 @@
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/metrics/registry.h"
 #include "libp2p/pubsub/node.h"
+#include "libp2p/pubsub/trace/event_tracer.h"
+#include "libp2p/pubsub/trace/json_trace_writer.h"
 #include "libp2p/stream/yamux.h"
 
-using namespace libp2p;
+// Inside namespace libp2p rather than `using namespace libp2p`: trace.pb.h declares go's package as the
+// global namespace ::pubsub, which would make `pubsub` ambiguous.
+namespace libp2p {
 
 namespace {
 
@@ -39,6 +44,7 @@ struct Config {
   int64_t rate = 0;
   bool gossipsub = false;
   bool metrics = false;  // Each node counts its metrics into a Prometheus registry (NodeOptions::metrics).
+  std::string trace_json;  // The subscriber writes go's JSON trace of its events to this file.
 };
 
 double CpuSeconds() {
@@ -63,7 +69,8 @@ int64_t NowNs() {
 
 // A node on a loop of its own, run by the process's main thread.
 struct Node {
-  Node(const std::string& seed, const Config& cfg, pubsub::NodeEvents events = {}, bool listen = false)
+  Node(const std::string& seed, const Config& cfg, pubsub::NodeEvents events = {}, bool listen = false,
+       const std::string& trace_json = "")
       : loop(std::move(LibeventLoop::Create()).value()) {
     pubsub::NodeOptions o;
     if (cfg.metrics) {
@@ -77,6 +84,13 @@ struct Node {
     o.pubsub.sign_policy = cfg.sign;
     o.router = cfg.gossipsub ? pubsub::RouterKind::kGossipSub : pubsub::RouterKind::kFloodSub;
     o.events = std::move(events);
+    if (!trace_json.empty()) {
+      auto key = o.key;
+      trace_writer = std::make_unique<pubsub::trace::JsonTraceWriter>(*pubsub::trace::TraceFile::Create(trace_json));
+      tracer = std::make_unique<pubsub::trace::TraceEventTracer>(crypto::PeerId::FromPublicKey(key->public_key()),
+                                                                  o.pubsub.message_id, trace_writer.get());
+      o.pubsub.tracers = {tracer.get()};
+    }
     node = std::move(pubsub::Node::Create(std::move(o), loop.get())).value();
     if (Status s = node->Start(); !s.ok()) {
       std::fprintf(stderr, "%s: %s\n", seed.c_str(), s.ToString().c_str());
@@ -86,6 +100,9 @@ struct Node {
   }
   std::unique_ptr<LibeventLoop> loop;
   std::unique_ptr<metrics::Registry> registry;  // With --metrics on; outlives the node.
+  // With --trace-json: the file and the tracer writing to it; both outlive the node.
+  std::unique_ptr<pubsub::trace::JsonTraceWriter> trace_writer;
+  std::unique_ptr<pubsub::trace::TraceEventTracer> tracer;
   std::unique_ptr<pubsub::Node> node;
   std::shared_ptr<pubsub::Topic> topic;
 };
@@ -139,7 +156,7 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   Config cfg;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
@@ -149,8 +166,9 @@ int main(int argc, char** argv) {
     if (flag == "--rate") cfg.rate = std::atoll(value.c_str());
     if (flag == "--router") cfg.gossipsub = value == "gossipsub";
     if (flag == "--metrics") cfg.metrics = value == "on";
+    if (flag == "--trace-json") cfg.trace_json = value;
   }
-  Node n("subscriber", cfg, {}, /*listen=*/true);
+  Node n("subscriber", cfg, {}, /*listen=*/true, cfg.trace_json);
   const Multiaddr target = n.node->listen_addrs()[0];
   int64_t received = 0;
   std::vector<int64_t> latencies_ns;
@@ -209,3 +227,7 @@ int main(int argc, char** argv) {
   std::printf(" (the seen cache holds ids for 2 min, at most %zu)\n", pubsub::PubSubOptions{}.seen_max_entries);
   return received == cfg.count ? 0 : 1;
 }
+
+}  // namespace libp2p
+
+int main(int argc, char** argv) { return libp2p::Main(argc, argv); }

@@ -22,8 +22,10 @@ class PubSubMetricsEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // Node 0's id, known before the node exists (scenario.h derives its key from "0").
-    auto m =
-        PubSubMetrics::Create(&registry_, &loop_.clock(), PeerId::FromPublicKey(KeyOf("0").public_key()));
+    PubSubMetricsOptions every;  // Every validation timed, so that the histogram counts them all.
+    every.validation_timing_every = 1;
+    auto m = PubSubMetrics::Create(&registry_, &loop_.clock(), PeerId::FromPublicKey(KeyOf("0").public_key()),
+                                   every);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     metrics_ = std::move(m).value();
   }
