@@ -10,6 +10,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "libp2p/base/utf8.h"
+
 namespace libp2p {
 
 namespace log_internal {
@@ -38,29 +40,6 @@ LogSink* g_sink = nullptr;  // Null: DefaultSink(). Guarded by SinkMutex().
 // Set while this thread is inside a sink's Write(): a record it logs meanwhile is dropped.
 thread_local bool g_in_sink = false;
 
-// The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no surrogates,
-// nothing above U+10FFFF), or 0 when it does not start with one.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // Overlong.
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // Surrogates.
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;  // Overlong.
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // Above U+10FFFF.
-    return 4;
-  }
-  return 0;
-}
-
 void AppendJsonString(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -85,7 +64,7 @@ void AppendJsonString(std::string_view s, std::string* out) {
     } else if (c < 0x80) {
       out->push_back(static_cast<char>(c));
       ++i;
-    } else if (const size_t n = Utf8SequenceLength(s.substr(i)); n > 0) {
+    } else if (const size_t n = Utf8SequenceLength(s, i); n > 0) {
       out->append(s.substr(i, n));
       i += n;
     } else {

@@ -7,6 +7,8 @@
 #include <limits>
 #include <utility>
 
+#include "libp2p/base/utf8.h"
+
 namespace libp2p::metrics {
 namespace {
 
@@ -56,33 +58,6 @@ void AppendSampleName(std::string_view name, std::string_view suffix, std::strin
   out->push_back(' ');
 }
 
-// The length of the well-formed UTF-8 character at s[i], or 0 when the bytes there are not one (overlong
-// forms, surrogates and code points past U+10FFFF included).
-size_t Utf8CharLength(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  uint32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < len) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 // Prometheus wants UTF-8 label values: each byte that is not part of a well-formed character becomes U+FFFD,
 // and the value is cut to `max_bytes` on a character boundary.
 std::string CleanLabelValue(std::string_view v, size_t max_bytes) {
@@ -90,7 +65,7 @@ std::string CleanLabelValue(std::string_view v, size_t max_bytes) {
   out.reserve(std::min(v.size(), max_bytes));
   size_t i = 0;
   while (i < v.size()) {
-    const size_t len = Utf8CharLength(v, i);
+    const size_t len = Utf8SequenceLength(v, i);
     const std::string_view piece = len != 0 ? v.substr(i, len) : kReplacementChar;
     if (out.size() + piece.size() > max_bytes) break;
     out.append(piece);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "libp2p/base/utf8.h"
+
 namespace libp2p::node {
 
 // Builds one event; Emit() writes it. Strings are escaped as JSON requires; bytes that are not well-formed
@@ -32,12 +34,6 @@ class Event {
 
 // Appends `s` as a JSON string literal.
 void AppendJsonString(std::string_view s, std::string* out);
-
-// The length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when there is none there (a stray
-// continuation byte, an overlong form, a surrogate, a code point above U+10FFFF, or a cut sequence).
-size_t Utf8SequenceLength(std::string_view s, size_t i);
-// Whether all of `s` is well-formed UTF-8.
-bool IsUtf8(std::string_view s);
 
 }  // namespace libp2p::node
 

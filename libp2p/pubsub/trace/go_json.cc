@@ -2,38 +2,12 @@
 
 #include <cstdint>
 
+#include "libp2p/base/utf8.h"
+
 namespace libp2p::pubsub::trace {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// The length of the well-formed UTF-8 sequence at s[i] (2 to 4; `s[i]` is not ASCII), or 0 where Go's
-// utf8.DecodeRune would return RuneError of width 1. The lead byte fixes the length and the range of the
-// second byte, which rules out overlong forms, surrogates and code points above U+10FFFF.
-size_t MultiByteSequenceLength(std::string_view s, size_t i) {
-  const auto at = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
-  const uint8_t c = at(0);
-  size_t len;
-  uint8_t lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size() || at(1) < lo || at(1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if ((at(k) & 0xc0) != 0x80) return 0;
-  }
-  return len;
-}
 
 }  // namespace
 
@@ -79,7 +53,7 @@ void AppendGoJsonString(std::string_view s, std::string* out) {
       start = ++i;
       continue;
     }
-    const size_t len = MultiByteSequenceLength(s, i);
+    const size_t len = Utf8SequenceLength(s, i);
     if (len == 0) {
       copy_pending();
       out->append("\\ufffd");
