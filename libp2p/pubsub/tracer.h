@@ -72,7 +72,8 @@ class PubSubTracer {
 
   // A decoded RPC from `peer`, before anything reads it.
   virtual void RecvRpc(const crypto::PeerId& peer, const pb::RPC& rpc) {}
-  // An RPC queued for `peer`, or dropped because the peer's queue had no room for it.
+  // An RPC queued for `peer`, or dropped: the peer's queue (or the node's send budget) had no room for it, or
+  // it is larger than peers accept.
   virtual void SendRpc(const crypto::PeerId& peer, const pb::RPC& rpc) {}
   virtual void DropRpc(const crypto::PeerId& peer, const pb::RPC& rpc) {}
 
