@@ -33,6 +33,7 @@
 #include "libp2p/pubsub/trace/pb_trace_writer.h"
 #include "libp2p/pubsub/trace/remote_tracer.h"
 #include "libp2p/stream/mplex.h"
+#include "libp2p/stream/perf_service.h"
 #include "libp2p/stream/yamux.h"
 #include "libp2p/version.h"
 #include "tools/node/event_writer.h"
@@ -64,6 +65,11 @@ constexpr char kUsage[] =
     "  --batch N                     publish the --publish-count messages N at a time, as one batch each\n"
     "  --stdin                       publish each line read from standard input\n"
     "  --ping MULTIADDR              ping that peer (ending in /p2p/<peer id>) and report the round trip\n"
+    "  --perf MULTIADDR              measure throughput to that peer's perf server (/perf/1.0.0), then exit\n"
+    "  --perf-upload-bytes N         with --perf: the bytes to upload (default 0)\n"
+    "  --perf-download-bytes N       with --perf: the bytes to download (default 0)\n"
+    "  --perf-server                 answer /perf/1.0.0 (off by default: only towards trusted peers)\n"
+    "  --perf-max-bytes N            with --perf-server: the most bytes one perf stream may ask for\n"
     "  --duration-s S                exit with status 0 after S seconds (default: run until a signal)\n"
     "  --px                          gossipsub peer exchange (off by default)\n"
     "  --direct MULTIADDR            a gossipsub direct peer (ending in /p2p/<peer id>), repeatable\n"
@@ -84,6 +90,13 @@ struct Flags {
   std::vector<Multiaddr> listen;
   std::vector<Multiaddr> dial;
   std::vector<Multiaddr> ping;
+  // --perf: the peer to measure against, and what to move each way.
+  std::optional<Multiaddr> perf;
+  uint64_t perf_upload_bytes = 0;
+  uint64_t perf_download_bytes = 0;
+  // --perf-server, and its cap (none by default).
+  bool perf_server = false;
+  std::optional<uint64_t> perf_max_bytes;
   std::vector<Multiaddr> direct;  // GossipSub direct peers (an extension of the contract).
   std::optional<std::string> seed;
   std::shared_ptr<const crypto::PrivateKey> key;  // --key FILE, read.
@@ -119,6 +132,9 @@ struct Flags {
 
 [[noreturn]] void Usage(const std::string& message) { tools::FlagError("pubsub_node", message); }
 
+// The largest count the --perf-* flags take (2^62: beyond anything a run can move).
+constexpr int64_t kMaxPerfBytes = int64_t{1} << 62;
+
 int64_t Number(const std::string& flag, const std::string& value, int64_t min, int64_t max) {
   return tools::WholeNumberFlag("pubsub_node", flag, value, min, max);
 }
@@ -152,6 +168,11 @@ Flags ParseFlags(int argc, char** argv) {
       f.px = true;
       continue;
     }
+    if (flag == "--perf-server") {
+      f.perf_server = true;
+      f.given.push_back(flag);
+      continue;
+    }
     // The two exceptions to "stdout is NDJSON": plain text, exit status 0, nothing started.
     if (flag == "--help" || flag == "--version") {
       if (flag == "--help") {
@@ -176,6 +197,20 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--ping") {
       f.ping.push_back(addr());
       if (!f.ping.back().PeerIdMultihash()) Usage("--ping: the address must end in /p2p/<peer id>");
+    } else if (flag == "--perf") {
+      if (f.perf) Usage("--perf: one measurement per run");
+      f.perf = addr();
+      const std::optional<Bytes> id = f.perf->PeerIdMultihash();
+      if (!id || !crypto::PeerId::FromBytes(*id).ok()) Usage("--perf: the address must end in /p2p/<peer id>");
+    } else if (flag == "--perf-upload-bytes" || flag == "--perf-download-bytes" || flag == "--perf-max-bytes") {
+      const auto n = static_cast<uint64_t>(Number(flag, value, 0, kMaxPerfBytes));
+      if (flag == "--perf-upload-bytes") {
+        f.perf_upload_bytes = n;
+      } else if (flag == "--perf-download-bytes") {
+        f.perf_download_bytes = n;
+      } else {
+        f.perf_max_bytes = n;
+      }
     } else if (flag == "--direct") {
       f.direct.push_back(addr());
       const std::optional<Bytes> id = f.direct.back().PeerIdMultihash();
@@ -261,6 +296,12 @@ Flags ParseFlags(int argc, char** argv) {
   for (const char* flag : {"--node-id", "--base-port", "--start-time-ms"}) {
     if (std::find(f.given.begin(), f.given.end(), flag) != f.given.end()) Usage(std::string(flag) + ": needs --params");
   }
+  for (const char* flag : {"--perf-upload-bytes", "--perf-download-bytes"}) {
+    if (!f.perf && std::find(f.given.begin(), f.given.end(), flag) != f.given.end()) {
+      Usage(std::string(flag) + ": needs --perf");
+    }
+  }
+  if (f.perf_max_bytes && !f.perf_server) Usage("--perf-max-bytes: needs --perf-server");
   if (!f.direct.empty() && f.router != "gossipsub") Usage("--direct: direct peers need --router gossipsub");
   if (f.px && f.router != "gossipsub") Usage("--px: peer exchange needs --router gossipsub");
   if (f.gossipsub_params && f.router != "gossipsub") Usage("--gossipsub-params: needs --router gossipsub");
@@ -306,6 +347,11 @@ class NodeProgram {
     node_ = std::move(node).value();
     if (Status s = node_->Start(); !s.ok()) return Fatal(s.ToString());
     stream::Host& host = node_->host();
+    if (flags_.perf_server) {
+      stream::PerfServerOptions perf;
+      if (flags_.perf_max_bytes) perf.responder.max_send_bytes = *flags_.perf_max_bytes;
+      perf_server_ = std::make_unique<stream::PerfServer>(&host, perf);
+    }
     // What the node advertises: a wildcard listener shows as the interface addresses.
     std::vector<std::string> addrs;
     for (const Multiaddr& a : host.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + node_->id().ToBase58());
@@ -330,6 +376,7 @@ class NodeProgram {
       });
     }
     for (const Multiaddr& a : flags_.ping) Ping(a);
+    if (flags_.perf) Perf(*flags_.perf);
     for (const std::string& name : flags_.topics) {
       std::shared_ptr<pubsub::Topic> topic = *node_->Join(name);  // The flag's checks match Join's.
       subscriptions_.push_back(topic->Subscribe({.on_message = [this](const pubsub::Message& m) { Report(m); }}));
@@ -346,6 +393,7 @@ class NodeProgram {
     auto signals = loop_->WatchFd(g_signal_pipe[0], kFdReadable, [this](uint32_t) { loop_->Stop(); });
     loop_->Run();
 
+    if (flags_.perf && !perf_done_) PerfFailed(*flags_.perf, UnavailableError("no result before the node stopped"));
     Event summary = Summary();
     if (remote_) {
       // What is buffered goes out, the gzip stream ends, and the collector closes its side (or we give up).
@@ -354,12 +402,14 @@ class NodeProgram {
       remote_->Stop();
     }
     metrics_server_.reset();
+    perf_run_.reset();
+    perf_server_.reset();
     publish_timer_.reset();
     stdin_watcher_.reset();
     subscriptions_.clear();
     node_->Stop();
     summary.Emit();
-    return 0;
+    return perf_failed_ ? 1 : 0;
   }
 
  private:
@@ -473,6 +523,42 @@ class NodeProgram {
             .Num("rtt_ms", std::chrono::duration<double, std::milli>(*rtt).count()).Emit();
       });
     });
+  }
+
+  // --perf: dial, then one measurement; the node stops after its event.
+  void Perf(const Multiaddr& addr) {
+    const crypto::PeerId id = *crypto::PeerId::FromBytes(*addr.PeerIdMultihash());
+    node_->host().Dial(addr, [this, id, addr](StatusOr<crypto::PeerId> peer) {
+      if (!peer.ok()) return PerfFailed(addr, peer.status());
+      const stream::PerfRequest request{.upload_bytes = flags_.perf_upload_bytes,
+                                        .download_bytes = flags_.perf_download_bytes};
+      perf_run_ = stream::PerfRun::Start(&node_->host(), id, request, {}, [this, id, addr](StatusOr<stream::PerfResult> r) {
+        if (!r.ok()) return PerfFailed(addr, r.status());
+        perf_done_ = true;
+        auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+        // Megabytes (10^6 bytes) a second; 0 for a direction that moved nothing.
+        auto mb_s = [](uint64_t bytes, Duration d) {
+          const double s = std::chrono::duration<double>(d).count();
+          return bytes == 0 || s <= 0 ? 0.0 : static_cast<double>(bytes) / 1e6 / s;
+        };
+        Event("perf").Str("peer_id", id.ToBase58())
+            .Int("upload_bytes", static_cast<int64_t>(r->uploaded))
+            .Int("download_bytes", static_cast<int64_t>(r->downloaded))
+            .Num("upload_ms", ms(r->upload_time)).Num("download_ms", ms(r->download_time))
+            .Num("total_ms", ms(r->total_time))
+            .Num("upload_mb_s", mb_s(r->uploaded, r->upload_time))
+            .Num("download_mb_s", mb_s(r->downloaded, r->download_time)).Emit();
+        loop_->Stop();
+      });
+    });
+  }
+
+  void PerfFailed(const Multiaddr& addr, const Status& s) {
+    perf_done_ = true;
+    perf_failed_ = true;
+    const crypto::PeerId id = *crypto::PeerId::FromBytes(*addr.PeerIdMultihash());
+    Event("perf_error").Str("peer_id", id.ToBase58()).Str("addr", addr.ToString()).Str("error", s.ToString()).Emit();
+    loop_->Stop();
   }
 
   void Report(const pubsub::Message& m) {
@@ -610,6 +696,11 @@ class NodeProgram {
   pubsub::trace::RemoteTracer* remote_ = nullptr;
   std::unique_ptr<pubsub::Node> node_;
   std::unique_ptr<metrics::MetricsHttpServer> metrics_server_;
+  // --perf-server's server and --perf's measurement; both observe the node's host.
+  std::unique_ptr<stream::PerfServer> perf_server_;
+  std::unique_ptr<stream::PerfRun> perf_run_;
+  bool perf_done_ = false;
+  bool perf_failed_ = false;
   std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;
   std::string publish_topic_;
   std::unique_ptr<Timer> publish_timer_;

@@ -53,7 +53,14 @@ const badFlags = [
   [['--params', '/dev/null', '--node-id', '0', '--metrics', '/ip4/127.0.0.1/tcp/0'], '--metrics'],
   [['--log-level', 'verbose'], '--log-level'],
   [['--log-level', 'WARN'], '--log-level'],
-  [['--log-level'], '--log-level']
+  [['--log-level'], '--log-level'],
+  [['--perf', '/ip4/127.0.0.1/tcp/1'], '--perf'],
+  [['--perf-upload-bytes', '5'], '--perf-upload-bytes'],
+  [['--perf-download-bytes', '5'], '--perf-download-bytes'],
+  [['--perf', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA', '--perf-download-bytes', '-1'], '--perf-download-bytes'],
+  [['--perf-max-bytes', '5'], '--perf-max-bytes'],
+  [['--perf-server', '--perf-max-bytes', 'lots'], '--perf-max-bytes'],
+  [['--params', '/dev/null', '--node-id', '0', '--perf-server'], '--perf-server']
 ]
 
 test('bad flags and values: one line on stderr naming the flag, exit status 2, nothing on stdout', () => {
@@ -534,4 +541,61 @@ test('--metrics serves the Prometheus exposition over HTTP (metrics_listening sa
   const events = busy.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
   const error = events.find((e) => e.event === 'error')
   assert.ok(error && error.message.includes('--metrics'), busy.stdout)
+})
+
+// Runs the node until it exits by itself: its exit status and events.
+async function runToExit (name, args) {
+  const p = new Proc(name, NODE, args)
+  await p.event('summary', 30000)
+  await p.stop()
+  return { status: p.child.exitCode, events: p.events, stderr: p.stderr }
+}
+
+test('--perf against --perf-server: the counts each way, the cap, and a peer that does not answer perf', { timeout: 60000 }, async () => {
+  const server = new Proc('server', NODE, ['--listen', '/ip4/127.0.0.1/tcp/0', '--perf-server', '--perf-max-bytes', '1000000'])
+  const plain = new Proc('plain', NODE, ['--listen', '/ip4/127.0.0.1/tcp/0'])
+  try {
+    const started = await server.event('started')
+    assert.ok(started.protocols.includes('/perf/1.0.0'), JSON.stringify(started.protocols))
+    const plainStarted = await plain.event('started')
+    assert.ok(!plainStarted.protocols.includes('/perf/1.0.0'), JSON.stringify(plainStarted.protocols))
+
+    const ok = await runToExit('client', ['--perf', started.listen_addrs[0],
+      '--perf-upload-bytes', '300000', '--perf-download-bytes', '1000000'])
+    assert.equal(ok.status, 0, ok.stderr)
+    const perf = ok.events.find((e) => e.event === 'perf')
+    assert.ok(perf, JSON.stringify(ok.events))
+    assert.equal(perf.peer_id, started.peer_id)
+    assert.equal(perf.upload_bytes, 300000)
+    assert.equal(perf.download_bytes, 1000000)
+    assert.ok(perf.upload_ms > 0 && perf.download_ms > 0, JSON.stringify(perf))
+    assert.ok(Math.abs(perf.total_ms - perf.upload_ms - perf.download_ms) < 0.01, JSON.stringify(perf))
+    assert.ok(perf.upload_mb_s > 0 && perf.download_mb_s > 0, JSON.stringify(perf))
+    assert.equal(ok.events.at(-1).event, 'summary')
+
+    // Nothing either way is a valid measurement too.
+    const empty = await runToExit('empty', ['--perf', started.listen_addrs[0]])
+    assert.equal(empty.status, 0, empty.stderr)
+    const none = empty.events.find((e) => e.event === 'perf')
+    assert.equal(none.upload_bytes, 0)
+    assert.equal(none.download_bytes, 0)
+    assert.equal(none.download_mb_s, 0)
+
+    for (const [name, addr, args] of [
+      ['over the cap', started.listen_addrs[0], ['--perf-download-bytes', '1000001']],
+      ['no perf server', plainStarted.listen_addrs[0], ['--perf-upload-bytes', '10']]
+    ]) {
+      const failed = await runToExit(name, ['--perf', addr, ...args])
+      assert.equal(failed.status, 1, `${name}: ${failed.stderr}`)
+      const error = failed.events.find((e) => e.event === 'perf_error')
+      assert.ok(error, `${name}: ${JSON.stringify(failed.events)}`)
+      assert.equal(error.addr, addr)
+      assert.match(error.error, /\S/)
+      assert.equal(failed.events.filter((e) => e.event === 'perf').length, 0)
+    }
+  } finally {
+    await server.stop()
+    await plain.stop()
+  }
+  assert.equal(server.child.exitCode, 0, server.stderr)
 })
