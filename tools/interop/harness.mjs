@@ -73,6 +73,29 @@ export class Proc {
     return this.waitFor((e) => e.event === name, `"${name}" event`, timeoutMs)
   }
 
+  // Resolves with the exit status once the process exits by itself; rejects after `timeoutMs`, killing it.
+  exit (timeoutMs = 20000) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!this.exited) return false
+        cleanup()
+        resolve(this.child.exitCode)
+        return true
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        this.stop()
+        reject(new Error(`${this.name}: did not exit within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.waiters = this.waiters.filter((w) => w !== check)
+      }
+      this.waiters.push(check)
+      check()
+    })
+  }
+
   stop () {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
     return new Promise((resolve) => {
