@@ -39,6 +39,7 @@
 #include "tools/node/event_writer.h"
 #include "tools/node/flags.h"
 #include "tools/node/interop_mode.h"
+#include "tools/node/paced_publisher.h"
 
 namespace libp2p::node {
 namespace {
@@ -59,7 +60,7 @@ constexpr char kUsage[] =
     "  --muxer yamux|mplex           the stream muxer to offer (default yamux)\n"
     "  --publish-count N             messages to publish (default 0)\n"
     "  --publish-size BYTES          the size of each (default 64)\n"
-    "  --publish-interval-ms MS      the time between two (default 100)\n"
+    "  --publish-interval-ms MS      the time between two (default 100; 0: as fast as the peers take them)\n"
     "  --publish-delay-ms MS         the time before the first (default 1000)\n"
     "  --publish-topic NAME          the topic to publish to (default: the first --topic)\n"
     "  --batch N                     publish the --publish-count messages N at a time, as one batch each\n"
@@ -383,7 +384,16 @@ class NodeProgram {
     }
     publish_topic_ = flags_.publish_topic.value_or(flags_.topics.empty() ? std::string() : flags_.topics[0]);
     if (flags_.publish_count > 0) {
-      publish_timer_ = loop_->CreateTimer([this] { PublishNext(); });
+      publish_timer_ = loop_->CreateTimer([this] {
+        if (flags_.publish_interval_ms > 0) return PublishNext();
+        // Back to back, as fast as the topic's peers take the messages.
+        paced_ = std::make_unique<PacedPublisher>(loop_, &node_->pubsub(), publish_topic_, PacedPublisherOptions{},
+                                                  [this] {
+                                                    PublishOne();
+                                                    return published_attempts_ < flags_.publish_count;
+                                                  });
+        paced_->Start();
+      });
       publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_delay_ms));
     }
     if (flags_.stdin_lines) stdin_watcher_ = loop_->WatchFd(0, kFdReadable, [this](uint32_t) { ReadStdin(); });
@@ -404,6 +414,7 @@ class NodeProgram {
     metrics_server_.reset();
     perf_run_.reset();
     perf_server_.reset();
+    paced_.reset();
     publish_timer_.reset();
     stdin_watcher_.reset();
     subscriptions_.clear();
@@ -646,12 +657,17 @@ class NodeProgram {
     for (const auto& [r, size] : added) Report(r, size);
   }
 
-  void PublishNext() {
+  // The next --publish-count message, or batch with --batch.
+  void PublishOne() {
     if (flags_.batch > 0) {
       PublishBatch();
     } else {
       Publish(AsBytes(NextPayload()));
     }
+  }
+
+  void PublishNext() {
+    PublishOne();
     if (published_attempts_ < flags_.publish_count) {
       publish_timer_->Schedule(std::chrono::milliseconds(flags_.publish_interval_ms));
     }
@@ -704,6 +720,7 @@ class NodeProgram {
   std::vector<std::unique_ptr<pubsub::Subscription>> subscriptions_;
   std::string publish_topic_;
   std::unique_ptr<Timer> publish_timer_;
+  std::unique_ptr<PacedPublisher> paced_;  // With --publish-interval-ms 0; observes the node's pubsub.
   std::unique_ptr<FdWatcher> stdin_watcher_;
   std::string partial_line_;
   std::string payload_tag_;  // "-<the end of our peer id>-", computed on the first publish.

@@ -69,6 +69,9 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
                                             .count())),
       validation_(loop, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,
                                          options_.max_pending_validation_bytes, options_.validation_timeout}),
+      send_room_task_(loop->CreateTask([this] {
+        if (send_room_) send_room_();
+      })),
       tracer_(options_.tracers),
       deleter_(loop) {
   router_->Attach(this);
@@ -136,7 +139,10 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
                                     for (const pb::RPC& rpc : hello) tracer_.SendRpc(id, rpc);
                                     return hello;
                                   },
-                                  [this, id](PubSubPeer&) { tracer_.OnClosedOutboundStream(id); }};
+                                  [this, id](PubSubPeer&) { tracer_.OnClosedOutboundStream(id); },
+                                  [this](PubSubPeer&) {
+                                    if (send_room_) send_room_task_->Post();
+                                  }};
   PubSubPeerOptions peer_options = options_.peer;
   peer_options.send_budget = &send_budget_;
   peer_options.log_limiter = &peer_logs_;
@@ -159,6 +165,7 @@ void PubSub::DropPeer(const PeerId& id) {
   // The peer may be inside its own callback (a stream failing): destroy it from the loop.
   deleter_.Delete(std::move(it->second.peer));
   peers_.erase(it);
+  if (send_room_) send_room_task_->Post();
 }
 
 std::vector<std::string> PubSub::topics() const {

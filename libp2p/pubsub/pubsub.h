@@ -210,6 +210,11 @@ class PubSub {
   void AddValidator(const std::string& topic, Validator validator);
 
   void SetEvents(Events events) { events_ = std::move(events); }
+  // Runs `fn` from the loop (once for all that happened in one loop turn) after a peer's send lanes became
+  // empty, having held RPCs (PubSubPeer::Callbacks::on_drained), and after a peer was dropped: the moments
+  // when a publisher that paces itself by the peers' queued_bytes() (FindPeer) may find room again. One
+  // receiver, replacing any earlier one; empty stops it.
+  void SetSendRoomCallback(std::function<void()> fn) { send_room_ = std::move(fn); }
   const PubSubStats& stats() const { return stats_; }
   Router* router() const { return router_.get(); }
   // The tracers of PubSubOptions::tracers, as one: routers report their events (graft, prune, throttle) here.
@@ -298,6 +303,8 @@ class PubSub {
   uint64_t next_seqno_;
   Validation validation_;
   Events events_;
+  std::function<void()> send_room_;
+  std::unique_ptr<Task> send_room_task_;  // Runs send_room_.
   TracerList tracer_;
   PubSubStats stats_;
   // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed

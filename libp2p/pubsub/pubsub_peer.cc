@@ -12,8 +12,12 @@ PubSubPeer::PubSubPeer(EventLoop* loop, crypto::PeerId id, StreamOpener opener, 
                        Callbacks callbacks)
     : loop_(loop), id_(id), opener_(std::move(opener)), options_(options), callbacks_(std::move(callbacks)),
       closing_timer_(loop->CreateTimer([this] { DropClosing(); })),
-      expiry_timer_(loop->CreateTimer([this] { DropExpired(); })),
-      flush_task_(loop->CreateTask([this] { Flush(); })),
+      expiry_timer_(loop->CreateTimer([this] {
+        const bool held = !Idle();
+        DropExpired();
+        TellIfDrained(held);
+      })),
+      flush_task_(loop->CreateTask([this] { FlushAndTell(); })),
       // The wait is over: reopen if anything waits (otherwise the next Send() opens at once).
       retry_timer_(loop->CreateTimer([this] {
         if (!Idle()) OpenOutbound();
@@ -181,10 +185,10 @@ void PubSubPeer::OnOutboundOpened(StatusOr<std::unique_ptr<stream::Stream>> stre
       [](ByteSpan) {},  // Nothing is expected on our outbound stream.
       [] {},
       [this](const Status&) { OnOutboundFailed(/*was_open=*/true); },
-      [this] { Flush(); }});
+      [this] { FlushAndTell(); }});
   if (!WriteHello()) return;
   if (callbacks_.on_ready) callbacks_.on_ready(*this);
-  Flush();
+  FlushAndTell();
 }
 
 bool PubSubPeer::WriteHello() {
@@ -297,6 +301,16 @@ void PubSubPeer::Flush() {
     }
     stats_.rpcs_sent += taken.size();
   }
+}
+
+void PubSubPeer::FlushAndTell() {
+  const bool held = !Idle();
+  Flush();
+  TellIfDrained(held);
+}
+
+void PubSubPeer::TellIfDrained(bool held) {
+  if (held && Idle() && callbacks_.on_drained) callbacks_.on_drained(*this);
 }
 
 void PubSubPeer::PopFront(Lane& lane, size_t size) {

@@ -168,6 +168,11 @@ class PubSubPeer {
     // The open outbound stream closed: it failed, or it was retired for one on a newer connection (not
     // called as the peer is destroyed).
     std::function<void(PubSubPeer& peer)> on_outbound_closed;
+    // The send lanes became empty after holding RPCs (written to the stream as it took them, or expired):
+    // told from the loop (a stream that became writable or opened, the end of a loop turn, the expiry
+    // timer), never from inside Send(), so that a sender pacing itself by queued_bytes() knows when to go
+    // on. Empty: nobody is told.
+    std::function<void(PubSubPeer& peer)> on_drained;
   };
 
   // The loop and observers are observers that must outlive the peer.
@@ -260,6 +265,10 @@ class PubSubPeer {
   void RetireOutbound();
   void DropClosing();
   void Flush();
+  // Flush() from the loop, then TellIfDrained.
+  void FlushAndTell();
+  // Calls Callbacks::on_drained when the lanes are empty now and `held` RPCs before.
+  void TellIfDrained(bool held);
   // Writes Callbacks::hello's RPCs on the stream that just opened; false when the write failed (the stream
   // is then dropped).
   bool WriteHello();

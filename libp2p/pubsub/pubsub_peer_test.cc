@@ -484,6 +484,62 @@ TEST_F(PubSubPeerTest, SendNeverBlocksOnASlowReader) {
   EXPECT_EQ(opener_.calls, 1);
 }
 
+// on_drained tells a sender pacing itself by queued_bytes() when the lanes, held up by a slow reader, are
+// empty again; never from inside Send().
+TEST_F(PubSubPeerTest, DrainedIsToldWhenHeldRpcsHaveLeft) {
+  int drained = 0;
+  size_t queued_when_told = 1;
+  PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
+  PubSubPeer* observed = nullptr;
+  callbacks.on_drained = [&](PubSubPeer& p) {
+    ++drained;
+    queued_when_told = p.queued_bytes();
+    EXPECT_EQ(&p, observed);
+  };
+  auto peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
+                                           std::move(callbacks));
+  observed = peer.get();
+  ASSERT_EQ(peer->Send(SubscribeRpc("first"), SendLane::kControl), SendResult::kQueued);
+  auto remote = AnswerWithStream(0);
+  const int after_open = drained;  // The first RPC waited for the stream: its opening drained the lanes.
+  EXPECT_EQ(after_open, 1);
+  remote->stream->PauseReading(true);
+  for (int i = 0; i < 200; ++i) {
+    const int before = drained;
+    ASSERT_EQ(peer->Send(DataRpc("t", std::string(500, '.')), SendLane::kPublish), SendResult::kQueued);
+    EXPECT_EQ(drained, before);  // Never from inside Send().
+  }
+  loop_.RunUntilIdle();
+  ASSERT_GT(peer->queued_bytes(), 0u);
+  const int while_held = drained;
+  loop_.RunUntilIdle();
+  EXPECT_EQ(drained, while_held);  // Nothing left while the reader is stopped.
+  remote->stream->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(drained, while_held + 1);
+  EXPECT_EQ(queued_when_told, 0u);
+  EXPECT_EQ(remote->Rpcs().size(), 201u);
+}
+
+// RPCs that expire unsent empty the lanes too: the sender is told.
+TEST_F(PubSubPeerTest, DrainedIsToldWhenHeldRpcsExpire) {
+  int drained = 0;
+  PubSubPeer::Callbacks callbacks = delivered_.Callbacks();
+  callbacks.on_drained = [&](PubSubPeer&) { ++drained; };
+  PubSubPeerOptions options;
+  options.publish_send_timeout = std::chrono::seconds(5);
+  auto peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), options,
+                                           std::move(callbacks));
+  ASSERT_EQ(peer->Send(DataRpc("t", "never opened"), SendLane::kPublish), SendResult::kQueued);
+  loop_.AdvanceTime(std::chrono::seconds(4));
+  EXPECT_EQ(drained, 0);
+  loop_.AdvanceTime(std::chrono::seconds(2));
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+  EXPECT_EQ(peer->stats().dropped_timeout_publish, 1u);
+  EXPECT_EQ(drained, 1);
+}
+
 // The first RPC of a loop turn is written at once; the ones after it in the same turn go out together when
 // the turn ends (one stream write), in order.
 TEST_F(PubSubPeerTest, RpcsOfOneTurnGoOutTogether) {

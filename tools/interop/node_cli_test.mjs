@@ -546,9 +546,8 @@ test('--metrics serves the Prometheus exposition over HTTP (metrics_listening sa
 // Runs the node until it exits by itself: its exit status and events.
 async function runToExit (name, args) {
   const p = new Proc(name, NODE, args)
-  await p.event('summary', 30000)
-  await p.stop()
-  return { status: p.child.exitCode, events: p.events, stderr: p.stderr }
+  const status = await p.exit(30000)
+  return { status, events: p.events, stderr: p.stderr }
 }
 
 test('--perf against --perf-server: the counts each way, the cap, and a peer that does not answer perf', { timeout: 60000 }, async () => {
@@ -598,4 +597,41 @@ test('--perf against --perf-server: the counts each way, the cap, and a peer tha
     await plain.stop()
   }
   assert.equal(server.child.exitCode, 0, server.stderr)
+})
+
+// --publish-interval-ms 0: back to back under flow control. A subscriber stopped (SIGSTOP) while 1,000
+// messages of 20,000 bytes go out (20 MB: more than its send queue holds) holds the publisher back, and gets
+// every message once it runs again; a publisher that went on would have dropped what its queue had no room for.
+test('--publish-interval-ms 0: a stopped subscriber holds publishing back, and gets every message', { timeout: 60000 }, async () => {
+  const count = 1000
+  const procs = []
+  try {
+    const a = new Proc('a', NODE, ['--seed', 'flow-a', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'f',
+      '--router', 'floodsub', '--publish-count', String(count), '--publish-size', '20000',
+      '--publish-interval-ms', '0', '--publish-delay-ms', '2000'])
+    procs.push(a)
+    const aStarted = await a.event('started')
+    const b = new Proc('b', NODE, ['--seed', 'flow-b', '--topic', 'f', '--router', 'floodsub',
+      '--dial', aStarted.listen_addrs[0]])
+    procs.push(b)
+    await a.event('peer_subscribed')
+    b.child.kill('SIGSTOP')
+    try {
+      await a.event('published')
+      // Publishing runs ahead until the stopped reader's queue is full, then waits (well within the 5 s a
+      // publish may wait in a queue).
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      const whileStopped = a.events.filter((e) => e.event === 'published').length
+      assert.ok(whileStopped < count, `${whileStopped} published while the subscriber was stopped`)
+    } finally {
+      b.child.kill('SIGCONT')
+    }
+    await b.waitFor(() => b.events.filter((e) => e.event === 'message').length === count, `${count} messages`, 30000)
+    await a.waitFor(() => a.events.filter((e) => e.event === 'published').length === count, `${count} published`)
+    const got = b.events.filter((e) => e.event === 'message')
+    assert.equal(new Set(got.map((e) => e.seqno)).size, count)
+    assert.ok(got.every((e) => e.size === 20000))
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
 })
