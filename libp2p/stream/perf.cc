@@ -20,6 +20,26 @@ constexpr uint64_t kMaxBytesPerTurn = 4 * 1024 * 1024;
 // How often a responder that has written everything looks whether the stream's write buffer has drained.
 constexpr Duration kFlushPoll = std::chrono::milliseconds(1);
 
+// Writes zeros from the fixed buffer while `*remaining` is above zero and the stream takes them (it is not
+// write-blocked), counting them off `*remaining`; after kMaxBytesPerTurn in one call it posts `more` to go on in
+// a later loop turn. Returns the bytes written, or the failed write's error (as kUnavailable).
+StatusOr<uint64_t> WriteZeros(Stream* stream, uint64_t* remaining, Task* more) {
+  uint64_t written = 0;
+  while (*remaining > 0 && !stream->write_blocked()) {
+    if (written >= kMaxBytesPerTurn) {
+      more->Post();
+      break;
+    }
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(*remaining, kChunkSize));
+    if (Status s = stream->Write(ByteSpan(kZeros.data(), n)); !s.ok()) {
+      return UnavailableError("perf write failed: " + s.message());
+    }
+    *remaining -= n;
+    written += n;
+  }
+  return written;
+}
+
 }  // namespace
 
 std::array<uint8_t, kPerfHeaderSize> EncodePerfHeader(uint64_t download_bytes) {
@@ -91,21 +111,10 @@ void PerfResponder::OnEof() {
 
 void PerfResponder::SendMore() {
   if (state_ != State::kSending) return;
-  uint64_t this_turn = 0;
-  while (to_send_ > 0 && !stream_->write_blocked()) {
-    if (this_turn >= kMaxBytesPerTurn) {
-      send_task_->Post();
-      return;
-    }
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(to_send_, kChunkSize));
-    if (Status s = stream_->Write(ByteSpan(kZeros.data(), n)); !s.ok()) {
-      return Finish(UnavailableError("perf write failed: " + s.message()));
-    }
-    to_send_ -= n;
-    sent_ += n;
-    this_turn += n;
-  }
-  if (to_send_ > 0) return;  // Blocked: on_writable goes on.
+  StatusOr<uint64_t> written = WriteZeros(stream_, &to_send_, send_task_.get());
+  if (!written.ok()) return Finish(written.status());
+  sent_ += *written;
+  if (to_send_ > 0) return;  // Blocked (on_writable goes on), or more in a later turn.
   stream_->CloseWrite();
   state_ = State::kFlushing;
   last_buffered_ = stream_->buffered_bytes();
@@ -174,21 +183,10 @@ PerfClient::~PerfClient() { stream_->SetHandlers({}); }
 
 void PerfClient::SendMore() {
   if (done_ || closed_) return;
-  uint64_t this_turn = 0;
-  while (to_upload_ > 0 && !stream_->write_blocked()) {
-    if (this_turn >= kMaxBytesPerTurn) {
-      send_task_->Post();
-      return;
-    }
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(to_upload_, kChunkSize));
-    if (Status s = stream_->Write(ByteSpan(kZeros.data(), n)); !s.ok()) {
-      return Complete(UnavailableError("perf write failed: " + s.message()));
-    }
-    to_upload_ -= n;
-    progress_.uploaded += n;
-    this_turn += n;
-  }
-  if (to_upload_ > 0) return;  // Blocked: on_writable goes on.
+  StatusOr<uint64_t> written = WriteZeros(stream_, &to_upload_, send_task_.get());
+  if (!written.ok()) return Complete(written.status());
+  progress_.uploaded += *written;
+  if (to_upload_ > 0) return;  // Blocked (on_writable goes on), or more in a later turn.
   closed_ = true;
   stream_->CloseWrite();
 }

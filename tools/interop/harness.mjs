@@ -45,28 +45,14 @@ export class Proc {
   // Resolves with the first event satisfying `match`; rejects when the process exits first or after
   // `timeoutMs` (a guard against a hang, not a wait for time to pass).
   waitFor (match, what, timeoutMs = 20000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.events.find(match)
-        if (found) { cleanup(); resolve(found); return true }
-        if (this.exited) {
-          cleanup()
-          reject(new Error(`${this.name} exited before ${what}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
-          return true
-        }
-        return false
+    return this.until(() => {
+      const found = this.events.find(match)
+      if (found) return { value: found }
+      if (this.exited) {
+        throw new Error(`${this.name} exited before ${what}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`)
       }
-      const timer = setTimeout(() => {
-        cleanup()
-        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
-      }, timeoutMs)
-      const cleanup = () => {
-        clearTimeout(timer)
-        this.waiters = this.waiters.filter((w) => w !== check)
-      }
-      this.waiters.push(check)
-      check()
-    })
+      return null
+    }, what, timeoutMs)
   }
 
   event (name, timeoutMs) {
@@ -75,24 +61,31 @@ export class Proc {
 
   // Resolves with the exit status once the process exits by itself; rejects after `timeoutMs`, killing it.
   exit (timeoutMs = 20000) {
+    return this.until(() => (this.exited ? { value: this.child.exitCode } : null), 'exit', timeoutMs, () => this.stop())
+  }
+
+  // Resolves with the value that `check` finds ({ value } when it finds one, null while it does not; it throws
+  // to reject), asked now and after every event and the exit; rejects after `timeoutMs`, after `onTimeout`.
+  until (check, what, timeoutMs, onTimeout = () => {}) {
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!this.exited) return false
+      const run = () => {
+        let found
+        try { found = check() } catch (err) { cleanup(); reject(err); return }
+        if (found === null) return
         cleanup()
-        resolve(this.child.exitCode)
-        return true
+        resolve(found.value)
       }
       const timer = setTimeout(() => {
         cleanup()
-        this.stop()
-        reject(new Error(`${this.name}: did not exit within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
+        onTimeout()
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr.slice(-2000)}`))
       }, timeoutMs)
       const cleanup = () => {
         clearTimeout(timer)
-        this.waiters = this.waiters.filter((w) => w !== check)
+        this.waiters = this.waiters.filter((w) => w !== run)
       }
-      this.waiters.push(check)
-      check()
+      this.waiters.push(run)
+      run()
     })
   }
 
