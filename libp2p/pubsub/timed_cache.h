@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "libp2p/base/bytes.h"
 #include "libp2p/base/clock.h"
@@ -17,88 +19,156 @@ namespace libp2p::pubsub {
 // A key inserted at time t is present while now < t + ttl and gone from t + ttl on (first-seen semantics:
 // inserting a present key does not extend its life). Expired keys are evicted lazily by the calls that
 // follow, oldest first: there is no timer per entry and no sweeper thread. Insert and lookup are O(1)
-// amortised.
+// amortised, and in the steady state of a full cache they allocate nothing: the entries live in blocks
+// that are reused as the oldest ones empty, so a busy cache neither copies its entries to grow nor touches
+// fresh memory.
 //
-// At most `max_entries` keys are held: inserting a new key into a full cache evicts the oldest key early,
-// which is counted in capacity_evictions().
+// At most `max_entries` keys are held (at most kMaxEntries): inserting a new key into a full cache evicts
+// the oldest key early, which is counted in capacity_evictions().
 //
-// Keys are hashed with a keyed SipHash, so remote peers cannot force collisions. Not thread-safe: owned by
-// one loop thread. The clock is an observer and must outlive the cache.
+// Keys are hashed with a keyed SipHash, so remote peers cannot force collisions (message ids are chosen by
+// whoever writes the message, and even an id that is a SHA-256 of the data can be ground until its low bits
+// collide). Not thread-safe: owned by one loop thread. The clock is an observer and must outlive the cache.
 class TimedCache {
  public:
+  // Keys up to this long are held in the entry itself (js's and go's default message ids among them); a
+  // longer key costs a heap allocation of its own.
+  static constexpr size_t kInlineKeyBytes = 51;
+  // The largest max_entries honoured; a larger one is lowered to it.
+  static constexpr size_t kMaxEntries = size_t{1} << 30;
+
   TimedCache(const Clock* clock, Duration ttl, size_t max_entries, SeededHash hash = SeededHash::Random());
 
   TimedCache(const TimedCache&) = delete;
   TimedCache& operator=(const TimedCache&) = delete;
 
+  // What Find() learned of a key: whether it is present, with its hash and the time of the lookup, so that
+  // an Insert() of the same key that follows neither hashes it again nor reads the clock. `key` views the
+  // caller's bytes, which must stay valid while the Lookup is used.
+  struct Lookup {
+    std::string_view key;
+    uint64_t hash = 0;
+    MonoTime now{};
+    bool found = false;
+  };
+
+  // Whether `key` is present (and not expired), as Contains().
+  Lookup Find(std::string_view key);
+  // Inserts `lookup.key` unless present, as Insert(), at the time of the lookup (or the latest time the
+  // cache has read, when a later call read a later one). `lookup` must come from this cache's Find().
+  bool Insert(const Lookup& lookup);
+
   // Inserts `key` unless present. Returns true when it was inserted, false when it was already present.
-  bool Insert(std::string_view key);
+  bool Insert(std::string_view key) { return Insert(Lookup{key, hash_(key), Now(), false}); }
   bool Insert(ByteSpan key) { return Insert(AsStringView(key)); }
 
   // Whether `key` is present (and not expired).
-  bool Contains(std::string_view key);
+  bool Contains(std::string_view key) { return Find(key).found; }
   bool Contains(ByteSpan key) { return Contains(AsStringView(key)); }
 
   // Keys held, after evicting those that have expired.
   size_t size();
   // Keys held, expired ones not yet evicted included (never more than max_entries); changes nothing.
   size_t held() const { return tail_seq_ - head_seq_; }
+  // Drops every key and returns the memory the entries held.
   void Clear();
 
   Duration ttl() const { return ttl_; }
   size_t max_entries() const { return max_entries_; }
   // Keys evicted before their time because the cache was full.
   uint64_t capacity_evictions() const { return capacity_evictions_; }
-  // The heap bytes the cache holds (entry ring, index and out-of-line keys).
+  // The heap bytes the cache holds (entry blocks, index and out-of-line keys).
   size_t MemoryUsage() const;
 
   ~TimedCache();
 
  private:
-  // One cache line per entry. Keys up to kInlineKeyBytes long (js's and go's default message ids among
-  // them) are stored inline; a longer key is stored on the heap and `data` holds a pointer to it.
+  // One cache line per entry. A key longer than kInlineKeyBytes is stored on the heap and `data` holds a
+  // pointer to it.
   struct alignas(64) Entry {
-    uint64_t hash;
     MonoTime expiry;
+    uint32_t hash;  // The low 32 bits of the key's hash: its home in the index.
     uint8_t inline_size;  // kHeapKey when the key is on the heap.
-    char data[47];
+    char data[51];
   };
   static_assert(sizeof(Entry) == 64, "an entry is one cache line");
-  static constexpr size_t kInlineKeyBytes = sizeof(Entry::data);
+  static_assert(sizeof(Entry::data) == kInlineKeyBytes);
   static constexpr uint8_t kHeapKey = 0xff;
-  static constexpr uint64_t kEmpty = 0;
-  static constexpr int kTagBits = 16;
+
+  // Entries are numbered in insertion order (their sequence numbers), so they are also in expiry order; the
+  // live ones are those numbered head_seq_ <= s < tail_seq_.
+  //
+  // Small caches keep their entries in one ring of a power-of-two capacity that doubles as they grow (the
+  // entry numbered s at s & entry_mask_). Once the ring would outgrow block_entries_, entries live in blocks
+  // of that size instead: entry s is at offset s & entry_mask_ of block s >> block_shift_, found through
+  // a table of block pointers indexed modulo its size. Exactly the blocks holding live entries are
+  // allocated; the block the oldest entries leave is kept as a spare for the next block the newest need.
+  // (The ring is the same structure with a table of one block.)
+  struct FreeBlock {
+    void operator()(Entry* block) const;
+  };
+  using Block = std::unique_ptr<Entry[], FreeBlock>;
+  static Block NewBlock(size_t entries);
 
   static std::string_view KeyOf(const Entry& e);
   static void SetKey(Entry* e, std::string_view key);
-  static void FreeKey(Entry* e);
+  void FreeKey(Entry* e);
 
-  void EvictExpired();
+  MonoTime Now() const { return clock_->Now(); }
+  void EvictExpired(MonoTime now);
   void EvictOldest();
-  Entry& EntryAt(uint64_t seq) { return ring_[seq & (ring_.size() - 1)]; }
-  const Entry& EntryAt(uint64_t seq) const { return ring_[seq & (ring_.size() - 1)]; }
-  // Grows the ring so it holds at least `n` entries.
-  void ReserveRing(size_t n);
-  // The index slot that refers to the entry with sequence number `seq`, which must be indexed.
-  size_t FindSlotOfSequence(uint64_t seq, uint64_t hash) const;
+  Entry& EntryAt(uint64_t seq) { return blocks_[(seq >> block_shift_) & table_mask_][seq & entry_mask_]; }
+  const Entry& EntryAt(uint64_t seq) const {
+    return blocks_[(seq >> block_shift_) & table_mask_][seq & entry_mask_];
+  }
+  // Makes room for the entry numbered tail_seq_: a larger ring, or the block it falls in.
+  void PrepareTail();
+  void GrowRing(size_t capacity);
+  // Turns the ring, full at block_entries_, into blocks.
+  void SwitchToBlocks();
+  // Frees the block of the entry numbered `seq`, which holds no live entry any more.
+  void ReleaseBlockOf(uint64_t seq);
+
+  // Index slots: 0 for empty, else (hash | 1 << 31) << 32 | (seq mod 2^32). A live entry's full sequence
+  // number follows from its low 32 bits, as fewer than 2^32 entries are live.
+  static uint64_t SlotValue(uint64_t seq, uint32_t hash) {
+    return (uint64_t{hash | 0x80000000u} << 32) | static_cast<uint32_t>(seq);
+  }
+  uint64_t SequenceOfSlot(uint64_t slot_value) const {
+    return head_seq_ + static_cast<uint32_t>(static_cast<uint32_t>(slot_value) - static_cast<uint32_t>(head_seq_));
+  }
+  static uint32_t HashOfSlot(uint64_t slot_value) { return static_cast<uint32_t>(slot_value >> 32); }
+  // The index slot that refers to the entry numbered `seq`, which must be indexed.
+  size_t FindSlotOfSequence(uint64_t seq, uint32_t hash) const;
   // The sequence number of `key`'s entry, or UINT64_MAX.
-  uint64_t Find(std::string_view key, uint64_t hash) const;
-  void IndexInsert(uint64_t seq, uint64_t hash);
+  uint64_t Locate(std::string_view key, uint64_t hash) const;
+  void IndexInsert(uint64_t seq, uint32_t hash);
   void IndexErase(size_t slot);
   void Rehash(size_t slot_count);
-  static uint64_t SequenceOfSlot(uint64_t slot_value) { return (slot_value >> kTagBits) - 1; }
-  static uint64_t SlotValue(uint64_t seq, uint64_t hash) { return ((seq + 1) << kTagBits) | (hash >> 48); }
 
   const Clock* const clock_;
   const Duration ttl_;
   const size_t max_entries_;
   const SeededHash hash_;
-  // Live entries in insertion (hence expiry) order, in a ring whose capacity is a power of two: the entry with
-  // sequence number s is at ring_[s & (ring_.size() - 1)], for head_seq_ <= s < tail_seq_.
-  LargeArray<Entry> ring_;
+  // The size of a block once the entries live in blocks (a power of two), and the size of the block table
+  // then (a power of two larger than the most blocks live entries can span).
+  const size_t block_entries_;
+  const size_t table_blocks_;
+
+  // The ring or the blocks (see Entry). While a ring: one element, table_mask_ 0, entry_mask_ its
+  // capacity - 1.
+  std::vector<Block> blocks_;
+  size_t table_mask_ = 0;
+  size_t entry_mask_ = 0;
+  unsigned block_shift_ = 0;
+  bool in_blocks_ = false;
+  size_t blocks_held_ = 0;  // Blocks allocated in blocks_ (the ring counts as one), the spare not included.
+  Block spare_;
   uint64_t head_seq_ = 0;
   uint64_t tail_seq_ = 0;
-  // Open-addressing index with linear probing: each slot holds (seq + 1) << 16 | 16 bits of the hash, or 0.
+  // The latest time a call read: inserts are never dated earlier, so that expiries grow along the entries.
+  MonoTime latest_{};
+  // Open-addressing index with linear probing over SlotValue()s.
   LargeArray<uint64_t> slots_;
   size_t heap_key_bytes_ = 0;
   uint64_t capacity_evictions_ = 0;

@@ -45,8 +45,9 @@ struct Model {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  // Header: capacity 1..64, TTL 1..256 ticks of 1 ms. A fixed hash key makes collisions likely.
-  const size_t max_entries = 1 + data[0] % 64;
+  // Header: capacity 1..256 (past 8, the entries move from a ring to blocks of 8 to 32), TTL 1..256 ticks of
+  // 1 ms. A fixed hash key makes collisions likely.
+  const size_t max_entries = 1 + data[0];
   const Duration ttl = std::chrono::milliseconds(1 + data[1]);
   ManualClock clock;
   TimedCache cache(&clock, ttl, max_entries, SeededHash(0, 0));
@@ -54,18 +55,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t i = 2;
   while (i < size) {
     const uint8_t op = data[i++];
-    switch (op % 4) {
+    switch (op % 5) {
       case 0:
-      case 1: {
-        // A key of 0..7 bytes taken from the input.
-        const size_t len = (op >> 2) % 8;
+      case 1:
+      case 4: {
+        // A key of 0..7 bytes taken from the input; with the op's top bit, repeated past the inline size, so
+        // that it lives on the heap.
+        const size_t len = (op >> 3) % 8;
         if (i + len > size) return 0;
-        const std::string key(reinterpret_cast<const char*>(data + i), len);
+        std::string key(reinterpret_cast<const char*>(data + i), len);
         i += len;
-        const bool inserted = op % 4 == 0 ? cache.Insert(key) : cache.Contains(key);
-        const bool expected =
-            op % 4 == 0 ? model.Insert(key, clock.Now()) : (model.Expire(clock.Now()), model.entries.count(key) == 1);
-        if (inserted != expected) abort();
+        if ((op & 0x80) != 0) {
+          const std::string unit = key + "#";
+          while (key.size() <= TimedCache::kInlineKeyBytes) key += unit;
+        }
+        bool answer;
+        bool expected;
+        if (op % 5 == 0) {
+          answer = cache.Insert(key);
+          expected = model.Insert(key, clock.Now());
+        } else if (op % 5 == 1) {
+          answer = cache.Contains(key);
+          model.Expire(clock.Now());
+          expected = model.entries.count(key) == 1;
+        } else {
+          // A lookup, then the insert it allows, as the pubsub core does with a message's id.
+          const TimedCache::Lookup lookup = cache.Find(key);
+          model.Expire(clock.Now());
+          if (lookup.found != (model.entries.count(key) == 1)) abort();
+          answer = cache.Insert(lookup);
+          expected = model.Insert(key, clock.Now());
+        }
+        if (answer != expected) abort();
         break;
       }
       case 2:
@@ -75,6 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         model.Expire(clock.Now());
         if (cache.size() != model.entries.size()) abort();
         if (cache.size() > max_entries) abort();
+        // What the entries hold stays within a few blocks of what the live ones need (a block is at most an
+        // eighth of the largest ring, and the ring at most twice the entries).
+        if (cache.MemoryUsage() > 64 * (2 * max_entries + 64) + 16 * 1024 + 64 * 1024) abort();
         break;
     }
   }

@@ -91,20 +91,82 @@ TEST(TimedCacheTest, BinaryKeysAreDistinct) {
 TEST(TimedCacheTest, LongKeysLiveOutOfLineAndAreFreed) {
   ManualClock clock;
   TimedCache cache(&clock, seconds(1), 4);
-  const std::string inline_max(47, 'i');
-  const std::string out_of_line(48, 'o');
+  const std::string inline_max(TimedCache::kInlineKeyBytes, 'i');
+  const std::string out_of_line(TimedCache::kInlineKeyBytes + 1, 'o');
   const std::string huge(100000, 'h');
   EXPECT_TRUE(cache.Insert(inline_max));
   EXPECT_TRUE(cache.Insert(out_of_line));
   EXPECT_TRUE(cache.Insert(huge));
   EXPECT_FALSE(cache.Insert(out_of_line));
   EXPECT_TRUE(cache.Contains(huge));
-  EXPECT_FALSE(cache.Contains(std::string(48, 'p')));
+  EXPECT_FALSE(cache.Contains(std::string(TimedCache::kInlineKeyBytes + 1, 'p')));
   EXPECT_GE(cache.MemoryUsage(), huge.size());
   clock.Advance(seconds(1));
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_LT(cache.MemoryUsage(), huge.size());  // Out-of-line keys are freed on eviction (ASan checks leaks).
   EXPECT_TRUE(cache.Insert(huge));
+}
+
+TEST(TimedCacheTest, FindThenInsertActsAsOfTheLookup) {
+  ManualClock clock;
+  TimedCache cache(&clock, seconds(10), 100);
+  ASSERT_TRUE(cache.Insert("old"));
+  const TimedCache::Lookup miss = cache.Find("new");
+  EXPECT_FALSE(miss.found);
+  EXPECT_EQ(miss.now, clock.Now());
+  EXPECT_TRUE(cache.Insert(miss));
+  EXPECT_FALSE(cache.Insert(miss));  // Present now.
+  EXPECT_TRUE(cache.Find("new").found);
+  EXPECT_TRUE(cache.Find("old").found);
+  // The key's life runs from the lookup.
+  clock.Advance(seconds(10) - Duration(1));
+  EXPECT_TRUE(cache.Contains("new"));
+  clock.Advance(Duration(1));
+  EXPECT_FALSE(cache.Find("new").found);
+}
+
+TEST(TimedCacheTest, AnInsertIsNeverDatedBeforeAnEarlierOne) {
+  ManualClock clock;
+  TimedCache cache(&clock, seconds(10), 100);
+  const TimedCache::Lookup early = cache.Find("early");
+  clock.Advance(seconds(5));
+  ASSERT_TRUE(cache.Insert("later"));
+  // Inserted after "later": dated as it, so that the oldest entry is always the first to expire.
+  ASSERT_TRUE(cache.Insert(early));
+  clock.Advance(seconds(10) - Duration(1));
+  EXPECT_TRUE(cache.Contains("early"));
+  EXPECT_TRUE(cache.Contains("later"));
+  clock.Advance(Duration(1));
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(TimedCacheTest, EntryBlocksAreReusedWhenFullAndReturnedWhenEmpty) {
+  ManualClock clock;
+  const size_t max_entries = 100000;
+  TimedCache cache(&clock, seconds(1), max_entries, SeededHash(3, 4));
+  uint64_t n = 0;
+  for (; n < max_entries; ++n) ASSERT_TRUE(cache.Insert("k" + std::to_string(n)));
+  const size_t full = cache.MemoryUsage();
+  // 64 bytes an entry, blocks of 1 MiB (an eighth of the largest ring), and the index at half load.
+  EXPECT_GE(full, max_entries * 64);
+  EXPECT_LE(full, max_entries * 64 + 3 * (size_t{1} << 20) + 2 * 262144 * 8);
+  // Full: each insert evicts the oldest, and what the entries take does not grow.
+  for (; n < 5 * max_entries; ++n) ASSERT_TRUE(cache.Insert("k" + std::to_string(n)));
+  EXPECT_EQ(cache.size(), max_entries);
+  EXPECT_EQ(cache.capacity_evictions(), 4 * max_entries);
+  EXPECT_LE(cache.MemoryUsage(), full + (size_t{1} << 20));
+  EXPECT_TRUE(cache.Contains("k" + std::to_string(n - 1)));
+  EXPECT_TRUE(cache.Contains("k" + std::to_string(n - max_entries)));
+  EXPECT_FALSE(cache.Contains("k" + std::to_string(n - max_entries - 1)));
+  // All expired: the blocks go but for a spare (the index keeps its size).
+  clock.Advance(seconds(1));
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_LE(cache.MemoryUsage(), (size_t{1} << 20) + 2 * 262144 * 8 + 4096);
+  // And the cache works on from there.
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(cache.Insert("again" + std::to_string(i)));
+  EXPECT_TRUE(cache.Contains("again0"));
+  EXPECT_FALSE(cache.Contains("k" + std::to_string(n - 1)));
+  EXPECT_EQ(cache.size(), 1000u);
 }
 
 TEST(TimedCacheTest, ClearEmpties) {
