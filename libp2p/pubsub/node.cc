@@ -101,7 +101,11 @@ struct Subscription::State {
       return true;
     }
     if (s->on_message) {
-      RunWith(s->executor, [s, m] {
+      if (!s->executor) {
+        s->on_message(m);  // On the loop thread, now: no copy of the message.
+        return true;
+      }
+      s->executor([s, m] {
         if (!s->cancelled.load()) s->on_message(m);
       });
       return true;

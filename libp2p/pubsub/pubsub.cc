@@ -227,11 +227,11 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   }
   if (topic_options(topic).fanout_only) {
     // Never announced, never joined: the router keeps publishing through its fanout.
-    local_handlers_[topic] = std::move(handler);
+    local_handlers_[topic] = std::make_shared<const MessageHandler>(std::move(handler));
     return OkStatus();
   }
   const bool is_new = handlers_.count(topic) == 0;
-  handlers_[topic] = std::move(handler);
+  handlers_[topic] = std::make_shared<const MessageHandler>(std::move(handler));
   if (!is_new) return OkStatus();
   // Announced first, then joined (as go does): a peer hears of our subscription before our GRAFT.
   pb::RPC rpc;
@@ -402,8 +402,8 @@ void PubSub::DeliverLocally(const pb::Message& msg, const std::string& id) {
   auto it = local_handlers_.find(msg.topic());
   if (it == local_handlers_.end()) return;
   ++stats_.delivered;
-  MessageHandler handler = it->second;  // The handler may unsubscribe.
-  handler(msg, id, self_);
+  const std::shared_ptr<const MessageHandler> handler = it->second;  // The handler may unsubscribe.
+  (*handler)(msg, id, self_);
 }
 
 std::vector<PeerId> PubSub::RouteOwn(const SharedMessage& msg, const std::string& id) {
@@ -507,7 +507,8 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     return;
   }
   // A copy of a message already seen is not verified again (in a mesh most arrivals are such copies).
-  if (seen_.Contains(id)) {
+  const TimedCache::Lookup seen = seen_.Find(id);
+  if (seen.found) {
     ++stats_.duplicates;
     tracer_.DuplicateMessage(TracedMessage{msg, id, from});
     router_->OnDuplicate(from, id, msg.topic());
@@ -528,7 +529,7 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     Reject(from, id, msg, RejectReason::kThrottled, reject_reason::kValidationQueueFull);
     return;
   }
-  seen_.Insert(id);
+  seen_.Insert(seen);
   tracer_.ValidateMessage(TracedMessage{msg, id, from});
   router_->OnFirstSeen(from, msg, id);
   if (!validated) return Accept(from, std::move(msg), id);
@@ -568,8 +569,8 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
   auto h = handlers_.find(shared->topic());
   if (h != handlers_.end()) {
     ++stats_.delivered;
-    MessageHandler handler = h->second;  // The handler may unsubscribe.
-    handler(*shared, id, from);
+    const std::shared_ptr<const MessageHandler> handler = h->second;  // The handler may unsubscribe.
+    (*handler)(*shared, id, from);
   }
   SendToPeers(*shared, id, router_->Route(shared, id, from), SendLane::kForward);
 }
@@ -577,11 +578,31 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
 size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers,
                            SendLane lane) {
   if (peers.empty()) return 0;  // A message with no one to send to costs no copy.
-  pb::RPC rpc;
-  *rpc.add_publish() = msg;
   size_t sent = 0;
-  for (const PeerId& peer : peers) {
-    if (SendRpc(peer, rpc, lane, id)) ++sent;
+  if (tracer_.active()) {
+    // Tracers read the pb::RPC each peer was sent.
+    pb::RPC rpc;
+    *rpc.add_publish() = msg;
+    for (const PeerId& peer : peers) {
+      if (SendRpc(peer, rpc, lane, id)) ++sent;
+    }
+    return sent;
+  }
+  // Encoded once for all peers, straight from the message.
+  Bytes frame;
+  const size_t rpc_size = AppendPublishFrame(msg, &frame);
+  std::optional<pb::RPC> rpc;  // For peers with observers, which read (and may rewrite) a pb::RPC.
+  for (size_t i = 0; i < peers.size(); ++i) {
+    auto it = peers_.find(peers[i]);
+    if (it == peers_.end()) continue;
+    PubSubPeer& peer = *it->second.peer;
+    if (peer.observed()) {
+      if (!rpc.has_value()) *rpc.emplace().add_publish() = msg;
+      if (SendRpc(peers[i], *rpc, lane, id)) ++sent;
+      continue;
+    }
+    Bytes copy = i + 1 == peers.size() ? std::move(frame) : frame;
+    if (peer.SendFrame(std::move(copy), rpc_size, lane, id) == SendResult::kQueued) ++sent;
   }
   return sent;
 }

@@ -290,9 +290,10 @@ class PubSub {
   std::unique_ptr<Router> router_;
   const PubSubOptions options_;
   const crypto::PeerId self_;
-  std::map<std::string, MessageHandler> handlers_;
+  // Shared, so that a call holds its handler by a reference count while the handler may unsubscribe.
+  std::map<std::string, std::shared_ptr<const MessageHandler>> handlers_;
   // Local subscriptions to fanout-only topics (never in handlers_).
-  std::map<std::string, MessageHandler> local_handlers_;
+  std::map<std::string, std::shared_ptr<const MessageHandler>> local_handlers_;
   // Topics with options other than the defaults (set by us only).
   std::map<std::string, TopicOptions> topic_options_;
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.

@@ -1,6 +1,7 @@
 #include "libp2p/pubsub/pubsub_peer.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include "libp2p/base/log_rate_limiter.h"
@@ -89,8 +90,27 @@ SendResult PubSubPeer::SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag)
   for (RpcObserver* o : observers_) o->OnSend(id_, rpc);
   const size_t size = rpc->ByteSizeLong();
   if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
-  Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   const size_t frame_size = size + UvarintLength(size);
+  if (!Admit(lane, frame_size)) return SendResult::kDroppedFull;
+  Bytes frame;
+  frame.reserve(frame_size);
+  AppendUvarint(size, &frame);
+  frame.resize(frame_size);
+  rpc->SerializeWithCachedSizesToArray(frame.data() + (frame_size - size));
+  Enqueue(std::move(frame), lane, std::move(tag));
+  return SendResult::kQueued;
+}
+
+SendResult PubSubPeer::SendFrame(Bytes frame, size_t rpc_size, SendLane lane, std::string tag) {
+  assert(observers_.empty());
+  assert(frame.size() == rpc_size + UvarintLength(rpc_size));
+  if (rpc_size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
+  if (!Admit(lane, frame.size())) return SendResult::kDroppedFull;
+  Enqueue(std::move(frame), lane, std::move(tag));
+  return SendResult::kQueued;
+}
+
+bool PubSubPeer::Admit(SendLane lane, size_t frame_size) {
   const size_t largest_frame = options_.limits.max_rpc_size + UvarintLength(options_.limits.max_rpc_size);
   // Over its own lane's cap or its share of the node's budget: the peer is not keeping up. Within them but
   // with no room left in the budget: other peers hold it, and this drop is not this peer's doing.
@@ -100,17 +120,19 @@ SendResult PubSubPeer::SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag)
   if (over_own || (options_.send_budget != nullptr && !options_.send_budget->bytes().TryReserve(frame_size))) {
     ++stats_.dropped_full;
     if (!over_own) ++stats_.dropped_no_room;
-    return SendResult::kDroppedFull;
+    return false;
   }
+  return true;
+}
+
+void PubSubPeer::Enqueue(Bytes frame, SendLane lane, std::string tag) {
+  Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   Queued q;
-  q.frame.reserve(frame_size);
-  AppendUvarint(size, &q.frame);
-  q.frame.resize(frame_size);
-  rpc->SerializeWithCachedSizesToArray(q.frame.data() + (frame_size - size));
+  q.frame = std::move(frame);
   q.deadline = loop_->Now() + q_lane.timeout;
   q.order = sends_++;
   if (IsData(lane)) q.tag = std::move(tag);
-  q_lane.bytes += frame_size;
+  q_lane.bytes += q.frame.size();
   q_lane.queue.push_back(std::move(q));
   ExpireBy(q_lane.queue.back().deadline);
   if (outbound_ != nullptr) {
@@ -125,7 +147,6 @@ SendResult PubSubPeer::SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag)
   } else if (!retry_timer_->IsScheduled()) {
     OpenOutbound();
   }
-  return SendResult::kQueued;
 }
 
 void PubSubPeer::Open() {

@@ -206,6 +206,10 @@ class PubSubPeer {
   // As Send, on the caller's RPC (not null): observers rewrite `*rpc` in place, and it is left as it was
   // encoded, for the caller to read after the call (what was sent, or dropped) without a copy.
   SendResult SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag = "");
+  // As Send, for an RPC the caller encoded (so that one encoding serves every peer a message goes to):
+  // `frame` is the RPC of `rpc_size` bytes after its size as a uvarint (AppendPublishFrame() writes one).
+  // Observers would not see it: only for a peer that has none (observed() false; asserted).
+  SendResult SendFrame(Bytes frame, size_t rpc_size, SendLane lane, std::string tag = "");
 
   // Opens the outbound stream now, if there is none and no failed one is being waited out, so that the
   // hello goes out without waiting for a Send().
@@ -222,6 +226,8 @@ class PubSubPeer {
   static constexpr Duration kClosingTime = std::chrono::seconds(10);
 
   void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
+  // Whether any observer was added: then RPCs must be sent as pb::RPCs (Send, SendInPlace), not SendFrame.
+  bool observed() const { return !observers_.empty(); }
 
   // True once an outbound stream is open.
   bool ready() const { return outbound_ != nullptr; }
@@ -269,6 +275,11 @@ class PubSubPeer {
   void FlushAndTell();
   // Calls Callbacks::on_drained when the lanes are empty now and `held` RPCs before.
   void TellIfDrained(bool held);
+  // Whether a frame of `frame_size` bytes fits `lane`'s cap and the peer's share of the budget (reserving
+  // its bytes there); counts the drop when not.
+  bool Admit(SendLane lane, size_t frame_size);
+  // Queues an admitted frame and writes or schedules it (see Send()).
+  void Enqueue(Bytes frame, SendLane lane, std::string tag);
   // Writes Callbacks::hello's RPCs on the stream that just opened; false when the write failed (the stream
   // is then dropped).
   bool WriteHello();

@@ -606,6 +606,44 @@ TEST_F(PubSubPeerTest, TooLargeRpcIsRefused) {
   EXPECT_EQ(remote->Rpcs().size(), 1u);
 }
 
+// A frame encoded by the caller (one encoding for all the peers of a message) is held to the same lane caps
+// and size limit as an RPC given to Send(), keeps its tag, and goes out in Send() order with the others.
+TEST_F(PubSubPeerTest, CallerEncodedFramesAreQueuedLikeRpcs) {
+  pb::Message m1 = DataRpc("t", "m1").publish(0);
+  Bytes frame;
+  const size_t rpc_size = AppendPublishFrame(m1, &frame);
+  ASSERT_EQ(std::string(frame.begin(), frame.end()), Frame(DataRpc("t", "m1")));
+  PubSubPeerOptions options;
+  options.max_data_bytes = 3 * frame.size();
+  options.limits.max_rpc_size = 64;
+  auto peer = MakePeer(options);
+  EXPECT_FALSE(peer->observed());
+  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kPublish, "id1"), SendResult::kQueued);
+  EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kForward), SendResult::kQueued);
+  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kForward), SendResult::kQueued);
+  EXPECT_EQ(peer->queued_bytes(), 3 * frame.size());
+  // The data lanes are full.
+  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kPublish), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->stats().dropped_full, 1u);
+  // Too large for the peer's limit: refused, not counted.
+  pb::Message big = m1;
+  big.set_data(std::string(64, 'x'));
+  Bytes big_frame;
+  const size_t big_size = AppendPublishFrame(big, &big_frame);
+  EXPECT_EQ(peer->SendFrame(big_frame, big_size, SendLane::kPublish), SendResult::kTooLarge);
+  EXPECT_EQ(peer->stats().dropped_full, 1u);
+
+  delivered_.unwanted = {"id1"};
+  auto remote = AnswerWithStream(0);
+  const std::vector<pb::RPC> got = remote->Rpcs();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].publish(0).data(), "m2");
+  EXPECT_EQ(got[1].publish(0).data(), "m1");
+  EXPECT_EQ(delivered_.asked, std::vector<std::string>{"id1"});
+  EXPECT_EQ(peer->stats().dropped_unwanted, 1u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+}
+
 // When the outbound stream never opens (the opener never answers), queued RPCs are dropped and counted once
 // they have waited past their lane's timeout: data first, control later. The queue then holds nothing and
 // no timer is left running.

@@ -298,4 +298,17 @@ StatusOr<std::string> EncodeRpc(const pb::RPC& rpc, const RpcLimits& limits) {
   return out;
 }
 
+size_t AppendPublishFrame(const pb::Message& msg, Bytes* out) {
+  // RPC {publish = 2}: one length-delimited field, the message's own encoding.
+  const size_t msg_size = msg.ByteSizeLong();
+  const size_t rpc_size = proto::BytesFieldSize(2, msg_size);
+  proto::AppendVarint(rpc_size, out);
+  proto::AppendVarint((2 << 3) | static_cast<uint32_t>(WireType::kLengthDelimited), out);
+  proto::AppendVarint(msg_size, out);
+  const size_t at = out->size();
+  out->resize(at + msg_size);
+  msg.SerializeWithCachedSizesToArray(out->data() + at);
+  return rpc_size;
+}
+
 }  // namespace libp2p::pubsub

@@ -79,6 +79,12 @@ std::vector<pb::ControlMessage> SplitControl(const pb::ControlMessage& control,
 // The encoded RPC. Fails with kOutOfRange when it exceeds limits.max_rpc_size.
 StatusOr<std::string> EncodeRpc(const pb::RPC& rpc, const RpcLimits& limits);
 
+// Appends to `out` the frame of the RPC that carries `msg` alone (its publish field): the RPC's size as a
+// uvarint, then the RPC, byte for byte what encoding a pb::RPC holding just that message gives, without
+// building one (no copy of the message). Returns the RPC's size, without the prefix; the caller checks it
+// against its limits.
+size_t AppendPublishFrame(const pb::Message& msg, Bytes* out);
+
 }  // namespace libp2p::pubsub
 
 #endif  // LIBP2P_PUBSUB_RPC_RPC_CODEC_H_

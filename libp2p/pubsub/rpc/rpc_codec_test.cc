@@ -1,5 +1,6 @@
 #include "libp2p/pubsub/rpc/rpc_codec.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -206,6 +207,33 @@ TEST(RpcCodecTest, MalformedBytesAreRefused) {
   }
   EXPECT_FALSE(DecodeRpc(Bytes{0x0a, 0x05, 0x01}, RpcLimits{}).ok());
   EXPECT_FALSE(DecodeRpc(Bytes{0x0b}, RpcLimits{}).ok());
+}
+
+// The publish frame written without a pb::RPC is the frame of the pb::RPC holding the message, for messages
+// with every field, none, and a payload whose length takes a multi-byte varint at each level.
+TEST(RpcCodecTest, PublishFrameIsTheEncodedRpcOfTheMessage) {
+  std::vector<pb::Message> messages;
+  messages.push_back(SampleRpc().publish(0));
+  messages.emplace_back();
+  pb::Message large;
+  large.set_topic("t");
+  large.set_data(std::string(300000, 'd'));
+  large.set_signature(std::string(64, 's'));
+  large.set_key(std::string(36, 'k'));
+  messages.push_back(large);
+  for (const pb::Message& m : messages) {
+    pb::RPC rpc;
+    *rpc.add_publish() = m;
+    const std::string encoded = rpc.SerializeAsString();
+    Bytes want;
+    proto::AppendVarint(encoded.size(), &want);
+    want.insert(want.end(), encoded.begin(), encoded.end());
+    Bytes got = {0xaa};  // Appended after what is there.
+    EXPECT_EQ(AppendPublishFrame(m, &got), encoded.size());
+    ASSERT_EQ(got.size(), want.size() + 1);
+    EXPECT_EQ(got[0], 0xaa);
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin() + 1));
+  }
 }
 
 }  // namespace
