@@ -15,7 +15,7 @@ constexpr size_t kMinRing = 8;
 // stay a fraction of what the entries need.
 constexpr size_t kMaxBlockEntries = (size_t{2} << 20) / 64;
 constexpr uint64_t kNotFound = std::numeric_limits<uint64_t>::max();
-constexpr uint64_t kEmpty = 0;
+constexpr uint32_t kEmpty = 0;
 
 size_t RoundUpToPowerOfTwo(size_t n) {
   size_t p = 1;
@@ -47,6 +47,7 @@ TimedCache::TimedCache(const Clock* clock, Duration ttl, size_t max_entries, See
     : clock_(clock), ttl_(ttl), max_entries_(std::clamp<size_t>(max_entries, 1, kMaxEntries)), hash_(hash),
       block_entries_(BlockEntries(max_entries_)),
       table_blocks_(RoundUpToPowerOfTwo((max_entries_ + block_entries_ - 1) / block_entries_ + 2)),
+      pos_bits_(Log2(RoundUpToPowerOfTwo(max_entries_))), pos_mask_((uint32_t{1} << pos_bits_) - 1),
       slots_(kMinSlots) {}
 
 TimedCache::~TimedCache() { Clear(); }
@@ -105,11 +106,12 @@ bool TimedCache::Insert(const Lookup& lookup) {
   PrepareTail();
   const uint64_t seq = tail_seq_++;
   Entry& e = EntryAt(seq);
-  e.hash = static_cast<uint32_t>(lookup.hash);
+  e.hash = lookup.hash;
   e.expiry = now + ttl_;
   SetKey(&e, lookup.key);
   if (e.inline_size == kHeapKey) heap_key_bytes_ += sizeof(size_t) + lookup.key.size();
-  IndexInsert(seq, e.hash);
+  // Too far from home (a run of luck a keyed hash makes vanishingly rare): a larger index spreads the keys.
+  if (!IndexInsert(seq, e.hash)) Rehash(slots_.size() * 2);
   // The next insert into a busy cache evicts the oldest entry: start loading its index slot now, as that
   // slot is anywhere in the index and the insert is a message away.
   if (head_seq_ != seq) __builtin_prefetch(&slots_[EntryAt(head_seq_).hash & (slots_.size() - 1)], 1);
@@ -130,13 +132,13 @@ void TimedCache::Clear() {
   in_blocks_ = false;
   table_mask_ = 0;
   entry_mask_ = 0;
-  slots_ = LargeArray<uint64_t>(kMinSlots);
+  slots_ = LargeArray<uint32_t>(kMinSlots);
 }
 
 size_t TimedCache::MemoryUsage() const {
   const size_t block_bytes = (in_blocks_ ? block_entries_ : entry_mask_ + 1) * sizeof(Entry);
   const size_t blocks = blocks_.empty() ? 0 : blocks_held_ + (spare_ != nullptr ? 1 : 0);
-  return blocks * block_bytes + blocks_.capacity() * sizeof(Block) + slots_.size() * sizeof(uint64_t) +
+  return blocks * block_bytes + blocks_.capacity() * sizeof(Block) + slots_.size() * sizeof(uint32_t) +
          heap_key_bytes_;
 }
 
@@ -215,44 +217,58 @@ void TimedCache::EvictOldest() {
 
 uint64_t TimedCache::Locate(std::string_view key, uint64_t hash) const {
   const size_t mask = slots_.size() - 1;
-  const uint64_t want = uint64_t{static_cast<uint32_t>(hash) | 0x80000000u};
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const uint64_t v = slots_[i];
+  const size_t home = hash & mask;
+  const uint32_t tag = TagOf(hash) << pos_bits_;
+  const uint32_t tag_mask = ~(pos_mask_ | (kMaxDistance << kDistanceShift));
+  for (uint32_t d = 0; d <= kMaxDistance; ++d) {
+    const uint32_t v = slots_[(home + d) & mask];
     if (v == kEmpty) return kNotFound;
-    if ((v >> 32) == want) {
+    // Only a slot as far from the key's home as this probe has that home.
+    if (DistanceOf(v) == d && (v & tag_mask) == tag) {
       const uint64_t seq = SequenceOfSlot(v);
       if (KeyOf(EntryAt(seq)) == key) return seq;
     }
   }
+  return kNotFound;  // No key lies further from its home.
 }
 
-size_t TimedCache::FindSlotOfSequence(uint64_t seq, uint32_t hash) const {
+size_t TimedCache::FindSlotOfSequence(uint64_t seq, uint64_t hash) const {
   const size_t mask = slots_.size() - 1;
-  const uint64_t want = SlotValue(seq, hash);
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    if (slots_[i] == want) return i;
+  const size_t home = hash & mask;
+  for (uint32_t d = 0;; ++d) {
+    assert(d <= kMaxDistance);
+    const size_t i = (home + d) & mask;
+    if (slots_[i] == SlotValue(seq, hash, d)) return i;
     assert(slots_[i] != kEmpty);
   }
 }
 
-void TimedCache::IndexInsert(uint64_t seq, uint32_t hash) {
+bool TimedCache::IndexInsert(uint64_t seq, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
-  size_t i = hash & mask;
-  while (slots_[i] != kEmpty) i = (i + 1) & mask;
-  slots_[i] = SlotValue(seq, hash);
+  const size_t home = hash & mask;
+  for (uint32_t d = 0; d <= kMaxDistance; ++d) {
+    uint32_t& slot = slots_[(home + d) & mask];
+    if (slot == kEmpty) {
+      slot = SlotValue(seq, hash, d);
+      return true;
+    }
+  }
+  return false;
 }
 
 void TimedCache::IndexErase(size_t slot) {
   // Backward-shift deletion: move later members of the probe run into the hole when their home slot allows,
-  // so lookups never need tombstones. A slot holds its entry's home, so the entries are not read.
+  // so lookups never need tombstones. A slot holds its distance from home, so the entries are not read.
   const size_t mask = slots_.size() - 1;
   size_t hole = slot;
   for (size_t j = (hole + 1) & mask; slots_[j] != kEmpty; j = (j + 1) & mask) {
-    const size_t home = HashOfSlot(slots_[j]) & mask;
+    const uint32_t v = slots_[j];
+    const size_t home = (j - DistanceOf(v)) & mask;
     // The member at j may move to the hole when its home is not in the cyclic interval (hole, j].
     const bool home_in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!home_in_range) {
-      slots_[hole] = slots_[j];
+      const uint32_t distance = static_cast<uint32_t>((hole - home) & mask);
+      slots_[hole] = (v & ~(kMaxDistance << kDistanceShift)) | distance << kDistanceShift;
       hole = j;
     }
   }
@@ -261,8 +277,12 @@ void TimedCache::IndexErase(size_t slot) {
 
 void TimedCache::Rehash(size_t slot_count) {
   if (slot_count < kMinSlots) slot_count = kMinSlots;
-  slots_ = LargeArray<uint64_t>(slot_count);
-  for (uint64_t s = head_seq_; s < tail_seq_; ++s) IndexInsert(s, EntryAt(s).hash);
+  for (;; slot_count *= 2) {
+    slots_ = LargeArray<uint32_t>(slot_count);
+    bool placed = true;
+    for (uint64_t s = head_seq_; s < tail_seq_ && placed; ++s) placed = IndexInsert(s, EntryAt(s).hash);
+    if (placed) return;
+  }
 }
 
 }  // namespace libp2p::pubsub

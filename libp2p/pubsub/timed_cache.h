@@ -33,9 +33,9 @@ class TimedCache {
  public:
   // Keys up to this long are held in the entry itself (js's and go's default message ids among them); a
   // longer key costs a heap allocation of its own.
-  static constexpr size_t kInlineKeyBytes = 51;
-  // The largest max_entries honoured; a larger one is lowered to it.
-  static constexpr size_t kMaxEntries = size_t{1} << 30;
+  static constexpr size_t kInlineKeyBytes = 47;
+  // The largest max_entries honoured (a gigabyte of entries); a larger one is lowered to it.
+  static constexpr size_t kMaxEntries = size_t{1} << 24;
 
   TimedCache(const Clock* clock, Duration ttl, size_t max_entries, SeededHash hash = SeededHash::Random());
 
@@ -87,9 +87,9 @@ class TimedCache {
   // pointer to it.
   struct alignas(64) Entry {
     MonoTime expiry;
-    uint32_t hash;  // The low 32 bits of the key's hash: its home in the index.
+    uint64_t hash;
     uint8_t inline_size;  // kHeapKey when the key is on the heap.
-    char data[51];
+    char data[47];
   };
   static_assert(sizeof(Entry) == 64, "an entry is one cache line");
   static_assert(sizeof(Entry::data) == kInlineKeyBytes);
@@ -129,21 +129,33 @@ class TimedCache {
   // Frees the block of the entry numbered `seq`, which holds no live entry any more.
   void ReleaseBlockOf(uint64_t seq);
 
-  // Index slots: 0 for empty, else (hash | 1 << 31) << 32 | (seq mod 2^32). A live entry's full sequence
-  // number follows from its low 32 bits, as fewer than 2^32 entries are live.
-  static uint64_t SlotValue(uint64_t seq, uint32_t hash) {
-    return (uint64_t{hash | 0x80000000u} << 32) | static_cast<uint32_t>(seq);
+  // The index: open addressing with linear probing, in 32-bit slots (small, so that more of it stays in the
+  // caches). A slot is 0 when empty; else, from the top, the distance from the key's home slot (6 bits: no
+  // key is placed further, the index grows instead), a tag of the key's hash (its top bit set, so that a
+  // slot in use is never 0), and the entry's sequence number modulo 2^pos_bits_ (which tells the live
+  // entries apart, as at most max_entries are live). The distance gives each slot's home without reading
+  // its entry (moving slots back on erase needs it), and lets a probe pass slots of other homes unread.
+  static constexpr unsigned kDistanceShift = 26;
+  static constexpr uint32_t kMaxDistance = 63;
+  uint32_t SlotValue(uint64_t seq, uint64_t hash, uint32_t distance) const {
+    return distance << kDistanceShift | TagOf(hash) << pos_bits_ | (static_cast<uint32_t>(seq) & pos_mask_);
   }
-  uint64_t SequenceOfSlot(uint64_t slot_value) const {
-    return head_seq_ + static_cast<uint32_t>(static_cast<uint32_t>(slot_value) - static_cast<uint32_t>(head_seq_));
+  uint32_t TagOf(uint64_t hash) const {
+    const unsigned tag_bits = kDistanceShift - pos_bits_;
+    return (static_cast<uint32_t>(hash >> 32) >> (32 - tag_bits)) | (uint32_t{1} << (tag_bits - 1));
   }
-  static uint32_t HashOfSlot(uint64_t slot_value) { return static_cast<uint32_t>(slot_value >> 32); }
+  static uint32_t DistanceOf(uint32_t slot_value) { return slot_value >> kDistanceShift; }
+  uint64_t SequenceOfSlot(uint32_t slot_value) const {
+    return head_seq_ + ((slot_value - static_cast<uint32_t>(head_seq_)) & pos_mask_);
+  }
   // The index slot that refers to the entry numbered `seq`, which must be indexed.
-  size_t FindSlotOfSequence(uint64_t seq, uint32_t hash) const;
+  size_t FindSlotOfSequence(uint64_t seq, uint64_t hash) const;
   // The sequence number of `key`'s entry, or UINT64_MAX.
   uint64_t Locate(std::string_view key, uint64_t hash) const;
-  void IndexInsert(uint64_t seq, uint32_t hash);
+  // False when the free slot nearest the key's home is more than kMaxDistance away (nothing is written).
+  [[nodiscard]] bool IndexInsert(uint64_t seq, uint64_t hash);
   void IndexErase(size_t slot);
+  // Indexes the live entries again in `slot_count` slots, or more where a key would land too far from home.
   void Rehash(size_t slot_count);
 
   const Clock* const clock_;
@@ -154,6 +166,9 @@ class TimedCache {
   // then (a power of two larger than the most blocks live entries can span).
   const size_t block_entries_;
   const size_t table_blocks_;
+  // Bits of a sequence number kept in an index slot (2^pos_bits_ >= max_entries), and their mask.
+  const unsigned pos_bits_;
+  const uint32_t pos_mask_;
 
   // The ring or the blocks (see Entry). While a ring: one element, table_mask_ 0, entry_mask_ its
   // capacity - 1.
@@ -168,8 +183,8 @@ class TimedCache {
   uint64_t tail_seq_ = 0;
   // The latest time a call read: inserts are never dated earlier, so that expiries grow along the entries.
   MonoTime latest_{};
-  // Open-addressing index with linear probing over SlotValue()s.
-  LargeArray<uint64_t> slots_;
+  // The index (see SlotValue()).
+  LargeArray<uint32_t> slots_;
   size_t heap_key_bytes_ = 0;
   uint64_t capacity_evictions_ = 0;
 };

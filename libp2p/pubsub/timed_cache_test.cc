@@ -3,6 +3,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -167,6 +168,35 @@ TEST(TimedCacheTest, EntryBlocksAreReusedWhenFullAndReturnedWhenEmpty) {
   EXPECT_TRUE(cache.Contains("again0"));
   EXPECT_FALSE(cache.Contains("k" + std::to_string(n - 1)));
   EXPECT_EQ(cache.size(), 1000u);
+}
+
+// Keys whose hashes share their low 12 bits all have the same home in an index of up to 4096 slots: past 64
+// of them, one would lie too far from home, and the index grows until they spread. Every key stays found,
+// and they expire and are evicted as any others.
+TEST(TimedCacheTest, KeysFarFromHomeGrowTheIndex) {
+  const SeededHash hash(5, 6);
+  std::vector<std::string> keys;
+  for (uint64_t n = 0; keys.size() < 100; ++n) {
+    const std::string key = "c" + std::to_string(n);
+    if ((hash(key) & 4095) == 0) keys.push_back(key);
+  }
+  ManualClock clock;
+  TimedCache cache(&clock, seconds(10), 1000, hash);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(cache.Insert(keys[i])) << i;
+    clock.Advance(milliseconds(1));
+  }
+  for (const std::string& k : keys) EXPECT_TRUE(cache.Contains(k)) << k;
+  EXPECT_FALSE(cache.Contains(std::string("c-none")));
+  // 200 live keys would need 512 slots; the colliding ones took at least 8192.
+  EXPECT_GE(cache.MemoryUsage(), 8192 * sizeof(uint32_t));
+  // The oldest half expires; the rest stay found as the index shifts keys back toward their home.
+  // (Key i was inserted at i ms and the clock is at 100 ms: this is 10 s past the insert of key 49.)
+  clock.Advance(seconds(10) - milliseconds(51));
+  EXPECT_EQ(cache.size(), 50u);
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(cache.Contains(keys[i]), i >= 50) << i;
+  clock.Advance(seconds(1));
+  EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(TimedCacheTest, ClearEmpties) {
