@@ -165,9 +165,8 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
     auto it = topics.find(topic);
     if (it == topics.end()) return;
     std::optional<Message> message;
-    const auto subscriptions = it->second.subscriptions;  // A handler may cancel.
-    for (const auto& s : subscriptions) {
-      if (!s->deliver) continue;
+    auto deliver_to = [&](const std::shared_ptr<Subscription::State>& s) {
+      if (!s->deliver) return;
       if (!message) {
         std::optional<PeerId> author;
         if (m.has_from()) {
@@ -178,7 +177,16 @@ struct NodeShared : std::enable_shared_from_this<NodeShared> {
       if (!Subscription::State::Deliver(s, *message)) {
         pubsub->tracer().UndeliverableMessage(TracedMessage{m, id, via});
       }
+    };
+    // A handler may cancel, which changes the list: deliver from a copy (for the usual single subscription,
+    // a copy of its pointer rather than of the list).
+    if (it->second.subscriptions.size() == 1) {
+      const std::shared_ptr<Subscription::State> only = it->second.subscriptions.front();
+      deliver_to(only);
+      return;
     }
+    const auto subscriptions = it->second.subscriptions;
+    for (const auto& s : subscriptions) deliver_to(s);
   }
 
   // On the loop thread: the state gauges of `metrics` from the parts' state now.

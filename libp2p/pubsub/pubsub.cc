@@ -289,6 +289,8 @@ PublishResult PubSub::Publish(const std::string& topic, ByteSpan data, PublishDo
     result.status = std::move(s);
     return result;
   }
+  // The seen cache's slot for the id is a cache miss: start it now, to be there when RouteOwn inserts the id.
+  seen_.Prefetch(result.id);
   tracer_.PublishMessage(TracedMessage{msg, result.id, self_});
   if (!validation_.HasValidators(topic)) {
     return SendOwn(std::make_shared<const pb::Message>(std::move(msg)), std::move(result));

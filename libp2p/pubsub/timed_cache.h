@@ -62,6 +62,10 @@ class TimedCache {
   bool Insert(std::string_view key) { return Insert(Lookup{key, hash_(key), Now(), false}); }
   bool Insert(ByteSpan key) { return Insert(AsStringView(key)); }
 
+  // Starts loading the index slot where a lookup or insert of `key` begins, so that one a little later
+  // finds it in the caches (in a large cache, that slot is a cache miss of every new key). Changes nothing.
+  void Prefetch(std::string_view key) const { __builtin_prefetch(&slots_[hash_(key) & (slots_.size() - 1)]); }
+
   // Whether `key` is present (and not expired).
   bool Contains(std::string_view key) { return Find(key).found; }
   bool Contains(ByteSpan key) { return Contains(AsStringView(key)); }
