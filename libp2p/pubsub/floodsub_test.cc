@@ -159,6 +159,27 @@ class SendOrder : public RpcObserver {
   std::vector<std::string> sent;
 };
 
+// Without observers (nor tracers) each message's RPC is encoded once for all its copies: every subscriber
+// still gets every message, and a message on its own (Publish) reaches every subscriber the same way.
+TEST_F(FloodSubTest, MessagesEncodedOnceReachEverySubscriber) {
+  Node a(&loop_, &net_, "a", SignPolicy::kStrictNoSign);
+  Node b(&loop_, &net_, "b", SignPolicy::kStrictNoSign), c(&loop_, &net_, "c", SignPolicy::kStrictNoSign);
+  for (Node* n : {&b, &c}) {
+    n->Join("t");
+    a.Connect(*n, &loop_);
+  }
+  MessageBatch batch;
+  for (const char* data : {"1", "2", "3"}) ASSERT_TRUE(a.pubsub->AddToBatch(&batch, "t", AsBytes(data)).status.ok());
+  const BatchPublishResult r = a.pubsub->PublishBatch(std::move(batch));
+  EXPECT_EQ(r.sent, 6u);
+  const PublishResult one = a.pubsub->Publish("t", AsBytes(std::string(2000, 'x')));
+  EXPECT_EQ(one.peers, 2u);
+  loop_.RunUntilIdle();
+  const std::vector<std::string> want = {"1", "2", "3", std::string(2000, 'x')};
+  EXPECT_EQ(b.received, want);
+  EXPECT_EQ(c.received, want);
+}
+
 TEST_F(FloodSubTest, ABatchGoesToEverySubscriberFirstCopiesFirst) {
   SendOrder order;
   Node a(&loop_, &net_, "a", SignPolicy::kStrictSign, [&](PubSubOptions& o) { o.rpc_observers = {&order}; });

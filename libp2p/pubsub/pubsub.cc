@@ -382,16 +382,21 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   BatchPublishResult result;
   RoundRobinScheduler round_robin;
   if (scheduler == nullptr) scheduler = &round_robin;
+  // Each message encoded once, whatever the number of its copies; found by the RPC the scheduler hands back.
+  std::unordered_map<const pb::RPC*, OutgoingMessage> outgoing;
   for (const MessageBatch::Entry& e : batch.entries()) {
     const std::vector<PeerId> peers = RouteOwn(e.msg, e.id);
     ++result.messages;
     if (peers.empty()) continue;
     auto rpc = std::make_shared<pb::RPC>();
     *rpc->add_publish() = *e.msg;
+    outgoing.emplace(rpc.get(), OutgoingMessage{e.msg.get()});
     for (const PeerId& peer : peers) scheduler->Add(peer, e.id, rpc);
   }
   for (ScheduledRpc& send : scheduler->Take()) {
-    if (SendRpc(send.peer, *send.rpc, SendLane::kPublish, std::move(send.id))) {
+    auto out = outgoing.find(send.rpc.get());
+    assert(out != outgoing.end());
+    if (SendMessage(send.peer, &out->second, SendLane::kPublish, send.id, /*last=*/false)) {
       ++result.sent;
     } else {
       ++result.dropped;
@@ -579,34 +584,25 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
 
 size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers,
                            SendLane lane) {
-  if (peers.empty()) return 0;  // A message with no one to send to costs no copy.
+  OutgoingMessage out{&msg};  // A message with no one to send to costs no encoding.
   size_t sent = 0;
-  if (tracer_.active()) {
-    // Tracers read the pb::RPC each peer was sent.
-    pb::RPC rpc;
-    *rpc.add_publish() = msg;
-    for (const PeerId& peer : peers) {
-      if (SendRpc(peer, rpc, lane, id)) ++sent;
-    }
-    return sent;
-  }
-  // Encoded once for all peers, straight from the message.
-  Bytes frame;
-  const size_t rpc_size = AppendPublishFrame(msg, &frame);
-  std::optional<pb::RPC> rpc;  // For peers with observers, which read (and may rewrite) a pb::RPC.
   for (size_t i = 0; i < peers.size(); ++i) {
-    auto it = peers_.find(peers[i]);
-    if (it == peers_.end()) continue;
-    PubSubPeer& peer = *it->second.peer;
-    if (peer.observed()) {
-      if (!rpc.has_value()) *rpc.emplace().add_publish() = msg;
-      if (SendRpc(peers[i], *rpc, lane, id)) ++sent;
-      continue;
-    }
-    Bytes copy = i + 1 == peers.size() ? std::move(frame) : frame;
-    if (peer.SendFrame(std::move(copy), rpc_size, lane, id) == SendResult::kQueued) ++sent;
+    if (SendMessage(peers[i], &out, lane, id, i + 1 == peers.size())) ++sent;
   }
   return sent;
+}
+
+bool PubSub::SendMessage(const PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id, bool last) {
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return false;
+  PubSubPeer& p = *it->second.peer;
+  if (tracer_.active() || p.observed()) {
+    if (!out->rpc.has_value()) *out->rpc.emplace().add_publish() = *out->msg;
+    return SendRpc(peer, *out->rpc, lane, id);
+  }
+  if (out->frame.empty()) out->rpc_size = AppendPublishFrame(*out->msg, &out->frame);
+  Bytes frame = last ? std::move(out->frame) : out->frame;
+  return p.SendFrame(std::move(frame), out->rpc_size, lane, id) == SendResult::kQueued;
 }
 
 PubSubStateCounts PubSub::StateCounts() const {
