@@ -1,13 +1,15 @@
 // Decodes arbitrary bytes as a pubsub RPC under small limits (with one experimental extension number kept).
 // On success: the limits hold for what was decoded, what was decoded is what the pre-check counted, no
 // unknown field but the experimental one survives, and encoding is a fixed point
-// (decode(encode(rpc)) encodes to the same bytes, leaving nothing out).
+// (decode(encode(rpc)) encodes to the same bytes, leaving nothing out); and each message framed alone
+// (AppendPublishFrame) is the frame of the RPC holding just it.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include <google/protobuf/unknown_field_set.h>
 
+#include "libp2p/base/proto_wire.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -64,5 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   libp2p::StatusOr<pb::RPC> again = DecodeRpc(libp2p::AsBytes(*first), limits, &again_counts);
   if (!again.ok() || again_counts.left_out != 0) abort();
   if (again->SerializeAsString() != *first) abort();
+  // Each decoded message, framed alone without a pb::RPC, is the frame of the RPC holding just it (decoded
+  // messages may carry unknown fields and odd field orders, which the frame must keep).
+  for (const pb::Message& m : rpc->publish()) {
+    pb::RPC alone;
+    *alone.add_publish() = m;
+    const std::string encoded = alone.SerializeAsString();
+    libp2p::Bytes frame;
+    if (AppendPublishFrame(m, &frame) != encoded.size()) abort();
+    libp2p::ByteSpan rest(frame);
+    libp2p::StatusOr<uint64_t> length = libp2p::proto::ReadVarint(&rest);
+    if (!length.ok() || *length != encoded.size() || libp2p::AsStringView(rest) != encoded) abort();
+  }
   return 0;
 }
