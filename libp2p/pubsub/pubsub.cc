@@ -605,6 +605,8 @@ bool PubSub::SendMessage(const PeerId& peer, OutgoingMessage* out, SendLane lane
   return p.SendFrame(std::move(frame), out->rpc_size, lane, id) == SendResult::kQueued;
 }
 
+size_t PubSub::queued_send_bytes() const { return send_budget_.bytes().used(); }
+
 PubSubStateCounts PubSub::StateCounts() const {
   PubSubStateCounts c;
   c.peers = peers_.size();
@@ -616,7 +618,7 @@ PubSubStateCounts PubSub::StateCounts() const {
   c.pending_validations = validation_.pending();
   c.pending_validation_topics = validation_.pending_topics();
   c.pending_validation_bytes = validation_.pending_bytes();
-  c.send_bytes = send_budget_.bytes().used();
+  c.send_bytes = queued_send_bytes();
   return c;
 }
 

@@ -240,6 +240,8 @@ class PubSub {
 
   // The entries of the state peers can make grow, for tests, fuzzers and metrics. O(peers).
   PubSubStateCounts StateCounts() const;
+  // Bytes queued in all peers' send lanes together (StateCounts().send_bytes), in O(1).
+  size_t queued_send_bytes() const;
 
  private:
   struct PeerState {

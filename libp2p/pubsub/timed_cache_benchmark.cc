@@ -72,16 +72,21 @@ void BM_LookupHit(benchmark::State& state) {
 }
 BENCHMARK(BM_LookupHit);
 
+// 2^20 arriving ids after `fresh` (the next new key): one in four new, the others copies of recent ones.
+std::vector<std::string> MixedKeys(uint64_t fresh) {
+  std::mt19937_64 rng(2);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1 << 20; ++i) {
+    keys.push_back(i % 4 == 0 ? KeyOf(fresh++) : KeyOf(fresh - 1 - rng() % (kLiveEntries / 2)));
+  }
+  return keys;
+}
+
 // The seen cache's real pattern: Insert() on every arriving message, most of them duplicates (each message
 // arrives from several mesh peers), one in four new.
 void BM_InsertOrLookupMixed(benchmark::State& state) {
   Fixture f;
-  std::mt19937_64 rng(2);
-  std::vector<std::string> keys;
-  uint64_t fresh = f.next;
-  for (int i = 0; i < 1 << 20; ++i) {
-    keys.push_back(i % 4 == 0 ? KeyOf(fresh++) : KeyOf(fresh - 1 - rng() % (kLiveEntries / 2)));
-  }
+  const std::vector<std::string> keys = MixedKeys(f.next);
   size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(f.cache.Insert(keys[i]));
@@ -95,12 +100,7 @@ BENCHMARK(BM_InsertOrLookupMixed);
 // of a new id as of that lookup. One in four new, as in BM_InsertOrLookupMixed.
 void BM_FindThenInsertMixed(benchmark::State& state) {
   Fixture f;
-  std::mt19937_64 rng(2);
-  std::vector<std::string> keys;
-  uint64_t fresh = f.next;
-  for (int i = 0; i < 1 << 20; ++i) {
-    keys.push_back(i % 4 == 0 ? KeyOf(fresh++) : KeyOf(fresh - 1 - rng() % (kLiveEntries / 2)));
-  }
+  const std::vector<std::string> keys = MixedKeys(f.next);
   size_t i = 0;
   for (auto _ : state) {
     const TimedCache::Lookup lookup = f.cache.Find(keys[i]);

@@ -24,7 +24,7 @@ void PacedPublisher::Start() {
 }
 
 bool PacedPublisher::HasRoom() {
-  if (pubsub_->StateCounts().send_bytes >= options_.pause_total_bytes) return false;
+  if (pubsub_->queued_send_bytes() >= options_.pause_total_bytes) return false;
   for (const crypto::PeerId& id : pubsub_->Peers()) {
     if (pubsub_->PeerTopics(id).count(topic_) == 0) continue;
     const pubsub::PubSubPeer* peer = pubsub_->FindPeer(id);

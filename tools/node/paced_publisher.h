@@ -16,7 +16,7 @@ namespace libp2p::node {
 struct PacedPublisherOptions {
   // Publishing pauses while any peer subscribed to the topic holds this many bytes or more in its send lanes
   // (PubSubPeer::queued_bytes()), or all peers together hold pause_total_bytes or more
-  // (PubSubStateCounts::send_bytes). One more message must still fit under the lanes' caps and the node's
+  // (PubSub::queued_send_bytes()). One more message must still fit under the lanes' caps and the node's
   // send budget (PubSubPeerOptions::max_data_bytes, PubSubOptions::max_send_bytes and a peer's share of it,
   // which is never below one largest RPC): these marks leave that room, so no message is dropped for a full
   // lane.
