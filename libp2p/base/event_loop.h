@@ -90,6 +90,11 @@ class EventLoop {
                                              std::function<void(uint32_t ready)> callback) = 0;
 
   MonoTime Now() const { return clock().Now(); }
+
+  // True for a loop whose time only moves when its owner advances it (ManualEventLoop: tests, simulations).
+  // Work such a loop's users would otherwise hand to other threads runs on the loop thread instead, so that
+  // a run stays deterministic.
+  virtual bool virtual_time() const { return false; }
 };
 
 }  // namespace libp2p

@@ -32,6 +32,7 @@ class ManualEventLoop final : public EventLoop {
   // socketpair) work; virtual time does not wait for them.
   std::unique_ptr<FdWatcher> WatchFd(int fd, uint32_t interest,
                                      std::function<void(uint32_t ready)> callback) override;
+  bool virtual_time() const override { return true; }
 
   // Runs the run queue (posted closures, tasks), ready fds and timers due at the current time
   // until none is left, without moving time. Returns the number of callbacks run. Work that keeps re-posting itself keeps this running.
