@@ -57,6 +57,7 @@ constexpr char kUsage[] =
     "  --router gossipsub|floodsub   the pubsub router (default gossipsub)\n"
     "  --sign strict|none            StrictSign (default) or StrictNoSign\n"
     "  --msg-id go|js|sha256         the message id function (default js, or sha256 with --sign none)\n"
+    "  --validation-workers N|auto   threads that check message signatures (0: on the event loop; default auto)\n"
     "  --muxer yamux|mplex           the stream muxer to offer (default yamux)\n"
     "  --publish-count N             messages to publish (default 0)\n"
     "  --publish-size BYTES          the size of each (default 64)\n"
@@ -107,6 +108,8 @@ struct Flags {
   std::string router = "gossipsub";
   std::string sign = "strict";
   std::optional<std::string> msg_id;  // go, js or sha256; by default js when signing, sha256 when not.
+  // --validation-workers: threads that check signatures; none: one per hardware thread.
+  std::optional<size_t> validation_workers;
   int64_t publish_count = 0;
   int64_t publish_size = 64;
   int64_t publish_interval_ms = 100;
@@ -241,6 +244,8 @@ Flags ParseFlags(int argc, char** argv) {
         Usage("--msg-id: must be go, js or sha256, not " + value);
       }
       f.msg_id = value;
+    } else if (flag == "--validation-workers") {
+      f.validation_workers = value == "auto" ? pubsub::kAutoWorkers : static_cast<size_t>(Number(flag, value, 0, 256));
     } else if (flag == "--publish-count") {
       f.publish_count = Number(flag, value, 0, 1'000'000'000);
     } else if (flag == "--publish-size") {
@@ -467,6 +472,7 @@ class NodeProgram {
                                              : std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy =
         flags_.sign == "none" ? pubsub::SignPolicy::kStrictNoSign : pubsub::SignPolicy::kStrictSign;
+    if (flags_.validation_workers) o.pubsub.validation_workers = *flags_.validation_workers;
     const std::string msg_id = flags_.msg_id.value_or(flags_.sign == "none" ? "sha256" : "js");
     o.pubsub.message_id = msg_id == "go"   ? pubsub::MessageIdFn(pubsub::GoDefaultMessageId)
                           : msg_id == "js" ? pubsub::MessageIdFn(pubsub::JsDefaultMessageId)

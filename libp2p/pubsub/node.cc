@@ -600,6 +600,11 @@ void Node::AddValidator(const std::string& topic, Validator validator) {
   });
 }
 
+void Node::AddThreadSafeValidator(const std::string& topic, ThreadSafeValidator validator) {
+  NodeShared* n = shared_.get();
+  shared_->Post([n, topic, validator = std::move(validator)] { n->pubsub->AddThreadSafeValidator(topic, validator); });
+}
+
 std::future<StatusOr<Duration>> Node::Ping(const PeerId& peer) {
   auto done = MakeCompletion(StatusOr<Duration>(Stopped()));
   std::future<StatusOr<Duration>> f = done->future();

@@ -254,6 +254,10 @@ class Node {
   // validators; PublishBatch needs such answers); a later one goes back through the loop. Our own messages
   // pass through it too.
   void AddValidator(const std::string& topic, Validator validator);
+  // Adds a thread-safe validator for `topic` (see ThreadSafeValidator): peers' messages are checked on the
+  // node's validation workers (PubSubOptions::validation_workers), several at once, and ours inline on the
+  // loop thread by Publish. It answers by returning and must not block for long: it holds a worker.
+  void AddThreadSafeValidator(const std::string& topic, ThreadSafeValidator validator);
 
   // GossipSub: makes `peer` a direct peer from now on, reached at `addrs` (GossipSubRouter::AddDirectPeer:
   // out of our meshes, sent every message of its topics, dialed when not connected), or an ordinary peer

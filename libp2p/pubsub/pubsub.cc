@@ -55,6 +55,13 @@ std::string_view SignatureReason(const pb::Message& msg, SignPolicy policy) {
   return msg.has_signature() ? reject_reason::kInvalidSignature : reject_reason::kMissingSignature;
 }
 
+// The validation workers `requested` asks for on `loop` (see PubSubOptions::validation_workers); null for none.
+std::unique_ptr<WorkerPool> MakeWorkers(const EventLoop& loop, size_t requested) {
+  size_t n = requested;
+  if (n == kAutoWorkers) n = loop.virtual_time() ? 0 : WorkerPool::HardwareThreads();
+  return n == 0 ? nullptr : std::make_unique<WorkerPool>(n);
+}
+
 }  // namespace
 
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
@@ -67,7 +74,9 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count())),
-      validation_(loop, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,
+      own_workers_(options_.validation_pool ? nullptr : MakeWorkers(*loop, options_.validation_workers)),
+      offload_(loop, options_.validation_pool ? options_.validation_pool : own_workers_.get()),
+      validation_(loop, &offload_, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,
                                          options_.max_pending_validation_bytes, options_.validation_timeout}),
       send_room_task_(loop->CreateTask([this] {
         if (send_room_) send_room_();
@@ -261,6 +270,10 @@ Status PubSub::Unsubscribe(const std::string& topic) {
 
 void PubSub::AddValidator(const std::string& topic, Validator validator) {
   validation_.Add(topic, std::move(validator));
+}
+
+void PubSub::AddThreadSafeValidator(const std::string& topic, ThreadSafeValidator validator) {
+  validation_.AddThreadSafe(topic, std::move(validator));
 }
 
 Status PubSub::MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result) {
@@ -521,8 +534,74 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
     router_->OnDuplicate(from, id, msg.topic());
     return;
   }
+  Verify(from, id, std::move(msg), seen);
+}
+
+void PubSub::Verify(const PeerId& from, const std::string& id, pb::Message msg, const TimedCache::Lookup& seen) {
+  // StrictNoSign's check looks at four fields: not worth a trip to the workers.
+  if (!offload_.offloads() || options_.sign_policy == SignPolicy::kStrictNoSign) {
+    const Status s = VerifyMessage(msg, options_.sign_policy);
+    return OnVerified(from, id, std::move(msg), s, seen);
+  }
+  const size_t size = msg.ByteSizeLong();
+  const bool bytes_full = verifying_bytes_ + size > options_.max_pending_validation_bytes;
+  if (auto v = verifying_.find(id); v != verifying_.end()) {
+    // A copy of a message being checked waits for its verdict: then a duplicate if it holds, or checked in
+    // turn if it does not, so that a forged first copy cannot shadow the genuine message.
+    if (v->second.copies.size() >= kMaxHeldCopies || bytes_full) {
+      ++stats_.duplicates;
+      return;
+    }
+    v->second.bytes += size;
+    verifying_bytes_ += size;
+    v->second.copies.emplace_back(from, std::move(msg));
+    return;
+  }
+  if (verifying_.size() >= options_.max_pending_validations || bytes_full) {
+    ++stats_.ignored;
+    ++stats_.throttled;
+    Reject(from, id, msg, RejectReason::kThrottled, reject_reason::kValidationQueueFull);
+    return;
+  }
+  verifying_.emplace(id, Verifying{size, {}});
+  verifying_bytes_ += size;
+  if (auto p = peers_.find(from); p != peers_.end()) {
+    if (++p->second.verifying >= options_.max_verifying_per_peer) p->second.peer->PauseInbound(true);
+  }
+  offload_.Submit([this, from, id, msg = std::move(msg), policy = options_.sign_policy]() mutable {
+    Status s = VerifyMessage(msg, policy);
+    return OffloadQueue::Continuation(
+        [this, from = std::move(from), id = std::move(id), msg = std::move(msg), s = std::move(s)]() mutable {
+          OnVerifiedOffloaded(from, id, std::move(msg), s);
+        });
+  });
+}
+
+void PubSub::OnVerifiedOffloaded(const PeerId& from, const std::string& id, pb::Message msg, const Status& status) {
+  auto v = verifying_.find(id);
+  assert(v != verifying_.end());
+  std::vector<std::pair<PeerId, pb::Message>> copies = std::move(v->second.copies);
+  verifying_bytes_ -= v->second.bytes;
+  verifying_.erase(v);
+  if (auto p = peers_.find(from); p != peers_.end() && p->second.verifying > 0) {
+    PeerState& peer = p->second;
+    if (--peer.verifying <= options_.max_verifying_per_peer / 2 && peer.peer->inbound_paused()) {
+      peer.peer->PauseInbound(false);
+    }
+  }
+  const TimedCache::Lookup seen = seen_.Find(id);
+  if (seen.found) {
+    OnMessage(from, std::move(msg));  // Seen meanwhile by another way: a duplicate.
+  } else {
+    OnVerified(from, id, std::move(msg), status, seen);
+  }
+  for (auto& [peer, copy] : copies) OnMessage(peer, std::move(copy));
+}
+
+void PubSub::OnVerified(const PeerId& from, const std::string& id, pb::Message msg, const Status& status,
+                        const TimedCache::Lookup& seen) {
   // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
-  if (Status s = VerifyMessage(msg, options_.sign_policy); !s.ok()) {
+  if (!status.ok()) {
     ++stats_.rejected;
     Reject(from, id, msg, RejectReason::kInvalidSignature, SignatureReason(msg, options_.sign_policy));
     return;
@@ -540,9 +619,9 @@ void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   tracer_.ValidateMessage(TracedMessage{msg, id, from});
   router_->OnFirstSeen(from, msg, id);
   if (!validated) return Accept(from, std::move(msg), id);
-  validation_.Run(std::move(msg), [this, from, id](pb::Message& m, Verdict verdict) {
-    OnValidated(from, id, m, verdict);
-  });
+  validation_.Run(
+      std::move(msg), [this, from, id](pb::Message& m, Verdict verdict) { OnValidated(from, id, m, verdict); },
+      /*offload=*/true);
 }
 
 void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict) {
@@ -618,6 +697,8 @@ PubSubStateCounts PubSub::StateCounts() const {
   c.pending_validations = validation_.pending();
   c.pending_validation_topics = validation_.pending_topics();
   c.pending_validation_bytes = validation_.pending_bytes();
+  c.pending_verifications = verifying_.size();
+  c.pending_verification_bytes = verifying_bytes_;
   c.send_bytes = queued_send_bytes();
   return c;
 }

@@ -17,7 +17,9 @@
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/log_rate_limiter.h"
 #include "libp2p/base/memory_budget.h"
+#include "libp2p/base/offload_queue.h"
 #include "libp2p/base/status.h"
+#include "libp2p/base/worker_pool.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/message.h"
@@ -31,6 +33,9 @@
 #include "libp2p/stream/host.h"
 
 namespace libp2p::pubsub {
+
+// PubSubOptions::validation_workers: one worker per hardware thread.
+inline constexpr size_t kAutoWorkers = static_cast<size_t>(-1);
 
 struct PubSubOptions {
   // Our identity; an observer that must outlive the core.
@@ -61,6 +66,24 @@ struct PubSubOptions {
   // them cannot hold more than this.
   size_t max_send_bytes = 16 * 1024 * 1024;
   Duration validation_timeout = std::chrono::seconds(10);
+  // Threads that check the signatures of peers' messages and run thread-safe validators
+  // (AddThreadSafeValidator), off the loop thread; the verdicts come back to the loop thread in the order
+  // the messages arrived, and everything else (the seen cache, the router, the handlers) stays there.
+  // kAutoWorkers: one per hardware thread, but none on a virtual-time loop (EventLoop::virtual_time()), so
+  // that runs on a manual loop stay deterministic. 0: everything inline on the loop thread.
+  //
+  // Messages whose signature is being checked on the workers are bounded by max_pending_validations and
+  // max_pending_validation_bytes too, in a count of their own (beyond, they are dropped as throttled); a
+  // copy of one that arrives meanwhile waits for its verdict, its bytes counted with it.
+  size_t validation_workers = kAutoWorkers;
+  // A pool to use instead (validation_workers is then ignored), shared with others (several cores in one
+  // process, a simulation, a test that holds the workers). An observer that must outlive the core; the
+  // loop must outlive the pool's jobs (destroy the pool, which waits for them, before the loop).
+  WorkerPool* validation_pool = nullptr;
+  // Messages of one peer being checked on the workers at once; from there on, its inbound stream is not read
+  // until half of them are done, so that a peer sending faster than the workers check waits on its
+  // stream's flow control instead of having its messages dropped as throttled.
+  size_t max_verifying_per_peer = 256;
   PubSubPeerOptions peer;
   // Watch (or rewrite) every peer's RPCs as they arrive, before anything else reads them (duplicates and
   // messages that will fail validation included), and as they are sent: see RpcObserver. Observers that must
@@ -140,6 +163,10 @@ struct PubSubStateCounts {
   // max_pending_validations_per_topic).
   size_t pending_validation_topics = 0;
   size_t pending_validation_bytes = 0;  // At most max_pending_validation_bytes.
+  // Messages whose signature the validation workers are checking: at most max_pending_validations; with
+  // the copies that wait for them, at most max_pending_validation_bytes.
+  size_t pending_verifications = 0;
+  size_t pending_verification_bytes = 0;
   size_t send_bytes = 0;                // Queued in all peers' send lanes: at most max_send_bytes.
 };
 
@@ -208,6 +235,9 @@ class PubSub {
 
   // Validators of `topic`; all must accept.
   void AddValidator(const std::string& topic, Validator validator);
+  // A validator of `topic` that may run on any thread (see ThreadSafeValidator): peers' messages go to the
+  // validation workers (PubSubOptions::validation_workers), ours are validated inline by Publish.
+  void AddThreadSafeValidator(const std::string& topic, ThreadSafeValidator validator);
 
   void SetEvents(Events events) { events_ = std::move(events); }
   // Runs `fn` from the loop (once for all that happened in one loop turn) after a peer's send lanes became
@@ -252,11 +282,20 @@ class PubSub {
     std::string protocol;
     std::set<std::string> topics;
     size_t topic_bytes = 0;  // Of the names in `topics`.
+    size_t verifying = 0;    // Its messages on the workers (PubSubOptions::max_verifying_per_peer).
   };
   PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
   void DropPeer(const crypto::PeerId& id);
   void OnRpc(const crypto::PeerId& from, pb::RPC rpc, bool first_on_stream);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
+  // Checks the signature of a message not seen before: on the workers, or inline.
+  void Verify(const crypto::PeerId& from, const std::string& id, pb::Message msg, const TimedCache::Lookup& seen);
+  // The rest of OnMessage once `msg`'s signature was checked (`status`): marks it seen (at `seen`, a lookup
+  // of its id in the seen cache made since the last change to it) and validates it, or rejects it.
+  void OnVerified(const crypto::PeerId& from, const std::string& id, pb::Message msg, const Status& status,
+                  const TimedCache::Lookup& seen);
+  // A message whose signature the workers checked: the verdict comes back, then the copies that waited.
+  void OnVerifiedOffloaded(const crypto::PeerId& from, const std::string& id, pb::Message msg, const Status& status);
   // Acts on the verdict on a message from `from` (moves it away when accepted).
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
   // A message from `from` was not accepted, for `reason` (`why`: go's words, one of reject_reason): tells the
@@ -317,6 +356,20 @@ class PubSub {
   std::unordered_map<crypto::PeerId, PeerState> peers_;
   TimedCache seen_;
   uint64_t next_seqno_;
+  // Our own validation workers (null without, or with PubSubOptions::validation_pool), and the queue that
+  // brings the results back in order. The queue's continuations run only while it lives, and never while
+  // we are being destroyed.
+  std::unique_ptr<WorkerPool> own_workers_;
+  OffloadQueue offload_;
+  // Messages whose signature the workers are checking, by id, with the copies that arrived meanwhile (at
+  // most kMaxHeldCopies each; later ones count as duplicates and are dropped).
+  struct Verifying {
+    size_t bytes = 0;  // Of the message and its copies, counted in verifying_bytes_.
+    std::vector<std::pair<crypto::PeerId, pb::Message>> copies;
+  };
+  static constexpr size_t kMaxHeldCopies = 16;
+  std::unordered_map<std::string, Verifying> verifying_;
+  size_t verifying_bytes_ = 0;  // Of the messages in verifying_ and their copies.
   Validation validation_;
   Events events_;
   std::function<void()> send_room_;

@@ -48,6 +48,13 @@ void PubSubPeer::AttachInbound(std::unique_ptr<stream::Stream> stream) {
       [this] { DropInbound(); },  // The peer closed its stream; it may open another.
       [this](const Status&) { DropInbound(); },
       {}});
+  if (inbound_paused_) inbound_->stream->PauseReading(true);
+}
+
+void PubSubPeer::PauseInbound(bool paused) {
+  if (paused == inbound_paused_) return;
+  inbound_paused_ = paused;
+  if (inbound_ != nullptr) inbound_->stream->PauseReading(paused);
 }
 
 void PubSubPeer::DropInbound() {

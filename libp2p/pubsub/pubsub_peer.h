@@ -189,6 +189,12 @@ class PubSubPeer {
   // and is counted; the peer stays.
   void AttachInbound(std::unique_ptr<stream::Stream> stream);
 
+  // Stops (true) or resumes (false) reading the peer's inbound stream, and any it opens later, so that a
+  // peer sending faster than its messages can be checked waits on its stream's flow control instead of
+  // having them dropped. RPCs of a chunk already read are still delivered.
+  void PauseInbound(bool paused);
+  bool inbound_paused() const { return inbound_paused_; }
+
   // Runs the observers on `rpc`, then queues it for the peer and returns at once (see SendResult for what
   // can fail). Opens the outbound stream if there is none, unless a failed one is still being waited out
   // (the queue then waits too); a stream that worked and then failed (its connection closed, while the
@@ -307,6 +313,7 @@ class PubSubPeer {
   std::vector<RpcObserver*> observers_;
 
   std::unique_ptr<Inbound> inbound_;
+  bool inbound_paused_ = false;
   bool first_rpc_on_stream_ = false;
   std::unique_ptr<stream::Stream> outbound_;
   // The outbound stream of an older connection, closed and kept until it ends (see OnNewConnection).

@@ -5,7 +5,8 @@
 namespace libp2p::pubsub {
 
 struct Validation::Pending {
-  pb::Message msg;
+  // Shared with the thread-safe validators running on workers, which may outlive the decision.
+  std::shared_ptr<pb::Message> msg;
   Done done;
   size_t outstanding = 0;  // Validators yet to answer.
   size_t size = 0;         // The message's encoded bytes, counted in pending_bytes_.
@@ -13,12 +14,17 @@ struct Validation::Pending {
   std::unique_ptr<Timer> timeout;
 };
 
-Validation::Validation(EventLoop* loop, ValidationLimits limits) : loop_(loop), limits_(limits), deleter_(loop) {}
+Validation::Validation(EventLoop* loop, OffloadQueue* offload, ValidationLimits limits)
+    : loop_(loop), offload_(offload), limits_(limits), deleter_(loop) {}
 
 Validation::~Validation() = default;
 
 void Validation::Add(const std::string& topic, Validator validator) {
-  validators_[topic].push_back(std::move(validator));
+  validators_[topic].push_back(Entry{std::move(validator), nullptr});
+}
+
+void Validation::AddThreadSafe(const std::string& topic, ThreadSafeValidator validator) {
+  validators_[topic].push_back(Entry{nullptr, std::make_shared<const ThreadSafeValidator>(std::move(validator))});
 }
 
 bool Validation::HasValidators(const std::string& topic) const {
@@ -45,25 +51,37 @@ Status Validation::CheckRoom(const std::string& topic, size_t encoded_size) cons
   return OkStatus();
 }
 
-void Validation::Run(pb::Message msg, Done done) {
-  const std::vector<Validator> validators = validators_[msg.topic()];  // A validator may add validators.
+void Validation::Run(pb::Message msg, Done done, bool offload) {
+  const std::vector<Entry> validators = validators_[msg.topic()];  // A validator may add validators.
   const uint64_t vid = next_id_++;
   auto p = std::make_unique<Pending>();
   p->outstanding = validators.size();
   p->size = msg.ByteSizeLong();
-  p->msg = std::move(msg);
+  p->msg = std::make_shared<pb::Message>(std::move(msg));
   p->done = std::move(done);
   pending_bytes_ += p->size;
-  ++per_topic_[p->msg.topic()];
+  ++per_topic_[p->msg->topic()];
   p->timeout = loop_->CreateTimer([this, vid] { Answer(vid, ValidationResult::kIgnore, /*timed_out=*/true); });
   p->timeout->Schedule(limits_.timeout);
-  // Stays valid through this loop: a decided validation is destroyed from the loop (see Answer).
-  const pb::Message& m = p->msg;
+  // Stays valid through this loop: a decided validation is destroyed from the loop (see Answer). Only jobs on
+  // the workers share it (a reference count above one makes Answer hand over a copy).
+  const pb::Message& m = *p->msg;
+  Pending* const pending = p.get();
   pending_[vid] = std::move(p);
   const auto answer = [this, vid](ValidationResult r) { Answer(vid, r, /*timed_out=*/false); };
-  for (const Validator& v : validators) {
+  for (const Entry& v : validators) {
     if (pending_.count(vid) == 0) break;  // Decided: an earlier validator rejected it.
-    v(m, answer);
+    if (v.async) {
+      v.async(m, answer);
+    } else if (offload && offload_->offloads()) {
+      std::shared_ptr<const pb::Message> msg = pending->msg;
+      offload_->Submit([this, vid, msg = std::move(msg), validator = v.thread_safe]() -> OffloadQueue::Continuation {
+        const ValidationResult r = (*validator)(*msg);
+        return [this, vid, r] { Answer(vid, r, /*timed_out=*/false); };
+      });
+    } else {
+      Answer(vid, (*v.thread_safe)(m), /*timed_out=*/false);
+    }
   }
 }
 
@@ -78,7 +96,7 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
   if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
   p.timeout->Cancel();
   pending_bytes_ -= p.size;
-  auto t = per_topic_.find(p.msg.topic());
+  auto t = per_topic_.find(p.msg->topic());
   if (--t->second == 0) per_topic_.erase(t);
   // The timer or a validator still running may be the caller, and a validator may still read the message:
   // destroyed from the loop.
@@ -92,8 +110,15 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
   } else if (p.result == ValidationResult::kIgnore) {
     verdict = Verdict::kIgnore;
   }
+  // A thread-safe validator may still be reading the message on a worker (after a reject or the timeout):
+  // the receiver, which may move it away, gets a copy of its own then, and the original stays as it is.
   deleter_.Delete(std::move(decided));
-  p.done(p.msg, verdict);
+  if (p.msg.use_count() > 1) {
+    pb::Message copy = *p.msg;
+    p.done(copy, verdict);
+  } else {
+    p.done(*p.msg, verdict);
+  }
 }
 
 }  // namespace libp2p::pubsub

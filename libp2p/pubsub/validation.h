@@ -16,6 +16,7 @@
 #include "libp2p/base/clock.h"
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/offload_queue.h"
 #include "libp2p/base/status.h"
 #include "libp2p/pubsub/rpc/rpc.pb.h"
 
@@ -27,6 +28,11 @@ enum class ValidationResult { kAccept, kReject, kIgnore };
 // most once; a call after the validation was decided or timed out is ignored). `msg` is valid until `done`
 // is called. A validator may keep `done` no longer than the Validation lives.
 using Validator = std::function<void(const pb::Message& msg, std::function<void(ValidationResult)> done)>;
+
+// Decides on a message at once, on any thread: run on the validation workers (an OffloadQueue's pool) for
+// messages of peers, concurrently with other calls and with the loop thread, so it must be thread-safe and
+// must not touch what the loop thread owns. What it captures is destroyed on the loop thread.
+using ThreadSafeValidator = std::function<ValidationResult(const pb::Message& msg)>;
 
 // The combined answer of a topic's validators: a reject from any of them wins, then an ignore; a validation
 // that is not decided within the timeout ends as kTimedOut.
@@ -49,14 +55,18 @@ class Validation {
   // reading it).
   using Done = std::function<void(pb::Message& msg, Verdict verdict)>;
 
-  // `loop` is an observer that must outlive this object.
-  Validation(EventLoop* loop, ValidationLimits limits);
+  // `loop` is an observer that must outlive this object; so is `offload`, which runs thread-safe validators,
+  // and whose continuations must not run once this object is gone (destroy both together, on the loop
+  // thread).
+  Validation(EventLoop* loop, OffloadQueue* offload, ValidationLimits limits);
   ~Validation();
   Validation(const Validation&) = delete;
   Validation& operator=(const Validation&) = delete;
 
   // Adds a validator for `topic`; all of a topic's validators must accept its messages.
   void Add(const std::string& topic, Validator validator);
+  // Adds a thread-safe validator for `topic`, run on the offload queue's workers (see ThreadSafeValidator).
+  void AddThreadSafe(const std::string& topic, ThreadSafeValidator validator);
   bool HasValidators(const std::string& topic) const;
 
   // OK when a message of `encoded_size` bytes on `topic` may start validating now; kResourceExhausted naming
@@ -64,7 +74,9 @@ class Validation {
   Status CheckRoom(const std::string& topic, size_t encoded_size) const;
 
   // Runs `msg`'s topic validators on it (the topic must have some, and CheckRoom must have passed).
-  void Run(pb::Message msg, Done done);
+  // Thread-safe validators run on the offload queue's workers when `offload` (messages of peers), else on
+  // the loop thread inside Run (our own messages, whose publish wants the verdict at once).
+  void Run(pb::Message msg, Done done, bool offload = false);
 
   size_t pending() const { return pending_.size(); }
   size_t pending_bytes() const { return pending_bytes_; }
@@ -78,9 +90,16 @@ class Validation {
   // Records one validator's answer; with the last answer, a reject or the timeout, delivers the verdict.
   void Answer(uint64_t vid, ValidationResult r, bool timed_out);
 
+  // One validator of a topic: exactly one of the two is set.
+  struct Entry {
+    Validator async;
+    std::shared_ptr<const ThreadSafeValidator> thread_safe;
+  };
+
   EventLoop* const loop_;
+  OffloadQueue* const offload_;
   const ValidationLimits limits_;
-  std::map<std::string, std::vector<Validator>> validators_;
+  std::map<std::string, std::vector<Entry>> validators_;
   uint64_t next_id_ = 0;
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::unordered_map<std::string, size_t> per_topic_;  // No zero entries.

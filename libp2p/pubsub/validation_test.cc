@@ -1,12 +1,18 @@
 #include "libp2p/pubsub/validation.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libp2p/base/libevent_loop.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/worker_pool.h"
 
 namespace libp2p::pubsub {
 namespace {
@@ -40,7 +46,8 @@ class ValidationTest : public ::testing::Test {
 
   ManualEventLoop loop_;
   ValidationLimits limits_{/*max_pending=*/4, /*max_pending_per_topic=*/2, /*max_pending_bytes=*/1000, seconds(5)};
-  Validation validation_{&loop_, limits_};
+  OffloadQueue inline_{&loop_, nullptr};
+  Validation validation_{&loop_, &inline_, limits_};
   std::optional<Verdict> verdict_;
   std::optional<pb::Message> back_;
   int verdicts_ = 0;
@@ -169,7 +176,7 @@ TEST_F(ValidationTest, AValidatorAddedWhileValidatingDoesNotRunOnThatMessage) {
 
 // Destroying the validation with messages pending calls no one back.
 TEST_F(ValidationTest, PendingValidationsDieWithoutAVerdictWhenDestroyed) {
-  auto v = std::make_unique<Validation>(&loop_, limits_);
+  auto v = std::make_unique<Validation>(&loop_, &inline_, limits_);
   v->Add("t", Holding());
   bool called = false;
   v->Run(MessageOn("t"), [&](pb::Message&, Verdict) { called = true; });
@@ -177,6 +184,107 @@ TEST_F(ValidationTest, PendingValidationsDieWithoutAVerdictWhenDestroyed) {
   held_.clear();
   loop_.AdvanceTime(seconds(10));
   EXPECT_FALSE(called);
+}
+
+TEST_F(ValidationTest, WithoutWorkersAThreadSafeValidatorDecidesInsideRun) {
+  std::thread::id ran_on;
+  validation_.AddThreadSafe("t", [&](const pb::Message& m) {
+    ran_on = std::this_thread::get_id();
+    return m.data().size() > 5 ? ValidationResult::kAccept : ValidationResult::kReject;
+  });
+  ASSERT_TRUE(validation_.HasValidators("t"));
+  Run(MessageOn("t"));
+  EXPECT_EQ(verdict_, Verdict::kAccept);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  Run(MessageOn("t", 3));
+  EXPECT_EQ(verdict_, Verdict::kReject);
+}
+
+// Thread-safe validators on real workers, with a real loop that takes their answers back.
+class ThreadSafeValidationTest : public ::testing::Test {
+ protected:
+  ThreadSafeValidationTest() : loop_(std::move(LibeventLoop::Create()).value()) {}
+
+  // Runs the loop until every job submitted so far has had its continuation run: the continuations run in
+  // submission order, so one submitted last stops the loop.
+  void RunLoopUntilOffloadDone() {
+    offload_.Submit([this]() -> OffloadQueue::Continuation { return [this] { loop_->Stop(); }; });
+    auto give_up = loop_->CreateTimer([&] { loop_->Stop(); });
+    give_up->Schedule(std::chrono::seconds(30));
+    loop_->Run();
+  }
+
+  std::unique_ptr<LibeventLoop> loop_;
+  WorkerPool pool_{2};
+  OffloadQueue offload_{loop_.get(), &pool_};
+  Validation validation_{loop_.get(), &offload_, ValidationLimits{}};
+};
+
+TEST_F(ThreadSafeValidationTest, MessagesOfPeersAreValidatedOnWorkersAndOurOwnInline) {
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  std::atomic<int> on_workers{0};
+  std::atomic<int> on_loop{0};
+  validation_.AddThreadSafe("t", [&](const pb::Message& m) {
+    (std::this_thread::get_id() == loop_thread ? on_loop : on_workers)++;
+    return m.data()[0] == 'x' ? ValidationResult::kAccept : ValidationResult::kIgnore;
+  });
+  std::vector<Verdict> verdicts;
+  for (int i = 0; i < 50; ++i) {
+    validation_.Run(MessageOn("t"), [&](pb::Message& m, Verdict v) { verdicts.push_back(v); }, /*offload=*/true);
+  }
+  EXPECT_EQ(validation_.pending(), 50u);  // The answers come back through the loop.
+  RunLoopUntilOffloadDone();
+  ASSERT_EQ(verdicts.size(), 50u);
+  for (Verdict v : verdicts) EXPECT_EQ(v, Verdict::kAccept);
+  EXPECT_EQ(on_workers, 50);
+  EXPECT_EQ(on_loop, 0);
+  EXPECT_EQ(validation_.pending(), 0u);
+
+  std::optional<Verdict> own;
+  validation_.Run(MessageOn("t"), [&](pb::Message& m, Verdict v) { own = v; }, /*offload=*/false);
+  EXPECT_EQ(own, Verdict::kAccept);
+  EXPECT_EQ(on_loop, 1);
+}
+
+TEST_F(ThreadSafeValidationTest, AVerdictReachedWhileAWorkerStillReadsTheMessageHandsOverACopy) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool reading = false;
+  bool release = false;
+  std::string read_back;
+  validation_.AddThreadSafe("t", [&](const pb::Message& m) {
+    std::unique_lock<std::mutex> lock(mu);
+    reading = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    read_back = m.data();  // Still reading after the loop decided.
+    return ValidationResult::kAccept;
+  });
+  std::function<void(ValidationResult)> reject;
+  validation_.Add("t", [&](const pb::Message&, std::function<void(ValidationResult)> done) { reject = done; });
+  std::optional<pb::Message> handed;
+  validation_.Run(MessageOn("t", 100), [&](pb::Message& m, Verdict v) {
+    EXPECT_EQ(v, Verdict::kReject);
+    handed = std::move(m);  // The receiver may move it away while the worker reads.
+  }, /*offload=*/true);
+  // The job goes to the workers as the loop turn ends.
+  loop_->Post([&] { loop_->Stop(); });
+  loop_->Run();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return reading; });
+  }
+  reject(ValidationResult::kReject);
+  ASSERT_TRUE(handed.has_value());
+  EXPECT_EQ(handed->data(), std::string(100, 'x'));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+    cv.notify_all();
+  }
+  RunLoopUntilOffloadDone();
+  EXPECT_EQ(offload_.in_flight(), 0u);
+  EXPECT_EQ(read_back, std::string(100, 'x'));
 }
 
 }  // namespace

@@ -8,6 +8,11 @@
 //                                                       [--router floodsub|gossipsub]
 //                                                       [--metrics on (both nodes count into a registry)]
 //                                                       [--trace-json FILE (the subscriber writes go's JSON trace)]
+//                                                       [--presigned on (the publisher signs every message before
+//                                                        the run and replays them: what is measured is the
+//                                                        subscriber's checking; no latency figures then)]
+//                                                       [--workers N|auto (the subscriber's validation workers;
+//                                                        default auto, one per hardware thread)]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +50,8 @@ struct Config {
   bool gossipsub = false;
   bool metrics = false;  // Each node counts its metrics into a Prometheus registry (NodeOptions::metrics).
   std::string trace_json;  // The subscriber writes go's JSON trace of its events to this file.
+  bool presigned = false;
+  size_t workers = pubsub::kAutoWorkers;
 };
 
 double CpuSeconds() {
@@ -82,6 +89,7 @@ struct Node {
     if (listen) o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
     o.host.muxers = {std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy = cfg.sign;
+    o.pubsub.validation_workers = cfg.workers;
     o.router = cfg.gossipsub ? pubsub::RouterKind::kGossipSub : pubsub::RouterKind::kFloodSub;
     o.events = std::move(events);
     if (!trace_json.empty()) {
@@ -118,6 +126,19 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
   std::optional<crypto::PeerId> subscriber;
   std::unique_ptr<Timer> pump;
   Bytes payload(cfg.size, 'p');
+  // --presigned: every message made (and signed) now, 64 to a batch, each batch published whole.
+  std::vector<pubsub::MessageBatch> batches;
+  size_t next_batch = 0;
+  if (cfg.presigned) {
+    const int64_t zero = 0;  // No send time: latency is not measured.
+    std::memcpy(payload.data(), &zero, sizeof(zero));
+    for (int64_t i = 0; i < cfg.count; ++i) {
+      if (i % 64 == 0) batches.emplace_back();
+      std::memcpy(payload.data() + 8, &i, sizeof(i));
+      if (!n.node->pubsub().AddToBatch(&batches.back(), "bench", payload).status.ok()) return 1;
+    }
+    std::fprintf(stderr, "publisher: %lld messages signed in advance\n", static_cast<long long>(cfg.count));
+  }
   const int64_t start_ns = NowNs();
   auto publish_one = [&] {
     const int64_t now = NowNs();
@@ -136,7 +157,14 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
     }
     // As fast as the subscriber takes them: keep about 1 MiB queued for it.
     pubsub::PubSubPeer* peer = subscriber ? n.node->pubsub().FindPeer(*subscriber) : nullptr;
-    while (sent < cfg.count && (peer == nullptr || peer->queued_bytes() < (1u << 20))) publish_one();
+    while (sent < cfg.count && (peer == nullptr || peer->queued_bytes() < (1u << 20))) {
+      if (!cfg.presigned) {
+        publish_one();
+        continue;
+      }
+      sent += static_cast<int64_t>(batches[next_batch].entries().size());
+      n.node->pubsub().PublishBatch(std::move(batches[next_batch++]));
+    }
     if (sent < cfg.count) pump->Schedule(std::chrono::microseconds(50));
   });
   n.topic->SetPeerHandler([&](const pubsub::PeerEvent& e) {
@@ -167,6 +195,10 @@ int Main(int argc, char** argv) {
     if (flag == "--router") cfg.gossipsub = value == "gossipsub";
     if (flag == "--metrics") cfg.metrics = value == "on";
     if (flag == "--trace-json") cfg.trace_json = value;
+    if (flag == "--presigned") cfg.presigned = value == "on";
+    if (flag == "--workers") {
+      cfg.workers = value == "auto" ? pubsub::kAutoWorkers : std::strtoul(value.c_str(), nullptr, 10);
+    }
   }
   Node n("subscriber", cfg, {}, /*listen=*/true, cfg.trace_json);
   const Multiaddr target = n.node->listen_addrs()[0];
@@ -188,7 +220,7 @@ int Main(int argc, char** argv) {
     }
     int64_t sent_ns = 0;
     std::memcpy(&sent_ns, m.data.data(), sizeof(sent_ns));
-    if (received % sample_every == 0) latencies_ns.push_back(now - sent_ns);
+    if (received % sample_every == 0 && sent_ns != 0) latencies_ns.push_back(now - sent_ns);
     ++received;
     if (received % std::max<int64_t>(1, cfg.count / 4) == 0) rss_samples.push_back(ResidentKiB());
     if (received == cfg.count) {
@@ -215,11 +247,12 @@ int Main(int argc, char** argv) {
     return latencies_ns.empty() ? 0.0 : latencies_ns[static_cast<size_t>(q * (latencies_ns.size() - 1))] / 1e6;
   };
   const double seconds = (last_ns - first_ns) / 1e9;
-  std::printf("%s %s, %zu-byte messages%s: %lld of %lld delivered in %.2f s = %.0f msg/s; one-hop latency "
+  std::printf("%s %s, %zu-byte messages%s%s: %lld of %lld delivered in %.2f s = %.0f msg/s; one-hop latency "
               "p50 %.3f ms, p99 %.3f ms; subscriber CPU %.2f s; subscriber RSS %zu -> %zu KiB\n",
               cfg.gossipsub ? "gossipsub" : "floodsub",
               cfg.sign == pubsub::SignPolicy::kStrictSign ? "StrictSign" : "StrictNoSign", cfg.size,
               cfg.rate > 0 ? (", paced at " + std::to_string(cfg.rate) + "/s").c_str() : "",
+              cfg.presigned ? ", presigned" : "",
               static_cast<long long>(received), static_cast<long long>(cfg.count), seconds,
               seconds > 0 ? received / seconds : 0.0, pct(0.5), pct(0.99), cpu, rss_start, rss_end);
   std::printf("subscriber RSS at each quarter of the run:");

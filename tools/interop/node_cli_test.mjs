@@ -23,6 +23,8 @@ const badFlags = [
   [['--router', 'randomsub'], '--router'],
   [['--sign', 'lax'], '--sign'],
   [['--msg-id', 'md5'], '--msg-id'],
+  [['--validation-workers', 'many'], '--validation-workers'],
+  [['--validation-workers', '257'], '--validation-workers'],
   [['--sign', 'none', '--msg-id', 'go'], '--msg-id'],
   [['--sign', 'none', '--msg-id', 'js'], '--msg-id'],
   [['--publish-count', '-1'], '--publish-count'],
@@ -283,6 +285,28 @@ test('--msg-id go: message ids are from and seqno, as go computes them', { timeo
     const got = await a.waitFor((e) => e.event === 'message' && e.from === bStarted.peer_id, 'the message of b')
     assert.equal(got.id, published.id)
     assert.equal(got.id, peerIdHex(bStarted.peer_id) + got.seqno)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()))
+  }
+})
+
+// Signatures checked on two worker threads and on the event loop: every message arrives, in the order sent.
+test('--validation-workers: messages checked on workers arrive complete and in order', { timeout: 60000 }, async () => {
+  const procs = []
+  try {
+    const b = new Proc('b', NODE, ['--seed', 'workers-b', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'w',
+      '--router', 'floodsub', '--validation-workers', '2'])
+    procs.push(b)
+    const bStarted = await b.event('started')
+    const a = new Proc('a', NODE, ['--seed', 'workers-a', '--listen', '/ip4/127.0.0.1/tcp/0', '--topic', 'w',
+      '--router', 'floodsub', '--validation-workers', '0', '--dial', bStarted.listen_addrs[0],
+      '--publish-count', '300', '--publish-size', '200', '--publish-interval-ms', '0', '--publish-delay-ms', '500'])
+    procs.push(a)
+    const aStarted = await a.event('started')
+    await b.waitFor(() => b.events.filter((e) => e.event === 'message' && e.from === aStarted.peer_id).length === 300,
+      'the 300 messages of a')
+    const seqnos = b.events.filter((e) => e.event === 'message').map((e) => BigInt('0x' + e.seqno))
+    for (let i = 1; i < seqnos.length; i++) assert.ok(seqnos[i] > seqnos[i - 1], `out of order at ${i}`)
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
   }
