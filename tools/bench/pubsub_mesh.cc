@@ -15,6 +15,7 @@
 //
 //   bazel run -c opt //tools/bench:pubsub_mesh -- [--nodes N] [--publishers K] [--count N_PER_PUBLISHER]
 //                                                 [--size BYTES] [--sign strict|none]
+//                                                 [--workers N|auto (each node's validation workers)]
 //                                                 [--router gossipsub|floodsub] [--window BYTES]
 #include <poll.h>
 #include <signal.h>
@@ -66,6 +67,7 @@ struct Config {
   // A publisher pauses while any of its peers has this many bytes queued, or while the slowest node lacks
   // this many bytes of its messages.
   size_t window = 1 << 20;
+  size_t workers = pubsub::kAutoWorkers;
 };
 
 double CpuSeconds() {
@@ -193,6 +195,7 @@ struct Node {
     o.listen_addrs = {*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0")};
     o.host.muxers = {std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy = cfg.sign;
+    o.pubsub.validation_workers = cfg.workers;
     o.router = cfg.gossipsub ? pubsub::RouterKind::kGossipSub : pubsub::RouterKind::kFloodSub;
     node = std::move(pubsub::Node::Create(std::move(o), loop.get())).value();
     started = node->Start();
@@ -509,6 +512,9 @@ int main(int argc, char** argv) {
     }
     if (flag == "--router") cfg.gossipsub = value != "floodsub";
     if (flag == "--window") cfg.window = std::max<size_t>(1, std::strtoul(value.c_str(), nullptr, 10));
+    if (flag == "--workers") {
+      cfg.workers = value == "auto" ? pubsub::kAutoWorkers : std::strtoul(value.c_str(), nullptr, 10);
+    }
   }
   if (cfg.nodes < 2 || cfg.publishers < 1 || cfg.publishers > cfg.nodes || cfg.count < 1) {
     std::fprintf(stderr, "need --nodes >= 2, 1 <= --publishers <= nodes, --count >= 1\n");
