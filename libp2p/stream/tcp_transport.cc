@@ -47,9 +47,14 @@ Multiaddr RemoteAddress(int fd) {
 }
 
 // Reads go through one buffer per thread, which the connections of a loop share: a read starts only from the
-// loop's fd callback, and the loop never runs a callback inside another, so two reads never overlap.
-constexpr size_t kReadBufferSize = 64 * 1024;
-thread_local std::array<uint8_t, kReadBufferSize> g_read_buffer;
+// loop's fd callback, and the loop never runs a callback inside another, so two reads never overlap. It holds
+// several full Noise messages (65537 bytes with their length), so that most of them arrive whole in one read
+// and need no reassembly copy above.
+constexpr size_t kReadBufferSize = 256 * 1024;
+uint8_t* ReadBuffer() {
+  thread_local const std::unique_ptr<uint8_t[]> buffer(new uint8_t[kReadBufferSize]);
+  return buffer.get();
+}
 
 // Best effort: a socket that refuses an option (not TCP, e.g. a socketpair in a test) works without it.
 void SetSocketOptions(int fd, const TcpKeepalive& keepalive) {
@@ -86,38 +91,8 @@ class TcpConnection final : public RawConnection, public StreamBase {
   const Multiaddr& local_addr() const override { return local_; }
   const Multiaddr& remote_addr() const override { return remote_; }
 
-  Status Write(ByteSpan data) override {
-    if (reset_) return FailedPreconditionError("write on a reset TCP connection");
-    if (!pending_error_.ok()) return UnavailableError(pending_error_.message());
-    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a TCP connection");
-    if (data.empty()) return OkStatus();
-    if (buffered_ + data.size() > limits_.hard_limit) {
-      Reset();
-      return ResourceExhaustedError("TCP write buffer over its hard limit of " +
-                                    std::to_string(limits_.hard_limit) + " bytes");
-    }
-    if (buffered_ == 0) {
-      // Nothing queued: try the socket directly and queue only what it does not take.
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        FailLater(UnavailableError(Errno("TCP send")));
-        return UnavailableError(pending_error_.message());
-      }
-      if (n > 0) data = data.subspan(static_cast<size_t>(n));
-      if (data.empty()) return OkStatus();
-    }
-    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
-      Reset();
-      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
-                                    " bytes does not fit in the node's write budget of " +
-                                    std::to_string(budget_->limit()) + " bytes");
-    }
-    queue_.emplace_back(data.begin(), data.end());
-    buffered_ += data.size();
-    if (buffered_ >= limits_.high_water) blocked_ = true;
-    UpdateInterest();
-    return OkStatus();
-  }
+  Status Write(ByteSpan data) override { return WriteImpl(data, nullptr); }
+  Status WriteOwned(Bytes* data) override { return WriteImpl(*data, data); }
 
   size_t buffered_bytes() const override { return buffered_; }
   bool write_blocked() const override { return blocked_; }
@@ -146,6 +121,54 @@ class TcpConnection final : public RawConnection, public StreamBase {
   void OnReadPauseChanged() override { UpdateInterest(); }
 
  private:
+  // Write() and WriteOwned(): `owned`, when set, holds `data`, and the unsent part may be taken from it.
+  Status WriteImpl(ByteSpan data, Bytes* owned) {
+    if (reset_) return FailedPreconditionError("write on a reset TCP connection");
+    if (!pending_error_.ok()) return UnavailableError(pending_error_.message());
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a TCP connection");
+    if (data.empty()) return OkStatus();
+    if (buffered_ + data.size() > limits_.hard_limit) {
+      Reset();
+      return ResourceExhaustedError("TCP write buffer over its hard limit of " +
+                                    std::to_string(limits_.hard_limit) + " bytes");
+    }
+    if (buffered_ == 0) {
+      // Nothing queued: try the socket directly and queue only what it does not take.
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        FailLater(UnavailableError(Errno("TCP send")));
+        return UnavailableError(pending_error_.message());
+      }
+      if (n > 0) data = data.subspan(static_cast<size_t>(n));
+      if (data.empty()) return OkStatus();
+    }
+    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
+      Reset();
+      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
+                                    " bytes does not fit in the node's write budget of " +
+                                    std::to_string(budget_->limit()) + " bytes");
+    }
+    if (owned != nullptr && data.size() >= owned->size() / 2) {
+      // Most of the buffer is left: queue the buffer itself instead of a copy of its tail.
+      const size_t sent = owned->size() - data.size();
+      if (queue_.empty()) {
+        queue_.push_back(std::move(*owned));
+        front_offset_ = sent;
+      } else if (sent == 0) {
+        queue_.push_back(std::move(*owned));
+      } else {
+        queue_.emplace_back(data.begin(), data.end());
+      }
+      owned->clear();
+    } else {
+      queue_.emplace_back(data.begin(), data.end());
+    }
+    buffered_ += data.size();
+    if (buffered_ >= limits_.high_water) blocked_ = true;
+    UpdateInterest();
+    return OkStatus();
+  }
+
   void UpdateInterest() {
     if (!watcher_) return;
     uint32_t interest = 0;
@@ -234,9 +257,10 @@ class TcpConnection final : public RawConnection, public StreamBase {
   }
 
   void ReadOnce() {
-    const ssize_t n = ::recv(fd_, g_read_buffer.data(), g_read_buffer.size(), 0);
+    uint8_t* const buffer = ReadBuffer();
+    const ssize_t n = ::recv(fd_, buffer, kReadBufferSize, 0);
     if (n > 0) {
-      DeliverData(ByteSpan(g_read_buffer.data(), static_cast<size_t>(n)));  // Nothing follows, alive or not.
+      DeliverData(ByteSpan(buffer, static_cast<size_t>(n)));  // Nothing follows, alive or not.
       return;
     }
     if (n == 0) {
