@@ -138,14 +138,16 @@ class SymmetricState {
 // Parses 2-byte big-endian length-prefixed frames out of a byte stream.
 class FrameSplitter {
  public:
-  // Calls on_frame(ByteSpan) for each complete frame: a view into `data` when the frame lies whole in it
-  // (no copy), else into a buffer that gathered it across calls (at most 64 KiB). Stops at the first error
-  // on_frame returns, or after the frame during which Stop() was called; `*rest` then holds the bytes after
-  // that frame.
+  // Calls on_frame(ByteSpan frame, uint8_t* writable) for each complete frame: a view into `data` when the
+  // frame lies whole in it (no copy; `writable` is null), else into a buffer that gathered it across calls
+  // (at most 64 KiB), which the callee may then overwrite in place through `writable` (frame.data()). Stops
+  // at the first error on_frame returns, or after the frame during which Stop() was called; `*rest` then
+  // holds the bytes after that frame.
   template <typename F>
   Status Feed(ByteSpan data, F&& on_frame, ByteSpan* rest = nullptr) {
     while (!data.empty()) {
       ByteSpan frame;
+      uint8_t* writable = nullptr;
       if (!partial_.empty() || data.size() < 2) {
         if (partial_.size() < 2) {
           const size_t take = std::min(2 - partial_.size(), data.size());
@@ -162,16 +164,18 @@ class FrameSplitter {
         ready_.swap(partial_);
         partial_.clear();
         frame = ByteSpan(ready_).subspan(2);
+        writable = ready_.data() + 2;
       } else {
         const size_t length = static_cast<size_t>(data[0]) << 8 | data[1];
         if (data.size() < 2 + length) {
+          partial_.reserve(2 + length);
           partial_.assign(data.begin(), data.end());
           break;
         }
         frame = data.subspan(2, length);
         data = data.subspan(2 + length);
       }
-      Status s = on_frame(frame);
+      Status s = on_frame(frame, writable);
       if (!s.ok() || stopped_) {
         if (rest != nullptr) *rest = data;
         return s;
@@ -190,11 +194,94 @@ class FrameSplitter {
   bool stopped_ = false;
 };
 
+// Transport messages waiting to be handed to the connection below, laid out as they go on the wire: sealed
+// frames, then at most one open frame whose plaintext is still growing (its header and tag are written when
+// it is sealed). Writes of one loop turn share frames this way: N small writes cost one AEAD call, one frame
+// and one write below instead of N. Frames are sealed in order, so their nonces follow the wire order.
+class NoiseFrameBuffer {
+ public:
+  explicit NoiseFrameBuffer(CipherState* cipher) : cipher_(cipher) {}
+
+  // Adds `data`: copied into the open frame while it has room, while whole frames' worth of it are sealed
+  // straight from `data` (no intermediate copy). Fails only when the nonces are exhausted.
+  Status Append(ByteSpan data) {
+    if (wire_.capacity() == 0) wire_.reserve(2 + kNoiseMaxMessageSize);
+    // Sealing a little open frame costs less than copying a full frame's worth into it.
+    if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
+      RETURN_IF_ERROR(SealOpen());
+    }
+    while (!data.empty()) {
+      if (!open_ && data.size() >= kNoiseMaxPlaintextSize) {
+        const size_t at = wire_.size();
+        wire_.resize(at + 2 + kNoiseMaxMessageSize);
+        RETURN_IF_ERROR(SealAt(at, data.first(kNoiseMaxPlaintextSize)));
+        data = data.subspan(kNoiseMaxPlaintextSize);
+        continue;
+      }
+      if (!open_) {
+        open_at_ = wire_.size();
+        wire_.resize(open_at_ + 2);
+        open_ = true;
+      }
+      const size_t room = kNoiseMaxPlaintextSize - (wire_.size() - open_at_ - 2);
+      const size_t n = std::min(room, data.size());
+      wire_.insert(wire_.end(), data.begin(), data.begin() + n);
+      data = data.subspan(n);
+      if (n == room) RETURN_IF_ERROR(SealOpen());
+    }
+    return OkStatus();
+  }
+
+  // Seals the open frame, if any: afterwards wire() holds only whole transport messages.
+  Status SealOpen() {
+    if (!open_) return OkStatus();
+    open_ = false;
+    const size_t plain = wire_.size() - open_at_ - 2;
+    wire_.resize(wire_.size() + kTagLength);
+    return SealAt(open_at_, ByteSpan(wire_.data() + open_at_ + 2, plain));
+  }
+
+  // The sealed frames (call SealOpen() first to include the open one), for the connection below to take.
+  Bytes* wire() { return &wire_; }
+  // Bytes waiting, framing and tags included (as far as known).
+  size_t size() const { return wire_.size() + (open_ ? kTagLength : 0); }
+  bool empty() const { return wire_.empty(); }
+
+  // Forgets everything and frees the buffer: an idle connection holds none (the next turn's first write
+  // allocates one message's worth again, which costs far less than the write below).
+  void Clear() {
+    Bytes().swap(wire_);
+    open_ = false;
+  }
+
+ private:
+  static constexpr size_t kSmallFrame = 4096;
+
+  // Writes the frame header at `at` and seals `plaintext` (which may start at at + 2: in place) after it.
+  Status SealAt(size_t at, ByteSpan plaintext) {
+    const size_t sealed = plaintext.size() + kTagLength;
+    wire_[at] = static_cast<uint8_t>(sealed >> 8);
+    wire_[at + 1] = static_cast<uint8_t>(sealed);
+    return cipher_->Encrypt(ByteSpan(), plaintext, std::span<uint8_t>(wire_.data() + at + 2, sealed));
+  }
+
+  CipherState* const cipher_;  // The sending cipher; owned by the connection.
+  Bytes wire_;
+  bool open_ = false;
+  size_t open_at_ = 0;  // Where the open frame's header goes.
+};
+
 // The secure connection: encrypts writes into Noise transport messages and decrypts reads.
+//
+// Writes are coalesced: what is written during one loop turn is sealed into as few transport messages as
+// possible and handed to the connection below once, from a task posted by the turn's first write (or at
+// once when kNoiseFlushThreshold bytes wait, so the buffer stays bounded and back-pressure is the inner
+// connection's, as before). CloseWrite() and destruction hand over what waits first; Reset() drops it.
 class NoiseConnection final : public RawConnection, public StreamBase {
  public:
   NoiseConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, CipherState send, CipherState receive)
-      : StreamBase(loop), inner_(std::move(inner)), send_(std::move(send)), receive_(std::move(receive)) {
+      : StreamBase(loop), inner_(std::move(inner)), send_(std::move(send)), receive_(std::move(receive)),
+        pending_(&send_), flush_task_(loop->CreateTask([this] { FlushFromLoop(); })) {
     inner_->SetHandlers(Stream::Handlers{
         [this](ByteSpan data) { OnInnerData(data); },
         [this] { DeliverEof(); },
@@ -203,34 +290,45 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     inner_->PauseReading(false);  // The handshake paused it when it completed.
   }
 
+  // Hands what waits to the connection below (which sends it as far as the socket takes it when it goes).
+  ~NoiseConnection() override {
+    if (!reset_ && failure_.ok()) HandOver().IgnoreError();
+  }
+
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
   const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
 
   Status Write(ByteSpan data) override {
+    if (reset_) return FailedPreconditionError("write on a reset Noise connection");
     if (!failure_.ok()) return failure_;
-    const size_t frames = (data.size() + kNoiseMaxPlaintextSize - 1) / kNoiseMaxPlaintextSize;
-    out_.resize(data.size() + frames * (2 + kTagLength));
-    size_t pos = 0;
-    while (!data.empty()) {
-      const size_t n = std::min(data.size(), kNoiseMaxPlaintextSize);
-      const size_t sealed = n + kTagLength;
-      out_[pos] = static_cast<uint8_t>(sealed >> 8);
-      out_[pos + 1] = static_cast<uint8_t>(sealed);
-      if (Status s = send_.Encrypt(ByteSpan(), data.first(n), std::span<uint8_t>(out_.data() + pos + 2, sealed));
-          !s.ok()) {
-        failure_ = s;
-        return s;
-      }
-      pos += 2 + sealed;
-      data = data.subspan(n);
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a Noise connection");
+    if (dead()) return UnavailableError("Noise connection failed");
+    if (data.empty()) return OkStatus();
+    if (Status s = pending_.Append(data); !s.ok()) {
+      failure_ = s;
+      return s;
     }
-    return inner_->Write(ByteSpan(out_.data(), pos));
+    if (pending_.size() >= kNoiseFlushThreshold) return HandOver();
+    flush_task_->Post();
+    return OkStatus();
   }
-  size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
+  size_t buffered_bytes() const override { return inner_->buffered_bytes() + pending_.size(); }
   bool write_blocked() const override { return inner_->write_blocked(); }
-  void CloseWrite() override { inner_->CloseWrite(); }
+  void CloseWrite() override {
+    if (write_closed_ || reset_) return;
+    write_closed_ = true;
+    if (failure_.ok() && !HandOver().ok()) {
+      flush_task_->Post();  // Reports the failure from the loop.
+      return;
+    }
+    inner_->CloseWrite();
+  }
   void Reset() override {
+    if (reset_) return;
+    reset_ = true;
     MarkDead();
+    flush_task_->Cancel();
+    pending_.Clear();
     inner_->Reset();
   }
 
@@ -238,18 +336,48 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   void OnReadPauseChanged() override { inner_->PauseReading(want_pause()); }
 
  private:
+  // Seals the open frame and writes everything waiting to the connection below. A refusal (it failed, or its
+  // hard limit or budget reset it) is kept in failure_ and returned.
+  Status HandOver() {
+    flush_task_->Cancel();
+    Status s = pending_.SealOpen();
+    // A large batch is usually not sent whole at once: the connection below may keep the buffer instead of
+    // copying its tail.
+    if (s.ok() && !pending_.empty()) s = inner_->WriteOwned(pending_.wire());
+    pending_.Clear();
+    if (!s.ok() && failure_.ok()) failure_ = s;
+    return s;
+  }
+
+  void FlushFromLoop() {
+    if (!failure_.ok()) {
+      DeliverError(failure_);
+      return;
+    }
+    if (!HandOver().ok()) DeliverError(failure_);
+  }
+
   void OnInnerData(ByteSpan data) {
     Liveness::Scope scope(&liveness_);
-    Status s = frames_.Feed(data, [&](ByteSpan frame) -> Status {
+    Status s = frames_.Feed(data, [&](ByteSpan frame, uint8_t* writable) -> Status {
       if (frame.size() < kTagLength) return UnauthenticatedError("Noise message shorter than its tag");
-      plain_.resize(frame.size() - kTagLength);
-      RETURN_IF_ERROR(receive_.Decrypt(ByteSpan(), frame, plain_));
-      if (!DeliverData(plain_)) return CancelledError("destroyed");
+      // A frame gathered across reads is ours to overwrite: decrypt it in place.
+      std::span<uint8_t> plain;
+      if (writable != nullptr) {
+        plain = std::span<uint8_t>(writable, frame.size() - kTagLength);
+      } else {
+        plain_.resize(frame.size() - kTagLength);
+        plain = plain_;
+      }
+      RETURN_IF_ERROR(receive_.Decrypt(ByteSpan(), frame, plain));
+      if (!DeliverData(plain)) return CancelledError("destroyed");
       return OkStatus();
     });
     if (!scope.alive()) return;
     if (!s.ok()) {
       failure_ = UnauthenticatedError("Noise transport message failed to decrypt: " + s.message());
+      flush_task_->Cancel();
+      pending_.Clear();
       inner_->Reset();
       DeliverError(failure_);
     }
@@ -260,9 +388,12 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   CipherState send_;
   CipherState receive_;
   FrameSplitter frames_;
-  Bytes out_;    // Reused for every write: no allocation per frame in steady state.
-  Bytes plain_;  // Reused for every read.
+  NoiseFrameBuffer pending_;  // Sealed with send_.
+  Bytes plain_;               // Reused for every read of a frame that lies whole in the inner delivery.
   Status failure_;
+  bool write_closed_ = false;
+  bool reset_ = false;
+  std::unique_ptr<Task> flush_task_;  // Hands pending_ over at the end of the loop turn.
 };
 
 class NoiseHandshakeImpl final : public NoiseHandshake {
@@ -311,7 +442,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
   void OnData(ByteSpan data) {
     if (done_) return;
     ByteSpan rest;
-    Status s = frames_.Feed(data, [&](ByteSpan frame) { return OnMessage(frame); }, &rest);
+    Status s = frames_.Feed(data, [&](ByteSpan frame, uint8_t*) { return OnMessage(frame); }, &rest);
     if (!s.ok()) return Fail(s);
     if (done_ && !rest.empty()) connection_->Unread(rest);
   }

@@ -21,6 +21,10 @@ inline constexpr std::string_view kNoiseProtocolId = "/noise";
 // Noise messages are framed with a 2-byte length: at most 65535 bytes, of which 16 are the AEAD tag.
 inline constexpr size_t kNoiseMaxMessageSize = 65535;
 inline constexpr size_t kNoiseMaxPlaintextSize = kNoiseMaxMessageSize - 16;
+// A secure connection coalesces the writes of one loop turn and hands them to the connection below at the
+// end of the turn, or at once when this many bytes wait (so a writer filling it runs into the inner
+// connection's back-pressure, as if nothing were held back).
+inline constexpr size_t kNoiseFlushThreshold = 256 * 1024;
 
 // The libp2p handshake payload: our identity key, its signature over "noise-libp2p-static-key:" followed by
 // the Noise static key, and extensions (the muxers we speak, for early negotiation).
@@ -53,7 +57,10 @@ StatusOr<VerifiedNoisePayload> VerifyNoisePayload(ByteSpan encoded, ByteSpan noi
 
 // What the handshake learned, and the secure connection it produced.
 struct NoiseSession {
-  std::unique_ptr<RawConnection> connection;  // Owns the raw connection it runs on.
+  // Owns the raw connection it runs on. Coalesces writes (see kNoiseFlushThreshold): what is written during one
+  // loop turn goes below as few transport messages in one write, at the end of the turn; CloseWrite() and
+  // destruction hand over what waits first, Reset() drops it.
+  std::unique_ptr<RawConnection> connection;
   crypto::PublicKey remote_key;
   crypto::PeerId remote_peer;
   // The muxers the remote listed in its payload, and the one both sides chose from the two lists (the first

@@ -1,0 +1,320 @@
+// Write coalescing on the connection data path: the writes of one loop turn, on any number of yamux streams,
+// leave the Noise connection as few transport messages in one write to the raw connection, in order, and
+// back-pressure still stops a writer.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "libp2p/base/manual_event_loop.h"
+#include "libp2p/crypto/sha256.h"
+#include "libp2p/stream/memory_transport.h"
+#include "libp2p/stream/noise.h"
+#include "libp2p/stream/stream_base.h"
+#include "libp2p/stream/test_util.h"
+#include "libp2p/stream/yamux.h"
+
+namespace libp2p::stream {
+namespace {
+
+using crypto::Ed25519PrivateKey;
+using testing::Recorder;
+
+Ed25519PrivateKey KeyFromSeed(std::string_view seed) {
+  return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed)));
+}
+
+// What a raw connection was asked to write: how many writes, and the 2-byte length-framed messages (Noise
+// handshake and transport messages alike) they carried.
+struct WireCounter {
+  size_t writes = 0;
+  size_t bytes = 0;
+  size_t frames = 0;
+  std::vector<size_t> frame_sizes;
+
+  void Count(ByteSpan data) {
+    ++writes;
+    bytes += data.size();
+    for (uint8_t b : data) {
+      if (body_left_ > 0) {
+        --body_left_;
+        continue;
+      }
+      header_[header_size_++] = b;
+      if (header_size_ < 2) continue;
+      header_size_ = 0;
+      body_left_ = static_cast<size_t>(header_[0]) << 8 | header_[1];
+      ++frames;
+      frame_sizes.push_back(body_left_);
+    }
+  }
+
+ private:
+  uint8_t header_[2] = {0, 0};
+  size_t header_size_ = 0;
+  size_t body_left_ = 0;
+};
+
+// Passes everything through to a raw connection, counting what is written to it.
+class CountingConnection final : public RawConnection, public StreamBase {
+ public:
+  CountingConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, WireCounter* counter)
+      : StreamBase(loop), inner_(std::move(inner)), counter_(counter) {
+    inner_->SetHandlers(Handlers{[this](ByteSpan d) { DeliverData(d); }, [this] { DeliverEof(); },
+                                 [this](const Status& e) { DeliverError(e); }, [this] { NotifyWritable(); }});
+  }
+  const Multiaddr& local_addr() const override { return inner_->local_addr(); }
+  const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
+  Status Write(ByteSpan d) override {
+    counter_->Count(d);
+    return inner_->Write(d);
+  }
+  size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
+  bool write_blocked() const override { return inner_->write_blocked(); }
+  void CloseWrite() override { inner_->CloseWrite(); }
+  void Reset() override {
+    MarkDead();
+    inner_->Reset();
+  }
+
+ protected:
+  void OnReadPauseChanged() override { inner_->PauseReading(want_pause()); }
+
+ private:
+  std::unique_ptr<RawConnection> inner_;
+  WireCounter* const counter_;
+};
+
+class WriteBatchingTest : public ::testing::Test {
+ protected:
+  // Connects a client and a server over the memory network and runs the Noise handshake; the client's raw
+  // connection counts what the client writes.
+  void SecureConnect() {
+    auto listener = transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                       [this](std::unique_ptr<RawConnection> c) { server_raw_ = std::move(c); });
+    listener_ = std::move(listener).value();
+    dial_ = transport_->Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+      client_raw_ = std::make_unique<CountingConnection>(&loop_, std::move(c).value(), &client_wire_);
+    });
+    loop_.RunUntilIdle();
+    ASSERT_NE(client_raw_, nullptr);
+    ASSERT_NE(server_raw_, nullptr);
+    auto client = NoiseHandshake::Initiate(&loop_, std::move(client_raw_), NoiseOptions{&client_key_, {}},
+                                           std::nullopt, [this](StatusOr<NoiseSession> s) {
+                                             ASSERT_TRUE(s.ok()) << s.status().ToString();
+                                             client_secure_ = std::move(s->connection);
+                                           });
+    auto server = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, {}},
+                                          [this](StatusOr<NoiseSession> s) {
+                                            ASSERT_TRUE(s.ok()) << s.status().ToString();
+                                            server_secure_ = std::move(s->connection);
+                                          });
+    loop_.RunUntilIdle();
+    ASSERT_NE(client_secure_, nullptr);
+    ASSERT_NE(server_secure_, nullptr);
+  }
+
+  // SecureConnect(), then yamux on both ends; the server keeps the streams the client opens.
+  void MuxConnect() {
+    SecureConnect();
+    client_mux_ = CreateYamuxConnection(&loop_, std::move(client_secure_), /*initiator=*/true, {});
+    server_mux_ = CreateYamuxConnection(&loop_, std::move(server_secure_), /*initiator=*/false,
+                                        {[this](std::unique_ptr<Stream> s) {
+                                          Stream* raw = s.get();
+                                          const size_t index = server_streams_.size();
+                                          server_streams_.push_back(std::move(s));
+                                          raw->SetHandlers(Stream::Handlers{
+                                              [this, index](ByteSpan d) {
+                                                received_.push_back({index, std::string(AsStringView(d))});
+                                              },
+                                              [] {}, [](const Status&) {}, {}});
+                                        },
+                                         {}});
+    loop_.RunUntilIdle();
+  }
+
+  ManualEventLoop loop_;
+  MemoryNetwork network_{&loop_};
+  std::unique_ptr<Transport> transport_ = network_.CreateTransport();
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<PendingDial> dial_;
+  std::unique_ptr<RawConnection> client_raw_, server_raw_;
+  WireCounter client_wire_;
+  Ed25519PrivateKey client_key_ = KeyFromSeed("client");
+  Ed25519PrivateKey server_key_ = KeyFromSeed("server");
+  std::unique_ptr<RawConnection> client_secure_, server_secure_;
+  std::unique_ptr<MuxedConnection> client_mux_, server_mux_;
+  std::vector<std::unique_ptr<Stream>> server_streams_;
+  struct Chunk {
+    size_t stream;
+    std::string data;
+  };
+  std::vector<Chunk> received_;  // What the server's streams delivered, in delivery order.
+};
+
+// The i-th message of a test run: 100 bytes that name it.
+std::string Message(size_t i) {
+  std::string m = "message " + std::to_string(i) + " ";
+  m.resize(100, static_cast<char>('a' + i % 26));
+  return m;
+}
+
+TEST_F(WriteBatchingTest, SmallWritesOfOneTurnOnManyStreamsLeaveAsOneRawWriteInOrder) {
+  MuxConnect();
+  constexpr size_t kStreams = 4;
+  constexpr size_t kWrites = 1000;
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (size_t i = 0; i < kStreams; ++i) streams.push_back(std::move(client_mux_->OpenStream()).value());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), kStreams);
+
+  const size_t writes_before = client_wire_.writes;
+  const size_t frames_before = client_wire_.frames;
+  // One turn: every write before the loop runs again.
+  for (size_t i = 0; i < kWrites; ++i) ASSERT_TRUE(streams[i % kStreams]->Write(AsBytes(Message(i))).ok());
+  EXPECT_EQ(client_wire_.writes, writes_before);  // Nothing left yet: the flush waits for the turn's end.
+  loop_.RunUntilIdle();
+
+  // 1000 yamux frames of 12 + 100 bytes: 112000 bytes, two Noise messages (the first a full one), one write.
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);
+  ASSERT_EQ(client_wire_.frames - frames_before, 2u);
+  EXPECT_EQ(client_wire_.frame_sizes[frames_before], kNoiseMaxMessageSize);
+  EXPECT_EQ(client_wire_.frame_sizes[frames_before + 1], kWrites * (kYamuxHeaderSize + 100) -
+                                                             kNoiseMaxPlaintextSize + 16);
+  // Delivered in the order written, across the streams (a message whose yamux frame straddles two Noise
+  // messages arrives in two pieces).
+  std::string expected, delivered;
+  for (size_t i = 0; i < kWrites; ++i) expected += Message(i);
+  for (const Chunk& c : received_) {
+    const size_t first = delivered.size() / 100, last = (delivered.size() + c.data.size() - 1) / 100;
+    EXPECT_EQ(first, last) << "a delivery spans two messages";
+    EXPECT_EQ(c.stream, first % kStreams) << "message " << first << " arrived on the wrong stream";
+    delivered += c.data;
+  }
+  EXPECT_TRUE(delivered == expected);
+}
+
+TEST_F(WriteBatchingTest, EachTurnFlushesSeparately) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  const size_t writes_before = client_wire_.writes;
+  ASSERT_TRUE(client_secure_->Write(AsBytes("one")).ok());
+  ASSERT_TRUE(client_secure_->Write(AsBytes("two")).ok());
+  EXPECT_EQ(client_secure_->buffered_bytes(), 2 + 6 + 16u);  // One open message: length, plaintext, tag.
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(client_secure_->Write(AsBytes("three")).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes - writes_before, 2u);
+  EXPECT_EQ(server.data, "onetwothree");
+}
+
+// A write of many messages' worth is sealed at once, in full messages, and handed down at once.
+TEST_F(WriteBatchingTest, LargeWriteIsHandedDownAtOnceInFullMessages) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  std::string big(kNoiseFlushThreshold + 1000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13);
+  const size_t writes_before = client_wire_.writes;
+  const size_t frames_before = client_wire_.frames;
+  ASSERT_TRUE(client_secure_->Write(AsBytes("head")).ok());
+  ASSERT_TRUE(client_secure_->Write(AsBytes(big)).ok());
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);  // Over the threshold: no waiting for the turn's end.
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);
+  // The little open message is sealed alone rather than topped up with a copy of the big write's bytes.
+  const size_t messages = 1 + (big.size() + kNoiseMaxPlaintextSize - 1) / kNoiseMaxPlaintextSize;
+  ASSERT_EQ(client_wire_.frames - frames_before, messages);
+  EXPECT_EQ(client_wire_.frame_sizes[frames_before], 4 + 16u);
+  EXPECT_EQ(client_wire_.frame_sizes[frames_before + 1], kNoiseMaxMessageSize);
+  EXPECT_TRUE(server.data == "head" + big);
+}
+
+TEST_F(WriteBatchingTest, BackPressureStopsAWriterAndReleasesItInOrder) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  server_secure_->PauseReading(true);
+  Recorder client;
+  client.Attach(client_secure_.get());
+  // Write 1000-byte messages, a turn at a time, until the connection says stop.
+  size_t written = 0;
+  std::string expected;
+  for (int turn = 0; turn < 1000 && !client_secure_->write_blocked(); ++turn) {
+    for (int i = 0; i < 64 && !client_secure_->write_blocked(); ++i) {
+      std::string m(1000, static_cast<char>('a' + written % 26));
+      ASSERT_TRUE(client_secure_->Write(AsBytes(m)).ok());
+      expected += m;
+      ++written;
+    }
+    loop_.RunUntilIdle();
+  }
+  ASSERT_TRUE(client_secure_->write_blocked());
+  // Stopped within the memory pipe's buffer plus one threshold's worth, not unbounded.
+  EXPECT_LT(expected.size(), 2 * WriteLimits{}.high_water + kNoiseFlushThreshold + 2 * kNoiseMaxMessageSize);
+  EXPECT_EQ(client.writable, 0);
+  server_secure_->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(client_secure_->write_blocked());
+  EXPECT_EQ(client.writable, 1);
+  EXPECT_TRUE(server.data == expected);
+}
+
+TEST_F(WriteBatchingTest, CloseWriteSendsWhatWaitsFirst) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  ASSERT_TRUE(client_secure_->Write(AsBytes("last words")).ok());
+  client_secure_->CloseWrite();
+  EXPECT_EQ(client_secure_->Write(AsBytes("more")).code(), StatusCode::kFailedPrecondition);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server.data, "last words");
+  EXPECT_TRUE(server.eof);
+}
+
+// Destroying a secure connection hands down what waits (as a TCP connection does on close), and its pending
+// flush never runs.
+TEST_F(WriteBatchingTest, DestroyingTheConnectionHandsDownWhatWaits) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  ASSERT_TRUE(client_secure_->Write(AsBytes("goodbye")).ok());
+  client_secure_.reset();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server.data, "goodbye");
+}
+
+TEST_F(WriteBatchingTest, ResetDropsWhatWaits) {
+  SecureConnect();
+  Recorder server;
+  server.Attach(server_secure_.get());
+  const size_t writes_before = client_wire_.writes;
+  ASSERT_TRUE(client_secure_->Write(AsBytes("never sent")).ok());
+  client_secure_->Reset();
+  EXPECT_EQ(client_secure_->Write(AsBytes("x")).code(), StatusCode::kFailedPrecondition);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes, writes_before);
+  EXPECT_TRUE(server.data.empty());
+  EXPECT_TRUE(server.errored);
+}
+
+// A yamux stream reset in the turn of its writes: the data goes before the RST, as before coalescing.
+TEST_F(WriteBatchingTest, StreamResetAfterWritesKeepsTheirOrder) {
+  MuxConnect();
+  auto a = std::move(client_mux_->OpenStream()).value();
+  auto b = std::move(client_mux_->OpenStream()).value();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), 2u);
+  ASSERT_TRUE(a->Write(AsBytes("to a")).ok());
+  ASSERT_TRUE(b->Write(AsBytes("to b")).ok());
+  b->CloseWrite();
+  a.reset();  // Reset.
+  loop_.RunUntilIdle();
+  ASSERT_EQ(received_.size(), 2u);
+  EXPECT_EQ(received_[0].data, "to a");
+  EXPECT_EQ(received_[1].data, "to b");
+}
+
+}  // namespace
+}  // namespace libp2p::stream
