@@ -205,7 +205,11 @@ class NoiseFrameBuffer {
   // Adds `data`: copied into the open frame while it has room, while whole frames' worth of it are sealed
   // straight from `data` (no intermediate copy). Fails only when the nonces are exhausted.
   Status Append(ByteSpan data) {
-    if (wire_.capacity() == 0) wire_.reserve(2 + kNoiseMaxMessageSize);
+    if (data.size() >= kNoiseMaxPlaintextSize) {
+      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
+      const size_t frames = data.size() / kNoiseMaxPlaintextSize + 2;
+      wire_.reserve(wire_.size() + data.size() + frames * (2 + kTagLength));
+    }
     // Sealing a little open frame costs less than copying a full frame's worth into it.
     if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
       RETURN_IF_ERROR(SealOpen());
@@ -241,21 +245,27 @@ class NoiseFrameBuffer {
     return SealAt(open_at_, ByteSpan(wire_.data() + open_at_ + 2, plain));
   }
 
-  // The sealed frames (call SealOpen() first to include the open one), for the connection below to take.
-  Bytes* wire() { return &wire_; }
+  // The sealed frames (call SealOpen() first to include the open one).
+  ByteSpan wire() const { return wire_; }
   // Bytes waiting, framing and tags included (as far as known).
   size_t size() const { return wire_.size() + (open_ ? kTagLength : 0); }
   bool empty() const { return wire_.empty(); }
 
-  // Forgets everything and frees the buffer: an idle connection holds none (the next turn's first write
-  // allocates one message's worth again, which costs far less than the write below).
+  // Forgets everything. The buffer is kept after a large batch (bulk transfers reuse it instead of faulting in
+  // fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold plus a message) and freed after
+  // a small one, so that a connection carrying little traffic holds none while idle.
   void Clear() {
-    Bytes().swap(wire_);
+    if (wire_.size() < kKeepAfter) {
+      Bytes().swap(wire_);
+    } else {
+      wire_.clear();
+    }
     open_ = false;
   }
 
  private:
   static constexpr size_t kSmallFrame = 4096;
+  static constexpr size_t kKeepAfter = 16 * 1024;
 
   // Writes the frame header at `at` and seals `plaintext` (which may start at at + 2: in place) after it.
   Status SealAt(size_t at, ByteSpan plaintext) {
@@ -303,13 +313,17 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     if (!failure_.ok()) return failure_;
     if (write_closed_) return FailedPreconditionError("write after CloseWrite on a Noise connection");
     if (dead()) return UnavailableError("Noise connection failed");
-    if (data.empty()) return OkStatus();
-    if (Status s = pending_.Append(data); !s.ok()) {
-      failure_ = s;
-      return s;
+    // A large write goes down in pieces of about kNoiseFlushThreshold, so the buffer stays bounded.
+    while (!data.empty()) {
+      const ByteSpan piece = data.first(std::min(data.size(), kNoiseFlushThreshold));
+      data = data.subspan(piece.size());
+      if (Status s = pending_.Append(piece); !s.ok()) {
+        failure_ = s;
+        return s;
+      }
+      if (pending_.size() >= kNoiseFlushThreshold) RETURN_IF_ERROR(HandOver());
     }
-    if (pending_.size() >= kNoiseFlushThreshold) return HandOver();
-    flush_task_->Post();
+    if (!pending_.empty()) flush_task_->Post();
     return OkStatus();
   }
   size_t buffered_bytes() const override { return inner_->buffered_bytes() + pending_.size(); }
@@ -341,9 +355,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   Status HandOver() {
     flush_task_->Cancel();
     Status s = pending_.SealOpen();
-    // A large batch is usually not sent whole at once: the connection below may keep the buffer instead of
-    // copying its tail.
-    if (s.ok() && !pending_.empty()) s = inner_->WriteOwned(pending_.wire());
+    if (s.ok() && !pending_.empty()) s = inner_->Write(pending_.wire());
     pending_.Clear();
     if (!s.ok() && failure_.ok()) failure_ = s;
     return s;

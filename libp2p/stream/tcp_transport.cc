@@ -91,8 +91,38 @@ class TcpConnection final : public RawConnection, public StreamBase {
   const Multiaddr& local_addr() const override { return local_; }
   const Multiaddr& remote_addr() const override { return remote_; }
 
-  Status Write(ByteSpan data) override { return WriteImpl(data, nullptr); }
-  Status WriteOwned(Bytes* data) override { return WriteImpl(*data, data); }
+  Status Write(ByteSpan data) override {
+    if (reset_) return FailedPreconditionError("write on a reset TCP connection");
+    if (!pending_error_.ok()) return UnavailableError(pending_error_.message());
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a TCP connection");
+    if (data.empty()) return OkStatus();
+    if (buffered_ + data.size() > limits_.hard_limit) {
+      Reset();
+      return ResourceExhaustedError("TCP write buffer over its hard limit of " +
+                                    std::to_string(limits_.hard_limit) + " bytes");
+    }
+    if (buffered_ == 0) {
+      // Nothing queued: try the socket directly and queue only what it does not take.
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        FailLater(UnavailableError(Errno("TCP send")));
+        return UnavailableError(pending_error_.message());
+      }
+      if (n > 0) data = data.subspan(static_cast<size_t>(n));
+      if (data.empty()) return OkStatus();
+    }
+    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
+      Reset();
+      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
+                                    " bytes does not fit in the node's write budget of " +
+                                    std::to_string(budget_->limit()) + " bytes");
+    }
+    queue_.emplace_back(data.begin(), data.end());
+    buffered_ += data.size();
+    if (buffered_ >= limits_.high_water) blocked_ = true;
+    UpdateInterest();
+    return OkStatus();
+  }
 
   size_t buffered_bytes() const override { return buffered_; }
   bool write_blocked() const override { return blocked_; }
@@ -121,54 +151,6 @@ class TcpConnection final : public RawConnection, public StreamBase {
   void OnReadPauseChanged() override { UpdateInterest(); }
 
  private:
-  // Write() and WriteOwned(): `owned`, when set, holds `data`, and the unsent part may be taken from it.
-  Status WriteImpl(ByteSpan data, Bytes* owned) {
-    if (reset_) return FailedPreconditionError("write on a reset TCP connection");
-    if (!pending_error_.ok()) return UnavailableError(pending_error_.message());
-    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a TCP connection");
-    if (data.empty()) return OkStatus();
-    if (buffered_ + data.size() > limits_.hard_limit) {
-      Reset();
-      return ResourceExhaustedError("TCP write buffer over its hard limit of " +
-                                    std::to_string(limits_.hard_limit) + " bytes");
-    }
-    if (buffered_ == 0) {
-      // Nothing queued: try the socket directly and queue only what it does not take.
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        FailLater(UnavailableError(Errno("TCP send")));
-        return UnavailableError(pending_error_.message());
-      }
-      if (n > 0) data = data.subspan(static_cast<size_t>(n));
-      if (data.empty()) return OkStatus();
-    }
-    if (budget_ != nullptr && !budget_->TryReserve(data.size())) {
-      Reset();
-      return ResourceExhaustedError("TCP write of " + std::to_string(data.size()) +
-                                    " bytes does not fit in the node's write budget of " +
-                                    std::to_string(budget_->limit()) + " bytes");
-    }
-    if (owned != nullptr && data.size() >= owned->size() / 2) {
-      // Most of the buffer is left: queue the buffer itself instead of a copy of its tail.
-      const size_t sent = owned->size() - data.size();
-      if (queue_.empty()) {
-        queue_.push_back(std::move(*owned));
-        front_offset_ = sent;
-      } else if (sent == 0) {
-        queue_.push_back(std::move(*owned));
-      } else {
-        queue_.emplace_back(data.begin(), data.end());
-      }
-      owned->clear();
-    } else {
-      queue_.emplace_back(data.begin(), data.end());
-    }
-    buffered_ += data.size();
-    if (buffered_ >= limits_.high_water) blocked_ = true;
-    UpdateInterest();
-    return OkStatus();
-  }
-
   void UpdateInterest() {
     if (!watcher_) return;
     uint32_t interest = 0;

@@ -513,32 +513,6 @@ TEST_F(TcpConnectionTest, DestroyingAConnectionHandsItsQueuedBytesToTheSocketFir
   EXPECT_EQ(::recv(peer_, buf, sizeof(buf), 0), 0) << "then the end of the stream";
 }
 
-TEST_F(TcpConnectionTest, WriteOwnedQueuesTheCallersBufferInsteadOfACopy) {
-  Bytes small(100, 1);
-  ASSERT_TRUE(conn_->WriteOwned(&small).ok());
-  EXPECT_EQ(small.size(), 100u) << "sent whole: the buffer stays the caller's";
-  FillSocketBuffer();
-  Bytes big(256 * 1024);
-  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 31);
-  const Bytes expected_tail = big;
-  const size_t queued = conn_->buffered_bytes();
-  ASSERT_TRUE(conn_->WriteOwned(&big).ok());
-  EXPECT_TRUE(big.empty()) << "queued: the buffer was taken";
-  EXPECT_EQ(conn_->buffered_bytes(), queued + expected_tail.size());
-  // Everything arrives in order: the small write, the filler, then the big one.
-  std::string got;
-  char buf[64 * 1024];
-  for (int i = 0; i < 10000 && conn_->buffered_bytes() > 0; ++i) {
-    for (ssize_t n; (n = ::recv(peer_, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<size_t>(n));
-    loop_.RunUntilIdle();
-  }
-  for (ssize_t n; (n = ::recv(peer_, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<size_t>(n));
-  ASSERT_GE(got.size(), 100 + expected_tail.size());
-  EXPECT_EQ(got.substr(0, 100), std::string(100, '\1'));
-  EXPECT_TRUE(got.substr(got.size() - expected_tail.size()) ==
-              std::string(expected_tail.begin(), expected_tail.end()));
-}
-
 TEST(TcpDialTest, FailureIsReportedInQueueOrder) {
   ManualEventLoop loop;
   TcpTransport transport(&loop);

@@ -16,11 +16,6 @@ class RawConnection : public virtual Stream {
  public:
   virtual const Multiaddr& local_addr() const = 0;
   virtual const Multiaddr& remote_addr() const = 0;
-
-  // Write() of the bytes in `*data`, which the connection may take instead of copying what it must queue: it
-  // then leaves `*data` empty (its capacity unspecified); otherwise `*data` is unchanged. `data` is not null.
-  // The default copies, as Write() does.
-  virtual Status WriteOwned(Bytes* data) { return Write(*data); }
 };
 
 // Accepts connections while it exists; destroying it stops listening.
