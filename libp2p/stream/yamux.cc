@@ -234,6 +234,33 @@ class YamuxConnection final : public MuxedConnection {
     s->outbox_reserved += more;
     return true;
   }
+  // Sends what it can of `data` (a write on `s`, whose outbox is empty) straight to the secure connection, in
+  // data frames within the send window, while the secure connection takes more; returns how much went. This
+  // skips the outbox and out_ copies (the secure connection copies or seals the caller's bytes itself, and
+  // coalesces them with the rest of the turn's frames). Only when nothing else waits to be sent, so that the
+  // order on the wire is the one the outbox path would give. A refused write fails the connection.
+  size_t WriteDirect(YamuxStream* s, ByteSpan data) {
+    if (closed_ || s->queued || !send_queue_.empty() || s->send_window == 0 || secure_->write_blocked()) return 0;
+    if (!out_.empty() && !WriteOut()) return 0;  // Control frames queued earlier go first.
+    size_t sent = 0;
+    while (!data.empty() && s->send_window > 0) {
+      const size_t n = std::min<uint64_t>({data.size(), s->send_window, kYamuxMaxDataFrame});
+      uint8_t header[kYamuxHeaderSize];
+      YamuxHeader{YamuxType::kData, FirstFrameFlags(s), s->id(), static_cast<uint32_t>(n)}.EncodeTo(header);
+      Status written = secure_->Write(ByteSpan(header, kYamuxHeaderSize));
+      if (written.ok()) written = secure_->Write(data.first(n));
+      if (!written.ok()) {
+        Fail(UnavailableError("yamux: writing to the secure connection failed: " + written.message()),
+             /*send_go_away=*/false);
+        return sent;
+      }
+      s->send_window -= n;
+      sent += n;
+      data = data.subspan(n);
+      if (secure_->write_blocked()) break;
+    }
+    return sent;
+  }
   void OnStreamWrite(YamuxStream* s) {
     Enqueue(s);
     Flush();
@@ -674,6 +701,11 @@ Status YamuxStream::Write(ByteSpan data) {
   if (outbox_size_ + data.size() > limits_.hard_limit) {
     Reset();
     return ResourceExhaustedError("yamux stream write buffer over its hard limit");
+  }
+  if (outbox_size_ == 0) {
+    data = data.subspan(conn_->WriteDirect(this, data));
+    // All sent, or the connection failed (which unlinked the stream and reports the failure from the loop).
+    if (data.empty() || conn_ == nullptr) return OkStatus();
   }
   outbox_.emplace_back(data.begin(), data.end());
   outbox_size_ += data.size();
