@@ -485,15 +485,20 @@ void MplexConnection::Close() {
 }
 
 Status MplexConnection::SendData(uint64_t id, MplexFlag flag, ByteSpan data) {
-  const size_t messages = data.empty() ? 1 : (data.size() + kMplexWriteChunkSize - 1) / kMplexWriteChunkSize;
-  Bytes out;
-  out.reserve(data.size() + messages * (kMaxUvarintLength + kMaxLengthVarintSize));
+  // Each message's header and data go down as two writes: the secure connection copies (or seals) the
+  // caller's bytes itself and coalesces the writes of the loop turn, so gathering the message in a buffer
+  // first would only add a copy.
+  assert(id <= kMplexMaxStreamId);
   do {
     const size_t n = std::min(data.size(), kMplexWriteChunkSize);
-    AppendMplexFrame(id, flag, data.first(n), &out);
+    uint8_t header[2 * kMaxUvarintLength];
+    size_t header_size = EncodeUvarint(id << 3 | static_cast<uint64_t>(flag), header);
+    header_size += EncodeUvarint(n, header + header_size);
+    RETURN_IF_ERROR(WriteRaw(ByteSpan(header, header_size)));
+    if (n > 0) RETURN_IF_ERROR(WriteRaw(data.first(n)));
     data = data.subspan(n);
   } while (!data.empty());
-  return WriteRaw(out);
+  return OkStatus();
 }
 
 Status MplexConnection::WriteRaw(ByteSpan bytes) {

@@ -9,6 +9,7 @@
 #include "libp2p/base/manual_event_loop.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/stream/memory_transport.h"
+#include "libp2p/stream/mplex.h"
 #include "libp2p/stream/noise.h"
 #include "libp2p/stream/stream_base.h"
 #include "libp2p/stream/test_util.h"
@@ -114,22 +115,27 @@ class WriteBatchingTest : public ::testing::Test {
     ASSERT_NE(server_secure_, nullptr);
   }
 
-  // SecureConnect(), then yamux on both ends; the server keeps the streams the client opens.
-  void MuxConnect() {
+  // SecureConnect(), then yamux (or mplex) on both ends; the server keeps the streams the client opens.
+  void MuxConnect(bool mplex = false) {
     SecureConnect();
-    client_mux_ = CreateYamuxConnection(&loop_, std::move(client_secure_), /*initiator=*/true, {});
-    server_mux_ = CreateYamuxConnection(&loop_, std::move(server_secure_), /*initiator=*/false,
-                                        {[this](std::unique_ptr<Stream> s) {
-                                          Stream* raw = s.get();
-                                          const size_t index = server_streams_.size();
-                                          server_streams_.push_back(std::move(s));
-                                          raw->SetHandlers(Stream::Handlers{
-                                              [this, index](ByteSpan d) {
-                                                received_.push_back({index, std::string(AsStringView(d))});
-                                              },
-                                              [] {}, [](const Status&) {}, {}});
-                                        },
-                                         {}});
+    auto create = [mplex](EventLoop* loop, std::unique_ptr<RawConnection> secure, bool initiator,
+                          MuxedConnection::Handlers handlers) {
+      return mplex ? CreateMplexConnection(loop, std::move(secure), initiator, std::move(handlers))
+                   : CreateYamuxConnection(loop, std::move(secure), initiator, std::move(handlers));
+    };
+    client_mux_ = create(&loop_, std::move(client_secure_), /*initiator=*/true, {});
+    server_mux_ = create(&loop_, std::move(server_secure_), /*initiator=*/false,
+                         {[this](std::unique_ptr<Stream> s) {
+                            Stream* raw = s.get();
+                            const size_t index = server_streams_.size();
+                            server_streams_.push_back(std::move(s));
+                            raw->SetHandlers(Stream::Handlers{
+                                [this, index](ByteSpan d) {
+                                  received_.push_back({index, std::string(AsStringView(d))});
+                                },
+                                [] {}, [](const Status&) {}, {}});
+                          },
+                          {}});
     loop_.RunUntilIdle();
   }
 
@@ -189,6 +195,29 @@ TEST_F(WriteBatchingTest, SmallWritesOfOneTurnOnManyStreamsLeaveAsOneRawWriteInO
     const size_t first = delivered.size() / 100, last = (delivered.size() + c.data.size() - 1) / 100;
     EXPECT_EQ(first, last) << "a delivery spans two messages";
     EXPECT_EQ(c.stream, first % kStreams) << "message " << first << " arrived on the wrong stream";
+    delivered += c.data;
+  }
+  EXPECT_TRUE(delivered == expected);
+}
+
+TEST_F(WriteBatchingTest, MplexWritesOfOneTurnLeaveAsOneRawWriteInOrder) {
+  MuxConnect(/*mplex=*/true);
+  constexpr size_t kStreams = 3;
+  constexpr size_t kWrites = 300;
+  std::vector<std::unique_ptr<Stream>> streams;
+  for (size_t i = 0; i < kStreams; ++i) streams.push_back(std::move(client_mux_->OpenStream()).value());
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), kStreams);
+  const size_t writes_before = client_wire_.writes;
+  const size_t frames_before = client_wire_.frames;
+  for (size_t i = 0; i < kWrites; ++i) ASSERT_TRUE(streams[i % kStreams]->Write(AsBytes(Message(i))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);
+  EXPECT_EQ(client_wire_.frames - frames_before, 1u);  // 300 x (2 + 100) bytes fit one Noise message.
+  std::string expected, delivered;
+  for (size_t i = 0; i < kWrites; ++i) expected += Message(i);
+  for (const Chunk& c : received_) {
+    EXPECT_EQ(c.stream, (delivered.size() / 100) % kStreams);
     delivered += c.data;
   }
   EXPECT_TRUE(delivered == expected);
