@@ -28,7 +28,8 @@ uint8_t* MessageCache::Allocate(size_t size) {
       chunks.back().used = 0;
     } else {
       const size_t chunk_size = std::max(size, kChunkBytes);
-      chunks.push_back(Chunk{std::make_unique<uint8_t[]>(chunk_size), chunk_size, 0});
+      // Not zeroed: only what Put writes is read, and a fresh chunk's pages are touched as it fills.
+      chunks.push_back(Chunk{std::make_unique_for_overwrite<uint8_t[]>(chunk_size), chunk_size, 0});
     }
   }
   Chunk& chunk = chunks.back();
