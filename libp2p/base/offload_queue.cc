@@ -8,6 +8,13 @@
 
 namespace libp2p {
 
+namespace {
+
+// At most this many results wait at the head for a wake-up of the loop thread while more jobs run.
+constexpr size_t kPostEvery = 16;
+
+}  // namespace
+
 struct OffloadQueue::Shared {
   explicit Shared(OffloadQueue* q) : queue(q) {}
 
@@ -20,6 +27,8 @@ struct OffloadQueue::Shared {
   std::deque<Slot> slots;
   uint64_t head_seq = 0;
   bool drain_posted = false;  // A Drain is in the loop's queue. Guarded by mu.
+  size_t incomplete = 0;      // Jobs submitted and not finished. Guarded by mu.
+  size_t unposted = 0;        // Results ready at the head since the last Drain was posted. Guarded by mu.
   // The queue, while it lives; loop thread only (the destructor clears it there, and only Drain reads it).
   OffloadQueue* queue;
 };
@@ -42,18 +51,26 @@ void OffloadQueue::Submit(Job job) {
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->slots.emplace_back();
+    ++shared_->incomplete;
   }
-  gathered_.push_back([shared = shared_, loop = loop_, seq, job = std::move(job)] {
+  gathered_.push_back([shared = shared_, loop = loop_, pool = pool_, seq, job = std::move(job)] {
     Continuation c = job();
+    // Waking the loop thread costs more than a small job: while the pool has more of our jobs to run, the
+    // results wait for one of them (or for kPostEvery of them), so that one wake-up serves many.
+    const bool pool_idle = pool->queued() == 0;
     bool post = false;
     {
       std::lock_guard<std::mutex> lock(shared->mu);
       Shared::Slot& slot = shared->slots[seq - shared->head_seq];
       slot.done = true;
       slot.continuation = std::move(c);
-      // Only the head's completion can make anything runnable; a Drain already queued will see this one.
-      if (seq == shared->head_seq && !shared->drain_posted) {
+      --shared->incomplete;
+      // Only results at the head can run; a Drain already queued will see this one. Our last job always
+      // posts (nothing of ours would come after it), so no result waits for another queue's jobs.
+      if (!shared->drain_posted && shared->slots.front().done &&
+          (shared->incomplete == 0 || pool_idle || ++shared->unposted >= kPostEvery)) {
         shared->drain_posted = true;
+        shared->unposted = 0;
         post = true;
       }
     }

@@ -59,6 +59,37 @@ TEST(OffloadQueueTest, ContinuationsRunOnTheLoopThreadInSubmissionOrder) {
   EXPECT_EQ(queue.in_flight(), 0u);
 }
 
+// Results wait for a wake-up of the loop while more jobs run, but never for another queue's jobs: here the
+// other queue's jobs cannot finish until this queue's result has reached the loop.
+TEST(OffloadQueueTest, AResultDoesNotWaitForTheJobsOfAnotherQueueOnTheSamePool) {
+  auto loop = NewLoop();
+  WorkerPool pool(1);
+  OffloadQueue mine(loop.get(), &pool);
+  OffloadQueue other(loop.get(), &pool);
+  auto arrived = std::make_shared<std::atomic<bool>>(false);
+  mine.Submit([&, arrived]() -> OffloadQueue::Continuation {
+    return [&, arrived] { arrived->store(true); };
+  });
+  int others_done = 0;
+  for (int i = 0; i < 20; ++i) {
+    other.Submit([arrived]() -> OffloadQueue::Continuation {
+      while (!arrived->load()) std::this_thread::yield();
+      return nullptr;
+    });
+  }
+  other.Submit([&]() -> OffloadQueue::Continuation {
+    return [&] {
+      ++others_done;
+      loop->Stop();
+    };
+  });
+  auto give_up = loop->CreateTimer([&] { loop->Stop(); });
+  give_up->Schedule(std::chrono::seconds(30));
+  loop->Run();
+  EXPECT_TRUE(arrived->load());
+  EXPECT_EQ(others_done, 1);
+}
+
 TEST(OffloadQueueTest, WithoutAPoolTheJobAndItsContinuationRunInsideSubmit) {
   ManualEventLoop loop;
   OffloadQueue queue(&loop, nullptr);

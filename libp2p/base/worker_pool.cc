@@ -46,6 +46,11 @@ void WorkerPool::SubmitAll(std::vector<std::function<void()>>* jobs) {
   }
 }
 
+size_t WorkerPool::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return jobs_.size();
+}
+
 size_t WorkerPool::HardwareThreads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;

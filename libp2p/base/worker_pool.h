@@ -32,6 +32,8 @@ class WorkerPool {
   void SubmitAll(std::vector<std::function<void()>>* jobs);
 
   size_t threads() const { return workers_.size(); }
+  // Jobs queued and not yet started (a moment's reading, from any thread).
+  size_t queued() const;
 
   // One worker per hardware thread, at least one.
   static size_t HardwareThreads();
@@ -39,7 +41,7 @@ class WorkerPool {
  private:
   void Work();
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;  // Guarded by mu_.
   bool stopping_ = false;                   // Guarded by mu_.
