@@ -165,7 +165,9 @@ int RunPublisher(const Multiaddr& target, const Config& cfg) {
       sent += static_cast<int64_t>(batches[next_batch].entries().size());
       n.node->pubsub().PublishBatch(std::move(batches[next_batch++]));
     }
-    if (sent < cfg.count) pump->Schedule(std::chrono::microseconds(50));
+    // Rechecked every millisecond: 1 MiB lasts the subscriber far longer (this was the period in effect before
+    // the loop's timers were precise, when a 50 us timer fired after 1 ms).
+    if (sent < cfg.count) pump->Schedule(std::chrono::milliseconds(1));
   });
   n.topic->SetPeerHandler([&](const pubsub::PeerEvent& e) {
     if (!e.joined || pump->IsScheduled() || sent > 0) return;
