@@ -568,7 +568,10 @@ void PubSub::Verify(const PeerId& from, const std::string& id, pb::Message msg, 
   if (auto p = peers_.find(from); p != peers_.end()) {
     if (++p->second.verifying >= options_.max_verifying_per_peer) p->second.peer->PauseInbound(true);
   }
-  offload_.Submit([this, from, id, msg = std::move(msg), policy = options_.sign_policy]() mutable {
+  // Init-captures, not plain ones: copies of the const references would be const, and the moves into the
+  // continuation would copy them a second time.
+  offload_.Submit([this, from = PeerId(from), id = std::string(id), msg = std::move(msg),
+                   policy = options_.sign_policy]() mutable {
     Status s = VerifyMessage(msg, policy);
     return OffloadQueue::Continuation(
         [this, from = std::move(from), id = std::move(id), msg = std::move(msg), s = std::move(s)]() mutable {
