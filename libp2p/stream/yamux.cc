@@ -265,7 +265,20 @@ class YamuxConnection final : public MuxedConnection {
     Enqueue(s);
     Flush();
   }
-  // The stream was reset or destroyed before it finished both ways: tell the remote.
+  // The stream's owner destroyed it. Closed both ways with its outbox empty, it still owes the remote its
+  // FIN when the secure connection was write-blocked at CloseWrite(): the FIN goes out after the stream's
+  // data, which all left before it. Any other stream is still open, and is reset.
+  void OnStreamDestroyed(YamuxStream* s) {
+    if (!s->remote_fin || !s->fin_requested || s->outbox_has_data()) return OnStreamReset(s);
+    if (!s->fin_sent) {
+      s->fin_sent = true;
+      const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
+      QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
+    }
+    Forget(s);
+    ScheduleFlush();
+  }
+  // The stream was reset, or destroyed while still open: tell the remote.
   void OnStreamReset(YamuxStream* s) {
     QueueControl(YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, s->id(), 0});
     Forget(s);
@@ -418,14 +431,11 @@ class YamuxConnection final : public MuxedConnection {
       s->outbox_reserved -= freed;
       if (budget_ != nullptr) budget_->Release(freed);
       s->send_window -= taken;
-      uint16_t flags = FirstFrameFlags(s);
-      if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
-        flags |= kYamuxFin;
-        s->fin_sent = true;
-      }
-      const YamuxHeader h{YamuxType::kData, flags, s->id(), static_cast<uint32_t>(taken)};
+      const YamuxHeader h{YamuxType::kData, FirstFrameFlags(s), s->id(), static_cast<uint32_t>(taken)};
       h.EncodeTo(out_.data() + header_at);
     }
+    // The FIN goes in a frame of its own, never on data, as go-yamux and rust-yamux send it: js-yamux 8
+    // applies a frame's FIN before its body, and drops the body when its reader had caught up.
     if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
       s->fin_sent = true;
       const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
@@ -690,7 +700,7 @@ class YamuxConnection final : public MuxedConnection {
 };
 
 YamuxStream::~YamuxStream() {
-  if (conn_ != nullptr) conn_->OnStreamReset(this);
+  if (conn_ != nullptr) conn_->OnStreamDestroyed(this);
 }
 
 Status YamuxStream::Write(ByteSpan data) {
