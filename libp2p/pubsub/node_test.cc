@@ -242,14 +242,15 @@ TEST(NodeTest, ARelayForwardsWithoutDelivering) {
   auto ta = *a->Join("t");
   auto tr = *relay->Join("t");
   auto tb = *b->Join("t");
+  // Each end must know the other's subscription before a publishes: the relay learns of a and b, they of it.
   auto joined = std::make_shared<Counter>();  // Shared: handlers may run until the nodes stop.
-  tr->SetPeerHandler([joined](const PeerEvent& e) { joined->Add(e.joined ? 1 : 0); });
+  for (auto* t : {&ta, &tr, &tb}) (*t)->SetPeerHandler([joined](const PeerEvent& e) { joined->Add(e.joined ? 1 : 0); });
   auto relaying = tr->Relay();
   auto sa = ta->Subscribe();
   auto sb = tb->Subscribe();
   ASSERT_TRUE(a->Connect(relay->listen_addrs()[0]).get().ok());
   ASSERT_TRUE(b->Connect(relay->listen_addrs()[0]).get().ok());
-  ASSERT_TRUE(joined->WaitFor(2));
+  ASSERT_TRUE(joined->WaitFor(4));
   ASSERT_TRUE(ta->Publish(AsBytes("through")).get().status.ok());
   std::optional<Message> m = sb->Next(kDeadline);
   ASSERT_TRUE(m.has_value());
@@ -271,8 +272,9 @@ TEST(NodeTest, AFilterDropsBeforeTheQueueButTheMessageIsStillForwarded) {
   auto ta = *a->Join("t");
   auto tb = *b->Join("t");
   auto tc = *c->Join("t");
+  // Each end must know the other's subscription before a publishes: b learns of a and c, a and c of b.
   auto joined = std::make_shared<Counter>();  // Shared: handlers may run until the nodes stop.
-  tb->SetPeerHandler([joined](const PeerEvent& e) { joined->Add(e.joined ? 1 : 0); });
+  for (auto* t : {&ta, &tb, &tc}) (*t)->SetPeerHandler([joined](const PeerEvent& e) { joined->Add(e.joined ? 1 : 0); });
   SubscriptionOptions filtering;
   filtering.queue_size = 1;
   filtering.filter = [](const Message& m) { return m.data.rfind("keep-", 0) == 0; };
@@ -282,7 +284,7 @@ TEST(NodeTest, AFilterDropsBeforeTheQueueButTheMessageIsStillForwarded) {
   auto sc = tc->Subscribe();
   ASSERT_TRUE(a->Connect(b->listen_addrs()[0]).get().ok());
   ASSERT_TRUE(c->Connect(b->listen_addrs()[0]).get().ok());
-  ASSERT_TRUE(joined->WaitFor(2));
+  ASSERT_TRUE(joined->WaitFor(4));
   for (const char* data : {"drop-1", "drop-2", "keep-1"}) ASSERT_TRUE(ta->Publish(AsBytes(data)).get().status.ok());
   for (const char* data : {"drop-1", "drop-2", "keep-1"}) {
     std::optional<Message> forwarded = sc->Next(kDeadline);
