@@ -13,6 +13,9 @@
 //                                                        subscriber's checking; no latency figures then)]
 //                                                       [--workers N|auto (the subscriber's validation workers;
 //                                                        default auto, one per hardware thread)]
+//                                                       [--latency-csv FILE (each latency sample as a line
+//                                                        "send time since the first send in ms,latency in ms",
+//                                                        to see when the slow ones happened)]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,6 +55,7 @@ struct Config {
   std::string trace_json;  // The subscriber writes go's JSON trace of its events to this file.
   bool presigned = false;
   size_t workers = pubsub::kAutoWorkers;
+  std::string latency_csv;
 };
 
 double CpuSeconds() {
@@ -198,6 +202,7 @@ int Main(int argc, char** argv) {
     if (flag == "--metrics") cfg.metrics = value == "on";
     if (flag == "--trace-json") cfg.trace_json = value;
     if (flag == "--presigned") cfg.presigned = value == "on";
+    if (flag == "--latency-csv") cfg.latency_csv = value;
     if (flag == "--workers") {
       cfg.workers = value == "auto" ? pubsub::kAutoWorkers : std::strtoul(value.c_str(), nullptr, 10);
     }
@@ -206,6 +211,7 @@ int Main(int argc, char** argv) {
   const Multiaddr target = n.node->listen_addrs()[0];
   int64_t received = 0;
   std::vector<int64_t> latencies_ns;
+  std::vector<int64_t> sent_times_ns;  // With --latency-csv: the send time of each sample, in step.
   // Latency of every k-th message, at most 100,000 samples, so the samples do not weigh on the RSS figures.
   const int64_t sample_every = std::max<int64_t>(1, cfg.count / 100000);
   latencies_ns.reserve(100001);
@@ -222,7 +228,10 @@ int Main(int argc, char** argv) {
     }
     int64_t sent_ns = 0;
     std::memcpy(&sent_ns, m.data.data(), sizeof(sent_ns));
-    if (received % sample_every == 0 && sent_ns != 0) latencies_ns.push_back(now - sent_ns);
+    if (received % sample_every == 0 && sent_ns != 0) {
+      latencies_ns.push_back(now - sent_ns);
+      if (!cfg.latency_csv.empty()) sent_times_ns.push_back(sent_ns);
+    }
     ++received;
     if (received % std::max<int64_t>(1, cfg.count / 4) == 0) rss_samples.push_back(ResidentKiB());
     if (received == cfg.count) {
@@ -244,6 +253,12 @@ int Main(int argc, char** argv) {
   for (const crypto::PeerId& p : n.node->host().connected_peers()) n.node->host().Disconnect(p);
   int status = 0;
   waitpid(child, &status, 0);
+  if (!cfg.latency_csv.empty()) {
+    std::ofstream csv(cfg.latency_csv);
+    for (size_t i = 0; i < latencies_ns.size(); ++i) {
+      csv << (sent_times_ns[i] - sent_times_ns[0]) / 1e6 << ',' << latencies_ns[i] / 1e6 << '\n';
+    }
+  }
   std::sort(latencies_ns.begin(), latencies_ns.end());
   auto pct = [&](double q) {
     return latencies_ns.empty() ? 0.0 : latencies_ns[static_cast<size_t>(q * (latencies_ns.size() - 1))] / 1e6;
