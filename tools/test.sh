@@ -50,16 +50,33 @@ fuzz() {
   [ "${PIPESTATUS[0]}" -eq 0 ] || { failed=$((failed + 1)); return 1; }
   local bin_dir
   bin_dir=$(bazel info "${BAZEL_FLAGS[@]}" --config=fuzz bazel-bin 2>/dev/null)
-  local rc=0
+  # One fuzzer per core at a time (each is single-threaded); each leaves its exit status in its folder.
+  local cores running=0 t pkg name work
+  cores=$(nproc 2>/dev/null || echo 1)
   for t in $targets; do
-    local pkg=${t#//}
+    pkg=${t#//}
     pkg=${pkg%%:*}
-    local name=${t##*:}
-    local work="$log_dir/fuzz-$name"
+    name=${t##*:}
+    work="$log_dir/fuzz-$name"
     mkdir -p "$work/new"
     # New inputs go to a scratch folder; the checked-in corpus is only read.
-    if "$bin_dir/$pkg/$name" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
-        "$work/new" "$top/$pkg/${name}_corpus" >"$work/log" 2>&1; then
+    ("$bin_dir/$pkg/$name" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
+        "$work/new" "$top/$pkg/${name}_corpus" >"$work/log" 2>&1
+      echo $? >"$work/status") &
+    running=$((running + 1))
+    if [ "$running" -ge "$cores" ]; then
+      wait -n
+      running=$((running - 1))
+    fi
+  done
+  wait
+  local rc=0
+  for t in $targets; do
+    pkg=${t#//}
+    pkg=${pkg%%:*}
+    name=${t##*:}
+    work="$log_dir/fuzz-$name"
+    if [ "$(cat "$work/status" 2>/dev/null)" = 0 ]; then
       echo "  $t: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') runs, no failure"
       passed=$((passed + 1))
     else
