@@ -265,20 +265,16 @@ class YamuxConnection final : public MuxedConnection {
     Enqueue(s);
     Flush();
   }
-  // The stream's owner destroyed it. Closed both ways with its outbox empty, it still owes the remote its
-  // FIN when the secure connection was write-blocked at CloseWrite(): the FIN goes out after the stream's
-  // data, which all left before it. Any other stream is still open, and is reset.
-  void OnStreamDestroyed(YamuxStream* s) {
-    if (!s->remote_fin || !s->fin_requested || s->outbox_has_data()) return OnStreamReset(s);
-    if (!s->fin_sent) {
-      s->fin_sent = true;
-      const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
-      QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
-    }
-    Forget(s);
-    ScheduleFlush();
+  // CloseWrite() on `s`. With its outbox empty, the FIN is queued now, behind the data already taken, even
+  // while the secure connection is write-blocked: a stream its owner drops right after has nothing left to
+  // send. Otherwise the FIN follows the outbox's last bytes.
+  void OnStreamCloseWrite(YamuxStream* s) {
+    if (s->outbox_has_data()) return OnStreamWrite(s);
+    SendFin(s);
+    if (s->finished()) Forget(s);
+    Flush();
   }
-  // The stream was reset, or destroyed while still open: tell the remote.
+  // The stream was reset or destroyed before it finished both ways: tell the remote.
   void OnStreamReset(YamuxStream* s) {
     QueueControl(YamuxHeader{YamuxType::kWindowUpdate, kYamuxRst, s->id(), 0});
     Forget(s);
@@ -434,13 +430,17 @@ class YamuxConnection final : public MuxedConnection {
       const YamuxHeader h{YamuxType::kData, FirstFrameFlags(s), s->id(), static_cast<uint32_t>(taken)};
       h.EncodeTo(out_.data() + header_at);
     }
-    // The FIN goes in a frame of its own, never on data, as go-yamux and rust-yamux send it: js-yamux 8
-    // applies a frame's FIN before its body, and drops the body when its reader had caught up.
-    if (!s->outbox_has_data() && s->fin_requested && !s->fin_sent) {
-      s->fin_sent = true;
-      const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
-      QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
-    }
+    if (!s->outbox_has_data() && s->fin_requested) SendFin(s);
+  }
+
+  // Queues the stream's FIN, once. It goes in a frame of its own, never on data, as go-yamux and rust-yamux
+  // send it: js-yamux 8 applies a frame's FIN before its body, and drops the body when its reader had caught
+  // up.
+  void SendFin(YamuxStream* s) {
+    if (s->fin_sent) return;
+    s->fin_sent = true;
+    const uint16_t flags = FirstFrameFlags(s) | kYamuxFin;
+    QueueControl(YamuxHeader{YamuxType::kData, flags, s->id(), 0});
   }
 
   void OnData(ByteSpan data) {
@@ -700,7 +700,7 @@ class YamuxConnection final : public MuxedConnection {
 };
 
 YamuxStream::~YamuxStream() {
-  if (conn_ != nullptr) conn_->OnStreamDestroyed(this);
+  if (conn_ != nullptr) conn_->OnStreamReset(this);
 }
 
 Status YamuxStream::Write(ByteSpan data) {
@@ -732,7 +732,7 @@ Status YamuxStream::Write(ByteSpan data) {
 void YamuxStream::CloseWrite() {
   if (fin_requested || reset_ || conn_ == nullptr) return;
   fin_requested = true;
-  conn_->OnStreamWrite(this);
+  conn_->OnStreamCloseWrite(this);
 }
 
 void YamuxStream::Reset() {
