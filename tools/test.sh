@@ -51,13 +51,14 @@ fuzz() {
   local bin_dir
   bin_dir=$(bazel info "${BAZEL_FLAGS[@]}" --config=fuzz bazel-bin 2>/dev/null)
   # One fuzzer per core at a time (each is single-threaded); each leaves its exit status in its folder.
-  local cores running=0 t pkg name work
+  local cores running=0 t pkg name work runs=()
   cores=$(nproc 2>/dev/null || echo 1)
   for t in $targets; do
     pkg=${t#//}
     pkg=${pkg%%:*}
     name=${t##*:}
     work="$log_dir/fuzz-$name"
+    runs+=("$t $pkg $name $work")
     mkdir -p "$work/new"
     # New inputs go to a scratch folder; the checked-in corpus is only read.
     ("$bin_dir/$pkg/$name" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
@@ -70,12 +71,9 @@ fuzz() {
     fi
   done
   wait
-  local rc=0
-  for t in $targets; do
-    pkg=${t#//}
-    pkg=${pkg%%:*}
-    name=${t##*:}
-    work="$log_dir/fuzz-$name"
+  local rc=0 run
+  for run in "${runs[@]}"; do
+    read -r t pkg name work <<<"$run"
     if [ "$(cat "$work/status" 2>/dev/null)" = 0 ]; then
       echo "  $t: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') runs, no failure"
       passed=$((passed + 1))
