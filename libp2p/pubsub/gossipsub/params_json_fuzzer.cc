@@ -1,6 +1,9 @@
 // Feeds arbitrary text to ParseGossipSubJson. Invariants: it never crashes or throws; an error or warning is
 // one non-empty line; whatever parses is valid (each struct's Validate() passes); and writing what was parsed
-// and parsing that again gives, without warnings, a document that writes back identically (the same values).
+// and parsing that again gives a document that writes back identically (the same values) and warns of nothing
+// the first parse did not (a warning about the configuration itself, such as thresholds without score
+// parameters, comes back; one about the input, such as an unimplemented go field, does not).
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,7 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string written = WriteGossipSubJson(first->config);
   const libp2p::StatusOr<GossipSubJsonResult> second = ParseGossipSubJson(written);
   Check(second.ok(), "the written document does not parse", second.status().ToString() + "\n" + written);
-  Check(second->warnings.empty(), "the written document gives warnings", written);
+  for (const std::string& w : second->warnings) {
+    const bool known = std::find(first->warnings.begin(), first->warnings.end(), w) != first->warnings.end();
+    Check(known, "the written document gives a warning the input did not", w + "\n" + written);
+  }
   CheckValid(second->config, written);
   Check(WriteGossipSubJson(second->config) == written, "the round trip changed a value", written);
   return 0;
