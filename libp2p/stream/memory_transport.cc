@@ -1,5 +1,6 @@
 #include "libp2p/stream/memory_transport.h"
 
+#include <algorithm>
 #include <cassert>
 #include <deque>
 #include <string>
@@ -8,12 +9,12 @@
 
 namespace libp2p::stream {
 
-// Runs a callback at a given virtual time: from the loop's queue on a network without latency (every time is
-// "now"), else from a timer.
+// Runs a callback at a given virtual time: from a timer on a timed network, else from the loop's queue
+// (every time is "now").
 class Delivery {
  public:
-  Delivery(EventLoop* loop, Duration latency, std::function<void()> callback) : loop_(loop) {
-    if (latency > Duration::zero()) {
+  Delivery(EventLoop* loop, bool timed, std::function<void()> callback) : loop_(loop) {
+    if (timed) {
       timer_ = loop->CreateTimer(std::move(callback));
     } else {
       task_ = loop->CreateTask(std::move(callback));
@@ -46,14 +47,19 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     MonoTime arrival;
   };
 
-  MemoryConnection(MemoryNetwork* network, Multiaddr local, Multiaddr remote)
-      : StreamBase(network->loop_), network_(network), limits_(network->limits_), latency_(network->latency_),
-        local_(std::move(local)), remote_(std::move(remote)),
-        deliver_(network->loop_, latency_, [this] { PullFromPeer(); }),
-        writable_(network->loop_, latency_, [this] { MaybeNotifyWritable(); }),
-        error_(network->loop_, latency_, [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
+  MemoryConnection(MemoryNetwork* network, Multiaddr local, Ipv4 local_ip, Multiaddr remote, Ipv4 remote_ip)
+      : StreamBase(network->loop_), network_(network), limits_(network->limits_),
+        latency_(network->LatencyBetween(local_ip, remote_ip)), local_(std::move(local)),
+        remote_(std::move(remote)), local_ip_(local_ip), remote_ip_(remote_ip),
+        deliver_(network->loop_, network->timed(), [this] { PullFromPeer(); }),
+        writable_(network->loop_, network->timed(), [this] { MaybeNotifyWritable(); }),
+        error_(network->loop_, network->timed(),
+               [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
     network_->connections_.insert(this);
   }
+
+  Ipv4 local_ip() const { return local_ip_; }
+  Ipv4 remote_ip() const { return remote_ip_; }
 
   // Cut: writes vanish, nothing more is delivered either way.
   void Break() {
@@ -69,7 +75,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   ~MemoryConnection() override {
     network_->connections_.erase(this);
     if (peer_ == nullptr || broken_) return;
-    const MonoTime closed_at = write_closed_ ? write_closed_at_ : loop()->Now() + latency_;
+    const MonoTime closed_at = write_closed_ ? write_closed_at_ : std::max(loop()->Now() + latency_, last_arrival_);
     peer_->OnPeerClosed(std::move(outbox_), outbox_size_, closed_at);
   }
 
@@ -91,7 +97,9 @@ class MemoryConnection final : public RawConnection, public StreamBase {
       Reset();
       return ResourceExhaustedError("write buffer over its hard limit");
     }
-    outbox_.push_back(Chunk{Bytes(data.begin(), data.end()), loop()->Now() + latency_});
+    // Jitter may not reorder a connection's bytes.
+    last_arrival_ = std::max(last_arrival_, network_->Send(local_ip_, remote_ip_, data.size(), latency_));
+    outbox_.push_back(Chunk{Bytes(data.begin(), data.end()), last_arrival_});
     outbox_size_ += data.size();
     if (outbox_size_ >= limits_.high_water) blocked_ = true;
     peer_->deliver_.ArmAt(outbox_.back().arrival);
@@ -103,7 +111,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   void CloseWrite() override {
     if (write_closed_ || reset_) return;
     write_closed_ = true;
-    write_closed_at_ = loop()->Now() + latency_;
+    write_closed_at_ = std::max(loop()->Now() + latency_, last_arrival_);
     if (peer_ != nullptr && !broken_) peer_->deliver_.ArmAt(write_closed_at_);
   }
 
@@ -122,7 +130,8 @@ class MemoryConnection final : public RawConnection, public StreamBase {
  protected:
   void OnReadPauseChanged() override {
     if (want_pause()) return;
-    if (peer_ != nullptr ? (peer_->outbox_size_ > 0 || peer_->write_closed_) : peer_closed_) deliver_.ArmAt(loop()->Now());
+    const bool pending = peer_ != nullptr ? peer_->outbox_size_ > 0 || peer_->write_closed_ : peer_closed_;
+    if (pending) deliver_.ArmAt(loop()->Now());
   }
 
  private:
@@ -186,6 +195,8 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   const Duration latency_;
   const Multiaddr local_;
   const Multiaddr remote_;
+  const Ipv4 local_ip_;
+  const Ipv4 remote_ip_;
   MemoryConnection* peer_ = nullptr;  // The other end, or null once it is gone.
   bool peer_closed_ = false;          // The other end was destroyed after an orderly close.
   std::deque<Chunk> orphaned_;        // What it had not delivered yet.
@@ -193,6 +204,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   MonoTime orphaned_closed_at_;       // When its end of stream arrives.
   std::deque<Chunk> outbox_;
   size_t outbox_size_ = 0;
+  MonoTime last_arrival_;  // When the last byte written reaches the peer.
   bool blocked_ = false;
   bool write_closed_ = false;
   MonoTime write_closed_at_;  // When our end of stream reaches the peer.
@@ -223,8 +235,8 @@ namespace {
 
 class MemoryPendingDial final : public PendingDial {
  public:
-  MemoryPendingDial(EventLoop* loop, Duration latency, std::function<void()> run)
-      : delivery_(loop, latency, std::move(run)) {
+  MemoryPendingDial(EventLoop* loop, bool timed, Duration latency, std::function<void()> run)
+      : delivery_(loop, timed, std::move(run)) {
     delivery_.ArmAt(loop->Now() + latency);
   }
 
@@ -232,11 +244,14 @@ class MemoryPendingDial final : public PendingDial {
   Delivery delivery_;
 };
 
-// /ip4/<ip>/tcp/<port>, from the 4 address bytes of an /ip4 component.
-Multiaddr AddressOf(const Bytes& ip, uint16_t port) {
-  return *Multiaddr::FromString("/ip4/" + std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." +
-                                std::to_string(ip[2]) + "." + std::to_string(ip[3]) + "/tcp/" +
-                                std::to_string(port));
+// /ip4/<ip>/tcp/<port>.
+Multiaddr AddressOf(Ipv4 ip, uint16_t port) {
+  return *Multiaddr::FromString("/ip4/" + FormatIpv4(ip) + "/tcp/" + std::to_string(port));
+}
+
+// The address of an /ip4 component's 4 bytes.
+Ipv4 IpOf(const Bytes& b) {
+  return static_cast<Ipv4>(b[0]) << 24 | static_cast<Ipv4>(b[1]) << 16 | static_cast<Ipv4>(b[2]) << 8 | b[3];
 }
 
 bool IsMemoryAddress(const Multiaddr& addr) {
@@ -249,7 +264,7 @@ bool IsMemoryAddress(const Multiaddr& addr) {
 
 class MemoryTransport final : public Transport {
  public:
-  MemoryTransport(MemoryNetwork* network, Bytes ip) : network_(network), ip_(std::move(ip)) {}
+  MemoryTransport(MemoryNetwork* network, Ipv4 ip) : network_(network), ip_(ip) {}
 
   bool CanDial(const Multiaddr& addr) const override { return IsMemoryAddress(addr); }
 
@@ -258,10 +273,12 @@ class MemoryTransport final : public Transport {
     const auto c = addr.Components();
     uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
     if (port == 0) {
-      while (network_->listeners_.count(AddressOf(c[0].value, network_->next_port_))) ++network_->next_port_;
+      while (network_->listeners_.count(AddressOf(IpOf(c[0].value), network_->next_port_))) {
+        ++network_->next_port_;
+      }
       port = network_->next_port_++;
     }
-    Multiaddr bound = AddressOf(c[0].value, port);
+    Multiaddr bound = AddressOf(IpOf(c[0].value), port);
     if (network_->listeners_.count(bound)) return UnavailableError("address in use: " + bound.ToString());
     return std::unique_ptr<Listener>(std::make_unique<MemoryListener>(network_, bound, std::move(on_accept)));
   }
@@ -269,39 +286,122 @@ class MemoryTransport final : public Transport {
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override {
     MemoryNetwork* network = network_;
     const Multiaddr target = addr.WithoutPeerId();
-    return std::make_unique<MemoryPendingDial>(network->loop_, network->latency_, [network, target, ip = ip_,
-                                                                                     on_done = std::move(on_done)] {
-      auto it = network->listeners_.find(target);
-      if (it == network->listeners_.end()) {
-        on_done(UnavailableError("connection refused: " + target.ToString()));
-        return;
-      }
-      const Multiaddr local = AddressOf(ip, network->next_port_++);
-      auto dialer = std::make_unique<MemoryConnection>(network, local, target);
-      auto listener_side = std::make_unique<MemoryConnection>(network, target, local);
-      MemoryConnection::Connect(dialer.get(), listener_side.get());
-      it->second->Accept(std::move(listener_side));
-      on_done(std::unique_ptr<RawConnection>(std::move(dialer)));
-    });
+    const Ipv4 target_ip = IpOf(target.Components()[0].value);
+    return std::make_unique<MemoryPendingDial>(
+        network->loop_, network->timed(), network->LatencyBetween(ip_, target_ip),
+        [network, target, target_ip, ip = ip_, on_done = std::move(on_done)] {
+          if (network->Separated(ip, target_ip)) {
+            on_done(UnavailableError("network unreachable (partitioned): " + target.ToString()));
+            return;
+          }
+          auto it = network->listeners_.find(target);
+          if (it == network->listeners_.end()) {
+            on_done(UnavailableError("connection refused: " + target.ToString()));
+            return;
+          }
+          const Multiaddr local = AddressOf(ip, network->next_port_++);
+          auto dialer = std::make_unique<MemoryConnection>(network, local, ip, target, target_ip);
+          auto listener_side = std::make_unique<MemoryConnection>(network, target, target_ip, local, ip);
+          MemoryConnection::Connect(dialer.get(), listener_side.get());
+          it->second->Accept(std::move(listener_side));
+          on_done(std::unique_ptr<RawConnection>(std::move(dialer)));
+        });
   }
 
  private:
   MemoryNetwork* const network_;
-  const Bytes ip_;  // Our dials come from this IPv4 address.
+  const Ipv4 ip_;  // Our dials come from this address.
 };
 
+StatusOr<Ipv4> ParseIpv4(const std::string& text) {
+  StatusOr<Multiaddr> addr = Multiaddr::FromString("/ip4/" + text);
+  if (!addr.ok()) return InvalidArgumentError("not an IPv4 address: " + text);
+  return IpOf(addr->Components()[0].value);
+}
+
+std::string FormatIpv4(Ipv4 ip) {
+  return std::to_string(ip >> 24) + "." + std::to_string(ip >> 16 & 0xff) + "." + std::to_string(ip >> 8 & 0xff) +
+         "." + std::to_string(ip & 0xff);
+}
+
+namespace {
+
+Ipv4 MustParse(const std::string& text) {
+  StatusOr<Ipv4> ip = ParseIpv4(text);
+  assert(ip.ok());
+  return ip.ok() ? *ip : 0;
+}
+
+// How long `bytes` take at `bytes_per_second`, rounded up to the nanosecond.
+Duration TransmitTime(size_t bytes, uint64_t bytes_per_second) {
+  constexpr unsigned __int128 kNanos = 1'000'000'000;
+  return Duration(static_cast<int64_t>((bytes * kNanos + bytes_per_second - 1) / bytes_per_second));
+}
+
+}  // namespace
+
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration latency)
-    : loop_(loop), limits_(limits), latency_(latency) {}
+    : loop_(loop), limits_(limits), latency_(latency), modeled_(false) {}
+
+MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model)
+    : loop_(loop), limits_(limits), latency_(Duration::zero()), modeled_(true), model_(std::move(model)),
+      jitter_rng_(model_.seed) {}
+
 MemoryNetwork::~MemoryNetwork() = default;
 
 std::unique_ptr<Transport> MemoryNetwork::CreateTransport(const std::string& ipv4) {
-  StatusOr<Multiaddr> ip = Multiaddr::FromString("/ip4/" + ipv4);
-  assert(ip.ok());
-  return std::make_unique<MemoryTransport>(this, ip->Components()[0].value);
+  return std::make_unique<MemoryTransport>(this, MustParse(ipv4));
+}
+
+void MemoryNetwork::SetAccessLink(const std::string& ip, AccessLink link) { endpoints_[MustParse(ip)].link = link; }
+
+Traffic MemoryNetwork::TrafficOf(const std::string& ip) const {
+  const auto it = endpoints_.find(MustParse(ip));
+  return it == endpoints_.end() ? Traffic{} : it->second.traffic;
 }
 
 void MemoryNetwork::BreakConnections() {
   for (MemoryConnection* c : connections_) c->Break();
+}
+
+void MemoryNetwork::Partition(const std::vector<std::string>& side) {
+  partition_.clear();
+  for (const std::string& ip : side) partition_.insert(MustParse(ip));
+  for (MemoryConnection* c : connections_) {
+    if (Separated(c->local_ip(), c->remote_ip())) c->Break();
+  }
+}
+
+void MemoryNetwork::Heal() { partition_.clear(); }
+
+bool MemoryNetwork::Separated(Ipv4 a, Ipv4 b) const {
+  return !partition_.empty() && partition_.count(a) != partition_.count(b);
+}
+
+Duration MemoryNetwork::LatencyBetween(Ipv4 from, Ipv4 to) const {
+  return model_.latency ? model_.latency(from, to) : latency_;
+}
+
+MonoTime MemoryNetwork::Send(Ipv4 from, Ipv4 to, size_t bytes, Duration latency) {
+  MonoTime t = loop_->Now();
+  Endpoint& sender = endpoints_[from];
+  Endpoint& receiver = endpoints_[to];
+  sender.traffic.bytes_sent += bytes;
+  receiver.traffic.bytes_received += bytes;
+  if (!modeled_) return t + latency;
+  if (sender.link.upload_bytes_per_second > 0) {
+    t = std::max(t, sender.upload_free) + TransmitTime(bytes, sender.link.upload_bytes_per_second);
+    sender.upload_free = t;
+  }
+  t += latency;
+  if (model_.jitter > Duration::zero()) {
+    t += Duration(static_cast<int64_t>(jitter_rng_() % (static_cast<uint64_t>(model_.jitter.count()) + 1)));
+  }
+  if (receiver.link.download_bytes_per_second > 0) {
+    t = std::max(t, receiver.download_free) + TransmitTime(bytes, receiver.link.download_bytes_per_second);
+    receiver.download_free = t;
+  }
+  return t;
 }
 
 }  // namespace libp2p::stream

@@ -4,9 +4,13 @@
 #define LIBP2P_STREAM_MEMORY_TRANSPORT_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <memory>
+#include <vector>
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/stream/stream.h"
@@ -17,18 +21,61 @@ namespace libp2p::stream {
 class MemoryConnection;
 class MemoryListener;
 
+// An IPv4 address as a number in host byte order (10.0.0.1 is 0x0a000001).
+using Ipv4 = uint32_t;
+
+// Parses dotted IPv4 text ("10.0.0.1"); fails on anything else.
+StatusOr<Ipv4> ParseIpv4(const std::string& text);
+std::string FormatIpv4(Ipv4 ip);
+
+// How bytes cross a simulated network; every part is optional. With none of it set, the network behaves as
+// described on MemoryNetwork (one fixed latency, unlimited bandwidth).
+struct LinkModel {
+  // The one-way propagation delay from one address to another (dials, data, ends of stream, resets). Null:
+  // the network's fixed latency for every pair.
+  std::function<Duration(Ipv4 from, Ipv4 to)> latency;
+  // Each delivery of written bytes is late by a further uniform draw from [0, jitter], from a generator
+  // seeded with `seed`; the bytes of one connection still arrive in the order they were written.
+  Duration jitter = Duration::zero();
+  uint64_t seed = 0;
+};
+
+// The access link of one address: bytes leave at most at the upload rate and arrive at most at the download
+// rate, queueing behind earlier bytes (a fluid model: each write books its place in both queues when it is
+// written). 0: unlimited.
+struct AccessLink {
+  uint64_t upload_bytes_per_second = 0;
+  uint64_t download_bytes_per_second = 0;
+};
+
+// Bytes written by and delivered to one address, counted when written (they include every layer above:
+// Noise, the muxer, the protocols).
+struct Traffic {
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+};
+
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
 // a Listen() on port 0 gets the next free port. A transport has an IPv4 address of its own (127.0.0.1 unless
-// given): its dials come from it, so that tests of per-IP rules see peers at distinct addresses. Not thread-safe; the loop and the network must outlive
-// every transport, listener and connection made from it.
+// given): its dials come from it, so that tests of per-IP rules see peers at distinct addresses. Not
+// thread-safe; the loop and the network must outlive every transport, listener and connection made from it.
 //
 // With a `latency`, every delivery (a dial's connection, written bytes, an end of stream, a reset) reaches
 // the other side that much virtual time after it was sent, as on a real network: tests then see time pass
-// between the steps of a handshake. Without one, deliveries run from the loop's queue, in order.
+// between the steps of a handshake. Without one, deliveries run from the loop's queue, in order. A LinkModel
+// adds per-pair latency, jitter, access-link bandwidth and partitions, for simulations.
 class MemoryNetwork {
  public:
   explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {}, Duration latency = Duration::zero());
+  // A network whose deliveries follow `model` (always on the loop's timers, never inline).
+  MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model);
   ~MemoryNetwork();
+
+  // Sets the access link of `ip` (dotted text; must parse), for connections made and bytes written from now.
+  void SetAccessLink(const std::string& ip, AccessLink link);
+
+  // What `ip` has sent and received so far (zeros for an address never seen).
+  Traffic TrafficOf(const std::string& ip) const;
 
   // A transport whose connections live in this network, dialing from `ipv4` (dotted text; must parse).
   std::unique_ptr<Transport> CreateTransport(const std::string& ipv4 = "127.0.0.1");
@@ -41,13 +88,40 @@ class MemoryNetwork {
   // Listeners and new connections are not affected.
   void BreakConnections();
 
+  // Separates the addresses in `side` from every other address until Heal(): connections between the two
+  // sides break as with BreakConnections(), and dials across fail (after one latency) as unreachable.
+  // Connections within a side are not affected. A second Partition() replaces the first.
+  void Partition(const std::vector<std::string>& side);
+  void Heal();
+
  private:
   friend class MemoryTransport;
   friend class MemoryListener;
   friend class MemoryConnection;
+  struct Endpoint {
+    AccessLink link;
+    MonoTime upload_free;    // When the upload queue empties.
+    MonoTime download_free;  // When the download queue empties.
+    Traffic traffic;
+  };
+
+  // The one-way latency from `from` to `to`.
+  Duration LatencyBetween(Ipv4 from, Ipv4 to) const;
+  // Books `bytes` written now from `from` to `to` (`latency` apart) in both access queues, counts them, and
+  // returns when they arrive.
+  MonoTime Send(Ipv4 from, Ipv4 to, size_t bytes, Duration latency);
+  bool Separated(Ipv4 a, Ipv4 b) const;
+  // Deliveries run from timers (a model or a latency is set) rather than from the loop's queue.
+  bool timed() const { return latency_ > Duration::zero() || modeled_; }
+
   EventLoop* const loop_;
   const WriteLimits limits_;
   const Duration latency_;
+  const bool modeled_;
+  const LinkModel model_;
+  std::mt19937_64 jitter_rng_;
+  std::unordered_map<Ipv4, Endpoint> endpoints_;
+  std::unordered_set<Ipv4> partition_;  // One side of the partition; empty: none.
   uint16_t next_port_ = 10000;
   std::unordered_map<Multiaddr, MemoryListener*> listeners_;
   std::unordered_set<MemoryConnection*> connections_;

@@ -1,7 +1,9 @@
 #include "libp2p/stream/memory_transport.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
@@ -256,6 +258,176 @@ TEST_F(MemoryTransportTest, ListenTwiceOnOnePortFails) {
   ASSERT_TRUE(first.ok());
   auto second = transport_->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/4001"), [](auto) {});
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+}
+
+// A network of two addresses on a link model: a dials b.
+class LinkModelTest : public ::testing::Test {
+ protected:
+  static constexpr Duration kMs = std::chrono::milliseconds(1);
+
+  explicit LinkModelTest(LinkModel model = DefaultModel()) : network_(&loop_, WriteLimits{}, std::move(model)) {}
+
+  static LinkModel DefaultModel() {
+    LinkModel model;
+    // 10 ms from 10.0.0.1 to anyone, 30 ms from anyone else: the model need not be symmetric.
+    model.latency = [](Ipv4 from, Ipv4) { return from == 0x0a000001 ? 10 * kMs : 30 * kMs; };
+    return model;
+  }
+
+  // Connects a (10.0.0.1) to b (10.0.0.2), advancing time until both ends exist.
+  void Connect() {
+    auto listener = b_transport_->Listen(*Multiaddr::FromString("/ip4/10.0.0.2/tcp/0"),
+                                         [this](std::unique_ptr<RawConnection> c) { accepted_ = std::move(c); });
+    ASSERT_TRUE(listener.ok());
+    listener_ = std::move(listener).value();
+    dial_ = a_transport_->Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+      dial_status_ = c.status();
+      if (c.ok()) dialed_ = std::move(c).value();
+    });
+    loop_.AdvanceTime(10 * kMs);
+    ASSERT_NE(dialed_, nullptr);
+    ASSERT_NE(accepted_, nullptr);
+    a_.Attach(dialed_.get());
+    b_.Attach(accepted_.get());
+  }
+
+  // Advances to each timer in turn until `done()`, returning the virtual time that took.
+  Duration TimeUntil(const std::function<bool()>& done) {
+    const MonoTime start = loop_.Now();
+    while (!done() && loop_.AdvanceToNextTimer()) {
+    }
+    return loop_.Now() - start;
+  }
+
+  ManualEventLoop loop_;
+  MemoryNetwork network_;
+  std::unique_ptr<Transport> a_transport_ = network_.CreateTransport("10.0.0.1");
+  std::unique_ptr<Transport> b_transport_ = network_.CreateTransport("10.0.0.2");
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<PendingDial> dial_;
+  Status dial_status_;
+  std::unique_ptr<RawConnection> dialed_, accepted_;
+  Recorder a_, b_;
+};
+
+TEST_F(LinkModelTest, EachDirectionTakesItsPairsLatency) {
+  Connect();
+  ASSERT_TRUE(dialed_->Write(AsBytes("ping")).ok());
+  EXPECT_EQ(TimeUntil([&] { return b_.data == "ping"; }), 10 * kMs);
+  ASSERT_TRUE(accepted_->Write(AsBytes("pong")).ok());
+  EXPECT_EQ(TimeUntil([&] { return a_.data == "pong"; }), 30 * kMs);
+}
+
+TEST_F(LinkModelTest, WritesQueueBehindEachOtherOnTheUploadLink) {
+  // 1,000 bytes per second up: 100 bytes take 100 ms to leave, the next 100 bytes wait for them.
+  network_.SetAccessLink("10.0.0.1", AccessLink{1000, 0});
+  Connect();
+  ASSERT_TRUE(dialed_->Write(Bytes(100, 'x')).ok());
+  ASSERT_TRUE(dialed_->Write(Bytes(100, 'y')).ok());
+  EXPECT_EQ(TimeUntil([&] { return b_.data.size() == 100; }), 110 * kMs);
+  EXPECT_EQ(TimeUntil([&] { return b_.data.size() == 200; }), 100 * kMs);
+  EXPECT_EQ(b_.data, std::string(100, 'x') + std::string(100, 'y'));
+}
+
+TEST_F(LinkModelTest, TheDownloadLinkQueuesBytesFromEverySender) {
+  // b downloads 1,000 bytes per second; two senders' 100 bytes each arrive one after the other.
+  network_.SetAccessLink("10.0.0.2", AccessLink{0, 1000});
+  Connect();
+  std::unique_ptr<Transport> c_transport = network_.CreateTransport("10.0.0.3");
+  std::unique_ptr<RawConnection> from_c, at_b;
+  auto listener = b_transport_->Listen(*Multiaddr::FromString("/ip4/10.0.0.2/tcp/0"),
+                                       [&](std::unique_ptr<RawConnection> c) { at_b = std::move(c); });
+  ASSERT_TRUE(listener.ok());
+  auto dial = c_transport->Dial((*listener)->listen_addr(),
+                                [&](StatusOr<std::unique_ptr<RawConnection>> c) { from_c = std::move(c).value(); });
+  loop_.AdvanceTime(30 * kMs);
+  ASSERT_NE(at_b, nullptr);
+  Recorder b_from_c;
+  b_from_c.Attach(at_b.get());
+  ASSERT_TRUE(dialed_->Write(Bytes(100, 'a')).ok());  // 10 ms away, then 100 ms to download.
+  ASSERT_TRUE(from_c->Write(Bytes(100, 'c')).ok());   // 30 ms away, then behind a's bytes.
+  EXPECT_EQ(TimeUntil([&] { return b_.data.size() == 100; }), 110 * kMs);
+  EXPECT_EQ(TimeUntil([&] { return b_from_c.data.size() == 100; }), 100 * kMs);
+}
+
+TEST_F(LinkModelTest, TrafficIsCountedPerAddress) {
+  Connect();
+  ASSERT_TRUE(dialed_->Write(Bytes(300, 'x')).ok());
+  ASSERT_TRUE(accepted_->Write(Bytes(20, 'y')).ok());
+  EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_sent, 300u);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_received, 20u);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.2").bytes_received, 300u);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.9").bytes_sent, 0u);
+}
+
+TEST_F(LinkModelTest, APartitionCutsConnectionsAcrossItAndRefusesDialsUntilHealed) {
+  Connect();
+  network_.Partition({"10.0.0.2"});
+  ASSERT_TRUE(dialed_->Write(AsBytes("lost")).ok());  // Into the void, as on a cut cable.
+  loop_.AdvanceTime(std::chrono::seconds(1));
+  EXPECT_TRUE(b_.data.empty());
+  EXPECT_FALSE(b_.errored);
+
+  dialed_.reset();
+  accepted_.reset();
+  dial_ = a_transport_->Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+    dial_status_ = c.status();
+  });
+  loop_.AdvanceTime(10 * kMs);
+  EXPECT_EQ(dial_status_.code(), StatusCode::kUnavailable);
+  EXPECT_NE(dial_status_.message().find("partitioned"), std::string::npos);
+
+  network_.Heal();
+  Connect();
+  ASSERT_TRUE(dialed_->Write(AsBytes("back")).ok());
+  loop_.AdvanceTime(10 * kMs);
+  EXPECT_EQ(b_.data, "back");
+}
+
+// Jitter from a seed: deliveries are late by a seeded amount, a connection's bytes keep their order, and the
+// same seed gives the same times.
+std::vector<Duration> ArrivalTimesWithJitter(uint64_t seed) {
+  ManualEventLoop loop;
+  LinkModel model;
+  model.latency = [](Ipv4, Ipv4) { return std::chrono::milliseconds(5); };
+  model.jitter = std::chrono::milliseconds(20);
+  model.seed = seed;
+  MemoryNetwork network(&loop, WriteLimits{}, model);
+  auto transport = network.CreateTransport("10.0.0.1");
+  std::unique_ptr<RawConnection> dialed, accepted;
+  auto listener = transport->Listen(*Multiaddr::FromString("/ip4/10.0.0.1/tcp/0"),
+                                    [&](std::unique_ptr<RawConnection> c) { accepted = std::move(c); });
+  auto dial = transport->Dial((*listener)->listen_addr(),
+                              [&](StatusOr<std::unique_ptr<RawConnection>> c) { dialed = std::move(c).value(); });
+  loop.AdvanceTime(std::chrono::milliseconds(5));
+  Recorder reader;
+  reader.Attach(accepted.get());
+  const MonoTime start = loop.Now();
+  for (char c = 'a'; c < 'k'; ++c) EXPECT_TRUE(dialed->Write(Bytes(1, static_cast<uint8_t>(c))).ok());
+  std::vector<Duration> times;
+  while (reader.data.size() < 10 && loop.AdvanceToNextTimer()) {
+    times.resize(reader.data.size(), loop.Now() - start);
+  }
+  EXPECT_EQ(reader.data, "abcdefghij");
+  return times;
+}
+
+TEST(LinkModelJitterTest, JitterIsSeededAndKeepsOrder) {
+  const std::vector<Duration> first = ArrivalTimesWithJitter(7);
+  ASSERT_EQ(first.size(), 10u);
+  EXPECT_EQ(ArrivalTimesWithJitter(7), first);
+  EXPECT_NE(ArrivalTimesWithJitter(8), first);
+  for (Duration t : first) {
+    EXPECT_GE(t, std::chrono::milliseconds(5));
+    EXPECT_LE(t, std::chrono::milliseconds(25));
+  }
+}
+
+TEST(Ipv4Test, ParsesAndFormats) {
+  EXPECT_EQ(*ParseIpv4("10.1.2.3"), 0x0a010203u);
+  EXPECT_EQ(FormatIpv4(0xc0a80001), "192.168.0.1");
+  EXPECT_FALSE(ParseIpv4("10.1.2").ok());
+  EXPECT_FALSE(ParseIpv4("not an address").ok());
 }
 
 }  // namespace
