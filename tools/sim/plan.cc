@@ -1,0 +1,240 @@
+#include "tools/sim/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <utility>
+
+#include "tools/sim/regions.h"
+
+namespace libp2p::sim {
+namespace {
+
+using node::InteropScript;
+using node::ScriptStep;
+
+// A uniform draw from [0, n), n > 0, from the generator's raw output (rejection sampling: the same on every
+// standard library, which std's distributions are not).
+uint64_t Below(std::mt19937_64& rng, uint64_t n) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t x;
+  do {
+    x = rng();
+  } while (x >= limit);
+  return x % n;
+}
+
+// A uniform draw from [0, 1), 53 bits.
+double Unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// `count` distinct numbers from [0, n) other than `except`, in the order drawn.
+std::vector<uint64_t> Distinct(std::mt19937_64& rng, uint64_t n, size_t count, uint64_t except) {
+  std::vector<uint64_t> out;
+  std::set<uint64_t> taken{except};
+  count = std::min<size_t>(count, n - 1);
+  while (out.size() < count) {
+    const uint64_t x = Below(rng, n);
+    if (taken.insert(x).second) out.push_back(x);
+  }
+  return out;
+}
+
+// Steps at instants: collected in any order, laid out per node in time order with a waitUntil before each
+// later instant (steps of one instant keep the order they were added in).
+class ScriptBuilder {
+ public:
+  explicit ScriptBuilder(size_t nodes) : steps_(nodes) {}
+  void At(size_t node, Duration when, ScriptStep step) { steps_[node].emplace(when, std::move(step)); }
+  std::vector<InteropScript> Build(const pubsub::gossipsub::GossipSubJsonResult& gossipsub) {
+    std::vector<InteropScript> scripts(steps_.size());
+    for (size_t n = 0; n < steps_.size(); ++n) {
+      scripts[n].gossipsub = gossipsub;
+      Duration last = Duration::zero();
+      for (auto& [when, step] : steps_[n]) {
+        if (when > last) {
+          ScriptStep wait;
+          wait.kind = ScriptStep::Kind::kWaitUntil;
+          wait.elapsed = when;
+          scripts[n].steps.push_back(wait);
+          last = when;
+        }
+        scripts[n].steps.push_back(std::move(step));
+      }
+    }
+    return scripts;
+  }
+
+ private:
+  std::vector<std::multimap<Duration, ScriptStep>> steps_;
+};
+
+ScriptStep Connect(std::vector<uint64_t> to) {
+  ScriptStep s;
+  s.kind = ScriptStep::Kind::kConnect;
+  s.connect_to = std::move(to);
+  return s;
+}
+
+ScriptStep Subscribe(const std::string& topic) {
+  ScriptStep s;
+  s.kind = ScriptStep::Kind::kSubscribe;
+  s.topic = topic;
+  return s;
+}
+
+ScriptStep ValidationDelay(const std::string& topic, Duration delay) {
+  ScriptStep s;
+  s.kind = ScriptStep::Kind::kSetTopicValidationDelay;
+  s.topic = topic;
+  s.delay = delay;
+  return s;
+}
+
+ScriptStep Publish(const std::string& topic, uint64_t id, size_t size) {
+  ScriptStep s;
+  s.kind = ScriptStep::Kind::kPublish;
+  s.topic = topic;
+  s.message_id = id;
+  s.message_size = size;
+  return s;
+}
+
+pubsub::gossipsub::GossipSubJsonResult GoDefaults() {
+  return *pubsub::gossipsub::ParseGossipSubJson("{}");
+}
+
+// Seeds for the generators' independent draws, so that changing one kind of draw leaves the others alone.
+enum class Stream : uint64_t { kPlacement = 1, kLinks = 2, kSubnets = 3, kPublishers = 4 };
+std::mt19937_64 RngOf(uint64_t seed, Stream s) { return std::mt19937_64(seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(s)); }
+
+}  // namespace
+
+std::vector<Placement> DrawPlacements(size_t nodes, double super_fraction, uint64_t seed) {
+  std::mt19937_64 rng = RngOf(seed, Stream::kPlacement);
+  std::vector<Placement> out(nodes);
+  for (Placement& p : out) {
+    p.region = RegionForDraw(Unit(rng));
+    p.super = Unit(rng) < super_fraction;
+  }
+  return out;
+}
+
+Plan EthereumPlan(const PlanOptions& o) {
+  constexpr size_t kSubnets = 64;
+  constexpr size_t kSubnetsPerNode = 2;
+  constexpr size_t kSubnetDials = 3;
+  constexpr Duration kWarmUp = std::chrono::seconds(20);
+  constexpr Duration kSlot = std::chrono::seconds(12);
+  constexpr Duration kAttestationInterval = std::chrono::milliseconds(10);  // 100/s network-wide.
+  constexpr Duration kValidation = std::chrono::milliseconds(5);
+  const std::string kBlocks = "beacon_block";
+  auto subnet_topic = [](size_t i) { return "beacon_attestation_" + std::to_string(i); };
+
+  Plan plan;
+  plan.name = "ethereum";
+  plan.duration = o.duration;
+  plan.measure_from = kWarmUp;
+  plan.max_latency = std::chrono::seconds(4);
+  plan.placements = DrawPlacements(o.nodes, o.super_fraction, o.seed);
+  ScriptBuilder b(o.nodes);
+  std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
+  std::mt19937_64 subnets = RngOf(o.seed, Stream::kSubnets);
+  std::vector<std::vector<uint64_t>> members(kSubnets);
+  std::vector<std::vector<size_t>> subnets_of(o.nodes);
+  for (size_t n = 0; n < o.nodes; ++n) {
+    std::vector<uint64_t> chosen = Distinct(subnets, kSubnets + 1, kSubnetsPerNode, kSubnets);
+    for (uint64_t s : chosen) {
+      members[s].push_back(n);
+      subnets_of[n].push_back(s);
+    }
+  }
+  for (size_t n = 0; n < o.nodes; ++n) {
+    b.At(n, Duration::zero(), ValidationDelay(kBlocks, kValidation));
+    b.At(n, Duration::zero(), Subscribe(kBlocks));
+    for (size_t s : subnets_of[n]) {
+      b.At(n, Duration::zero(), ValidationDelay(subnet_topic(s), kValidation));
+      b.At(n, Duration::zero(), Subscribe(subnet_topic(s)));
+    }
+    std::vector<uint64_t> to = Distinct(links, o.nodes, o.dials_per_node, n);
+    // Subnet discovery: the member before us in the subnet's list (so that every subnet is connected: its
+    // members form a chain), then random members.
+    for (size_t s : subnets_of[n]) {
+      const std::vector<uint64_t>& m = members[s];
+      if (m.size() < 2) continue;
+      const size_t at = static_cast<size_t>(std::find(m.begin(), m.end(), n) - m.begin());
+      std::vector<uint64_t> picks;
+      if (at > 0) picks.push_back(m[at - 1]);
+      for (size_t i = 1; i < kSubnetDials; ++i) picks.push_back(m[Below(links, m.size())]);
+      for (uint64_t peer : picks) {
+        if (peer != n && std::find(to.begin(), to.end(), peer) == to.end()) to.push_back(peer);
+      }
+    }
+    // Staggered by 1 ms per node, as nodes do not all start in the same instant.
+    b.At(n, std::chrono::milliseconds(static_cast<int64_t>(n % 1000)), Connect(std::move(to)));
+  }
+  std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
+  uint64_t next_id = 1;
+  for (Duration t = kWarmUp; t < o.duration; t += kSlot) {
+    b.At(Below(publishers, o.nodes), t, Publish(kBlocks, next_id++, 128 * 1024));
+  }
+  for (Duration t = kWarmUp; t < o.duration; t += kAttestationInterval) {
+    const size_t s = Below(publishers, kSubnets);
+    if (members[s].empty()) continue;
+    b.At(members[s][Below(publishers, members[s].size())], t, Publish(subnet_topic(s), next_id++, 300));
+  }
+  pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
+  gossipsub.config.params.heartbeat_interval = std::chrono::milliseconds(700);  // Ethereum's.
+  plan.scripts = b.Build(gossipsub);
+  return plan;
+}
+
+Plan BlobPlan(const PlanOptions& o) {
+  constexpr Duration kWarmUp = std::chrono::seconds(30);
+  constexpr Duration kInterval = std::chrono::seconds(12);
+  const std::string kTopic = "a-subnet";
+  Plan plan;
+  plan.name = "blob";
+  plan.measure_from = kWarmUp + 4 * kInterval;
+  plan.duration = kWarmUp + 17 * kInterval;
+  plan.max_latency = std::chrono::seconds(1);
+  plan.placements = DrawPlacements(o.nodes, o.super_fraction, o.seed);
+  ScriptBuilder b(o.nodes);
+  std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
+  for (size_t n = 0; n < o.nodes; ++n) {
+    b.At(n, Duration::zero(), ValidationDelay(kTopic, std::chrono::milliseconds(5)));
+    b.At(n, Duration::zero(), Subscribe(kTopic));
+    b.At(n, std::chrono::milliseconds(static_cast<int64_t>(n % 1000)),
+         Connect(Distinct(links, o.nodes, o.dials_per_node, n)));
+  }
+  std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
+  for (uint64_t m = 0; m < 16; ++m) {
+    b.At(Below(publishers, o.nodes), kWarmUp + static_cast<int64_t>(m) * kInterval, Publish(kTopic, m + 1, 98304));
+  }
+  plan.scripts = b.Build(GoDefaults());
+  return plan;
+}
+
+StatusOr<Plan> PlanFromParams(std::string_view json, const PlanOptions& o) {
+  Plan plan;
+  plan.name = "params";
+  plan.duration = o.duration;
+  plan.max_latency = std::chrono::seconds(4);
+  plan.placements = DrawPlacements(o.nodes, o.super_fraction, o.seed);
+  for (size_t n = 0; n < o.nodes; ++n) {
+    StatusOr<InteropScript> script = node::ParseInteropScript(json, n);
+    if (!script.ok()) return InvalidArgumentError("node " + std::to_string(n) + ": " + script.status().message());
+    for (const ScriptStep& step : script->steps) {
+      for (uint64_t peer : step.connect_to) {
+        if (peer >= o.nodes) {
+          return InvalidArgumentError("node " + std::to_string(n) + " connects to node " + std::to_string(peer) +
+                                      ", beyond the " + std::to_string(o.nodes) + " nodes simulated");
+        }
+      }
+    }
+    plan.scripts.push_back(std::move(script).value());
+  }
+  return plan;
+}
+
+}  // namespace libp2p::sim

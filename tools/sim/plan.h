@@ -1,0 +1,68 @@
+// What a simulation runs: every node's instruction script (the gossipsub-interop contract's steps:
+// connect, subscribe, publish, waitUntil, setTopicValidationDelay), where each node sits in the network,
+// and how long the run lasts. Plans come from a params.json document or from a generator; either way the
+// same seed gives the same plan.
+#ifndef TOOLS_SIM_PLAN_H_
+#define TOOLS_SIM_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/status.h"
+#include "tools/node/interop_script.h"
+
+namespace libp2p::sim {
+
+// Where a node sits: its region (an index into the region table) and its access link.
+struct Placement {
+  int region = 0;
+  bool super = false;  // A supernode (fast link) rather than a full node.
+};
+
+struct Plan {
+  std::string name;
+  std::vector<node::InteropScript> scripts;  // Node n runs scripts[n].
+  std::vector<Placement> placements;         // One per node.
+  Duration duration{};                       // Simulated time from the start instant to the end of the run.
+  // Messages published before this instant are warm-up, and those published less than max_latency before
+  // the end have no time to arrive: both are left out of the checks (they are still in the CSVs).
+  Duration measure_from{};
+  // Bounds the run is checked against (CheckResults): every measured message reaches every subscriber
+  // of its topic but its publisher, each within `max_latency` of its publish.
+  Duration max_latency{};
+};
+
+// The generators' knobs. Not every generator reads every field.
+struct PlanOptions {
+  size_t nodes = 100;
+  uint64_t seed = 1;
+  Duration duration = std::chrono::minutes(2);
+  // Links: each node dials this many random others (so about twice this many links per node).
+  size_t dials_per_node = 10;
+  double super_fraction = 0.2;
+};
+
+// Ethereum-like: a 131,072-byte block every 12 s from a random proposer on "beacon_block", which every node
+// subscribes to; 300-byte attestation-like messages at 100/s network-wide from random members of 64
+// "beacon_attestation_<i>" subnets (each node subscribes to 2, and dials up to 3 members of each, the one
+// before it in the subnet among them, as subnet discovery would: every subnet is connected); 5 ms of
+// validation per message; a 20 s warm-up.
+Plan EthereumPlan(const PlanOptions& options);
+
+// test-plans' subnet-blob-msg: every node subscribes to "a-subnet" with a 5 ms validation delay; after a
+// 30 s warm-up, 16 messages of 98,304 bytes from random nodes, one every 12 s (the first 4 are warm-up).
+Plan BlobPlan(const PlanOptions& options);
+
+// The scripts of a params.json document (node n's steps are those its `ifNodeIDEquals` selects) for
+// `options.nodes` nodes; placements are drawn from the seed. kInvalidArgument when the document is bad.
+StatusOr<Plan> PlanFromParams(std::string_view json, const PlanOptions& options);
+
+// Draws each node's region (by the regions' weights) and class (super with `super_fraction`).
+std::vector<Placement> DrawPlacements(size_t nodes, double super_fraction, uint64_t seed);
+
+}  // namespace libp2p::sim
+
+#endif  // TOOLS_SIM_PLAN_H_

@@ -1,0 +1,148 @@
+#include "tools/sim/results.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "tools/sim/regions.h"
+
+namespace libp2p::sim {
+namespace {
+
+struct Published {
+  std::string topic;
+  size_t publisher = 0;
+  Duration at{};
+};
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return InternalError("cannot write " + path);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) return InternalError("cannot write " + path);
+  return OkStatus();
+}
+
+// The p-th percentile (0 < p <= 100) of sorted `v` by the nearest-rank method; zero when empty.
+Duration Percentile(const std::vector<Duration>& v, int p) {
+  if (v.empty()) return Duration::zero();
+  const size_t rank = (v.size() * static_cast<size_t>(p) + 99) / 100;
+  return v[std::max<size_t>(rank, 1) - 1];
+}
+
+}  // namespace
+
+std::string Millis(Duration d) {
+  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%s%" PRId64 ".%03" PRId64, us < 0 ? "-" : "", std::abs(us) / 1000,
+                std::abs(us) % 1000);
+  return buf;
+}
+
+void MeshSampler::Sample(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes) {
+  const std::string t = Millis(since_start);
+  for (const auto& node : nodes) {
+    std::vector<std::string> topics = node->topics();
+    std::sort(topics.begin(), topics.end());
+    for (const std::string& topic : topics) {
+      csv_ += t + "," + std::to_string(node->index()) + "," + topic + "," + std::to_string(node->MeshSize(topic)) +
+              "\n";
+    }
+  }
+}
+
+StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes,
+                               const stream::MemoryNetwork& network, MonoTime start, const MeshSampler& mesh,
+                               const std::string& dir) {
+  std::map<uint64_t, Published> published;
+  std::map<std::string, std::vector<size_t>> subscribers;
+  for (const auto& node : nodes) {
+    for (const Publication& p : node->publications()) published[p.id] = {p.topic, node->index(), p.at - start};
+    for (const std::string& topic : node->topics()) subscribers[topic].push_back(node->index());
+  }
+  Summary s;
+  std::vector<Duration> latencies;
+  uint64_t copies_measured = 0;
+  std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";
+  std::string expected = "message,topic,publisher,publish_ms,expected\n";
+  for (const auto& [id, p] : published) {
+    const std::vector<size_t>& subs = subscribers[p.topic];
+    const uint64_t want = subs.size() - static_cast<uint64_t>(std::count(subs.begin(), subs.end(), p.publisher));
+    const bool measured = p.at >= plan.measure_from && p.at + plan.max_latency <= plan.duration;
+    const std::string head = std::to_string(id) + "," + p.topic + "," + std::to_string(p.publisher) + "," + Millis(p.at);
+    expected += head + "," + std::to_string(want) + "\n";
+    if (measured) {
+      ++s.messages;
+      s.expected += want;
+    }
+    for (const auto& node : nodes) {
+      if (node->index() == p.publisher) continue;
+      const auto it = node->receipts().find(id);
+      if (it == node->receipts().end()) continue;
+      const Duration latency = it->second.first - start - p.at;
+      deliveries += head + "," + std::to_string(node->index()) + "," + Millis(latency) + "," +
+                    std::to_string(it->second.copies) + "\n";
+      const bool subscribed = std::binary_search(subs.begin(), subs.end(), node->index());
+      if (measured && subscribed) {
+        ++s.delivered;
+        latencies.push_back(latency);
+        copies_measured += it->second.copies;
+      }
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  s.p50 = Percentile(latencies, 50);
+  s.p99 = Percentile(latencies, 99);
+  s.max = latencies.empty() ? Duration::zero() : latencies.back();
+  s.mean_duplicates =
+      s.delivered == 0 ? 0 : static_cast<double>(copies_measured - s.delivered) / static_cast<double>(s.delivered);
+  std::string node_rows = "node,region,class,bytes_sent,bytes_received,mesh_degree\n";
+  for (const auto& node : nodes) {
+    const Placement& where = plan.placements[node->index()];
+    const stream::Traffic t = network.TrafficOf(NodeAddress(node->index()));
+    const size_t degree = node->topics().empty() ? 0 : node->MeshSize(node->topics().front());
+    node_rows += std::to_string(node->index()) + "," + std::string(Regions()[where.region].name) + "," +
+                 (where.super ? "super" : "full") + "," + std::to_string(t.bytes_sent) + "," +
+                 std::to_string(t.bytes_received) + "," + std::to_string(degree) + "\n";
+    s.failed_dials += node->failed_dials();
+    s.failed_publishes += node->failed_publishes();
+  }
+  RETURN_IF_ERROR(WriteFile(dir + "/deliveries.csv", deliveries));
+  RETURN_IF_ERROR(WriteFile(dir + "/expected.csv", expected));
+  RETURN_IF_ERROR(WriteFile(dir + "/nodes.csv", node_rows));
+  RETURN_IF_ERROR(WriteFile(dir + "/mesh.csv", mesh.csv()));
+  return s;
+}
+
+std::string Describe(const Summary& s) {
+  char buf[512];
+  const double pct = s.expected == 0 ? 100.0 : 100.0 * static_cast<double>(s.delivered) / static_cast<double>(s.expected);
+  std::snprintf(buf, sizeof(buf),
+                "messages %zu, deliveries %" PRIu64 " of %" PRIu64 " (%.2f%%), latency p50 %s ms, p99 %s ms, "
+                "max %s ms, duplicates per delivery %.2f, failed dials %zu, failed publishes %zu",
+                s.messages, s.delivered, s.expected, pct, Millis(s.p50).c_str(), Millis(s.p99).c_str(),
+                Millis(s.max).c_str(), s.mean_duplicates, s.failed_dials, s.failed_publishes);
+  return buf;
+}
+
+Status CheckSummary(const Plan& plan, const Summary& s) {
+  if (s.messages == 0) return FailedPreconditionError("no message was measured");
+  if (s.delivered != s.expected) {
+    return FailedPreconditionError(std::to_string(s.expected - s.delivered) + " of " + std::to_string(s.expected) +
+                                   " deliveries missing");
+  }
+  if (s.max > plan.max_latency) {
+    return FailedPreconditionError("a delivery took " + Millis(s.max) + " ms, over the scenario's bound of " +
+                                   Millis(plan.max_latency) + " ms");
+  }
+  if (s.failed_dials > 0 || s.failed_publishes > 0) {
+    return FailedPreconditionError(std::to_string(s.failed_dials) + " dials and " +
+                                   std::to_string(s.failed_publishes) + " publishes failed");
+  }
+  return OkStatus();
+}
+
+}  // namespace libp2p::sim

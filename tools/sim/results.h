@@ -1,0 +1,68 @@
+// What a simulation produced, as CSV files and as a checked summary.
+//
+// deliveries.csv  message,topic,publisher,publish_ms,node,first_ms,copies: one row per message and node
+//                 (other than its publisher) that received it; first_ms from the publish to the first copy's
+//                 arrival, copies every copy received (duplicates are copies - 1).
+// expected.csv    message,topic,publisher,publish_ms,expected: the subscribers of the topic but the publisher.
+// nodes.csv       node,region,class,bytes_sent,bytes_received,mesh_degree: at the end of the run; bytes are
+//                 on the wire (Noise, yamux and all), the mesh that of the node's first topic.
+// mesh.csv        time_ms,node,topic,degree: sampled by the caller (MeshSampler).
+//
+// Rows are sorted and every number is printed from integers, so the same run gives the same bytes.
+#ifndef TOOLS_SIM_RESULTS_H_
+#define TOOLS_SIM_RESULTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/status.h"
+#include "libp2p/stream/memory_transport.h"
+#include "tools/sim/plan.h"
+#include "tools/sim/sim_node.h"
+
+namespace libp2p::sim {
+
+// Milliseconds with three decimals ("12.345"), from integer nanoseconds.
+std::string Millis(Duration d);
+
+// Mesh degrees over time, one row per sample, node and topic.
+class MeshSampler {
+ public:
+  void Sample(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes);
+  const std::string& csv() const { return csv_; }
+
+ private:
+  std::string csv_ = "time_ms,node,topic,degree\n";
+};
+
+// The measured messages, summed up: those published from plan.measure_from on, and early enough that
+// plan.max_latency ends within the run.
+struct Summary {
+  size_t messages = 0;
+  uint64_t expected = 0;   // Deliveries the subscriptions call for.
+  uint64_t delivered = 0;  // Of those, made.
+  Duration p50{}, p99{}, max{};
+  double mean_duplicates = 0;  // Per delivery.
+  size_t failed_dials = 0;
+  size_t failed_publishes = 0;
+};
+
+// Writes the CSV files above into `dir` (which must exist) and returns the summary. kInternal when a file
+// cannot be written.
+StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes,
+                               const stream::MemoryNetwork& network, MonoTime start, const MeshSampler& mesh,
+                               const std::string& dir);
+
+// One line: messages, deliveries, latency percentiles, duplicates, failures.
+std::string Describe(const Summary& s);
+
+// OK when every measured message reached every node it should, each within plan.max_latency, and no dial or
+// publish failed; else kFailedPrecondition saying what was missed.
+Status CheckSummary(const Plan& plan, const Summary& s);
+
+}  // namespace libp2p::sim
+
+#endif  // TOOLS_SIM_RESULTS_H_

@@ -1,0 +1,106 @@
+// One simulated node: the shipping stack (a host with Noise, yamux, identify and ping over the in-memory
+// network; pubsub with a GossipSubRouter) running one instruction script on the simulation's virtual-time
+// loop, with a CPU model for validation and a record of every message copy it receives.
+#ifndef TOOLS_SIM_SIM_NODE_H_
+#define TOOLS_SIM_SIM_NODE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/event_loop.h"
+#include "libp2p/crypto/keys.h"
+#include "libp2p/pubsub/gossipsub/gossipsub_router.h"
+#include "libp2p/pubsub/pubsub.h"
+#include "libp2p/stream/host.h"
+#include "libp2p/stream/memory_transport.h"
+#include "tools/node/interop_script.h"
+
+namespace libp2p::sim {
+
+// What validating a message costs a node: the script's validation delay for the topic, plus these, all
+// charged to one CPU per node (a message waits for the ones before it).
+struct CpuModel {
+  Duration per_message{};      // E.g. a signature check.
+  double nanos_per_byte = 0;   // E.g. decryption: 0.5 ns per byte at 2 GB/s.
+};
+
+// Every copy of a message a node received, as it arrived (before deduplication and validation).
+struct Receipt {
+  MonoTime first{};
+  uint32_t copies = 0;
+};
+
+// A message a node published.
+struct Publication {
+  uint64_t id = 0;
+  std::string topic;
+  MonoTime at{};
+};
+
+// The address node `n` dials from and listens on: 10.0.0.1 for node 0, and so on.
+std::string NodeAddress(size_t n);
+// Its listen address with its peer id: /ip4/<address>/tcp/9000/p2p/<id>.
+Multiaddr NodeDialAddress(size_t n);
+
+class SimNode : private pubsub::RpcObserver {
+ public:
+  // Builds node `n` of `network` (observers that must outlive the node), running `script` from `start`;
+  // `seed` seeds the router's random choices. Nothing happens until Start().
+  SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script, MonoTime start,
+          uint64_t seed, CpuModel cpu);
+  ~SimNode() override;
+
+  // Listens and runs the script's steps up to its first wait. Fails if the node cannot listen.
+  Status Start();
+
+  size_t index() const { return index_; }
+  const crypto::PeerId& id() const { return host_->peer_id(); }
+  const std::unordered_map<uint64_t, Receipt>& receipts() const { return receipts_; }
+  const std::vector<Publication>& publications() const { return publications_; }
+  // Topics the script subscribed to so far.
+  const std::vector<std::string>& topics() const { return topics_; }
+  size_t MeshSize(const std::string& topic) const { return router_->Mesh(topic).size(); }
+  // Dials that failed, publishes refused.
+  size_t failed_dials() const { return failed_dials_; }
+  size_t failed_publishes() const { return failed_publishes_; }
+
+ private:
+  void OnReceive(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
+  void Step();
+  void Do(const node::ScriptStep& step);
+  void Validate(Duration delay, size_t bytes, std::function<void(pubsub::ValidationResult)> done);
+  void ReleaseValidated();
+
+  EventLoop* const loop_;
+  const size_t index_;
+  const node::InteropScript script_;
+  const MonoTime start_;
+  const CpuModel cpu_;
+  crypto::Ed25519PrivateKey key_;
+  std::unique_ptr<stream::Transport> transport_;
+  std::unique_ptr<stream::Host> host_;
+  pubsub::gossipsub::GossipSubRouter* router_ = nullptr;  // Owned by pubsub_.
+  std::unique_ptr<pubsub::PubSub> pubsub_;
+  std::unique_ptr<Timer> wait_;
+  size_t next_step_ = 0;
+  std::vector<std::string> topics_;
+  std::unordered_map<uint64_t, Receipt> receipts_;
+  std::vector<Publication> publications_;
+  // The CPU: validations in the order they finish (each starts when the one before it ended).
+  MonoTime cpu_free_{};
+  std::deque<std::pair<MonoTime, std::function<void(pubsub::ValidationResult)>>> validating_;
+  std::unique_ptr<Timer> validated_;
+  size_t failed_dials_ = 0;
+  size_t failed_publishes_ = 0;
+};
+
+}  // namespace libp2p::sim
+
+#endif  // TOOLS_SIM_SIM_NODE_H_
