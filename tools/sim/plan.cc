@@ -178,9 +178,12 @@ Plan EthereumPlan(const PlanOptions& o) {
   for (Duration t = kWarmUp; t < o.duration; t += kSlot) {
     b.At(Below(publishers, o.nodes), t, Publish(kBlocks, next_id++, 128 * 1024));
   }
+  std::vector<size_t> populated;  // Subnets with members (with few nodes, some have none).
+  for (size_t s = 0; s < kSubnets; ++s) {
+    if (!members[s].empty()) populated.push_back(s);
+  }
   for (Duration t = kWarmUp; t < o.duration; t += kAttestationInterval) {
-    const size_t s = Below(publishers, kSubnets);
-    if (members[s].empty()) continue;
+    const size_t s = populated[Below(publishers, populated.size())];
     b.At(members[s][Below(publishers, members[s].size())], t, Publish(subnet_topic(s), next_id++, 300));
   }
   pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
@@ -225,6 +228,10 @@ StatusOr<Plan> PlanFromParams(std::string_view json, const PlanOptions& o) {
     StatusOr<InteropScript> script = node::ParseInteropScript(json, n);
     if (!script.ok()) return InvalidArgumentError("node " + std::to_string(n) + ": " + script.status().message());
     for (const ScriptStep& step : script->steps) {
+      if (step.kind == ScriptStep::Kind::kAddPartialMessage || step.kind == ScriptStep::Kind::kPublishPartial ||
+          step.partial) {
+        return InvalidArgumentError("node " + std::to_string(n) + ": partial messages are not simulated");
+      }
       for (uint64_t peer : step.connect_to) {
         if (peer >= o.nodes) {
           return InvalidArgumentError("node " + std::to_string(n) + " connects to node " + std::to_string(peer) +

@@ -57,7 +57,8 @@ Plan EthereumPlan(const PlanOptions& options);
 Plan BlobPlan(const PlanOptions& options);
 
 // The scripts of a params.json document (node n's steps are those its `ifNodeIDEquals` selects) for
-// `options.nodes` nodes; placements are drawn from the seed. kInvalidArgument when the document is bad.
+// `options.nodes` nodes; placements are drawn from the seed. kInvalidArgument when the document is bad, a
+// node connects to one beyond `options.nodes`, or a script uses partial messages (not simulated).
 StatusOr<Plan> PlanFromParams(std::string_view json, const PlanOptions& options);
 
 // Draws each node's region (by the regions' weights) and class (super with `super_fraction`).

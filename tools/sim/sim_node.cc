@@ -110,7 +110,7 @@ void SimNode::Do(const ScriptStep& step) {
       return;  // Step() handles it.
     case ScriptStep::Kind::kAddPartialMessage:
     case ScriptStep::Kind::kPublishPartial:
-      return;  // Partial messages are not simulated.
+      return;  // Plans with partial messages are refused (PlanFromParams).
   }
 }
 

@@ -1,24 +1,19 @@
 // The network simulator: runs N full nodes (host, Noise, yamux, identify, ping, pubsub, gossipsub) in one
 // process on virtual time over the in-memory network with a link model, and writes what happened as CSV
 // (results.h). See tools/sim/README.md.
-#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "libp2p/base/manual_event_loop.h"
-#include "libp2p/stream/memory_transport.h"
 #include "tools/node/flags.h"
 #include "tools/sim/plan.h"
-#include "tools/sim/regions.h"
 #include "tools/sim/results.h"
-#include "tools/sim/sim_node.h"
+#include "tools/sim/simulation.h"
 
 namespace libp2p::sim {
 namespace {
@@ -35,7 +30,6 @@ struct Flags {
   bool duration_set = false;
   bool check = false;
   int64_t jitter_ms = 0;
-  CpuModel cpu{Duration::zero(), 0.5};  // Decryption at 2 GB/s.
 };
 
 constexpr char kHelp[] =
@@ -100,83 +94,37 @@ Plan MakePlan(const Flags& f) {
   return std::move(plan).value();
 }
 
-double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 int Run(const Flags& flags) {
   const Plan plan = MakePlan(flags);
   if (mkdir(flags.out.c_str(), 0755) != 0 && errno != EEXIST) Usage("--out: cannot create " + flags.out);
   const auto wall_start = std::chrono::steady_clock::now();
-
-  ManualEventLoop loop;
-  stream::LinkModel model;
-  const std::vector<Placement> placements = plan.placements;
-  model.latency = [placements](stream::Ipv4 from, stream::Ipv4 to) {
-    const size_t a = from - 0x0a000001u, b = to - 0x0a000001u;
-    if (a >= placements.size() || b >= placements.size()) return Duration(std::chrono::milliseconds(1));
-    return OneWayLatency(placements[a].region, placements[b].region);
+  SimulationOptions options;
+  options.seed = flags.plan.seed;
+  options.jitter = std::chrono::milliseconds(flags.jitter_ms);
+  options.progress = [wall_start](Duration simulated) {
+    std::fprintf(stderr, "simulator: %lld s simulated, %.1f s of wall time\n",
+                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(simulated).count()),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
   };
-  model.jitter = std::chrono::milliseconds(flags.jitter_ms);
-  model.seed = flags.plan.seed;
-  stream::MemoryNetwork network(&loop, stream::WriteLimits{}, model);
-  for (size_t n = 0; n < placements.size(); ++n) {
-    const NodeClass& c = NodeClasses()[placements[n].super ? kSuperNode : kFullNode];
-    network.SetAccessLink(NodeAddress(n), stream::AccessLink{static_cast<uint64_t>(c.upload_bytes_per_second),
-                                                             static_cast<uint64_t>(c.download_bytes_per_second)});
-  }
-
-  const MonoTime start = loop.Now();
-  std::vector<std::unique_ptr<SimNode>> nodes;
-  nodes.reserve(plan.scripts.size());
-  for (size_t n = 0; n < plan.scripts.size(); ++n) {
-    nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, plan.scripts[n], start,
-                                              flags.plan.seed * 1000003 + n, flags.cpu));
-  }
-  for (auto& node : nodes) {
-    if (Status s = node->Start(); !s.ok()) {
-      std::fprintf(stderr, "simulator: node %zu: %s\n", node->index(), s.ToString().c_str());
-      return 1;
-    }
-  }
-  const auto setup_done = std::chrono::steady_clock::now();
-  MeshSampler mesh;
-  for (Duration t = Duration::zero(); t < plan.duration;) {
-    loop.AdvanceTime(std::chrono::seconds(1));
-    t += std::chrono::seconds(1);
-    mesh.Sample(t, nodes);
-    if (t % std::chrono::seconds(10) == Duration::zero()) {
-      std::fprintf(stderr, "simulator: %lld s simulated, %.1f s of wall time\n",
-                   static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(t).count()),
-                   Seconds(std::chrono::steady_clock::now() - wall_start));
-    }
-  }
-  const auto run_done = std::chrono::steady_clock::now();
-  StatusOr<Summary> summary = WriteResults(plan, nodes, network, start, mesh, flags.out);
+  SimulationCost cost;
+  StatusOr<Summary> summary = Simulate(plan, options, flags.out, &cost);
   if (!summary.ok()) {
     std::fprintf(stderr, "simulator: %s\n", summary.status().ToString().c_str());
     return 1;
   }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
   const double simulated = std::chrono::duration<double>(plan.duration).count();
   std::printf("%s: %zu nodes, %.0f s simulated in %.1f s of wall time (%.2fx; setup %.1f s), peak RSS %.0f MiB "
               "(%.0f KiB per node)\n",
-              plan.name.c_str(), nodes.size(), simulated, Seconds(run_done - setup_done),
-              simulated / Seconds(run_done - setup_done), Seconds(setup_done - wall_start),
-              static_cast<double>(usage.ru_maxrss) / 1024, static_cast<double>(usage.ru_maxrss) / static_cast<double>(nodes.size()));
+              plan.name.c_str(), plan.scripts.size(), simulated, cost.run_seconds, simulated / cost.run_seconds,
+              cost.setup_seconds, cost.peak_rss_mib, cost.peak_rss_mib * 1024 / static_cast<double>(plan.scripts.size()));
   std::printf("%s\n", Describe(*summary).c_str());
-  int status = 0;
-  if (flags.check) {
-    if (Status s = CheckSummary(plan, *summary); !s.ok()) {
-      std::printf("check failed: %s\n", s.message().c_str());
-      status = 1;
-    } else {
-      std::printf("check passed\n");
-    }
+  if (!flags.check) return 0;
+  if (Status s = CheckSummary(plan, *summary); !s.ok()) {
+    std::printf("check failed: %s\n", s.message().c_str());
+    return 1;
   }
-  std::fflush(stdout);
-  nodes.clear();
-  loop.RunUntilIdle();
-  return status;
+  std::printf("check passed\n");
+  return 0;
 }
 
 }  // namespace

@@ -1,0 +1,174 @@
+#include "tools/sim/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tools/sim/regions.h"
+
+namespace libp2p::sim {
+namespace {
+
+using node::ScriptStep;
+
+// Every (node, kind) step flattened, with the time of the waitUntil before it.
+struct TimedStep {
+  size_t node;
+  Duration at;
+  ScriptStep step;
+};
+
+std::vector<TimedStep> Flatten(const Plan& plan) {
+  std::vector<TimedStep> out;
+  for (size_t n = 0; n < plan.scripts.size(); ++n) {
+    Duration at{};
+    for (const ScriptStep& s : plan.scripts[n].steps) {
+      if (s.kind == ScriptStep::Kind::kWaitUntil) {
+        EXPECT_GT(s.elapsed, at) << "node " << n << ": waits must move forward";
+        at = s.elapsed;
+      } else {
+        out.push_back({n, at, s});
+      }
+    }
+  }
+  return out;
+}
+
+std::string Fingerprint(const Plan& plan) {
+  std::string f;
+  for (const TimedStep& t : Flatten(plan)) {
+    f += std::to_string(t.node) + "@" + std::to_string(t.at.count()) + ":" +
+         std::to_string(static_cast<int>(t.step.kind)) + t.step.topic + std::to_string(t.step.message_id);
+    for (uint64_t p : t.step.connect_to) f += "," + std::to_string(p);
+    f += ";";
+  }
+  for (const Placement& p : plan.placements) f += std::to_string(p.region) + (p.super ? "s" : "f");
+  return f;
+}
+
+TEST(PlanTest, TheSameSeedGivesTheSamePlanAndAnotherSeedAnother) {
+  PlanOptions o;
+  o.nodes = 50;
+  o.duration = std::chrono::seconds(40);
+  EXPECT_EQ(Fingerprint(EthereumPlan(o)), Fingerprint(EthereumPlan(o)));
+  EXPECT_EQ(Fingerprint(BlobPlan(o)), Fingerprint(BlobPlan(o)));
+  PlanOptions other = o;
+  other.seed = 2;
+  EXPECT_NE(Fingerprint(EthereumPlan(o)), Fingerprint(EthereumPlan(other)));
+  EXPECT_NE(Fingerprint(BlobPlan(o)), Fingerprint(BlobPlan(other)));
+}
+
+TEST(PlanTest, BlobPlanIsTheHarnessScenario) {
+  PlanOptions o;
+  o.nodes = 20;
+  const Plan plan = BlobPlan(o);
+  ASSERT_EQ(plan.scripts.size(), 20u);
+  size_t publishes = 0, subscribes = 0;
+  std::set<uint64_t> ids;
+  for (const TimedStep& t : Flatten(plan)) {
+    if (t.step.kind == ScriptStep::Kind::kPublish) {
+      ++publishes;
+      ids.insert(t.step.message_id);
+      EXPECT_EQ(t.step.message_size, 98304u);
+      EXPECT_GE(t.at, std::chrono::seconds(30));
+    }
+    if (t.step.kind == ScriptStep::Kind::kSubscribe) ++subscribes;
+    if (t.step.kind == ScriptStep::Kind::kConnect) {
+      EXPECT_EQ(t.step.connect_to.size(), o.dials_per_node);
+      EXPECT_EQ(std::count(t.step.connect_to.begin(), t.step.connect_to.end(), t.node), 0);
+    }
+  }
+  EXPECT_EQ(publishes, 16u);
+  EXPECT_EQ(ids.size(), 16u);
+  EXPECT_EQ(subscribes, 20u);
+  EXPECT_EQ(plan.measure_from, std::chrono::seconds(30 + 4 * 12));
+}
+
+TEST(PlanTest, EthereumSubnetsAreConnectedAndPublishersAreMembers) {
+  PlanOptions o;
+  o.nodes = 200;
+  o.duration = std::chrono::seconds(30);
+  const Plan plan = EthereumPlan(o);
+  std::map<std::string, std::set<size_t>> members;
+  std::vector<std::vector<uint64_t>> dials(o.nodes);
+  std::vector<TimedStep> publishes;
+  for (const TimedStep& t : Flatten(plan)) {
+    if (t.step.kind == ScriptStep::Kind::kSubscribe) members[t.step.topic].insert(t.node);
+    if (t.step.kind == ScriptStep::Kind::kConnect) dials[t.node] = t.step.connect_to;
+    if (t.step.kind == ScriptStep::Kind::kPublish) publishes.push_back(t);
+  }
+  EXPECT_EQ(members["beacon_block"].size(), o.nodes);
+  for (const auto& [topic, nodes] : members) {
+    if (topic == "beacon_block") continue;
+    // Union-find over the links between members: one component per subnet.
+    std::map<size_t, size_t> parent;
+    for (size_t n : nodes) parent[n] = n;
+    std::function<size_t(size_t)> root = [&](size_t n) { return parent[n] == n ? n : parent[n] = root(parent[n]); };
+    for (size_t n : nodes) {
+      for (uint64_t p : dials[n]) {
+        if (nodes.count(p)) parent[root(n)] = root(p);
+      }
+    }
+    std::set<size_t> roots;
+    for (size_t n : nodes) roots.insert(root(n));
+    EXPECT_EQ(roots.size(), 1u) << topic << " is split";
+  }
+  // 10 s of publishing: 1 block and 1,000 attestations (100/s), each from a subscriber of its topic.
+  size_t blocks = 0;
+  for (const TimedStep& t : publishes) {
+    EXPECT_TRUE(members[t.step.topic].count(t.node)) << t.step.topic;
+    if (t.step.topic == "beacon_block") {
+      ++blocks;
+      EXPECT_EQ(t.step.message_size, 128u * 1024);
+    } else {
+      EXPECT_EQ(t.step.message_size, 300u);
+    }
+  }
+  EXPECT_EQ(blocks, 1u);
+  EXPECT_EQ(publishes.size(), 1001u);
+}
+
+TEST(PlanTest, PlacementsFollowTheWeights) {
+  const std::vector<Placement> p = DrawPlacements(20000, 0.2, 9);
+  const double supers = static_cast<double>(std::count_if(p.begin(), p.end(), [](auto& x) { return x.super; }));
+  EXPECT_NEAR(supers / 20000, 0.2, 0.02);
+  double total = 0;
+  for (const Region& r : Regions()) total += r.weight;
+  for (int region = 0; region < kRegionCount; ++region) {
+    const double share =
+        static_cast<double>(std::count_if(p.begin(), p.end(), [&](auto& x) { return x.region == region; })) / 20000;
+    EXPECT_NEAR(share, Regions()[region].weight / total, 0.02) << Regions()[region].name;
+  }
+}
+
+TEST(PlanTest, ParamsDocumentsAreCheckedAgainstTheNodeCount) {
+  PlanOptions o;
+  o.nodes = 3;
+  const char* ok = R"({"script": [{"type": "connect", "connectTo": [1, 2]},
+                                   {"type": "subscribeToTopic", "topicID": "t"},
+                                   {"type": "waitUntil", "elapsedSeconds": 5},
+                                   {"type": "ifNodeIDEquals", "nodeID": 0,
+                                    "instruction": {"type": "publish", "topicID": "t", "messageID": 7,
+                                                    "messageSizeBytes": 100}}]})";
+  StatusOr<Plan> plan = PlanFromParams(ok, o);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->scripts.size(), 3u);
+  EXPECT_EQ(plan->scripts[0].steps.size(), 4u);
+  EXPECT_EQ(plan->scripts[1].steps.size(), 3u);
+
+  o.nodes = 2;
+  StatusOr<Plan> beyond = PlanFromParams(ok, o);
+  EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(beyond.status().message().find("beyond the 2 nodes"), std::string::npos) << beyond.status().message();
+
+  const char* partial = R"({"script": [{"type": "subscribeToTopic", "topicID": "t", "partial": true}]})";
+  EXPECT_NE(PlanFromParams(partial, o).status().message().find("partial messages are not simulated"),
+            std::string::npos);
+  EXPECT_EQ(PlanFromParams("not json", o).status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace libp2p::sim

@@ -1,0 +1,41 @@
+// Runs a plan: builds the network (the regions' latency, each node's access link, optional jitter) and one
+// SimNode per script on a virtual-time loop, advances time to the plan's end sampling the meshes every
+// simulated second, and writes the results (results.h).
+#ifndef TOOLS_SIM_SIMULATION_H_
+#define TOOLS_SIM_SIMULATION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "libp2p/base/clock.h"
+#include "libp2p/base/status.h"
+#include "tools/sim/plan.h"
+#include "tools/sim/results.h"
+#include "tools/sim/sim_node.h"
+
+namespace libp2p::sim {
+
+struct SimulationOptions {
+  uint64_t seed = 1;         // The routers' and the jitter's randomness.
+  Duration jitter{};         // Added to each delivery: a uniform draw from [0, jitter].
+  CpuModel cpu{Duration::zero(), 0.5};  // Decryption at 2 GB/s.
+  // Called every 10 simulated seconds with the simulated time so far (progress reports); may be empty.
+  std::function<void(Duration simulated)> progress;
+};
+
+// What the run cost: wall time to build the nodes and to run, and the process's peak RSS so far.
+struct SimulationCost {
+  double setup_seconds = 0;
+  double run_seconds = 0;
+  double peak_rss_mib = 0;
+};
+
+// Runs `plan` and writes its CSV files into `out_dir` (which must exist). Fails when a node cannot start or
+// a file cannot be written.
+StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, const std::string& out_dir,
+                           SimulationCost* cost = nullptr);
+
+}  // namespace libp2p::sim
+
+#endif  // TOOLS_SIM_SIMULATION_H_
