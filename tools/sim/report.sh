@@ -266,12 +266,17 @@ figures=()
     echo "set ylabel 'fraction of deliveries'"
     echo "set yrange [0:1]"
     [ "$log_x" -eq 0 ] || echo "set logscale x"
+    # This run's p50 and p99, marked by dotted lines.
+    for p in p50 p99; do
+      echo "set arrow from $(summary run $p), graph 0 to $(summary run $p), graph 1 nohead dt 3 lc rgb 'gray40'"
+      echo "set label $(gq "$p") at $(summary run $p), graph 0.04 left offset 0.5,0 tc rgb 'gray40'"
+    done
     plot="plot $(gq "$work/run.cdf") using 1:2 with steps lw 2 title 'this run'"
     if [ -n "$baseline" ] && has_data "$work/base.cdf"; then
       plot+=", $(gq "$work/base.cdf") using 1:2 with steps lw 2 title $(gq "$base_label")"
     fi
     echo "$plot"
-    echo "unset logscale x; set autoscale"
+    echo "unset logscale x; unset arrow; unset label; set autoscale"
   fi
 
   if has_data "$work/run.dups"; then
