@@ -122,7 +122,7 @@ aggregate_deliveries() {
     awk -F, '{ m++ } END { print "messages=" m + 0 }' "$work/$prefix.expected"
     echo "expected=$expected_total"
     awk -F, '
-      NR == FNR { got[$1] = 1; next }
+      FILENAME == ARGV[1] { got[$1] = 1; next }
       !($1 in got) { none++ }
       END { print "undelivered_messages=" none + 0 }' "$work/$prefix.deliveries" "$work/$prefix.expected"
     awk -F, '{ n++; d += $7 - 1 } END {

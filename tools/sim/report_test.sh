@@ -40,6 +40,12 @@ for png in latency_cdf duplicates bandwidth delivery_ratio mesh_degree; do
   grep -qF "]($png.png)" "$out/report.md" || fail "report.md does not embed $png.png"
 done
 
+broken() {
+  rm -rf "$tmp/broken"
+  cp -rL "$data/attack" "$tmp/broken"
+  chmod -R u+w "$tmp/broken"
+}
+
 expect_line() {
   grep -qxF "$2" "$1" || fail "$(basename "$(dirname "$1")")/report.md lacks the line: $2"
 }
@@ -68,6 +74,21 @@ else
   fail "report.sh failed on the fixture without a baseline"
 fi
 
+# --- a run in which no node received anything: a report without the figures that have no data ---
+broken
+head -1 "$data/attack/deliveries.csv" >"$tmp/broken/deliveries.csv"
+if bash "$report" "$tmp/broken" --out "$tmp/nothing" 2>"$tmp/err"; then
+  expect_line "$tmp/nothing/report.md" "| deliveries | 0 |"
+  expect_line "$tmp/nothing/report.md" "| delivery ratio | 0.0% |"
+  expect_line "$tmp/nothing/report.md" "| messages no node received | 3 |"
+  expect_line "$tmp/nothing/report.md" "| latency p50 (ms) | n/a |"
+  [ ! -e "$tmp/nothing/latency_cdf.png" ] || fail "a latency CDF without deliveries"
+  [ -s "$tmp/nothing/delivery_ratio.png" ] || fail "no delivery_ratio.png without deliveries"
+else
+  cat "$tmp/err"
+  fail "report.sh failed on a run without deliveries"
+fi
+
 # --- bad input: non-zero exit and a message that names the problem ---
 # expect_error STATUS PATTERN ARGS...: report.sh ARGS must exit with STATUS and print PATTERN on stderr.
 expect_error() {
@@ -79,11 +100,6 @@ expect_error() {
   elif ! grep -qF -- "$pattern" "$tmp/err"; then
     fail "report.sh $* did not say \"$pattern\"; it said: $(cat "$tmp/err")"
   fi
-}
-broken() {
-  rm -rf "$tmp/broken"
-  cp -rL "$data/attack" "$tmp/broken"
-  chmod -R u+w "$tmp/broken"
 }
 
 expect_error 2 "usage:"
