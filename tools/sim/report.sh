@@ -239,9 +239,9 @@ awk -F, '
 mesh_top=$(awk '$4 > m { m = $4 } END { print m + 1 }' "$work/mesh.dat")
 mesh_last=$(awk 'END { if (NR > 0) printf "at %.6g s: min %d, mean %.2f, max %d", $1, $2, $3, $4 }' "$work/mesh.dat")
 
-# Duplicates histogram: ten bins over [0, largest per-message mean].
-dups_max=$(awk 'END { print (NR > 0 ? $1 : 0) }' "$work/run.dups")
-dups_bin=$(awk -v m="$dups_max" 'BEGIN { print (m > 0 ? m / 10 : 1) }')
+# Duplicates histogram: ten bins from the smallest to the largest per-message mean (the largest in the last).
+read -r dups_lo dups_bin < <(awk 'NR == 1 { lo = $1 } { hi = $1 }
+  END { w = (hi - lo) / 10; if (w <= 0) w = (lo > 0 ? lo / 10 : 0.1); print lo + 0, w }' "$work/run.dups")
 
 # --- plots -----------------------------------------------------------------------------------------------
 
@@ -285,15 +285,15 @@ figures=()
     echo "set title $(gq "$title: duplicates per message (mean $(summary run mean_dups) per delivery)")"
     echo "set xlabel 'mean duplicate receptions per receiving node'"
     echo "set ylabel 'messages'"
-    echo "set xrange [0:*]"
     echo "set yrange [0:*]"
     echo "set style fill solid 0.5"
     echo "set boxwidth $dups_bin"
-    echo "bin(x) = $dups_bin * (floor(x / $dups_bin) + 0.5)"
-    echo "set arrow 1 from $(summary run mean_dups), graph 0 to $(summary run mean_dups), graph 1 nohead lw 2 dt 2"
+    echo "bin(x) = $dups_lo + $dups_bin * (floor((x - $dups_lo) / $dups_bin) < 10 ? floor((x - $dups_lo) / $dups_bin) + 0.5 : 9.5)"
+    echo "set offsets $dups_bin, $dups_bin, 0, 0"
+    echo "set arrow 1 from $(summary run mean_dups), graph 0 to $(summary run mean_dups), graph 1 nohead lw 2 dt 2 front"
     echo "plot $(gq "$work/run.dups") using (bin(\$1)):(1.0) smooth frequency with boxes title 'messages', \\"
     echo "  NaN with lines lw 2 dt 2 lc rgb 'black' title 'mean per delivery'"
-    echo "unset arrow 1; set autoscale"
+    echo "unset arrow 1; set offsets 0, 0, 0, 0; set autoscale"
   fi
 
   if has_data "$work/sent.dat"; then
