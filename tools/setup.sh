@@ -23,6 +23,8 @@ PACKAGES=(
   zlib1g-dev
   # A real Prometheus server and promtool for the observability gate (test only).
   prometheus
+  # gnuplot (without X) for the network simulator's report plots (tools/sim/report.sh).
+  gnuplot-nox
 )
 
 missing=()
