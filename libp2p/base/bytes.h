@@ -16,6 +16,8 @@ namespace libp2p {
 using Bytes = std::vector<uint8_t>;
 // A non-owning view of bytes; the viewed storage must outlive it.
 using ByteSpan = std::span<const uint8_t>;
+// A non-owning view of writable bytes; the viewed storage must outlive it.
+using MutableByteSpan = std::span<uint8_t>;
 
 // Views the bytes of a string (no copy).
 inline ByteSpan AsBytes(std::string_view s) {

@@ -1,8 +1,9 @@
 #include "libp2p/base/seeded_hash.h"
 
 #include <openssl/base.h>
-#include <openssl/rand.h>
 #include <openssl/siphash.h>
+
+#include "libp2p/base/random.h"
 
 #ifndef OPENSSL_IS_BORINGSSL
 #error "BoringSSL's headers are required: depend on @boringssl//:crypto"
@@ -11,9 +12,9 @@
 namespace libp2p {
 
 SeededHash SeededHash::Random() {
-  uint64_t key[2];
-  RAND_bytes(reinterpret_cast<uint8_t*>(key), sizeof(key));
-  return SeededHash(key[0], key[1]);
+  const uint64_t k0 = RandomU64();
+  const uint64_t k1 = RandomU64();
+  return SeededHash(k0, k1);
 }
 
 uint64_t SeededHash::operator()(ByteSpan data) const { return SIPHASH_24(key_, data.data(), data.size()); }

@@ -14,7 +14,7 @@ class SeededHash {
  public:
   // A fixed key, for deterministic tests and simulations.
   SeededHash(uint64_t k0, uint64_t k1) : key_{k0, k1} {}
-  // A key from BoringSSL's RAND_bytes.
+  // A key from RandomBytes (random.h): fixed by the seed under a ScopedDeterministicRandom.
   static SeededHash Random();
 
   uint64_t operator()(ByteSpan data) const;

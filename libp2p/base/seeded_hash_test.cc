@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "libp2p/base/random.h"
 
 namespace libp2p {
 namespace {
@@ -27,6 +28,15 @@ TEST(SeededHashTest, RandomKeysDiffer) {
   std::set<uint64_t> seen;
   for (int i = 0; i < 16; ++i) seen.insert(SeededHash::Random()("x"));
   EXPECT_GT(seen.size(), 14u);
+}
+
+TEST(SeededHashTest, RandomKeyFollowsTheDeterministicSeed) {
+  auto hash_under = [](uint64_t seed) {
+    ScopedDeterministicRandom scope(seed);
+    return SeededHash::Random()("x");
+  };
+  EXPECT_EQ(hash_under(11), hash_under(11));
+  EXPECT_NE(hash_under(11), hash_under(12));
 }
 
 }  // namespace
