@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "libp2p/base/proto_wire.h"
+#include "libp2p/base/random.h"
 
 #ifndef OPENSSL_IS_BORINGSSL
 #error "BoringSSL's headers are required: depend on @boringssl//:crypto"
@@ -33,6 +34,8 @@ const secp256k1_context* Secp256k1Context() { return secp256k1_context_static; }
 
 // Signing and deriving public keys need a context of their own: one for the process, made at first use and
 // randomized against side channels; libsecp256k1 allows concurrent use of a context through const calls.
+// The randomization blinds the computation only (signatures are RFC 6979, keys and signatures do not depend
+// on it), so it comes from RAND_bytes even under a ScopedDeterministicRandom.
 const secp256k1_context* Secp256k1SigningContext() {
   static const secp256k1_context* const context = [] {
     secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
@@ -215,6 +218,35 @@ StatusOr<std::unique_ptr<PrivateKey>> AdoptEc(EC_KEY* ec) {
   return EvpPrivateKey::Adopt(KeyType::kEcdsa, pkey);
 }
 
+// A P-256 key (owned by the caller; null on failure) whose secret scalar is 32 bytes of RandomBytes, drawn
+// again while it is not in [1, n) (each draw is out of range with probability below 2^-32), rather than
+// EC_KEY_generate_key, which draws from BoringSSL's generator directly.
+EC_KEY* GenerateP256() {
+  EC_KEY* ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+  if (ec == nullptr) return nullptr;
+  const EC_GROUP* group = EC_KEY_get0_group(ec);
+  BIGNUM* scalar = BN_new();
+  EC_POINT* point = EC_POINT_new(group);
+  bool in_range = false;
+  for (int attempt = 0; scalar != nullptr && !in_range && attempt < 8; ++attempt) {
+    uint8_t secret[32];
+    RandomBytes(MutableByteSpan(secret));
+    in_range = BN_bin2bn(secret, sizeof(secret), scalar) != nullptr && !BN_is_zero(scalar) &&
+               BN_cmp(scalar, EC_GROUP_get0_order(group)) < 0;
+    OPENSSL_cleanse(secret, sizeof(secret));
+  }
+  const bool made = in_range && point != nullptr && EC_KEY_set_private_key(ec, scalar) &&
+                    EC_POINT_mul(group, point, scalar, nullptr, nullptr, nullptr) &&
+                    EC_KEY_set_public_key(ec, point);
+  BN_clear_free(scalar);
+  EC_POINT_free(point);
+  if (!made) {
+    EC_KEY_free(ec);
+    return nullptr;
+  }
+  return ec;
+}
+
 }  // namespace
 
 // The parsed form of a public key: its bytes and whatever the verifier of its type needs.
@@ -353,7 +385,7 @@ bool operator==(const PublicKey& a, const PublicKey& b) {
 
 Ed25519PrivateKey Ed25519PrivateKey::Generate() {
   uint8_t seed[kSeedSize];
-  RAND_bytes(seed, sizeof(seed));
+  RandomBytes(MutableByteSpan(seed));
   Ed25519PrivateKey key = *FromSeed(ByteSpan(seed, kSeedSize));
   OPENSSL_cleanse(seed, sizeof(seed));
   return key;
@@ -463,7 +495,7 @@ StatusOr<std::unique_ptr<PrivateKey>> PrivateKey::Generate(KeyType type) {
     case KeyType::kSecp256k1:
       for (int attempt = 0; attempt < 8; ++attempt) {  // A random 256-bit number is almost always a secret.
         uint8_t secret[32];
-        RAND_bytes(secret, sizeof(secret));
+        RandomBytes(MutableByteSpan(secret));
         StatusOr<std::unique_ptr<PrivateKey>> key = Secp256k1PrivateKey::FromSecret(ByteSpan(secret, 32));
         OPENSSL_cleanse(secret, sizeof(secret));
         if (key.ok()) return key;
@@ -482,11 +514,8 @@ StatusOr<std::unique_ptr<PrivateKey>> PrivateKey::Generate(KeyType type) {
       return AdoptRsa(rsa);
     }
     case KeyType::kEcdsa: {
-      EC_KEY* ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
-      if (ec == nullptr || !EC_KEY_generate_key(ec)) {
-        EC_KEY_free(ec);
-        return InternalError("cannot generate an ECDSA key");
-      }
+      EC_KEY* ec = GenerateP256();
+      if (ec == nullptr) return InternalError("cannot generate an ECDSA key");
       return AdoptEc(ec);
     }
   }

@@ -68,8 +68,12 @@ class PrivateKey {
  public:
   virtual ~PrivateKey() = default;
 
-  // A fresh key of `type` from BoringSSL's random generator: RSA of 2048 bits, ECDSA on P-256.
-  // kInternal when generation fails.
+  // A fresh key of `type`: RSA of 2048 bits, ECDSA on P-256. Ed25519, secp256k1 and ECDSA keys take their
+  // secret from RandomBytes (libp2p/base/random.h), so a ScopedDeterministicRandom fixes them; RSA keys come
+  // from BoringSSL's own generator and are always fresh. kInternal when generation fails.
+  //
+  // Signatures of Ed25519, secp256k1 and RSA (PKCS#1 v1.5) keys are deterministic; BoringSSL's ECDSA
+  // signatures are not (it draws a fresh nonce itself), even under a ScopedDeterministicRandom.
   static StatusOr<std::unique_ptr<PrivateKey>> Generate(KeyType type);
   // Parses a libp2p PrivateKey protobuf (Type then Data, nothing else) of any type, its Data as the peer-ids
   // spec (and go and js) encode it: Ed25519 as Ed25519PrivateKey::FromProtobuf takes it; secp256k1 the
@@ -91,7 +95,7 @@ class Ed25519PrivateKey final : public PrivateKey {
  public:
   static constexpr size_t kSeedSize = 32;
 
-  // A fresh key from BoringSSL's random generator.
+  // A fresh key whose 32-byte seed comes from RandomBytes (libp2p/base/random.h).
   static Ed25519PrivateKey Generate();
   // The key of a 32-byte seed (RFC 8032 private key). kInvalidArgument for any other size.
   static StatusOr<Ed25519PrivateKey> FromSeed(ByteSpan seed);

@@ -4,11 +4,19 @@
 #include <openssl/curve25519.h>
 #include <openssl/mem.h>
 
+#include "libp2p/base/random.h"
+
 namespace libp2p::crypto {
 
 X25519KeyPair X25519KeyPair::Generate() {
+  // As X25519_keypair does, but with the private key from RandomBytes: 32 random bytes, clamped (RFC 7748
+  // clamps when it uses the key anyway; BoringSSL stores the clamped form, and so do we).
   X25519KeyPair kp;
-  X25519_keypair(kp.public_.data(), kp.private_.data());
+  RandomBytes(MutableByteSpan(kp.private_));
+  kp.private_[0] &= 248;
+  kp.private_[31] &= 127;
+  kp.private_[31] |= 64;
+  X25519_public_from_private(kp.public_.data(), kp.private_.data());
   return kp;
 }
 

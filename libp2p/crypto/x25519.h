@@ -16,7 +16,7 @@ using X25519SharedSecret = std::array<uint8_t, 32>;
 // An X25519 key pair. The private scalar never leaves the object and is wiped on destruction.
 class X25519KeyPair {
  public:
-  // A fresh random key pair.
+  // A fresh key pair whose private key comes from RandomBytes (libp2p/base/random.h).
   static X25519KeyPair Generate();
   // The key pair of a given 32-byte private key (for tests with known answers).
   static X25519KeyPair FromPrivateKey(const std::array<uint8_t, 32>& private_key);
