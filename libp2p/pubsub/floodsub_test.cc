@@ -1,4 +1,5 @@
 // The pubsub core with the floodsub router, over in-memory hosts on virtual time.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -73,6 +74,33 @@ TEST_F(FloodSubTest, PublishReachesASubscribedPeer) {
   loop_.RunUntilIdle();
   EXPECT_EQ(b.received, std::vector<std::string>{"hello"});
   EXPECT_TRUE(a.received.empty());  // Our own messages are not delivered to us.
+}
+
+TEST_F(FloodSubTest, SeqnosStartAtTheConfiguredFirstOneAndIncrease) {
+  Node a(&loop_, &net_, "a", SignPolicy::kStrictSign, [](PubSubOptions& o) { o.first_seqno = 0xfffffffffffffffeu; });
+  Node b(&loop_, &net_, "b");
+  a.Join("t");
+  b.Join("t");
+  a.Connect(b, &loop_);
+  const PublishResult first = a.pubsub->Publish("t", AsBytes("1"));
+  const PublishResult second = a.pubsub->Publish("t", AsBytes("2"));
+  ASSERT_TRUE(first.status.ok());
+  ASSERT_TRUE(second.status.ok());
+  EXPECT_EQ(first.seqno, 0xfffffffffffffffeu);
+  EXPECT_EQ(second.seqno, 0xffffffffffffffffu);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, (std::vector<std::string>{"1", "2"}));
+}
+
+TEST_F(FloodSubTest, SeqnosStartAtTheWallClockByDefault) {
+  const uint64_t before = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  Node a(&loop_, &net_, "a");
+  a.Join("t");
+  const PublishResult r = a.pubsub->Publish("t", AsBytes("x"));
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_GE(r.seqno, before);
 }
 
 // The connection between two subscribers dies silently (nobody knows yet) and one of them reconnects: the

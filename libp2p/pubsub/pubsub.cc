@@ -62,6 +62,14 @@ std::unique_ptr<WorkerPool> MakeWorkers(const EventLoop& loop, size_t requested)
   return n == 0 ? nullptr : std::make_unique<WorkerPool>(n);
 }
 
+// The wall clock in nanoseconds since the Unix epoch: where seqnos start by default, so a restarted node
+// does not repeat them.
+uint64_t WallClockSeqno() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
 }  // namespace
 
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
@@ -70,10 +78,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
       send_budget_(options_.max_send_bytes),
       peer_logs_(loop->clock()),
       seen_(&loop->clock(), options_.seen_ttl, options_.seen_max_entries),
-      // Seqnos start at the wall clock in nanoseconds, so a restarted node does not repeat them.
-      next_seqno_(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count())),
+      next_seqno_(options_.first_seqno ? *options_.first_seqno : WallClockSeqno()),
       own_workers_(options_.validation_pool ? nullptr : MakeWorkers(*loop, options_.validation_workers)),
       offload_(loop, options_.validation_pool ? options_.validation_pool : own_workers_.get()),
       validation_(loop, &offload_, ValidationLimits{options_.max_pending_validations, options_.max_pending_validations_per_topic,

@@ -41,6 +41,11 @@ struct PubSubOptions {
   // Our identity; an observer that must outlive the core.
   const crypto::PrivateKey* identity = nullptr;
   SignPolicy sign_policy = SignPolicy::kStrictSign;
+  // The seqno of our first message; each next one is one more (8 bytes, big-endian, on the wire). Unset: the
+  // wall clock in nanoseconds since the Unix epoch, as go-libp2p-pubsub starts, so that a restarted node
+  // continues above its earlier seqnos (go's BasicSeqnoValidator drops a peer's messages whose seqno is not
+  // above the last it saw). Simulations and tests set it to make messages, and their ids, reproducible.
+  std::optional<uint64_t> first_seqno;
   // js-libp2p's default, so that ids agree with js peers; GoDefaultMessageId for go networks (message.h says
   // what mixing them costs).
   MessageIdFn message_id = JsDefaultMessageId;

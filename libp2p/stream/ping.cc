@@ -1,10 +1,9 @@
 #include "libp2p/stream/ping.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
+
+#include "libp2p/base/random.h"
 
 namespace libp2p::stream {
 
@@ -54,15 +53,6 @@ void PingResponder::Finish(Status status) {
   finish_task_->Post();
 }
 
-namespace {
-
-void SystemRandom(std::span<uint8_t> out) {
-  // BoringSSL documents that RAND_bytes always returns 1 (it aborts itself when the OS source fails).
-  if (RAND_bytes(out.data(), out.size()) != 1) std::abort();
-}
-
-}  // namespace
-
 Pinger::Pinger(EventLoop* loop, Stream* stream, PingerOptions options)
     : loop_(loop), stream_(stream), options_(std::move(options)), timeout_(loop->CreateTimer([this] {
         Complete(DeadlineExceededError("no ping echo within the timeout"),
@@ -100,7 +90,7 @@ Status Pinger::Ping(Callback on_done) {
   if (options_.random) {
     options_.random(sent_);
   } else {
-    SystemRandom(sent_);
+    RandomBytes(sent_);
   }
   sent_at_ = loop_->Now();
   if (Status s = stream_->Write(sent_); !s.ok()) {

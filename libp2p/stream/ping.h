@@ -68,7 +68,7 @@ using PingRandomSource = std::function<void(std::span<uint8_t> out)>;
 struct PingerOptions {
   // How long a ping waits for its echo.
   Duration timeout = std::chrono::seconds(10);
-  // The source of the ping payloads; empty means BoringSSL's RAND_bytes. Tests inject their own.
+  // The source of the ping payloads; empty means RandomBytes (libp2p/base/random.h). Tests inject their own.
   PingRandomSource random;
 };
 

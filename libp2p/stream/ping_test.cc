@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/random.h"
 #include "libp2p/stream/memory_transport.h"
 #include "libp2p/stream/test_util.h"
 
@@ -106,6 +107,21 @@ TEST_F(PingTest, EchoSplitAcrossReads) {
   ASSERT_EQ(calls_, 1);
   ASSERT_TRUE(rtt_.ok());
   EXPECT_EQ(*rtt_, milliseconds(40));
+}
+
+TEST_F(PingTest, DefaultPayloadsComeFromRandomBytes) {
+  testing::Recorder server_side;
+  server_side.Attach(server_.get());
+  Bytes expected(kPingSize);
+  {
+    ScopedDeterministicRandom scope(17);
+    RandomBytes(MutableByteSpan(expected));
+  }
+  ScopedDeterministicRandom scope(17);
+  pinger_ = std::make_unique<Pinger>(&loop_, client_.get());
+  StartPing();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(server_side.data, ToString(expected));
 }
 
 TEST_F(PingTest, WrongEchoIsDetected) {

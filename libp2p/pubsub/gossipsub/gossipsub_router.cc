@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "libp2p/base/log_rate_limiter.h"
+#include "libp2p/base/portable_random.h"
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/gossipsub/peer_exchange.h"
 #include "libp2p/pubsub/pubsub.h"
@@ -281,7 +282,7 @@ RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
                        {{"peer", peer.ToBase58()}, {"score", Score(peer)}});
     return RpcAcceptance::kNone;
   }
-  if (gater_ && !gater_->AcceptMessages(peer, std::uniform_real_distribution<double>(0, 1)(rng_))) {
+  if (gater_ && !gater_->AcceptMessages(peer, UniformReal01(rng_))) {
     ++stats_.rpcs_gated;
     core_->tracer().ThrottlePeer(peer);
     return RpcAcceptance::kControlOnly;
@@ -302,7 +303,7 @@ std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_
     if (filter && !filter(id, info)) continue;
     candidates.push_back(id);
   }
-  std::shuffle(candidates.begin(), candidates.end(), rng_);
+  Shuffle(rng_, &candidates);
   if (candidates.size() > count) candidates.erase(candidates.begin() + count, candidates.end());
   return candidates;
 }
@@ -425,7 +426,7 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, GossipPeer& info,
   }
   const size_t room = max_ids - static_cast<size_t>(info.iwanted_ids);
   if (wanted.size() > room) {
-    std::shuffle(wanted.begin(), wanted.end(), rng_);
+    Shuffle(rng_, &wanted);
     wanted.resize(room);
   }
   if (wanted.empty()) return;
@@ -433,7 +434,7 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, GossipPeer& info,
   pb::ControlIWant* iwant = reply->add_iwant();
   for (const std::string& id : wanted) iwant->add_messageids(id);
   // Promise tracking: the peer must deliver one of them (we track one at random, as go does) in time.
-  const std::string& tracked = wanted[std::uniform_int_distribution<size_t>(0, wanted.size() - 1)(rng_)];
+  const std::string& tracked = wanted[UniformIndex(rng_, wanted.size())];
   promises_->Add(peer, tracked);
   ++stats_.iwant_sent;
 }
@@ -727,11 +728,11 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
     // Each score computed once (it walks the peer's topics), then shuffled so that ties fall at random.
     std::vector<std::pair<double, PeerId>> scored;
     for (const PeerId& id : members) scored.emplace_back(Score(id), id);
-    std::shuffle(scored.begin(), scored.end(), rng_);
+    Shuffle(rng_, &scored);
     std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<PeerId> keep, rest;
     for (size_t i = 0; i < scored.size(); ++i) (i < static_cast<size_t>(p.d_score) ? keep : rest).push_back(scored[i].second);
-    std::shuffle(rest.begin(), rest.end(), rng_);
+    Shuffle(rng_, &rest);
     // Outbound peers first among the rest, until d_out of the kept ones are outbound; then the others.
     size_t kept_outbound = std::count_if(keep.begin(), keep.end(), [&](const PeerId& id) { return IsOutbound(id); });
     std::vector<PeerId> others;
@@ -848,7 +849,7 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
       // The entry's header: its field tag and length, and the topic's.
       const size_t header = 8 + topic.size();
       if (left.ids == 0 || left.bytes <= header) continue;
-      std::shuffle(ids.begin(), ids.end(), rng_);
+      Shuffle(rng_, &ids);
       pb::ControlIHave* ihave = nullptr;
       for (const std::string& id : ids) {
         const size_t cost = 2 + id.size();

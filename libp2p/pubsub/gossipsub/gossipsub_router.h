@@ -26,6 +26,7 @@
 
 #include "libp2p/base/event_loop.h"
 #include "libp2p/base/multiaddr.h"
+#include "libp2p/base/random.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/pubsub/gossipsub/backoff.h"
@@ -74,8 +75,11 @@ struct GossipSubOptions {
   // here or with SetPartialTopic.
   std::optional<PartialMessagesOptions> partial_messages;
   std::map<std::string, PartialTopicMode> partial_topics;
-  // Seed for the random choices (peer selection, gossip targets), for reproducible runs.
-  uint64_t seed = std::random_device{}();
+  // Seed for the random choices (peer selection, gossip targets, the peer gater's drops), for reproducible
+  // runs: it seeds a std::mt19937_64 that the choices read through portable_random.h, so a seed makes the
+  // same choices with any standard library. The default comes from RandomU64 (libp2p/base/random.h) when the
+  // options are made, so a ScopedDeterministicRandom fixes it too.
+  uint64_t seed = RandomU64();
 };
 
 // Called on the loop thread, from the loop, after the call that changed the mesh has returned: a handler
