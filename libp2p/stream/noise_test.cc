@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/random.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/crypto/x25519.h"
 #include "libp2p/stream/memory_transport.h"
@@ -191,6 +192,42 @@ TEST_F(NoiseTest, SilentPeerTimesOut) {
                                     [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
   loop_.AdvanceTime(seconds(10));
   EXPECT_EQ(server_result_.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+// What the initiator sends first (its ephemeral key), with everything drawn under `seed`.
+std::string FirstHandshakeMessageUnder(uint64_t seed) {
+  ScopedDeterministicRandom scope(seed);
+  struct World {
+    ManualEventLoop loop;
+    MemoryNetwork network{&loop};
+    std::unique_ptr<Transport> transport = network.CreateTransport();
+    Recorder server_side;
+    Ed25519PrivateKey key = KeyFromSeed("client");
+    std::unique_ptr<Listener> listener;
+    std::unique_ptr<PendingDial> dial;
+    std::unique_ptr<RawConnection> client_raw, server_raw;
+    std::unique_ptr<NoiseHandshake> handshake;
+  } w;
+  w.listener = std::move(w.transport->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                             [&](std::unique_ptr<RawConnection> c) { w.server_raw = std::move(c); }))
+                   .value();
+  w.dial = w.transport->Dial(w.listener->listen_addr(),
+                             [&](StatusOr<std::unique_ptr<RawConnection>> c) { w.client_raw = std::move(c).value(); });
+  w.loop.RunUntilIdle();
+  EXPECT_NE(w.server_raw, nullptr);
+  if (w.server_raw == nullptr) return "";
+  w.server_side.Attach(w.server_raw.get());
+  w.handshake = NoiseHandshake::Initiate(&w.loop, std::move(w.client_raw), NoiseOptions{&w.key, {}}, std::nullopt,
+                                         [](StatusOr<NoiseSession>) {});
+  w.loop.RunUntilIdle();
+  return w.server_side.data;
+}
+
+TEST(NoiseDeterminismTest, EphemeralKeyFollowsTheSeed) {
+  const std::string first = FirstHandshakeMessageUnder(1);
+  EXPECT_EQ(first.size(), 2u + 32u);  // Length prefix and the ephemeral public key.
+  EXPECT_EQ(FirstHandshakeMessageUnder(1), first);
+  EXPECT_NE(FirstHandshakeMessageUnder(2), first);
 }
 
 TEST(NoisePayloadTest, SignatureMustCoverTheStaticKey) {
