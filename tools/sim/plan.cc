@@ -218,6 +218,69 @@ Plan BlobPlan(const PlanOptions& o) {
   return plan;
 }
 
+Plan CensorAttack(const PlanOptions& o, bool attack) {
+  constexpr size_t kSybilsPerHonest = 4;
+  constexpr size_t kSybilDials = 10;
+  constexpr Duration kWarmUp = std::chrono::seconds(30);
+  constexpr Duration kInterval = std::chrono::milliseconds(100);
+  const std::string kTopic = "t";
+  const size_t honest = o.nodes;
+  const size_t total = attack ? honest * (1 + kSybilsPerHonest) : honest;
+  Plan plan;
+  plan.name = attack ? "censor-attack" : "censor-baseline";
+  plan.duration = o.duration;
+  plan.measure_from = kWarmUp;
+  plan.max_latency = std::chrono::seconds(4);
+  plan.placements = DrawPlacements(total, o.super_fraction, o.seed);
+  plan.attackers.assign(total, false);
+  for (size_t n = honest; n < total; ++n) plan.attackers[n] = true;
+  ScriptBuilder b(total);
+  // The honest nodes' links are drawn first, so that they are the same with and without the Sybils.
+  std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
+  for (size_t n = 0; n < total; ++n) {
+    b.At(n, Duration::zero(), Subscribe(kTopic));
+    std::vector<uint64_t> to = n < honest ? Distinct(links, honest, o.dials_per_node, n)
+                                          : Distinct(links, honest + 1, kSybilDials, honest);
+    b.At(n, std::chrono::milliseconds(static_cast<int64_t>(n % 1000)), Connect(std::move(to)));
+  }
+  std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
+  uint64_t next_id = 1;
+  for (Duration t = kWarmUp; t < o.duration; t += kInterval) {
+    b.At(Below(publishers, honest), t, Publish(kTopic, next_id++, 1024));
+  }
+  pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
+  pubsub::gossipsub::PeerScoreParams score;
+  pubsub::gossipsub::TopicScoreParams topic;
+  topic.topic_weight = 1;
+  topic.time_in_mesh_weight = 0.01;
+  topic.time_in_mesh_cap = 100;
+  topic.first_message_deliveries_weight = 1;
+  topic.first_message_deliveries_decay = 0.9;
+  topic.first_message_deliveries_cap = 20;
+  // A mesh peer is asked for one delivery (first, or within 100 ms of the first) in about the last ten
+  // seconds (the counter decays by 0.9 a second): an honest peer far away still makes it, one that forwards
+  // nothing scores -20, below the gossip threshold, and is pruned.
+  topic.mesh_message_deliveries_weight = -20;
+  topic.mesh_message_deliveries_decay = 0.9;
+  topic.mesh_message_deliveries_cap = 20;
+  topic.mesh_message_deliveries_threshold = 1;
+  topic.mesh_message_deliveries_window = std::chrono::milliseconds(100);
+  // Not before messages flow (from 30 s): a peer grafted during the silent warm-up would otherwise fall short
+  // with nothing to deliver, and be pruned and backed off for a minute.
+  topic.mesh_message_deliveries_activation = std::chrono::seconds(45);
+  topic.mesh_failure_penalty_weight = -1;
+  topic.mesh_failure_penalty_decay = 0.9;
+  topic.invalid_message_deliveries_weight = -10;
+  topic.invalid_message_deliveries_decay = 0.9;
+  score.topics[kTopic] = topic;
+  score.topic_score_cap = 50;
+  score.ip_colocation_factor_weight = 0;
+  gossipsub.config.score_params = score;
+  gossipsub.config.thresholds = pubsub::gossipsub::PeerScoreThresholds{};
+  plan.scripts = b.Build(gossipsub);
+  return plan;
+}
+
 StatusOr<Plan> PlanFromParams(std::string_view json, const PlanOptions& o) {
   Plan plan;
   plan.name = "params";

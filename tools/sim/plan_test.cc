@@ -131,6 +131,35 @@ TEST(PlanTest, EthereumSubnetsAreConnectedAndPublishersAreMembers) {
   EXPECT_EQ(publishes.size(), 1001u);
 }
 
+TEST(PlanTest, TheCensorAttackAddsFourSybilsPerHonestNodeToTheSameHonestNetwork) {
+  PlanOptions o;
+  o.nodes = 30;
+  o.duration = std::chrono::seconds(40);
+  const Plan attack = CensorAttack(o, true);
+  const Plan baseline = CensorAttack(o, false);
+  ASSERT_EQ(attack.scripts.size(), 150u);
+  ASSERT_EQ(baseline.scripts.size(), 30u);
+  EXPECT_EQ(std::count(attack.attackers.begin(), attack.attackers.end(), true), 120);
+  EXPECT_EQ(std::count(baseline.attackers.begin(), baseline.attackers.end(), true), 0);
+  for (size_t n = 0; n < 30; ++n) {
+    EXPECT_FALSE(attack.attackers[n]);
+    // The honest scripts are the same: links among honest nodes, subscriptions, publishes.
+    ASSERT_EQ(attack.scripts[n].steps.size(), baseline.scripts[n].steps.size());
+    for (size_t i = 0; i < attack.scripts[n].steps.size(); ++i) {
+      EXPECT_EQ(attack.scripts[n].steps[i].connect_to, baseline.scripts[n].steps[i].connect_to);
+      EXPECT_EQ(attack.scripts[n].steps[i].message_id, baseline.scripts[n].steps[i].message_id);
+    }
+    EXPECT_TRUE(attack.scripts[n].gossipsub.config.score_params.has_value());
+  }
+  for (const TimedStep& t : Flatten(attack)) {
+    if (t.node >= 30 && t.step.kind == ScriptStep::Kind::kConnect) {
+      EXPECT_EQ(t.step.connect_to.size(), 10u);
+      for (uint64_t p : t.step.connect_to) EXPECT_LT(p, 30u) << "a Sybil dials honest nodes only";
+    }
+    if (t.step.kind == ScriptStep::Kind::kPublish) EXPECT_LT(t.node, 30u) << "only honest nodes publish";
+  }
+}
+
 TEST(PlanTest, PlacementsFollowTheWeights) {
   const std::vector<Placement> p = DrawPlacements(20000, 0.2, 9);
   const double supers = static_cast<double>(std::count_if(p.begin(), p.end(), [](auto& x) { return x.super; }));

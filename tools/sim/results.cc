@@ -59,8 +59,10 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
                                const std::string& dir) {
   std::map<uint64_t, Published> published;
   std::map<std::string, std::vector<size_t>> subscribers;
+  const auto attacker = [&](size_t n) { return !plan.attackers.empty() && plan.attackers[n]; };
   for (const auto& node : nodes) {
     for (const Publication& p : node->publications()) published[p.id] = {p.topic, node->index(), p.at - start};
+    if (attacker(node->index())) continue;
     for (const std::string& topic : node->topics()) subscribers[topic].push_back(node->index());
   }
   Summary s;
@@ -79,7 +81,7 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
       s.expected += want;
     }
     for (const auto& node : nodes) {
-      if (node->index() == p.publisher) continue;
+      if (node->index() == p.publisher || attacker(node->index())) continue;
       const auto it = node->receipts().find(id);
       if (it == node->receipts().end()) continue;
       const Duration latency = it->second.first - start - p.at;
@@ -105,7 +107,7 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
     const stream::Traffic t = network.TrafficOf(NodeAddress(node->index()));
     const size_t degree = node->topics().empty() ? 0 : node->MeshSize(node->topics().front());
     node_rows += std::to_string(node->index()) + "," + std::string(Regions()[where.region].name) + "," +
-                 (where.super ? "super" : "full") + "," + std::to_string(t.bytes_sent) + "," +
+                 (attacker(node->index()) ? "sybil" : where.super ? "super" : "full") + "," + std::to_string(t.bytes_sent) + "," +
                  std::to_string(t.bytes_received) + "," + std::to_string(degree) + "\n";
     s.failed_dials += node->failed_dials();
     s.failed_publishes += node->failed_publishes();

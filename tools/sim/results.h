@@ -1,5 +1,7 @@
 // What a simulation produced, as CSV files and as a checked summary.
 //
+// Attackers (Plan::attackers) are left out of deliveries.csv and expected.csv; their class is "sybil".
+//
 // deliveries.csv  message,topic,publisher,publish_ms,node,first_ms,copies: one row per message and node
 //                 (other than its publisher) that received it; first_ms from the publish to the first copy's
 //                 arrival, copies every copy received (duplicates are copies - 1).

@@ -17,8 +17,9 @@ Multiaddr NodeDialAddress(size_t n) {
 }
 
 SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script,
-                 MonoTime start, uint64_t seed, CpuModel cpu)
-    : loop_(loop), index_(n), script_(std::move(script)), start_(start), cpu_(cpu), key_(node::InteropNodeKey(n)),
+                 MonoTime start, uint64_t seed, CpuModel cpu, bool censor)
+    : loop_(loop), index_(n), script_(std::move(script)), start_(start), cpu_(cpu), censor_(censor),
+      key_(node::InteropNodeKey(n)),
       transport_(network->CreateTransport(NodeAddress(n))), wait_(loop->CreateTimer([this] { Step(); })),
       validated_(loop->CreateTimer([this] { ReleaseValidated(); })) {
   stream::HostOptions ho;
@@ -60,6 +61,12 @@ void SimNode::OnReceive(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
     Receipt& r = receipts_[*id];
     if (r.copies++ == 0) r.first = loop_->Now();
   }
+}
+
+void SimNode::OnSend(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
+  if (!censor_) return;
+  rpc->clear_publish();
+  if (rpc->has_control()) rpc->mutable_control()->clear_ihave();
 }
 
 void SimNode::Step() {

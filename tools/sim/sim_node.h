@@ -52,9 +52,10 @@ Multiaddr NodeDialAddress(size_t n);
 class SimNode : private pubsub::RpcObserver {
  public:
   // Builds node `n` of `network` (observers that must outlive the node), running `script` from `start`;
-  // `seed` seeds the router's random choices. Nothing happens until Start().
+  // `seed` seeds the router's random choices. A `censor` takes part in meshes but never forwards a message
+  // or gossips (it strips messages and IHAVEs from every RPC it sends). Nothing happens until Start().
   SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script, MonoTime start,
-          uint64_t seed, CpuModel cpu);
+          uint64_t seed, CpuModel cpu, bool censor = false);
   ~SimNode() override;
 
   // Listens and runs the script's steps up to its first wait. Fails if the node cannot listen.
@@ -73,6 +74,7 @@ class SimNode : private pubsub::RpcObserver {
 
  private:
   void OnReceive(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
+  void OnSend(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
   void Step();
   void Do(const node::ScriptStep& step);
   void Validate(Duration delay, size_t bytes, std::function<void(pubsub::ValidationResult)> done);
@@ -83,6 +85,7 @@ class SimNode : private pubsub::RpcObserver {
   const node::InteropScript script_;
   const MonoTime start_;
   const CpuModel cpu_;
+  const bool censor_;
   crypto::Ed25519PrivateKey key_;
   std::unique_ptr<stream::Transport> transport_;
   std::unique_ptr<stream::Host> host_;

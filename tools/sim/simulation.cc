@@ -44,7 +44,8 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   nodes.reserve(plan.scripts.size());
   for (size_t n = 0; n < plan.scripts.size(); ++n) {
     nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, plan.scripts[n], start,
-                                              options.seed * 1000003 + n, options.cpu));
+                                              options.seed * 1000003 + n, options.cpu,
+                                              !plan.attackers.empty() && plan.attackers[n]));
   }
   for (auto& node : nodes) {
     if (Status s = node->Start(); !s.ok()) {

@@ -71,6 +71,36 @@ TEST(SimulationTest, TheSameRunGivesTheSameBytes) {
   EXPECT_NE(Read(a + "/deliveries.csv"), Read(c + "/deliveries.csv"));
 }
 
+// Three nodes in a line, 0 - 1 - 2; node 0 publishes 5 messages. Returns how many reached node 2.
+uint64_t DeliveredThroughALine(bool middle_censors) {
+  PlanOptions o;
+  o.nodes = 3;
+  o.duration = std::chrono::seconds(20);
+  StatusOr<Plan> plan = PlanFromParams(R"({"script": [
+      {"type": "subscribeToTopic", "topicID": "t"},
+      {"type": "ifNodeIDEquals", "nodeID": 1, "instruction": {"type": "connect", "connectTo": [0, 2]}},
+      {"type": "waitUntil", "elapsedSeconds": 5},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 1, "messageSizeBytes": 100}},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 2, "messageSizeBytes": 100}},
+      {"type": "waitUntil", "elapsedSeconds": 6},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 3, "messageSizeBytes": 5000}}]})",
+                                       o);
+  EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+  plan->attackers = {false, middle_censors, false};
+  StatusOr<Summary> s = Simulate(*plan, SimulationOptions{}, Folder("line"));
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->expected, 3u * (middle_censors ? 1 : 2));  // An attacker is not counted as a receiver.
+  return s->delivered;
+}
+
+TEST(SimulationTest, ACensorInTheMiddleStopsEveryMessage) {
+  EXPECT_EQ(DeliveredThroughALine(false), 6u);  // To nodes 1 and 2.
+  EXPECT_EQ(DeliveredThroughALine(true), 0u);   // Node 2 gets nothing: not the messages, nor gossip of them.
+}
+
 TEST(SimulationTest, AMissingFolderIsAnError) {
   const StatusOr<Summary> s = Simulate(SmallBlobPlan(), SimulationOptions{}, "/nonexistent/folder");
   EXPECT_EQ(s.status().code(), StatusCode::kInternal);

@@ -29,12 +29,14 @@ struct Flags {
   PlanOptions plan;
   bool duration_set = false;
   bool check = false;
+  bool scoring = true;
   int64_t jitter_ms = 0;
 };
 
 constexpr char kHelp[] =
-    "usage: simulator --out DIR [--scenario blob|ethereum|params] [--params FILE] [--nodes N] [--seed S]\n"
-    "                 [--duration-s S] [--dials N] [--jitter-ms MS] [--check]\n";
+    "usage: simulator --out DIR [--scenario blob|ethereum|censor-attack|censor-baseline|params] [--params FILE]\n"
+    "                 [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
+    "                 [--scoring on|off] [--check]\n";
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
@@ -51,8 +53,9 @@ Flags ParseFlags(int argc, char** argv) {
     if (i + 1 >= argc) Usage(flag + ": needs a value (or unknown flag; --help lists them)");
     const std::string value = argv[++i];
     if (flag == "--scenario") {
-      if (value != "blob" && value != "ethereum" && value != "params") {
-        Usage("--scenario: expected blob, ethereum or params, got '" + value + "'");
+      if (value != "blob" && value != "ethereum" && value != "censor-attack" && value != "censor-baseline" &&
+          value != "params") {
+        Usage("--scenario: expected blob, ethereum, censor-attack, censor-baseline or params, got '" + value + "'");
       }
       f.scenario = value;
     } else if (flag == "--params") {
@@ -68,6 +71,9 @@ Flags ParseFlags(int argc, char** argv) {
       f.duration_set = true;
     } else if (flag == "--dials") {
       f.plan.dials_per_node = static_cast<size_t>(tools::WholeNumberFlag(kProgram, flag, value, 1, 1000));
+    } else if (flag == "--scoring") {
+      if (value != "on" && value != "off") Usage("--scoring: expected on or off, got '" + value + "'");
+      f.scoring = value == "on";
     } else if (flag == "--jitter-ms") {
       f.jitter_ms = tools::WholeNumberFlag(kProgram, flag, value, 0, 10000);
     } else {
@@ -81,6 +87,8 @@ Flags ParseFlags(int argc, char** argv) {
 
 Plan MakePlan(const Flags& f) {
   if (f.scenario == "ethereum") return EthereumPlan(f.plan);
+  if (f.scenario == "censor-attack") return CensorAttack(f.plan, true);
+  if (f.scenario == "censor-baseline") return CensorAttack(f.plan, false);
   if (f.scenario == "blob") {
     Plan plan = BlobPlan(f.plan);
     if (f.duration_set) plan.duration = f.plan.duration;
@@ -95,7 +103,14 @@ Plan MakePlan(const Flags& f) {
 }
 
 int Run(const Flags& flags) {
-  const Plan plan = MakePlan(flags);
+  Plan plan = MakePlan(flags);
+  if (!flags.scoring) {
+    plan.name += "-unscored";
+    for (node::InteropScript& script : plan.scripts) {
+      script.gossipsub.config.score_params.reset();
+      script.gossipsub.config.thresholds.reset();
+    }
+  }
   if (mkdir(flags.out.c_str(), 0755) != 0 && errno != EEXIST) Usage("--out: cannot create " + flags.out);
   const auto wall_start = std::chrono::steady_clock::now();
   SimulationOptions options;
