@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "libp2p/base/portable_random.h"
 #include "tools/sim/regions.h"
 
 namespace libp2p::sim {
@@ -14,27 +15,13 @@ namespace {
 using node::InteropScript;
 using node::ScriptStep;
 
-// A uniform draw from [0, n), n > 0, from the generator's raw output (rejection sampling: the same on every
-// standard library, which std's distributions are not).
-uint64_t Below(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-  uint64_t x;
-  do {
-    x = rng();
-  } while (x >= limit);
-  return x % n;
-}
-
-// A uniform draw from [0, 1), 53 bits.
-double Unit(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
 // `count` distinct numbers from [0, n) other than `except`, in the order drawn.
 std::vector<uint64_t> Distinct(std::mt19937_64& rng, uint64_t n, size_t count, uint64_t except) {
   std::vector<uint64_t> out;
   std::set<uint64_t> taken{except};
   count = std::min<size_t>(count, n - 1);
   while (out.size() < count) {
-    const uint64_t x = Below(rng, n);
+    const uint64_t x = UniformIndex(rng, n);
     if (taken.insert(x).second) out.push_back(x);
   }
   return out;
@@ -114,8 +101,8 @@ std::vector<Placement> DrawPlacements(size_t nodes, double super_fraction, uint6
   std::mt19937_64 rng = RngOf(seed, Stream::kPlacement);
   std::vector<Placement> out(nodes);
   for (Placement& p : out) {
-    p.region = RegionForDraw(Unit(rng));
-    p.super = Unit(rng) < super_fraction;
+    p.region = RegionForDraw(UniformReal01(rng));
+    p.super = UniformReal01(rng) < super_fraction;
   }
   return out;
 }
@@ -165,7 +152,7 @@ Plan EthereumPlan(const PlanOptions& o) {
       const size_t at = static_cast<size_t>(std::find(m.begin(), m.end(), n) - m.begin());
       std::vector<uint64_t> picks;
       if (at > 0) picks.push_back(m[at - 1]);
-      for (size_t i = 1; i < kSubnetDials; ++i) picks.push_back(m[Below(links, m.size())]);
+      for (size_t i = 1; i < kSubnetDials; ++i) picks.push_back(m[UniformIndex(links, m.size())]);
       for (uint64_t peer : picks) {
         if (peer != n && std::find(to.begin(), to.end(), peer) == to.end()) to.push_back(peer);
       }
@@ -176,15 +163,15 @@ Plan EthereumPlan(const PlanOptions& o) {
   std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
   uint64_t next_id = 1;
   for (Duration t = kWarmUp; t < o.duration; t += kSlot) {
-    b.At(Below(publishers, o.nodes), t, Publish(kBlocks, next_id++, 128 * 1024));
+    b.At(UniformIndex(publishers, o.nodes), t, Publish(kBlocks, next_id++, 128 * 1024));
   }
   std::vector<size_t> populated;  // Subnets with members (with few nodes, some have none).
   for (size_t s = 0; s < kSubnets; ++s) {
     if (!members[s].empty()) populated.push_back(s);
   }
   for (Duration t = kWarmUp; t < o.duration; t += kAttestationInterval) {
-    const size_t s = populated[Below(publishers, populated.size())];
-    b.At(members[s][Below(publishers, members[s].size())], t, Publish(subnet_topic(s), next_id++, 300));
+    const size_t s = populated[UniformIndex(publishers, populated.size())];
+    b.At(members[s][UniformIndex(publishers, members[s].size())], t, Publish(subnet_topic(s), next_id++, 300));
   }
   pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
   gossipsub.config.params.heartbeat_interval = std::chrono::milliseconds(700);  // Ethereum's.
@@ -212,7 +199,7 @@ Plan BlobPlan(const PlanOptions& o) {
   }
   std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
   for (uint64_t m = 0; m < 16; ++m) {
-    b.At(Below(publishers, o.nodes), kWarmUp + static_cast<int64_t>(m) * kInterval, Publish(kTopic, m + 1, 98304));
+    b.At(UniformIndex(publishers, o.nodes), kWarmUp + static_cast<int64_t>(m) * kInterval, Publish(kTopic, m + 1, 98304));
   }
   plan.scripts = b.Build(GoDefaults());
   return plan;
@@ -246,7 +233,7 @@ Plan CensorAttack(const PlanOptions& o, bool attack) {
   std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
   uint64_t next_id = 1;
   for (Duration t = kWarmUp; t < o.duration; t += kInterval) {
-    b.At(Below(publishers, honest), t, Publish(kTopic, next_id++, 1024));
+    b.At(UniformIndex(publishers, honest), t, Publish(kTopic, next_id++, 1024));
   }
   pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
   pubsub::gossipsub::PeerScoreParams score;

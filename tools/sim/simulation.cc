@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/random.h"
 #include "libp2p/stream/memory_transport.h"
 #include "tools/sim/regions.h"
 
@@ -22,6 +23,9 @@ double SecondsSince(std::chrono::steady_clock::time_point t) {
 StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, const std::string& out_dir,
                            SimulationCost* cost) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // Every random draw of the stack on this thread (keys, Noise ephemerals, hash keys, ping payloads) comes
+  // from the seed.
+  ScopedDeterministicRandom random(options.seed);
   ManualEventLoop loop;
   stream::LinkModel model;
   const std::vector<Placement> placements = plan.placements;

@@ -17,7 +17,9 @@
 namespace libp2p::sim {
 
 struct SimulationOptions {
-  uint64_t seed = 1;         // The routers' and the jitter's randomness.
+  // Every random draw: the routers', the jitter's, and the stack's own (Noise keys, hash keys), through a
+  // ScopedDeterministicRandom on the calling thread for the run.
+  uint64_t seed = 1;
   Duration jitter{};         // Added to each delivery: a uniform draw from [0, jitter].
   CpuModel cpu{Duration::zero(), 0.5};  // Decryption at 2 GB/s.
   // Called every 10 simulated seconds with the simulated time so far (progress reports); may be empty.
