@@ -24,10 +24,11 @@ readonly PROG=report.sh
 
 usage() {
   cat >&2 <<EOF
-usage: $PROG OUT_DIR [--baseline DIR] [--title TEXT] [--out DIR] [--duration-s SECONDS] [--log-x]
+usage: $PROG OUT_DIR [--baseline DIR] [--title TEXT] [--out DIR] [--duration-s SECONDS] [--log-x] [--topic T]
   OUT_DIR          a simulation output directory (deliveries.csv, expected.csv, nodes.csv, mesh.csv)
   --baseline DIR   a second run (e.g. without attackers) drawn beside this one
   --title TEXT     title of the report and the plots (default: the directory's name)
+  --topic T        only the messages and meshes of topic T (bandwidth stays the whole run's)
   --out DIR        where to write report.md and the PNG files (default: OUT_DIR)
   --duration-s S   run length for the bandwidth figures (default: the time of the last event in the output)
   --log-x          logarithmic time axis for the latency CDF and the delivery ratio
@@ -90,6 +91,18 @@ load_run() {
       "$work/$prefix.nodes"
     load_csv "$dir/mesh.csv" "time_ms,node,topic,degree" "1 4" "" "$work/$prefix.mesh"
   fi
+  if [ -n "$topic" ]; then
+    only_topic 2 "$work/$prefix.deliveries"
+    only_topic 2 "$work/$prefix.expected"
+    [ "$full" -eq 0 ] || only_topic 3 "$work/$prefix.mesh"
+  fi
+}
+
+# Keeps the rows of FILE whose field COLUMN is $topic.
+only_topic() {
+  local column=$1 file=$2
+  awk -F, -v c="$column" -v t="$topic" '$c == t' "$file" >"$file.topic"
+  mv "$file.topic" "$file"
 }
 
 # Computes the delivery figures of run PREFIX: $work/PREFIX.latency (sorted first_ms), PREFIX.cdf and
@@ -146,7 +159,7 @@ summary() {
 
 # --- arguments -------------------------------------------------------------------------------------------
 
-out_dir="" baseline="" title="" dest="" duration_s="" log_x=0
+out_dir="" baseline="" title="" dest="" duration_s="" log_x=0 topic=""
 while [ $# -gt 0 ]; do
   case $1 in
     --baseline) [ $# -ge 2 ] || usage; baseline=$2; shift 2 ;;
@@ -154,6 +167,7 @@ while [ $# -gt 0 ]; do
     --out) [ $# -ge 2 ] || usage; dest=$2; shift 2 ;;
     --duration-s) [ $# -ge 2 ] || usage; duration_s=$2; shift 2 ;;
     --log-x) log_x=1; shift ;;
+    --topic) [ $# -ge 2 ] || usage; topic=$2; shift 2 ;;
     -h | --help) usage ;;
     -*) echo "$PROG: unknown option $1" >&2; usage ;;
     *) [ -z "$out_dir" ] || usage; out_dir=$1; shift ;;
@@ -355,6 +369,7 @@ gnuplot "$work/plots.gp" 2>"$work/gnuplot.err" || {
   echo
   echo "Simulation output: \`$out_dir\`."
   [ -z "$baseline" ] || echo "Baseline: \`$baseline\`."
+  [ -z "$topic" ] || echo "Topic: \`$topic\` only."
   echo
   echo "## Summary"
   echo

@@ -74,6 +74,19 @@ else
   fail "report.sh failed on the fixture without a baseline"
 fi
 
+# --- one topic: the fixture's messages are all on "blocks", none on "other" ---
+if bash "$report" "$data/attack" --topic blocks --out "$tmp/blocks" 2>"$tmp/err" &&
+  bash "$report" "$data/attack" --topic other --out "$tmp/other" 2>>"$tmp/err"; then
+  expect_line "$tmp/blocks/report.md" "| deliveries | 8 |"
+  expect_line "$tmp/blocks/report.md" "| latency p50 (ms) | 90 |"
+  expect_line "$tmp/blocks/report.md" "Topic: \`blocks\` only."
+  expect_line "$tmp/other/report.md" "| messages | 0 |"
+  expect_line "$tmp/other/report.md" "| deliveries | 0 |"
+else
+  cat "$tmp/err"
+  fail "report.sh failed with --topic"
+fi
+
 # --- a run in which no node received anything: a report without the figures that have no data ---
 broken
 head -1 "$data/attack/deliveries.csv" >"$tmp/broken/deliveries.csv"
