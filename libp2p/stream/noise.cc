@@ -188,6 +188,15 @@ class FrameSplitter {
   // Makes Feed() return after the current frame (the handshake's last message).
   void Stop() { stopped_ = true; }
 
+  // Frees the gathering buffers when they hold no part of a frame and are larger than a small frame needs
+  // (kKeepIdle).
+  void ReleaseIdle() {
+    if (ready_.capacity() > kKeepIdle) Bytes().swap(ready_);
+    if (partial_.empty() && partial_.capacity() > kKeepIdle) Bytes().swap(partial_);
+  }
+
+  static constexpr size_t kKeepIdle = 4096;
+
  private:
   Bytes partial_;  // A frame being gathered across calls.
   Bytes ready_;    // The last gathered frame, while on_frame runs.
@@ -386,6 +395,14 @@ class NoiseConnection final : public RawConnection, public StreamBase {
       return OkStatus();
     });
     if (!scope.alive()) return;
+    // The read buffers are kept while large deliveries follow each other (a bulk transfer reuses them
+    // instead of faulting in fresh pages for every read) and freed after a small one (a keep-alive, a
+    // control message): a connection that once carried large frames holds nothing for them once its traffic
+    // is small again; with hundreds of connections that is up to 192 KiB each.
+    if (data.size() < FrameSplitter::kKeepIdle) {
+      frames_.ReleaseIdle();
+      if (plain_.capacity() > FrameSplitter::kKeepIdle) Bytes().swap(plain_);
+    }
     if (!s.ok()) {
       failure_ = UnauthenticatedError("Noise transport message failed to decrypt: " + s.message());
       flush_task_->Cancel();
