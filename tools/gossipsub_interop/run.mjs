@@ -2,8 +2,9 @@
 // the harness's check and analysis (tools/gossipsub_interop/README.md).
 //
 //   node tools/gossipsub_interop/run.mjs --scenario subnet-blob-msg --nodes 32 [--seed 1] [--short]
-//        [--disable-gossip] [--output DIR] [--base-port P]
-// Exit status 0 when the check passes.
+//        [--disable-gossip] [--output DIR] [--base-port P] [--write-params FILE]
+// Exit status 0 when the check passes. With --write-params it only writes the scenario's params.json to FILE
+// (for the simulator, tools/sim) and prints how long the scenario runs.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -41,11 +42,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     else if (flag === '--disable-gossip') args.disableGossip = true
     else if (flag === '--output') args.output = value()
     else if (flag === '--base-port') args.basePort = Number(value())
+    else if (flag === '--write-params') args.writeParams = value()
     else { console.error(`run.mjs: unknown flag ${flag}`); process.exit(2) }
   }
   if (!Number.isInteger(args.nodes) || args.nodes < 2 || args.nodes > 1000) {
     console.error('run.mjs: --nodes must be 2 to 1000')
     process.exit(2)
+  }
+  if (args.writeParams !== undefined) {
+    const s = scenario(args.name, args)
+    writeFileSync(args.writeParams, JSON.stringify(s.params, null, 1) + '\n')
+    console.log(`${args.writeParams}: ${args.name} for ${args.nodes} nodes, ${s.end} s long`)
+    process.exit(0)
   }
   const r = await runScenario(args)
   for (const line of r.lines) console.log(line)

@@ -205,16 +205,20 @@ Plan BlobPlan(const PlanOptions& o) {
   return plan;
 }
 
-Plan CensorAttack(const PlanOptions& o, bool attack) {
+Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   constexpr size_t kSybilsPerHonest = 4;
   constexpr size_t kSybilDials = 10;
   constexpr Duration kWarmUp = std::chrono::seconds(30);
   constexpr Duration kInterval = std::chrono::milliseconds(100);
   const std::string kTopic = "t";
   const size_t honest = o.nodes;
+  const bool attack = mode != CensorMode::kBaseline;
   const size_t total = attack ? honest * (1 + kSybilsPerHonest) : honest;
   Plan plan;
-  plan.name = attack ? "censor-attack" : "censor-baseline";
+  plan.name = mode == CensorMode::kBaseline ? "censor-baseline"
+              : mode == CensorMode::kColdBoot ? "censor-attack"
+                                              : "covert-flash";
+  plan.attack_from = mode == CensorMode::kCovertFlash ? std::chrono::seconds(60) : Duration::zero();
   plan.duration = o.duration;
   plan.measure_from = kWarmUp;
   plan.max_latency = std::chrono::seconds(4);

@@ -27,7 +27,9 @@ struct Plan {
   std::vector<node::InteropScript> scripts;  // Node n runs scripts[n].
   std::vector<Placement> placements;         // One per node.
   // Nodes that attack (see CensorAttack); empty: none. Attackers are left out of the deliveries checked.
+  // They behave honestly until attack_from (from the start instant), then censor.
   std::vector<bool> attackers;
+  Duration attack_from{};
   Duration duration{};                       // Simulated time from the start instant to the end of the run.
   // Messages published before this instant are warm-up, and those published less than max_latency before
   // the end have no time to arrive: both are left out of the checks (they are still in the CSVs).
@@ -58,13 +60,17 @@ Plan EthereumPlan(const PlanOptions& options);
 // 30 s warm-up, 16 messages of 98,304 bytes from random nodes, one every 12 s (the first 4 are warm-up).
 Plan BlobPlan(const PlanOptions& options);
 
-// A censorship attack in the manner of the GossipSub v1.1 evaluation: `options.nodes` honest nodes on one
+// Censorship attacks in the manner of the GossipSub v1.1 evaluation: `options.nodes` honest nodes on one
 // topic, "t", with peer scoring on (P1 to P4, thresholds at go's scale), each dialing dials_per_node random
-// honest nodes; with `attack`, four Sybils per honest node join, each dialing 10 honest nodes. Sybils
-// subscribe and take mesh places but never forward a message, answer an IWANT or gossip an IHAVE. After a
-// 30 s warm-up the honest nodes publish 10 messages of 1,024 bytes per second between them. Without
-// `attack` it is the baseline: the same honest network, no Sybils.
-Plan CensorAttack(const PlanOptions& options, bool attack);
+// honest nodes; in the attacks, four Sybils per honest node join, each dialing 10 honest nodes. A censoring
+// Sybil subscribes and keeps its mesh places but never forwards a message, answers an IWANT or gossips an
+// IHAVE. From 30 s the honest nodes publish 10 messages of 1,024 bytes per second between them.
+enum class CensorMode {
+  kBaseline,     // The same honest network, no Sybils.
+  kColdBoot,     // The Sybils censor from the start: no one has a record yet.
+  kCovertFlash,  // The Sybils behave for 60 s, earning good scores and mesh places, then all censor at once.
+};
+Plan CensorAttack(const PlanOptions& options, CensorMode mode);
 
 // The scripts of a params.json document (node n's steps are those its `ifNodeIDEquals` selects) for
 // `options.nodes` nodes; placements are drawn from the seed. kInvalidArgument when the document is bad, a

@@ -135,8 +135,12 @@ TEST(PlanTest, TheCensorAttackAddsFourSybilsPerHonestNodeToTheSameHonestNetwork)
   PlanOptions o;
   o.nodes = 30;
   o.duration = std::chrono::seconds(40);
-  const Plan attack = CensorAttack(o, true);
-  const Plan baseline = CensorAttack(o, false);
+  const Plan attack = CensorAttack(o, CensorMode::kColdBoot);
+  const Plan baseline = CensorAttack(o, CensorMode::kBaseline);
+  const Plan flash = CensorAttack(o, CensorMode::kCovertFlash);
+  EXPECT_EQ(attack.attack_from, Duration::zero());
+  EXPECT_EQ(flash.attack_from, std::chrono::seconds(60));
+  EXPECT_EQ(flash.attackers, attack.attackers);
   ASSERT_EQ(attack.scripts.size(), 150u);
   ASSERT_EQ(baseline.scripts.size(), 30u);
   EXPECT_EQ(std::count(attack.attackers.begin(), attack.attackers.end(), true), 120);

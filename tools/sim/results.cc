@@ -111,6 +111,7 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
                  std::to_string(t.bytes_received) + "," + std::to_string(degree) + "\n";
     s.failed_dials += node->failed_dials();
     s.failed_publishes += node->failed_publishes();
+    s.failed_subscribes += node->failed_subscribes();
   }
   RETURN_IF_ERROR(WriteFile(dir + "/deliveries.csv", deliveries));
   RETURN_IF_ERROR(WriteFile(dir + "/expected.csv", expected));
@@ -124,9 +125,9 @@ std::string Describe(const Summary& s) {
   const double pct = s.expected == 0 ? 100.0 : 100.0 * static_cast<double>(s.delivered) / static_cast<double>(s.expected);
   std::snprintf(buf, sizeof(buf),
                 "messages %zu, deliveries %" PRIu64 " of %" PRIu64 " (%.2f%%), latency p50 %s ms, p99 %s ms, "
-                "max %s ms, duplicates per delivery %.2f, failed dials %zu, failed publishes %zu",
+                "max %s ms, duplicates per delivery %.2f, failed dials %zu, publishes %zu, subscriptions %zu",
                 s.messages, s.delivered, s.expected, pct, Millis(s.p50).c_str(), Millis(s.p99).c_str(),
-                Millis(s.max).c_str(), s.mean_duplicates, s.failed_dials, s.failed_publishes);
+                Millis(s.max).c_str(), s.mean_duplicates, s.failed_dials, s.failed_publishes, s.failed_subscribes);
   return buf;
 }
 
@@ -140,9 +141,9 @@ Status CheckSummary(const Plan& plan, const Summary& s) {
     return FailedPreconditionError("a delivery took " + Millis(s.max) + " ms, over the scenario's bound of " +
                                    Millis(plan.max_latency) + " ms");
   }
-  if (s.failed_dials > 0 || s.failed_publishes > 0) {
-    return FailedPreconditionError(std::to_string(s.failed_dials) + " dials and " +
-                                   std::to_string(s.failed_publishes) + " publishes failed");
+  if (s.failed_dials > 0 || s.failed_publishes > 0 || s.failed_subscribes > 0) {
+    return FailedPreconditionError(std::to_string(s.failed_dials) + " dials, " + std::to_string(s.failed_publishes) +
+                                   " publishes and " + std::to_string(s.failed_subscribes) + " subscriptions failed");
   }
   return OkStatus();
 }

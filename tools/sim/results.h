@@ -50,6 +50,7 @@ struct Summary {
   double mean_duplicates = 0;  // Per delivery.
   size_t failed_dials = 0;
   size_t failed_publishes = 0;
+  size_t failed_subscribes = 0;
 };
 
 // Writes the CSV files above into `dir` (which must exist) and returns the summary. kInternal when a file
@@ -61,8 +62,8 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
 // One line: messages, deliveries, latency percentiles, duplicates, failures.
 std::string Describe(const Summary& s);
 
-// OK when every measured message reached every node it should, each within plan.max_latency, and no dial or
-// publish failed; else kFailedPrecondition saying what was missed.
+// OK when every measured message reached every node it should, each within plan.max_latency, and no dial,
+// publish or subscription failed; else kFailedPrecondition saying what was missed.
 Status CheckSummary(const Plan& plan, const Summary& s);
 
 }  // namespace libp2p::sim

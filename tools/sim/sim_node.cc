@@ -17,8 +17,8 @@ Multiaddr NodeDialAddress(size_t n) {
 }
 
 SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script,
-                 MonoTime start, uint64_t seed, CpuModel cpu, bool censor)
-    : loop_(loop), index_(n), script_(std::move(script)), start_(start), cpu_(cpu), censor_(censor),
+                 MonoTime start, uint64_t seed, CpuModel cpu, std::optional<MonoTime> censor_from)
+    : loop_(loop), index_(n), script_(std::move(script)), start_(start), cpu_(cpu), censor_from_(censor_from),
       key_(node::InteropNodeKey(n)),
       transport_(network->CreateTransport(NodeAddress(n))), wait_(loop->CreateTimer([this] { Step(); })),
       validated_(loop->CreateTimer([this] { ReleaseValidated(); })) {
@@ -64,7 +64,7 @@ void SimNode::OnReceive(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
 }
 
 void SimNode::OnSend(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
-  if (!censor_) return;
+  if (!censor_from_ || loop_->Now() < *censor_from_) return;
   rpc->clear_publish();
   if (rpc->has_control()) rpc->mutable_control()->clear_ihave();
 }
@@ -94,6 +94,8 @@ void SimNode::Do(const ScriptStep& step) {
       if (pubsub_->Subscribe(step.topic, [](const pubsub::pb::Message&, const std::string&, const crypto::PeerId&) {
           }).ok()) {
         topics_.push_back(step.topic);
+      } else {
+        ++failed_subscribes_;
       }
       return;
     case ScriptStep::Kind::kPublish: {

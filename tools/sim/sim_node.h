@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -52,10 +53,11 @@ Multiaddr NodeDialAddress(size_t n);
 class SimNode : private pubsub::RpcObserver {
  public:
   // Builds node `n` of `network` (observers that must outlive the node), running `script` from `start`;
-  // `seed` seeds the router's random choices. A `censor` takes part in meshes but never forwards a message
-  // or gossips (it strips messages and IHAVEs from every RPC it sends). Nothing happens until Start().
+  // `seed` seeds the router's random choices. From `censor_from` on (if set), the node takes part in meshes
+  // but never forwards a message or gossips: it strips messages and IHAVEs from every RPC it sends.
+  // Nothing happens until Start().
   SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script, MonoTime start,
-          uint64_t seed, CpuModel cpu, bool censor = false);
+          uint64_t seed, CpuModel cpu, std::optional<MonoTime> censor_from = std::nullopt);
   ~SimNode() override;
 
   // Listens and runs the script's steps up to its first wait. Fails if the node cannot listen.
@@ -68,9 +70,10 @@ class SimNode : private pubsub::RpcObserver {
   // Topics the script subscribed to so far.
   const std::vector<std::string>& topics() const { return topics_; }
   size_t MeshSize(const std::string& topic) const { return router_->Mesh(topic).size(); }
-  // Dials that failed, publishes refused.
+  // Dials that failed; publishes and subscriptions refused.
   size_t failed_dials() const { return failed_dials_; }
   size_t failed_publishes() const { return failed_publishes_; }
+  size_t failed_subscribes() const { return failed_subscribes_; }
 
  private:
   void OnReceive(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
@@ -85,7 +88,7 @@ class SimNode : private pubsub::RpcObserver {
   const node::InteropScript script_;
   const MonoTime start_;
   const CpuModel cpu_;
-  const bool censor_;
+  const std::optional<MonoTime> censor_from_;
   crypto::Ed25519PrivateKey key_;
   std::unique_ptr<stream::Transport> transport_;
   std::unique_ptr<stream::Host> host_;
@@ -102,6 +105,7 @@ class SimNode : private pubsub::RpcObserver {
   std::unique_ptr<Timer> validated_;
   size_t failed_dials_ = 0;
   size_t failed_publishes_ = 0;
+  size_t failed_subscribes_ = 0;
 };
 
 }  // namespace libp2p::sim

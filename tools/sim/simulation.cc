@@ -49,7 +49,9 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   for (size_t n = 0; n < plan.scripts.size(); ++n) {
     nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, plan.scripts[n], start,
                                               options.seed * 1000003 + n, options.cpu,
-                                              !plan.attackers.empty() && plan.attackers[n]));
+                                              !plan.attackers.empty() && plan.attackers[n]
+                                                  ? std::optional<MonoTime>(start + plan.attack_from)
+                                                  : std::nullopt));
   }
   for (auto& node : nodes) {
     if (Status s = node->Start(); !s.ok()) {

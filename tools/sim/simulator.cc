@@ -34,8 +34,8 @@ struct Flags {
 };
 
 constexpr char kHelp[] =
-    "usage: simulator --out DIR [--scenario blob|ethereum|censor-attack|censor-baseline|params] [--params FILE]\n"
-    "                 [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
+    "usage: simulator --out DIR [--scenario blob|ethereum|censor-attack|covert-flash|censor-baseline|params]\n"
+    "                 [--params FILE] [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
     "                 [--scoring on|off] [--check]\n";
 
 Flags ParseFlags(int argc, char** argv) {
@@ -53,9 +53,10 @@ Flags ParseFlags(int argc, char** argv) {
     if (i + 1 >= argc) Usage(flag + ": needs a value (or unknown flag; --help lists them)");
     const std::string value = argv[++i];
     if (flag == "--scenario") {
-      if (value != "blob" && value != "ethereum" && value != "censor-attack" && value != "censor-baseline" &&
-          value != "params") {
-        Usage("--scenario: expected blob, ethereum, censor-attack, censor-baseline or params, got '" + value + "'");
+      if (value != "blob" && value != "ethereum" && value != "censor-attack" && value != "covert-flash" &&
+          value != "censor-baseline" && value != "params") {
+        Usage("--scenario: expected blob, ethereum, censor-attack, covert-flash, censor-baseline or params, got '" +
+              value + "'");
       }
       f.scenario = value;
     } else if (flag == "--params") {
@@ -87,8 +88,9 @@ Flags ParseFlags(int argc, char** argv) {
 
 Plan MakePlan(const Flags& f) {
   if (f.scenario == "ethereum") return EthereumPlan(f.plan);
-  if (f.scenario == "censor-attack") return CensorAttack(f.plan, true);
-  if (f.scenario == "censor-baseline") return CensorAttack(f.plan, false);
+  if (f.scenario == "censor-attack") return CensorAttack(f.plan, CensorMode::kColdBoot);
+  if (f.scenario == "covert-flash") return CensorAttack(f.plan, CensorMode::kCovertFlash);
+  if (f.scenario == "censor-baseline") return CensorAttack(f.plan, CensorMode::kBaseline);
   if (f.scenario == "blob") {
     Plan plan = BlobPlan(f.plan);
     if (f.duration_set) plan.duration = f.plan.duration;
