@@ -215,9 +215,10 @@ Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   const bool attack = mode != CensorMode::kBaseline;
   const size_t total = attack ? honest * (1 + kSybilsPerHonest) : honest;
   Plan plan;
-  plan.name = mode == CensorMode::kBaseline ? "censor-baseline"
-              : mode == CensorMode::kColdBoot ? "censor-attack"
-                                              : "covert-flash";
+  plan.name = mode == CensorMode::kBaseline      ? "censor-baseline"
+              : mode == CensorMode::kColdBoot    ? "censor-attack"
+              : mode == CensorMode::kCovertFlash ? "covert-flash"
+                                                 : "colocation";
   plan.attack_from = mode == CensorMode::kCovertFlash ? std::chrono::seconds(60) : Duration::zero();
   plan.duration = o.duration;
   plan.measure_from = kWarmUp;
@@ -225,6 +226,11 @@ Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   plan.placements = DrawPlacements(total, o.super_fraction, o.seed);
   plan.attackers.assign(total, false);
   for (size_t n = honest; n < total; ++n) plan.attackers[n] = true;
+  if (mode == CensorMode::kColocated) {
+    constexpr size_t kSybilsPerHost = 50;
+    plan.hosts.resize(total);
+    for (size_t n = 0; n < total; ++n) plan.hosts[n] = n < honest ? n : honest + (n - honest) / kSybilsPerHost;
+  }
   ScriptBuilder b(total);
   // The honest nodes' links are drawn first, so that they are the same with and without the Sybils.
   std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
@@ -265,7 +271,8 @@ Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   topic.invalid_message_deliveries_decay = 0.9;
   score.topics[kTopic] = topic;
   score.topic_score_cap = 50;
-  score.ip_colocation_factor_weight = 0;
+  // P6 only where the attack is about addresses.
+  if (mode != CensorMode::kColocated) score.ip_colocation_factor_weight = 0;
   gossipsub.config.score_params = score;
   gossipsub.config.thresholds = pubsub::gossipsub::PeerScoreThresholds{};
   plan.scripts = b.Build(gossipsub);

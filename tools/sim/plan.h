@@ -26,6 +26,9 @@ struct Plan {
   std::string name;
   std::vector<node::InteropScript> scripts;  // Node n runs scripts[n].
   std::vector<Placement> placements;         // One per node.
+  // The host each node runs on: node n has host hosts[n]'s address (HostAddress) and its placement, sharing
+  // them with the other nodes on that host. Empty: every node on a host of its own (host n).
+  std::vector<size_t> hosts;
   // Nodes that attack (see CensorAttack); empty: none. Attackers are left out of the deliveries checked.
   // They behave honestly until attack_from (from the start instant), then censor.
   std::vector<bool> attackers;
@@ -38,6 +41,9 @@ struct Plan {
   // of its topic but its publisher, each within `max_latency` of its publish.
   Duration max_latency{};
 };
+
+// The host of node `n` in `plan` (Plan::hosts).
+inline size_t HostOf(const Plan& plan, size_t n) { return plan.hosts.empty() ? n : plan.hosts[n]; }
 
 // The generators' knobs. Not every generator reads every field.
 struct PlanOptions {
@@ -69,6 +75,7 @@ enum class CensorMode {
   kBaseline,     // The same honest network, no Sybils.
   kColdBoot,     // The Sybils censor from the start: no one has a record yet.
   kCovertFlash,  // The Sybils behave for 60 s, earning good scores and mesh places, then all censor at once.
+  kColocated,    // As kColdBoot, with the Sybils on one address per 50 of them, and P6 (go's defaults) on.
 };
 Plan CensorAttack(const PlanOptions& options, CensorMode mode);
 

@@ -141,6 +141,18 @@ TEST(PlanTest, TheCensorAttackAddsFourSybilsPerHonestNodeToTheSameHonestNetwork)
   EXPECT_EQ(attack.attack_from, Duration::zero());
   EXPECT_EQ(flash.attack_from, std::chrono::seconds(60));
   EXPECT_EQ(flash.attackers, attack.attackers);
+  // Colocated: the honest nodes each on a host of their own, 50 Sybils on each of 3 hosts (120 Sybils).
+  const Plan colocated = CensorAttack(o, CensorMode::kColocated);
+  EXPECT_EQ(colocated.attackers, attack.attackers);
+  ASSERT_EQ(colocated.hosts.size(), 150u);
+  EXPECT_EQ(HostOf(colocated, 7), 7u);
+  EXPECT_EQ(HostOf(colocated, 30), 30u);
+  EXPECT_EQ(HostOf(colocated, 79), 30u);
+  EXPECT_EQ(HostOf(colocated, 80), 31u);
+  EXPECT_EQ(HostOf(colocated, 149), 32u);
+  EXPECT_EQ(HostOf(attack, 149), 149u);
+  EXPECT_NE(colocated.scripts[0].gossipsub.config.score_params->ip_colocation_factor_weight, 0);
+  EXPECT_EQ(attack.scripts[0].gossipsub.config.score_params->ip_colocation_factor_weight, 0);
   ASSERT_EQ(attack.scripts.size(), 150u);
   ASSERT_EQ(baseline.scripts.size(), 30u);
   EXPECT_EQ(std::count(attack.attackers.begin(), attack.attackers.end(), true), 120);

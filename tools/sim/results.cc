@@ -103,8 +103,9 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
       s.delivered == 0 ? 0 : static_cast<double>(copies_measured - s.delivered) / static_cast<double>(s.delivered);
   std::string node_rows = "node,region,class,bytes_sent,bytes_received,mesh_degree\n";
   for (const auto& node : nodes) {
-    const Placement& where = plan.placements[node->index()];
-    const stream::Traffic t = network.TrafficOf(NodeAddress(node->index()));
+    const size_t host = HostOf(plan, node->index());
+    const Placement& where = plan.placements[host];
+    const stream::Traffic t = network.TrafficOf(HostAddress(host));
     const size_t degree = node->topics().empty() ? 0 : node->MeshSize(node->topics().front());
     node_rows += std::to_string(node->index()) + "," + std::string(Regions()[where.region].name) + "," +
                  (attacker(node->index()) ? "sybil" : where.super ? "super" : "full") + "," + std::to_string(t.bytes_sent) + "," +

@@ -7,7 +7,8 @@
 //                 arrival, copies every copy received (duplicates are copies - 1).
 // expected.csv    message,topic,publisher,publish_ms,expected: the subscribers of the topic but the publisher.
 // nodes.csv       node,region,class,bytes_sent,bytes_received,mesh_degree: at the end of the run; bytes are
-//                 on the wire (Noise, yamux and all), the mesh that of the node's first topic.
+//                 on the wire (Noise, yamux and all) of the node's address (nodes sharing a host share
+//                 them), the mesh that of the node's first topic.
 // mesh.csv        time_ms,node,topic,degree: sampled by the caller (MeshSampler).
 //
 // Rows are sorted and every number is printed from integers, so the same run gives the same bytes.

@@ -9,18 +9,27 @@ namespace libp2p::sim {
 
 using node::ScriptStep;
 
-std::string NodeAddress(size_t n) { return stream::FormatIpv4(0x0a000001u + static_cast<uint32_t>(n)); }
+std::string HostAddress(size_t h) { return stream::FormatIpv4(0x0a000001u + static_cast<uint32_t>(h)); }
 
-Multiaddr NodeDialAddress(size_t n) {
-  const std::string id = crypto::PeerId::FromPublicKey(node::InteropNodeKey(n).public_key()).ToBase58();
-  return *Multiaddr::FromString("/ip4/" + NodeAddress(n) + "/tcp/9000/p2p/" + id);
+namespace {
+
+std::string ListenAddress(size_t n, size_t h) {
+  return "/ip4/" + HostAddress(h) + "/tcp/" + std::to_string(9000 + n % 50000);
 }
 
-SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script,
-                 MonoTime start, uint64_t seed, CpuModel cpu, std::optional<MonoTime> censor_from)
-    : loop_(loop), index_(n), script_(std::move(script)), start_(start), cpu_(cpu), censor_from_(censor_from),
-      key_(node::InteropNodeKey(n)),
-      transport_(network->CreateTransport(NodeAddress(n))), wait_(loop->CreateTimer([this] { Step(); })),
+}  // namespace
+
+Multiaddr NodeDialAddress(size_t n, size_t h) {
+  const std::string id = crypto::PeerId::FromPublicKey(node::InteropNodeKey(n).public_key()).ToBase58();
+  return *Multiaddr::FromString(ListenAddress(n, h) + "/p2p/" + id);
+}
+
+SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, std::function<size_t(size_t)> host_of,
+                 node::InteropScript script, MonoTime start, uint64_t seed, CpuModel cpu,
+                 std::optional<MonoTime> censor_from)
+    : loop_(loop), index_(n), host_of_(std::move(host_of)), script_(std::move(script)), start_(start), cpu_(cpu),
+      censor_from_(censor_from), key_(node::InteropNodeKey(n)),
+      transport_(network->CreateTransport(HostAddress(host_of_(n)))), wait_(loop->CreateTimer([this] { Step(); })),
       validated_(loop->CreateTimer([this] { ReleaseValidated(); })) {
   stream::HostOptions ho;
   ho.identity = &key_;
@@ -49,7 +58,7 @@ SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node
 SimNode::~SimNode() { pubsub_.reset(); }
 
 Status SimNode::Start() {
-  RETURN_IF_ERROR(host_->Listen(*Multiaddr::FromString("/ip4/" + NodeAddress(index_) + "/tcp/9000")));
+  RETURN_IF_ERROR(host_->Listen(*Multiaddr::FromString(ListenAddress(index_, host_of_(index_)))));
   Step();
   return OkStatus();
 }
@@ -85,7 +94,7 @@ void SimNode::Do(const ScriptStep& step) {
   switch (step.kind) {
     case ScriptStep::Kind::kConnect:
       for (uint64_t peer : step.connect_to) {
-        host_->Dial(NodeDialAddress(peer), [this](StatusOr<crypto::PeerId> r) {
+        host_->Dial(NodeDialAddress(peer, host_of_(peer)), [this](StatusOr<crypto::PeerId> r) {
           if (!r.ok()) ++failed_dials_;
         });
       }

@@ -45,10 +45,11 @@ struct Publication {
   MonoTime at{};
 };
 
-// The address node `n` dials from and listens on: 10.0.0.1 for node 0, and so on.
-std::string NodeAddress(size_t n);
-// Its listen address with its peer id: /ip4/<address>/tcp/9000/p2p/<id>.
-Multiaddr NodeDialAddress(size_t n);
+// The address of host `h`: 10.0.0.1 for host 0, and so on.
+std::string HostAddress(size_t h);
+// Where node `n`, on host `h`, listens, with its peer id: /ip4/<host's address>/tcp/<9000 + n % 50000>/p2p/<id>
+// (each node of a host on a port of its own).
+Multiaddr NodeDialAddress(size_t n, size_t h);
 
 class SimNode : private pubsub::RpcObserver {
  public:
@@ -56,8 +57,10 @@ class SimNode : private pubsub::RpcObserver {
   // `seed` seeds the router's random choices. From `censor_from` on (if set), the node takes part in meshes
   // but never forwards a message or gossips: it strips messages and IHAVEs from every RPC it sends.
   // Nothing happens until Start().
-  SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, node::InteropScript script, MonoTime start,
-          uint64_t seed, CpuModel cpu, std::optional<MonoTime> censor_from = std::nullopt);
+  // `host_of` gives the host of every node (for this one's address and the ones it dials).
+  SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, std::function<size_t(size_t)> host_of,
+          node::InteropScript script, MonoTime start, uint64_t seed, CpuModel cpu,
+          std::optional<MonoTime> censor_from = std::nullopt);
   ~SimNode() override;
 
   // Listens and runs the script's steps up to its first wait. Fails if the node cannot listen.
@@ -85,6 +88,7 @@ class SimNode : private pubsub::RpcObserver {
 
   EventLoop* const loop_;
   const size_t index_;
+  const std::function<size_t(size_t)> host_of_;
   const node::InteropScript script_;
   const MonoTime start_;
   const CpuModel cpu_;

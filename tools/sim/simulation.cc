@@ -28,6 +28,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   ScopedDeterministicRandom random(options.seed);
   ManualEventLoop loop;
   stream::LinkModel model;
+  // Host h sits where placements[h] says (its address is HostAddress(h)).
   const std::vector<Placement> placements = plan.placements;
   model.latency = [placements](stream::Ipv4 from, stream::Ipv4 to) {
     const size_t a = from - 0x0a000001u, b = to - 0x0a000001u;
@@ -39,7 +40,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   stream::MemoryNetwork network(&loop, stream::WriteLimits{}, model);
   for (size_t n = 0; n < placements.size(); ++n) {
     const NodeClass& c = NodeClasses()[placements[n].super ? kSuperNode : kFullNode];
-    network.SetAccessLink(NodeAddress(n), stream::AccessLink{static_cast<uint64_t>(c.upload_bytes_per_second),
+    network.SetAccessLink(HostAddress(n), stream::AccessLink{static_cast<uint64_t>(c.upload_bytes_per_second),
                                                              static_cast<uint64_t>(c.download_bytes_per_second)});
   }
 
@@ -47,7 +48,8 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   std::vector<std::unique_ptr<SimNode>> nodes;
   nodes.reserve(plan.scripts.size());
   for (size_t n = 0; n < plan.scripts.size(); ++n) {
-    nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, plan.scripts[n], start,
+    nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, [&plan](size_t m) { return HostOf(plan, m); },
+                                              plan.scripts[n], start,
                                               options.seed * 1000003 + n, options.cpu,
                                               !plan.attackers.empty() && plan.attackers[n]
                                                   ? std::optional<MonoTime>(start + plan.attack_from)

@@ -34,7 +34,8 @@ struct Flags {
 };
 
 constexpr char kHelp[] =
-    "usage: simulator --out DIR [--scenario blob|ethereum|censor-attack|covert-flash|censor-baseline|params]\n"
+    "usage: simulator --out DIR\n"
+    "                 [--scenario blob|ethereum|censor-attack|covert-flash|colocation|censor-baseline|params]\n"
     "                 [--params FILE] [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
     "                 [--scoring on|off] [--check]\n";
 
@@ -54,9 +55,9 @@ Flags ParseFlags(int argc, char** argv) {
     const std::string value = argv[++i];
     if (flag == "--scenario") {
       if (value != "blob" && value != "ethereum" && value != "censor-attack" && value != "covert-flash" &&
-          value != "censor-baseline" && value != "params") {
-        Usage("--scenario: expected blob, ethereum, censor-attack, covert-flash, censor-baseline or params, got '" +
-              value + "'");
+          value != "colocation" && value != "censor-baseline" && value != "params") {
+        Usage("--scenario: expected blob, ethereum, censor-attack, covert-flash, colocation, censor-baseline or "
+              "params, got '" + value + "'");
       }
       f.scenario = value;
     } else if (flag == "--params") {
@@ -90,6 +91,7 @@ Plan MakePlan(const Flags& f) {
   if (f.scenario == "ethereum") return EthereumPlan(f.plan);
   if (f.scenario == "censor-attack") return CensorAttack(f.plan, CensorMode::kColdBoot);
   if (f.scenario == "covert-flash") return CensorAttack(f.plan, CensorMode::kCovertFlash);
+  if (f.scenario == "colocation") return CensorAttack(f.plan, CensorMode::kColocated);
   if (f.scenario == "censor-baseline") return CensorAttack(f.plan, CensorMode::kBaseline);
   if (f.scenario == "blob") {
     Plan plan = BlobPlan(f.plan);
