@@ -4,7 +4,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <map>
-#include <set>
 
 #include "tools/sim/regions.h"
 

@@ -9,7 +9,7 @@ namespace libp2p::sim {
 
 using node::ScriptStep;
 
-std::string HostAddress(size_t h) { return stream::FormatIpv4(0x0a000001u + static_cast<uint32_t>(h)); }
+std::string HostAddress(size_t h) { return stream::FormatIpv4(kFirstHostAddress + static_cast<stream::Ipv4>(h)); }
 
 namespace {
 

@@ -45,7 +45,8 @@ struct Publication {
   MonoTime at{};
 };
 
-// The address of host `h`: 10.0.0.1 for host 0, and so on.
+// Host h's address is kFirstHostAddress + h: 10.0.0.1 for host 0, and so on.
+inline constexpr stream::Ipv4 kFirstHostAddress = 0x0a000001;
 std::string HostAddress(size_t h);
 // Where node `n`, on host `h`, listens, with its peer id: /ip4/<host's address>/tcp/<9000 + n % 50000>/p2p/<id>
 // (each node of a host on a port of its own).

@@ -31,7 +31,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   // Host h sits where placements[h] says (its address is HostAddress(h)).
   const std::vector<Placement> placements = plan.placements;
   model.latency = [placements](stream::Ipv4 from, stream::Ipv4 to) {
-    const size_t a = from - 0x0a000001u, b = to - 0x0a000001u;
+    const size_t a = from - kFirstHostAddress, b = to - kFirstHostAddress;
     if (a >= placements.size() || b >= placements.size()) return Duration(std::chrono::milliseconds(1));
     return OneWayLatency(placements[a].region, placements[b].region);
   };
