@@ -91,8 +91,43 @@ pubsub::gossipsub::GossipSubJsonResult GoDefaults() {
   return *pubsub::gossipsub::ParseGossipSubJson("{}");
 }
 
+// go's defaults with peer scoring on `topic_name` as the censorship scenarios use it: P1 to P4 at go's scale of
+// thresholds, and P6 (go's weight and threshold) only if `ip_colocation`.
+pubsub::gossipsub::GossipSubJsonResult ScoredGossipSub(const std::string& topic_name, bool ip_colocation) {
+  pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
+  pubsub::gossipsub::PeerScoreParams score;
+  pubsub::gossipsub::TopicScoreParams topic;
+  topic.topic_weight = 1;
+  topic.time_in_mesh_weight = 0.01;
+  topic.time_in_mesh_cap = 100;
+  topic.first_message_deliveries_weight = 1;
+  topic.first_message_deliveries_decay = 0.9;
+  topic.first_message_deliveries_cap = 20;
+  // A mesh peer is asked for one delivery (first, or within 100 ms of the first) in about the last ten
+  // seconds (the counter decays by 0.9 a second): an honest peer far away still makes it, one that forwards
+  // nothing scores -20, below the gossip threshold, and is pruned.
+  topic.mesh_message_deliveries_weight = -20;
+  topic.mesh_message_deliveries_decay = 0.9;
+  topic.mesh_message_deliveries_cap = 20;
+  topic.mesh_message_deliveries_threshold = 1;
+  topic.mesh_message_deliveries_window = std::chrono::milliseconds(100);
+  // Not before messages flow (from 30 s): a peer grafted during the silent warm-up would otherwise fall short
+  // with nothing to deliver, and be pruned and backed off for a minute.
+  topic.mesh_message_deliveries_activation = std::chrono::seconds(45);
+  topic.mesh_failure_penalty_weight = -1;
+  topic.mesh_failure_penalty_decay = 0.9;
+  topic.invalid_message_deliveries_weight = -10;
+  topic.invalid_message_deliveries_decay = 0.9;
+  score.topics[topic_name] = topic;
+  score.topic_score_cap = 50;
+  if (!ip_colocation) score.ip_colocation_factor_weight = 0;
+  gossipsub.config.score_params = score;
+  gossipsub.config.thresholds = pubsub::gossipsub::PeerScoreThresholds{};
+  return gossipsub;
+}
+
 // Seeds for the generators' independent draws, so that changing one kind of draw leaves the others alone.
-enum class Stream : uint64_t { kPlacement = 1, kLinks = 2, kSubnets = 3, kPublishers = 4 };
+enum class Stream : uint64_t { kPlacement = 1, kLinks = 2, kSubnets = 3, kPublishers = 4, kChurn = 5 };
 std::mt19937_64 RngOf(uint64_t seed, Stream s) { return std::mt19937_64(seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(s)); }
 
 }  // namespace
@@ -208,6 +243,7 @@ Plan BlobPlan(const PlanOptions& o) {
 Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   constexpr size_t kSybilsPerHonest = 4;
   constexpr size_t kSybilDials = 10;
+  constexpr size_t kEclipseHonestDials = 2;
   constexpr Duration kWarmUp = std::chrono::seconds(30);
   constexpr Duration kInterval = std::chrono::milliseconds(100);
   const std::string kTopic = "t";
@@ -218,7 +254,9 @@ Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   plan.name = mode == CensorMode::kBaseline      ? "censor-baseline"
               : mode == CensorMode::kColdBoot    ? "censor-attack"
               : mode == CensorMode::kCovertFlash ? "covert-flash"
-                                                 : "colocation";
+              : mode == CensorMode::kColocated   ? "colocation"
+              : mode == CensorMode::kAtDawn      ? "attack-at-dawn"
+                                                 : "eclipse";
   plan.attack_from = mode == CensorMode::kCovertFlash ? std::chrono::seconds(60) : Duration::zero();
   plan.duration = o.duration;
   plan.measure_from = kWarmUp;
@@ -234,48 +272,107 @@ Plan CensorAttack(const PlanOptions& o, CensorMode mode) {
   ScriptBuilder b(total);
   // The honest nodes' links are drawn first, so that they are the same with and without the Sybils.
   std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
+  if (mode == CensorMode::kEclipse) plan.victims = {0};
   for (size_t n = 0; n < total; ++n) {
     b.At(n, Duration::zero(), Subscribe(kTopic));
-    std::vector<uint64_t> to = n < honest ? Distinct(links, honest, o.dials_per_node, n)
-                                          : Distinct(links, honest + 1, kSybilDials, honest);
-    b.At(n, std::chrono::milliseconds(static_cast<int64_t>(n % 1000)), Connect(std::move(to)));
+    // Staggered by 1 ms per node, as nodes do not all start in the same instant.
+    Duration when = std::chrono::milliseconds(static_cast<int64_t>(n % 1000));
+    std::vector<uint64_t> to;
+    if (n < honest) {
+      to = Distinct(links, honest, o.dials_per_node, n);
+      if (mode == CensorMode::kAtDawn) when += std::chrono::seconds(5);
+      if (mode == CensorMode::kEclipse && n == plan.victims.front()) {
+        // Its discovery is poisoned: of its own dials, two go to honest nodes and the rest to Sybils.
+        for (size_t i = kEclipseHonestDials; i < to.size(); ++i) to[i] = honest + (i - kEclipseHonestDials);
+      }
+    } else if (mode == CensorMode::kEclipse) {
+      to = {plan.victims.front()};
+      when = std::chrono::milliseconds(static_cast<int64_t>(10 * (n - honest) % 5000));
+    } else {
+      to = Distinct(links, honest + 1, kSybilDials, honest);
+    }
+    b.At(n, when, Connect(std::move(to)));
   }
   std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
   uint64_t next_id = 1;
   for (Duration t = kWarmUp; t < o.duration; t += kInterval) {
     b.At(UniformIndex(publishers, honest), t, Publish(kTopic, next_id++, 1024));
   }
-  pubsub::gossipsub::GossipSubJsonResult gossipsub = GoDefaults();
-  pubsub::gossipsub::PeerScoreParams score;
-  pubsub::gossipsub::TopicScoreParams topic;
-  topic.topic_weight = 1;
-  topic.time_in_mesh_weight = 0.01;
-  topic.time_in_mesh_cap = 100;
-  topic.first_message_deliveries_weight = 1;
-  topic.first_message_deliveries_decay = 0.9;
-  topic.first_message_deliveries_cap = 20;
-  // A mesh peer is asked for one delivery (first, or within 100 ms of the first) in about the last ten
-  // seconds (the counter decays by 0.9 a second): an honest peer far away still makes it, one that forwards
-  // nothing scores -20, below the gossip threshold, and is pruned.
-  topic.mesh_message_deliveries_weight = -20;
-  topic.mesh_message_deliveries_decay = 0.9;
-  topic.mesh_message_deliveries_cap = 20;
-  topic.mesh_message_deliveries_threshold = 1;
-  topic.mesh_message_deliveries_window = std::chrono::milliseconds(100);
-  // Not before messages flow (from 30 s): a peer grafted during the silent warm-up would otherwise fall short
-  // with nothing to deliver, and be pruned and backed off for a minute.
-  topic.mesh_message_deliveries_activation = std::chrono::seconds(45);
-  topic.mesh_failure_penalty_weight = -1;
-  topic.mesh_failure_penalty_decay = 0.9;
-  topic.invalid_message_deliveries_weight = -10;
-  topic.invalid_message_deliveries_decay = 0.9;
-  score.topics[kTopic] = topic;
-  score.topic_score_cap = 50;
-  // P6 only where the attack is about addresses.
-  if (mode != CensorMode::kColocated) score.ip_colocation_factor_weight = 0;
-  gossipsub.config.score_params = score;
-  gossipsub.config.thresholds = pubsub::gossipsub::PeerScoreThresholds{};
-  plan.scripts = b.Build(gossipsub);
+  plan.scripts = b.Build(ScoredGossipSub(kTopic, /*ip_colocation=*/mode == CensorMode::kColocated));
+  return plan;
+}
+
+bool OnlineThroughout(const Plan& plan, size_t n, Duration from, Duration to) {
+  if (plan.outages.empty()) return true;
+  for (const Outage& o : plan.outages[n]) {
+    if (o.leave <= to && o.back > from) return false;
+  }
+  return true;
+}
+
+Plan ChurnPlan(const PlanOptions& o) {
+  constexpr Duration kWarmUp = std::chrono::seconds(30);
+  constexpr Duration kChurnFrom = std::chrono::seconds(20);
+  constexpr Duration kInterval = std::chrono::milliseconds(100);
+  constexpr Duration kRedialWindow = std::chrono::seconds(10);
+  const std::string kTopic = "t";
+  Plan plan;
+  plan.name = "churn";
+  plan.duration = o.duration;
+  plan.measure_from = kWarmUp;
+  plan.max_latency = std::chrono::seconds(4);
+  plan.settle = std::chrono::seconds(5);
+  plan.placements = DrawPlacements(o.nodes, o.super_fraction, o.seed);
+  plan.outages.resize(o.nodes);
+  ScriptBuilder b(o.nodes);
+  std::mt19937_64 links = RngOf(o.seed, Stream::kLinks);
+  for (size_t n = 0; n < o.nodes; ++n) {
+    b.At(n, Duration::zero(), Subscribe(kTopic));
+    b.At(n, std::chrono::milliseconds(static_cast<int64_t>(n % 1000)),
+         Connect(Distinct(links, o.nodes, o.dials_per_node, n)));
+  }
+  // The schedule first: each second one node per 100 (at least one) of those back (or up) for the redial
+  // window leaves, for 5 to 30 s.
+  std::mt19937_64 churn = RngOf(o.seed, Stream::kChurn);
+  const size_t per_second = std::max<size_t>(1, o.nodes / 100);
+  std::vector<Duration> settled_at(o.nodes, Duration::zero());
+  for (Duration t = kChurnFrom; t < o.duration; t += std::chrono::seconds(1)) {
+    for (size_t i = 0; i < per_second; ++i) {
+      std::vector<size_t> candidates;
+      for (size_t n = 0; n < o.nodes; ++n) {
+        if (settled_at[n] <= t) candidates.push_back(n);
+      }
+      if (candidates.empty()) break;
+      const size_t n = candidates[UniformIndex(churn, candidates.size())];
+      const Duration away = std::chrono::milliseconds(5000 + static_cast<int64_t>(UniformIndex(churn, 25001)));
+      plan.outages[n].push_back(Outage{t, t + away, {}});
+      settled_at[n] = t + away + kRedialWindow;
+    }
+  }
+  // Then whom each returning node dials: nodes online for its first seconds back.
+  for (size_t n = 0; n < o.nodes; ++n) {
+    for (Outage& outage : plan.outages[n]) {
+      std::vector<uint64_t> online;
+      for (size_t m = 0; m < o.nodes; ++m) {
+        if (m != n && OnlineThroughout(plan, m, outage.back, outage.back + kRedialWindow)) online.push_back(m);
+      }
+      Shuffle(churn, &online);
+      online.resize(std::min(online.size(), o.dials_per_node));
+      outage.redial = std::move(online);
+    }
+  }
+  // Publishers: nodes online from the settling time before the publish until the bound after it.
+  std::mt19937_64 publishers = RngOf(o.seed, Stream::kPublishers);
+  uint64_t next_id = 1;
+  for (Duration t = kWarmUp; t < o.duration; t += kInterval) {
+    std::vector<size_t> up;
+    for (size_t n = 0; n < o.nodes; ++n) {
+      if (OnlineThroughout(plan, n, t - plan.settle, t + plan.max_latency)) up.push_back(n);
+    }
+    if (up.empty()) continue;
+    b.At(up[UniformIndex(publishers, up.size())], t, Publish(kTopic, next_id++, 1024));
+  }
+  plan.scripts = b.Build(ScoredGossipSub(kTopic, /*ip_colocation=*/false));
   return plan;
 }
 

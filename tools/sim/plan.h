@@ -22,6 +22,15 @@ struct Placement {
   bool super = false;  // A supernode (fast link) rather than a full node.
 };
 
+// A stretch of time a node is away (churn): at `leave` (from the start instant) it stops as a process would,
+// every connection closing; at `back` it starts again with the same identity, sets its validators,
+// subscribes to its topics again and dials `redial`.
+struct Outage {
+  Duration leave{};
+  Duration back{};
+  std::vector<uint64_t> redial;
+};
+
 struct Plan {
   std::string name;
   std::vector<node::InteropScript> scripts;  // Node n runs scripts[n].
@@ -33,6 +42,12 @@ struct Plan {
   // They behave honestly until attack_from (from the start instant), then censor.
   std::vector<bool> attackers;
   Duration attack_from{};
+  // Nodes an attack aims at (an eclipse's target): their deliveries are also summed up on their own.
+  std::vector<size_t> victims;
+  // Per node, its outages in time order; empty: every node stays for the whole run. A node is expected to
+  // receive a message only if it is online from `settle` before its publish until max_latency after it.
+  std::vector<std::vector<Outage>> outages;
+  Duration settle{};
   Duration duration{};                       // Simulated time from the start instant to the end of the run.
   // Messages published before this instant are warm-up, and those published less than max_latency before
   // the end have no time to arrive: both are left out of the checks (they are still in the CSVs).
@@ -41,6 +56,9 @@ struct Plan {
   // of its topic but its publisher, each within `max_latency` of its publish.
   Duration max_latency{};
 };
+
+// Whether node `n` of `plan` is online (no outage) for the whole of [from, to] (instants from the start).
+bool OnlineThroughout(const Plan& plan, size_t n, Duration from, Duration to);
 
 // The host of node `n` in `plan` (Plan::hosts).
 inline size_t HostOf(const Plan& plan, size_t n) { return plan.hosts.empty() ? n : plan.hosts[n]; }
@@ -76,8 +94,21 @@ enum class CensorMode {
   kColdBoot,     // The Sybils censor from the start: no one has a record yet.
   kCovertFlash,  // The Sybils behave for 60 s, earning good scores and mesh places, then all censor at once.
   kColocated,    // As kColdBoot, with the Sybils on one address per 50 of them, and P6 (go's defaults) on.
+  // The Sybils are the honest nodes' first peers: they dial at once, and the honest nodes dial each other
+  // only from 5 s, when the first heartbeats have built meshes of Sybils alone.
+  kAtDawn,
+  // Every Sybil dials one target, node 0 (the plan's victim), over the first 5 s, and no one else; the
+  // victim's discovery is poisoned: of its own dials, two go to honest nodes and the rest to Sybils.
+  kEclipse,
 };
 Plan CensorAttack(const PlanOptions& options, CensorMode mode);
+
+// Churn: `options.nodes` nodes on topic "t" as in the censorship baseline (scoring on, 10 messages of 1,024
+// bytes a second from 30 s). From 20 s, every second one random online node per 100 (at least one) leaves and
+// comes back 5 to 30 s later, dialing up to dials_per_node random nodes that stay online for its first 10 s
+// back (and it stays those 10 s). Publishers are nodes
+// online at the time; a message is checked at the nodes online from 5 s before it.
+Plan ChurnPlan(const PlanOptions& options);
 
 // The scripts of a params.json document (node n's steps are those its `ifNodeIDEquals` selects) for
 // `options.nodes` nodes; placements are drawn from the seed. kInvalidArgument when the document is bad, a

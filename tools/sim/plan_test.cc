@@ -176,6 +176,93 @@ TEST(PlanTest, TheCensorAttackAddsFourSybilsPerHonestNodeToTheSameHonestNetwork)
   }
 }
 
+TEST(PlanTest, AtDawnTheSybilsAreTheFirstPeers) {
+  PlanOptions o;
+  o.nodes = 30;
+  o.duration = std::chrono::seconds(40);
+  const Plan dawn = CensorAttack(o, CensorMode::kAtDawn);
+  EXPECT_EQ(dawn.attackers, CensorAttack(o, CensorMode::kColdBoot).attackers);
+  size_t connects = 0;
+  for (const TimedStep& t : Flatten(dawn)) {
+    if (t.step.kind != ScriptStep::Kind::kConnect) continue;
+    ++connects;
+    if (t.node < 30) {
+      EXPECT_GE(t.at, std::chrono::seconds(5)) << "honest node " << t.node << " dials before the Sybils' meshes";
+    } else {
+      EXPECT_LT(t.at, std::chrono::seconds(1));
+    }
+  }
+  EXPECT_EQ(connects, 150u);
+}
+
+TEST(PlanTest, TheEclipseAimsEverySybilAtOneVictim) {
+  PlanOptions o;
+  o.nodes = 30;
+  o.duration = std::chrono::seconds(40);
+  const Plan eclipse = CensorAttack(o, CensorMode::kEclipse);
+  EXPECT_EQ(eclipse.victims, std::vector<size_t>{0});
+  size_t sybil_dials = 0;
+  for (const TimedStep& t : Flatten(eclipse)) {
+    if (t.step.kind != ScriptStep::Kind::kConnect || t.node < 30) continue;
+    ++sybil_dials;
+    EXPECT_EQ(t.step.connect_to, std::vector<uint64_t>{0});
+    EXPECT_LT(t.at, std::chrono::seconds(5));
+  }
+  EXPECT_EQ(sybil_dials, 120u);
+  // The victim itself dials two honest nodes, then Sybils.
+  for (const TimedStep& t : Flatten(eclipse)) {
+    if (t.step.kind != ScriptStep::Kind::kConnect || t.node != 0) continue;
+    ASSERT_EQ(t.step.connect_to.size(), o.dials_per_node);
+    EXPECT_LT(t.step.connect_to[0], 30u);
+    EXPECT_LT(t.step.connect_to[1], 30u);
+    for (size_t i = 2; i < t.step.connect_to.size(); ++i) EXPECT_GE(t.step.connect_to[i], 30u);
+  }
+}
+
+TEST(PlanTest, ChurnKeepsRedialsAndPublishersOnline) {
+  PlanOptions o;
+  o.nodes = 40;
+  o.duration = std::chrono::seconds(120);
+  const Plan plan = ChurnPlan(o);
+  EXPECT_EQ(Fingerprint(plan), Fingerprint(ChurnPlan(o)));
+  ASSERT_EQ(plan.outages.size(), 40u);
+  size_t outages = 0;
+  for (size_t n = 0; n < 40; ++n) {
+    Duration online_from{};
+    for (const Outage& out : plan.outages[n]) {
+      ++outages;
+      EXPECT_GE(out.leave, std::chrono::seconds(20));
+      EXPECT_GE(out.leave, online_from) << "node " << n << " leaves again before its redial window ended";
+      EXPECT_GE(out.back - out.leave, std::chrono::seconds(5));
+      EXPECT_LE(out.back - out.leave, std::chrono::seconds(30));
+      // As many as are online for its first 10 s back, up to dials_per_node.
+      EXPECT_GT(out.redial.size(), 0u);
+      EXPECT_LE(out.redial.size(), o.dials_per_node);
+      for (uint64_t peer : out.redial) {
+        EXPECT_NE(peer, n);
+        EXPECT_TRUE(OnlineThroughout(plan, peer, out.back, out.back + std::chrono::seconds(10)));
+      }
+      online_from = out.back + std::chrono::seconds(10);
+    }
+  }
+  EXPECT_EQ(outages, 100u);  // One a second (one per 100 nodes, at least one) from 20 s to 120 s.
+  size_t publishes = 0;
+  for (const TimedStep& t : Flatten(plan)) {
+    if (t.step.kind != ScriptStep::Kind::kPublish) continue;
+    ++publishes;
+    EXPECT_TRUE(OnlineThroughout(plan, t.node, t.at - plan.settle, t.at + plan.max_latency)) << t.node;
+  }
+  EXPECT_EQ(publishes, 900u);  // 10 a second from 30 s.
+  // Away means away: at the instant it leaves and until just before it is back.
+  size_t who = 0;
+  while (plan.outages[who].empty()) ++who;
+  const Outage& first = plan.outages[who].front();
+  EXPECT_TRUE(OnlineThroughout(plan, who, Duration::zero(), first.leave - std::chrono::milliseconds(1)));
+  EXPECT_FALSE(OnlineThroughout(plan, who, first.leave, first.leave));
+  EXPECT_FALSE(OnlineThroughout(plan, who, first.back - std::chrono::milliseconds(1), first.back));
+  EXPECT_TRUE(OnlineThroughout(plan, who, first.back, first.back));
+}
+
 TEST(PlanTest, PlacementsFollowTheWeights) {
   const std::vector<Placement> p = DrawPlacements(20000, 0.2, 9);
   const double supers = static_cast<double>(std::count_if(p.begin(), p.end(), [](auto& x) { return x.super; }));

@@ -53,53 +53,84 @@ void MeshSampler::Sample(Duration since_start, const std::vector<std::unique_ptr
   }
 }
 
+namespace {
+
+// Latencies and copies of deliveries, gathered per message and node, then summed up.
+class StatsBuilder {
+ public:
+  void Expect() { ++stats_.expected; }
+  void Deliver(Duration latency, uint32_t copies) {
+    ++stats_.delivered;
+    latencies_.push_back(latency);
+    copies_ += copies;
+  }
+  DeliveryStats Build() {
+    std::sort(latencies_.begin(), latencies_.end());
+    stats_.p50 = Percentile(latencies_, 50);
+    stats_.p99 = Percentile(latencies_, 99);
+    stats_.max = latencies_.empty() ? Duration::zero() : latencies_.back();
+    stats_.mean_duplicates = stats_.delivered == 0 ? 0
+                                                   : static_cast<double>(copies_ - stats_.delivered) /
+                                                         static_cast<double>(stats_.delivered);
+    return stats_;
+  }
+
+ private:
+  DeliveryStats stats_;
+  std::vector<Duration> latencies_;
+  uint64_t copies_ = 0;
+};
+
+}  // namespace
+
 StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes,
                                const stream::MemoryNetwork& network, MonoTime start, const MeshSampler& mesh,
                                const std::string& dir) {
   std::map<uint64_t, Published> published;
   std::map<std::string, std::vector<size_t>> subscribers;
   const auto attacker = [&](size_t n) { return !plan.attackers.empty() && plan.attackers[n]; };
+  const auto victim = [&](size_t n) { return std::find(plan.victims.begin(), plan.victims.end(), n) != plan.victims.end(); };
   for (const auto& node : nodes) {
     for (const Publication& p : node->publications()) published[p.id] = {p.topic, node->index(), p.at - start};
     if (attacker(node->index())) continue;
     for (const std::string& topic : node->topics()) subscribers[topic].push_back(node->index());
   }
   Summary s;
-  std::vector<Duration> latencies;
-  uint64_t copies_measured = 0;
+  StatsBuilder all, victims;
   std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";
   std::string expected = "message,topic,publisher,publish_ms,expected\n";
   for (const auto& [id, p] : published) {
+    // Whether node n should receive the message (Summary).
     const std::vector<size_t>& subs = subscribers[p.topic];
-    const uint64_t want = subs.size() - static_cast<uint64_t>(std::count(subs.begin(), subs.end(), p.publisher));
+    const auto expects = [&](size_t n) {
+      return n != p.publisher && std::binary_search(subs.begin(), subs.end(), n) &&
+             OnlineThroughout(plan, n, p.at - plan.settle, p.at + plan.max_latency);
+    };
     const bool measured = p.at >= plan.measure_from && p.at + plan.max_latency <= plan.duration;
     const std::string head = std::to_string(id) + "," + p.topic + "," + std::to_string(p.publisher) + "," + Millis(p.at);
+    const uint64_t want = static_cast<uint64_t>(std::count_if(subs.begin(), subs.end(), expects));
     expected += head + "," + std::to_string(want) + "\n";
-    if (measured) {
-      ++s.messages;
-      s.expected += want;
-    }
+    if (measured) ++s.messages;
     for (const auto& node : nodes) {
-      if (node->index() == p.publisher || attacker(node->index())) continue;
+      const size_t n = node->index();
+      if (n == p.publisher || attacker(n)) continue;
+      const bool counted = measured && expects(n);
+      if (counted) {
+        all.Expect();
+        if (victim(n)) victims.Expect();
+      }
       const auto it = node->receipts().find(id);
       if (it == node->receipts().end()) continue;
       const Duration latency = it->second.first - start - p.at;
-      deliveries += head + "," + std::to_string(node->index()) + "," + Millis(latency) + "," +
-                    std::to_string(it->second.copies) + "\n";
-      const bool subscribed = std::binary_search(subs.begin(), subs.end(), node->index());
-      if (measured && subscribed) {
-        ++s.delivered;
-        latencies.push_back(latency);
-        copies_measured += it->second.copies;
+      deliveries += head + "," + std::to_string(n) + "," + Millis(latency) + "," + std::to_string(it->second.copies) + "\n";
+      if (counted) {
+        all.Deliver(latency, it->second.copies);
+        if (victim(n)) victims.Deliver(latency, it->second.copies);
       }
     }
   }
-  std::sort(latencies.begin(), latencies.end());
-  s.p50 = Percentile(latencies, 50);
-  s.p99 = Percentile(latencies, 99);
-  s.max = latencies.empty() ? Duration::zero() : latencies.back();
-  s.mean_duplicates =
-      s.delivered == 0 ? 0 : static_cast<double>(copies_measured - s.delivered) / static_cast<double>(s.delivered);
+  s.all = all.Build();
+  s.victims = victims.Build();
   std::string node_rows = "node,region,class,bytes_sent,bytes_received,mesh_degree\n";
   for (const auto& node : nodes) {
     const size_t host = HostOf(plan, node->index());
@@ -109,6 +140,10 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
     node_rows += std::to_string(node->index()) + "," + std::string(Regions()[where.region].name) + "," +
                  (attacker(node->index()) ? "sybil" : where.super ? "super" : "full") + "," + std::to_string(t.bytes_sent) + "," +
                  std::to_string(t.bytes_received) + "," + std::to_string(degree) + "\n";
+    if (attacker(node->index())) {
+      s.attacker_failed_dials += node->failed_dials();
+      continue;
+    }
     s.failed_dials += node->failed_dials();
     s.failed_publishes += node->failed_publishes();
     s.failed_subscribes += node->failed_subscribes();
@@ -120,25 +155,38 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
   return s;
 }
 
-std::string Describe(const Summary& s) {
-  char buf[512];
+namespace {
+
+std::string DescribeStats(const DeliveryStats& s) {
+  char buf[256];
   const double pct = s.expected == 0 ? 100.0 : 100.0 * static_cast<double>(s.delivered) / static_cast<double>(s.expected);
   std::snprintf(buf, sizeof(buf),
-                "messages %zu, deliveries %" PRIu64 " of %" PRIu64 " (%.2f%%), latency p50 %s ms, p99 %s ms, "
-                "max %s ms, duplicates per delivery %.2f, failed dials %zu, publishes %zu, subscriptions %zu",
-                s.messages, s.delivered, s.expected, pct, Millis(s.p50).c_str(), Millis(s.p99).c_str(),
-                Millis(s.max).c_str(), s.mean_duplicates, s.failed_dials, s.failed_publishes, s.failed_subscribes);
+                "deliveries %" PRIu64 " of %" PRIu64 " (%.2f%%), latency p50 %s ms, p99 %s ms, max %s ms, "
+                "duplicates per delivery %.2f",
+                s.delivered, s.expected, pct, Millis(s.p50).c_str(), Millis(s.p99).c_str(), Millis(s.max).c_str(),
+                s.mean_duplicates);
   return buf;
+}
+
+}  // namespace
+
+std::string Describe(const Summary& s) {
+  std::string out = "messages " + std::to_string(s.messages) + ", " + DescribeStats(s.all) + ", failed dials " +
+                    std::to_string(s.failed_dials) + ", publishes " + std::to_string(s.failed_publishes) +
+                    ", subscriptions " + std::to_string(s.failed_subscribes);
+  if (s.attacker_failed_dials > 0) out += ", attackers' dials refused " + std::to_string(s.attacker_failed_dials);
+  if (s.victims.expected > 0) out += "; at the victims: " + DescribeStats(s.victims);
+  return out;
 }
 
 Status CheckSummary(const Plan& plan, const Summary& s) {
   if (s.messages == 0) return FailedPreconditionError("no message was measured");
-  if (s.delivered != s.expected) {
-    return FailedPreconditionError(std::to_string(s.expected - s.delivered) + " of " + std::to_string(s.expected) +
-                                   " deliveries missing");
+  if (s.all.delivered != s.all.expected) {
+    return FailedPreconditionError(std::to_string(s.all.expected - s.all.delivered) + " of " +
+                                   std::to_string(s.all.expected) + " deliveries missing");
   }
-  if (s.max > plan.max_latency) {
-    return FailedPreconditionError("a delivery took " + Millis(s.max) + " ms, over the scenario's bound of " +
+  if (s.all.max > plan.max_latency) {
+    return FailedPreconditionError("a delivery took " + Millis(s.all.max) + " ms, over the scenario's bound of " +
                                    Millis(plan.max_latency) + " ms");
   }
   if (s.failed_dials > 0 || s.failed_publishes > 0 || s.failed_subscribes > 0) {

@@ -5,7 +5,7 @@
 // deliveries.csv  message,topic,publisher,publish_ms,node,first_ms,copies: one row per message and node
 //                 (other than its publisher) that received it; first_ms from the publish to the first copy's
 //                 arrival, copies every copy received (duplicates are copies - 1).
-// expected.csv    message,topic,publisher,publish_ms,expected: the subscribers of the topic but the publisher.
+// expected.csv    message,topic,publisher,publish_ms,expected: the nodes expected to receive it (Summary).
 // nodes.csv       node,region,class,bytes_sent,bytes_received,mesh_degree: at the end of the run; bytes are
 //                 on the wire (Noise, yamux and all) of the node's address (nodes sharing a host share
 //                 them), the mesh that of the node's first topic.
@@ -41,17 +41,27 @@ class MeshSampler {
   std::string csv_ = "time_ms,node,topic,degree\n";
 };
 
-// The measured messages, summed up: those published from plan.measure_from on, and early enough that
-// plan.max_latency ends within the run.
-struct Summary {
-  size_t messages = 0;
+// Deliveries of the measured messages to a set of nodes, summed up.
+struct DeliveryStats {
   uint64_t expected = 0;   // Deliveries the subscriptions call for.
   uint64_t delivered = 0;  // Of those, made.
   Duration p50{}, p99{}, max{};
   double mean_duplicates = 0;  // Per delivery.
+};
+
+// The measured messages, summed up: those published from plan.measure_from on, and early enough that
+// plan.max_latency ends within the run. A node is expected to receive a message when it subscribes to its
+// topic, is not its publisher or an attacker, and is online from plan.settle before the publish until
+// plan.max_latency after it.
+struct Summary {
+  size_t messages = 0;
+  DeliveryStats all;      // Every honest node.
+  DeliveryStats victims;  // The plan's victims alone (nothing expected when it has none).
+  // The honest nodes' failures; attackers' dials fail when their targets refuse them, which is no failure.
   size_t failed_dials = 0;
   size_t failed_publishes = 0;
   size_t failed_subscribes = 0;
+  size_t attacker_failed_dials = 0;
 };
 
 // Writes the CSV files above into `dir` (which must exist) and returns the summary. kInternal when a file

@@ -24,17 +24,35 @@ Multiaddr NodeDialAddress(size_t n, size_t h) {
   return *Multiaddr::FromString(ListenAddress(n, h) + "/p2p/" + id);
 }
 
-SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, std::function<size_t(size_t)> host_of,
-                 node::InteropScript script, MonoTime start, uint64_t seed, CpuModel cpu,
-                 std::optional<MonoTime> censor_from)
-    : loop_(loop), index_(n), host_of_(std::move(host_of)), script_(std::move(script)), start_(start), cpu_(cpu),
-      censor_from_(censor_from), key_(node::InteropNodeKey(n)),
-      transport_(network->CreateTransport(HostAddress(host_of_(n)))), wait_(loop->CreateTimer([this] { Step(); })),
-      validated_(loop->CreateTimer([this] { ReleaseValidated(); })) {
+SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, SimNodeConfig config)
+    : loop_(loop), network_(network), config_(std::move(config)), key_(node::InteropNodeKey(config_.index)),
+      id_(crypto::PeerId::FromPublicKey(key_.public_key())), wait_(loop->CreateTimer([this] { Step(); })),
+      outage_timer_(loop->CreateTimer([this] {
+        if (online()) {
+          Leave();
+        } else {
+          ComeBack();
+        }
+        ScheduleOutage();
+      })),
+      validated_(loop->CreateTimer([this] { ReleaseValidated(); })) {}
+
+SimNode::~SimNode() { Leave(); }
+
+Status SimNode::Start() {
+  RETURN_IF_ERROR(Boot());
+  Step();
+  ScheduleOutage();
+  return OkStatus();
+}
+
+Status SimNode::Boot() {
+  const size_t host = config_.host_of(config_.index);
+  transport_ = network_->CreateTransport(HostAddress(host));
   stream::HostOptions ho;
   ho.identity = &key_;
   ho.muxers = {std::string(stream::kYamuxProtocolId)};
-  host_ = std::make_unique<stream::Host>(loop, transport_.get(), ho);
+  host_ = std::make_unique<stream::Host>(loop_, transport_.get(), ho);
   // The gossipsub-interop harness's pubsub: anonymous messages whose id is their first 8 bytes.
   pubsub::PubSubOptions po;
   po.identity = &key_;
@@ -44,23 +62,47 @@ SimNode::SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, std:
   po.validation_workers = 0;
   po.rpc_observers = {this};
   pubsub::gossipsub::GossipSubOptions go;
-  const pubsub::gossipsub::GossipSubJsonConfig& c = script_.gossipsub.config;
+  const pubsub::gossipsub::GossipSubJsonConfig& c = config_.script.gossipsub.config;
   go.params = c.params;
   go.px_connector = c.px_connector;
   if (c.score_params) go.score_params = c.score_params;
   if (c.thresholds) go.thresholds = *c.thresholds;
-  go.seed = seed;
+  go.seed = config_.seed;
   std::unique_ptr<pubsub::gossipsub::GossipSubRouter> router = *pubsub::gossipsub::GossipSubRouter::Create(go);
   router_ = router.get();
-  pubsub_ = std::make_unique<pubsub::PubSub>(loop, host_.get(), std::move(router), po);
+  pubsub_ = std::make_unique<pubsub::PubSub>(loop_, host_.get(), std::move(router), po);
+  return host_->Listen(*Multiaddr::FromString(ListenAddress(config_.index, host)));
 }
 
-SimNode::~SimNode() { pubsub_.reset(); }
+void SimNode::Leave() {
+  // Validations under way die with the process.
+  validating_.clear();
+  validated_->Cancel();
+  cpu_free_ = MonoTime{};
+  pubsub_.reset();
+  router_ = nullptr;
+  host_.reset();
+  transport_.reset();
+}
 
-Status SimNode::Start() {
-  RETURN_IF_ERROR(host_->Listen(*Multiaddr::FromString(ListenAddress(index_, host_of_(index_)))));
-  Step();
-  return OkStatus();
+void SimNode::ComeBack() {
+  ++next_outage_;
+  if (!Boot().ok()) {
+    Leave();  // Its port is taken: it stays away.
+    return;
+  }
+  for (const auto& [topic, delay] : validation_delays_) AddValidator(topic, delay);
+  const std::vector<std::string> topics = std::move(topics_);
+  topics_.clear();
+  for (const std::string& topic : topics) Subscribe(topic);
+  for (uint64_t peer : config_.outages[next_outage_ - 1].redial) Dial(peer);
+}
+
+void SimNode::ScheduleOutage() {
+  if (next_outage_ >= config_.outages.size()) return;
+  const Outage& o = config_.outages[next_outage_];
+  const MonoTime at = config_.start + (online() ? o.leave : o.back);
+  outage_timer_->Schedule(std::max(at, loop_->Now()) - loop_->Now());
 }
 
 void SimNode::OnReceive(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
@@ -73,16 +115,17 @@ void SimNode::OnReceive(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
 }
 
 void SimNode::OnSend(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
-  if (!censor_from_ || loop_->Now() < *censor_from_) return;
+  if (!config_.censor_from || loop_->Now() < *config_.censor_from) return;
   rpc->clear_publish();
   if (rpc->has_control()) rpc->mutable_control()->clear_ihave();
 }
 
 void SimNode::Step() {
-  while (next_step_ < script_.steps.size()) {
-    const ScriptStep& step = script_.steps[next_step_];
-    if (step.kind == ScriptStep::Kind::kWaitUntil && start_ + step.elapsed > loop_->Now()) {
-      wait_->Schedule(start_ + step.elapsed - loop_->Now());
+  const node::InteropScript& script = config_.script;
+  while (next_step_ < script.steps.size()) {
+    const ScriptStep& step = script.steps[next_step_];
+    if (step.kind == ScriptStep::Kind::kWaitUntil && config_.start + step.elapsed > loop_->Now()) {
+      wait_->Schedule(config_.start + step.elapsed - loop_->Now());
       return;
     }
     ++next_step_;
@@ -93,22 +136,17 @@ void SimNode::Step() {
 void SimNode::Do(const ScriptStep& step) {
   switch (step.kind) {
     case ScriptStep::Kind::kConnect:
-      for (uint64_t peer : step.connect_to) {
-        host_->Dial(NodeDialAddress(peer, host_of_(peer)), [this](StatusOr<crypto::PeerId> r) {
-          if (!r.ok()) ++failed_dials_;
-        });
-      }
+      for (uint64_t peer : step.connect_to) Dial(peer);
       return;
     case ScriptStep::Kind::kSubscribe:
-      if (pubsub_->Subscribe(step.topic, [](const pubsub::pb::Message&, const std::string&, const crypto::PeerId&) {
-          }).ok()) {
-        topics_.push_back(step.topic);
-      } else {
-        ++failed_subscribes_;
-      }
+      Subscribe(step.topic);
       return;
     case ScriptStep::Kind::kPublish: {
       publications_.push_back(Publication{step.message_id, step.topic, loop_->Now()});
+      if (!online()) {
+        ++failed_publishes_;
+        return;
+      }
       const pubsub::PublishResult r = pubsub_->Publish(step.topic, node::InteropPayload(step.message_id, step.message_size),
                                                        [this](const pubsub::PublishResult& done) {
                                                          if (!done.status.ok()) ++failed_publishes_;
@@ -116,14 +154,10 @@ void SimNode::Do(const ScriptStep& step) {
       if (!r.pending && !r.status.ok()) ++failed_publishes_;
       return;
     }
-    case ScriptStep::Kind::kSetTopicValidationDelay: {
-      const Duration delay = step.delay;
-      pubsub_->AddValidator(step.topic, [this, delay](const pubsub::pb::Message& m,
-                                                       std::function<void(pubsub::ValidationResult)> done) {
-        Validate(delay, m.ByteSizeLong(), std::move(done));
-      });
+    case ScriptStep::Kind::kSetTopicValidationDelay:
+      validation_delays_.emplace_back(step.topic, step.delay);
+      if (online()) AddValidator(step.topic, step.delay);
       return;
-    }
     case ScriptStep::Kind::kWaitUntil:
       return;  // Step() handles it.
     case ScriptStep::Kind::kAddPartialMessage:
@@ -132,9 +166,36 @@ void SimNode::Do(const ScriptStep& step) {
   }
 }
 
+void SimNode::Dial(uint64_t peer) {
+  if (!online()) {
+    ++failed_dials_;
+    return;
+  }
+  host_->Dial(NodeDialAddress(peer, config_.host_of(peer)), [this](StatusOr<crypto::PeerId> r) {
+    if (!r.ok()) ++failed_dials_;
+  });
+}
+
+void SimNode::Subscribe(const std::string& topic) {
+  if (online() &&
+      pubsub_->Subscribe(topic, [](const pubsub::pb::Message&, const std::string&, const crypto::PeerId&) {}).ok()) {
+    topics_.push_back(topic);
+  } else {
+    ++failed_subscribes_;
+  }
+}
+
+void SimNode::AddValidator(const std::string& topic, Duration delay) {
+  pubsub_->AddValidator(topic, [this, delay](const pubsub::pb::Message& m,
+                                             std::function<void(pubsub::ValidationResult)> done) {
+    Validate(delay, m.ByteSizeLong(), std::move(done));
+  });
+}
+
 void SimNode::Validate(Duration delay, size_t bytes, std::function<void(pubsub::ValidationResult)> done) {
+  const CpuModel& cpu = config_.cpu;
   const Duration cost =
-      delay + cpu_.per_message + Duration(static_cast<int64_t>(cpu_.nanos_per_byte * static_cast<double>(bytes)));
+      delay + cpu.per_message + Duration(static_cast<int64_t>(cpu.nanos_per_byte * static_cast<double>(bytes)));
   cpu_free_ = std::max(cpu_free_, loop_->Now()) + cost;
   validating_.emplace_back(cpu_free_, std::move(done));
   if (!validated_->IsScheduled()) validated_->Schedule(validating_.front().first - loop_->Now());

@@ -22,6 +22,7 @@
 #include "libp2p/stream/host.h"
 #include "libp2p/stream/memory_transport.h"
 #include "tools/node/interop_script.h"
+#include "tools/sim/plan.h"
 
 namespace libp2p::sim {
 
@@ -52,29 +53,40 @@ std::string HostAddress(size_t h);
 // (each node of a host on a port of its own).
 Multiaddr NodeDialAddress(size_t n, size_t h);
 
+// What one node runs and where.
+struct SimNodeConfig {
+  size_t index = 0;
+  std::function<size_t(size_t)> host_of;  // The host of every node (for this one's address and its dials').
+  node::InteropScript script;
+  MonoTime start{};                       // The instant the script's times count from.
+  uint64_t seed = 0;                      // Seeds the router's random choices.
+  CpuModel cpu;
+  // From this instant on (if set), the node takes part in meshes but never forwards a message or gossips:
+  // it strips messages and IHAVEs from every RPC it sends.
+  std::optional<MonoTime> censor_from;
+  std::vector<Outage> outages;            // When it leaves and comes back (churn), in time order.
+};
+
 class SimNode : private pubsub::RpcObserver {
  public:
-  // Builds node `n` of `network` (observers that must outlive the node), running `script` from `start`;
-  // `seed` seeds the router's random choices. From `censor_from` on (if set), the node takes part in meshes
-  // but never forwards a message or gossips: it strips messages and IHAVEs from every RPC it sends.
-  // Nothing happens until Start().
-  // `host_of` gives the host of every node (for this one's address and the ones it dials).
-  SimNode(EventLoop* loop, stream::MemoryNetwork* network, size_t n, std::function<size_t(size_t)> host_of,
-          node::InteropScript script, MonoTime start, uint64_t seed, CpuModel cpu,
-          std::optional<MonoTime> censor_from = std::nullopt);
+  // Builds the node on `network`; both must outlive it. Nothing happens until Start().
+  SimNode(EventLoop* loop, stream::MemoryNetwork* network, SimNodeConfig config);
   ~SimNode() override;
 
-  // Listens and runs the script's steps up to its first wait. Fails if the node cannot listen.
+  // Listens, runs the script's steps up to its first wait and schedules the outages. Fails if the node
+  // cannot listen.
   Status Start();
 
-  size_t index() const { return index_; }
-  const crypto::PeerId& id() const { return host_->peer_id(); }
+  size_t index() const { return config_.index; }
+  const crypto::PeerId& id() const { return id_; }
+  bool online() const { return host_ != nullptr; }
   const std::unordered_map<uint64_t, Receipt>& receipts() const { return receipts_; }
   const std::vector<Publication>& publications() const { return publications_; }
   // Topics the script subscribed to so far.
   const std::vector<std::string>& topics() const { return topics_; }
-  size_t MeshSize(const std::string& topic) const { return router_->Mesh(topic).size(); }
-  // Dials that failed; publishes and subscriptions refused.
+  // The mesh of `topic` (0 while away).
+  size_t MeshSize(const std::string& topic) const { return online() ? router_->Mesh(topic).size() : 0; }
+  // Dials that failed; publishes and subscriptions refused (steps that fell while the node was away count).
   size_t failed_dials() const { return failed_dials_; }
   size_t failed_publishes() const { return failed_publishes_; }
   size_t failed_subscribes() const { return failed_subscribes_; }
@@ -82,26 +94,35 @@ class SimNode : private pubsub::RpcObserver {
  private:
   void OnReceive(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
   void OnSend(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
+  // The stack, from the transport up, fresh (at the start and on coming back), and listening.
+  Status Boot();
+  // Stops the stack as a stopping process would (every connection closes); the record stays.
+  void Leave();
+  void ComeBack();
+  void ScheduleOutage();
   void Step();
   void Do(const node::ScriptStep& step);
+  void Dial(uint64_t peer);
+  void Subscribe(const std::string& topic);
+  void AddValidator(const std::string& topic, Duration delay);
   void Validate(Duration delay, size_t bytes, std::function<void(pubsub::ValidationResult)> done);
   void ReleaseValidated();
 
   EventLoop* const loop_;
-  const size_t index_;
-  const std::function<size_t(size_t)> host_of_;
-  const node::InteropScript script_;
-  const MonoTime start_;
-  const CpuModel cpu_;
-  const std::optional<MonoTime> censor_from_;
+  stream::MemoryNetwork* const network_;
+  const SimNodeConfig config_;
   crypto::Ed25519PrivateKey key_;
+  const crypto::PeerId id_;
   std::unique_ptr<stream::Transport> transport_;
-  std::unique_ptr<stream::Host> host_;
+  std::unique_ptr<stream::Host> host_;                     // Null while away.
   pubsub::gossipsub::GossipSubRouter* router_ = nullptr;  // Owned by pubsub_.
   std::unique_ptr<pubsub::PubSub> pubsub_;
   std::unique_ptr<Timer> wait_;
+  std::unique_ptr<Timer> outage_timer_;
   size_t next_step_ = 0;
+  size_t next_outage_ = 0;
   std::vector<std::string> topics_;
+  std::vector<std::pair<std::string, Duration>> validation_delays_;  // Set again on coming back.
   std::unordered_map<uint64_t, Receipt> receipts_;
   std::vector<Publication> publications_;
   // The CPU: validations in the order they finish (each starts when the one before it ended).

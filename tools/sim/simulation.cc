@@ -48,12 +48,16 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   std::vector<std::unique_ptr<SimNode>> nodes;
   nodes.reserve(plan.scripts.size());
   for (size_t n = 0; n < plan.scripts.size(); ++n) {
-    nodes.push_back(std::make_unique<SimNode>(&loop, &network, n, [&plan](size_t m) { return HostOf(plan, m); },
-                                              plan.scripts[n], start,
-                                              options.seed * 1000003 + n, options.cpu,
-                                              !plan.attackers.empty() && plan.attackers[n]
-                                                  ? std::optional<MonoTime>(start + plan.attack_from)
-                                                  : std::nullopt));
+    SimNodeConfig config;
+    config.index = n;
+    config.host_of = [&plan](size_t m) { return HostOf(plan, m); };
+    config.script = plan.scripts[n];
+    config.start = start;
+    config.seed = options.seed * 1000003 + n;
+    config.cpu = options.cpu;
+    if (!plan.attackers.empty() && plan.attackers[n]) config.censor_from = start + plan.attack_from;
+    if (!plan.outages.empty()) config.outages = plan.outages[n];
+    nodes.push_back(std::make_unique<SimNode>(&loop, &network, std::move(config)));
   }
   for (auto& node : nodes) {
     if (Status s = node->Start(); !s.ok()) {

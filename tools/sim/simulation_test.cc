@@ -39,10 +39,11 @@ TEST(SimulationTest, ARunDeliversEveryMessageWithinTheScenariosBound) {
   StatusOr<Summary> s = Simulate(plan, SimulationOptions{}, dir);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->messages, 12u);  // 16 published, the first 4 warm-up.
-  EXPECT_EQ(s->expected, 12u * 7);
-  EXPECT_EQ(s->delivered, s->expected);
-  EXPECT_GT(s->p50, Duration::zero());
-  EXPECT_LE(s->max, plan.max_latency);
+  EXPECT_EQ(s->all.expected, 12u * 7);
+  EXPECT_EQ(s->all.delivered, s->all.expected);
+  EXPECT_GT(s->all.p50, Duration::zero());
+  EXPECT_LE(s->all.max, plan.max_latency);
+  EXPECT_EQ(s->victims.expected, 0u);  // The plan has none.
   EXPECT_TRUE(CheckSummary(plan, *s).ok()) << CheckSummary(plan, *s).ToString();
   // Every message in the files: 16 in expected.csv, 16 x 7 deliveries.
   std::istringstream deliveries(Read(dir + "/deliveries.csv"));
@@ -93,8 +94,8 @@ uint64_t DeliveredThroughALine(bool middle_censors) {
   plan->attack_from = std::chrono::milliseconds(5900);  // Honest for the first two messages only.
   StatusOr<Summary> s = Simulate(*plan, SimulationOptions{}, Folder("line"));
   EXPECT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->expected, 3u * (middle_censors ? 1 : 2));  // An attacker is not counted as a receiver.
-  return s->delivered;
+  EXPECT_EQ(s->all.expected, 3u * (middle_censors ? 1 : 2));  // An attacker is not counted as a receiver.
+  return s->all.delivered;
 }
 
 TEST(SimulationTest, ACensorInTheMiddleStopsEveryMessage) {
@@ -102,6 +103,68 @@ TEST(SimulationTest, ACensorInTheMiddleStopsEveryMessage) {
   // Node 2 gets the two messages sent before the censor turned (at 5.9 s), then nothing: not the third
   // message, nor gossip of it.
   EXPECT_EQ(DeliveredThroughALine(true), 2u);
+}
+
+// Three nodes, all linked; node 0 publishes at 5, 11 and 15 s; node 2 is away from 10 to 13 s.
+TEST(SimulationTest, ANodeThatLeavesMissesWhatIsSentMeanwhileAndRejoinsWhenBack) {
+  PlanOptions o;
+  o.nodes = 3;
+  o.duration = std::chrono::seconds(20);
+  StatusOr<Plan> plan = PlanFromParams(R"({"script": [
+      {"type": "subscribeToTopic", "topicID": "t"},
+      {"type": "ifNodeIDEquals", "nodeID": 1, "instruction": {"type": "connect", "connectTo": [0, 2]}},
+      {"type": "ifNodeIDEquals", "nodeID": 2, "instruction": {"type": "connect", "connectTo": [0]}},
+      {"type": "waitUntil", "elapsedSeconds": 5},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 1, "messageSizeBytes": 100}},
+      {"type": "waitUntil", "elapsedSeconds": 11},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 2, "messageSizeBytes": 100}},
+      {"type": "waitUntil", "elapsedSeconds": 15},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 3, "messageSizeBytes": 100}}]})",
+                                       o);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  plan->settle = std::chrono::seconds(1);
+  plan->outages = {{}, {}, {Outage{std::chrono::seconds(10), std::chrono::seconds(13), {0, 1}}}};
+  const std::string dir = Folder("churn");
+  StatusOr<Summary> s = Simulate(*plan, SimulationOptions{}, dir);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  // Message 2 is not expected at node 2 (away), the others are, and every expected one arrived.
+  EXPECT_EQ(s->all.expected, 5u);
+  EXPECT_EQ(s->all.delivered, 5u);
+  EXPECT_TRUE(CheckSummary(*plan, *s).ok()) << CheckSummary(*plan, *s).ToString();
+  const std::string deliveries = Read(dir + "/deliveries.csv");
+  EXPECT_NE(deliveries.find("\n1,t,0,5000.000,2,"), std::string::npos) << deliveries;
+  EXPECT_EQ(deliveries.find("\n2,t,0,11000.000,2,"), std::string::npos) << "node 2 was away: " << deliveries;
+  EXPECT_NE(deliveries.find("\n3,t,0,15000.000,2,"), std::string::npos) << deliveries;
+  EXPECT_NE(Read(dir + "/expected.csv").find("\n2,t,0,11000.000,1\n"), std::string::npos);
+  // Away, its mesh is empty; back, it meshes with both again.
+  const std::string mesh = Read(dir + "/mesh.csv");
+  EXPECT_NE(mesh.find("\n9000.000,2,t,2\n"), std::string::npos) << mesh;
+  EXPECT_NE(mesh.find("\n12000.000,2,t,0\n"), std::string::npos) << mesh;
+  EXPECT_NE(mesh.find("\n20000.000,2,t,2\n"), std::string::npos) << mesh;
+}
+
+TEST(SimulationTest, TheVictimsDeliveriesAreSummedUpOnTheirOwn) {
+  PlanOptions o;
+  o.nodes = 6;
+  o.dials_per_node = 3;
+  o.duration = std::chrono::seconds(40);
+  const Plan plan = CensorAttack(o, CensorMode::kEclipse);
+  StatusOr<Summary> s = Simulate(plan, SimulationOptions{}, Folder("eclipse"));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_GT(s->messages, 0u);
+  // Node 0 is expected to receive every measured message but its own.
+  size_t own = 0;
+  Duration at{};
+  for (const node::ScriptStep& step : plan.scripts[0].steps) {
+    if (step.kind == node::ScriptStep::Kind::kWaitUntil) at = step.elapsed;
+    if (step.kind == node::ScriptStep::Kind::kPublish && at >= plan.measure_from && at + plan.max_latency <= plan.duration) ++own;
+  }
+  EXPECT_EQ(s->victims.expected, s->messages - own);
+  EXPECT_LE(s->victims.delivered, s->victims.expected);
+  EXPECT_LT(s->victims.expected, s->all.expected);
 }
 
 TEST(SimulationTest, AMissingFolderIsAnError) {
@@ -122,13 +185,13 @@ TEST(ResultsTest, TheCheckSaysWhatWasMissed) {
   Summary s;
   EXPECT_FALSE(CheckSummary(plan, s).ok());  // Nothing measured.
   s.messages = 2;
-  s.expected = 10;
-  s.delivered = 9;
+  s.all.expected = 10;
+  s.all.delivered = 9;
   EXPECT_NE(CheckSummary(plan, s).message().find("1 of 10 deliveries missing"), std::string::npos);
-  s.delivered = 10;
-  s.max = std::chrono::milliseconds(1500);
+  s.all.delivered = 10;
+  s.all.max = std::chrono::milliseconds(1500);
   EXPECT_NE(CheckSummary(plan, s).message().find("1500.000 ms"), std::string::npos);
-  s.max = std::chrono::milliseconds(900);
+  s.all.max = std::chrono::milliseconds(900);
   EXPECT_TRUE(CheckSummary(plan, s).ok());
   s.failed_dials = 1;
   EXPECT_FALSE(CheckSummary(plan, s).ok());

@@ -35,7 +35,8 @@ struct Flags {
 
 constexpr char kHelp[] =
     "usage: simulator --out DIR\n"
-    "                 [--scenario blob|ethereum|censor-attack|covert-flash|colocation|censor-baseline|params]\n"
+    "                 [--scenario blob|ethereum|churn|censor-attack|covert-flash|colocation|attack-at-dawn|\n"
+    "                             eclipse|censor-baseline|params]\n"
     "                 [--params FILE] [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
     "                 [--scoring on|off] [--check]\n";
 
@@ -54,10 +55,11 @@ Flags ParseFlags(int argc, char** argv) {
     if (i + 1 >= argc) Usage(flag + ": needs a value (or unknown flag; --help lists them)");
     const std::string value = argv[++i];
     if (flag == "--scenario") {
-      if (value != "blob" && value != "ethereum" && value != "censor-attack" && value != "covert-flash" &&
-          value != "colocation" && value != "censor-baseline" && value != "params") {
-        Usage("--scenario: expected blob, ethereum, censor-attack, covert-flash, colocation, censor-baseline or "
-              "params, got '" + value + "'");
+      if (value != "blob" && value != "ethereum" && value != "churn" && value != "censor-attack" &&
+          value != "covert-flash" && value != "colocation" && value != "attack-at-dawn" && value != "eclipse" &&
+          value != "censor-baseline" && value != "params") {
+        Usage("--scenario: expected blob, ethereum, churn, censor-attack, covert-flash, colocation, attack-at-dawn, "
+              "eclipse, censor-baseline or params, got '" + value + "'");
       }
       f.scenario = value;
     } else if (flag == "--params") {
@@ -92,6 +94,9 @@ Plan MakePlan(const Flags& f) {
   if (f.scenario == "censor-attack") return CensorAttack(f.plan, CensorMode::kColdBoot);
   if (f.scenario == "covert-flash") return CensorAttack(f.plan, CensorMode::kCovertFlash);
   if (f.scenario == "colocation") return CensorAttack(f.plan, CensorMode::kColocated);
+  if (f.scenario == "attack-at-dawn") return CensorAttack(f.plan, CensorMode::kAtDawn);
+  if (f.scenario == "eclipse") return CensorAttack(f.plan, CensorMode::kEclipse);
+  if (f.scenario == "churn") return ChurnPlan(f.plan);
   if (f.scenario == "censor-baseline") return CensorAttack(f.plan, CensorMode::kBaseline);
   if (f.scenario == "blob") {
     Plan plan = BlobPlan(f.plan);
