@@ -260,21 +260,21 @@ class NoiseFrameBuffer {
   size_t size() const { return wire_.size() + (open_ ? kTagLength : 0); }
   bool empty() const { return wire_.empty(); }
 
-  // Forgets everything. The buffer is kept after a large batch (bulk transfers reuse it instead of faulting in
-  // fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold plus a message) and freed after
-  // a small one, so that a connection carrying little traffic holds none while idle.
-  void Clear() {
-    if (wire_.size() < kKeepAfter) {
-      Bytes().swap(wire_);
-    } else {
+  // Forgets everything. With `keep_buffer`, the buffer's memory stays for the next batch (a bulk transfer
+  // reuses it instead of faulting in fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold
+  // plus a message); without, it is freed (a connection that carried one large message and then little or
+  // nothing, a block and then attestations, holds none while idle).
+  void Clear(bool keep_buffer) {
+    if (keep_buffer) {
       wire_.clear();
+    } else {
+      Bytes().swap(wire_);
     }
     open_ = false;
   }
 
  private:
   static constexpr size_t kSmallFrame = 4096;
-  static constexpr size_t kKeepAfter = 16 * 1024;
 
   // Writes the frame header at `at` and seals `plaintext` (which may start at at + 2: in place) after it.
   Status SealAt(size_t at, ByteSpan plaintext) {
@@ -311,7 +311,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
 
   // Hands what waits to the connection below (which sends it as far as the socket takes it when it goes).
   ~NoiseConnection() override {
-    if (!reset_ && failure_.ok()) HandOver().IgnoreError();
+    if (!reset_ && failure_.ok()) HandOver(/*keep_buffer=*/false).IgnoreError();
   }
 
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
@@ -330,7 +330,10 @@ class NoiseConnection final : public RawConnection, public StreamBase {
         failure_ = s;
         return s;
       }
-      if (pending_.size() >= kNoiseFlushThreshold) RETURN_IF_ERROR(HandOver());
+      if (pending_.size() >= kNoiseFlushThreshold) {
+        bulk_turn_ = true;
+        RETURN_IF_ERROR(HandOver(/*keep_buffer=*/true));
+      }
     }
     if (!pending_.empty()) flush_task_->Post();
     return OkStatus();
@@ -340,7 +343,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   void CloseWrite() override {
     if (write_closed_ || reset_) return;
     write_closed_ = true;
-    if (failure_.ok() && !HandOver().ok()) {
+    if (failure_.ok() && !HandOver(/*keep_buffer=*/false).ok()) {
       flush_task_->Post();  // Reports the failure from the loop.
       return;
     }
@@ -351,7 +354,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     reset_ = true;
     MarkDead();
     flush_task_->Cancel();
-    pending_.Clear();
+    pending_.Clear(/*keep_buffer=*/false);
     inner_->Reset();
   }
 
@@ -360,12 +363,13 @@ class NoiseConnection final : public RawConnection, public StreamBase {
 
  private:
   // Seals the open frame and writes everything waiting to the connection below. A refusal (it failed, or its
-  // hard limit or budget reset it) is kept in failure_ and returned.
-  Status HandOver() {
+  // hard limit or budget reset it) is kept in failure_ and returned. With `keep_buffer`, the buffer's memory
+  // stays for the next batch (NoiseFrameBuffer::Clear).
+  Status HandOver(bool keep_buffer) {
     flush_task_->Cancel();
     Status s = pending_.SealOpen();
     if (s.ok() && !pending_.empty()) s = inner_->Write(pending_.wire());
-    pending_.Clear();
+    pending_.Clear(keep_buffer);
     if (!s.ok() && failure_.ok()) failure_ = s;
     return s;
   }
@@ -375,7 +379,10 @@ class NoiseConnection final : public RawConnection, public StreamBase {
       DeliverError(failure_);
       return;
     }
-    if (!HandOver().ok()) DeliverError(failure_);
+    // The buffer stays only on a connection that filled whole batches this turn: a bulk transfer.
+    const bool keep = bulk_turn_;
+    bulk_turn_ = false;
+    if (!HandOver(keep).ok()) DeliverError(failure_);
   }
 
   void OnInnerData(ByteSpan data) {
@@ -406,7 +413,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     if (!s.ok()) {
       failure_ = UnauthenticatedError("Noise transport message failed to decrypt: " + s.message());
       flush_task_->Cancel();
-      pending_.Clear();
+      pending_.Clear(/*keep_buffer=*/false);
       inner_->Reset();
       DeliverError(failure_);
     }
@@ -422,6 +429,7 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   Status failure_;
   bool write_closed_ = false;
   bool reset_ = false;
+  bool bulk_turn_ = false;  // A whole batch (kNoiseFlushThreshold) was handed over in this loop turn.
   std::unique_ptr<Task> flush_task_;  // Hands pending_ over at the end of the loop turn.
 };
 

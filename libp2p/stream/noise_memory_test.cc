@@ -1,4 +1,5 @@
-// What a secure connection holds between deliveries: after large frames it keeps no buffer sized for them.
+// What a secure connection holds between deliveries: after large frames, read or written, it keeps no buffer
+// sized for them.
 // Replaces operator new to count the bytes alive (each block carries its size in a header).
 #include <cstddef>
 #include <cstdlib>
@@ -83,6 +84,48 @@ TEST(NoiseMemoryTest, AfterLargeFramesTheConnectionKeepsNoBufferForThem) {
   loop.RunUntilIdle();
   EXPECT_EQ(received, 2 * small.size() + 65535 + 70000 + 1000 + 163465);
   EXPECT_LT(g_live_bytes, before + 16 * 1024) << "the connections grew by " << g_live_bytes - before << " bytes";
+}
+
+TEST(NoiseMemoryTest, AfterALargeWriteTheWriterKeepsNoBufferForIt) {
+  ManualEventLoop loop;
+  MemoryNetwork network(&loop);
+  std::unique_ptr<Transport> transport = network.CreateTransport();
+  std::unique_ptr<RawConnection> client_raw, server_raw;
+  auto listener = transport->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                    [&](std::unique_ptr<RawConnection> c) { server_raw = std::move(c); });
+  ASSERT_TRUE(listener.ok());
+  auto dial = transport->Dial((*listener)->listen_addr(), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    client_raw = std::move(c).value();
+  });
+  loop.RunUntilIdle();
+  ASSERT_NE(server_raw, nullptr);
+  const crypto::Ed25519PrivateKey client_key = KeyFromSeed("client"), server_key = KeyFromSeed("server");
+  StatusOr<NoiseSession> client = CancelledError("unset"), server = CancelledError("unset");
+  auto initiate = NoiseHandshake::Initiate(&loop, std::move(client_raw), NoiseOptions{&client_key, {}},
+                                           std::nullopt, [&](StatusOr<NoiseSession> s) { client = std::move(s); });
+  auto respond = NoiseHandshake::Respond(&loop, std::move(server_raw), NoiseOptions{&server_key, {}},
+                                         [&](StatusOr<NoiseSession> s) { server = std::move(s); });
+  loop.RunUntilIdle();
+  ASSERT_TRUE(client.ok() && server.ok());
+  RawConnection* c = client->connection.get();
+  size_t received = 0;
+  server->connection->SetHandlers(Stream::Handlers{[&](ByteSpan b) { received += b.size(); }, [] {},
+                                                   [](const Status&) {}, [] {}});
+  c->SetHandlers(Stream::Handlers{[](ByteSpan) {}, [] {}, [](const Status&) {}, [] {}});
+  const std::string small(100, 's');
+  ASSERT_TRUE(c->Write(AsBytes(small)).ok());
+  loop.RunUntilIdle();
+  const std::string block(131072, 'b');
+  const size_t before = g_live_bytes;
+
+  // A block-sized message, written in one loop turn, then nothing more on this connection for a while.
+  ASSERT_TRUE(c->Write(AsBytes(block)).ok());
+  loop.RunUntilIdle();
+  EXPECT_EQ(received, small.size() + block.size());
+  // The reader's side goes, so that what is left is the writer's (and the network's, which delivered all).
+  server->connection.reset();
+  loop.RunUntilIdle();
+  EXPECT_LT(g_live_bytes, before + 16 * 1024) << "the writer grew by " << g_live_bytes - before << " bytes";
 }
 
 }  // namespace
