@@ -299,25 +299,32 @@ void PubSubPeer::Flush() {
   while (outbound_ != nullptr && !outbound_->write_blocked() && !Idle()) {
     // Up to kBatchBytes of frames (in lane order) in one write; a larger frame goes alone.
     std::vector<std::pair<Lane*, Queued>> taken;
-    batch_.clear();
+    size_t batch_size = 0;
     while (Lane* next_lane = NextLane()) {
       Lane& lane = *next_lane;
       const Queued& next = lane.queue.front();
-      if (!batch_.empty() && batch_.size() + next.frame.size() > kBatchBytes) break;  // The next write's.
+      if (batch_size > 0 && batch_size + next.frame.size() > kBatchBytes) break;  // The next write's.
       if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
         PopFront(lane);
         ++stats_.dropped_unwanted;
         continue;
       }
-      batch_.insert(batch_.end(), next.frame.begin(), next.frame.end());
+      batch_size += next.frame.size();
       Queued q = std::move(lane.queue.front());
       PopFront(lane, q.frame.size());
       taken.emplace_back(&lane, std::move(q));
     }
     if (taken.empty()) return;
+    // One frame goes as it is; several are gathered into one buffer for this write only (a peer keeps no
+    // buffer between writes: hundreds of peers that once sent a large batch would each hold its size).
+    Bytes batch;
+    if (taken.size() > 1) {
+      batch.reserve(batch_size);
+      for (const auto& [lane, q] : taken) batch.insert(batch.end(), q.frame.begin(), q.frame.end());
+    }
     // Frames are written whole or not at all, so those the stream refused can go out intact on the next
     // stream: they go back to the heads of their lanes.
-    if (!outbound_->Write(batch_).ok()) {
+    if (!outbound_->Write(taken.size() > 1 ? ByteSpan(batch) : ByteSpan(taken.front().second.frame)).ok()) {
       for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
         it->first->bytes += it->second.frame.size();
         // The bytes PopFront() gave back a moment ago: always room for them.

@@ -328,7 +328,6 @@ class PubSubPeer {
   uint64_t sends_ = 0;  // Send() calls so far: the next Queued::order.
   // Sends what the loop turn queued, together (see Send()).
   std::unique_ptr<Task> flush_task_;
-  Bytes batch_;  // The frames of one stream write, reused.
   // Scheduled while a failed stream is being waited out; no stream is opened meanwhile.
   std::unique_ptr<Timer> retry_timer_;
   // The wait after the next failure.
