@@ -86,6 +86,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   const Multiaddr& local_addr() const override { return local_; }
   const Multiaddr& remote_addr() const override { return remote_; }
+  bool simulation_null_cipher() const override { return network_->null_cipher(); }
 
   Status Write(ByteSpan data) override {
     if (reset_) return FailedPreconditionError("write on a reset connection");

@@ -38,6 +38,12 @@ struct LinkModel {
   // seeded with `seed`; the bytes of one connection still arrive in the order they were written.
   Duration jitter = Duration::zero();
   uint64_t seed = 0;
+  // Noise on this network's connections seals transport messages with a size-preserving null cipher (the
+  // plaintext, then 16 zero bytes where the tag goes) instead of ChaCha20-Poly1305. The handshake stays
+  // real and every message keeps its real size on the wire, so a simulation gives the same results either
+  // way and saves the cipher's CPU (its CPU model charges decryption as simulated time instead). For
+  // simulations only: nothing on such a network is secret or authenticated after the handshake.
+  bool null_cipher = false;
 };
 
 // The access link of one address: bytes leave at most at the upload rate and arrive at most at the download
@@ -113,6 +119,7 @@ class MemoryNetwork {
   bool Separated(Ipv4 a, Ipv4 b) const;
   // Deliveries run from timers (a model or a latency is set) rather than from the loop's queue.
   bool timed() const { return latency_ > Duration::zero() || modeled_; }
+  bool null_cipher() const { return modeled_ && model_.null_cipher; }
 
   EventLoop* const loop_;
   const WriteLimits limits_;

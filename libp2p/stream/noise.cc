@@ -33,18 +33,36 @@ class CipherState {
     nonce_ = 0;
   }
   bool has_key() const { return aead_.has_value(); }
+  // From now on, seals with the simulation's null cipher (LinkModel::null_cipher): the plaintext and 16
+  // zero bytes. Only for connections whose simulation_null_cipher() says so.
+  void UseSimulationNullCipher() { null_ = true; }
 
   // Seals `plaintext` into `out` (plaintext.size() + 16 bytes; may alias plaintext).
   Status Encrypt(ByteSpan ad, ByteSpan plaintext, std::span<uint8_t> out) {
     if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
-    RETURN_IF_ERROR(aead_->Seal(NonceBytes(), plaintext, ad, out).status());
+    if (null_) {
+      std::memmove(out.data(), plaintext.data(), plaintext.size());
+      std::memset(out.data() + plaintext.size(), 0, kTagLength);
+    } else {
+      RETURN_IF_ERROR(aead_->Seal(NonceBytes(), plaintext, ad, out).status());
+    }
     ++nonce_;
     return OkStatus();
   }
   // Opens `ciphertext` into `out` (ciphertext.size() - 16 bytes; may alias). kUnauthenticated on failure.
   Status Decrypt(ByteSpan ad, ByteSpan ciphertext, std::span<uint8_t> out) {
     if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
-    RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
+    if (null_) {
+      if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
+      const size_t plain = ciphertext.size() - kTagLength;
+      const ByteSpan tag = ciphertext.subspan(plain);
+      if (std::any_of(tag.begin(), tag.end(), [](uint8_t b) { return b != 0; })) {
+        return UnauthenticatedError("Noise null cipher: the tag is not zero (a peer with a real cipher?)");
+      }
+      std::memmove(out.data(), ciphertext.data(), plain);
+    } else {
+      RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
+    }
     ++nonce_;
     return OkStatus();
   }
@@ -58,6 +76,7 @@ class CipherState {
   }
   std::optional<ChaCha20Poly1305> aead_;
   uint64_t nonce_ = 0;
+  bool null_ = false;
 };
 
 // The Noise SymmetricState: chaining key, handshake hash and the current cipher.
@@ -587,6 +606,10 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     // The initiator sends with the first cipher; the responder with the second.
     CipherState send = initiator_ ? std::move(c1) : std::move(c2);
     CipherState receive = initiator_ ? std::move(c2) : std::move(c1);
+    if (connection_->simulation_null_cipher()) {
+      send.UseSimulationNullCipher();
+      receive.UseSimulationNullCipher();
+    }
     // Bytes after the last handshake message are given back to the raw connection by OnData, before the
     // secure connection takes over its handlers (it delivers them from the loop).
     session_.emplace(NoiseSession{nullptr, std::move(*remote_key_), *remote_peer_, std::move(remote_muxers_),

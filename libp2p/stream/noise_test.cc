@@ -1,5 +1,6 @@
 #include "libp2p/stream/noise.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,8 @@ using testing::Recorder;
 
 Ed25519PrivateKey KeyFromSeed(std::string_view seed) { return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))); }
 
-// Wraps a raw connection and flips one bit of the received byte at a chosen offset: a network attacker.
+// Wraps a raw connection and flips one bit of the received byte at a chosen offset: a network attacker. It
+// also keeps every byte it received, as it came off the wire.
 class TamperingConnection final : public RawConnection, public StreamBase {
  public:
   TamperingConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, size_t flip_at)
@@ -31,6 +33,7 @@ class TamperingConnection final : public RawConnection, public StreamBase {
                                    Bytes copy(d.begin(), d.end());
                                    if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) copy[flip_at_ - seen_] ^= 1;
                                    seen_ += copy.size();
+                                   wire_.insert(wire_.end(), d.begin(), d.end());
                                    DeliverData(copy);
                                  },
                                  [this] { DeliverEof(); }, [this](const Status& e) { DeliverError(e); },
@@ -38,6 +41,8 @@ class TamperingConnection final : public RawConnection, public StreamBase {
   }
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
   const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
+  bool simulation_null_cipher() const override { return inner_->simulation_null_cipher(); }
+  const Bytes& wire() const { return wire_; }
   Status Write(ByteSpan d) override { return inner_->Write(d); }
   size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
   bool write_blocked() const override { return inner_->write_blocked(); }
@@ -51,6 +56,7 @@ class TamperingConnection final : public RawConnection, public StreamBase {
   std::unique_ptr<RawConnection> inner_;
   size_t flip_at_;
   size_t seen_ = 0;
+  Bytes wire_;
 };
 
 class NoiseTest : public ::testing::Test {
@@ -192,6 +198,60 @@ TEST_F(NoiseTest, SilentPeerTimesOut) {
                                     [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
   loop_.AdvanceTime(seconds(10));
   EXPECT_EQ(server_result_.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+// What crossed the wire to the responder while the initiator sent `text` after the handshake, on a simulated
+// network with or without the null cipher, and what the responder read.
+struct NullCipherRun {
+  Bytes wire;
+  std::string received;
+};
+NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text) {
+  ScopedDeterministicRandom scope(7);  // The same handshake bytes both times.
+  ManualEventLoop loop;
+  LinkModel model;
+  model.null_cipher = null_cipher;
+  MemoryNetwork network(&loop, WriteLimits{}, model);
+  std::unique_ptr<Transport> transport = network.CreateTransport();
+  std::unique_ptr<RawConnection> client_raw, server_raw;
+  auto listener = transport->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
+                                    [&](std::unique_ptr<RawConnection> c) { server_raw = std::move(c); });
+  auto dial = transport->Dial((*listener)->listen_addr(), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    client_raw = std::move(c).value();
+  });
+  loop.RunUntilIdle();
+  EXPECT_TRUE(client_raw != nullptr && server_raw != nullptr);
+  EXPECT_EQ(server_raw->simulation_null_cipher(), null_cipher);
+  auto tap = std::make_unique<TamperingConnection>(&loop, std::move(server_raw), SIZE_MAX);
+  TamperingConnection* wire = tap.get();
+  const Ed25519PrivateKey client_key = KeyFromSeed("client"), server_key = KeyFromSeed("server");
+  StatusOr<NoiseSession> client = CancelledError("unset"), server = CancelledError("unset");
+  auto initiate = NoiseHandshake::Initiate(&loop, std::move(client_raw), NoiseOptions{&client_key, {}}, std::nullopt,
+                                           [&](StatusOr<NoiseSession> r) { client = std::move(r); });
+  auto respond = NoiseHandshake::Respond(&loop, std::move(tap), NoiseOptions{&server_key, {}},
+                                         [&](StatusOr<NoiseSession> r) { server = std::move(r); });
+  loop.AdvanceTime(seconds(1));
+  EXPECT_TRUE(client.ok() && server.ok());
+  if (!client.ok() || !server.ok()) return {};
+  Recorder rs;
+  rs.Attach(server->connection.get());
+  EXPECT_TRUE(client->connection->Write(AsBytes(text)).ok());
+  loop.AdvanceTime(seconds(1));
+  return {wire->wire(), rs.data};
+}
+
+TEST(NoiseNullCipherTest, ASimulatedNetworkCarriesThePlaintextAtItsRealSize) {
+  const std::string text = "a message of the simulation, " + std::string(70000, 'x') + " and its end";
+  const NullCipherRun real = SendOverSimulatedNetwork(false, text);
+  const NullCipherRun null = SendOverSimulatedNetwork(true, text);
+  EXPECT_EQ(real.received, text);
+  EXPECT_EQ(null.received, text);
+  // The same bytes go each way, frames and tags included; only their content differs.
+  EXPECT_EQ(null.wire.size(), real.wire.size());
+  const std::string null_wire(null.wire.begin(), null.wire.end()), real_wire(real.wire.begin(), real.wire.end());
+  EXPECT_NE(null_wire.find("a message of the simulation"), std::string::npos);
+  EXPECT_NE(null_wire.find(" and its end"), std::string::npos);
+  EXPECT_EQ(real_wire.find("a message of the simulation"), std::string::npos);
 }
 
 // What the initiator sends first (its ephemeral key), with everything drawn under `seed`.

@@ -16,6 +16,10 @@ class RawConnection : public virtual Stream {
  public:
   virtual const Multiaddr& local_addr() const = 0;
   virtual const Multiaddr& remote_addr() const = 0;
+  // Whether Noise seals this connection's transport messages with the simulation's null cipher
+  // (LinkModel::null_cipher): true only on the in-memory connections of a simulated network built with it,
+  // never on a real transport.
+  virtual bool simulation_null_cipher() const { return false; }
 };
 
 // Accepts connections while it exists; destroying it stops listening.

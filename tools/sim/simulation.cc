@@ -37,6 +37,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   };
   model.jitter = options.jitter;
   model.seed = options.seed;
+  model.null_cipher = options.null_cipher;
   stream::MemoryNetwork network(&loop, stream::WriteLimits{}, model);
   for (size_t n = 0; n < placements.size(); ++n) {
     const NodeClass& c = NodeClasses()[placements[n].super ? kSuperNode : kFullNode];

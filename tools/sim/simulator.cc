@@ -30,6 +30,7 @@ struct Flags {
   bool duration_set = false;
   bool check = false;
   bool scoring = true;
+  bool null_cipher = true;
   int64_t jitter_ms = 0;
 };
 
@@ -38,7 +39,7 @@ constexpr char kHelp[] =
     "                 [--scenario blob|ethereum|churn|censor-attack|covert-flash|colocation|attack-at-dawn|\n"
     "                             eclipse|censor-baseline|params]\n"
     "                 [--params FILE] [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
-    "                 [--scoring on|off] [--check]\n";
+    "                 [--scoring on|off] [--cipher null|real] [--check]\n";
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
@@ -78,6 +79,9 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (flag == "--scoring") {
       if (value != "on" && value != "off") Usage("--scoring: expected on or off, got '" + value + "'");
       f.scoring = value == "on";
+    } else if (flag == "--cipher") {
+      if (value != "null" && value != "real") Usage("--cipher: expected null or real, got '" + value + "'");
+      f.null_cipher = value == "null";
     } else if (flag == "--jitter-ms") {
       f.jitter_ms = tools::WholeNumberFlag(kProgram, flag, value, 0, 10000);
     } else {
@@ -125,6 +129,7 @@ int Run(const Flags& flags) {
   SimulationOptions options;
   options.seed = flags.plan.seed;
   options.jitter = std::chrono::milliseconds(flags.jitter_ms);
+  options.null_cipher = flags.null_cipher;
   options.progress = [wall_start](Duration simulated) {
     std::fprintf(stderr, "simulator: %lld s simulated, %.1f s of wall time\n",
                  static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(simulated).count()),
