@@ -59,6 +59,15 @@ bool MessageCache::Put(std::string_view id, const pb::Message& msg) {
   return true;
 }
 
+size_t MessageCache::held_bytes() const {
+  size_t held = 0;
+  for (const Window& w : windows_) {
+    for (const Chunk& c : w.chunks) held += c.size;
+  }
+  for (const Chunk& c : spare_chunks_) held += c.size;
+  return held;
+}
+
 std::optional<pb::Message> MessageCache::Decode(const Entry& e) {
   pb::Message msg;
   // It was encoded by Put from a valid message, so it decodes.

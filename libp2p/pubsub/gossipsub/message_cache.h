@@ -79,6 +79,9 @@ class MessageCache {
   size_t size() const { return ring_.size(); }
   // Bytes of the cached messages (their encoded sizes).
   size_t bytes() const { return bytes_; }
+  // Bytes of memory the cache holds for them: its windows' chunks and the spare ones (not counting the
+  // index and the per-entry bookkeeping).
+  size_t held_bytes() const;
   size_t history_length() const { return history_length_; }
   size_t gossip_windows() const { return gossip_windows_; }
 
@@ -107,7 +110,10 @@ class MessageCache {
     std::map<std::string, std::vector<uint64_t>, std::less<>> by_topic;
     std::vector<Chunk> chunks;
   };
-  static constexpr size_t kChunkBytes = 256 * 1024;
+  // Small enough that a node whose windows hold a few small messages each holds little (hundreds of nodes
+  // in one simulation, or a light node), large enough that busy windows allocate rarely; a message larger
+  // than this gets a chunk of its own size, freed with its window.
+  static constexpr size_t kChunkBytes = 32 * 1024;
 
   // The entry with sequence number `seq`, which must be held.
   Entry& At(uint64_t seq) { return ring_[seq - first_seq_]; }

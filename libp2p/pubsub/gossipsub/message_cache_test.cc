@@ -193,6 +193,22 @@ TEST(MessageCacheTest, ManyMessagesAcrossChunksReadBackIntact) {
   EXPECT_EQ(cache.size(), 5000u);
 }
 
+// A node whose windows see a few small messages each (an attestation subnet, a quiet topic) holds little for
+// them, however many windows come and go; a large message's memory goes with its window.
+TEST(MessageCacheTest, SmallTrafficHoldsLittleMemory) {
+  MessageCache cache(5, 3);
+  for (int heartbeat = 0; heartbeat < 20; ++heartbeat) {
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(cache.Put(std::to_string(heartbeat * 3 + i), Msg("t", std::string(300, 'a'))));
+    cache.Shift();
+  }
+  EXPECT_LE(cache.held_bytes(), 6u * 32 * 1024) << "five windows and a spare, each of one small chunk";
+  ASSERT_TRUE(cache.Put("block", Msg("t", std::string(128 * 1024, 'b'))));
+  EXPECT_GE(cache.held_bytes(), 128u * 1024);
+  for (int heartbeat = 0; heartbeat < 5; ++heartbeat) cache.Shift();
+  EXPECT_FALSE(cache.Get("block"));
+  EXPECT_LE(cache.held_bytes(), 6u * 32 * 1024);
+}
+
 TEST(MessageCacheTest, HoldsAtMostHistoryLengthWindows) {
   MessageCache cache(5, 3);
   int n = 0;
