@@ -6,12 +6,15 @@
 #   bandwidth.png       bytes sent and received per node in KiB/s, each sorted
 #   delivery_ratio.png  fraction of the expected deliveries reached by time t after publish (with the baseline)
 #   mesh_degree.png     mesh degree over time: min, mean and max across nodes
+#   scores.png          peer scores over time, as honest nodes see their peers: the mean for honest peers and
+#                       for Sybils, and the lowest Sybil score (only when scores.csv has rows)
 #
 # Input (comma-separated, one header line, times in milliseconds, no quoting):
 #   deliveries.csv  message,topic,publisher,publish_ms,node,first_ms,copies
 #   expected.csv    message,topic,publisher,publish_ms,expected
 #   nodes.csv       node,region,class,bytes_sent,bytes_received,mesh_degree
 #   mesh.csv        time_ms,node,topic,degree
+#   scores.csv      time_ms,node,peer,peer_class,score (optional; peer_class honest or sybil)
 # A baseline directory needs only deliveries.csv and expected.csv.
 #
 # Percentiles are nearest-rank: the p-th is the smallest sample with at least p% of the samples at or below it.
@@ -90,6 +93,11 @@ load_run() {
     load_csv "$dir/nodes.csv" "node,region,class,bytes_sent,bytes_received,mesh_degree" "4 5 6" "" \
       "$work/$prefix.nodes"
     load_csv "$dir/mesh.csv" "time_ms,node,topic,degree" "1 4" "" "$work/$prefix.mesh"
+    if [ -f "$dir/scores.csv" ]; then
+      load_csv "$dir/scores.csv" "time_ms,node,peer,peer_class,score" "1" "" "$work/$prefix.scores"
+    else
+      : >"$work/$prefix.scores"
+    fi
   fi
   if [ -n "$topic" ]; then
     only_topic 2 "$work/$prefix.deliveries"
@@ -253,6 +261,22 @@ awk -F, '
 mesh_top=$(awk '$4 > m { m = $4 } END { print m + 1 }' "$work/mesh.dat")
 mesh_last=$(awk 'END { if (NR > 0) printf "at %.6g s: min %d, mean %.2f, max %d", $1, $2, $3, $4 }' "$work/mesh.dat")
 
+# Peer scores per sample time, from the honest nodes' rows: mean for honest peers, mean for Sybils, lowest
+# Sybil ("NaN" where there is none).
+awk -F, 'NR == FNR { if ($3 == "sybil") sybil_node[$1] = 1; next }
+  !($2 in sybil_node) {
+    t = $1 / 1000; seen[t] = 1
+    if ($4 == "sybil") { sn[t]++; ss[t] += $5; if (!(t in lo) || $5 < lo[t]) lo[t] = $5 }
+    else { hn[t]++; hs[t] += $5 }
+  }
+  END {
+    for (t in seen) {
+      printf "%s %s %s %s\n", t, hn[t] ? sprintf("%.3f", hs[t] / hn[t]) : "NaN",
+        sn[t] ? sprintf("%.3f", ss[t] / sn[t]) : "NaN", (t in lo) ? sprintf("%.3f", lo[t]) : "NaN"
+    }
+  }' "$work/run.nodes" "$work/run.scores" | sort -g >"$work/scores.dat"
+scores_last=$(awk 'END { if (NR > 0) printf "at %.6g s, as honest nodes see their peers: honest peers mean %s, Sybils mean %s (lowest %s)", $1, $2, $3, $4 }' "$work/scores.dat")
+
 # Duplicates histogram: ten bins from the smallest to the largest per-message mean (the largest in the last).
 read -r dups_lo dups_bin < <(awk 'NR == 1 { lo = $1 } { hi = $1 }
   END { w = (hi - lo) / 10; if (w <= 0) w = (lo > 0 ? lo / 10 : 0.1); print lo + 0, w }' "$work/run.dups")
@@ -354,6 +378,18 @@ figures=()
     echo "plot $(gq "$work/mesh.dat") using 1:2 with lines title 'min', \\"
     echo "  '' using 1:3 with lines lw 2 title 'mean', '' using 1:4 with lines title 'max'"
   fi
+
+  if has_data "$work/scores.dat"; then
+    figures+=("scores.png|Peer scores over time, as honest nodes see their peers: mean for honest peers and for Sybils, and the lowest Sybil score")
+    echo "set output $(gq "$dest/scores.png")"
+    echo "set title $(gq "$title: peer scores")"
+    echo "set xlabel 'simulated time (s)'"
+    echo "set ylabel 'score'"
+    echo "set autoscale y"
+    echo "set datafile missing 'NaN'"
+    echo "plot $(gq "$work/scores.dat") using 1:2 with linespoints lw 2 title 'honest peers (mean)', \\"
+    echo "  '' using 1:3 with linespoints lw 2 title 'Sybils (mean)', '' using 1:4 with lines title 'lowest Sybil'"
+  fi
 } >"$work/plots.gp"
 
 gnuplot "$work/plots.gp" 2>"$work/gnuplot.err" || {
@@ -407,6 +443,14 @@ gnuplot "$work/plots.gp" 2>"$work/gnuplot.err" || {
     echo "No mesh samples."
   fi
   echo
+  echo "## Scores"
+  echo
+  if [ -n "$scores_last" ]; then
+    echo "Scores $scores_last."
+  else
+    echo "No peer scores (scoring off, or no scores.csv)."
+  fi
+  echo
   echo "## Figures"
   echo
   n=0
@@ -418,7 +462,9 @@ gnuplot "$work/plots.gp" 2>"$work/gnuplot.err" || {
     echo
     echo "![${f#*|}](${f%%|*})"
   done
-  if [ ${#figures[@]} -lt 5 ]; then
+  possible=5
+  has_data "$work/scores.dat" && possible=6
+  if [ ${#figures[@]} -lt "$possible" ]; then
     echo
     echo "Figures without data were left out."
   fi

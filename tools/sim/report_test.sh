@@ -5,6 +5,7 @@
 #             duplicates 0+1+2 + 0+1+0 + 0+3 = 7 over 8 deliveries = 0.875; 8 of 9 expected = 88.9%;
 #             run length 4 s (last mesh sample), bytes sent 409600+81920+122880+40960 -> mean 40.0 KiB/s,
 #             received 204800+163840+245760+122880 -> mean 45.0 KiB/s; last mesh sample degrees 2 3 3 3.
+#             scores at 4 s: honest peers (3 + 5) / 2 = 4, Sybils (-20 - 10) / 2 = -15, lowest -20.
 #   baseline: latencies 30 35 45 60 65 80 100 110 130 ms (p50 = 65, max = 130); 1 duplicate in 9 = 0.111.
 # Then checks that a missing or malformed file stops it with a message naming the file and a non-zero status.
 set -euo pipefail
@@ -30,7 +31,7 @@ if ! bash "$report" "$data/attack" --baseline "$data/baseline" --title "fixture"
   cat "$tmp/err"
   fail "report.sh failed on the fixture"
 fi
-for png in latency_cdf duplicates bandwidth delivery_ratio mesh_degree; do
+for png in latency_cdf duplicates bandwidth delivery_ratio mesh_degree scores; do
   f=$out/$png.png
   if [ ! -s "$f" ]; then
     fail "$png.png is missing or empty"
@@ -62,6 +63,18 @@ expect_line "$md" "| full | 3 | 20.0 | 43.3 | 30.0 | 60.0 |"
 expect_line "$md" "| all | 4 | 40.0 | 45.0 | 100.0 | 60.0 |"
 expect_line "$md" "Mesh degree across nodes and topics at 4 s: min 2, mean 2.75, max 3."
 grep -qF "run length of 4 s" "$md" || fail "report.md does not state the 4 s run length"
+expect_line "$md" "Scores at 4 s, as honest nodes see their peers: honest peers mean 4.000, Sybils mean -15.000 (lowest -20.000)."
+
+# --- without scores.csv (scoring off): no scores figure, and the report says so ---
+broken
+rm "$tmp/broken/scores.csv"
+if bash "$report" "$tmp/broken" --out "$tmp/unscored" 2>"$tmp/err"; then
+  expect_line "$tmp/unscored/report.md" "No peer scores (scoring off, or no scores.csv)."
+  [ ! -e "$tmp/unscored/scores.png" ] || fail "a scores figure without scores"
+else
+  cat "$tmp/err"
+  fail "report.sh failed without scores.csv"
+fi
 
 # --- one run alone, an explicit duration, a log axis ---
 out=$tmp/alone

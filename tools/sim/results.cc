@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -41,14 +42,40 @@ std::string Millis(Duration d) {
   return buf;
 }
 
-void MeshSampler::Sample(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes) {
+void TimeSeries::SampleMesh(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes) {
   const std::string t = Millis(since_start);
   for (const auto& node : nodes) {
     std::vector<std::string> topics = node->topics();
     std::sort(topics.begin(), topics.end());
     for (const std::string& topic : topics) {
-      csv_ += t + "," + std::to_string(node->index()) + "," + topic + "," + std::to_string(node->MeshSize(topic)) +
-              "\n";
+      mesh_csv_ += t + "," + std::to_string(node->index()) + "," + topic + "," +
+                   std::to_string(node->MeshSize(topic)) + "\n";
+    }
+  }
+}
+
+void TimeSeries::SampleScores(Duration since_start, const Plan& plan,
+                              const std::vector<std::unique_ptr<SimNode>>& nodes) {
+  if (index_of_.empty()) {
+    for (const auto& node : nodes) index_of_.emplace(node->id(), node->index());
+  }
+  const std::string t = Millis(since_start);
+  for (const auto& node : nodes) {
+    std::vector<std::pair<size_t, double>> rows;
+    for (const auto& [peer, score] : node->Scores()) {
+      const auto it = index_of_.find(peer);
+      if (it != index_of_.end()) rows.emplace_back(it->second, score);
+    }
+    std::sort(rows.begin(), rows.end());
+    for (const auto& [peer, score] : rows) {
+      const bool sybil = !plan.attackers.empty() && plan.attackers[peer];
+      // Thousandths, rounded, printed from an integer.
+      const int64_t milli = std::llround(score * 1000);
+      char value[32];
+      std::snprintf(value, sizeof(value), "%s%" PRId64 ".%03" PRId64, milli < 0 ? "-" : "", std::abs(milli) / 1000,
+                    std::abs(milli) % 1000);
+      scores_csv_ += t + "," + std::to_string(node->index()) + "," + std::to_string(peer) + "," +
+                     (sybil ? "sybil," : "honest,") + value + "\n";
     }
   }
 }
@@ -84,7 +111,7 @@ class StatsBuilder {
 }  // namespace
 
 StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes,
-                               const stream::MemoryNetwork& network, MonoTime start, const MeshSampler& mesh,
+                               const stream::MemoryNetwork& network, MonoTime start, const TimeSeries& series,
                                const std::string& dir) {
   std::map<uint64_t, Published> published;
   std::map<std::string, std::vector<size_t>> subscribers;
@@ -151,7 +178,8 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
   RETURN_IF_ERROR(WriteFile(dir + "/deliveries.csv", deliveries));
   RETURN_IF_ERROR(WriteFile(dir + "/expected.csv", expected));
   RETURN_IF_ERROR(WriteFile(dir + "/nodes.csv", node_rows));
-  RETURN_IF_ERROR(WriteFile(dir + "/mesh.csv", mesh.csv()));
+  RETURN_IF_ERROR(WriteFile(dir + "/mesh.csv", series.mesh_csv()));
+  RETURN_IF_ERROR(WriteFile(dir + "/scores.csv", series.scores_csv()));
   return s;
 }
 

@@ -9,7 +9,10 @@
 // nodes.csv       node,region,class,bytes_sent,bytes_received,mesh_degree: at the end of the run; bytes are
 //                 on the wire (Noise, yamux and all) of the node's address (nodes sharing a host share
 //                 them), the mesh that of the node's first topic.
-// mesh.csv        time_ms,node,topic,degree: sampled by the caller (MeshSampler).
+// mesh.csv        time_ms,node,topic,degree: sampled by the caller (TimeSeries::SampleMesh).
+// scores.csv      time_ms,node,peer,peer_class,score: the score each node with peer scoring gives each of its
+//                 pubsub peers (peer_class "honest" or "sybil"; the score with three decimals), sampled by
+//                 the caller (TimeSeries::SampleScores); only the header without scoring.
 //
 // Rows are sorted and every number is printed from integers, so the same run gives the same bytes.
 #ifndef TOOLS_SIM_RESULTS_H_
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "libp2p/base/clock.h"
@@ -31,14 +35,20 @@ namespace libp2p::sim {
 // Milliseconds with three decimals ("12.345"), from integer nanoseconds.
 std::string Millis(Duration d);
 
-// Mesh degrees over time, one row per sample, node and topic.
-class MeshSampler {
+// Mesh degrees and peer scores over time, as the rows of mesh.csv and scores.csv.
+class TimeSeries {
  public:
-  void Sample(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes);
-  const std::string& csv() const { return csv_; }
+  // One row per node and topic it subscribed to.
+  void SampleMesh(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes);
+  // One row per online node and pubsub peer it scores (none without scoring).
+  void SampleScores(Duration since_start, const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes);
+  const std::string& mesh_csv() const { return mesh_csv_; }
+  const std::string& scores_csv() const { return scores_csv_; }
 
  private:
-  std::string csv_ = "time_ms,node,topic,degree\n";
+  std::string mesh_csv_ = "time_ms,node,topic,degree\n";
+  std::string scores_csv_ = "time_ms,node,peer,peer_class,score\n";
+  std::unordered_map<crypto::PeerId, size_t> index_of_;  // Filled on the first score sample.
 };
 
 // Deliveries of the measured messages to a set of nodes, summed up.
@@ -67,7 +77,7 @@ struct Summary {
 // Writes the CSV files above into `dir` (which must exist) and returns the summary. kInternal when a file
 // cannot be written.
 StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_ptr<SimNode>>& nodes,
-                               const stream::MemoryNetwork& network, MonoTime start, const MeshSampler& mesh,
+                               const stream::MemoryNetwork& network, MonoTime start, const TimeSeries& series,
                                const std::string& dir);
 
 // One line: messages, deliveries, latency percentiles, duplicates, failures.

@@ -105,6 +105,13 @@ void SimNode::ScheduleOutage() {
   outage_timer_->Schedule(std::max(at, loop_->Now()) - loop_->Now());
 }
 
+std::vector<std::pair<crypto::PeerId, double>> SimNode::Scores() const {
+  std::vector<std::pair<crypto::PeerId, double>> out;
+  if (!online() || !router_->scoring()) return out;
+  for (const crypto::PeerId& peer : pubsub_->Peers()) out.emplace_back(peer, router_->Score(peer));
+  return out;
+}
+
 void SimNode::OnReceive(const crypto::PeerId&, pubsub::pb::RPC* rpc) {
   for (const pubsub::pb::Message& m : rpc->publish()) {
     const std::optional<uint64_t> id = node::InteropMessageId(m.data());

@@ -86,6 +86,8 @@ class SimNode : private pubsub::RpcObserver {
   const std::vector<std::string>& topics() const { return topics_; }
   // The mesh of `topic` (0 while away).
   size_t MeshSize(const std::string& topic) const { return online() ? router_->Mesh(topic).size() : 0; }
+  // The score this node gives each of its pubsub peers (empty while away or without peer scoring).
+  std::vector<std::pair<crypto::PeerId, double>> Scores() const;
   // Dials that failed; publishes and subscriptions refused (steps that fell while the node was away count).
   size_t failed_dials() const { return failed_dials_; }
   size_t failed_publishes() const { return failed_publishes_; }

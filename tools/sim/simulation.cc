@@ -14,6 +14,9 @@
 namespace libp2p::sim {
 namespace {
 
+// Scores are sampled this often (mesh degrees every simulated second).
+constexpr Duration kScoreInterval = std::chrono::seconds(10);
+
 double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -67,15 +70,16 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   }
   const double setup_seconds = SecondsSince(wall_start);
   const auto run_start = std::chrono::steady_clock::now();
-  MeshSampler mesh;
+  TimeSeries series;
   for (Duration t = Duration::zero(); t < plan.duration;) {
     loop.AdvanceTime(std::chrono::seconds(1));
     t += std::chrono::seconds(1);
-    mesh.Sample(t, nodes);
+    series.SampleMesh(t, nodes);
+    if (t % kScoreInterval == Duration::zero()) series.SampleScores(t, plan, nodes);
     if (options.progress && t % std::chrono::seconds(10) == Duration::zero()) options.progress(t);
   }
   const double run_seconds = SecondsSince(run_start);
-  StatusOr<Summary> summary = WriteResults(plan, nodes, network, start, mesh, out_dir);
+  StatusOr<Summary> summary = WriteResults(plan, nodes, network, start, series, out_dir);
   nodes.clear();
   loop.RunUntilIdle();
   if (cost != nullptr) {

@@ -1,5 +1,6 @@
 #include "tools/sim/simulation.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -31,7 +32,7 @@ Plan SmallBlobPlan() {
   return BlobPlan(o);
 }
 
-constexpr const char* kFiles[] = {"deliveries.csv", "expected.csv", "nodes.csv", "mesh.csv"};
+constexpr const char* kFiles[] = {"deliveries.csv", "expected.csv", "nodes.csv", "mesh.csv", "scores.csv"};
 
 TEST(SimulationTest, ARunDeliversEveryMessageWithinTheScenariosBound) {
   const Plan plan = SmallBlobPlan();
@@ -177,6 +178,45 @@ TEST(SimulationTest, TheVictimsDeliveriesAreSummedUpOnTheirOwn) {
   EXPECT_EQ(s->victims.expected, s->messages - own);
   EXPECT_LE(s->victims.delivered, s->victims.expected);
   EXPECT_LT(s->victims.expected, s->all.expected);
+}
+
+// Peer scoring at work, as scores.csv shows it: honest nodes score silent Sybils below zero (P3 and its
+// failure penalty), and by the end of a censorship attack below their honest peers on average.
+TEST(SimulationTest, ScoresShowTheSybilsFallingBehind) {
+  PlanOptions o;
+  o.nodes = 6;
+  o.dials_per_node = 3;
+  o.duration = std::chrono::seconds(80);
+  const Plan plan = CensorAttack(o, CensorMode::kColdBoot);
+  const std::string dir = Folder("scores");
+  ASSERT_TRUE(Simulate(plan, SimulationOptions{}, dir).ok());
+  std::istringstream rows(Read(dir + "/scores.csv"));
+  std::string line;
+  std::getline(rows, line);
+  EXPECT_EQ(line, "time_ms,node,peer,peer_class,score");
+  double sum[2] = {0, 0};
+  size_t count[2] = {0, 0};
+  double lowest_sybil = 0;
+  while (std::getline(rows, line)) {
+    std::istringstream fields(line);
+    std::string time, node, peer, peer_class, score;
+    std::getline(fields, time, ',');
+    std::getline(fields, node, ',');
+    std::getline(fields, peer, ',');
+    std::getline(fields, peer_class, ',');
+    std::getline(fields, score, ',');
+    if (std::stoul(node) >= 6) continue;  // Honest nodes' views.
+    const int sybil = peer_class == "sybil" ? 1 : 0;
+    EXPECT_EQ(sybil == 1, std::stoul(peer) >= 6) << line;
+    if (sybil == 1) lowest_sybil = std::min(lowest_sybil, std::stod(score));
+    if (time != "80000.000") continue;  // The mean at the end.
+    sum[sybil] += std::stod(score);
+    ++count[sybil];
+  }
+  ASSERT_GT(count[0], 0u);
+  ASSERT_GT(count[1], 0u);
+  EXPECT_LT(sum[1] / static_cast<double>(count[1]), sum[0] / static_cast<double>(count[0]));
+  EXPECT_LT(lowest_sybil, 0) << "no honest node ever scored a silent Sybil below zero";
 }
 
 TEST(SimulationTest, AMissingFolderIsAnError) {
