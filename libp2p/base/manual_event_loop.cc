@@ -5,40 +5,34 @@
 #include <poll.h>
 
 #include <cassert>
+#include <cstdint>
 #include <utility>
 
 namespace libp2p {
 
 class ManualEventLoop::ManualTimer final : public Timer {
  public:
-  ManualTimer(ManualEventLoop* loop, uint64_t id, std::function<void()> callback)
-      : loop_(loop), id_(id), callback_(std::move(callback)) {}
+  ManualTimer(ManualEventLoop* loop, std::function<void()> callback) : loop_(loop), callback_(std::move(callback)) {}
   ~ManualTimer() override { Cancel(); }
 
   void Schedule(Duration delay) override {
     period_ = Duration::zero();
-    Arm(loop_->clock_.Now() + (delay < Duration::zero() ? Duration::zero() : delay));
+    loop_->ScheduleTimer(this, loop_->clock_.Now() + (delay < Duration::zero() ? Duration::zero() : delay));
   }
   void ScheduleRepeating(Duration period) override {
     assert(period > Duration::zero());
     if (period <= Duration::zero()) period = Duration(1);
     period_ = period;
-    Arm(loop_->clock_.Now() + period);
+    loop_->ScheduleTimer(this, loop_->clock_.Now() + period);
   }
-  void Cancel() override {
-    if (!scheduled_) return;
-    scheduled_ = false;
-    ++generation_;
-    loop_->UnregisterTimer(id_);
-  }
-  bool IsScheduled() const override { return scheduled_; }
+  void Cancel() override { loop_->UnregisterTimer(this); }
+  bool IsScheduled() const override { return heap_index_ != kNotScheduled; }
 
-  uint64_t generation() const { return generation_; }
-
-  // Called by the loop when this timer's live heap entry reaches the top at its deadline.
-  void Fire(MonoTime deadline) {
+  // Called by the loop when this timer is due: reschedules a repeating timer (or unschedules a one-shot),
+  // then runs the callback.
+  void Fire() {
     if (period_ > Duration::zero()) {
-      Arm(deadline + period_);
+      loop_->ScheduleTimer(this, deadline_ + period_);
     } else {
       Cancel();
     }
@@ -46,19 +40,15 @@ class ManualEventLoop::ManualTimer final : public Timer {
   }
 
  private:
-  void Arm(MonoTime deadline) {
-    ++generation_;
-    scheduled_ = true;
-    loop_->ScheduleTimer(this, deadline);
-  }
-
   friend class ManualEventLoop;
+  static constexpr size_t kNotScheduled = SIZE_MAX;
   ManualEventLoop* const loop_;
-  const uint64_t id_;
   OwnedCallback<> callback_;
   Duration period_ = Duration::zero();
-  bool scheduled_ = false;
-  uint64_t generation_ = 0;
+  // While scheduled: the deadline, the order of scheduling (breaks ties), and the place in the loop's heap.
+  MonoTime deadline_{};
+  uint64_t sequence_ = 0;
+  size_t heap_index_ = kNotScheduled;
 };
 
 class ManualEventLoop::ManualFdWatcher final : public FdWatcher {
@@ -89,7 +79,7 @@ ManualEventLoop::~ManualEventLoop() {
   // Queued closures may own timers and watchers of this loop.
   run_queue_.Clear();
   // Timers and watchers must be destroyed before the loop.
-  assert(timers_.empty());
+  assert(heap_.empty());
   assert(watchers_.empty());
 }
 
@@ -101,7 +91,7 @@ std::unique_ptr<Task> ManualEventLoop::CreateTask(std::function<void()> callback
 
 
 std::unique_ptr<Timer> ManualEventLoop::CreateTimer(std::function<void()> callback) {
-  return std::make_unique<ManualTimer>(this, next_id_++, std::move(callback));
+  return std::make_unique<ManualTimer>(this, std::move(callback));
 }
 
 std::unique_ptr<FdWatcher> ManualEventLoop::WatchFd(int fd, uint32_t interest,
@@ -112,12 +102,64 @@ std::unique_ptr<FdWatcher> ManualEventLoop::WatchFd(int fd, uint32_t interest,
   return watcher;
 }
 
-void ManualEventLoop::ScheduleTimer(ManualTimer* timer, MonoTime deadline) {
-  timers_[timer->id_] = timer;
-  heap_.push(TimerEntry{deadline, next_sequence_++, timer->id_, timer->generation()});
+bool ManualEventLoop::Before(const ManualTimer* a, const ManualTimer* b) {
+  return a->deadline_ != b->deadline_ ? a->deadline_ < b->deadline_ : a->sequence_ < b->sequence_;
 }
 
-void ManualEventLoop::UnregisterTimer(uint64_t id) { timers_.erase(id); }
+void ManualEventLoop::Place(ManualTimer* timer, size_t index) {
+  heap_[index] = timer;
+  timer->heap_index_ = index;
+}
+
+void ManualEventLoop::SiftUp(size_t index) {
+  ManualTimer* timer = heap_[index];
+  while (index > 0) {
+    const size_t parent = (index - 1) / 2;
+    if (!Before(timer, heap_[parent])) break;
+    Place(heap_[parent], index);
+    index = parent;
+  }
+  Place(timer, index);
+}
+
+void ManualEventLoop::SiftDown(size_t index) {
+  ManualTimer* timer = heap_[index];
+  for (;;) {
+    size_t child = 2 * index + 1;
+    if (child >= heap_.size()) break;
+    if (child + 1 < heap_.size() && Before(heap_[child + 1], heap_[child])) ++child;
+    if (!Before(heap_[child], timer)) break;
+    Place(heap_[child], index);
+    index = child;
+  }
+  Place(timer, index);
+}
+
+void ManualEventLoop::ScheduleTimer(ManualTimer* timer, MonoTime deadline) {
+  timer->deadline_ = deadline;
+  timer->sequence_ = next_sequence_++;
+  if (timer->heap_index_ == ManualTimer::kNotScheduled) {
+    heap_.push_back(timer);
+    timer->heap_index_ = heap_.size() - 1;
+    SiftUp(timer->heap_index_);
+  } else {
+    // Moved: later in scheduling order, and earlier or later in time.
+    SiftUp(timer->heap_index_);
+    SiftDown(timer->heap_index_);
+  }
+}
+
+void ManualEventLoop::UnregisterTimer(ManualTimer* timer) {
+  const size_t index = timer->heap_index_;
+  if (index == ManualTimer::kNotScheduled) return;
+  timer->heap_index_ = ManualTimer::kNotScheduled;
+  ManualTimer* last = heap_.back();
+  heap_.pop_back();
+  if (index == heap_.size()) return;  // It was the last.
+  Place(last, index);
+  SiftUp(index);
+  SiftDown(last->heap_index_);
+}
 
 void ManualEventLoop::UnregisterWatcher(uint64_t id) { watchers_.erase(id); }
 
@@ -151,22 +193,10 @@ size_t ManualEventLoop::RunReadyFds() {
   return ran;
 }
 
-const ManualEventLoop::TimerEntry* ManualEventLoop::PeekLiveTimer() {
-  while (!heap_.empty()) {
-    const TimerEntry& top = heap_.top();
-    auto it = timers_.find(top.timer_id);
-    if (it != timers_.end() && it->second->generation() == top.generation) return &top;
-    heap_.pop();
-  }
-  return nullptr;
-}
-
 bool ManualEventLoop::RunDueTimer() {
-  const TimerEntry* entry = PeekLiveTimer();
-  if (entry == nullptr || entry->deadline > clock_.Now()) return false;
-  const TimerEntry due = *entry;
-  heap_.pop();
-  timers_.at(due.timer_id)->Fire(due.deadline);
+  ManualTimer* timer = NextTimer();
+  if (timer == nullptr || timer->deadline_ > clock_.Now()) return false;
+  timer->Fire();
   return true;
 }
 
@@ -183,9 +213,9 @@ size_t ManualEventLoop::RunUntilIdle() {
 }
 
 bool ManualEventLoop::AdvanceToNextTimer() {
-  const TimerEntry* entry = PeekLiveTimer();
-  if (entry == nullptr) return false;
-  clock_.AdvanceTo(entry->deadline);
+  const ManualTimer* timer = NextTimer();
+  if (timer == nullptr) return false;
+  clock_.AdvanceTo(timer->deadline_);
   RunUntilIdle();
   return true;
 }
@@ -194,9 +224,9 @@ void ManualEventLoop::AdvanceTime(Duration d) {
   const MonoTime end = clock_.Now() + d;
   RunUntilIdle();
   for (;;) {
-    const TimerEntry* entry = PeekLiveTimer();
-    if (entry == nullptr || entry->deadline > end) break;
-    clock_.AdvanceTo(entry->deadline);
+    const ManualTimer* timer = NextTimer();
+    if (timer == nullptr || timer->deadline_ > end) break;
+    clock_.AdvanceTo(timer->deadline_);
     RunUntilIdle();
   }
   clock_.AdvanceTo(end);

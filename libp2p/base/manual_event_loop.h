@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -47,37 +46,32 @@ class ManualEventLoop final : public EventLoop {
   bool AdvanceToNextTimer();
 
   // Timers currently scheduled.
-  size_t scheduled_timers() const { return timers_.size(); }
+  size_t scheduled_timers() const { return heap_.size(); }
 
  private:
   class ManualTimer;
   class ManualFdWatcher;
-  struct TimerEntry {
-    MonoTime deadline;
-    uint64_t sequence;  // Orders equal deadlines by scheduling order.
-    uint64_t timer_id;
-    uint64_t generation;  // Matches the timer's generation unless rescheduled or cancelled since.
-    bool operator>(const TimerEntry& o) const {
-      return deadline != o.deadline ? deadline > o.deadline : sequence > o.sequence;
-    }
-  };
-
   // Helpers for the timer and watcher classes.
   void ScheduleTimer(ManualTimer* timer, MonoTime deadline);
-  void UnregisterTimer(uint64_t id);
+  void UnregisterTimer(ManualTimer* timer);
   void UnregisterWatcher(uint64_t id);
-
   size_t RunReadyFds();
   bool RunDueTimer();
-  // Drops cancelled entries from the top of the heap and returns the next live one, or nullptr.
-  const TimerEntry* PeekLiveTimer();
+  // The scheduled timer due first (earliest deadline, ties in scheduling order), or nullptr.
+  ManualTimer* NextTimer() const { return heap_.empty() ? nullptr : heap_.front(); }
+  // Heap upkeep: each scheduled timer knows its index in heap_.
+  static bool Before(const ManualTimer* a, const ManualTimer* b);
+  void Place(ManualTimer* timer, size_t index);
+  void SiftUp(size_t index);
+  void SiftDown(size_t index);
 
   ManualClock clock_;
 
   uint64_t next_id_ = 1;
   uint64_t next_sequence_ = 0;
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<TimerEntry>> heap_;
-  std::unordered_map<uint64_t, ManualTimer*> timers_;  // Scheduled timers only.
+  // The scheduled timers, a binary min-heap on (deadline, scheduling order). A timer leaves it when cancelled
+  // or destroyed, so it never holds a stale entry.
+  std::vector<ManualTimer*> heap_;
   std::unordered_map<uint64_t, ManualFdWatcher*> watchers_;
   RunQueue run_queue_{nullptr};  // Declared last: destroyed first.
 };
