@@ -28,11 +28,11 @@ class ManualEventLoop::ManualTimer final : public Timer {
   void Cancel() override { loop_->UnregisterTimer(this); }
   bool IsScheduled() const override { return heap_index_ != kNotScheduled; }
 
-  // Called by the loop when this timer is due: reschedules a repeating timer (or unschedules a one-shot),
-  // then runs the callback.
-  void Fire() {
+  // Called by the loop when this timer is due at `deadline`: reschedules a repeating timer (or unschedules a
+  // one-shot), then runs the callback.
+  void Fire(MonoTime deadline) {
     if (period_ > Duration::zero()) {
-      loop_->ScheduleTimer(this, deadline_ + period_);
+      loop_->ScheduleTimer(this, deadline + period_);
     } else {
       Cancel();
     }
@@ -45,10 +45,7 @@ class ManualEventLoop::ManualTimer final : public Timer {
   ManualEventLoop* const loop_;
   OwnedCallback<> callback_;
   Duration period_ = Duration::zero();
-  // While scheduled: the deadline, the order of scheduling (breaks ties), and the place in the loop's heap.
-  MonoTime deadline_{};
-  uint64_t sequence_ = 0;
-  size_t heap_index_ = kNotScheduled;
+  size_t heap_index_ = kNotScheduled;  // While scheduled: its entry's place in the loop's heap.
 };
 
 class ManualEventLoop::ManualFdWatcher final : public FdWatcher {
@@ -102,48 +99,44 @@ std::unique_ptr<FdWatcher> ManualEventLoop::WatchFd(int fd, uint32_t interest,
   return watcher;
 }
 
-bool ManualEventLoop::Before(const ManualTimer* a, const ManualTimer* b) {
-  return a->deadline_ != b->deadline_ ? a->deadline_ < b->deadline_ : a->sequence_ < b->sequence_;
-}
-
-void ManualEventLoop::Place(ManualTimer* timer, size_t index) {
-  heap_[index] = timer;
-  timer->heap_index_ = index;
+void ManualEventLoop::Place(const HeapEntry& entry, size_t index) {
+  heap_[index] = entry;
+  entry.timer->heap_index_ = index;
 }
 
 void ManualEventLoop::SiftUp(size_t index) {
-  ManualTimer* timer = heap_[index];
+  const HeapEntry entry = heap_[index];
   while (index > 0) {
     const size_t parent = (index - 1) / 2;
-    if (!Before(timer, heap_[parent])) break;
+    if (!Before(entry, heap_[parent])) break;
     Place(heap_[parent], index);
     index = parent;
   }
-  Place(timer, index);
+  Place(entry, index);
 }
 
 void ManualEventLoop::SiftDown(size_t index) {
-  ManualTimer* timer = heap_[index];
+  const HeapEntry entry = heap_[index];
   for (;;) {
     size_t child = 2 * index + 1;
     if (child >= heap_.size()) break;
     if (child + 1 < heap_.size() && Before(heap_[child + 1], heap_[child])) ++child;
-    if (!Before(heap_[child], timer)) break;
+    if (!Before(heap_[child], entry)) break;
     Place(heap_[child], index);
     index = child;
   }
-  Place(timer, index);
+  Place(entry, index);
 }
 
 void ManualEventLoop::ScheduleTimer(ManualTimer* timer, MonoTime deadline) {
-  timer->deadline_ = deadline;
-  timer->sequence_ = next_sequence_++;
+  const HeapEntry entry{deadline, next_sequence_++, timer};
   if (timer->heap_index_ == ManualTimer::kNotScheduled) {
-    heap_.push_back(timer);
+    heap_.push_back(entry);
     timer->heap_index_ = heap_.size() - 1;
     SiftUp(timer->heap_index_);
   } else {
     // Moved: later in scheduling order, and earlier or later in time.
+    heap_[timer->heap_index_] = entry;
     SiftUp(timer->heap_index_);
     SiftDown(timer->heap_index_);
   }
@@ -153,12 +146,12 @@ void ManualEventLoop::UnregisterTimer(ManualTimer* timer) {
   const size_t index = timer->heap_index_;
   if (index == ManualTimer::kNotScheduled) return;
   timer->heap_index_ = ManualTimer::kNotScheduled;
-  ManualTimer* last = heap_.back();
+  const HeapEntry last = heap_.back();
   heap_.pop_back();
   if (index == heap_.size()) return;  // It was the last.
   Place(last, index);
   SiftUp(index);
-  SiftDown(last->heap_index_);
+  SiftDown(last.timer->heap_index_);
 }
 
 void ManualEventLoop::UnregisterWatcher(uint64_t id) { watchers_.erase(id); }
@@ -194,9 +187,10 @@ size_t ManualEventLoop::RunReadyFds() {
 }
 
 bool ManualEventLoop::RunDueTimer() {
-  ManualTimer* timer = NextTimer();
-  if (timer == nullptr || timer->deadline_ > clock_.Now()) return false;
-  timer->Fire();
+  const HeapEntry* next = NextTimer();
+  if (next == nullptr || next->deadline > clock_.Now()) return false;
+  const HeapEntry due = *next;
+  due.timer->Fire(due.deadline);
   return true;
 }
 
@@ -213,9 +207,9 @@ size_t ManualEventLoop::RunUntilIdle() {
 }
 
 bool ManualEventLoop::AdvanceToNextTimer() {
-  const ManualTimer* timer = NextTimer();
-  if (timer == nullptr) return false;
-  clock_.AdvanceTo(timer->deadline_);
+  const HeapEntry* next = NextTimer();
+  if (next == nullptr) return false;
+  clock_.AdvanceTo(next->deadline);
   RunUntilIdle();
   return true;
 }
@@ -224,9 +218,9 @@ void ManualEventLoop::AdvanceTime(Duration d) {
   const MonoTime end = clock_.Now() + d;
   RunUntilIdle();
   for (;;) {
-    const ManualTimer* timer = NextTimer();
-    if (timer == nullptr || timer->deadline_ > end) break;
-    clock_.AdvanceTo(timer->deadline_);
+    const HeapEntry* next = NextTimer();
+    if (next == nullptr || next->deadline > end) break;
+    clock_.AdvanceTo(next->deadline);
     RunUntilIdle();
   }
   clock_.AdvanceTo(end);

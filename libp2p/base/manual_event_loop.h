@@ -57,11 +57,19 @@ class ManualEventLoop final : public EventLoop {
   void UnregisterWatcher(uint64_t id);
   size_t RunReadyFds();
   bool RunDueTimer();
-  // The scheduled timer due first (earliest deadline, ties in scheduling order), or nullptr.
-  ManualTimer* NextTimer() const { return heap_.empty() ? nullptr : heap_.front(); }
+  // A scheduled timer in the heap, with its key inline (comparisons touch the heap only).
+  struct HeapEntry {
+    MonoTime deadline;
+    uint64_t sequence;  // Scheduling order: breaks ties between equal deadlines.
+    ManualTimer* timer;
+  };
+  // The entry of the timer due first (earliest deadline, ties in scheduling order), or nullptr.
+  const HeapEntry* NextTimer() const { return heap_.empty() ? nullptr : &heap_.front(); }
   // Heap upkeep: each scheduled timer knows its index in heap_.
-  static bool Before(const ManualTimer* a, const ManualTimer* b);
-  void Place(ManualTimer* timer, size_t index);
+  static bool Before(const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence;
+  }
+  void Place(const HeapEntry& entry, size_t index);
   void SiftUp(size_t index);
   void SiftDown(size_t index);
 
@@ -71,7 +79,7 @@ class ManualEventLoop final : public EventLoop {
   uint64_t next_sequence_ = 0;
   // The scheduled timers, a binary min-heap on (deadline, scheduling order). A timer leaves it when cancelled
   // or destroyed, so it never holds a stale entry.
-  std::vector<ManualTimer*> heap_;
+  std::vector<HeapEntry> heap_;
   std::unordered_map<uint64_t, ManualFdWatcher*> watchers_;
   RunQueue run_queue_{nullptr};  // Declared last: destroyed first.
 };
