@@ -49,5 +49,15 @@ for entry in "${scenarios[@]}"; do
     status=1
   fi
 done
+# The one-command path (simulate.sh), on a small attack, in the mode built above.
+if SIM_COMPILATION_MODE=fastbuild bash tools/sim/simulate.sh --scenario eclipse --nodes 20 --duration-s 60 \
+  --out "$out/eclipse-20" --check --report-flags "--title eclipse-20" >"$out/eclipse-20.txt" 2>&1 &&
+  [ -s "$out/eclipse-20/scores.png" ] && grep -q "at the victims" "$out/eclipse-20.txt"; then
+  echo "  eclipse-20 through simulate.sh: $(grep -o 'at the victims: deliveries [0-9]* of [0-9]*' "$out/eclipse-20.txt")"
+else
+  echo "  eclipse-20 through simulate.sh: FAILED"
+  tail -n 20 "$out/eclipse-20.txt"
+  status=1
+fi
 [ "$status" -eq 0 ] && echo "  every scenario: delivered within its bound, identical twice, reported"
 exit "$status"
