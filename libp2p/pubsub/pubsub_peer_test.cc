@@ -3,10 +3,7 @@
 // ends and reading what the peer sends. Virtual time (ManualEventLoop) drives every timeout.
 #include "libp2p/pubsub/pubsub_peer.h"
 
-#include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <set>
 #include <string>
 #include <utility>
@@ -14,33 +11,13 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/deferred_deleter.h"
+#include "libp2p/base/live_bytes.h"
 #include "libp2p/base/manual_event_loop.h"
 #include "libp2p/base/varint.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/stream/memory_transport.h"
-
-// Counts the bytes alive, so that a test can see what a peer holds (each block carries its size in a header).
-namespace {
-size_t g_live_bytes = 0;  // One thread only.
-constexpr size_t kHeader = alignof(std::max_align_t);
-}  // namespace
-
-void* operator new(size_t n) {
-  auto* p = static_cast<unsigned char*>(std::malloc(n + kHeader));
-  if (p == nullptr) throw std::bad_alloc();
-  *reinterpret_cast<size_t*>(p) = n;
-  g_live_bytes += n;
-  return p + kHeader;
-}
-void operator delete(void* p) noexcept {
-  if (p == nullptr) return;
-  auto* block = static_cast<unsigned char*>(p) - kHeader;
-  g_live_bytes -= *reinterpret_cast<size_t*>(block);
-  std::free(block);
-}
-void operator delete(void* p, size_t) noexcept { operator delete(p); }
 
 namespace libp2p::pubsub {
 namespace {
@@ -592,7 +569,8 @@ TEST_F(PubSubPeerTest, AfterALargeRpcThePeerKeepsNoBufferSizedForIt) {
   const pb::RPC block = DataRpc("t", std::string(100000, 'b'));
   const size_t block_frame = Frame(block).size();
   std::string().swap(remote->received);
-  const size_t before = g_live_bytes;
+  const size_t before = testing::LiveBytes();
+  ASSERT_GT(before, 0u) << "the counting operator new (//libp2p/base:live_bytes) is not linked";
   // Alone, then with a small RPC of the same turn.
   ASSERT_EQ(peer->Send(block, SendLane::kForward), SendResult::kQueued);
   loop_.RunUntilIdle();
@@ -604,7 +582,8 @@ TEST_F(PubSubPeerTest, AfterALargeRpcThePeerKeepsNoBufferSizedForIt) {
   EXPECT_EQ(remote->Rpcs().size(), 3u);
   EXPECT_GT(remote->received.size(), block_frame + 30000);
   std::string().swap(remote->received);
-  EXPECT_LT(g_live_bytes, before + 8 * 1024) << "the peer grew by " << g_live_bytes - before << " bytes";
+  EXPECT_LT(testing::LiveBytes(), before + 8 * 1024)
+      << "the peer grew by " << testing::LiveBytes() - before << " bytes";
 }
 
 // Each lane holds at most its cap in encoded bytes; beyond, Send() drops the RPC, says kDroppedFull and
