@@ -126,7 +126,8 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
   StatsBuilder all, victims;
   std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";
   std::string expected = "message,topic,publisher,publish_ms,expected\n";
-  for (const auto& [id, p] : published) {
+  for (const auto& [id, pub] : published) {
+    const Published& p = pub;  // A plain reference: lambdas may not capture structured bindings before C++20.
     // Whether node n should receive the message (Summary).
     const std::vector<size_t>& subs = subscribers[p.topic];
     const auto expects = [&](size_t n) {
