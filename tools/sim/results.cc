@@ -34,12 +34,20 @@ Duration Percentile(const std::vector<Duration>& v, int p) {
 
 }  // namespace
 
-std::string Millis(Duration d) {
-  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+namespace {
+
+// `thousandths` / 1000 with three decimals ("12.345"), printed from the integer.
+std::string Thousandths(int64_t thousandths) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%s%" PRId64 ".%03" PRId64, us < 0 ? "-" : "", std::abs(us) / 1000,
-                std::abs(us) % 1000);
+  std::snprintf(buf, sizeof(buf), "%s%" PRId64 ".%03" PRId64, thousandths < 0 ? "-" : "",
+                std::abs(thousandths) / 1000, std::abs(thousandths) % 1000);
   return buf;
+}
+
+}  // namespace
+
+std::string Millis(Duration d) {
+  return Thousandths(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
 void TimeSeries::SampleMesh(Duration since_start, const std::vector<std::unique_ptr<SimNode>>& nodes) {
@@ -69,13 +77,8 @@ void TimeSeries::SampleScores(Duration since_start, const Plan& plan,
     std::sort(rows.begin(), rows.end());
     for (const auto& [peer, score] : rows) {
       const bool sybil = !plan.attackers.empty() && plan.attackers[peer];
-      // Thousandths, rounded, printed from an integer.
-      const int64_t milli = std::llround(score * 1000);
-      char value[32];
-      std::snprintf(value, sizeof(value), "%s%" PRId64 ".%03" PRId64, milli < 0 ? "-" : "", std::abs(milli) / 1000,
-                    std::abs(milli) % 1000);
       scores_csv_ += t + "," + std::to_string(node->index()) + "," + std::to_string(peer) + "," +
-                     (sybil ? "sybil," : "honest,") + value + "\n";
+                     (sybil ? "sybil," : "honest,") + Thousandths(std::llround(score * 1000)) + "\n";
     }
   }
 }
@@ -126,23 +129,20 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
   StatsBuilder all, victims;
   std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";
   std::string expected = "message,topic,publisher,publish_ms,expected\n";
-  for (const auto& [id, pub] : published) {
-    const Published& p = pub;  // A plain reference: lambdas may not capture structured bindings before C++20.
-    // Whether node n should receive the message (Summary).
+  for (const auto& [id, p] : published) {
     const std::vector<size_t>& subs = subscribers[p.topic];
-    const auto expects = [&](size_t n) {
-      return n != p.publisher && std::binary_search(subs.begin(), subs.end(), n) &&
-             OnlineThroughout(plan, n, p.at - plan.settle, p.at + plan.max_latency);
-    };
     const bool measured = p.at >= plan.measure_from && p.at + plan.max_latency <= plan.duration;
     const std::string head = std::to_string(id) + "," + p.topic + "," + std::to_string(p.publisher) + "," + Millis(p.at);
-    const uint64_t want = static_cast<uint64_t>(std::count_if(subs.begin(), subs.end(), expects));
-    expected += head + "," + std::to_string(want) + "\n";
     if (measured) ++s.messages;
+    uint64_t want = 0;
     for (const auto& node : nodes) {
       const size_t n = node->index();
       if (n == p.publisher || attacker(n)) continue;
-      const bool counted = measured && expects(n);
+      // Whether n should receive the message (Summary).
+      const bool expects = std::binary_search(subs.begin(), subs.end(), n) &&
+                           OnlineThroughout(plan, n, p.at - plan.settle, p.at + plan.max_latency);
+      want += expects ? 1 : 0;
+      const bool counted = measured && expects;
       if (counted) {
         all.Expect();
         if (victim(n)) victims.Expect();
@@ -156,6 +156,7 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
         if (victim(n)) victims.Deliver(latency, it->second.copies);
       }
     }
+    expected += head + "," + std::to_string(want) + "\n";
   }
   s.all = all.Build();
   s.victims = victims.Build();
