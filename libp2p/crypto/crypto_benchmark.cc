@@ -1,4 +1,5 @@
-// Ed25519 sign and verify through our API next to BoringSSL called directly, and SHA-256 throughput.
+// Ed25519 sign and verify through our API next to BoringSSL called directly, the X25519 operations of a Noise
+// handshake, and SHA-256 throughput.
 //
 // bazel run -c opt //libp2p/crypto:crypto_benchmark
 #include <openssl/curve25519.h>
@@ -8,6 +9,7 @@
 #include "libp2p/crypto/chacha20_poly1305.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/sha256.h"
+#include "libp2p/crypto/x25519.h"
 
 namespace libp2p::crypto {
 namespace {
@@ -60,6 +62,21 @@ void BM_Ed25519VerifyBoringSslDirect(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Ed25519VerifyBoringSslDirect);
+
+// A Noise XX handshake makes an ephemeral key pair and three agreements on each side.
+void BM_X25519Generate(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(X25519KeyPair::Generate());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_X25519Generate);
+
+void BM_X25519Agree(benchmark::State& state) {
+  const X25519KeyPair ours = X25519KeyPair::Generate();
+  const X25519KeyPair theirs = X25519KeyPair::Generate();
+  for (auto _ : state) benchmark::DoNotOptimize(ours.Agree(theirs.public_key()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_X25519Agree);
 
 void BM_Sha256(benchmark::State& state) {
   const Bytes data(state.range(0), 0x5a);

@@ -32,7 +32,7 @@ void ConnectionUpgrade::Begin() {
     if (finished_) return;  // Timed out meanwhile: nothing more to do.
     negotiation_.reset();
     if (!p.ok()) return Finish(p.status());
-    NoiseOptions noise{options_.identity, options_.muxers, options_.timeout};
+    NoiseOptions noise{options_.identity, options_.muxers, options_.timeout, options_.noise_static_key};
     auto on_secured = [this](StatusOr<NoiseSession> s) { OnSecured(std::move(s)); };
     handshake_ = inbound_ ? NoiseHandshake::Respond(loop_, std::move(raw_), noise, on_secured)
                           : NoiseHandshake::Initiate(loop_, std::move(raw_), noise, expected_, on_secured);

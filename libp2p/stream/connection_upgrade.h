@@ -31,6 +31,9 @@ struct UpgradeOptions {
   Duration timeout = std::chrono::seconds(10);
   // Each multistream-select negotiation must finish within this time.
   Duration negotiation_timeout = std::chrono::seconds(10);
+  // The Noise static key to present, made from `identity`; an observer that must outlive the upgrade. Null:
+  // each handshake makes its own.
+  const NoiseStaticKey* noise_static_key = nullptr;
 };
 
 // What a successful upgrade produced, before the muxer is created: the secure connection and what both sides

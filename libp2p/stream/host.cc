@@ -81,7 +81,7 @@ struct Host::StreamJob {
 
 Host::Host(EventLoop* loop, Transport* transport, HostOptions options)
     : loop_(loop), transport_(transport), options_(std::move(options)),
-      peer_id_(PeerId::FromPublicKey(options_.identity->public_key())),
+      peer_id_(PeerId::FromPublicKey(options_.identity->public_key())), noise_static_key_(*options_.identity),
       own_budget_(options_.memory_budget == nullptr ? std::make_unique<MemoryBudget>(options_.memory_limit) : nullptr),
       node_budget_(options_.memory_budget != nullptr ? options_.memory_budget : own_budget_.get()),
       connection_manager_(options_.connection_manager),
@@ -289,7 +289,8 @@ void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::o
   Upgrading* u = upgrading.get();
   upgrades_[id] = std::move(upgrading);
   ++(inbound ? inbound_upgrades_ : outbound_upgrades_);
-  UpgradeOptions options{options_.identity, options_.muxers, options_.upgrade_timeout, options_.negotiation_timeout};
+  UpgradeOptions options{options_.identity, options_.muxers, options_.upgrade_timeout, options_.negotiation_timeout,
+                         &noise_static_key_};
   u->upgrade = ConnectionUpgrade::Start(loop_, std::move(raw), inbound, std::move(expected), std::move(options),
                                         [this, id](StatusOr<SecuredConnection> r) { OnUpgraded(id, std::move(r)); });
 }

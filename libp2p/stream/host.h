@@ -257,6 +257,7 @@ class Host {
   Transport* const transport_;
   const HostOptions options_;
   const crypto::PeerId peer_id_;
+  const NoiseStaticKey noise_static_key_;  // Presented by every handshake of this host.
   // The node's budget (options_.memory_budget, or own_budget_): declared before the connections, whose
   // budgets are its children.
   std::unique_ptr<MemoryBudget> own_budget_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -458,9 +459,13 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
                      bool initiator, std::optional<crypto::PeerId> expected, Callback on_done)
       : loop_(loop), connection_(std::move(connection)), options_(options), initiator_(initiator),
         expected_(std::move(expected)), on_done_(std::move(on_done)),
-        ephemeral_(crypto::X25519KeyPair::Generate()), static_(crypto::X25519KeyPair::Generate()),
+        ephemeral_(crypto::X25519KeyPair::Generate()),
+        static_key_(options.static_key != nullptr ? *options.static_key : own_static_key_.emplace(*options.identity)),
+        static_(static_key_.key_pair()),
         timeout_(loop->CreateTimer([this] { Fail(DeadlineExceededError("Noise handshake timed out")); })),
-        finish_task_(loop->CreateTask([this] { RunCallback(); })) {}
+        finish_task_(loop->CreateTask([this] { RunCallback(); })) {
+    assert(options.static_key == nullptr || &options.static_key->identity() == options.identity);
+  }
 
   ~NoiseHandshakeImpl() override {
     if (connection_ != nullptr) connection_->Reset();
@@ -567,7 +572,7 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
     return OkStatus();
   }
 
-  Bytes OurPayload() const { return MakeNoisePayload(*options_.identity, static_.public_key(), options_.muxers); }
+  Bytes OurPayload() const { return static_key_.Payload(options_.muxers); }
 
   Status VerifyPayload(ByteSpan encoded) {
     ASSIGN_OR_RETURN(VerifiedNoisePayload verified, VerifyNoisePayload(encoded, remote_static_));
@@ -654,7 +659,9 @@ class NoiseHandshakeImpl final : public NoiseHandshake {
   const std::optional<crypto::PeerId> expected_;
   Callback on_done_;
   crypto::X25519KeyPair ephemeral_;
-  crypto::X25519KeyPair static_;
+  std::optional<NoiseStaticKey> own_static_key_;  // Made here when the options bring none.
+  const NoiseStaticKey& static_key_;
+  const crypto::X25519KeyPair& static_;
   SymmetricState state_;
   FrameSplitter frames_;
   Bytes remote_ephemeral_;
@@ -678,16 +685,28 @@ Bytes StaticKeySignedData(ByteSpan noise_static_public) {
   return data;
 }
 
+Bytes EncodeNoisePayload(const crypto::PrivateKey& identity, const Bytes& signature,
+                         const std::vector<std::string>& muxers) {
+  NoiseHandshakePayload payload;
+  payload.identity_key = identity.public_key().ToProtobuf();
+  payload.identity_sig = signature;
+  payload.stream_muxers = muxers;
+  return payload.Encode();
+}
+
 }  // namespace
 
 Bytes MakeNoisePayload(const crypto::PrivateKey& identity, ByteSpan noise_static_public,
                        const std::vector<std::string>& muxers) {
-  const Bytes sig = identity.Sign(StaticKeySignedData(noise_static_public));
-  NoiseHandshakePayload payload;
-  payload.identity_key = identity.public_key().ToProtobuf();
-  payload.identity_sig.assign(sig.begin(), sig.end());
-  payload.stream_muxers = muxers;
-  return payload.Encode();
+  return EncodeNoisePayload(identity, identity.Sign(StaticKeySignedData(noise_static_public)), muxers);
+}
+
+NoiseStaticKey::NoiseStaticKey(const crypto::PrivateKey& identity)
+    : identity_(&identity), key_pair_(crypto::X25519KeyPair::Generate()),
+      signature_(identity.Sign(StaticKeySignedData(key_pair_.public_key()))) {}
+
+Bytes NoiseStaticKey::Payload(const std::vector<std::string>& muxers) const {
+  return EncodeNoisePayload(*identity_, signature_, muxers);
 }
 
 StatusOr<VerifiedNoisePayload> VerifyNoisePayload(ByteSpan encoded, ByteSpan noise_static_public) {

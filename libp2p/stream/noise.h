@@ -13,6 +13,7 @@
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/x25519.h"
 #include "libp2p/stream/transport.h"
 
 namespace libp2p::stream {
@@ -43,6 +44,25 @@ struct NoiseHandshakePayload {
 // Builds our handshake payload: `identity` signs "noise-libp2p-static-key:" || `noise_static_public`.
 Bytes MakeNoisePayload(const crypto::PrivateKey& identity, ByteSpan noise_static_public,
                        const std::vector<std::string>& muxers);
+
+// A static Noise key pair and our identity's signature over it (the payload's identity_sig). The spec lets a
+// node keep one static key for the life of its Noise module, as rust-libp2p does: made once, it spares every
+// handshake a key generation and a signature. Immutable, so any number of handshakes may share it.
+class NoiseStaticKey {
+ public:
+  // A fresh key pair (from RandomBytes) signed by `identity`, an observer that must outlive this object.
+  explicit NoiseStaticKey(const crypto::PrivateKey& identity);
+
+  const crypto::PrivateKey& identity() const { return *identity_; }
+  const crypto::X25519KeyPair& key_pair() const { return key_pair_; }
+  // The handshake payload announcing `muxers` (MakeNoisePayload's, without signing again).
+  Bytes Payload(const std::vector<std::string>& muxers) const;
+
+ private:
+  const crypto::PrivateKey* identity_;
+  crypto::X25519KeyPair key_pair_;
+  Bytes signature_;
+};
 
 // The identity a verified payload proves.
 struct VerifiedNoisePayload {
@@ -77,6 +97,9 @@ struct NoiseOptions {
   std::vector<std::string> muxers;
   // The whole handshake must finish within this time.
   Duration timeout = std::chrono::seconds(10);
+  // The static key to present, made from `identity`; an observer that must outlive the handshake. Null: the
+  // handshake makes and signs one of its own (a host keeps one for all its connections).
+  const NoiseStaticKey* static_key = nullptr;
 };
 
 // One Noise handshake over a raw connection, which it owns while it runs. The callback runs from the event

@@ -59,6 +59,23 @@ class TamperingConnection final : public RawConnection, public StreamBase {
   Bytes wire_;
 };
 
+// An identity that counts its signatures.
+class CountingKey final : public crypto::PrivateKey {
+ public:
+  explicit CountingKey(const crypto::PrivateKey& inner) : inner_(inner) {}
+  const crypto::PublicKey& public_key() const override { return inner_.public_key(); }
+  Bytes Sign(ByteSpan message) const override {
+    ++signatures_;
+    return inner_.Sign(message);
+  }
+  Bytes ToProtobuf() const override { return inner_.ToProtobuf(); }
+  int signatures() const { return signatures_; }
+
+ private:
+  const crypto::PrivateKey& inner_;
+  mutable int signatures_ = 0;
+};
+
 class NoiseTest : public ::testing::Test {
  protected:
   void Connect() {
@@ -93,6 +110,34 @@ class NoiseTest : public ::testing::Test {
   StatusOr<NoiseSession> client_result_ = CancelledError("unset");
   StatusOr<NoiseSession> server_result_ = CancelledError("unset");
 };
+
+TEST_F(NoiseTest, HandshakesSharingAStaticKeyAuthenticateWithoutSigningAgain) {
+  CountingKey identity(client_key_);
+  const NoiseStaticKey static_key(identity);
+  EXPECT_EQ(identity.signatures(), 1);
+  for (int i = 0; i < 3; ++i) {
+    Connect();
+    client_ = NoiseHandshake::Initiate(&loop_, std::move(client_raw_), NoiseOptions{&identity, {}, seconds(10), &static_key},
+                                       std::nullopt, [this](StatusOr<NoiseSession> s) { client_result_ = std::move(s); });
+    server_ = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, {}},
+                                      [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
+    loop_.RunUntilIdle();
+    ASSERT_TRUE(client_result_.ok()) << client_result_.status().ToString();
+    ASSERT_TRUE(server_result_.ok()) << server_result_.status().ToString();
+    EXPECT_TRUE(server_result_->remote_peer == PeerId::FromPublicKey(client_key_.public_key()));
+  }
+  EXPECT_EQ(identity.signatures(), 1);
+
+  // Without a shared key, each handshake makes and signs its own.
+  Connect();
+  client_ = NoiseHandshake::Initiate(&loop_, std::move(client_raw_), NoiseOptions{&identity, {}}, std::nullopt,
+                                     [this](StatusOr<NoiseSession> s) { client_result_ = std::move(s); });
+  server_ = NoiseHandshake::Respond(&loop_, std::move(server_raw_), NoiseOptions{&server_key_, {}},
+                                    [this](StatusOr<NoiseSession> s) { server_result_ = std::move(s); });
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(server_result_.ok()) << server_result_.status().ToString();
+  EXPECT_EQ(identity.signatures(), 2);
+}
 
 TEST_F(NoiseTest, HandshakeAuthenticatesBothSidesAndCarriesData) {
   Connect();
