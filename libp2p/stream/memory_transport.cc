@@ -45,6 +45,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   struct Chunk {
     Bytes bytes;
     MonoTime arrival;
+    size_t taken = 0;  // The first bytes, already delivered.
   };
 
   MemoryConnection(MemoryNetwork* network, Multiaddr local, Ipv4 local_ip, Multiaddr remote, Ipv4 remote_ip)
@@ -89,21 +90,16 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   bool simulation_null_cipher() const override { return network_->null_cipher(); }
 
   Status Write(ByteSpan data) override {
-    if (reset_) return FailedPreconditionError("write on a reset connection");
-    if (broken_) return OkStatus();  // Into the void.
-    if (peer_ == nullptr || dead()) return UnavailableError("connection reset by peer");
-    if (write_closed_) return FailedPreconditionError("write after CloseWrite");
-    if (data.empty()) return OkStatus();
-    if (outbox_size_ + data.size() > limits_.hard_limit) {
-      Reset();
-      return ResourceExhaustedError("write buffer over its hard limit");
-    }
-    // Jitter may not reorder a connection's bytes.
-    last_arrival_ = std::max(last_arrival_, network_->Send(local_ip_, remote_ip_, data.size(), latency_));
-    outbox_.push_back(Chunk{Bytes(data.begin(), data.end()), last_arrival_});
-    outbox_size_ += data.size();
-    if (outbox_size_ >= limits_.high_water) blocked_ = true;
-    peer_->deliver_.ArmAt(outbox_.back().arrival);
+    RETURN_IF_ERROR(CheckWrite(data.size()));
+    if (!broken_ && !data.empty()) Enqueue(Bytes(data.begin(), data.end()));
+    return OkStatus();
+  }
+  // Takes `data` whole unless a quarter or more of its memory is spare: queued bytes then cost about what
+  // they are, as copies would (bytes may wait in a link's queues for a while).
+  Status WriteOwned(Bytes data) override {
+    if (data.capacity() - data.size() >= data.size() / 4) return Write(data);
+    RETURN_IF_ERROR(CheckWrite(data.size()));
+    if (!broken_ && !data.empty()) Enqueue(std::move(data));
     return OkStatus();
   }
   size_t buffered_bytes() const override { return outbox_size_; }
@@ -145,14 +141,16 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     const MonoTime now = loop()->Now();
     Bytes chunk;
     while (!source.empty() && source.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
-      Bytes& front = source.front().bytes;
-      const size_t take = std::min(front.size(), MemoryNetwork::kChunkSize - chunk.size());
-      chunk.insert(chunk.end(), front.begin(), front.begin() + take);
-      if (take == front.size()) {
-        source.pop_front();
+      Chunk& front = source.front();
+      const size_t left = front.bytes.size() - front.taken;
+      const size_t take = std::min(left, MemoryNetwork::kChunkSize - chunk.size());
+      if (chunk.empty() && front.taken == 0 && take == left) {
+        chunk = std::move(front.bytes);  // A whole write, delivered as it was written: no copy.
       } else {
-        front.erase(front.begin(), front.begin() + take);
+        chunk.insert(chunk.end(), front.bytes.begin() + front.taken, front.bytes.begin() + front.taken + take);
       }
+      front.taken += take;
+      if (take == left) source.pop_front();
     }
     source_size -= chunk.size();
     // The writer hears that its bytes left its buffer one latency later, as a TCP sender hears of acks.
@@ -167,6 +165,28 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     }
     if (!chunk.empty() && !DeliverData(chunk)) return;
     if (eof) DeliverEof();
+  }
+
+  // Whether `size` more bytes may be written; resets the connection when they would pass the hard limit.
+  Status CheckWrite(size_t size) {
+    if (reset_) return FailedPreconditionError("write on a reset connection");
+    if (broken_) return OkStatus();  // Into the void.
+    if (peer_ == nullptr || dead()) return UnavailableError("connection reset by peer");
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite");
+    if (outbox_size_ + size > limits_.hard_limit) {
+      Reset();
+      return ResourceExhaustedError("write buffer over its hard limit");
+    }
+    return OkStatus();
+  }
+
+  void Enqueue(Bytes data) {
+    // Jitter may not reorder a connection's bytes.
+    last_arrival_ = std::max(last_arrival_, network_->Send(local_ip_, remote_ip_, data.size(), latency_));
+    outbox_size_ += data.size();
+    outbox_.push_back(Chunk{std::move(data), last_arrival_});
+    if (outbox_size_ >= limits_.high_water) blocked_ = true;
+    peer_->deliver_.ArmAt(outbox_.back().arrival);
   }
 
   void MaybeNotifyWritable() {

@@ -350,6 +350,44 @@ TEST_F(LinkModelTest, TheDownloadLinkQueuesBytesFromEverySender) {
   EXPECT_EQ(TimeUntil([&] { return b_from_c.data.size() == 100; }), 100 * kMs);
 }
 
+TEST_F(LinkModelTest, OwnedAndCopiedWritesArriveInOrderInReadSizedPieces) {
+  Connect();
+  std::vector<size_t> reads;
+  std::string received;
+  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
+                                            reads.push_back(b.size());
+                                            received.append(reinterpret_cast<const char*>(b.data()), b.size());
+                                          },
+                                          {}, {}, {}});
+  std::string big(MemoryNetwork::kChunkSize + 34464, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13 + i / 251);
+  const Bytes big_bytes(big.begin(), big.end());
+  ASSERT_TRUE(dialed_->WriteOwned(big_bytes).ok());
+  ASSERT_TRUE(dialed_->Write(AsBytes("copied")).ok());
+  ASSERT_TRUE(dialed_->WriteOwned(Bytes{'o', 'w', 'n'}).ok());
+  TimeUntil([&] { return received.size() == big.size() + 9; });
+  EXPECT_TRUE(received == big + "copiedown");
+  // One read takes at most kChunkSize; what is left of a write joins the writes behind it.
+  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, 34464 + 9}));
+  EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_sent, big.size() + 9);
+
+  // A write alone arrives as it was written, whether given or copied.
+  reads.clear();
+  received.clear();
+  ASSERT_TRUE(dialed_->WriteOwned(Bytes{'a', 'b'}).ok());
+  TimeUntil([&] { return received.size() == 2; });
+  ASSERT_TRUE(dialed_->Write(AsBytes("cde")).ok());
+  TimeUntil([&] { return received.size() == 5; });
+  EXPECT_EQ(received, "abcde");
+  EXPECT_EQ(reads, (std::vector<size_t>{2, 3}));
+}
+
+TEST_F(MemoryTransportTest, AnOwnedWriteObeysTheHardLimit) {
+  ConnectPair();
+  EXPECT_EQ(dialed_->WriteOwned(Bytes(64 * 1024 + 1, 1)).code(), StatusCode::kResourceExhausted);
+  EXPECT_FALSE(dialed_->Write(AsBytes("x")).ok());
+}
+
 TEST_F(LinkModelTest, TrafficIsCountedPerAddress) {
   Connect();
   ASSERT_TRUE(dialed_->Write(Bytes(300, 'x')).ok());

@@ -284,6 +284,13 @@ class NoiseFrameBuffer {
   // reuses it instead of faulting in fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold
   // plus a message); without, it is freed (a connection that carried one large message and then little or
   // nothing, a block and then attestations, holds none while idle).
+  // Hands over the sealed frames (call SealOpen() first) and forgets them, as Clear(false) does.
+  Bytes Release() {
+    Bytes out = std::move(wire_);
+    Clear(/*keep_buffer=*/false);
+    return out;
+  }
+
   void Clear(bool keep_buffer) {
     if (keep_buffer) {
       wire_.clear();
@@ -388,7 +395,10 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   Status HandOver(bool keep_buffer) {
     flush_task_->Cancel();
     Status s = pending_.SealOpen();
-    if (s.ok() && !pending_.empty()) s = inner_->Write(pending_.wire());
+    if (s.ok() && !pending_.empty()) {
+      // A buffer that is not kept goes below whole: a connection that queues it takes it without a copy.
+      s = keep_buffer ? inner_->Write(pending_.wire()) : inner_->WriteOwned(pending_.Release());
+    }
     pending_.Clear(keep_buffer);
     if (!s.ok() && failure_.ok()) failure_ = s;
     return s;

@@ -20,6 +20,9 @@ class RawConnection : public virtual Stream {
   // (LinkModel::null_cipher): true only on the in-memory connections of a simulated network built with it,
   // never on a real transport.
   virtual bool simulation_null_cipher() const { return false; }
+  // Write() of a buffer the connection may keep rather than copy: one that queues what it is given (the
+  // in-memory connection) takes it whole. Fails as Write() does. This default writes a copy.
+  virtual Status WriteOwned(Bytes data) { return Write(data); }
 };
 
 // Accepts connections while it exists; destroying it stops listening.
