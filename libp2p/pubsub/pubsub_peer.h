@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/fifo.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/base/frame_reader.h"
 #include "libp2p/base/log_rate_limiter.h"
@@ -258,7 +258,7 @@ class PubSubPeer {
   // The RPCs of one SendLane in Send() order, and their bytes; RPCs leave from the front only (written,
   // unwanted or expired). One timeout per lane, so deadlines only grow along it.
   struct Lane {
-    std::deque<Queued> queue;
+    Fifo<Queued> queue;
     size_t bytes = 0;
     Duration timeout{};
   };
