@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,13 +31,17 @@ constexpr size_t kMaxListedItems = 16;
 class CipherState {
  public:
   void InitializeKey(ByteSpan key) {
-    aead_.emplace(*ChaCha20Poly1305::Create(key));
+    aead_ = std::make_unique<ChaCha20Poly1305>(*ChaCha20Poly1305::Create(key));
     nonce_ = 0;
   }
-  bool has_key() const { return aead_.has_value(); }
+  bool has_key() const { return aead_ != nullptr || null_; }
   // From now on, seals with the simulation's null cipher (LinkModel::null_cipher): the plaintext and 16
-  // zero bytes. Only for connections whose simulation_null_cipher() says so.
-  void UseSimulationNullCipher() { null_ = true; }
+  // zero bytes. Only for connections whose simulation_null_cipher() says so. The cipher's context (about
+  // 600 bytes) goes.
+  void UseSimulationNullCipher() {
+    null_ = true;
+    aead_.reset();
+  }
 
   // Seals `plaintext` into `out` (plaintext.size() + 16 bytes; may alias plaintext).
   Status Encrypt(ByteSpan ad, ByteSpan plaintext, std::span<uint8_t> out) {
@@ -75,7 +80,7 @@ class CipherState {
     for (int i = 0; i < 8; ++i) n[4 + i] = static_cast<uint8_t>(nonce_ >> (8 * i));
     return n;
   }
-  std::optional<ChaCha20Poly1305> aead_;
+  std::unique_ptr<ChaCha20Poly1305> aead_;  // On the heap: a simulated connection with the null cipher has none.
   uint64_t nonce_ = 0;
   bool null_ = false;
 };
