@@ -14,6 +14,20 @@ namespace libp2p {
 template <typename T>
 class Fifo {
  public:
+  Fifo() = default;
+  // A moved-from queue is empty.
+  Fifo(Fifo&& other) noexcept : items_(std::move(other.items_)), head_(std::exchange(other.head_, 0)) {
+    other.items_.clear();
+  }
+  Fifo& operator=(Fifo&& other) noexcept {
+    items_ = std::move(other.items_);
+    head_ = std::exchange(other.head_, 0);
+    other.items_.clear();
+    return *this;
+  }
+  Fifo(const Fifo&) = delete;
+  Fifo& operator=(const Fifo&) = delete;
+
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   // The oldest item; the queue must not be empty.
@@ -61,6 +75,12 @@ class Fifo {
     } else {
       items_.insert(items_.begin(), std::move(item));
     }
+  }
+
+  // Drops every item and the memory they took.
+  void clear() {
+    std::vector<T>().swap(items_);
+    head_ = 0;
   }
 
   // Items an emptied queue keeps room for.

@@ -48,6 +48,24 @@ TEST(FifoTest, PushFrontPutsBackBeforeEverything) {
   EXPECT_EQ(Drain(q), (std::vector<int>{7}));
 }
 
+TEST(FifoTest, MovingTakesTheItemsAndLeavesAnEmptyQueue) {
+  Fifo<int> a;
+  for (int i = 0; i < 4; ++i) a.push_back(i);
+  a.pop_front();
+  Fifo<int> b(std::move(a));
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the state after a move is part of the contract.
+  a.push_back(9);
+  EXPECT_EQ(Drain(a), (std::vector<int>{9}));
+  Fifo<int> c;
+  c.push_back(7);
+  c = std::move(b);
+  EXPECT_TRUE(b.empty());  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(Drain(c), (std::vector<int>{1, 2, 3}));
+  c.push_back(5);
+  c.clear();
+  EXPECT_TRUE(c.empty());
+}
+
 TEST(FifoTest, ATakenItemIsFreedAtOnce) {
   Fifo<std::shared_ptr<int>> q;
   auto item = std::make_shared<int>(1);

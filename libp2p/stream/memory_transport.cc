@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cassert>
-#include <deque>
 #include <string>
 
+#include "libp2p/base/fifo.h"
 #include "libp2p/stream/stream_base.h"
 
 namespace libp2p::stream {
@@ -136,7 +136,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   // has arrived by now into this end.
   void PullFromPeer() {
     if (want_pause() || broken_) return;
-    std::deque<Chunk>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
+    Fifo<Chunk>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
     size_t& source_size = peer_ != nullptr ? peer_->outbox_size_ : orphaned_size_;
     const MonoTime now = loop()->Now();
     Bytes chunk;
@@ -202,7 +202,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     error_.ArmAt(loop()->Now() + latency_);
   }
 
-  void OnPeerClosed(std::deque<Chunk> unsent, size_t unsent_size, MonoTime closed_at) {
+  void OnPeerClosed(Fifo<Chunk> unsent, size_t unsent_size, MonoTime closed_at) {
     peer_ = nullptr;
     peer_closed_ = true;
     orphaned_ = std::move(unsent);
@@ -220,10 +220,10 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   const Ipv4 remote_ip_;
   MemoryConnection* peer_ = nullptr;  // The other end, or null once it is gone.
   bool peer_closed_ = false;          // The other end was destroyed after an orderly close.
-  std::deque<Chunk> orphaned_;        // What it had not delivered yet.
+  Fifo<Chunk> orphaned_;             // What it had not delivered yet.
   size_t orphaned_size_ = 0;
   MonoTime orphaned_closed_at_;       // When its end of stream arrives.
-  std::deque<Chunk> outbox_;
+  Fifo<Chunk> outbox_;
   size_t outbox_size_ = 0;
   MonoTime last_arrival_;  // When the last byte written reaches the peer.
   bool blocked_ = false;

@@ -1,10 +1,10 @@
 #include "libp2p/stream/yamux.h"
 
 #include <algorithm>
-#include <deque>
 #include <string>
 #include <unordered_map>
 
+#include "libp2p/base/fifo.h"
 #include "libp2p/base/liveness.h"
 #include "libp2p/base/memory_budget.h"
 #include "libp2p/stream/stream_base.h"
@@ -139,7 +139,7 @@ class YamuxStream final : public StreamBase {
   const uint32_t id_;
   const bool outbound_;
   const WriteLimits limits_;
-  std::deque<Bytes> outbox_;
+  Fifo<Bytes> outbox_;
   size_t front_offset_ = 0;
   size_t outbox_size_ = 0;
   bool blocked_ = false;
@@ -551,7 +551,10 @@ class YamuxConnection final : public MuxedConnection {
       uint64_t skipped = next_remote_id_;
       if (id - skipped > 2 * kMaxSkippedIds) skipped = id - 2 * kMaxSkippedIds;
       for (; skipped < id; skipped += 2) skipped_remote_ids_.push_back(static_cast<uint32_t>(skipped));
-      while (skipped_remote_ids_.size() > kMaxSkippedIds) skipped_remote_ids_.pop_front();
+      if (skipped_remote_ids_.size() > kMaxSkippedIds) {
+        skipped_remote_ids_.erase(skipped_remote_ids_.begin(),
+                                  skipped_remote_ids_.end() - static_cast<std::ptrdiff_t>(kMaxSkippedIds));
+      }
       next_remote_id_ = uint64_t{id} + 2;
       return true;
     }
@@ -670,12 +673,12 @@ class YamuxConnection final : public MuxedConnection {
   uint32_t next_id_;
   const uint32_t remote_parity_;
   uint64_t next_remote_id_;                   // The lowest id above every one the remote opened.
-  std::deque<uint32_t> skipped_remote_ids_;   // Ids below it the remote has not opened (the last 64).
+  std::vector<uint32_t> skipped_remote_ids_;   // Ids below it the remote has not opened (the last 64).
   std::unordered_map<uint32_t, YamuxStream*> streams_;
   size_t inbound_count_ = 0;
   size_t outbound_count_ = 0;
   size_t unacked_outbound_ = 0;  // Outbound streams whose ACK has not arrived.
-  std::deque<uint32_t> send_queue_;
+  Fifo<uint32_t> send_queue_;
   Bytes out_;  // Frames for the secure connection: queued control frames, then a flush's stream data.
   // Frame parsing.
   uint8_t header_[kYamuxHeaderSize];
@@ -717,7 +720,7 @@ Status YamuxStream::Write(ByteSpan data) {
     // All sent, or the connection failed (which unlinked the stream and reports the failure from the loop).
     if (data.empty() || conn_ == nullptr) return OkStatus();
   }
-  outbox_.emplace_back(data.begin(), data.end());
+  outbox_.push_back(Bytes(data.begin(), data.end()));
   outbox_size_ += data.size();
   if (outbox_size_ >= limits_.high_water) blocked_ = true;
   conn_->OnStreamWrite(this);
