@@ -1,12 +1,13 @@
 #include "libp2p/base/manual_event_loop.h"
 
-#include "libp2p/base/owned_callback.h"
-
 #include <poll.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <utility>
+
+#include "libp2p/base/owned_callback.h"
 
 namespace libp2p {
 
@@ -107,7 +108,7 @@ void ManualEventLoop::Place(const HeapEntry& entry, size_t index) {
 void ManualEventLoop::SiftUp(size_t index) {
   const HeapEntry entry = heap_[index];
   while (index > 0) {
-    const size_t parent = (index - 1) / 2;
+    const size_t parent = (index - 1) / kHeapArity;
     if (!Before(entry, heap_[parent])) break;
     Place(heap_[parent], index);
     index = parent;
@@ -118,9 +119,13 @@ void ManualEventLoop::SiftUp(size_t index) {
 void ManualEventLoop::SiftDown(size_t index) {
   const HeapEntry entry = heap_[index];
   for (;;) {
-    size_t child = 2 * index + 1;
-    if (child >= heap_.size()) break;
-    if (child + 1 < heap_.size() && Before(heap_[child + 1], heap_[child])) ++child;
+    const size_t first = kHeapArity * index + 1;
+    if (first >= heap_.size()) break;
+    size_t child = first;
+    const size_t end = std::min(first + kHeapArity, heap_.size());
+    for (size_t c = first + 1; c < end; ++c) {
+      if (Before(heap_[c], heap_[child])) child = c;
+    }
     if (!Before(heap_[child], entry)) break;
     Place(heap_[child], index);
     index = child;

@@ -3,8 +3,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -82,6 +85,44 @@ TEST(ManualEventLoopTest, TimersWithEqualDeadlinesFireInSchedulingOrder) {
   c->Schedule(milliseconds(500));
   loop.AdvanceTime(seconds(1));
   EXPECT_EQ(order, (std::vector<int>{3, 2, 1}));
+}
+
+TEST(ManualEventLoopTest, ManyTimersScheduledMovedAndCancelledFireInDeadlineThenSchedulingOrder) {
+  ManualEventLoop loop;
+  constexpr int kTimers = 2000;
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < kTimers; ++i) timers.push_back(loop.CreateTimer([&fired, i] { fired.push_back(i); }));
+  // What each timer should do: its deadline (in ms, few distinct values so that ties are common) and the
+  // order of its last scheduling; -1 when cancelled.
+  std::vector<std::pair<int64_t, int>> expected(kTimers, {-1, 0});
+  uint64_t x = 12345;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    return (x >> 33) % n;
+  };
+  int order = 0;
+  for (int round = 0; round < 3 * kTimers; ++round) {
+    const int i = static_cast<int>(next(kTimers));
+    if (next(5) == 0) {
+      timers[i]->Cancel();
+      expected[i] = {-1, 0};
+    } else {
+      const int64_t ms = 1 + static_cast<int64_t>(next(50));
+      timers[i]->Schedule(milliseconds(ms));
+      expected[i] = {ms, order++};
+    }
+  }
+  std::vector<std::tuple<int64_t, int, int>> sorted;
+  for (int i = 0; i < kTimers; ++i) {
+    if (expected[i].first >= 0) sorted.emplace_back(expected[i].first, expected[i].second, i);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> want;
+  for (const auto& t : sorted) want.push_back(std::get<2>(t));
+  EXPECT_EQ(loop.scheduled_timers(), want.size());
+  loop.AdvanceTime(seconds(1));
+  EXPECT_EQ(fired, want);
 }
 
 TEST(ManualEventLoopTest, CancelledTimerNeverRuns) {
