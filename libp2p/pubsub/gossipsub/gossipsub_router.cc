@@ -210,6 +210,7 @@ void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
   info.protocol = protocol;
   info.direct = options_.direct_peers.count(peer) > 0;
   info.outbound = core_->host()->IsOutbound(peer);
+  info.sender = core_->FindPeer(peer);
   const Duration retention = options_.params.heartbeat_interval * options_.params.idontwant_retention_heartbeats;
   info.dont_send = std::make_unique<TimedCache>(&core_->loop()->clock(), retention,
                                                 options_.params.max_idontwant_entries_per_peer);
@@ -882,7 +883,7 @@ void GossipSubRouter::CheckPromises() {
 
 void GossipSubRouter::NoteSlowPeers() {
   for (auto& [id, info] : peers_) {
-    const PubSubPeer* peer = core_->FindPeer(id);
+    const PubSubPeer* peer = info.sender;
     if (peer == nullptr) continue;
     // Its own drops only: not those for want of room that other peers hold in the node's send budget.
     const uint64_t drops = peer->stats().dropped_full - peer->stats().dropped_no_room + peer->stats().dropped_timeout;

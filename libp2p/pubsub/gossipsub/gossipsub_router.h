@@ -38,6 +38,7 @@
 #include "libp2p/pubsub/gossipsub/peer_score.h"
 #include "libp2p/pubsub/gossipsub/promise_tracker.h"
 #include "libp2p/pubsub/gossipsub/px_connector.h"
+#include "libp2p/pubsub/pubsub_peer.h"
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/timed_cache.h"
 
@@ -302,6 +303,9 @@ class GossipSubRouter final : public Router {
     // The partial-message flags of its subscriptions (topics with a flag set, among those it subscribes
     // to), kept only while it advertises the extension.
     std::map<std::string, PartialTopicMode> partial_topics;
+    // Its sender, for the drop counts; an observer that PubSub owns and destroys only after RemovePeer()
+    // (null when the core has none, as in some router tests).
+    const PubSubPeer* sender = nullptr;
     // The peer's RPCs dropped unsent (full lanes, expired), as of the last heartbeat.
     uint64_t send_drops_seen = 0;
     // Ids the peer told us it does not want, pruned by TTL.
