@@ -285,10 +285,6 @@ class NoiseFrameBuffer {
   size_t size() const { return wire_.size() + (open_ ? kTagLength : 0); }
   bool empty() const { return wire_.empty(); }
 
-  // Forgets everything. With `keep_buffer`, the buffer's memory stays for the next batch (a bulk transfer
-  // reuses it instead of faulting in fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold
-  // plus a message); without, it is freed (a connection that carried one large message and then little or
-  // nothing, a block and then attestations, holds none while idle).
   // Hands over the sealed frames (call SealOpen() first) and forgets them, as Clear(false) does.
   Bytes Release() {
     Bytes out = std::move(wire_);
@@ -296,6 +292,10 @@ class NoiseFrameBuffer {
     return out;
   }
 
+  // Forgets everything. With `keep_buffer`, the buffer's memory stays for the next batch (a bulk transfer
+  // reuses it instead of faulting in fresh pages every turn; Write() bounds it to about kNoiseFlushThreshold
+  // plus a message); without, it is freed (a connection that carried one large message and then little or
+  // nothing, a block and then attestations, holds none while idle).
   void Clear(bool keep_buffer) {
     if (keep_buffer) {
       wire_.clear();
