@@ -36,27 +36,77 @@ class Delivery {
   MonoTime deadline_;
 };
 
-// One end of an in-memory connection. Bytes written wait in this end's outbox until the other end takes
-// them (while it is not paused), so a slow reader blocks the writer as TCP would. On a network with latency
-// the bytes of one write become available to the peer one latency after the write.
+class ShardedPendingDial;
+
+// A dial between shards: the request, and the answer that comes back.
+struct MemoryNetwork::DialRequest {
+  Multiaddr target;
+  Ipv4 from_ip = 0;
+  Multiaddr from_addr;    // The dialer's end: its address and port.
+  size_t from_shard = 0;
+  uint64_t dial = 0;      // The pending dial, on the dialer's shard.
+  uint64_t dialer = 0;    // The id its connection will have there.
+  Status answer;          // The answer: ok, or why the dial failed.
+  uint64_t accepted = 0;  // The listener's end, on the listener's shard (ok answers).
+};
+
+struct MemoryNetwork::Message {
+  enum class Kind : uint8_t { kData, kAck, kEof, kClosed, kReset, kDial, kDialAnswer };
+  Kind kind = Kind::kData;
+  uint64_t to = 0;  // The connection (kDialAnswer: the pending dial; kDial: none).
+  // kData: when the bytes reach the receiver's access link. kReset: when it was sent. Others: when the other
+  // side sees it (kAck: the writer hears its bytes were taken; kEof, kClosed: at the earliest, the end of
+  // stream; kDial: the listener's side).
+  MonoTime at;
+  size_t count = 0;  // kAck: bytes taken.
+  Bytes bytes;       // kData.
+  std::unique_ptr<DialRequest> dial;  // kDial, kDialAnswer.
+};
+
+// One shard's part of the network: everything of the addresses it holds, touched by its thread only (and by
+// Exchange() while every shard is stopped).
+struct MemoryNetwork::Shard {
+  Shard(EventLoop* l, uint64_t seed, size_t shards) : loop(l), jitter_rng(seed), outbox(shards) {}
+  EventLoop* const loop;
+  std::mt19937_64 jitter_rng;
+  std::unordered_map<Ipv4, Endpoint> endpoints;
+  uint16_t next_port = 10000;
+  std::unordered_map<Multiaddr, MemoryListener*> listeners;
+  uint64_t next_id = 1;
+  std::unordered_map<uint64_t, MemoryConnection*> connections;
+  std::unordered_map<uint64_t, ShardedPendingDial*> dials;
+  // Dials between shards waiting for their listener's side to be reached.
+  std::unordered_map<uint64_t, std::unique_ptr<Timer>> accepts;
+  // What this shard's thread sent each other shard since the last Exchange().
+  std::vector<std::vector<Message>> outbox;
+};
+
+// One end of an in-memory connection. Bytes written travel to the other end's inbox, where they wait until
+// it takes them (while it is not paused); the writer counts them as buffered until it hears they were taken,
+// one latency later, so a slow reader blocks the writer as TCP would. On a network with latency the bytes
+// of one write become available to the peer one latency after the write.
 class MemoryConnection final : public RawConnection, public StreamBase {
  public:
-  // Bytes of one write, and when they reach the peer.
+  using Message = MemoryNetwork::Message;
+  using Kind = Message::Kind;
+  // Bytes of one write, and when they reach this end.
   struct Chunk {
     Bytes bytes;
     MonoTime arrival;
     size_t taken = 0;  // The first bytes, already delivered.
   };
 
-  MemoryConnection(MemoryNetwork* network, Multiaddr local, Ipv4 local_ip, Multiaddr remote, Ipv4 remote_ip)
-      : StreamBase(network->loop_), network_(network), limits_(network->limits_),
+  // This end, `id` on `shard`, and the other end, `peer` on `peer_shard` (which may not exist yet).
+  MemoryConnection(MemoryNetwork* network, size_t shard, uint64_t id, Multiaddr local, Ipv4 local_ip,
+                   Multiaddr remote, Ipv4 remote_ip, size_t peer_shard, uint64_t peer)
+      : StreamBase(network->shards_[shard]->loop), network_(network), limits_(network->limits_),
         latency_(network->LatencyBetween(local_ip, remote_ip)), local_(std::move(local)),
-        remote_(std::move(remote)), local_ip_(local_ip), remote_ip_(remote_ip),
-        deliver_(network->loop_, network->timed(), [this] { PullFromPeer(); }),
-        writable_(network->loop_, network->timed(), [this] { MaybeNotifyWritable(); }),
-        error_(network->loop_, network->timed(),
-               [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
-    network_->connections_.insert(this);
+        remote_(std::move(remote)), local_ip_(local_ip), remote_ip_(remote_ip), shard_(shard), id_(id),
+        peer_shard_(peer_shard), peer_(peer),
+        deliver_(loop(), network->timed(), [this] { Pull(); }),
+        writable_(loop(), network->timed(), [this] { MaybeNotifyWritable(); }),
+        error_(loop(), network->timed(), [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
+    network_->shards_[shard_]->connections.emplace(id_, this);
   }
 
   Ipv4 local_ip() const { return local_ip_; }
@@ -65,24 +115,16 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   // Cut: writes vanish, nothing more is delivered either way.
   void Break() {
     broken_ = true;
-    peer_ = nullptr;
     deliver_.Cancel();
     error_.Cancel();
-    outbox_.clear();
-    outbox_size_ = 0;
+    inbox_.clear();
   }
 
-  // Like close() on a socket: bytes still queued reach the peer, then its end of stream.
+  // Like close() on a socket: bytes already written reach the peer, then its end of stream.
   ~MemoryConnection() override {
-    network_->connections_.erase(this);
-    if (peer_ == nullptr || broken_) return;
-    const MonoTime closed_at = write_closed_ ? write_closed_at_ : std::max(loop()->Now() + latency_, last_arrival_);
-    peer_->OnPeerClosed(std::move(outbox_), outbox_size_, closed_at);
-  }
-
-  static void Connect(MemoryConnection* a, MemoryConnection* b) {
-    a->peer_ = b;
-    b->peer_ = a;
+    network_->shards_[shard_]->connections.erase(id_);
+    if (peer_gone_ || broken_ || reset_) return;
+    Tell(Message{.kind = Kind::kClosed, .at = write_closed_ ? write_closed_at_ : loop()->Now() + latency_});
   }
 
   const Multiaddr& local_addr() const override { return local_; }
@@ -91,7 +133,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   Status Write(ByteSpan data) override {
     RETURN_IF_ERROR(CheckWrite(data.size()));
-    if (!broken_ && !data.empty()) Enqueue(Bytes(data.begin(), data.end()));
+    if (!broken_ && !data.empty()) Send(Bytes(data.begin(), data.end()));
     return OkStatus();
   }
   // Takes `data` whole unless a quarter or more of its memory is spare: queued bytes then cost about what
@@ -99,49 +141,91 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   Status WriteOwned(Bytes data) override {
     if (data.capacity() - data.size() >= data.size() / 4) return Write(data);
     RETURN_IF_ERROR(CheckWrite(data.size()));
-    if (!broken_ && !data.empty()) Enqueue(std::move(data));
+    if (!broken_ && !data.empty()) Send(std::move(data));
     return OkStatus();
   }
-  size_t buffered_bytes() const override { return outbox_size_; }
+  size_t buffered_bytes() const override { return unacked_; }
   bool write_blocked() const override { return blocked_; }
 
   void CloseWrite() override {
     if (write_closed_ || reset_) return;
     write_closed_ = true;
-    write_closed_at_ = std::max(loop()->Now() + latency_, last_arrival_);
-    if (peer_ != nullptr && !broken_) peer_->deliver_.ArmAt(write_closed_at_);
+    write_closed_at_ = loop()->Now() + latency_;
+    if (!peer_gone_ && !broken_) Tell(Message{.kind = Kind::kEof, .at = write_closed_at_});
   }
 
   void Reset() override {
     if (reset_) return;
     reset_ = true;
     MarkDead();
-    outbox_.clear();
-    outbox_size_ = 0;
-    if (peer_ != nullptr && !broken_) {
-      peer_->OnPeerReset();
-      peer_ = nullptr;
+    deliver_.Cancel();
+    inbox_.clear();
+    unacked_ = 0;
+    if (!peer_gone_ && !broken_) Tell(Message{.kind = Kind::kReset, .at = loop()->Now()});
+    peer_gone_ = true;
+  }
+
+  // A message from the other end.
+  void Receive(Message m) {
+    if (broken_ || reset_) return;
+    switch (m.kind) {
+      case Kind::kData: {
+        // Jitter may not reorder a connection's bytes.
+        last_arrival_ = std::max(last_arrival_, network_->Arrive(local_ip_, m.bytes.size(), m.at));
+        inbox_.push_back(Chunk{std::move(m.bytes), last_arrival_});
+        deliver_.ArmAt(last_arrival_);
+        return;
+      }
+      case Kind::kAck:
+        unacked_ -= std::min(unacked_, m.count);
+        writable_.ArmAt(m.at);
+        return;
+      case Kind::kEof:
+        closed_ = true;
+        closed_at_ = std::max(m.at, last_arrival_);
+        deliver_.ArmAt(closed_at_);
+        return;
+      case Kind::kClosed:
+        peer_gone_ = true;
+        if (!closed_) {
+          closed_ = true;
+          closed_at_ = std::max(m.at, last_arrival_);
+        }
+        deliver_.ArmAt(inbox_.empty() ? closed_at_ : inbox_.front().arrival);
+        return;
+      case Kind::kReset:
+        // What had not been taken yet is lost, and so is any end of stream.
+        peer_gone_ = true;
+        closed_ = false;
+        deliver_.Cancel();
+        inbox_.clear();
+        error_.ArmAt(m.at + latency_);
+        return;
+      case Kind::kDial:
+      case Kind::kDialAnswer:
+        return;  // Not for a connection.
     }
   }
 
  protected:
   void OnReadPauseChanged() override {
-    if (want_pause()) return;
-    const bool pending = peer_ != nullptr ? peer_->outbox_size_ > 0 || peer_->write_closed_ : peer_closed_;
-    if (pending) deliver_.ArmAt(loop()->Now());
+    if (!want_pause() && (!inbox_.empty() || closed_)) deliver_.ArmAt(loop()->Now());
   }
 
  private:
-  // Moves up to one delivery's worth of the peer's outbox (or of what it left behind when it closed) that
-  // has arrived by now into this end.
-  void PullFromPeer() {
+  // Tells the other end, on its shard.
+  void Tell(Message m) {
+    m.to = peer_;
+    network_->Post(shard_, peer_shard_, std::move(m));
+  }
+
+  // Moves up to one delivery's worth of the inbox that has arrived by now into this end.
+  void Pull() {
     if (want_pause() || broken_) return;
-    Fifo<Chunk>& source = peer_ != nullptr ? peer_->outbox_ : orphaned_;
-    size_t& source_size = peer_ != nullptr ? peer_->outbox_size_ : orphaned_size_;
     const MonoTime now = loop()->Now();
     Bytes chunk;
-    while (!source.empty() && source.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
-      Chunk& front = source.front();
+    while (!inbox_.empty() && inbox_.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
+      Chunk& front = inbox_.front();
       const size_t left = front.bytes.size() - front.taken;
       const size_t take = std::min(left, MemoryNetwork::kChunkSize - chunk.size());
       if (chunk.empty() && front.taken == 0 && take == left) {
@@ -150,18 +234,17 @@ class MemoryConnection final : public RawConnection, public StreamBase {
         chunk.insert(chunk.end(), front.bytes.begin() + front.taken, front.bytes.begin() + front.taken + take);
       }
       front.taken += take;
-      if (take == left) source.pop_front();
+      if (take == left) inbox_.pop_front();
     }
-    source_size -= chunk.size();
     // The writer hears that its bytes left its buffer one latency later, as a TCP sender hears of acks.
-    if (!chunk.empty() && peer_ != nullptr) peer_->writable_.ArmAt(now + latency_);
-    const bool closed = peer_ != nullptr ? peer_->write_closed_ : peer_closed_;
-    const MonoTime closed_at = peer_ != nullptr ? peer_->write_closed_at_ : orphaned_closed_at_;
-    const bool eof = source.empty() && closed && closed_at <= now;
-    if (!source.empty()) {
-      deliver_.ArmAt(source.front().arrival);
-    } else if (closed && !eof) {
-      deliver_.ArmAt(closed_at);
+    if (!chunk.empty() && !peer_gone_) {
+      Tell(Message{.kind = Kind::kAck, .at = now + latency_, .count = chunk.size()});
+    }
+    const bool eof = inbox_.empty() && closed_ && closed_at_ <= now;
+    if (!inbox_.empty()) {
+      deliver_.ArmAt(inbox_.front().arrival);
+    } else if (closed_ && !eof) {
+      deliver_.ArmAt(closed_at_);
     }
     if (!chunk.empty() && !DeliverData(chunk)) return;
     if (eof) DeliverEof();
@@ -171,44 +254,28 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   Status CheckWrite(size_t size) {
     if (reset_) return FailedPreconditionError("write on a reset connection");
     if (broken_) return OkStatus();  // Into the void.
-    if (peer_ == nullptr || dead()) return UnavailableError("connection reset by peer");
+    if (peer_gone_ || dead()) return UnavailableError("connection reset by peer");
     if (write_closed_) return FailedPreconditionError("write after CloseWrite");
-    if (outbox_size_ + size > limits_.hard_limit) {
+    if (unacked_ + size > limits_.hard_limit) {
       Reset();
       return ResourceExhaustedError("write buffer over its hard limit");
     }
     return OkStatus();
   }
 
-  void Enqueue(Bytes data) {
-    // Jitter may not reorder a connection's bytes.
-    last_arrival_ = std::max(last_arrival_, network_->Send(local_ip_, remote_ip_, data.size(), latency_));
-    outbox_size_ += data.size();
-    outbox_.push_back(Chunk{std::move(data), last_arrival_});
-    if (outbox_size_ >= limits_.high_water) blocked_ = true;
-    peer_->deliver_.ArmAt(outbox_.back().arrival);
+  void Send(Bytes data) {
+    const size_t size = data.size();
+    const MonoTime at = network_->Depart(shard_, local_ip_, size, latency_);
+    unacked_ += size;
+    if (unacked_ >= limits_.high_water) blocked_ = true;
+    Tell(Message{.kind = Kind::kData, .at = at, .bytes = std::move(data)});
   }
 
   void MaybeNotifyWritable() {
-    if (blocked_ && outbox_size_ < limits_.low_water) {
+    if (blocked_ && unacked_ < limits_.low_water) {
       blocked_ = false;
       NotifyWritable();
     }
-  }
-
-  void OnPeerReset() {
-    peer_ = nullptr;
-    deliver_.Cancel();
-    error_.ArmAt(loop()->Now() + latency_);
-  }
-
-  void OnPeerClosed(Fifo<Chunk> unsent, size_t unsent_size, MonoTime closed_at) {
-    peer_ = nullptr;
-    peer_closed_ = true;
-    orphaned_ = std::move(unsent);
-    orphaned_size_ = unsent_size;
-    orphaned_closed_at_ = closed_at;
-    deliver_.ArmAt(orphaned_.empty() ? closed_at : orphaned_.front().arrival);
   }
 
   MemoryNetwork* const network_;
@@ -218,14 +285,16 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   const Multiaddr remote_;
   const Ipv4 local_ip_;
   const Ipv4 remote_ip_;
-  MemoryConnection* peer_ = nullptr;  // The other end, or null once it is gone.
-  bool peer_closed_ = false;          // The other end was destroyed after an orderly close.
-  Fifo<Chunk> orphaned_;             // What it had not delivered yet.
-  size_t orphaned_size_ = 0;
-  MonoTime orphaned_closed_at_;       // When its end of stream arrives.
-  Fifo<Chunk> outbox_;
-  size_t outbox_size_ = 0;
-  MonoTime last_arrival_;  // When the last byte written reaches the peer.
+  const size_t shard_;
+  const uint64_t id_;
+  const size_t peer_shard_;
+  const uint64_t peer_;
+  bool peer_gone_ = false;  // The other end was closed or reset: writes fail.
+  Fifo<Chunk> inbox_;       // What the other end wrote, in order of arrival.
+  MonoTime last_arrival_;   // When the last byte written to this end arrives.
+  bool closed_ = false;     // The other end's end of stream is on its way...
+  MonoTime closed_at_;      // ...and arrives then (after the inbox's bytes).
+  size_t unacked_ = 0;      // Written, and not yet heard to be taken by the other end.
   bool blocked_ = false;
   bool write_closed_ = false;
   MonoTime write_closed_at_;  // When our end of stream reaches the peer.
@@ -238,22 +307,24 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
 class MemoryListener final : public Listener {
  public:
-  MemoryListener(MemoryNetwork* network, Multiaddr addr, Transport::AcceptCallback on_accept)
-      : network_(network), addr_(std::move(addr)), on_accept_(std::move(on_accept)) {
-    network_->listeners_[addr_] = this;
+  MemoryListener(std::unordered_map<Multiaddr, MemoryListener*>* registry, Multiaddr addr,
+                 Transport::AcceptCallback on_accept)
+      : registry_(registry), addr_(std::move(addr)), on_accept_(std::move(on_accept)) {
+    (*registry_)[addr_] = this;
   }
-  ~MemoryListener() override { network_->listeners_.erase(addr_); }
+  ~MemoryListener() override { registry_->erase(addr_); }
   const Multiaddr& listen_addr() const override { return addr_; }
   void Accept(std::unique_ptr<RawConnection> conn) { on_accept_(std::move(conn)); }
 
  private:
-  MemoryNetwork* const network_;
+  std::unordered_map<Multiaddr, MemoryListener*>* const registry_;  // Its shard's listeners.
   const Multiaddr addr_;
   Transport::AcceptCallback on_accept_;
 };
 
 namespace {
 
+// A dial on a network of one shard: after one latency, the listener accepts and the dialer is connected.
 class MemoryPendingDial final : public PendingDial {
  public:
   MemoryPendingDial(EventLoop* loop, bool timed, Duration latency, std::function<void()> run)
@@ -283,47 +354,119 @@ bool IsMemoryAddress(const Multiaddr& addr) {
 
 }  // namespace
 
+// A dial on a sharded network: the request reaches the listener's shard one latency after the dial, and its
+// answer (the listener's end, or why there is none) comes back one latency later.
+class ShardedPendingDial final : public PendingDial {
+ public:
+  ShardedPendingDial(MemoryNetwork* network, size_t shard, Ipv4 ip, const Multiaddr& target, Ipv4 target_ip,
+                     Transport::DialCallback on_done)
+      : network_(network), shard_(shard), ip_(ip), target_(target), on_done_(std::move(on_done)),
+        delivery_(network->shards_[shard]->loop, true, [this] { Done(); }) {
+    MemoryNetwork::Shard& s = *network_->shards_[shard_];
+    id_ = s.next_id++;
+    s.dials.emplace(id_, this);
+    auto request = std::make_unique<MemoryNetwork::DialRequest>();
+    request->target = target;
+    request->from_ip = ip;
+    request->from_addr = AddressOf(ip, s.next_port++);
+    request->from_shard = shard_;
+    request->dial = id_;
+    request->dialer = s.next_id++;
+    network_->Post(shard_, network_->ShardOf(target_ip),
+                   MemoryNetwork::Message{.kind = MemoryNetwork::Message::Kind::kDial,
+                                          .at = s.loop->Now() + network_->LatencyBetween(ip, target_ip),
+                                          .dial = std::move(request)});
+  }
+
+  // A cancelled dial's connection never reaches the caller: the listener's end hears a reset.
+  ~ShardedPendingDial() override {
+    network_->shards_[shard_]->dials.erase(id_);
+    if (connection_ != nullptr) connection_->Reset();
+  }
+
+  // The listener's shard answered; the answer arrives at `at`.
+  void Answer(const MemoryNetwork::DialRequest& answer, MonoTime at) {
+    if (answer.answer.ok()) {
+      const Ipv4 target_ip = IpOf(target_.Components()[0].value);
+      connection_ = std::make_unique<MemoryConnection>(network_, shard_, answer.dialer, answer.from_addr, ip_, target_,
+                                                       target_ip, network_->ShardOf(target_ip), answer.accepted);
+    } else {
+      failure_ = answer.answer;
+    }
+    delivery_.ArmAt(at);
+  }
+
+ private:
+  void Done() {
+    Transport::DialCallback on_done = std::move(on_done_);
+    if (connection_ != nullptr) {
+      on_done(std::unique_ptr<RawConnection>(std::move(connection_)));
+    } else {
+      on_done(failure_);
+    }
+  }
+
+  MemoryNetwork* const network_;
+  const size_t shard_;
+  const Ipv4 ip_;
+  const Multiaddr target_;
+  Transport::DialCallback on_done_;
+  uint64_t id_ = 0;
+  std::unique_ptr<MemoryConnection> connection_;  // Until it is handed over.
+  Status failure_;
+  Delivery delivery_;
+};
+
 class MemoryTransport final : public Transport {
  public:
-  MemoryTransport(MemoryNetwork* network, Ipv4 ip) : network_(network), ip_(ip) {}
+  MemoryTransport(MemoryNetwork* network, Ipv4 ip) : network_(network), ip_(ip), shard_(network->ShardOf(ip)) {}
 
   bool CanDial(const Multiaddr& addr) const override { return IsMemoryAddress(addr); }
 
   StatusOr<std::unique_ptr<Listener>> Listen(const Multiaddr& addr, AcceptCallback on_accept) override {
     if (!IsMemoryAddress(addr)) return InvalidArgumentError("not a memory-network address: " + addr.ToString());
     const auto c = addr.Components();
+    const Ipv4 ip = IpOf(c[0].value);
+    if (network_->ShardOf(ip) != shard_) {
+      return InvalidArgumentError("listen address on another shard than the transport's: " + addr.ToString());
+    }
+    MemoryNetwork::Shard& s = *network_->shards_[shard_];
     uint16_t port = static_cast<uint16_t>(c[1].value[0] << 8 | c[1].value[1]);
     if (port == 0) {
-      while (network_->listeners_.count(AddressOf(IpOf(c[0].value), network_->next_port_))) {
-        ++network_->next_port_;
-      }
-      port = network_->next_port_++;
+      while (s.listeners.count(AddressOf(ip, s.next_port))) ++s.next_port;
+      port = s.next_port++;
     }
-    Multiaddr bound = AddressOf(IpOf(c[0].value), port);
-    if (network_->listeners_.count(bound)) return UnavailableError("address in use: " + bound.ToString());
-    return std::unique_ptr<Listener>(std::make_unique<MemoryListener>(network_, bound, std::move(on_accept)));
+    Multiaddr bound = AddressOf(ip, port);
+    if (s.listeners.count(bound)) return UnavailableError("address in use: " + bound.ToString());
+    return std::unique_ptr<Listener>(std::make_unique<MemoryListener>(&s.listeners, bound, std::move(on_accept)));
   }
 
   std::unique_ptr<PendingDial> Dial(const Multiaddr& addr, DialCallback on_done) override {
-    MemoryNetwork* network = network_;
     const Multiaddr target = addr.WithoutPeerId();
     const Ipv4 target_ip = IpOf(target.Components()[0].value);
+    if (network_->sharded()) {
+      return std::make_unique<ShardedPendingDial>(network_, shard_, ip_, target, target_ip, std::move(on_done));
+    }
+    MemoryNetwork* network = network_;
+    MemoryNetwork::Shard* shard = network->shards_[0].get();
     return std::make_unique<MemoryPendingDial>(
-        network->loop_, network->timed(), network->LatencyBetween(ip_, target_ip),
-        [network, target, target_ip, ip = ip_, on_done = std::move(on_done)] {
+        shard->loop, network->timed(), network->LatencyBetween(ip_, target_ip),
+        [network, shard, target, target_ip, ip = ip_, on_done = std::move(on_done)] {
           if (network->Separated(ip, target_ip)) {
             on_done(UnavailableError("network unreachable (partitioned): " + target.ToString()));
             return;
           }
-          auto it = network->listeners_.find(target);
-          if (it == network->listeners_.end()) {
+          auto it = shard->listeners.find(target);
+          if (it == shard->listeners.end()) {
             on_done(UnavailableError("connection refused: " + target.ToString()));
             return;
           }
-          const Multiaddr local = AddressOf(ip, network->next_port_++);
-          auto dialer = std::make_unique<MemoryConnection>(network, local, ip, target, target_ip);
-          auto listener_side = std::make_unique<MemoryConnection>(network, target, target_ip, local, ip);
-          MemoryConnection::Connect(dialer.get(), listener_side.get());
+          const Multiaddr local = AddressOf(ip, shard->next_port++);
+          const uint64_t dialer_id = shard->next_id++, listener_id = shard->next_id++;
+          auto dialer = std::make_unique<MemoryConnection>(network, 0, dialer_id, local, ip, target, target_ip, 0,
+                                                           listener_id);
+          auto listener_side = std::make_unique<MemoryConnection>(network, 0, listener_id, target, target_ip, local,
+                                                                  ip, 0, dialer_id);
           it->second->Accept(std::move(listener_side));
           on_done(std::unique_ptr<RawConnection>(std::move(dialer)));
         });
@@ -331,7 +474,8 @@ class MemoryTransport final : public Transport {
 
  private:
   MemoryNetwork* const network_;
-  const Ipv4 ip_;  // Our dials come from this address.
+  const Ipv4 ip_;  // Our dials come from this address...
+  const size_t shard_;  // ...which lives on this shard.
 };
 
 StatusOr<Ipv4> ParseIpv4(const std::string& text) {
@@ -362,11 +506,23 @@ Duration TransmitTime(size_t bytes, uint64_t bytes_per_second) {
 }  // namespace
 
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration latency)
-    : loop_(loop), limits_(limits), latency_(latency), modeled_(false) {}
+    : limits_(limits), latency_(latency), modeled_(false), lookahead_(Duration::zero()) {
+  shards_.push_back(std::make_unique<Shard>(loop, 0, 1));
+}
 
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model)
-    : loop_(loop), limits_(limits), latency_(Duration::zero()), modeled_(true), model_(std::move(model)),
-      jitter_rng_(model_.seed) {}
+    : MemoryNetwork(Sharding{{loop}, nullptr, Duration::zero()}, limits, std::move(model)) {}
+
+MemoryNetwork::MemoryNetwork(Sharding sharding, WriteLimits limits, LinkModel model)
+    : limits_(limits), latency_(Duration::zero()), modeled_(true), model_(std::move(model)),
+      shard_of_(std::move(sharding.shard_of)), lookahead_(sharding.lookahead) {
+  assert(!sharding.loops.empty());
+  assert(sharding.loops.size() == 1 || lookahead_ > Duration::zero());
+  for (size_t i = 0; i < sharding.loops.size(); ++i) {
+    // Shard 0 draws the jitter of a one-loop network.
+    shards_.push_back(std::make_unique<Shard>(sharding.loops[i], model_.seed + i, sharding.loops.size()));
+  }
+}
 
 MemoryNetwork::~MemoryNetwork() = default;
 
@@ -374,22 +530,33 @@ std::unique_ptr<Transport> MemoryNetwork::CreateTransport(const std::string& ipv
   return std::make_unique<MemoryTransport>(this, MustParse(ipv4));
 }
 
-void MemoryNetwork::SetAccessLink(const std::string& ip, AccessLink link) { endpoints_[MustParse(ip)].link = link; }
+size_t MemoryNetwork::ShardOf(Ipv4 ip) const { return shard_of_ ? shard_of_(ip) : 0; }
+
+void MemoryNetwork::SetAccessLink(const std::string& ip, AccessLink link) {
+  const Ipv4 address = MustParse(ip);
+  shards_[ShardOf(address)]->endpoints[address].link = link;
+}
 
 Traffic MemoryNetwork::TrafficOf(const std::string& ip) const {
-  const auto it = endpoints_.find(MustParse(ip));
-  return it == endpoints_.end() ? Traffic{} : it->second.traffic;
+  const Ipv4 address = MustParse(ip);
+  const Shard& s = *shards_[ShardOf(address)];
+  const auto it = s.endpoints.find(address);
+  return it == s.endpoints.end() ? Traffic{} : it->second.traffic;
 }
 
 void MemoryNetwork::BreakConnections() {
-  for (MemoryConnection* c : connections_) c->Break();
+  for (auto& shard : shards_) {
+    for (auto& [id, c] : shard->connections) c->Break();
+  }
 }
 
 void MemoryNetwork::Partition(const std::vector<std::string>& side) {
   partition_.clear();
   for (const std::string& ip : side) partition_.insert(MustParse(ip));
-  for (MemoryConnection* c : connections_) {
-    if (Separated(c->local_ip(), c->remote_ip())) c->Break();
+  for (auto& shard : shards_) {
+    for (auto& [id, c] : shard->connections) {
+      if (Separated(c->local_ip(), c->remote_ip())) c->Break();
+    }
   }
 }
 
@@ -400,15 +567,15 @@ bool MemoryNetwork::Separated(Ipv4 a, Ipv4 b) const {
 }
 
 Duration MemoryNetwork::LatencyBetween(Ipv4 from, Ipv4 to) const {
-  return model_.latency ? model_.latency(from, to) : latency_;
+  const Duration latency = model_.latency ? model_.latency(from, to) : latency_;
+  return ShardOf(from) != ShardOf(to) ? std::max(latency, lookahead_) : latency;
 }
 
-MonoTime MemoryNetwork::Send(Ipv4 from, Ipv4 to, size_t bytes, Duration latency) {
-  MonoTime t = loop_->Now();
-  Endpoint& sender = endpoints_[from];
-  Endpoint& receiver = endpoints_[to];
+MonoTime MemoryNetwork::Depart(size_t shard, Ipv4 from, size_t bytes, Duration latency) {
+  Shard& s = *shards_[shard];
+  MonoTime t = s.loop->Now();
+  Endpoint& sender = s.endpoints[from];
   sender.traffic.bytes_sent += bytes;
-  receiver.traffic.bytes_received += bytes;
   if (!modeled_) return t + latency;
   if (sender.link.upload_bytes_per_second > 0) {
     t = std::max(t, sender.upload_free) + TransmitTime(bytes, sender.link.upload_bytes_per_second);
@@ -416,13 +583,100 @@ MonoTime MemoryNetwork::Send(Ipv4 from, Ipv4 to, size_t bytes, Duration latency)
   }
   t += latency;
   if (model_.jitter > Duration::zero()) {
-    t += Duration(static_cast<int64_t>(jitter_rng_() % (static_cast<uint64_t>(model_.jitter.count()) + 1)));
-  }
-  if (receiver.link.download_bytes_per_second > 0) {
-    t = std::max(t, receiver.download_free) + TransmitTime(bytes, receiver.link.download_bytes_per_second);
-    receiver.download_free = t;
+    t += Duration(static_cast<int64_t>(s.jitter_rng() % (static_cast<uint64_t>(model_.jitter.count()) + 1)));
   }
   return t;
+}
+
+MonoTime MemoryNetwork::Arrive(Ipv4 to, size_t bytes, MonoTime at) {
+  Endpoint& receiver = shards_[ShardOf(to)]->endpoints[to];
+  receiver.traffic.bytes_received += bytes;
+  if (modeled_ && receiver.link.download_bytes_per_second > 0) {
+    at = std::max(at, receiver.download_free) + TransmitTime(bytes, receiver.link.download_bytes_per_second);
+    receiver.download_free = at;
+  }
+  return at;
+}
+
+void MemoryNetwork::Post(size_t from, size_t to, Message message) {
+  if (from == to) {
+    Handle(to, std::move(message));
+  } else {
+    shards_[from]->outbox[to].push_back(std::move(message));
+  }
+}
+
+void MemoryNetwork::Exchange() {
+  // In a fixed order (by receiving shard, then sending shard, then as sent), so that a run does not depend on
+  // its threads' timing.
+  for (size_t to = 0; to < shards_.size(); ++to) {
+    for (size_t from = 0; from < shards_.size(); ++from) {
+      std::vector<Message> messages = std::move(shards_[from]->outbox[to]);
+      shards_[from]->outbox[to].clear();
+      for (Message& m : messages) Handle(to, std::move(m));
+    }
+  }
+}
+
+void MemoryNetwork::Handle(size_t shard, Message message) {
+  Shard& s = *shards_[shard];
+  switch (message.kind) {
+    case Message::Kind::kDial: {
+      // The listener's side, when the dial reaches it.
+      const uint64_t key = s.next_id++;
+      auto request = std::shared_ptr<DialRequest>(std::move(message.dial));
+      std::unique_ptr<Timer>& timer = s.accepts[key];
+      timer = s.loop->CreateTimer([this, shard, key, request] {
+        Accept(shard, *request);
+        shards_[shard]->accepts.erase(key);  // Destroys this timer: the last thing this callback does.
+      });
+      timer->Schedule(message.at - s.loop->Now());
+      return;
+    }
+    case Message::Kind::kDialAnswer: {
+      const auto it = s.dials.find(message.to);
+      if (it != s.dials.end()) {
+        it->second->Answer(*message.dial, message.at);
+      } else if (message.dial->answer.ok()) {
+        // The dial was cancelled: its listener's end hears a reset.
+        const DialRequest& d = *message.dial;
+        Post(shard, ShardOf(IpOf(d.target.Components()[0].value)),
+             Message{.kind = Message::Kind::kReset, .to = d.accepted, .at = s.loop->Now()});
+      }
+      return;
+    }
+    default: {
+      const auto it = s.connections.find(message.to);
+      if (it != s.connections.end()) it->second->Receive(std::move(message));
+      return;
+    }
+  }
+}
+
+void MemoryNetwork::Accept(size_t shard, const DialRequest& request) {
+  Shard& s = *shards_[shard];
+  const Ipv4 target_ip = IpOf(request.target.Components()[0].value);
+  auto answer = std::make_unique<DialRequest>(request);
+  const auto it = s.listeners.find(request.target);
+  if (Separated(request.from_ip, target_ip)) {
+    answer->answer = UnavailableError("network unreachable (partitioned): " + request.target.ToString());
+  } else if (it == s.listeners.end()) {
+    answer->answer = UnavailableError("connection refused: " + request.target.ToString());
+  } else {
+    answer->accepted = s.next_id++;
+  }
+  // The listener's end exists before the answer leaves (a cancelled dial's answer resets it), and the answer
+  // goes before anything the listener's end writes.
+  std::unique_ptr<MemoryConnection> accepted;
+  if (answer->accepted != 0) {
+    accepted = std::make_unique<MemoryConnection>(this, shard, answer->accepted, request.target, target_ip,
+                                                  request.from_addr, request.from_ip, request.from_shard,
+                                                  request.dialer);
+  }
+  Post(shard, request.from_shard,
+       Message{.kind = Message::Kind::kDialAnswer, .to = request.dial,
+               .at = s.loop->Now() + LatencyBetween(target_ip, request.from_ip), .dial = std::move(answer)});
+  if (accepted != nullptr) it->second->Accept(std::move(accepted));
 }
 
 }  // namespace libp2p::stream

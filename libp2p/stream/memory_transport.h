@@ -61,20 +61,50 @@ struct Traffic {
   uint64_t bytes_received = 0;
 };
 
+// How a network splits into shards that run in parallel, one thread each (see MemoryNetwork(Sharding, ...)).
+struct Sharding {
+  // One loop per shard (at least one), each run by one thread at a time.
+  std::vector<EventLoop*> loops;
+  // The shard of an address: its transports, listeners, connections and access link live there, on that
+  // shard's loop. Must return less than loops.size(); null: shard 0.
+  std::function<size_t(Ipv4)> shard_of;
+  // How far apart the shards' clocks may run: the least one-way latency between addresses of different
+  // shards. With more than one shard it must be positive, and a latency the model gives between shards
+  // below it is raised to it.
+  Duration lookahead{};
+};
+
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
 // a Listen() on port 0 gets the next free port. A transport has an IPv4 address of its own (127.0.0.1 unless
-// given): its dials come from it, so that tests of per-IP rules see peers at distinct addresses. Not
-// thread-safe; the loop and the network must outlive every transport, listener and connection made from it.
+// given): its dials come from it, so that tests of per-IP limits see peers at distinct addresses. Not
+// thread-safe (but see the sharded constructor); the loops and the network must outlive every transport,
+// listener and connection made from it.
 //
 // With a `latency`, every delivery (a dial's connection, written bytes, an end of stream, a reset) reaches
 // the other side that much virtual time after it was sent, as on a real network: tests then see time pass
 // between the steps of a handshake. Without one, deliveries run from the loop's queue, in order. A LinkModel
 // adds per-pair latency, jitter, access-link bandwidth and partitions, for simulations.
+//
+// Everything one end of a connection does to the other (bytes written, bytes taken, an end of stream, a
+// close, a reset) travels as a message to the other end's shard, and so does a dial to the listener's.
 class MemoryNetwork {
  public:
   explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {}, Duration latency = Duration::zero());
   // A network whose deliveries follow `model` (always on the loop's timers, never inline).
   MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model);
+  // A network of several shards, for a simulation on as many threads. Each shard's loop runs on one thread
+  // for at most lookahead() of virtual time at a go; then every thread stops, at the same virtual time, and
+  // one of them calls Exchange(). Only Exchange(), BreakConnections(), Partition(), Heal() and TrafficOf()
+  // touch more than one shard, and they may only be called while every shard is stopped.
+  //
+  // Within a shard, a message takes effect at once, as on a one-loop network; between shards, at the next
+  // Exchange(), which is before the other side could observe it (no latency between shards is below the
+  // lookahead). So a
+  // run is deterministic for a given number of shards, whatever the threads' timing; but its results
+  // differ with the number of shards. The model differs from a one-loop network's in one way: a dial takes a
+  // round trip (the listener accepts one latency after the dial, the dialer's connection is up one latency
+  // after that), since a shard learns of another's listeners only by message.
+  MemoryNetwork(Sharding sharding, WriteLimits limits, LinkModel model);
   ~MemoryNetwork();
 
   // Sets the access link of `ip` (dotted text; must parse), for connections made and bytes written from now.
@@ -83,8 +113,15 @@ class MemoryNetwork {
   // What `ip` has sent and received so far (zeros for an address never seen).
   Traffic TrafficOf(const std::string& ip) const;
 
-  // A transport whose connections live in this network, dialing from `ipv4` (dotted text; must parse).
+  // A transport whose connections live in this network, dialing from `ipv4` (dotted text; must parse), on
+  // that address's shard.
   std::unique_ptr<Transport> CreateTransport(const std::string& ipv4 = "127.0.0.1");
+
+  // Delivers what each shard sent the others since the last call. Call it with every shard stopped at the
+  // same virtual time, at least once per lookahead() of virtual time. A no-op with one shard.
+  void Exchange();
+  size_t shard_count() const { return shards_.size(); }
+  Duration lookahead() const { return lookahead_; }
 
   // Bytes moved per delivery from one side to the other (like one TCP read).
   static constexpr size_t kChunkSize = 64 * 1024;
@@ -104,36 +141,47 @@ class MemoryNetwork {
   friend class MemoryTransport;
   friend class MemoryListener;
   friend class MemoryConnection;
+  friend class ShardedPendingDial;
   struct Endpoint {
     AccessLink link;
     MonoTime upload_free;    // When the upload queue empties.
     MonoTime download_free;  // When the download queue empties.
     Traffic traffic;
   };
+  struct DialRequest;
+  struct Message;
+  struct Shard;
 
   // The one-way latency from `from` to `to`.
   Duration LatencyBetween(Ipv4 from, Ipv4 to) const;
-  // Books `bytes` written now from `from` to `to` (`latency` apart) in both access queues, counts them, and
-  // returns when they arrive.
-  MonoTime Send(Ipv4 from, Ipv4 to, size_t bytes, Duration latency);
+  size_t ShardOf(Ipv4 ip) const;
+  // Books `bytes` written now on `shard` from `from` in its upload queue, counts them, and returns when they
+  // reach the receiver's access link (`latency` and any jitter later).
+  MonoTime Depart(size_t shard, Ipv4 from, size_t bytes, Duration latency);
+  // Books `bytes` reaching `to` (on its shard) at `at` in its download queue, counts them, and returns when
+  // they have arrived.
+  MonoTime Arrive(Ipv4 to, size_t bytes, MonoTime at);
+  // Sends `message` from shard `from` to the connection or dial it names on shard `to`: handled now when
+  // that is the same shard, else at the next Exchange().
+  void Post(size_t from, size_t to, Message message);
+  void Handle(size_t shard, Message message);
+  // The listener side of a dial between shards, one latency after it was made.
+  void Accept(size_t shard, const DialRequest& request);
   bool Separated(Ipv4 a, Ipv4 b) const;
   // Deliveries run from timers (a model or a latency is set) rather than from the loop's queue.
   bool timed() const { return latency_ > Duration::zero() || modeled_; }
+  bool sharded() const { return shards_.size() > 1; }
   bool null_cipher() const { return modeled_ && model_.null_cipher; }
 
-  EventLoop* const loop_;
   const WriteLimits limits_;
   const Duration latency_;
   const bool modeled_;
   const LinkModel model_;
-  std::mt19937_64 jitter_rng_;
-  std::unordered_map<Ipv4, Endpoint> endpoints_;
+  const std::function<size_t(Ipv4)> shard_of_;
+  const Duration lookahead_;
+  std::vector<std::unique_ptr<Shard>> shards_;
   std::unordered_set<Ipv4> partition_;  // One side of the partition; empty: none.
-  uint16_t next_port_ = 10000;
-  std::unordered_map<Multiaddr, MemoryListener*> listeners_;
-  std::unordered_set<MemoryConnection*> connections_;
 };
-
 }  // namespace libp2p::stream
 
 #endif  // LIBP2P_STREAM_MEMORY_TRANSPORT_H_

@@ -461,6 +461,197 @@ TEST(LinkModelJitterTest, JitterIsSeededAndKeepsOrder) {
   }
 }
 
+// Two shards driven in turn on the test's thread, as a simulation's threads would run them: 10.0.0.1 on shard
+// 0, every other address on shard 1; 10 ms between any two addresses; the lookahead is 10 ms.
+class ShardedNetworkTest : public ::testing::Test {
+ protected:
+  static constexpr Duration kMs = std::chrono::milliseconds(1);
+
+  static Sharding TwoShards(ManualEventLoop* a, ManualEventLoop* b) {
+    return Sharding{{a, b}, [](Ipv4 ip) -> size_t { return ip == 0x0a000001 ? 0 : 1; }, 10 * kMs};
+  }
+  static LinkModel Model(Duration latency) {
+    LinkModel model;
+    model.latency = [latency](Ipv4, Ipv4) { return latency; };
+    return model;
+  }
+
+  // Runs both shards 1 ms at a time (each up to the same instant, then the exchange) for `d`.
+  void Run(Duration d) {
+    for (Duration t = Duration::zero(); t < d; t += kMs) {
+      loop0_.AdvanceTime(kMs);
+      loop1_.AdvanceTime(kMs);
+      network_.Exchange();
+    }
+  }
+  // Runs until `done()` holds (at most 1 s) and returns how long that took.
+  Duration TimeUntil(const std::function<bool()>& done) {
+    const MonoTime start = loop0_.Now();
+    for (int i = 0; i < 1000 && !done(); ++i) Run(kMs);
+    return loop0_.Now() - start;
+  }
+
+  // Listens on `listen_ip`, dials it from `dial_ip`, and attaches the recorders.
+  void Connect(const std::string& dial_ip, const std::string& listen_ip) {
+    dialer_ = network_.CreateTransport(dial_ip);
+    listening_ = network_.CreateTransport(listen_ip);
+    auto listener = listening_->Listen(*Multiaddr::FromString("/ip4/" + listen_ip + "/tcp/4001"),
+                                       [this](std::unique_ptr<RawConnection> c) {
+                                         accepted_ = std::move(c);
+                                         accepted_at_ = loop1_.Now();
+                                         b_.Attach(accepted_.get());
+                                       });
+    ASSERT_TRUE(listener.ok());
+    listener_ = std::move(listener).value();
+    dial_ = dialer_->Dial(listener_->listen_addr(), [this](StatusOr<std::unique_ptr<RawConnection>> c) {
+      dial_status_ = c.status();
+      if (!c.ok()) return;
+      dialed_ = std::move(c).value();
+      a_.Attach(dialed_.get());
+    });
+  }
+
+  ManualEventLoop loop0_, loop1_;
+  MemoryNetwork network_{TwoShards(&loop0_, &loop1_), WriteLimits{1024, 256, 64 * 1024}, Model(10 * kMs)};
+  std::unique_ptr<Transport> dialer_, listening_;
+  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<PendingDial> dial_;
+  Status dial_status_;
+  std::unique_ptr<RawConnection> dialed_, accepted_;
+  MonoTime accepted_at_;
+  Recorder a_, b_;
+};
+
+TEST_F(ShardedNetworkTest, ADialTakesARoundTripAndBytesCrossAfterTheirLatency) {
+  const MonoTime start = loop0_.Now();
+  Connect("10.0.0.1", "10.0.0.2");
+  EXPECT_EQ(TimeUntil([&] { return dialed_ != nullptr; }), 20 * kMs);
+  ASSERT_NE(accepted_, nullptr);
+  EXPECT_EQ(accepted_at_ - start, 10 * kMs);  // The listener accepts when the dial reaches it.
+  EXPECT_EQ(dialed_->remote_addr(), listener_->listen_addr());
+  EXPECT_EQ(accepted_->remote_addr(), dialed_->local_addr());
+
+  ASSERT_TRUE(dialed_->Write(AsBytes("hello")).ok());
+  ASSERT_TRUE(accepted_->Write(AsBytes("back")).ok());
+  EXPECT_EQ(TimeUntil([&] { return b_.data == "hello" && a_.data == "back"; }), 10 * kMs);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_sent, 5u);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_received, 4u);
+  EXPECT_EQ(network_.TrafficOf("10.0.0.2").bytes_received, 5u);
+}
+
+TEST_F(ShardedNetworkTest, ADialWithinAShardAlsoTakesARoundTrip) {
+  Connect("10.0.0.3", "10.0.0.2");
+  EXPECT_EQ(TimeUntil([&] { return dialed_ != nullptr; }), 20 * kMs);
+  ASSERT_TRUE(dialed_->Write(AsBytes("near")).ok());
+  EXPECT_EQ(TimeUntil([&] { return b_.data == "near"; }), 10 * kMs);
+}
+
+TEST_F(ShardedNetworkTest, ARefusedDialFailsAfterARoundTrip) {
+  dialer_ = network_.CreateTransport("10.0.0.1");
+  dial_ = dialer_->Dial(*Multiaddr::FromString("/ip4/10.0.0.2/tcp/4001"),
+                        [this](StatusOr<std::unique_ptr<RawConnection>> c) { dial_status_ = c.status(); });
+  EXPECT_EQ(TimeUntil([&] { return !dial_status_.ok(); }), 20 * kMs);
+  EXPECT_EQ(dial_status_.code(), StatusCode::kUnavailable);
+  EXPECT_NE(dial_status_.message().find("refused"), std::string::npos);
+}
+
+TEST_F(ShardedNetworkTest, ACancelledDialResetsTheListenersEnd) {
+  Connect("10.0.0.1", "10.0.0.2");
+  Run(15 * kMs);  // Accepted; the answer is on its way back.
+  ASSERT_NE(accepted_, nullptr);
+  // The dialer's end, made when the answer reached its shard, is reset; the listener's end hears of it one
+  // latency later.
+  dial_.reset();
+  EXPECT_EQ(TimeUntil([&] { return b_.errored; }), 10 * kMs);
+  EXPECT_EQ(dialed_, nullptr);
+}
+
+TEST_F(ShardedNetworkTest, ASlowReaderOnAnotherShardBlocksTheWriterUntilItsAcksReturn) {
+  Connect("10.0.0.1", "10.0.0.2");
+  TimeUntil([&] { return dialed_ != nullptr; });
+  accepted_->PauseReading(true);
+  ASSERT_TRUE(dialed_->Write(Bytes(1024, 'x')).ok());  // The high-water mark.
+  EXPECT_TRUE(dialed_->write_blocked());
+  Run(100 * kMs);
+  EXPECT_TRUE(b_.data.empty());
+  EXPECT_TRUE(dialed_->write_blocked());
+  EXPECT_EQ(dialed_->buffered_bytes(), 1024u);
+  accepted_->PauseReading(false);
+  // Read at once; the writer hears of it one latency later.
+  EXPECT_EQ(TimeUntil([&] { return a_.writable > 0; }), 10 * kMs);
+  EXPECT_EQ(b_.data.size(), 1024u);
+  EXPECT_FALSE(dialed_->write_blocked());
+  EXPECT_EQ(dialed_->buffered_bytes(), 0u);
+}
+
+TEST_F(ShardedNetworkTest, AClosedEndDeliversItsBytesThenTheEndOfStream) {
+  Connect("10.0.0.1", "10.0.0.2");
+  TimeUntil([&] { return dialed_ != nullptr; });
+  ASSERT_TRUE(dialed_->Write(AsBytes("last words")).ok());
+  dialed_.reset();
+  EXPECT_EQ(TimeUntil([&] { return b_.eof; }), 10 * kMs);
+  EXPECT_EQ(b_.data, "last words");
+  EXPECT_FALSE(b_.errored);
+  // The closed end is gone: writing to it fails.
+  EXPECT_EQ(accepted_->Write(AsBytes("anyone?")).code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ShardedNetworkTest, AResetDropsWhatWasNotReadAndErrsTheOtherEnd) {
+  Connect("10.0.0.1", "10.0.0.2");
+  TimeUntil([&] { return dialed_ != nullptr; });
+  accepted_->PauseReading(true);
+  ASSERT_TRUE(dialed_->Write(AsBytes("unread")).ok());
+  Run(20 * kMs);
+  dialed_->Reset();
+  Run(kMs);  // The exchange brings the reset to the other shard.
+  accepted_->PauseReading(false);
+  EXPECT_EQ(TimeUntil([&] { return b_.errored; }), 9 * kMs);
+  EXPECT_TRUE(b_.data.empty());
+  EXPECT_FALSE(b_.eof);
+}
+
+TEST_F(ShardedNetworkTest, ALatencyBetweenShardsBelowTheLookaheadIsRaisedToIt) {
+  ManualEventLoop loop0, loop1;
+  MemoryNetwork network(TwoShards(&loop0, &loop1), WriteLimits{}, Model(kMs));
+  auto near = network.CreateTransport("10.0.0.2");
+  auto far = network.CreateTransport("10.0.0.1");
+  std::unique_ptr<RawConnection> accepted;
+  auto listener = near->Listen(*Multiaddr::FromString("/ip4/10.0.0.2/tcp/1"),
+                               [&](std::unique_ptr<RawConnection> c) { accepted = std::move(c); });
+  ASSERT_TRUE(listener.ok());
+  auto from_near = near->Dial((*listener)->listen_addr(), [](StatusOr<std::unique_ptr<RawConnection>>) {});
+  auto from_far = far->Dial((*listener)->listen_addr(), [](StatusOr<std::unique_ptr<RawConnection>>) {});
+  // Within shard 1 the dial reaches the listener after 1 ms; from shard 0 after 10.
+  loop0.AdvanceTime(kMs);
+  loop1.AdvanceTime(kMs);
+  network.Exchange();
+  EXPECT_NE(accepted, nullptr);
+  accepted.reset();
+  for (int i = 0; i < 8; ++i) {
+    loop0.AdvanceTime(kMs);
+    loop1.AdvanceTime(kMs);
+    network.Exchange();
+  }
+  EXPECT_EQ(accepted, nullptr);
+  loop0.AdvanceTime(kMs);
+  loop1.AdvanceTime(kMs);
+  EXPECT_NE(accepted, nullptr);
+}
+
+TEST_F(ShardedNetworkTest, APartitionCutsConnectionsBetweenShardsAndRefusesDialsAcross) {
+  Connect("10.0.0.1", "10.0.0.2");
+  TimeUntil([&] { return dialed_ != nullptr; });
+  network_.Partition({"10.0.0.1"});
+  ASSERT_TRUE(dialed_->Write(AsBytes("lost")).ok());
+  Run(100 * kMs);
+  EXPECT_TRUE(b_.data.empty());
+  EXPECT_FALSE(b_.errored);
+  auto again = dialer_->Dial(listener_->listen_addr(),
+                             [this](StatusOr<std::unique_ptr<RawConnection>> c) { dial_status_ = c.status(); });
+  EXPECT_EQ(TimeUntil([&] { return !dial_status_.ok(); }), 20 * kMs);
+  EXPECT_NE(dial_status_.message().find("partitioned"), std::string::npos);
+}
+
 TEST(Ipv4Test, ParsesAndFormats) {
   EXPECT_EQ(*ParseIpv4("10.1.2.3"), 0x0a010203u);
   EXPECT_EQ(FormatIpv4(0xc0a80001), "192.168.0.1");

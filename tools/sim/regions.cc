@@ -62,6 +62,53 @@ Duration OneWayLatency(int from_region, int to_region) {
   return std::chrono::milliseconds(kLatencyMs[from_region][to_region]);
 }
 
+RegionShards ShardRegions(const std::array<size_t, kRegionCount>& nodes_per_region, size_t shards) {
+  assert(shards >= 1 && shards <= 4);
+  shards = std::clamp<size_t>(shards, 1, 4);
+  constexpr Duration kNoNeighbour = std::chrono::seconds(1);
+  size_t total = 0;
+  for (size_t n : nodes_per_region) total += n;
+  const size_t allowed = (total + shards - 1) / shards * 11 / 10;
+  size_t assignments = 1;
+  for (int r = 0; r < kRegionCount; ++r) assignments *= shards;
+  RegionShards best;
+  size_t best_largest = SIZE_MAX;
+  bool found = false;
+  for (size_t code = 0; code < assignments; ++code) {
+    RegionShards candidate;
+    size_t rest = code;
+    for (int r = kRegionCount - 1; r >= 0; --r) {
+      candidate.shard_of_region[r] = rest % shards;
+      rest /= shards;
+    }
+    std::array<size_t, 4> load{};
+    for (int r = 0; r < kRegionCount; ++r) load[candidate.shard_of_region[r]] += nodes_per_region[r];
+    const size_t largest = *std::max_element(load.begin(), load.end());
+    candidate.lookahead = kNoNeighbour;
+    for (int a = 0; a < kRegionCount; ++a) {
+      for (int b = 0; b < kRegionCount; ++b) {
+        if (nodes_per_region[a] > 0 && nodes_per_region[b] > 0 &&
+            candidate.shard_of_region[a] != candidate.shard_of_region[b]) {
+          candidate.lookahead = std::min(candidate.lookahead, OneWayLatency(a, b));
+        }
+      }
+    }
+    // Balanced enough beats unbalanced; then a longer lookahead; among the unbalanced, a smaller largest shard.
+    const bool balanced = largest <= allowed;
+    const bool better = !found ||
+                        (balanced ? best_largest > allowed || candidate.lookahead > best.lookahead
+                                  : best_largest > allowed &&
+                                        (largest < best_largest ||
+                                         (largest == best_largest && candidate.lookahead > best.lookahead)));
+    if (better) {
+      best = candidate;
+      best_largest = largest;
+      found = true;
+    }
+  }
+  return best;
+}
+
 int RegionForDraw(double u) {
   double total = 0;
   for (const Region& r : kRegions) total += r.weight;

@@ -42,6 +42,21 @@ int FindRegion(std::string_view name);
 // error: asserted, and zero is returned in a build without assertions.
 Duration OneWayLatency(int from_region, int to_region);
 
+// How a simulation splits over threads by region (see MemoryNetwork's Sharding): each region's nodes go to
+// one shard, so that the latency between any two shards, the lookahead (how far apart their clocks may
+// run), is long, and the shards hold about as many nodes each.
+struct RegionShards {
+  std::array<size_t, kRegionCount> shard_of_region{};
+  // The least latency between regions with nodes in different shards; 1 s when no two such regions exist.
+  Duration lookahead{};
+};
+
+// Splits the regions, holding `nodes_per_region` nodes, over `shards` shards (1 to 4; asserted). Among the
+// assignments whose largest shard holds at most a tenth more than an even share (or, when none does, those
+// whose largest shard is smallest), the one with the longest lookahead; ties go to the first in the order
+// the assignments are counted (region 0's shard varying slowest).
+RegionShards ShardRegions(const std::array<size_t, kRegionCount>& nodes_per_region, size_t shards);
+
 // Maps a uniform draw `u` in [0, 1) to a region id with probability proportional to the regions' weights.
 // A `u` outside [0, 1) is clamped.
 int RegionForDraw(double u);

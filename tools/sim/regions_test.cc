@@ -1,5 +1,7 @@
 #include "tools/sim/regions.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -108,6 +110,34 @@ TEST(NodeClassesTest, SuperAndFullNodes) {
   EXPECT_EQ(NodeClassForDraw(0.1999), kSuperNode);
   EXPECT_EQ(NodeClassForDraw(0.2), kFullNode);
   EXPECT_EQ(NodeClassForDraw(0.9999), kFullNode);
+}
+
+// The node counts of regions in kRegions' order: australia, europe, east_asia, west_asia, na_east, na_west,
+// south_africa, south_america.
+TEST(ShardRegionsTest, TwoShardsSplitEuropeFromNorthAmericaForASeventyMillisecondLookahead) {
+  const std::array<size_t, kRegionCount> nodes = {26, 494, 94, 14, 255, 110, 4, 3};  // 1,000 by weight.
+  const RegionShards split = ShardRegions(nodes, 2);
+  EXPECT_EQ(split.lookahead, std::chrono::milliseconds(70));
+  std::array<size_t, 2> load{};
+  for (int r = 0; r < kRegionCount; ++r) load[split.shard_of_region[r]] += nodes[r];
+  EXPECT_LE(std::max(load[0], load[1]), 550u);
+  EXPECT_NE(split.shard_of_region[1], split.shard_of_region[4]);  // Europe and North America East.
+}
+
+TEST(ShardRegionsTest, OneShardHoldsEverything) {
+  const RegionShards split = ShardRegions({1, 2, 3, 4, 5, 6, 7, 8}, 1);
+  for (size_t shard : split.shard_of_region) EXPECT_EQ(shard, 0u);
+  EXPECT_EQ(split.lookahead, std::chrono::seconds(1));  // No other shard to wait for.
+}
+
+TEST(ShardRegionsTest, WhenNoSplitIsEvenTheLargestShardIsAsSmallAsPossible) {
+  // One region holds most nodes: it gets a shard, the rest the other.
+  const RegionShards split = ShardRegions({0, 900, 0, 0, 50, 50, 0, 0}, 2);
+  EXPECT_NE(split.shard_of_region[1], split.shard_of_region[4]);
+  EXPECT_EQ(split.shard_of_region[4], split.shard_of_region[5]);
+  EXPECT_EQ(split.lookahead, std::chrono::milliseconds(70));
+  // Every node in one region: no split helps, and no shard waits for another.
+  EXPECT_EQ(ShardRegions({0, 10, 0, 0, 0, 0, 0, 0}, 3).lookahead, std::chrono::seconds(1));
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <array>
+#include <barrier>
 #include <chrono>
+#include <thread>
 #include <memory>
 #include <vector>
 
@@ -27,12 +31,26 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
                            SimulationCost* cost) {
   const auto wall_start = std::chrono::steady_clock::now();
   // Every random draw of the stack on this thread (keys, Noise ephemerals, hash keys, ping payloads) comes
-  // from the seed.
+  // from the seed; shard 0 runs on this thread, the others on threads with seeds of their own.
   ScopedDeterministicRandom random(options.seed);
-  ManualEventLoop loop;
-  stream::LinkModel model;
   // Host h sits where placements[h] says (its address is HostAddress(h)).
   const std::vector<Placement> placements = plan.placements;
+  const size_t shard_count = std::clamp<size_t>(options.shards, 1, 4);
+  std::array<size_t, kRegionCount> nodes_per_region{};
+  for (size_t n = 0; n < plan.scripts.size(); ++n) ++nodes_per_region[placements[HostOf(plan, n)].region];
+  const RegionShards split = ShardRegions(nodes_per_region, shard_count);
+  std::vector<std::unique_ptr<ManualEventLoop>> loops;
+  stream::Sharding sharding;
+  for (size_t s = 0; s < shard_count; ++s) {
+    loops.push_back(std::make_unique<ManualEventLoop>());
+    sharding.loops.push_back(loops.back().get());
+  }
+  auto shard_of_host = [placements, split](size_t h) {
+    return h < placements.size() ? split.shard_of_region[placements[h].region] : 0;
+  };
+  sharding.shard_of = [shard_of_host](stream::Ipv4 ip) { return shard_of_host(ip - kFirstHostAddress); };
+  sharding.lookahead = split.lookahead;
+  stream::LinkModel model;
   model.latency = [placements](stream::Ipv4 from, stream::Ipv4 to) {
     const size_t a = from - kFirstHostAddress, b = to - kFirstHostAddress;
     if (a >= placements.size() || b >= placements.size()) return Duration(std::chrono::milliseconds(1));
@@ -41,16 +59,17 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   model.jitter = options.jitter;
   model.seed = options.seed;
   model.null_cipher = options.null_cipher;
-  stream::MemoryNetwork network(&loop, stream::WriteLimits{}, model);
+  stream::MemoryNetwork network(sharding, stream::WriteLimits{}, model);
   for (size_t n = 0; n < placements.size(); ++n) {
     const NodeClass& c = NodeClasses()[placements[n].super ? kSuperNode : kFullNode];
     network.SetAccessLink(HostAddress(n), stream::AccessLink{static_cast<uint64_t>(c.upload_bytes_per_second),
                                                              static_cast<uint64_t>(c.download_bytes_per_second)});
   }
 
-  const MonoTime start = loop.Now();
+  const MonoTime start = loops[0]->Now();
   std::vector<std::unique_ptr<SimNode>> nodes;
   nodes.reserve(plan.scripts.size());
+  std::vector<std::vector<SimNode*>> shard_nodes(shard_count);
   for (size_t n = 0; n < plan.scripts.size(); ++n) {
     SimNodeConfig config;
     config.index = n;
@@ -61,27 +80,70 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
     config.cpu = options.cpu;
     if (!plan.attackers.empty() && plan.attackers[n]) config.censor_from = start + plan.attack_from;
     if (!plan.outages.empty()) config.outages = plan.outages[n];
-    nodes.push_back(std::make_unique<SimNode>(&loop, &network, std::move(config)));
+    const size_t shard = shard_of_host(HostOf(plan, n));
+    nodes.push_back(std::make_unique<SimNode>(loops[shard].get(), &network, std::move(config)));
+    shard_nodes[shard].push_back(nodes.back().get());
   }
-  for (auto& node : nodes) {
-    if (Status s = node->Start(); !s.ok()) {
-      return InternalError("node " + std::to_string(node->index()) + ": " + s.message());
-    }
-  }
-  const double setup_seconds = SecondsSince(wall_start);
-  const auto run_start = std::chrono::steady_clock::now();
+
+  // The shards run in windows of at most the lookahead, ending on every whole simulated second; between two
+  // windows, with every thread stopped, one of them exchanges the shards' messages and samples the meshes.
+  constexpr Duration kSecond = std::chrono::seconds(1);
+  const Duration longest_window = shard_count == 1 ? kSecond : std::min(network.lookahead(), kSecond);
+  std::vector<Status> start_status(shard_count);
+  bool started = false;
+  double setup_seconds = 0;
+  std::chrono::steady_clock::time_point run_start;
+  Duration t = Duration::zero();
+  Duration window = Duration::zero();
+  bool done = false;
   TimeSeries series;
-  for (Duration t = Duration::zero(); t < plan.duration;) {
-    loop.AdvanceTime(std::chrono::seconds(1));
-    t += std::chrono::seconds(1);
-    series.SampleMesh(t, nodes);
-    if (t % kScoreInterval == Duration::zero()) series.SampleScores(t, plan, nodes);
-    if (options.progress && t % std::chrono::seconds(10) == Duration::zero()) options.progress(t);
+  auto between_windows = [&]() noexcept {
+    network.Exchange();
+    if (!started) {
+      started = true;
+      setup_seconds = SecondsSince(wall_start);
+      run_start = std::chrono::steady_clock::now();
+      done = std::any_of(start_status.begin(), start_status.end(), [](const Status& s) { return !s.ok(); });
+    } else {
+      t += window;
+      if (t % kSecond == Duration::zero()) {
+        series.SampleMesh(t, nodes);
+        if (t % kScoreInterval == Duration::zero()) series.SampleScores(t, plan, nodes);
+        if (options.progress && t % std::chrono::seconds(10) == Duration::zero()) options.progress(t);
+      }
+    }
+    done = done || t >= plan.duration;
+    window = std::min(longest_window, kSecond - t % kSecond);
+  };
+  std::barrier sync(static_cast<std::ptrdiff_t>(shard_count), between_windows);
+  auto run_shard = [&](size_t shard) {
+    for (SimNode* node : shard_nodes[shard]) {
+      if (Status s = node->Start(); !s.ok() && start_status[shard].ok()) {
+        start_status[shard] = InternalError("node " + std::to_string(node->index()) + ": " + s.message());
+      }
+    }
+    sync.arrive_and_wait();
+    while (!done) {
+      loops[shard]->AdvanceTime(window);
+      sync.arrive_and_wait();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t shard = 1; shard < shard_count; ++shard) {
+    threads.emplace_back([&, shard] {
+      ScopedDeterministicRandom shard_random(options.seed * 1000003 + 999983 * shard);
+      run_shard(shard);
+    });
+  }
+  run_shard(0);
+  for (std::thread& thread : threads) thread.join();
+  for (const Status& s : start_status) {
+    if (!s.ok()) return s;
   }
   const double run_seconds = SecondsSince(run_start);
   StatusOr<Summary> summary = WriteResults(plan, nodes, network, start, series, out_dir);
   nodes.clear();
-  loop.RunUntilIdle();
+  for (auto& loop : loops) loop->RunUntilIdle();
   if (cost != nullptr) {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);

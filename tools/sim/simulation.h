@@ -1,5 +1,5 @@
 // Runs a plan: builds the network (the regions' latency, each node's access link, optional jitter) and one
-// SimNode per script on a virtual-time loop, advances time to the plan's end sampling the meshes every
+// SimNode per script on a virtual-time loop (one per shard), advances time to the plan's end sampling the meshes every
 // simulated second, and writes the results (results.h).
 #ifndef TOOLS_SIM_SIMULATION_H_
 #define TOOLS_SIM_SIMULATION_H_
@@ -25,6 +25,11 @@ struct SimulationOptions {
   // Noise seals transport messages with the network's size-preserving null cipher (LinkModel::null_cipher)
   // rather than ChaCha20-Poly1305: the same results, less CPU (the CPU model charges decryption already).
   bool null_cipher = true;
+  // Threads: the nodes split by region into this many shards (1 to 4), each on a thread of its own
+  // (MemoryNetwork's Sharding; regions.h's ShardRegions). A run is deterministic for a given count, whatever
+  // the threads' timing, but its results differ from one count to another (draws come from one random
+  // source per shard, and a dial takes a round trip).
+  size_t shards = 1;
   // Called every 10 simulated seconds with the simulated time so far (progress reports); may be empty.
   std::function<void(Duration simulated)> progress;
 };

@@ -1,6 +1,7 @@
 #include "tools/sim/simulation.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tools/sim/regions.h"
 
 namespace libp2p::sim {
 namespace {
@@ -74,6 +76,31 @@ TEST(SimulationTest, TheSameRunGivesTheSameBytes) {
 }
 
 // The null cipher saves CPU and changes nothing else: sizes, timing and every draw are those of the real one.
+TEST(SimulationTest, TwoThreadsDeliverEveryMessageAndGiveTheSameBytesRunAfterRun) {
+  PlanOptions o;
+  o.nodes = 40;
+  o.dials_per_node = 4;
+  const Plan plan = BlobPlan(o);
+  // Both shards hold nodes, so that connections and dials cross between the threads.
+  std::array<size_t, kRegionCount> nodes_per_region{};
+  for (size_t n = 0; n < plan.scripts.size(); ++n) ++nodes_per_region[plan.placements[HostOf(plan, n)].region];
+  const RegionShards split = ShardRegions(nodes_per_region, 2);
+  size_t on_shard_one = 0;
+  for (int r = 0; r < kRegionCount; ++r) on_shard_one += split.shard_of_region[r] == 1 ? nodes_per_region[r] : 0;
+  ASSERT_GT(on_shard_one, 0u);
+  ASSERT_LT(on_shard_one, plan.scripts.size());
+
+  SimulationOptions options;
+  options.shards = 2;
+  const std::string a = Folder("threads_a"), b = Folder("threads_b");
+  StatusOr<Summary> s = Simulate(plan, options, a);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->all.delivered, s->all.expected);
+  EXPECT_TRUE(CheckSummary(plan, *s).ok()) << CheckSummary(plan, *s).ToString();
+  ASSERT_TRUE(Simulate(plan, options, b).ok());
+  for (const char* file : kFiles) EXPECT_EQ(Read(a + "/" + file), Read(b + "/" + file)) << file;
+}
+
 TEST(SimulationTest, TheNullCipherGivesTheSameBytesAsTheRealOne) {
   const Plan plan = SmallBlobPlan();
   SimulationOptions real, null;

@@ -32,6 +32,7 @@ struct Flags {
   bool scoring = true;
   bool null_cipher = true;
   int64_t jitter_ms = 0;
+  int64_t threads = 1;
 };
 
 constexpr char kHelp[] =
@@ -39,7 +40,7 @@ constexpr char kHelp[] =
     "                 [--scenario blob|ethereum|churn|censor-attack|covert-flash|colocation|attack-at-dawn|\n"
     "                             eclipse|censor-baseline|params]\n"
     "                 [--params FILE] [--nodes N] [--seed S] [--duration-s S] [--dials N] [--jitter-ms MS]\n"
-    "                 [--scoring on|off] [--cipher null|real] [--check]\n";
+    "                 [--scoring on|off] [--cipher null|real] [--threads N] [--check]\n";
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
@@ -84,6 +85,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.null_cipher = value == "null";
     } else if (flag == "--jitter-ms") {
       f.jitter_ms = tools::WholeNumberFlag(kProgram, flag, value, 0, 10000);
+    } else if (flag == "--threads") {
+      f.threads = tools::WholeNumberFlag(kProgram, flag, value, 1, 4);
     } else {
       Usage("unknown flag " + flag + " (--help lists them)");
     }
@@ -130,6 +133,7 @@ int Run(const Flags& flags) {
   options.seed = flags.plan.seed;
   options.jitter = std::chrono::milliseconds(flags.jitter_ms);
   options.null_cipher = flags.null_cipher;
+  options.shards = static_cast<size_t>(flags.threads);
   options.progress = [wall_start](Duration simulated) {
     std::fprintf(stderr, "simulator: %lld s simulated, %.1f s of wall time\n",
                  static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(simulated).count()),
