@@ -248,6 +248,8 @@ void GossipSubRouter::OnConnectionsChanged(const PeerId& peer) {
 }
 
 void GossipSubRouter::SyncProtections() {
+  if (!protections_stale_) return;
+  protections_stale_ = false;
   std::set<std::pair<PeerId, std::string>> now;
   for (const auto& [topic, members] : mesh_) {
     for (const PeerId& p : members) now.emplace(p, topic);
@@ -564,6 +566,7 @@ void GossipSubRouter::OnFirstSeen(const PeerId& from, const pb::Message& msg, co
 }
 
 void GossipSubRouter::ReportMesh(bool grafted, const PeerId& peer, const std::string& topic) {
+  protections_stale_ = true;
   if (grafted) {
     core_->tracer().Graft(peer, topic);
   } else {

@@ -420,8 +420,10 @@ class GossipSubRouter final : public Router {
   };
   std::vector<MeshEvent> mesh_events_;
   std::unique_ptr<Task> mesh_events_task_;
-  // The (peer, topic) mesh memberships protected in the host's connection manager.
+  // The (peer, topic) mesh memberships protected in the host's connection manager...
   std::set<std::pair<crypto::PeerId, std::string>> protected_;
+  // ...unless a mesh changed since (ReportMesh sees every change): SyncProtections has work to do.
+  bool protections_stale_ = false;
   // Reconnection rounds so far: round k dials each direct peer's address k modulo its address count.
   size_t direct_connect_rounds_ = 0;
   GossipSubStats stats_;

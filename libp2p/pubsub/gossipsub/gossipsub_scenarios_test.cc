@@ -605,6 +605,33 @@ TEST_F(GossipSubScenariosTest, APeerMadeDirectAtRunTimeLeavesTheMeshAndRemovedBe
   EXPECT_EQ(a.router->AddDirectPeer(a.id(), {}).code(), StatusCode::kInvalidArgument);
 }
 
+// A mesh peer is protected from the connection manager's trimming while it is in a mesh, and no longer once
+// it has left every mesh (checked at each heartbeat).
+TEST_F(GossipSubScenariosTest, MeshPeersAreProtectedUntilTheyLeaveTheMesh) {
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 0));
+  nodes_.push_back(std::make_unique<Node>(&loop_, &net_, 1));
+  Node& a = *nodes_[0];
+  Node& b = *nodes_[1];
+  a.Join("t");
+  a.Join("u");
+  b.Join("t");
+  b.Join("u");
+  Connect(a, b);
+  loop_.AdvanceTime(seconds(2));
+  ASSERT_EQ(a.router->Mesh("t").count(b.id()), 1u);
+  EXPECT_TRUE(a.host->connection_manager().IsProtected(b.id()));
+  EXPECT_EQ(a.router->StateCounts().protected_entries, 2u);
+
+  ASSERT_TRUE(a.pubsub->Unsubscribe("t").ok());
+  loop_.AdvanceTime(seconds(2));
+  EXPECT_EQ(a.router->StateCounts().protected_entries, 1u);
+  EXPECT_TRUE(a.host->connection_manager().IsProtected(b.id()));  // Still in the mesh of "u".
+  ASSERT_TRUE(a.pubsub->Unsubscribe("u").ok());
+  loop_.AdvanceTime(seconds(2));
+  EXPECT_EQ(a.router->StateCounts().protected_entries, 0u);
+  EXPECT_FALSE(a.host->connection_manager().IsProtected(b.id()));
+}
+
 // A direct peer added at run time that we are not connected to is dialed direct_connect_initial_delay later,
 // and then again on the direct-connect schedule when the connection goes.
 TEST_F(GossipSubScenariosTest, ADirectPeerAddedAtRunTimeIsDialedOnTheDirectConnectSchedule) {
