@@ -717,9 +717,10 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   const auto& p = options_.params;
   std::set<PeerId>& members = mesh_[topic];
   // Drop peers with a negative score, and peers gone from the topic.
+  const std::set<PeerId>& subscribed = TopicPeers(topic);
   for (auto it = members.begin(); it != members.end();) {
     const PeerId peer = *it++;
-    if (Score(peer) < 0 || core_->PeerTopics(peer).count(topic) == 0) {
+    if (Score(peer) < 0 || subscribed.count(peer) == 0) {
       RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
     }
   }
@@ -797,8 +798,9 @@ void GossipSubRouter::MaintainFanout() {
   for (auto& entry : fanout_) {
     const std::string& topic = entry.first;
     std::set<PeerId>& members = entry.second;
+    const std::set<PeerId>& subscribed = TopicPeers(topic);
     for (auto it = members.begin(); it != members.end();) {
-      const bool keep = peers_.count(*it) && core_->PeerTopics(*it).count(topic) &&
+      const bool keep = peers_.count(*it) && subscribed.count(*it) &&
                         Score(*it) >= options_.thresholds.publish_threshold;
       it = keep ? std::next(it) : members.erase(it);
     }
@@ -931,6 +933,11 @@ void GossipSubRouter::Heartbeat() {
 const std::set<PeerId>& GossipSubRouter::Mesh(const std::string& topic) const {
   auto it = mesh_.find(topic);
   return it == mesh_.end() ? EmptySet() : it->second;
+}
+
+const std::set<PeerId>& GossipSubRouter::TopicPeers(const std::string& topic) const {
+  auto it = topic_peers_.find(topic);
+  return it == topic_peers_.end() ? EmptySet() : it->second;
 }
 
 bool GossipSubRouter::IsOutbound(const PeerId& peer) const {

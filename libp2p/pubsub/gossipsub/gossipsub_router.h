@@ -318,6 +318,8 @@ class GossipSubRouter final : public Router {
   // Protects the mesh peers in the host's connection manager (tag kMeshTagPrefix + topic), and lifts the
   // protection of those that left, once per heartbeat.
   void SyncProtections();
+  // The peers subscribed to `topic` (topic_peers_'s entry; empty if none).
+  const std::set<crypto::PeerId>& TopicPeers(const std::string& topic) const;
   // Whether the peer speaks a meshsub protocol (not floodsub), so may be in a mesh.
   bool SpeaksMeshSub(const GossipPeer& p) const;
   // Whether `peer` may be grafted to our mesh for `topic`: not in it, not in backoff, score >= 0.
