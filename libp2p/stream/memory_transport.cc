@@ -1,6 +1,7 @@
 #include "libp2p/stream/memory_transport.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <string>
 
@@ -63,8 +64,8 @@ struct MemoryNetwork::Message {
   std::unique_ptr<DialRequest> dial;  // kDial, kDialAnswer.
 };
 
-// One shard's part of the network: everything of the addresses it holds, touched by its thread only (and by
-// Exchange() while every shard is stopped).
+// One shard's part of the network: everything of the addresses it holds, touched by its thread only (its
+// outboxes also by the receiving shard's, at the start of its windows).
 struct MemoryNetwork::Shard {
   Shard(EventLoop* l, uint64_t seed, size_t shards) : loop(l), jitter_rng(seed), outbox(shards) {}
   EventLoop* const loop;
@@ -77,8 +78,10 @@ struct MemoryNetwork::Shard {
   std::unordered_map<uint64_t, ShardedPendingDial*> dials;
   // Dials between shards waiting for their listener's side to be reached.
   std::unordered_map<uint64_t, std::unique_ptr<Timer>> accepts;
-  // What this shard's thread sent each other shard since the last Exchange().
-  std::vector<std::vector<Message>> outbox;
+  // The window this shard is in (0 before the first), and what it sent each other shard, by the parity of
+  // the window it was sent in: the receiver takes one window's while the sender fills the next one's.
+  uint64_t window = 0;
+  std::vector<std::array<std::vector<Message>, 2>> outbox;
 };
 
 // One end of an in-memory connection. Bytes written travel to the other end's inbox, where they wait until
@@ -602,19 +605,23 @@ void MemoryNetwork::Post(size_t from, size_t to, Message message) {
   if (from == to) {
     Handle(to, std::move(message));
   } else {
-    shards_[from]->outbox[to].push_back(std::move(message));
+    Shard& sender = *shards_[from];
+    sender.outbox[to][sender.window % 2].push_back(std::move(message));
   }
 }
 
-void MemoryNetwork::Exchange() {
-  // In a fixed order (by receiving shard, then sending shard, then as sent), so that a run does not depend on
-  // its threads' timing.
-  for (size_t to = 0; to < shards_.size(); ++to) {
-    for (size_t from = 0; from < shards_.size(); ++from) {
-      std::vector<Message> messages = std::move(shards_[from]->outbox[to]);
-      shards_[from]->outbox[to].clear();
-      for (Message& m : messages) Handle(to, std::move(m));
-    }
+void MemoryNetwork::BeginWindow(size_t shard) {
+  Shard& s = *shards_[shard];
+  // The others have finished the window this shard just finished, and have not begun the one after the
+  // next (the caller's synchronization guarantees both), so its parity's outboxes are theirs no longer.
+  const size_t parity = s.window % 2;
+  ++s.window;
+  for (size_t from = 0; from < shards_.size(); ++from) {
+    if (from == shard) continue;
+    std::vector<Message>& inbox = shards_[from]->outbox[shard][parity];
+    std::vector<Message> messages = std::move(inbox);
+    inbox.clear();
+    for (Message& m : messages) Handle(shard, std::move(m));
   }
 }
 

@@ -92,18 +92,19 @@ class MemoryNetwork {
   explicit MemoryNetwork(EventLoop* loop, WriteLimits limits = {}, Duration latency = Duration::zero());
   // A network whose deliveries follow `model` (always on the loop's timers, never inline).
   MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model);
-  // A network of several shards, for a simulation on as many threads. Each shard's loop runs on one thread
-  // for at most lookahead() of virtual time at a go; then every thread stops, at the same virtual time, and
-  // one of them calls Exchange(). Only Exchange(), BreakConnections(), Partition(), Heal() and TrafficOf()
-  // touch more than one shard, and they may only be called while every shard is stopped.
+  // A network of several shards, for a simulation on as many threads. Time advances in windows of at most
+  // lookahead() of virtual time, the same for every shard. A shard's thread calls BeginWindow(shard) and
+  // then runs its loop to the window's end; it may begin window k once every other shard has finished
+  // window k-1 (so no shard is more than one window ahead of another). Only BreakConnections(), Partition(),
+  // Heal() and TrafficOf() touch more than one shard, and they may only be called while every shard is
+  // stopped at the end of the same window.
   //
-  // Within a shard, a message takes effect at once, as on a one-loop network; between shards, at the next
-  // Exchange(), which is before the other side could observe it (no latency between shards is below the
-  // lookahead). So a
-  // run is deterministic for a given number of shards, whatever the threads' timing; but its results
-  // differ with the number of shards. The model differs from a one-loop network's in one way: a dial takes a
-  // round trip (the listener accepts one latency after the dial, the dialer's connection is up one latency
-  // after that), since a shard learns of another's listeners only by message.
+  // Within a shard, a message takes effect at once, as on a one-loop network; between shards, when the
+  // receiving shard begins its next window, which is before it could observe it (no latency between shards
+  // is below the lookahead). So a run is deterministic for a given number of shards, whatever the threads'
+  // timing; but its results differ with the number of shards. The model differs from a one-loop network's
+  // in one way: a dial takes a round trip (the listener accepts one latency after the dial, the dialer's
+  // connection is up one latency after that), since a shard learns of another's listeners only by message.
   MemoryNetwork(Sharding sharding, WriteLimits limits, LinkModel model);
   ~MemoryNetwork();
 
@@ -117,9 +118,10 @@ class MemoryNetwork {
   // that address's shard.
   std::unique_ptr<Transport> CreateTransport(const std::string& ipv4 = "127.0.0.1");
 
-  // Delivers what each shard sent the others since the last call. Call it with every shard stopped at the
-  // same virtual time, at least once per lookahead() of virtual time. A no-op with one shard.
-  void Exchange();
+  // Starts `shard`'s next window: handles what the other shards sent it during their previous window (in
+  // the order of the sending shards, then as sent); what it sends from now on goes to their next one. Call
+  // it on the shard's thread (see the sharded constructor). A no-op with one shard.
+  void BeginWindow(size_t shard);
   size_t shard_count() const { return shards_.size(); }
   Duration lookahead() const { return lookahead_; }
 
@@ -162,7 +164,7 @@ class MemoryNetwork {
   // they have arrived.
   MonoTime Arrive(Ipv4 to, size_t bytes, MonoTime at);
   // Sends `message` from shard `from` to the connection or dial it names on shard `to`: handled now when
-  // that is the same shard, else at the next Exchange().
+  // that is the same shard, else when `to` begins its next window.
   void Post(size_t from, size_t to, Message message);
   void Handle(size_t shard, Message message);
   // The listener side of a dial between shards, one latency after it was made.

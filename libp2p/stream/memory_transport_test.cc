@@ -476,12 +476,13 @@ class ShardedNetworkTest : public ::testing::Test {
     return model;
   }
 
-  // Runs both shards 1 ms at a time (each up to the same instant, then the exchange) for `d`.
+  // Runs both shards 1 ms at a time (each up to the same instant, then both begin their next window) for `d`.
   void Run(Duration d) {
     for (Duration t = Duration::zero(); t < d; t += kMs) {
       loop0_.AdvanceTime(kMs);
       loop1_.AdvanceTime(kMs);
-      network_.Exchange();
+      network_.BeginWindow(0);
+      network_.BeginWindow(1);
     }
   }
   // Runs until `done()` holds (at most 1 s) and returns how long that took.
@@ -603,7 +604,7 @@ TEST_F(ShardedNetworkTest, AResetDropsWhatWasNotReadAndErrsTheOtherEnd) {
   ASSERT_TRUE(dialed_->Write(AsBytes("unread")).ok());
   Run(20 * kMs);
   dialed_->Reset();
-  Run(kMs);  // The exchange brings the reset to the other shard.
+  Run(kMs);  // The other shard's next window brings it the reset.
   accepted_->PauseReading(false);
   EXPECT_EQ(TimeUntil([&] { return b_.errored; }), 9 * kMs);
   EXPECT_TRUE(b_.data.empty());
@@ -624,13 +625,15 @@ TEST_F(ShardedNetworkTest, ALatencyBetweenShardsBelowTheLookaheadIsRaisedToIt) {
   // Within shard 1 the dial reaches the listener after 1 ms; from shard 0 after 10.
   loop0.AdvanceTime(kMs);
   loop1.AdvanceTime(kMs);
-  network.Exchange();
+  network.BeginWindow(0);
+  network.BeginWindow(1);
   EXPECT_NE(accepted, nullptr);
   accepted.reset();
   for (int i = 0; i < 8; ++i) {
     loop0.AdvanceTime(kMs);
     loop1.AdvanceTime(kMs);
-    network.Exchange();
+    network.BeginWindow(0);
+    network.BeginWindow(1);
   }
   EXPECT_EQ(accepted, nullptr);
   loop0.AdvanceTime(kMs);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <thread>
@@ -85,47 +86,56 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
     shard_nodes[shard].push_back(nodes.back().get());
   }
 
-  // The shards run in windows of at most the lookahead, ending on every whole simulated second; between two
-  // windows, with every thread stopped, one of them exchanges the shards' messages and samples the meshes.
+  // The shards run in windows of at most the lookahead, ending on every whole simulated second. A shard
+  // begins window k once every other one has finished window k-1 (MemoryNetwork::BeginWindow); at each
+  // whole second all of them stop together, and one samples the meshes.
   constexpr Duration kSecond = std::chrono::seconds(1);
   const Duration longest_window = shard_count == 1 ? kSecond : std::min(network.lookahead(), kSecond);
   std::vector<Status> start_status(shard_count);
   bool started = false;
   double setup_seconds = 0;
   std::chrono::steady_clock::time_point run_start;
-  Duration t = Duration::zero();
-  Duration window = Duration::zero();
+  Duration simulated = Duration::zero();  // Up to the last whole second every shard reached.
   bool done = false;
   TimeSeries series;
-  auto between_windows = [&]() noexcept {
-    network.Exchange();
+  auto on_second = [&]() noexcept {
     if (!started) {
       started = true;
       setup_seconds = SecondsSince(wall_start);
       run_start = std::chrono::steady_clock::now();
       done = std::any_of(start_status.begin(), start_status.end(), [](const Status& s) { return !s.ok(); });
     } else {
-      t += window;
-      if (t % kSecond == Duration::zero()) {
-        series.SampleMesh(t, nodes);
-        if (t % kScoreInterval == Duration::zero()) series.SampleScores(t, plan, nodes);
-        if (options.progress && t % std::chrono::seconds(10) == Duration::zero()) options.progress(t);
-      }
+      simulated += kSecond;
+      series.SampleMesh(simulated, nodes);
+      if (simulated % kScoreInterval == Duration::zero()) series.SampleScores(simulated, plan, nodes);
+      if (options.progress && simulated % std::chrono::seconds(10) == Duration::zero()) options.progress(simulated);
     }
-    done = done || t >= plan.duration;
-    window = std::min(longest_window, kSecond - t % kSecond);
+    done = done || simulated >= plan.duration;
   };
-  std::barrier sync(static_cast<std::ptrdiff_t>(shard_count), between_windows);
+  std::barrier all_stopped(static_cast<std::ptrdiff_t>(shard_count), on_second);
+  // Windows each shard has finished (0: its nodes started).
+  std::vector<std::atomic<uint64_t>> finished(shard_count);
   auto run_shard = [&](size_t shard) {
     for (SimNode* node : shard_nodes[shard]) {
       if (Status s = node->Start(); !s.ok() && start_status[shard].ok()) {
         start_status[shard] = InternalError("node " + std::to_string(node->index()) + ": " + s.message());
       }
     }
-    sync.arrive_and_wait();
-    while (!done) {
+    all_stopped.arrive_and_wait();
+    Duration t = Duration::zero();
+    for (uint64_t k = 1; !done; ++k) {
+      for (size_t other = 0; other < shard_count; ++other) {
+        for (uint64_t seen = finished[other].load(); seen + 1 < k; seen = finished[other].load()) {
+          finished[other].wait(seen);
+        }
+      }
+      network.BeginWindow(shard);
+      const Duration window = std::min(longest_window, kSecond - t % kSecond);
       loops[shard]->AdvanceTime(window);
-      sync.arrive_and_wait();
+      t += window;
+      finished[shard].store(k);
+      finished[shard].notify_all();
+      if (t % kSecond == Duration::zero()) all_stopped.arrive_and_wait();
     }
   };
   std::vector<std::thread> threads;
@@ -137,6 +147,9 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   }
   run_shard(0);
   for (std::thread& thread : threads) thread.join();
+  // What the last window sent between shards reaches them now, so that it counts as received (as bytes
+  // within a shard do when written).
+  for (size_t shard = 0; shard < shard_count; ++shard) network.BeginWindow(shard);
   for (const Status& s : start_status) {
     if (!s.ok()) return s;
   }
