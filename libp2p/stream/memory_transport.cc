@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <memory>
+#include <random>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "libp2p/base/fifo.h"
 #include "libp2p/stream/stream_base.h"

@@ -6,9 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -55,7 +53,8 @@ struct AccessLink {
 };
 
 // Bytes written by and delivered to one address, counted when written (they include every layer above:
-// Noise, the muxer, the protocols).
+// Noise, the muxer, the protocols); bytes from another shard count as received when the receiving shard
+// begins its next window.
 struct Traffic {
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
@@ -141,7 +140,6 @@ class MemoryNetwork {
 
  private:
   friend class MemoryTransport;
-  friend class MemoryListener;
   friend class MemoryConnection;
   friend class ShardedPendingDial;
   struct Endpoint {
