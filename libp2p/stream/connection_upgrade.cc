@@ -46,6 +46,9 @@ void ConnectionUpgrade::OnSecured(StatusOr<NoiseSession> session) {
   if (finished_) return;  // Timed out meanwhile: the session (if any) is dropped, which resets it.
   // The handshake is running its own callback: keep it until the upgrade goes.
   if (!session.ok()) return Finish(session.status());
+  if (options_.check_secured) {
+    if (Status s = options_.check_secured(session->remote_peer, local_addr_, remote_addr_); !s.ok()) return Finish(s);
+  }
   secure_ = std::move(session->connection);
   peer_.emplace(session->remote_peer);
   remote_key_.emplace(std::move(session->remote_key));

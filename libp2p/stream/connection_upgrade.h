@@ -34,6 +34,10 @@ struct UpgradeOptions {
   // The Noise static key to present, made from `identity`; an observer that must outlive the upgrade. Null:
   // each handshake makes its own.
   const NoiseStaticKey* noise_static_key = nullptr;
+  // Asked once the secure handshake has authenticated the remote, before the muxer is agreed: an error
+  // fails the upgrade with that status (the connection is reset). Empty: every peer goes on.
+  std::function<Status(const crypto::PeerId& peer, const Multiaddr& local_addr, const Multiaddr& remote_addr)>
+      check_secured;
 };
 
 // What a successful upgrade produced, before the muxer is created: the secure connection and what both sides

@@ -190,7 +190,19 @@ void Host::RefreshAdvertised(bool resign) {
 
 // --- Admission. ---
 
+Status Host::GaterVerdict(const char* when, uint64_t* counter, const Status& verdict) {
+  if (verdict.ok()) return verdict;
+  ++*counter;
+  LIBP2P_LOG(LogLevel::kDebug, "host", "connection refused by the gater", {{"when", when}, {"reason", verdict.message()}});
+  return PermissionDeniedError(std::string("refused by the connection gater ") + when + ": " + verdict.message());
+}
+
 void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
+  if (options_.gater != nullptr &&
+      !GaterVerdict("on accept", &stats_.gater_refused_accepts,
+                    options_.gater->InterceptAccept(raw->local_addr(), raw->remote_addr())).ok()) {
+    return raw->Reset();
+  }
   const std::string ip = IpKey(raw->remote_addr(), options_.limit_loopback);
   if (!ip.empty() && inbound_per_ip_[ip] >= options_.max_connections_per_ip) {
     ++stats_.inbound_refused_per_ip;
@@ -238,6 +250,16 @@ void Host::Dial(const Multiaddr& addr, DialCallback on_done) {
     if (!id.ok()) return fail(InvalidArgumentError("dial " + addr.ToString() + ": " + id.status().message()));
     if (*id == peer_id_) return fail(InvalidArgumentError("refusing to dial ourselves: " + addr.ToString()));
     expected.emplace(*id);
+  }
+  if (options_.gater != nullptr) {
+    if (expected.has_value()) {
+      Status s = GaterVerdict("before dialing the peer", &stats_.gater_refused_dials,
+                              options_.gater->InterceptPeerDial(*expected));
+      if (!s.ok()) return fail(s);
+    }
+    Status s = GaterVerdict("before dialing the address", &stats_.gater_refused_dials,
+                            options_.gater->InterceptAddrDial(expected, addr));
+    if (!s.ok()) return fail(s);
   }
   if (dials_.size() + outbound_upgrades_ >= options_.max_pending_dials) {
     ++stats_.dials_refused;
@@ -291,6 +313,12 @@ void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::o
   ++(inbound ? inbound_upgrades_ : outbound_upgrades_);
   UpgradeOptions options{options_.identity, options_.muxers, options_.upgrade_timeout, options_.negotiation_timeout,
                          &noise_static_key_};
+  if (options_.gater != nullptr) {
+    options.check_secured = [this, inbound](const PeerId& peer, const Multiaddr& local, const Multiaddr& remote) {
+      return GaterVerdict("after the secure handshake", &stats_.gater_refused_secured,
+                          options_.gater->InterceptSecured(inbound, peer, local, remote));
+    };
+  }
   u->upgrade = ConnectionUpgrade::Start(loop_, std::move(raw), inbound, std::move(expected), std::move(options),
                                         [this, id](StatusOr<SecuredConnection> r) { OnUpgraded(id, std::move(r)); });
 }
@@ -315,6 +343,11 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   } else if (inbound && connections_.size() >= options_.max_connections) {
     ++stats_.inbound_refused_full;
     refused = ResourceExhaustedError("connection limit reached");
+  } else if (options_.gater != nullptr) {
+    refused = GaterVerdict("after the upgrade", &stats_.gater_refused_upgraded,
+                           options_.gater->InterceptUpgraded(ConnectionInfo{id, result->peer, inbound, result->security,
+                                                                            result->muxer, result->local_addr,
+                                                                            result->remote_addr}));
   }
   if (!refused.ok()) {
     if (result.ok()) result->secure->Reset();

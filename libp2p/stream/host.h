@@ -27,6 +27,8 @@
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
 #include "libp2p/version.h"
+#include "libp2p/stream/connection_gater.h"
+#include "libp2p/stream/connection_info.h"
 #include "libp2p/stream/connection_manager.h"
 #include "libp2p/stream/connection_upgrade.h"
 #include "libp2p/stream/identify.h"
@@ -49,6 +51,10 @@ struct HostOptions {
   std::string protocol_version = "ipfs/0.1.0";
 
   // --- Admission. ---
+  // Decides who may connect (connection_gater.h), at each point of every connection; an observer that must
+  // outlive the host, null to admit everyone. A refused inbound connection is reset as soon as the gater
+  // refuses it (on accept: before any handshake); a refused dial fails with kPermissionDenied.
+  ConnectionGater* gater = nullptr;
   // Inbound connections being upgraded at once. When a new one arrives at the limit, the oldest one still
   // upgrading is dropped to make room: a stalled handshake loses its place to a newcomer.
   size_t max_inbound_upgrades = 64;
@@ -92,17 +98,6 @@ struct HostOptions {
   std::function<std::vector<Multiaddr>()> interface_addresses;
 };
 
-// One upgraded connection as the events describe it.
-struct ConnectionInfo {
-  uint64_t id = 0;  // Unique within the host.
-  crypto::PeerId peer;
-  bool inbound = false;
-  std::string security;
-  std::string muxer;
-  Multiaddr local_addr;
-  Multiaddr remote_addr;
-};
-
 // Counters of what the host refused or closed, for operators and tests.
 struct HostStats {
   uint64_t inbound_refused_per_ip = 0;     // Over max_connections_per_ip.
@@ -113,6 +108,12 @@ struct HostStats {
   uint64_t connections_trimmed = 0;        // Closed by the connection manager.
   uint64_t keepalive_failures = 0;         // Connections closed after a failed keep-alive ping.
   uint64_t peer_records_ignored = 0;       // Signed peer records in identify that did not open or match.
+  // Refused by HostOptions::gater, at each of its points: our dials (by peer id or address), inbound
+  // connections on accept, connections after the secure handshake, and after the upgrade.
+  uint64_t gater_refused_dials = 0;
+  uint64_t gater_refused_accepts = 0;
+  uint64_t gater_refused_secured = 0;
+  uint64_t gater_refused_upgraded = 0;
 };
 
 // Owns its listeners, connections and pending work; the loop and the transport are observers that must
@@ -159,9 +160,10 @@ class Host {
 
   // Dials and upgrades. With a /p2p/ suffix the remote must be that peer. The callback runs from the loop
   // with the remote's peer id once the connection is upgraded (and on_connected has run), or the failure:
-  // kInvalidArgument for our own peer id or an unparseable /p2p/ value, kResourceExhausted over
-  // max_pending_dials, kDeadlineExceeded past dial_timeout or upgrade_timeout, or the transport's or the
-  // upgrade's error.
+  // kInvalidArgument for our own peer id or an unparseable /p2p/ value, kPermissionDenied when the gater
+  // refuses the peer or the address (before anything is sent) or the connection (after the handshake),
+  // kResourceExhausted over max_pending_dials, kDeadlineExceeded past dial_timeout or upgrade_timeout, or the
+  // transport's or the upgrade's error.
   void Dial(const Multiaddr& addr, DialCallback on_done);
 
   // Registers the handler of inbound streams for `protocol`, replacing any earlier one, and tells connected
@@ -212,6 +214,9 @@ class Host {
   void StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::optional<crypto::PeerId> expected,
                     std::string ip, DialCallback on_done);
   void OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result);
+  // The gater's `verdict` at one point (`when` names it): OK, or, counted in `counter` and logged, the
+  // refusal as kPermissionDenied with the gater's reason.
+  Status GaterVerdict(const char* when, uint64_t* counter, const Status& verdict);
   // Releases an inbound connection's place in the per-IP count.
   void ReleaseIp(const std::string& ip);
   void CloseConnection(uint64_t id, const Status& why, bool local);
