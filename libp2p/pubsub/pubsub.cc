@@ -21,14 +21,25 @@ const std::set<std::string>& EmptyTopics() {
   return empty;
 }
 
-// `options` with the router's experimental fields kept by the RPC decoder.
-PubSubOptions WithRouterFields(PubSubOptions options, const Router& router) {
+// `options` as the core uses them: the router's experimental fields kept by the RPC decoder, and the
+// decoder keeping one subscription entry more than max_subscriptions_per_rpc, so that an RPC over the cap
+// shows it (the decoder would cut it to the cap otherwise) while the rest of it is skipped unread.
+PubSubOptions WithDecoderLimits(PubSubOptions options, const Router& router) {
   std::vector<uint32_t>& fields = options.peer.limits.experimental_fields;
   for (uint32_t f : router.ExperimentalFields()) {
     if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
   }
+  const size_t cap = options.max_subscriptions_per_rpc;
+  options.peer.limits.max_subscriptions = cap == SIZE_MAX ? cap : cap + 1;
   return options;
 }
+
+// Subscription entries in one RPC we send: within our own cap, and within rust's MaxCountSubscriptionFilter
+// default (100 a request), which drops the subscriptions of an RPC with more.
+size_t SubscriptionsPerRpcSent(const PubSubOptions& options) {
+  return std::max<size_t>(1, std::min<size_t>(options.max_subscriptions_per_rpc, 100));
+}
+
 
 // Why a validator's verdict other than kAccept refused our own message.
 Status RefusalStatus(Verdict verdict) {
@@ -73,7 +84,7 @@ uint64_t WallClockSeqno() {
 }  // namespace
 
 PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> router, PubSubOptions options)
-    : loop_(loop), host_(host), router_(std::move(router)), options_(WithRouterFields(std::move(options), *router_)),
+    : loop_(loop), host_(host), router_(std::move(router)), options_(WithDecoderLimits(std::move(options), *router_)),
       self_(PeerId::FromPublicKey(options_.identity->public_key())),
       send_budget_(options_.max_send_bytes),
       peer_logs_(loop->clock()),
@@ -93,6 +104,10 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
     host_->SetStreamHandler(protocol, [this](std::unique_ptr<stream::Stream> s, const PeerId& peer,
                                              const std::string& proto) {
       if (!host_->IsConnected(peer)) return;  // Gone meanwhile: the stream is dropped (reset).
+      if (IsBlacklisted(peer)) {
+        ++stats_.blacklisted_streams_refused;
+        return;  // Reset, as above.
+      }
       EnsurePeer(peer, proto).peer->AttachInbound(std::move(s));
     });
   }
@@ -105,6 +120,7 @@ PubSub::PubSub(EventLoop* loop, stream::Host* host, std::unique_ptr<Router> rout
         router_->OnConnectionsChanged(c.peer);
       },
       [this](const PeerId& peer, const stream::IdentifyInfo& info) {
+        if (IsBlacklisted(peer)) return;
         for (const std::string& p : router_->Protocols()) {
           if (std::find(info.protocols.begin(), info.protocols.end(), p) == info.protocols.end()) continue;
           EnsurePeer(peer, p);
@@ -189,12 +205,14 @@ std::vector<std::string> PubSub::topics() const {
 }
 
 std::vector<pb::RPC> PubSub::SubscriptionsRpcs() const {
-  // At most kMaxControlBytesPerRpc of subscriptions in each.
+  // At most kMaxControlBytesPerRpc of subscriptions in each, and at most SubscriptionsPerRpcSent entries.
   std::vector<pb::RPC> rpcs;
   size_t used = 0;
+  const size_t per_rpc = SubscriptionsPerRpcSent(options_);
   for (const auto& [topic, handler] : handlers_) {
     const size_t bytes = 8 + topic.size();  // The SubOpts with its headers and its subscribe flag.
-    if (rpcs.empty() || used + bytes > kMaxControlBytesPerRpc) {
+    if (rpcs.empty() || used + bytes > kMaxControlBytesPerRpc ||
+        static_cast<size_t>(rpcs.back().subscriptions_size()) >= per_rpc) {
       rpcs.emplace_back();
       used = 0;
     }
@@ -215,10 +233,18 @@ std::vector<pb::RPC> PubSub::HelloRpcs(const PeerId& peer) const {
   return rpcs;
 }
 
-Status PubSub::SetTopicOptions(const std::string& topic, TopicOptions options) {
+Status PubSub::CheckOwnTopic(const std::string& topic) const {
   if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
     return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) + " bytes");
   }
+  if (!TopicAllowed(topic)) {
+    return PermissionDeniedError("topic " + topic + " is not allowed by the subscription filter");
+  }
+  return OkStatus();
+}
+
+Status PubSub::SetTopicOptions(const std::string& topic, TopicOptions options) {
+  RETURN_IF_ERROR(CheckOwnTopic(topic));
   if (handlers_.count(topic) || local_handlers_.count(topic)) {
     return FailedPreconditionError("subscribed to " + topic + ": unsubscribe before changing its options");
   }
@@ -236,9 +262,7 @@ TopicOptions PubSub::topic_options(const std::string& topic) const {
 }
 
 Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
-  if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
-    return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) + " bytes");
-  }
+  RETURN_IF_ERROR(CheckOwnTopic(topic));
   if (topic_options(topic).fanout_only) {
     // Never announced, never joined: the router keeps publishing through its fanout.
     local_handlers_[topic] = std::make_shared<const MessageHandler>(std::move(handler));
@@ -282,11 +306,9 @@ void PubSub::AddThreadSafeValidator(const std::string& topic, ThreadSafeValidato
 }
 
 Status PubSub::MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result) {
-  // A topic our peers would leave out of the RPC (see RpcLimits) is refused here.
-  if (topic.empty() || topic.size() > options_.peer.limits.max_topic_length) {
-    return InvalidArgumentError("topic must be 1.." + std::to_string(options_.peer.limits.max_topic_length) +
-                                " bytes");
-  }
+  // A topic our peers would leave out of the RPC (see RpcLimits), or that the filter refuses, is refused
+  // here, before a seqno is used.
+  RETURN_IF_ERROR(CheckOwnTopic(topic));
   msg->set_topic(topic);
   msg->set_data(std::string(AsStringView(data)));
   result->seqno = next_seqno_++;
@@ -488,6 +510,15 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
 
 void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
   tracer_.RecvRpc(from, rpc);
+  // Too many subscription entries: the whole RPC goes, as go drops one its limit filter refuses. The decoder
+  // kept at most one entry over the cap, so the count here says whether there were more.
+  if (static_cast<size_t>(rpc.subscriptions_size()) > options_.max_subscriptions_per_rpc) {
+    ++stats_.rpcs_too_many_subscriptions;
+    LIBP2P_LOG_LIMITED(&peer_logs_, AsStringView(from.bytes()), LogLevel::kWarn, "pubsub",
+                       "RPC dropped: too many subscriptions",
+                       {{"peer", from.ToBase58()}, {"limit", options_.max_subscriptions_per_rpc}});
+    return;
+  }
   // Subscriptions first, even from a peer whose RPCs the router refuses (as go): an unsubscribe still lands.
   for (const auto& sub : rpc.subscriptions()) {
     auto it = peers_.find(from);
@@ -495,6 +526,12 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
     std::set<std::string>& topics = it->second.topics;
     const std::string& topic = sub.topicid();
     if (topic.empty()) continue;
+    // A refused topic is dropped before anything is looked up or kept: it costs the filter's call only. An
+    // unsubscribe from a topic recorded while the filter allowed it still lands (the state only shrinks).
+    if (!TopicAllowed(topic) && (sub.subscribe() || topics.count(topic) == 0)) {
+      ++stats_.subscriptions_filtered;
+      continue;
+    }
     if (sub.subscribe()) {
       if (topics.count(topic)) continue;
       if (topics.size() >= options_.max_subscriptions_per_peer ||
@@ -525,6 +562,8 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
 void PubSub::OnMessage(const PeerId& from, pb::Message msg) {
   if (!subscribed(msg.topic())) return;  // Only topics we are in are relayed.
   const std::string id = options_.message_id(msg);
+  // Before anything else, as go: a blacklisted sender's or author's message is neither verified nor seen.
+  if (RejectIfBlacklisted(from, id, msg)) return;
   // Our own messages reach us only as replays: honest routers never send a message back to its author.
   if (msg.has_from() && msg.from() == AsStringView(self_.bytes())) {
     ++stats_.rejected;
@@ -608,6 +647,8 @@ void PubSub::OnVerifiedOffloaded(const PeerId& from, const std::string& id, pb::
 
 void PubSub::OnVerified(const PeerId& from, const std::string& id, pb::Message msg, const Status& status,
                         const TimedCache::Lookup& seen) {
+  // The sender or the author may have been blacklisted while the workers checked the signature.
+  if (RejectIfBlacklisted(from, id, msg)) return;
   // Only a copy that verifies marks the id seen, so a forged copy cannot shadow the genuine message.
   if (!status.ok()) {
     ++stats_.rejected;
@@ -634,7 +675,10 @@ void PubSub::OnVerified(const PeerId& from, const std::string& id, pb::Message m
 
 void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict) {
   switch (verdict) {
-    case Verdict::kAccept: return Accept(from, std::move(msg), id);
+    case Verdict::kAccept:
+      // Blacklisted while its validators decided: not delivered, not relayed.
+      if (RejectIfBlacklisted(from, id, msg)) return;
+      return Accept(from, std::move(msg), id);
     case Verdict::kReject:
       ++stats_.rejected;
       Reject(from, id, msg, RejectReason::kInvalid, reject_reason::kValidationFailed);
@@ -648,12 +692,64 @@ void PubSub::OnValidated(const PeerId& from, const std::string& id, pb::Message&
 }
 
 void PubSub::Reject(const PeerId& from, const std::string& id, const pb::Message& msg, RejectReason reason,
-                    std::string_view why) {
+                    std::string_view why, bool tell_router) {
   tracer_.RejectMessage(TracedMessage{msg, id, from}, why);
   LIBP2P_LOG_LIMITED(&peer_logs_, AsStringView(from.bytes()), LogLevel::kDebug, "pubsub", "message not accepted",
                      {{"peer", from.ToBase58()}, {"topic", msg.topic()}, {"reason", why},
                       {"id", HexEncode(AsBytes(id))}});
-  router_->OnRejected(from, id, msg.topic(), reason);
+  if (tell_router) router_->OnRejected(from, id, msg.topic(), reason);
+}
+
+bool PubSub::RejectIfBlacklisted(const PeerId& from, const std::string& id, const pb::Message& msg) {
+  if (blacklist_.empty()) return false;
+  if (IsBlacklisted(from)) {
+    // The router forgot the sender when it was blacklisted: nothing to tell it.
+    ++stats_.rejected;
+    Reject(from, id, msg, RejectReason::kIgnored, reject_reason::kBlacklistedPeer, /*tell_router=*/false);
+    return true;
+  }
+  if (!msg.has_from()) return false;
+  StatusOr<PeerId> author = PeerId::FromBytes(AsBytes(msg.from()));
+  if (!author.ok() || !IsBlacklisted(*author)) return false;  // A malformed author fails the signature check.
+  // The peer that relayed it is not at fault (go's score ignores such rejections too), but it delivered:
+  // an ignore keeps its IWANT promise without crediting it.
+  ++stats_.rejected;
+  Reject(from, id, msg, RejectReason::kIgnored, reject_reason::kBlacklistedSource);
+  return true;
+}
+
+Status PubSub::BlacklistPeer(const PeerId& peer) {
+  if (peer == self_) return InvalidArgumentError("cannot blacklist our own peer id");
+  if (!blacklist_.insert(peer).second) return OkStatus();
+  LIBP2P_LOG(LogLevel::kInfo, "pubsub", "peer blacklisted", {{"peer", peer.ToBase58()}});
+  DropPeer(peer);
+  if (stream::AccessList* access = options_.access_list; access != nullptr) {
+    // A denial the application made already stays its own: UnblacklistPeer leaves it.
+    if (!access->IsDenied(peer)) {
+      denied_by_blacklist_.insert(peer);
+      access->DenyPeer(peer);
+    }
+    host_->Disconnect(peer, PermissionDeniedError("blacklisted by pubsub"));
+  }
+  return OkStatus();
+}
+
+Status PubSub::UnblacklistPeer(const PeerId& peer) {
+  if (blacklist_.erase(peer) == 0) return NotFoundError("peer " + peer.ToBase58() + " is not blacklisted");
+  if (denied_by_blacklist_.erase(peer) > 0 && options_.access_list != nullptr) {
+    options_.access_list->RemoveDeniedPeer(peer);
+  }
+  LIBP2P_LOG(LogLevel::kInfo, "pubsub", "peer taken off the blacklist", {{"peer", peer.ToBase58()}});
+  // Still connected: a pubsub peer again now, if its identify said it speaks one of our protocols.
+  if (!host_->IsConnected(peer)) return OkStatus();
+  const stream::PeerStoreEntry* known = host_->peer_store().Find(peer);
+  if (known == nullptr) return OkStatus();
+  for (const std::string& p : router_->Protocols()) {
+    if (std::find(known->protocols.begin(), known->protocols.end(), p) == known->protocols.end()) continue;
+    EnsurePeer(peer, p);
+    break;
+  }
+  return OkStatus();
 }
 
 void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) {

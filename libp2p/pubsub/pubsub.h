@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "libp2p/base/deferred_deleter.h"
@@ -27,9 +28,11 @@
 #include "libp2p/pubsub/pubsub_peer.h"
 #include "libp2p/pubsub/router.h"
 #include "libp2p/pubsub/rpc_scheduler.h"
+#include "libp2p/pubsub/subscription_filter.h"
 #include "libp2p/pubsub/timed_cache.h"
 #include "libp2p/pubsub/tracer.h"
 #include "libp2p/pubsub/validation.h"
+#include "libp2p/stream/access_list.h"
 #include "libp2p/stream/host.h"
 
 namespace libp2p::pubsub {
@@ -59,6 +62,31 @@ struct PubSubOptions {
   // and the router's index).
   size_t max_subscriptions_per_peer = 1024;
   size_t max_subscription_bytes_per_peer = 64 * 1024;
+  // The topics we and our peers may subscribe to (subscription_filter.h); an observer that must outlive the
+  // core. Null admits every topic. A peer's subscription entry (subscribe or unsubscribe) for a refused
+  // topic is dropped before anything is recorded, counted in subscriptions_filtered, and neither reaches
+  // the router nor Events::on_peer_subscribed; the rest of its RPC is handled as usual (as go's filter
+  // does). An unsubscribe from a topic recorded earlier, while the filter allowed it, is still applied, so
+  // a filter that tightens never strands a peer's topic. Our own Subscribe, SetTopicOptions, Publish and
+  // AddToBatch on a refused topic fail with kPermissionDenied. Since we cannot join a refused topic, a
+  // router keeps nothing for it either: GRAFTs, PRUNEs, IHAVEs and messages on it are dropped as for any
+  // topic we are not in.
+  const SubscriptionFilter* subscription_filter = nullptr;
+  // Subscription entries one RPC of a peer may carry. An RPC with more is dropped whole, as go-libp2p-pubsub
+  // drops one over WrapLimitSubscriptionFilter's limit (ErrTooManySubscriptions): none of its subscriptions,
+  // messages or control is handled (the tracers and RPC observers still see it arrive). Counted in
+  // rpcs_too_many_subscriptions and logged, limited per peer; the peer stays. The RPC decoder keeps at most
+  // one entry more than this of any RPC (it replaces peer.limits.max_subscriptions for the core's peers),
+  // so an RPC over the cap costs at most that many decoded entries, and the rest are skipped unread.
+  //
+  // The default, 1024, is max_subscriptions_per_peer's default and RpcLimits::max_subscriptions's: an
+  // honest node sends all its topics in one RPC when it meets us (go, js and rust all do), and we hold at
+  // most 1024 topics of a peer anyway, so only an RPC no honest peer of ours needs is dropped. It is far
+  // above rust's MaxCountSubscriptionFilter (100 a request, when an application installs it) and below js's
+  // decoder, which drops an RPC with more than 5000; go has no cap unless the application wraps its filter.
+  // The subscriptions we send a new peer go in RPCs of at most min(this, 100) entries, so that peers with
+  // rust's cap, or ours, take all of them.
+  size_t max_subscriptions_per_rpc = 1024;
   // Messages waiting for an asynchronous validator (in all, and per topic, with go's defaults), and their
   // encoded bytes together; beyond any of them, new ones are dropped unvalidated and unseen (counted as
   // throttled; the router is told, for the peer gater; our own are refused with kResourceExhausted).
@@ -97,6 +125,11 @@ struct PubSubOptions {
   // Receive every event of the core and its router (traces, metrics): see PubSubTracer. Observers that must
   // outlive the core; they run on the loop thread in this order. None: events cost a test of an empty list.
   std::vector<PubSubTracer*> tracers;
+  // The access list that is the host's connection gater (HostOptions::gater), for BlacklistPeer: an
+  // observer that must outlive the core; null to blacklist within pubsub only. With it, a blacklisted peer
+  // is denied there and disconnected, so that its connections (and our dials to it) are refused from then
+  // on. Give the host the same object, or the denial refuses nothing.
+  stream::AccessList* access_list = nullptr;
 };
 
 // How we take part in one topic (PubSub::SetTopicOptions).
@@ -115,7 +148,8 @@ struct TopicOptions {
 
 // The outcome of a Publish. status: OK when the message went to `peers` peers (zero is not an error);
 // kInvalidArgument when the topic is empty or longer than peers accept; kOutOfRange when the message is
-// too large for one RPC; kPermissionDenied when a validator rejected it; kCancelled when
+// too large for one RPC; kPermissionDenied when PubSubOptions::subscription_filter refuses the topic or a
+// validator rejected it (the pattern for per-topic publish permissions: see AddValidator); kCancelled when
 // one ignored it; kDeadlineExceeded when one did not answer within validation_timeout; kResourceExhausted
 // when the validation queue is full (a limit of PubSubOptions).
 struct PublishResult {
@@ -155,6 +189,13 @@ struct PubSubStats {
   uint64_t ignored = 0;     // Validator ignores, timeouts and throttled validations.
   uint64_t throttled = 0;   // Of the ignored: dropped unvalidated, the validation queue being full.
   uint64_t subscriptions_refused = 0;  // Over a peer's subscription limits.
+  // Peers' subscription entries for topics PubSubOptions::subscription_filter refuses: dropped, never stored.
+  uint64_t subscriptions_filtered = 0;
+  // Peers' RPCs dropped whole for carrying more than PubSubOptions::max_subscriptions_per_rpc subscription
+  // entries.
+  uint64_t rpcs_too_many_subscriptions = 0;
+  // Inbound streams of blacklisted peers, reset as they arrived (BlacklistPeer).
+  uint64_t blacklisted_streams_refused = 0;
 };
 
 // The entries of the core's state that peers can make grow (PubSub::StateCounts()), with the bound of each.
@@ -189,7 +230,7 @@ class PubSub {
 
   // Subscribes to `topic` (replacing the handler if already subscribed) and tells every peer; for a
   // fanout-only topic (TopicOptions), subscribes locally only. kInvalidArgument for an empty topic or one
-  // longer than peers accept.
+  // longer than peers accept; kPermissionDenied when PubSubOptions::subscription_filter refuses it.
   Status Subscribe(const std::string& topic, MessageHandler handler);
   // Ends the subscription (local or not); kNotFound when there is none.
   Status Unsubscribe(const std::string& topic);
@@ -201,7 +242,7 @@ class PubSub {
 
   // Sets how we take part in `topic`; the defaults erase its entry. Only while we are not subscribed to it
   // (kFailedPrecondition otherwise: unsubscribe first); kInvalidArgument for an empty topic or one longer
-  // than peers accept.
+  // than peers accept; kPermissionDenied when PubSubOptions::subscription_filter refuses it.
   Status SetTopicOptions(const std::string& topic, TopicOptions options);
   TopicOptions topic_options(const std::string& topic) const;
 
@@ -210,7 +251,8 @@ class PubSub {
   // do get it). Our own messages wait for asynchronous validators, as go's do: when one is still deciding as
   // Publish returns, the result is `pending` and the outcome goes to `done` when the last validator answers
   // or the validation times out; otherwise the result is the outcome and `done` is never called. `done`
-  // may be empty; it is dropped uncalled if the core is destroyed first.
+  // may be empty; it is dropped uncalled if the core is destroyed first. A topic the subscription filter
+  // refuses fails at once with kPermissionDenied, before any seqno is used (see PublishResult for the rest).
   PublishResult Publish(const std::string& topic, ByteSpan data, PublishDone done = nullptr);
 
   // Batch publishing: every message out once before any goes out twice (see RoundRobinScheduler).
@@ -222,7 +264,8 @@ class PubSub {
   // Validators must answer before AddToBatch returns: a batch is published at once, so it does not wait
   // for asynchronous ones. When one has not answered, the message is left out with kFailedPrecondition
   // (its validation still runs to its end, holding its place in the validation queue, and its verdict is
-  // then dropped). Other failures as Publish's, the message left out.
+  // then dropped). Other failures as Publish's (kPermissionDenied for a topic the subscription filter
+  // refuses), the message left out.
   BatchAddResult AddToBatch(MessageBatch* batch, const std::string& topic, ByteSpan data);
 
   // Publishes the messages of `batch`, in its order: each is marked seen, routed by the router (its
@@ -238,13 +281,46 @@ class PubSub {
   // does nothing.
   BatchPublishResult PublishBatch(MessageBatch batch, RpcScheduler* scheduler = nullptr);
 
-  // Validators of `topic`; all must accept.
+  // Validators of `topic`; all must accept. They judge peers' messages (after the signature policy) and our
+  // own (Publish, AddToBatch: a reject fails them with kPermissionDenied).
+  //
+  // Per-topic publish permissions are a validator: one that accepts a topic's
+  // messages only when their author, PeerId::FromBytes(msg.from()), is on the application's list, and
+  // rejects the others. Under kStrictSign the author is authenticated before validators run. A rejected
+  // message is neither delivered nor relayed, and its sender is charged as for any invalid message
+  // (gossipsub's P4); our own Publish under an identity not on the list fails with kPermissionDenied. It
+  // limits who may publish, not who may read: every subscriber still gets the permitted messages.
   void AddValidator(const std::string& topic, Validator validator);
   // A validator of `topic` that may run on any thread (see ThreadSafeValidator): peers' messages go to the
   // validation workers (PubSubOptions::validation_workers), ours are validated inline by Publish.
   void AddThreadSafeValidator(const std::string& topic, ThreadSafeValidator validator);
 
   void SetEvents(Events events) { events_ = std::move(events); }
+
+  // --- Blacklisting (go-libp2p-pubsub's BlacklistPeer). ---
+  // Blacklists `peer` (our own id: kInvalidArgument; a peer blacklisted already: OK, nothing changes). At
+  // once, its pubsub state goes: its subscriptions and send lanes, its streams (reset), and the router's
+  // view of it (RemovePeer), as when it disconnects. From then on its inbound streams are reset as they
+  // arrive (counted in blacklisted_streams_refused), it is never added as a peer again (not by its
+  // identify, nor by a new connection), and every message it sends or authors is rejected wherever it comes
+  // from: its own ("blacklisted peer"), or relayed by another peer with it as `from` ("blacklisted source";
+  // the relaying peer is not blamed: the router is told RejectReason::kIgnored). Messages of its already in
+  // validation are rejected when their verdict comes.
+  //
+  // With PubSubOptions::access_list, the peer is also denied there (unless it is denied there already),
+  // and disconnected (Host::Disconnect): its connections are then refused at the gater. Without
+  // one, its connections stay up for the host's other protocols (as go's blacklist does).
+  //
+  // The blacklist is the application's own set: it grows only by these calls and holds each peer until
+  // UnblacklistPeer, so its size is the application's to bound (peers do not add to it).
+  Status BlacklistPeer(const crypto::PeerId& peer);
+  // Takes `peer` off the blacklist (kNotFound when it is not on it). Its denial at the access list goes
+  // only if BlacklistPeer made it; a denial the application made itself stays. When the peer is still connected and its
+  // identify lists one of our protocols, it becomes a pubsub peer again at once; otherwise when it next
+  // connects or opens a stream to us.
+  Status UnblacklistPeer(const crypto::PeerId& peer);
+  // Whether `peer` is on the blacklist.
+  bool IsBlacklisted(const crypto::PeerId& peer) const { return blacklist_.count(peer) > 0; }
   // Runs `fn` from the loop (once for all that happened in one loop turn) after a peer's send lanes became
   // empty, having held RPCs (PubSubPeer::Callbacks::on_drained), and after a peer was dropped: the moments
   // when a publisher that paces itself by the peers' queued_bytes() (FindPeer) may find room again. One
@@ -304,9 +380,18 @@ class PubSub {
   // Acts on the verdict on a message from `from` (moves it away when accepted).
   void OnValidated(const crypto::PeerId& from, const std::string& id, pb::Message& msg, Verdict verdict);
   // A message from `from` was not accepted, for `reason` (`why`: go's words, one of reject_reason): tells the
-  // tracers, logs it (at debug, limited per peer) and tells the router.
+  // tracers, logs it (at debug, limited per peer) and, unless `tell_router` is false, tells the router.
   void Reject(const crypto::PeerId& from, const std::string& id, const pb::Message& msg, RejectReason reason,
-              std::string_view why);
+              std::string_view why, bool tell_router = true);
+  // Whether `msg` from `from` is to be dropped for the blacklist (its sender or its author is on it); if
+  // so, counts and rejects it.
+  bool RejectIfBlacklisted(const crypto::PeerId& from, const std::string& id, const pb::Message& msg);
+  // Whether the subscription filter admits `topic` (true without a filter).
+  bool TopicAllowed(std::string_view topic) const {
+    return options_.subscription_filter == nullptr || options_.subscription_filter->CanSubscribe(topic);
+  }
+  // kInvalidArgument for a topic peers would not accept, kPermissionDenied for one the filter refuses.
+  Status CheckOwnTopic(const std::string& topic) const;
   // Our message on `topic` with `data`: signed per the policy, with the next seqno and its id in `result`;
   // kInvalidArgument or kOutOfRange as Publish.
   Status MakeOwn(const std::string& topic, ByteSpan data, pb::Message* msg, PublishResult* result);
@@ -381,6 +466,10 @@ class PubSub {
   std::unique_ptr<Task> send_room_task_;  // Runs send_room_.
   TracerList tracer_;
   PubSubStats stats_;
+  // BlacklistPeer's peers, and of them those it denied at options_.access_list (UnblacklistPeer undoes
+  // only those denials).
+  std::unordered_set<crypto::PeerId> blacklist_;
+  std::unordered_set<crypto::PeerId> denied_by_blacklist_;
   // Peers and timers that ended inside their own call stacks. Declared last: what still waits is destroyed
   // first when we go, while the host and the router still exist.
   DeferredDeleter deleter_;

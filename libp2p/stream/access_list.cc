@@ -106,12 +106,9 @@ std::string IpRange::ToString() const {
 }
 
 void AccessList::AllowPeer(const crypto::PeerId& peer) { allowed_peers_.insert(peer); }
+void AccessList::RemoveAllowedPeer(const crypto::PeerId& peer) { allowed_peers_.erase(peer); }
 void AccessList::DenyPeer(const crypto::PeerId& peer) { denied_peers_.insert(peer); }
-
-void AccessList::ForgetPeer(const crypto::PeerId& peer) {
-  allowed_peers_.erase(peer);
-  denied_peers_.erase(peer);
-}
+void AccessList::RemoveDeniedPeer(const crypto::PeerId& peer) { denied_peers_.erase(peer); }
 
 void AccessList::AllowRange(const IpRange& range) {
   if (std::find(allowed_ranges_.begin(), allowed_ranges_.end(), range) == allowed_ranges_.end()) {
@@ -125,10 +122,8 @@ void AccessList::DenyRange(const IpRange& range) {
   }
 }
 
-void AccessList::ForgetRange(const IpRange& range) {
-  std::erase(allowed_ranges_, range);
-  std::erase(denied_ranges_, range);
-}
+void AccessList::RemoveAllowedRange(const IpRange& range) { std::erase(allowed_ranges_, range); }
+void AccessList::RemoveDeniedRange(const IpRange& range) { std::erase(denied_ranges_, range); }
 
 Status AccessList::CheckPeer(const crypto::PeerId& peer) const {
   if (denied_peers_.count(peer) > 0) return Refused("peer " + peer.ToBase58() + " is denied");

@@ -52,14 +52,16 @@ class IpRange {
 // loop thread only.
 class AccessList final : public ConnectionGater {
  public:
+  // Adding an entry that is there already, or removing one that is not, changes nothing.
   void AllowPeer(const crypto::PeerId& peer);
+  void RemoveAllowedPeer(const crypto::PeerId& peer);
   void DenyPeer(const crypto::PeerId& peer);
-  // Takes the peer off both lists.
-  void ForgetPeer(const crypto::PeerId& peer);
+  void RemoveDeniedPeer(const crypto::PeerId& peer);
+  bool IsDenied(const crypto::PeerId& peer) const { return denied_peers_.count(peer) > 0; }
   void AllowRange(const IpRange& range);
+  void RemoveAllowedRange(const IpRange& range);
   void DenyRange(const IpRange& range);
-  // Takes the range off both lists.
-  void ForgetRange(const IpRange& range);
+  void RemoveDeniedRange(const IpRange& range);
 
   // OK, or why `peer` (`addr`) is refused.
   Status CheckPeer(const crypto::PeerId& peer) const;

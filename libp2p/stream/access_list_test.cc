@@ -113,20 +113,31 @@ TEST(AccessListTest, EachPointChecksWhatItKnows) {
   EXPECT_TRUE(list.InterceptUpgraded(ConnectionInfo{1, PeerOf(2)}).ok());  // Nothing new to check there.
 }
 
-TEST(AccessListTest, ChangesApplyAtOnceAndForgetUndoesThem) {
+TEST(AccessListTest, ChangesApplyAtOnceAndRemovingUndoesThem) {
   AccessList list;
   list.DenyPeer(PeerOf(2));
   list.DenyRange(R("10.0.0.0/8"));
   list.DenyRange(R("10.0.0.0/8"));  // Once is enough.
+  EXPECT_TRUE(list.IsDenied(PeerOf(2)));
   EXPECT_FALSE(list.CheckPeer(PeerOf(2)).ok());
   EXPECT_FALSE(list.CheckAddress(M("/ip4/10.0.0.1")).ok());
-  list.ForgetPeer(PeerOf(2));
-  list.ForgetRange(R("10.0.0.0/8"));
+  list.RemoveDeniedPeer(PeerOf(2));
+  list.RemoveDeniedRange(R("10.0.0.0/8"));
+  EXPECT_FALSE(list.IsDenied(PeerOf(2)));
   EXPECT_TRUE(list.CheckPeer(PeerOf(2)).ok());
   EXPECT_TRUE(list.CheckAddress(M("/ip4/10.0.0.1")).ok());
+  // Each list on its own: removing a denial leaves the allowlist alone.
   list.AllowPeer(PeerOf(1));
-  list.ForgetPeer(PeerOf(1));
+  list.DenyPeer(PeerOf(1));
+  list.RemoveDeniedPeer(PeerOf(1));
+  EXPECT_TRUE(list.CheckPeer(PeerOf(1)).ok());
+  EXPECT_FALSE(list.CheckPeer(PeerOf(2)).ok());  // Not on the allowlist.
+  list.RemoveAllowedPeer(PeerOf(1));
   EXPECT_TRUE(list.CheckPeer(PeerOf(2)).ok());  // The allowlist is empty again.
+  list.AllowRange(R("10.0.0.0/8"));
+  EXPECT_FALSE(list.CheckAddress(M("/ip4/11.0.0.1")).ok());
+  list.RemoveAllowedRange(R("10.0.0.0/8"));
+  EXPECT_TRUE(list.CheckAddress(M("/ip4/11.0.0.1")).ok());
 }
 
 }  // namespace

@@ -226,7 +226,7 @@ TEST_F(HostGaterTest, ChangesApplyToTheNextConnection) {
   Pump(200);
   EXPECT_FALSE(DialAndWait(peer, addr).ok());
   EXPECT_EQ(listener.host->stats().gater_refused_accepts, 1u);
-  list.ForgetRange(R("127.0.0.2/32"));
+  list.RemoveDeniedRange(R("127.0.0.2/32"));
   EXPECT_TRUE(DialAndWait(peer, addr).ok());
 }
 

@@ -141,14 +141,15 @@ class AdversarialTest : public ::testing::Test {
   int honest_seq_ = 0;
 };
 
-// Subscription flood: 1,000,000 distinct topics over 200 RPCs. The codec keeps max_subscriptions (1024) of
-// each RPC and leaves out the rest unread; the core keeps max_subscriptions_per_peer (1024) of the peer.
-// Every map the flood could grow (the core's peer topics, the router's topic_peers_) holds 1024 entries,
-// and all of them go when the peer does.
+// Subscription flood: 1,000,000 distinct topics over 1,000 RPCs, each within max_subscriptions_per_rpc (an
+// RPC over it is dropped whole: see the next test). The core keeps max_subscriptions_per_peer (1024) of the
+// peer and refuses the rest. Every map the flood could grow (the core's peer topics, the router's
+// topic_peers_) holds 1024 entries, and all of them go when the peer does.
 TEST_F(AdversarialTest, SubscriptionFloodOfAMillionTopics) {
   SetUpNodes();
   auto attacker = Attacker("subscriber", kV11);
-  constexpr size_t kTopics = 1000000, kPerRpc = 5000;
+  constexpr size_t kTopics = 1000000, kPerRpc = 1000;
+  ASSERT_LE(kPerRpc, po_.max_subscriptions_per_rpc);
   for (size_t start = 0; start < kTopics; start += kPerRpc) {
     std::string rpc;
     for (size_t i = start; i < start + kPerRpc; ++i) rpc += SubscribeField("flood-" + std::to_string(i));
@@ -158,7 +159,9 @@ TEST_F(AdversarialTest, SubscriptionFloodOfAMillionTopics) {
   const size_t cap = po_.max_subscriptions_per_peer;
   EXPECT_EQ(cap, 1024u);
   EXPECT_EQ(victim_->pubsub->PeerTopics(attacker->id()).size(), cap);
-  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, (kTopics / kPerRpc) * (kPerRpc - 1024));
+  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, 0u);
+  EXPECT_EQ(victim_->pubsub->stats().subscriptions_refused, kTopics - cap);
+  EXPECT_EQ(victim_->pubsub->stats().rpcs_too_many_subscriptions, 0u);
   PerPeerState now = Snapshot();
   EXPECT_EQ(now.topic_peers_topics, baseline_.topic_peers_topics + cap);
   EXPECT_EQ(now.topic_peers_members, baseline_.topic_peers_members + cap);
@@ -172,8 +175,9 @@ TEST_F(AdversarialTest, SubscriptionFloodOfAMillionTopics) {
 }
 
 // GHSA-4f8r-922h-2vgv (js): (a) one RPC with 500,000 unique SUBSCRIBEs (a 5 MB frame, accepted here by a
-// node whose max_rpc_size allows it) is cut at decode time: 1024 decoded, the rest left out unread, and the
-// peer keeps max_subscriptions_per_peer; (b) peers that subscribe to 100 topics each and disconnect leave
+// node whose max_rpc_size allows it) is cut at decode time, max_subscriptions_per_rpc + 1 (1025) decoded and
+// the rest left out unread, and then dropped whole for being over max_subscriptions_per_rpc: the peer keeps
+// none of it; (b) peers that subscribe to 100 topics each and disconnect leave
 // the topic maps as they were. 100 peers stand for the advisory's 10,000: each departure is checked to
 // restore the state exactly, which does not depend on how many came before.
 TEST_F(AdversarialTest, GHSA_4f8r_922h_2vgv_HalfAMillionSubscribesInOneRpcThenSubscribeAndDisconnect) {
@@ -190,9 +194,10 @@ TEST_F(AdversarialTest, GHSA_4f8r_922h_2vgv_HalfAMillionSubscribesInOneRpcThenSu
   EXPECT_EQ(counts->subscriptions, 1024u);
   EXPECT_EQ(counts->left_out, kSubscribes - 1024);
   attacker->SendEncoded(rpc);
-  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, kSubscribes - 1024);
-  EXPECT_EQ(victim_->pubsub->PeerTopics(attacker->id()).size(), po.max_subscriptions_per_peer);
-  EXPECT_EQ(Snapshot().topic_peers_topics, baseline_.topic_peers_topics + po.max_subscriptions_per_peer);
+  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, kSubscribes - 1025);
+  EXPECT_EQ(victim_->pubsub->stats().rpcs_too_many_subscriptions, 1u);
+  EXPECT_TRUE(victim_->pubsub->PeerTopics(attacker->id()).empty());
+  EXPECT_EQ(Snapshot().topic_peers_topics, baseline_.topic_peers_topics);
   EXPECT_TRUE(HonestDelivered());
   attacker->DisconnectFrom(*victim_);
   EXPECT_EQ(Snapshot(), baseline_);
@@ -210,10 +215,11 @@ TEST_F(AdversarialTest, GHSA_4f8r_922h_2vgv_HalfAMillionSubscribesInOneRpcThenSu
 
 // GHSA-cvfg-hcf3-ggwv (js floodsub): 1 MiB of empty SubOpts on the /floodsub/1.0.0 path, to our gossipsub
 // node (which speaks floodsub to floodsub peers) and to a node running the FloodSub router. The work is
-// counted, not timed: the codec decodes 1024 of the 500,000 elements and leaves the rest out unread (one
-// pass over the frame), and an empty topic creates no entry anywhere. The advisory's other half, unique
-// topics leaking per-topic sets, is checked on the FloodSub node: 5,000 unique SUBSCRIBEs keep 1024, and the
-// peer's leaving takes them all.
+// counted, not timed: the codec decodes 1025 of the 500,000 elements (max_subscriptions_per_rpc + 1) and
+// leaves the rest out unread (one pass over the frame), the RPC is dropped whole for being over
+// max_subscriptions_per_rpc, and an empty topic creates no entry anywhere. The advisory's other half,
+// unique topics leaking per-topic sets, is checked on the FloodSub node: 5,000 unique SUBSCRIBEs (in RPCs
+// within the per-RPC cap) keep 1024, and the peer's leaving takes them all.
 TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   SetUpNodes();
   constexpr size_t kEmpty = 500000;
@@ -229,7 +235,8 @@ TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   for (int i = 0; i < 4; ++i) attacker->SendEncoded(rpc);
   const PubSubPeer* peer = victim_->pubsub->FindPeer(attacker->id());
   ASSERT_NE(peer, nullptr);
-  EXPECT_EQ(peer->stats().elements_left_out, 4 * (kEmpty - 1024));
+  EXPECT_EQ(peer->stats().elements_left_out, 4 * (kEmpty - 1025));
+  EXPECT_EQ(victim_->pubsub->stats().rpcs_too_many_subscriptions, 4u);
   EXPECT_EQ(peer->stats().bad_frames, 0u);
   EXPECT_TRUE(victim_->pubsub->PeerTopics(attacker->id()).empty());
   PerPeerState now = Snapshot();
@@ -254,11 +261,14 @@ TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   RawPeer flooder(&loop_, &net_, "flooder-2", std::string(kFloodSubProtocolId), "127.0.0.9");
   flooder.ConnectTo(host);
   for (int i = 0; i < 4; ++i) flooder.SendEncoded(rpc);
-  EXPECT_EQ(floodsub.FindPeer(flooder.id())->stats().elements_left_out, 4 * (kEmpty - 1024));
+  EXPECT_EQ(floodsub.FindPeer(flooder.id())->stats().elements_left_out, 4 * (kEmpty - 1025));
+  EXPECT_EQ(floodsub.stats().rpcs_too_many_subscriptions, 4u);
   EXPECT_EQ(floodsub.StateCounts().peer_topics, 0u);
-  std::string unique;
-  for (int i = 0; i < 5000; ++i) unique += SubscribeField("u" + std::to_string(i));
-  flooder.SendEncoded(unique);
+  for (int rpc_index = 0; rpc_index < 5; ++rpc_index) {
+    std::string unique;
+    for (int i = 0; i < 1000; ++i) unique += SubscribeField("u" + std::to_string(rpc_index * 1000 + i));
+    flooder.SendEncoded(unique);
+  }
   EXPECT_EQ(floodsub.StateCounts().peer_topics, fpo.max_subscriptions_per_peer);
   pb::RPC genuine;
   *genuine.add_publish() = SignedMessage(flooder.key, "t", "still heard", 1);
@@ -269,9 +279,9 @@ TEST_F(AdversarialTest, GHSA_cvfg_hcf3_ggwv_FloodsubMebibyteOfEmptySubOpts) {
   EXPECT_EQ(floodsub.StateCounts().peer_topics, 0u);
 }
 
-// cpp-libp2p #349: the per-RPC cap (the codec's max_subscriptions) and the per-peer cap
-// (max_subscriptions_per_peer) both hold, an unsubscribe gives the peer its room back, and the state is
-// reclaimed when the peer goes.
+// cpp-libp2p #349: the per-RPC cap (max_subscriptions_per_rpc: an RPC over it is dropped whole) and the
+// per-peer cap (max_subscriptions_per_peer) both hold, an unsubscribe gives the peer its room back, and the
+// state is reclaimed when the peer goes.
 TEST_F(AdversarialTest, CppLibp2p349_PerRpcAndPerPeerSubscriptionCapsAndReclaimedState) {
   PubSubOptions po;
   po.max_subscriptions_per_peer = 100;
@@ -280,7 +290,12 @@ TEST_F(AdversarialTest, CppLibp2p349_PerRpcAndPerPeerSubscriptionCapsAndReclaime
   std::vector<std::string> many;
   for (int i = 0; i < 5000; ++i) many.push_back("s" + std::to_string(i));
   attacker->Send(SubscriptionRpc(many));
-  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, 5000u - 1024u);
+  EXPECT_EQ(victim_->pubsub->FindPeer(attacker->id())->stats().elements_left_out, 5000u - 1025u);
+  EXPECT_EQ(victim_->pubsub->stats().rpcs_too_many_subscriptions, 1u);
+  EXPECT_TRUE(victim_->pubsub->PeerTopics(attacker->id()).empty());
+  for (size_t start = 0; start < many.size(); start += 1000) {
+    attacker->Send(SubscriptionRpc(std::vector<std::string>(many.begin() + start, many.begin() + start + 1000)));
+  }
   EXPECT_EQ(victim_->pubsub->PeerTopics(attacker->id()).size(), 100u);
   for (int round = 0; round < 10; ++round) {
     std::vector<std::string> more;
