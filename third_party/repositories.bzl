@@ -109,6 +109,12 @@ def libp2p_pubsub_repositories():
     )
     _maybe(
         native.new_local_repository,
+        name = "libsodium",
+        path = "/usr",
+        build_file = str(Label("//third_party:libsodium.BUILD")),
+    )
+    _maybe(
+        native.new_local_repository,
         name = "nlohmann_json",
         path = "/usr",
         build_file = str(Label("//third_party:nlohmann_json.BUILD")),

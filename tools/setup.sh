@@ -11,6 +11,8 @@ PACKAGES=(
   libevent-dev android-libboringssl-dev libprotobuf-dev protobuf-compiler
   # secp256k1 signature verification for remote keys (not in BoringSSL).
   libsecp256k1-dev
+  # libsodium as the reference XSalsa20 for //libp2p/crypto:xsalsa20_libsodium_test (test only).
+  libsodium-dev
   # JSON (header-only) for the optional gossipsub params reader and the node program; not for the core.
   nlohmann-json3-dev
   # Tests and benchmarks.
