@@ -20,18 +20,27 @@ ConnectionUpgrade::ConnectionUpgrade(EventLoop* loop, std::unique_ptr<RawConnect
     : loop_(loop), inbound_(inbound), expected_(std::move(expected)), options_(std::move(options)),
       on_done_(std::move(on_done)), local_addr_(raw->local_addr()), remote_addr_(raw->remote_addr()),
       raw_(std::move(raw)),
-      timeout_(loop->CreateTimer([this] { Finish(DeadlineExceededError("connection upgrade timed out")); })) {}
+      timeout_(loop->CreateTimer([this] { Finish(WithKeyHint(DeadlineExceededError("connection upgrade timed out"))); })) {}
 
 // Members go in reverse declaration order: the negotiation first, then the connections it ran on. A raw or
 // secure connection destroyed unfinished resets itself.
 ConnectionUpgrade::~ConnectionUpgrade() = default;
 
+Status ConnectionUpgrade::WithKeyHint(const Status& s) const {
+  if (options_.swarm_key == nullptr || security_agreed_) return s;
+  return Status(s.code(), s.message() +
+                              " (likely a swarm key mismatch: this node is in a private network, and a peer with "
+                              "another key or none reads as garbage before the security protocol is agreed)");
+}
+
 void ConnectionUpgrade::Begin() {
   timeout_->Schedule(options_.timeout);
+  if (options_.swarm_key != nullptr) raw_ = ProtectConnection(loop_, std::move(raw_), *options_.swarm_key);
   auto done = [this](StatusOr<std::string> p) {
     if (finished_) return;  // Timed out meanwhile: nothing more to do.
     negotiation_.reset();
-    if (!p.ok()) return Finish(p.status());
+    if (!p.ok()) return Finish(WithKeyHint(p.status()));
+    security_agreed_ = true;
     NoiseOptions noise{options_.identity, options_.muxers, options_.timeout, options_.noise_static_key};
     auto on_secured = [this](StatusOr<NoiseSession> s) { OnSecured(std::move(s)); };
     handshake_ = inbound_ ? NoiseHandshake::Respond(loop_, std::move(raw_), noise, on_secured)

@@ -1,5 +1,6 @@
-// Upgrading one raw connection to an authenticated, multiplexed one: /noise agreed with multistream-select,
-// the Noise handshake, then the muxer (from the Noise extension when both sides listed one in common, else
+// Upgrading one raw connection to an authenticated, multiplexed one: in a private network the pre-shared
+// key's protection first (pnet.h), then /noise agreed with multistream-select, the Noise handshake, then the
+// muxer (from the Noise extension when both sides listed one in common, else
 // agreed with multistream-select inside the secure channel).
 #ifndef LIBP2P_STREAM_CONNECTION_UPGRADE_H_
 #define LIBP2P_STREAM_CONNECTION_UPGRADE_H_
@@ -18,6 +19,7 @@
 #include "libp2p/stream/multistream_select.h"
 #include "libp2p/stream/muxer.h"
 #include "libp2p/stream/noise.h"
+#include "libp2p/stream/pnet.h"
 #include "libp2p/stream/transport.h"
 
 namespace libp2p::stream {
@@ -34,6 +36,10 @@ struct UpgradeOptions {
   // The Noise static key to present, made from `identity`; an observer that must outlive the upgrade. Null:
   // each handshake makes its own.
   const NoiseStaticKey* noise_static_key = nullptr;
+  // The private network's key: the connection is protected with it before anything else (pnet.h), and a
+  // failure to agree on the security protocol is reported as a likely key mismatch, which is how a peer
+  // with another key shows. An observer that must outlive the upgrade; null: no private network.
+  const SwarmKey* swarm_key = nullptr;
   // Asked once the secure handshake has authenticated the remote, before the muxer is agreed: an error
   // fails the upgrade with that status (the connection is reset). Empty: every peer goes on.
   std::function<Status(const crypto::PeerId& peer, const Multiaddr& local_addr, const Multiaddr& remote_addr)>
@@ -80,6 +86,9 @@ class ConnectionUpgrade {
   void Begin();
   void OnSecured(StatusOr<NoiseSession> session);
   void Finish(StatusOr<SecuredConnection> result);
+  // In a private network, `s` with a note that a swarm key mismatch is the likely cause, while the security
+  // protocol is not agreed yet; otherwise `s`.
+  Status WithKeyHint(const Status& s) const;
 
   EventLoop* const loop_;
   const bool inbound_;
@@ -97,6 +106,7 @@ class ConnectionUpgrade {
   std::optional<crypto::PeerId> peer_;
   std::optional<crypto::PublicKey> remote_key_;
   bool finished_ = false;
+  bool security_agreed_ = false;  // The first multistream-select (of the security protocol) succeeded.
   std::unique_ptr<Timer> timeout_;
 };
 

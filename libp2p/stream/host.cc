@@ -198,19 +198,25 @@ Status Host::GaterVerdict(const char* when, uint64_t* counter, const Status& ver
 }
 
 void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
-  if (options_.gater != nullptr &&
-      !GaterVerdict("on accept", &stats_.gater_refused_accepts,
-                    options_.gater->InterceptAccept(raw->local_addr(), raw->remote_addr())).ok()) {
-    return raw->Reset();
-  }
+  Status refused;
   const std::string ip = IpKey(raw->remote_addr(), options_.limit_loopback);
-  if (!ip.empty() && inbound_per_ip_[ip] >= options_.max_connections_per_ip) {
-    ++stats_.inbound_refused_per_ip;
-    return raw->Reset();
+  if (options_.gater != nullptr) {
+    refused = GaterVerdict("on accept", &stats_.gater_refused_accepts,
+                           options_.gater->InterceptAccept(raw->local_addr(), raw->remote_addr()));
   }
-  if (connections_.size() >= options_.max_connections) {
+  if (refused.ok() && !ip.empty() && inbound_per_ip_[ip] >= options_.max_connections_per_ip) {
+    ++stats_.inbound_refused_per_ip;
+    refused = ResourceExhaustedError("too many connections from this address");
+  }
+  if (refused.ok() && connections_.size() >= options_.max_connections) {
     ++stats_.inbound_refused_full;
-    return raw->Reset();
+    refused = ResourceExhaustedError("connection limit reached");
+  }
+  if (!refused.ok()) {
+    const Multiaddr remote = raw->remote_addr();
+    raw->Reset();
+    raw.reset();
+    return ReportInboundFailure(remote, refused);
   }
   if (inbound_upgrades_ >= options_.max_inbound_upgrades) {
     // The oldest inbound upgrade has had the most time: it makes room for the newcomer.
@@ -223,12 +229,20 @@ void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
       ++stats_.inbound_upgrades_evicted;
       // Destroyed here and now (we are in the listener's callback, not the upgrade's): a deferred one could
       // still time out and call back for an id that is gone.
+      const Multiaddr remote = oldest->upgrade->remote_addr();
       oldest.reset();
+      ReportInboundFailure(remote, ResourceExhaustedError("dropped while upgrading, to make room for a newer connection"));
       break;
     }
   }
   if (!ip.empty()) ++inbound_per_ip_[ip];
   StartUpgrade(std::move(raw), /*inbound=*/true, std::nullopt, ip, nullptr);
+}
+
+void Host::ReportInboundFailure(const Multiaddr& remote_addr, const Status& why) {
+  ForEachEvents([&](const Events& e) {
+    if (e.on_inbound_failed) e.on_inbound_failed(remote_addr, why);
+  }, [] { return true; });
 }
 
 void Host::ReleaseIp(const std::string& ip) {
@@ -313,6 +327,7 @@ void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::o
   ++(inbound ? inbound_upgrades_ : outbound_upgrades_);
   UpgradeOptions options{options_.identity, options_.muxers, options_.upgrade_timeout, options_.negotiation_timeout,
                          &noise_static_key_};
+  if (options_.swarm_key.has_value()) options.swarm_key = &*options_.swarm_key;
   if (options_.gater != nullptr) {
     options.check_secured = [this, inbound](const PeerId& peer, const Multiaddr& local, const Multiaddr& remote) {
       return GaterVerdict("after the secure handshake", &stats_.gater_refused_secured,
@@ -332,6 +347,7 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   DialCallback on_done = std::move(u->on_done);
   const std::string ip = u->ip;
   const bool inbound = u->inbound;
+  const Multiaddr remote = u->upgrade->remote_addr();
   deleter_.Delete(std::move(u));  // The upgrade is running this callback (it is finished: silent).
 
   Status refused;
@@ -351,7 +367,10 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   }
   if (!refused.ok()) {
     if (result.ok()) result->secure->Reset();
-    if (inbound) ReleaseIp(ip);
+    if (inbound) {
+      ReleaseIp(ip);
+      ReportInboundFailure(remote, refused);
+    }
     if (on_done) on_done(refused);
     return;
   }

@@ -55,6 +55,10 @@ struct HostOptions {
   // outlive the host, null to admit everyone. A refused inbound connection is reset as soon as the gater
   // refuses it (on accept: before any handshake); a refused dial fails with kPermissionDenied.
   ConnectionGater* gater = nullptr;
+  // The private network's pre-shared key (pnet.h): every connection, both ways, is protected with it below
+  // multistream-select, so the host talks only to nodes with the same key; a peer with another key (or none)
+  // fails its upgrade with a message naming a likely key mismatch. None: a public node.
+  std::optional<SwarmKey> swarm_key;
   // Inbound connections being upgraded at once. When a new one arrives at the limit, the oldest one still
   // upgrading is dropped to make room: a stalled handshake loses its place to a newcomer.
   size_t max_inbound_upgrades = 64;
@@ -129,6 +133,11 @@ class Host {
     // Each connection that goes, whatever the reason (the status says why). IsConnected() tells whether the
     // peer still has another.
     std::function<void(const ConnectionInfo&, const Status& why)> on_disconnected;
+    // Each inbound connection that ended before it was established: refused on accept (by the gater or a
+    // limit), or its upgrade failed (the handshake, a private network's key mismatch, a timeout, the gater
+    // after the handshake). A flood makes one call per connection: receivers that report it should limit
+    // themselves.
+    std::function<void(const Multiaddr& remote_addr, const Status& why)> on_inbound_failed;
   };
   // Receives an inbound stream that negotiated `protocol`; the handler owns it.
   using StreamHandler =
@@ -219,6 +228,8 @@ class Host {
   Status GaterVerdict(const char* when, uint64_t* counter, const Status& verdict);
   // Releases an inbound connection's place in the per-IP count.
   void ReleaseIp(const std::string& ip);
+  // Tells the receivers of on_inbound_failed.
+  void ReportInboundFailure(const Multiaddr& remote_addr, const Status& why);
   void CloseConnection(uint64_t id, const Status& why, bool local);
   void OnInboundStream(uint64_t connection_id, std::unique_ptr<Stream> stream);
   // Opens a stream on one connection and negotiates one of `protocols`. Returns a handle for
