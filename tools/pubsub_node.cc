@@ -28,12 +28,15 @@
 #include "libp2p/pubsub/gossipsub/gossipsub_router.h"
 #include "libp2p/pubsub/gossipsub/params_json.h"
 #include "libp2p/pubsub/node.h"
+#include "libp2p/pubsub/subscription_filter.h"
 #include "libp2p/pubsub/trace/event_tracer.h"
 #include "libp2p/pubsub/trace/json_trace_writer.h"
 #include "libp2p/pubsub/trace/pb_trace_writer.h"
 #include "libp2p/pubsub/trace/remote_tracer.h"
+#include "libp2p/stream/access_list.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/perf_service.h"
+#include "libp2p/stream/pnet.h"
 #include "libp2p/stream/yamux.h"
 #include "libp2p/version.h"
 #include "tools/node/event_writer.h"
@@ -80,6 +83,12 @@ constexpr char kUsage[] =
     "  --trace-pb FILE               write go's protobuf trace (varint-delimited TraceEvents) to FILE\n"
     "  --trace-remote MULTIADDR      stream go's remote trace to a collector (ending in /p2p/<peer id>)\n"
     "  --metrics MULTIADDR           serve Prometheus metrics at http://<address>:<port>/metrics\n"
+    "  --allow-peer PEER_ID          accept connections only with the listed peers, repeatable\n"
+    "  --deny-peer PEER_ID           refuse connections with that peer, repeatable (deny wins over allow)\n"
+    "  --allow-cidr CIDR             accept connections only with the listed IP ranges, repeatable\n"
+    "  --deny-cidr CIDR              refuse connections with that IP range, repeatable (deny wins over allow)\n"
+    "  --swarm-key FILE              join the private network of that pre-shared key (swarm.key, PSK v1)\n"
+    "  --allowed-topic NAME          the only topics that may be subscribed to, by us or peers, repeatable\n"
     "  --log-level LEVEL             trace, debug, info, warn (default), error or off: logs on stderr, JSON lines\n"
     "  --params FILE                 run a libp2p/test-plans gossipsub-interop script (its own output)\n"
     "  --node-id N                   with --params: this node's id (default: from the hostname node<N>)\n"
@@ -131,6 +140,14 @@ struct Flags {
   std::optional<uint64_t> node_id;
   std::optional<int64_t> base_port;
   std::optional<int64_t> start_time_ms;
+  // Who may connect (--allow-peer, --deny-peer, --allow-cidr, --deny-cidr), the private network's key
+  // (--swarm-key FILE, read), and the topics that may exist (--allowed-topic; none: every topic).
+  std::vector<crypto::PeerId> allow_peers;
+  std::vector<crypto::PeerId> deny_peers;
+  std::vector<stream::IpRange> allow_cidrs;
+  std::vector<stream::IpRange> deny_cidrs;
+  std::optional<stream::SwarmKey> swarm_key;
+  std::vector<std::string> allowed_topics;
   std::vector<std::string> given;  // Every flag given, in order.
 };
 
@@ -219,6 +236,22 @@ Flags ParseFlags(int argc, char** argv) {
       f.direct.push_back(addr());
       const std::optional<Bytes> id = f.direct.back().PeerIdMultihash();
       if (!id || !crypto::PeerId::FromBytes(*id).ok()) Usage("--direct: the address must end in /p2p/<peer id>");
+    } else if (flag == "--allow-peer" || flag == "--deny-peer") {
+      StatusOr<crypto::PeerId> id = crypto::PeerId::FromString(value);
+      if (!id.ok()) Usage(flag + ": not a peer id: " + id.status().message());
+      (flag == "--allow-peer" ? f.allow_peers : f.deny_peers).push_back(*id);
+    } else if (flag == "--allow-cidr" || flag == "--deny-cidr") {
+      StatusOr<stream::IpRange> range = stream::IpRange::Parse(value);
+      if (!range.ok()) Usage(flag + ": " + range.status().message());
+      (flag == "--allow-cidr" ? f.allow_cidrs : f.deny_cidrs).push_back(*range);
+    } else if (flag == "--swarm-key") {
+      if (f.swarm_key) Usage("--swarm-key: one key per node");
+      StatusOr<stream::SwarmKey> key = stream::ReadSwarmKeyFile(value);
+      if (!key.ok()) Usage("--swarm-key: " + key.status().message());
+      f.swarm_key = *key;
+    } else if (flag == "--allowed-topic") {
+      if (value.empty() || value.size() > 1024) Usage("--allowed-topic: a topic is 1 to 1024 bytes");
+      f.allowed_topics.push_back(value);
     } else if (flag == "--seed") {
       f.seed = value;
     } else if (flag == "--key") {
@@ -316,6 +349,17 @@ Flags ParseFlags(int argc, char** argv) {
           " ids need signed messages (--sign none sends neither author nor seqno); use sha256");
   }
   if (f.batch > 0 && f.publish_count == 0) Usage("--batch: needs --publish-count");
+  if (!f.allowed_topics.empty()) {
+    auto allowed = [&f](const std::string& t) {
+      return std::find(f.allowed_topics.begin(), f.allowed_topics.end(), t) != f.allowed_topics.end();
+    };
+    for (const std::string& t : f.topics) {
+      if (!allowed(t)) Usage("--topic: " + t + " is not an --allowed-topic");
+    }
+    if (f.publish_topic && !allowed(*f.publish_topic)) {
+      Usage("--publish-topic: " + *f.publish_topic + " is not an --allowed-topic");
+    }
+  }
   if ((f.publish_count > 0 || f.stdin_lines) && !f.publish_topic && f.topics.empty()) {
     Usage("--publish-topic: publishing needs a topic (--publish-topic or a --topic)");
   }
@@ -339,10 +383,21 @@ void OnSignal(int) {
 // and the publishing timer. Everything runs on that one thread, so events come out in the order they happen.
 class NodeProgram {
  public:
-  NodeProgram(LibeventLoop* loop, const Flags& flags) : loop_(loop), flags_(flags) {}
+  NodeProgram(LibeventLoop* loop, const Flags& flags) : loop_(loop), flags_(flags) {
+    for (const crypto::PeerId& p : flags_.allow_peers) access_list_->AllowPeer(p);
+    for (const crypto::PeerId& p : flags_.deny_peers) access_list_->DenyPeer(p);
+    for (const stream::IpRange& r : flags_.allow_cidrs) access_list_->AllowRange(r);
+    for (const stream::IpRange& r : flags_.deny_cidrs) access_list_->DenyRange(r);
+    if (!flags_.allowed_topics.empty()) {
+      filter_ = std::make_unique<pubsub::AllowlistSubscriptionFilter>(flags_.allowed_topics);
+    }
+  }
 
   int Run() {
     pubsub::NodeOptions options = Options();
+    options.events.on_inbound_failed = [this](const Multiaddr& remote, const Status& why) {
+      ReportInboundError(remote, why);
+    };
     if (flags_.metrics) {
       registry_ = std::make_unique<metrics::Registry>();
       options.metrics = registry_.get();
@@ -361,8 +416,10 @@ class NodeProgram {
     // What the node advertises: a wildcard listener shows as the interface addresses.
     std::vector<std::string> addrs;
     for (const Multiaddr& a : host.advertised_addrs()) addrs.push_back(a.ToString() + "/p2p/" + node_->id().ToBase58());
-    Event("started").Str("peer_id", node_->id().ToBase58()).StrList("listen_addrs", addrs)
-        .StrList("protocols", host.protocols()).Emit();
+    Event started("started");
+    started.Str("peer_id", node_->id().ToBase58()).StrList("listen_addrs", addrs).StrList("protocols", host.protocols());
+    if (flags_.swarm_key) started.Str("swarm_key_fingerprint", stream::SwarmKeyFingerprint(*flags_.swarm_key));
+    started.Emit();
     if (remote_) remote_->Start(&host);
     if (flags_.metrics) {
       const auto& [ip, port] = *flags_.metrics;
@@ -468,6 +525,12 @@ class NodeProgram {
     }
     if (flags_.key) o.key = flags_.key;
     o.listen_addrs = flags_.listen;
+    if (!flags_.allow_peers.empty() || !flags_.deny_peers.empty() || !flags_.allow_cidrs.empty() ||
+        !flags_.deny_cidrs.empty()) {
+      o.host.gater = access_list_.get();
+    }
+    o.host.swarm_key = flags_.swarm_key;
+    if (filter_) o.pubsub.subscription_filter = filter_.get();
     o.host.muxers = {flags_.muxer == "mplex" ? std::string(stream::kMplexProtocolId)
                                              : std::string(stream::kYamuxProtocolId)};
     o.pubsub.sign_policy =
@@ -515,6 +578,25 @@ class NodeProgram {
       Event("prune").Str("peer_id", peer.ToBase58()).Str("topic", topic).Emit();
     };
     return o;
+  }
+
+  // An inbound connection that failed before it was up, as an inbound_error event: at most
+  // kInboundErrorsPerSecond a second, so that a flood cannot flood standard output; the first event after a
+  // quiet spell counts the ones left out (`suppressed`), and the summary counts them all.
+  void ReportInboundError(const Multiaddr& remote, const Status& why) {
+    ++inbound_errors_;
+    const MonoTime now = loop_->Now();
+    if (now - inbound_window_start_ >= std::chrono::seconds(1)) {
+      inbound_window_start_ = now;
+      inbound_in_window_ = 0;
+    }
+    if (++inbound_in_window_ > kInboundErrorsPerSecond) {
+      ++inbound_suppressed_;
+      return;
+    }
+    Event("inbound_error").Str("addr", remote.ToString()).Str("error", why.ToString())
+        .Num("suppressed", static_cast<double>(inbound_suppressed_)).Emit();
+    inbound_suppressed_ = 0;
   }
 
   static Event ConnectionEvent(const char* name, const stream::ConnectionInfo& c) {
@@ -593,7 +675,9 @@ class NodeProgram {
     Event summary("summary");
     summary.Int("published", published_).Int("received", received_)
         .Int("duplicates", static_cast<int64_t>(ps.stats().duplicates))
-        .Int("peers", static_cast<int64_t>(node_->host().connected_peers().size()));
+        .Int("peers", static_cast<int64_t>(node_->host().connected_peers().size()))
+        .Int("inbound_errors", static_cast<int64_t>(inbound_errors_))
+        .Int("subscriptions_filtered", static_cast<int64_t>(ps.stats().subscriptions_filtered));
     // Beyond the contract's fields: gossipsub's view, for tests and operators.
     if (auto* gs = dynamic_cast<pubsub::gossipsub::GossipSubRouter*>(ps.router())) {
       const auto& st = gs->stats();
@@ -710,6 +794,10 @@ class NodeProgram {
 
   LibeventLoop* const loop_;
   const Flags flags_;
+  // With the gater flags, and with --allowed-topic: observed by the node's host and pubsub, so they outlive
+  // the node (declared before it).
+  std::unique_ptr<stream::AccessList> access_list_ = std::make_unique<stream::AccessList>();
+  std::unique_ptr<pubsub::AllowlistSubscriptionFilter> filter_;
   std::unique_ptr<metrics::Registry> registry_;  // With --metrics; outlives the node and the server.
   // With --trace-*: where the traces go (files are flushed as they are destroyed, after the node), and the
   // tracers writing to them; both outlive the node. remote_ is the remote tracer among the sinks.
@@ -733,6 +821,11 @@ class NodeProgram {
   int64_t published_attempts_ = 0;
   int64_t published_ = 0;
   int64_t received_ = 0;
+  static constexpr int kInboundErrorsPerSecond = 10;
+  uint64_t inbound_errors_ = 0;
+  uint64_t inbound_suppressed_ = 0;
+  int inbound_in_window_ = 0;
+  MonoTime inbound_window_start_{};
 };
 
 }  // namespace

@@ -419,7 +419,8 @@ Status Node::StartOnLoop() {
   n.host = std::make_unique<stream::Host>(n.loop, n.transport.get(), host_options);
   n.host->AddEvents(stream::Host::Events{Through(events.on_connected, events.executor),
                                          Through(events.on_identified, events.executor),
-                                         Through(events.on_disconnected, events.executor)});
+                                         Through(events.on_disconnected, events.executor),
+                                         Through(events.on_inbound_failed, events.executor)});
   for (const Multiaddr& a : options_.listen_addrs) {
     if (Status s = n.host->Listen(a); !s.ok()) {
       n.host.reset();

@@ -43,6 +43,9 @@ struct NodeEvents {
   // A connection is up (upgraded: secured and multiplexed), or went (`why` says why).
   std::function<void(const stream::ConnectionInfo&)> on_connected;
   std::function<void(const stream::ConnectionInfo&, const Status& why)> on_disconnected;
+  // An inbound connection ended before it was up: refused (the gater, a limit) or its upgrade failed (a
+  // private network's key mismatch among others); see stream::Host::Events::on_inbound_failed.
+  std::function<void(const Multiaddr& remote_addr, const Status& why)> on_inbound_failed;
   // A peer answered identify, or pushed an update.
   std::function<void(const crypto::PeerId&, const stream::IdentifyInfo&)> on_identified;
   // A peer subscribed to (true) or unsubscribed from (false) a topic, any topic (Topic::SetPeerHandler

@@ -5,13 +5,17 @@
 //                    [--ping ADDR] [--router gossipsub|floodsub|none] [--topic T]... [--sign strict|none]
 //                    [--publish-count N --publish-size B --publish-interval-ms MS --publish-delay-ms MS]
 //                    [--duration-s S] [--ping-every-ms MS] [--append-announce ADDR]... [--stdin]
+//                    [--swarm-key FILE] [--dial-source IP]
 // --append-announce adds ADDR to the addresses it announces (identify listenAddrs and its signed peer record),
 // beside its real listen addresses. --stdin publishes each line of standard input to the first --topic.
+// --swarm-key joins the private network of that key file (@libp2p/pnet); --dial-source binds its dials to
+// that local IP address (e.g. 127.0.0.3), so that tests can tell nodes apart by address.
 // It exits by itself after --duration-s or, without that flag, when its standard input closes.
 // Beyond pubsub_node's events: `identified` also carries the peer's `listen_addrs` and `signed_record_addrs`,
 // and `peer_record` (`peer_id`, `envelope` in hex) the signed peer record envelope js verified and stored.
 import './polyfill.mjs'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { createLibp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
@@ -26,7 +30,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 function parseArgs (argv) {
   const opts = { listen: [], dial: [], topic: [], ping: [], muxer: 'yamux', router: 'none', sign: 'strict',
     publishCount: 0, publishSize: 64, publishIntervalMs: 100, publishDelayMs: 1000, durationS: 0, seed: null,
-    pingEveryMs: 0, appendAnnounce: [], stdin: false }
+    pingEveryMs: 0, appendAnnounce: [], stdin: false, swarmKey: null, dialSource: null }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     if (flag === '--stdin') { opts.stdin = true; continue }
@@ -48,6 +52,8 @@ function parseArgs (argv) {
       case '--duration-s': opts.durationS = Number(value); break
       case '--ping-every-ms': opts.pingEveryMs = Number(value); break
       case '--append-announce': opts.appendAnnounce.push(value); break
+      case '--swarm-key': opts.swarmKey = value; break
+      case '--dial-source': opts.dialSource = value; break
       default: throw new Error(`unknown flag ${flag}`)
     }
   }
@@ -76,10 +82,16 @@ async function main () {
     services.pubsub = floodsub({ globalSignaturePolicy: opts.sign === 'none' ? 'StrictNoSign' : 'StrictSign' })
   }
 
+  const extra = {}
+  if (opts.swarmKey !== null) {
+    const { preSharedKey } = await import('@libp2p/pnet')
+    extra.connectionProtector = preSharedKey({ psk: readFileSync(opts.swarmKey) })
+  }
   const node = await createLibp2p({
     privateKey,
     addresses: { listen: opts.listen, appendAnnounce: opts.appendAnnounce },
-    transports: [tcp()],
+    transports: [tcp(opts.dialSource !== null ? { dialOpts: { localAddress: opts.dialSource } } : {})],
+    ...extra,
     connectionEncrypters: [noise()],
     streamMuxers: [opts.muxer === 'mplex' ? mplex() : yamux()],
     services

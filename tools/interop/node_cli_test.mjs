@@ -62,7 +62,17 @@ const badFlags = [
   [['--perf', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA', '--perf-download-bytes', '-1'], '--perf-download-bytes'],
   [['--perf-max-bytes', '5'], '--perf-max-bytes'],
   [['--perf-server', '--perf-max-bytes', 'lots'], '--perf-max-bytes'],
-  [['--params', '/dev/null', '--node-id', '0', '--perf-server'], '--perf-server']
+  [['--params', '/dev/null', '--node-id', '0', '--perf-server'], '--perf-server'],
+  [['--allow-peer', 'not-a-peer-id'], '--allow-peer'],
+  [['--deny-peer', ''], '--deny-peer'],
+  [['--allow-cidr', '10.0.0.0/33'], '--allow-cidr'],
+  [['--deny-cidr', 'example.com/8'], '--deny-cidr'],
+  [['--params', '/dev/null', '--node-id', '0', '--deny-cidr', '10.0.0.0/8'], '--deny-cidr'],
+  [['--swarm-key', '/nonexistent/swarm.key'], '--swarm-key'],
+  [['--swarm-key', '/dev/null'], '--swarm-key'],
+  [['--allowed-topic', ''], '--allowed-topic'],
+  [['--topic', 't', '--allowed-topic', 'u'], '--topic'],
+  [['--allowed-topic', 'u', '--publish-topic', 't', '--publish-count', '1'], '--publish-topic']
 ]
 
 test('bad flags and values: one line on stderr naming the flag, exit status 2, nothing on stdout', () => {
@@ -658,4 +668,45 @@ test('--publish-interval-ms 0: a stopped subscriber holds publishing back, and g
   } finally {
     await Promise.all(procs.map((p) => p.stop()))
   }
+})
+
+test('--swarm-key: a malformed key file is a usage error that does not print the key', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'swarm-key-'))
+  try {
+    const hex = 'ab'.repeat(31) + 'zz'
+    const file = path.join(dir, 'swarm.key')
+    writeFileSync(file, `/key/swarm/psk/1.0.0/\n/base16/\n${hex}`)
+    const r = spawnSync(NODE, ['--swarm-key', file], { encoding: 'utf8', timeout: 10000 })
+    assert.equal(r.status, 2, r.stderr)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, /--swarm-key/)
+    assert.ok(!r.stderr.includes('abab'), r.stderr)
+    writeFileSync(file, `/key/swarm/psk/1.0.0/\n/base16/\n${'ab'.repeat(32)}\n`)
+    const events = runBriefly(['--swarm-key', file])
+    assert.equal(events[0].event, 'started')
+    assert.match(events[0].swarm_key_fingerprint, /^[0-9a-f]{8}$/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('--allowed-topic: a peer\'s subscriptions to other topics are neither recorded nor reported', { timeout: 60000 }, async () => {
+  const a = new Proc('a', NODE, ['--listen', '/ip4/127.0.0.1/tcp/0', '--allowed-topic', 'a', '--topic', 'a', '--stdin'])
+  let b
+  try {
+    const started = await a.event('started')
+    b = new Proc('b', NODE, ['--topic', 'b', '--topic', 'a', '--dial', started.listen_addrs[0], '--stdin'])
+    const bStarted = await b.event('started')
+    // b announces both topics in one RPC: once a reports "a", it has handled "b" too.
+    await a.waitFor((e) => e.event === 'peer_subscribed' && e.peer_id === bStarted.peer_id && e.topic === 'a', 'b on a')
+    a.child.stdin.end()
+    assert.equal(await a.exit(), 0, a.stderr)
+  } finally {
+    await a.stop()
+    if (b) await b.stop()
+  }
+  assert.ok(!a.events.some((e) => e.event === 'peer_subscribed' && e.topic === 'b'), JSON.stringify(a.events))
+  const summary = a.events.at(-1)
+  assert.equal(summary.event, 'summary')
+  assert.equal(summary.subscriptions_filtered, 1)
 })
