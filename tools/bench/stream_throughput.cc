@@ -1,8 +1,10 @@
 // Stream throughput between two processes over loopback TCP + Noise, optionally through a muxer (one yamux
-// or mplex stream): the parent listens and receives, a forked child dials and sends. Reports payload MB/s
-// as seen by the receiver and each side's CPU time.
+// or mplex stream) and optionally in a private network (--pnet: both ends protect the TCP connection with a
+// pre-shared key below Noise, pnet.h): the parent listens and receives, a forked child dials and sends.
+// Reports payload MB/s as seen by the receiver and each side's CPU time.
 //
 //   bazel run -c opt //tools/bench:stream_throughput -- [--muxer none|yamux|mplex] [--mib N] [--write-kib K]
+//       [--pnet]
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,7 @@
 #include "libp2p/base/libevent_loop.h"
 #include "libp2p/stream/mplex.h"
 #include "libp2p/stream/noise.h"
+#include "libp2p/stream/pnet.h"
 #include "libp2p/stream/tcp_transport.h"
 #include "libp2p/stream/yamux.h"
 
@@ -39,6 +42,18 @@ std::unique_ptr<MuxedConnection> Mux(const std::string& muxer, EventLoop* loop, 
   return CreateMplexConnection(loop, std::move(secure), initiator, std::move(handlers));
 }
 
+// The private network's key of --pnet, the same for both ends.
+SwarmKey BenchSwarmKey() {
+  SwarmKey k;
+  k.key.fill(0x42);
+  return k;
+}
+
+// `raw`, protected with the bench key when `pnet` is set.
+std::unique_ptr<RawConnection> MaybeProtect(EventLoop* loop, std::unique_ptr<RawConnection> raw, bool pnet) {
+  return pnet ? ProtectConnection(loop, std::move(raw), BenchSwarmKey()) : std::move(raw);
+}
+
 // The secured connection, its muxer (if any) and the stream the data flows on.
 struct Session {
   std::unique_ptr<NoiseHandshake> handshake;
@@ -48,7 +63,7 @@ struct Session {
   Stream* stream = nullptr;
 };
 
-int RunSender(const Multiaddr& target, const std::string& muxer, size_t total, size_t write_size) {
+int RunSender(const Multiaddr& target, const std::string& muxer, size_t total, size_t write_size, bool pnet) {
   auto loop = std::move(LibeventLoop::Create()).value();
   const auto key = *crypto::Ed25519PrivateKey::FromSeed(Bytes(32, 1));
   TcpTransport tcp(loop.get());
@@ -65,7 +80,8 @@ int RunSender(const Multiaddr& target, const std::string& muxer, size_t total, s
   };
   auto dial = tcp.Dial(target, [&](StatusOr<std::unique_ptr<RawConnection>> raw) {
     if (!raw.ok()) return loop->Stop();
-    s.handshake = NoiseHandshake::Initiate(loop.get(), std::move(raw).value(), NoiseOptions{&key, {}}, std::nullopt,
+    s.handshake = NoiseHandshake::Initiate(loop.get(), MaybeProtect(loop.get(), std::move(raw).value(), pnet),
+                                           NoiseOptions{&key, {}}, std::nullopt,
                                            [&](StatusOr<NoiseSession> session) {
       if (!session.ok()) return loop->Stop();
       if (muxer == "none") {
@@ -91,7 +107,11 @@ int RunSender(const Multiaddr& target, const std::string& muxer, size_t total, s
 int main(int argc, char** argv) {
   size_t mib = 2048, write_kib = 256;
   std::string muxer = "none";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool pnet = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--pnet") == 0) pnet = true;
+  }
+  for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--mib") == 0) mib = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--write-kib") == 0) write_kib = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--muxer") == 0) muxer = argv[i + 1];
@@ -125,7 +145,7 @@ int main(int argc, char** argv) {
   };
   auto listener = std::move(tcp.Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
                                        [&](std::unique_ptr<RawConnection> raw) {
-    s.handshake = NoiseHandshake::Respond(loop.get(), std::move(raw), NoiseOptions{&key, {}},
+    s.handshake = NoiseHandshake::Respond(loop.get(), MaybeProtect(loop.get(), std::move(raw), pnet), NoiseOptions{&key, {}},
                                           [&](StatusOr<NoiseSession> session) {
       if (!session.ok()) return loop->Stop();
       if (muxer == "none") {
@@ -143,7 +163,7 @@ int main(int argc, char** argv) {
   })).value();
   const Multiaddr target = listener->listen_addr();
   const pid_t child = fork();
-  if (child == 0) _exit(RunSender(target, muxer, total, write_kib << 10));
+  if (child == 0) _exit(RunSender(target, muxer, total, write_kib << 10, pnet));
   loop->Run();
   // Closing our end lets the sender, which waits for it, finish.
   s.stream_holder.reset();
@@ -154,8 +174,9 @@ int main(int argc, char** argv) {
   waitpid(child, &status, 0);
   const double seconds = std::chrono::duration<double>(last - first).count();
   const double cpu = CpuSeconds() - cpu_start;
-  std::printf("%s over noise over loopback TCP: %zu MiB in %.3f s = %.0f MB/s; receiver CPU %.2f s\n",
-              muxer == "none" ? "raw stream" : (muxer + " stream").c_str(), received >> 20, seconds,
+  std::printf("%s over noise over %sloopback TCP: %zu MiB in %.3f s = %.0f MB/s; receiver CPU %.2f s\n",
+              muxer == "none" ? "raw stream" : (muxer + " stream").c_str(), pnet ? "pnet over " : "", received >> 20,
+              seconds,
               received / seconds / 1e6, cpu);
   return received == total && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
