@@ -1,7 +1,8 @@
 // Which topics a pubsub core takes part in (PubSubOptions::subscription_filter): ours and our peers'.
 //
-// A filter is asked for every subscription entry a peer sends and for every topic we subscribe to, publish to
-// or set options for. A peer's entry for a refused topic is dropped before anything is recorded (counted in
+// A filter is asked for each subscription entry of a peer's RPC (unless the RPC is dropped whole, over
+// PubSubOptions::max_subscriptions_per_rpc) and for every topic we subscribe to, publish to or set options
+// for. A peer's entry for a refused topic is dropped before anything is recorded (counted in
 // PubSubStats::subscriptions_filtered), so however many topics a peer names, a refused one costs one call
 // and no memory; our own calls on a refused topic fail with kPermissionDenied. go-libp2p-pubsub's
 // SubscriptionFilter.CanSubscribe and rust-libp2p's TopicSubscriptionFilter::can_subscribe decide the same
@@ -19,8 +20,9 @@ namespace libp2p::pubsub {
 
 // Decides whether a topic may be subscribed to, by us or by a peer (as far as we are concerned). Called on
 // the core's loop thread, once for each subscription entry a peer sends: it must be quick and must not call
-// back into the core. Its answer for a topic may change over time; each call is decided by the answer then,
-// and subscriptions already recorded stay until they are undone (the topic's answer is not asked again).
+// back into the core. Its answer for a topic may change over time; each call is decided by the answer then.
+// A subscription recorded earlier stays until the peer undoes it: its unsubscribe is applied even when the
+// filter now refuses the topic.
 class SubscriptionFilter {
  public:
   virtual ~SubscriptionFilter() = default;

@@ -53,6 +53,7 @@ Status Refused(std::string why) { return PermissionDeniedError(std::move(why)); 
 }  // namespace
 
 StatusOr<IpRange> IpRange::Parse(std::string_view cidr) {
+  if (cidr.find('\0') != std::string_view::npos) return InvalidArgumentError("not an IP range: it holds a NUL byte");
   const size_t slash = cidr.find('/');
   const std::string address(cidr.substr(0, slash));
   IpRange range;
@@ -69,8 +70,9 @@ StatusOr<IpRange> IpRange::Parse(std::string_view cidr) {
     const std::string_view digits = cidr.substr(slash + 1);
     int prefix = -1;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-    if (digits.empty() || digits.size() > 3 || ec != std::errc() || end != digits.data() + digits.size() ||
-        prefix < 0 || prefix > max_prefix) {
+    const bool decimal = std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits.empty() || digits.size() > 3 || !decimal || ec != std::errc() ||
+        end != digits.data() + digits.size() || prefix > max_prefix) {
       return InvalidArgumentError("bad prefix length in IP range \"" + std::string(cidr) + "\" (0 to " +
                                   std::to_string(max_prefix) + ")");
     }

@@ -28,11 +28,13 @@ TEST(IpRangeTest, ParsesCidrAndBareAddresses) {
   // An IPv4-mapped IPv6 range is the IPv4 range.
   EXPECT_EQ(R("::ffff:10.0.0.0/104"), R("10.0.0.0/8"));
   for (const char* bad : {"", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x", "10.0.0/8",
-                          "2001:db8::/129", "example.com/8", "10.0.0.0/0008", "10.0.0.0 /8", "1.2.3.4/+8"}) {
+                          "2001:db8::/129", "example.com/8", "10.0.0.0/0008", "10.0.0.0 /8", "1.2.3.4/+8",
+                          "10.0.0.0/-0", "10.0.0.0/-00"}) {
     StatusOr<IpRange> r = IpRange::Parse(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
   }
+  EXPECT_FALSE(IpRange::Parse(std::string_view("10.0.0.1\0garbage", 16)).ok());
 }
 
 TEST(IpRangeTest, ContainsMatchesTheLeadingIpOnly) {

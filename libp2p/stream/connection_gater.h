@@ -1,5 +1,6 @@
-// Who may connect: the host asks a connection gater at four points of every connection's life and stops
-// the connection at the first refusal, as go-libp2p's ConnectionGater does.
+// Who may connect: the host asks a connection gater at go-libp2p's four points of a connection's life
+// (dialing, by peer and by address; accepting; after the secure handshake; after the upgrade) and stops the
+// connection at the first refusal, as go-libp2p's ConnectionGater does.
 #ifndef LIBP2P_STREAM_CONNECTION_GATER_H_
 #define LIBP2P_STREAM_CONNECTION_GATER_H_
 
@@ -13,8 +14,8 @@
 namespace libp2p::stream {
 
 // Each decision returns OK to let the connection go on, or a status whose message says why not (the host
-// reports it as kPermissionDenied, "refused by the connection gater: <message>", counts it in HostStats and
-// logs it). The defaults allow everything. All calls come from the host's loop thread, so an implementation
+// reports it as kPermissionDenied, "refused by the connection gater <when>: <message>", counts it in
+// HostStats and logs it). The defaults allow everything. All calls come from the host's loop thread, so an implementation
 // needs no locking when it is changed from that thread too; they must be cheap, as they run for every dial
 // and every accepted connection, and must not call back into the host.
 class ConnectionGater {

@@ -20,14 +20,14 @@ ConnectionUpgrade::ConnectionUpgrade(EventLoop* loop, std::unique_ptr<RawConnect
     : loop_(loop), inbound_(inbound), expected_(std::move(expected)), options_(std::move(options)),
       on_done_(std::move(on_done)), local_addr_(raw->local_addr()), remote_addr_(raw->remote_addr()),
       raw_(std::move(raw)),
-      timeout_(loop->CreateTimer([this] { Finish(WithKeyHint(DeadlineExceededError("connection upgrade timed out"))); })) {}
+      timeout_(loop->CreateTimer([this] { Finish(WithKeyHint(DeadlineExceededError("connection upgrade timed out"), /*timed_out=*/true)); })) {}
 
 // Members go in reverse declaration order: the negotiation first, then the connections it ran on. A raw or
 // secure connection destroyed unfinished resets itself.
 ConnectionUpgrade::~ConnectionUpgrade() = default;
 
-Status ConnectionUpgrade::WithKeyHint(const Status& s) const {
-  if (options_.swarm_key == nullptr || security_agreed_) return s;
+Status ConnectionUpgrade::WithKeyHint(const Status& s, bool timed_out) const {
+  if (pnet_ == nullptr || security_agreed_ || !(timed_out || pnet_->received_any())) return s;
   return Status(s.code(), s.message() +
                               " (likely a swarm key mismatch: this node is in a private network, and a peer with "
                               "another key or none reads as garbage before the security protocol is agreed)");
@@ -35,12 +35,17 @@ Status ConnectionUpgrade::WithKeyHint(const Status& s) const {
 
 void ConnectionUpgrade::Begin() {
   timeout_->Schedule(options_.timeout);
-  if (options_.swarm_key != nullptr) raw_ = ProtectConnection(loop_, std::move(raw_), *options_.swarm_key);
+  if (options_.swarm_key != nullptr) {
+    std::unique_ptr<PnetConnection> protected_raw = ProtectConnection(loop_, std::move(raw_), *options_.swarm_key);
+    pnet_ = protected_raw.get();
+    raw_ = std::move(protected_raw);
+  }
   auto done = [this](StatusOr<std::string> p) {
     if (finished_) return;  // Timed out meanwhile: nothing more to do.
     negotiation_.reset();
     if (!p.ok()) return Finish(WithKeyHint(p.status()));
     security_agreed_ = true;
+    pnet_ = nullptr;  // raw_ goes to the handshake.
     NoiseOptions noise{options_.identity, options_.muxers, options_.timeout, options_.noise_static_key};
     auto on_secured = [this](StatusOr<NoiseSession> s) { OnSecured(std::move(s)); };
     handshake_ = inbound_ ? NoiseHandshake::Respond(loop_, std::move(raw_), noise, on_secured)
@@ -56,7 +61,10 @@ void ConnectionUpgrade::OnSecured(StatusOr<NoiseSession> session) {
   // The handshake is running its own callback: keep it until the upgrade goes.
   if (!session.ok()) return Finish(session.status());
   if (options_.check_secured) {
-    if (Status s = options_.check_secured(session->remote_peer, local_addr_, remote_addr_); !s.ok()) return Finish(s);
+    if (Status s = options_.check_secured(session->remote_peer, local_addr_, remote_addr_); !s.ok()) {
+      session->connection->Reset();
+      return Finish(s);
+    }
   }
   secure_ = std::move(session->connection);
   peer_.emplace(session->remote_peer);

@@ -37,11 +37,12 @@ struct UpgradeOptions {
   // each handshake makes its own.
   const NoiseStaticKey* noise_static_key = nullptr;
   // The private network's key: the connection is protected with it before anything else (pnet.h), and a
-  // failure to agree on the security protocol is reported as a likely key mismatch, which is how a peer
-  // with another key shows. An observer that must outlive the upgrade; null: no private network.
+  // failure to agree on the security protocol after the peer sent anything (or a timeout meanwhile) is
+  // reported as a likely key mismatch, which is how a peer with another key shows. An observer that must
+  // outlive the upgrade; null: no private network.
   const SwarmKey* swarm_key = nullptr;
   // Asked once the secure handshake has authenticated the remote, before the muxer is agreed: an error
-  // fails the upgrade with that status (the connection is reset). Empty: every peer goes on.
+  // resets the connection and fails the upgrade with that status. Empty: every peer goes on.
   std::function<Status(const crypto::PeerId& peer, const Multiaddr& local_addr, const Multiaddr& remote_addr)>
       check_secured;
 };
@@ -86,9 +87,9 @@ class ConnectionUpgrade {
   void Begin();
   void OnSecured(StatusOr<NoiseSession> session);
   void Finish(StatusOr<SecuredConnection> result);
-  // In a private network, `s` with a note that a swarm key mismatch is the likely cause, while the security
-  // protocol is not agreed yet; otherwise `s`.
-  Status WithKeyHint(const Status& s) const;
+  // In a private network, while the security protocol is not agreed yet: `s` with a note that a swarm key
+  // mismatch is the likely cause, when the peer sent anything or `timed_out`; otherwise `s`.
+  Status WithKeyHint(const Status& s, bool timed_out = false) const;
 
   EventLoop* const loop_;
   const bool inbound_;
@@ -100,6 +101,8 @@ class ConnectionUpgrade {
   // Declared in the order their destructors need: a negotiation observes the connection it runs on (raw_,
   // then secure_), so it is declared after both and destroyed first.
   std::unique_ptr<RawConnection> raw_;
+  // raw_ itself when it is protected (a private network), until raw_ goes to the Noise handshake.
+  const PnetConnection* pnet_ = nullptr;
   std::unique_ptr<NoiseHandshake> handshake_;
   std::unique_ptr<RawConnection> secure_;
   std::unique_ptr<MultistreamSelect> negotiation_;

@@ -64,6 +64,7 @@ struct Host::Dialing {
 
 struct Host::Upgrading {
   bool inbound = false;
+  bool gater_refused = false;  // The gater refused the connection after the secure handshake.
   std::string ip;
   DialCallback on_done;
   std::unique_ptr<ConnectionUpgrade> upgrade;
@@ -204,7 +205,10 @@ void Host::OnAccept(std::unique_ptr<RawConnection> raw) {
     refused = GaterVerdict("on accept", &stats_.gater_refused_accepts,
                            options_.gater->InterceptAccept(raw->local_addr(), raw->remote_addr()));
   }
-  if (refused.ok() && !ip.empty() && inbound_per_ip_[ip] >= options_.max_connections_per_ip) {
+  // A lookup that adds no entry: a refused connection must leave nothing behind.
+  const auto counted = ip.empty() ? inbound_per_ip_.end() : inbound_per_ip_.find(ip);
+  const size_t from_ip = counted == inbound_per_ip_.end() ? 0 : counted->second;
+  if (refused.ok() && !ip.empty() && from_ip >= options_.max_connections_per_ip) {
     ++stats_.inbound_refused_per_ip;
     refused = ResourceExhaustedError("too many connections from this address");
   }
@@ -329,9 +333,12 @@ void Host::StartUpgrade(std::unique_ptr<RawConnection> raw, bool inbound, std::o
                          &noise_static_key_};
   if (options_.swarm_key.has_value()) options.swarm_key = &*options_.swarm_key;
   if (options_.gater != nullptr) {
-    options.check_secured = [this, inbound](const PeerId& peer, const Multiaddr& local, const Multiaddr& remote) {
-      return GaterVerdict("after the secure handshake", &stats_.gater_refused_secured,
-                          options_.gater->InterceptSecured(inbound, peer, local, remote));
+    // `u` lives as long as the upgrade that calls this.
+    options.check_secured = [this, u, inbound](const PeerId& peer, const Multiaddr& local, const Multiaddr& remote) {
+      Status s = GaterVerdict("after the secure handshake", &stats_.gater_refused_secured,
+                              options_.gater->InterceptSecured(inbound, peer, local, remote));
+      u->gater_refused = !s.ok();
+      return s;
     };
   }
   u->upgrade = ConnectionUpgrade::Start(loop_, std::move(raw), inbound, std::move(expected), std::move(options),
@@ -348,11 +355,12 @@ void Host::OnUpgraded(uint64_t id, StatusOr<SecuredConnection> result) {
   const std::string ip = u->ip;
   const bool inbound = u->inbound;
   const Multiaddr remote = u->upgrade->remote_addr();
+  const bool gater_refused = u->gater_refused;
   deleter_.Delete(std::move(u));  // The upgrade is running this callback (it is finished: silent).
 
   Status refused;
   if (!result.ok()) {
-    ++stats_.upgrades_failed;
+    if (!gater_refused) ++stats_.upgrades_failed;  // The gater's refusal is counted as its own.
     refused = result.status();
   } else if (result->peer == peer_id_) {
     refused = InvalidArgumentError("connected to ourselves");

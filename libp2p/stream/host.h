@@ -211,6 +211,8 @@ class Host {
   const PeerStore& peer_store() const { return peer_store_; }
   ConnectionManager& connection_manager() { return connection_manager_; }
   const HostStats& stats() const { return stats_; }
+  // Remote IPs (or IPv6 /64s) with inbound connections counted against max_connections_per_ip, for tests.
+  size_t tracked_inbound_ips() const { return inbound_per_ip_.size(); }
   EventLoop* loop() const { return loop_; }
 
  private:

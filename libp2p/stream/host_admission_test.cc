@@ -175,6 +175,21 @@ TEST_F(HostAdmissionTest, InboundConnectionsPerAddressAreCapped) {
 
 // As in go-libp2p, loopback addresses are not limited per address unless asked: every local test shares
 // 127.0.0.1.
+// A full host refuses connections from new addresses without keeping anything for them: the per-address
+// counts hold only addresses with a connection (each refusal once added an entry of 0 for good).
+TEST_F(HostAdmissionTest, RefusedConnectionsLeaveNoPerAddressEntry) {
+  HostOptions options;
+  options.limit_loopback = true;
+  options.max_connections = 0;
+  auto victim = MakeHost(&victim_key_, options);
+  ASSERT_TRUE(victim->Listen(M("/ip4/127.0.0.1/tcp/0")).ok());
+  const uint16_t port = PortOf(victim->listen_addrs()[0]);
+  for (int i = 0; i < 50; ++i) attackers_.push_back(StalledConnection(2 + i, port));
+  Pump();
+  EXPECT_EQ(victim->stats().inbound_refused_full, 50u);
+  EXPECT_EQ(victim->tracked_inbound_ips(), 0u);
+}
+
 TEST_F(HostAdmissionTest, LoopbackIsExemptByDefault) {
   HostOptions options;
   options.max_connections_per_ip = 2;

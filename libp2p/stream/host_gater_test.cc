@@ -196,6 +196,8 @@ TEST_F(HostGaterTest, RefusedAfterTheHandshakeInBothDirections) {
   EXPECT_EQ(listener.host->stats().gater_refused_secured, 2u);
   Pump(200);
   EXPECT_EQ(listener.connected, 0);
+  // Counted once, as the gater's: a refusal is no failed handshake.
+  EXPECT_EQ(listener.host->stats().upgrades_failed, 0u);
 }
 
 TEST_F(HostGaterTest, RefusedAfterTheUpgradeIsNeverReported) {

@@ -115,6 +115,35 @@ TEST_F(HostPnetTest, APublicNodeAndAPrivateOneDoNotConnect) {
   ExpectKeyHint(r.status());
 }
 
+// A peer that closes the connection before sending anything refused us (a gater, a limit) or was cut: it
+// did not speak with another key, so the failure carries no key hint.
+TEST_F(HostPnetTest, APeerThatSaysNothingIsNoKeyMismatch) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Node a(&loop_, "a", SwarmKeyOf(7));
+  StatusOr<PeerId> result = CancelledError("no answer");
+  bool done = false;
+  a.host->Dial(M("/ip4/127.0.0.1/tcp/" + std::to_string(ntohs(addr.sin_port))), [&](StatusOr<PeerId> p) {
+    result = p;
+    done = true;
+  });
+  Pump(20);
+  const int conn = ::accept(listener, nullptr, nullptr);
+  ASSERT_GE(conn, 0);
+  ::close(conn);
+  for (int i = 0; i < 500 && !done; ++i) Pump(1);
+  ::close(listener);
+  ASSERT_TRUE(done);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message().find("swarm key"), std::string::npos) << result.status().ToString();
+}
+
 // What goes on the wire: 24 bytes of nonce, then bytes that are not multistream-select's cleartext header.
 TEST_F(HostPnetTest, TheWireCarriesANonceAndNoCleartext) {
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -180,7 +180,7 @@ StatusOr<SwarmKey> ParseBin(std::string_view rest) {
 // Every byte goes below as soon as it is written (encrypted into a buffer handed over whole with
 // WriteOwned(), or in place when WriteOwned() is given one): nothing is held here, so the write side's
 // buffering and back-pressure are the inner connection's.
-class ProtectedConnection final : public RawConnection, public StreamBase {
+class ProtectedConnection final : public PnetConnection, public StreamBase {
  public:
   ProtectedConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, const SwarmKey& key,
                       const std::array<uint8_t, kPnetNonceSize>& nonce)
@@ -205,6 +205,7 @@ class ProtectedConnection final : public RawConnection, public StreamBase {
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
   const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
   bool simulation_null_cipher() const override { return inner_->simulation_null_cipher(); }
+  bool received_any() const override { return peer_nonce_size_ > 0; }
 
   Status Write(ByteSpan data) override {
     RETURN_IF_ERROR(CheckWritable());
@@ -374,8 +375,8 @@ std::string SwarmKeyFingerprint(const SwarmKey& key) {
   return HexEncode(ByteSpan(crypto::Sha256(key.key)).first(4));
 }
 
-std::unique_ptr<RawConnection> ProtectConnection(EventLoop* loop, std::unique_ptr<RawConnection> raw,
-                                                 const SwarmKey& key) {
+std::unique_ptr<PnetConnection> ProtectConnection(EventLoop* loop, std::unique_ptr<RawConnection> raw,
+                                                  const SwarmKey& key) {
   std::array<uint8_t, kPnetNonceSize> nonce;
   RandomBytes(nonce);
   return std::make_unique<ProtectedConnection>(loop, std::move(raw), key, nonce);

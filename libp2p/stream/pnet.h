@@ -68,6 +68,15 @@ SwarmKey GenerateSwarmKey();
 // rust-libp2p's pnet, which use a Salsa20 and SHAKE-128 construction.
 std::string SwarmKeyFingerprint(const SwarmKey& key);
 
+// A raw connection protected with a private network's key (ProtectConnection).
+class PnetConnection : public RawConnection {
+ public:
+  // Whether any byte has arrived from the peer. A peer in a private network sends its nonce first, and any
+  // other peer its protocol's first bytes: a connection that ends without any was refused or cut, not spoken
+  // to with another key.
+  virtual bool received_any() const = 0;
+};
+
 // Wraps a new raw connection (before anything else has been read from or written to it) in the private
 // network's protection, and returns the protected connection, which owns `raw`. `loop` is an observer that
 // must outlive it; `key` is copied.
@@ -82,8 +91,8 @@ std::string SwarmKeyFingerprint(const SwarmKey& key);
 // arrived") and resets `raw`. buffered_bytes(), write_blocked(), CloseWrite(), Reset(), the addresses and
 // simulation_null_cipher() are those of `raw` (a simulated network's null cipher concerns Noise only; this
 // encryption stays real).
-std::unique_ptr<RawConnection> ProtectConnection(EventLoop* loop, std::unique_ptr<RawConnection> raw,
-                                                 const SwarmKey& key);
+std::unique_ptr<PnetConnection> ProtectConnection(EventLoop* loop, std::unique_ptr<RawConnection> raw,
+                                                  const SwarmKey& key);
 
 }  // namespace libp2p::stream
 

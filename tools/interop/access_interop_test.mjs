@@ -87,7 +87,8 @@ test('private network: with different keys nothing connects, ours names a likely
     procs.push(js)
     const jsStarted = await js.event('started')
     const jsError = await js.waitFor((e) => e.event === 'error' && e.message.startsWith('dial '), 'js dial error')
-    assert.match(jsError.message, /\S/)
+    // js reads our ciphertext as garbage, or sees us reset the connection, while negotiating encryption.
+    assert.match(jsError.message, /ECONNRESET|EOF|closed|reset|Encryption|protocol/i)
     const inbound = await ours.event('inbound_error')
     assert.match(inbound.error, /likely a swarm key mismatch/)
     // We dial js.
