@@ -53,6 +53,26 @@ struct Node {
   std::vector<Status> inbound_failures;
 };
 
+// A plain TCP listener on 127.0.0.1, for a peer that is no libp2p node; closed when it goes.
+struct RawListener {
+  RawListener() : fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(in);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&in), sizeof(in)) != 0 || ::listen(fd, 4) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&in), &len) != 0) {
+      return;
+    }
+    addr = M("/ip4/127.0.0.1/tcp/" + std::to_string(ntohs(in.sin_port)));
+  }
+  ~RawListener() {
+    if (fd >= 0) ::close(fd);
+  }
+  const int fd;
+  Multiaddr addr;  // Empty when the socket could not listen.
+};
+
 class HostPnetTest : public ::testing::Test {
  protected:
   void Pump(int rounds) {
@@ -118,27 +138,20 @@ TEST_F(HostPnetTest, APublicNodeAndAPrivateOneDoNotConnect) {
 // A peer that closes the connection before sending anything refused us (a gater, a limit) or was cut: it
 // did not speak with another key, so the failure carries no key hint.
 TEST_F(HostPnetTest, APeerThatSaysNothingIsNoKeyMismatch) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const RawListener listener;
+  ASSERT_FALSE(listener.addr.empty());  // Bound and listening.
   Node a(&loop_, "a", SwarmKeyOf(7));
   StatusOr<PeerId> result = CancelledError("no answer");
   bool done = false;
-  a.host->Dial(M("/ip4/127.0.0.1/tcp/" + std::to_string(ntohs(addr.sin_port))), [&](StatusOr<PeerId> p) {
+  a.host->Dial(listener.addr, [&](StatusOr<PeerId> p) {
     result = p;
     done = true;
   });
   Pump(20);
-  const int conn = ::accept(listener, nullptr, nullptr);
+  const int conn = ::accept(listener.fd, nullptr, nullptr);
   ASSERT_GE(conn, 0);
   ::close(conn);
   for (int i = 0; i < 500 && !done; ++i) Pump(1);
-  ::close(listener);
   ASSERT_TRUE(done);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().message().find("swarm key"), std::string::npos) << result.status().ToString();
@@ -146,18 +159,12 @@ TEST_F(HostPnetTest, APeerThatSaysNothingIsNoKeyMismatch) {
 
 // What goes on the wire: 24 bytes of nonce, then bytes that are not multistream-select's cleartext header.
 TEST_F(HostPnetTest, TheWireCarriesANonceAndNoCleartext) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const RawListener listener;
+  ASSERT_FALSE(listener.addr.empty());  // Bound and listening.
   Node a(&loop_, "a", SwarmKeyOf(7));
-  a.host->Dial(M("/ip4/127.0.0.1/tcp/" + std::to_string(ntohs(addr.sin_port))), [](StatusOr<PeerId>) {});
+  a.host->Dial(listener.addr, [](StatusOr<PeerId>) {});
   Pump(20);
-  const int conn = ::accept(listener, nullptr, nullptr);
+  const int conn = ::accept(listener.fd, nullptr, nullptr);
   ASSERT_GE(conn, 0);
   std::string wire;
   char buf[256];
@@ -167,7 +174,6 @@ TEST_F(HostPnetTest, TheWireCarriesANonceAndNoCleartext) {
     if (n > 0) wire.append(buf, static_cast<size_t>(n));
   }
   ::close(conn);
-  ::close(listener);
   ASSERT_GE(wire.size(), kPnetNonceSize + 20);  // The nonce, and at least multistream's header.
   EXPECT_EQ(wire.find("/multistream/1.0.0"), std::string::npos);
   EXPECT_EQ(wire.find("/noise"), std::string::npos);
