@@ -23,6 +23,7 @@ namespace {
 using crypto::Ed25519PrivateKey;
 using crypto::PeerId;
 using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 Ed25519PrivateKey KeyOf(std::string_view seed) { return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))); }
 Multiaddr M(const std::string& text) { return *Multiaddr::FromString(text); }
@@ -110,9 +111,12 @@ void ExpectKeyHint(const Status& s) {
 
 TEST_F(HostPnetTest, AnotherKeyFailsOnBothSidesAsALikelyKeyMismatch) {
   Node a(&loop_, "a", SwarmKeyOf(7)), b(&loop_, "b", SwarmKeyOf(8));
+  const MonoTime start = loop_.Now();
   StatusOr<PeerId> r = DialAndWait(a, b.Listen());
   ASSERT_FALSE(r.ok());
   ExpectKeyHint(r.status());
+  // Refused at the first byte that is not multistream-select's header, not at the upgrade timeout.
+  EXPECT_LT(loop_.Now() - start, seconds(1));
   Pump(50);
   ASSERT_EQ(b.inbound_failures.size(), 1u);
   ExpectKeyHint(b.inbound_failures[0]);

@@ -5,6 +5,25 @@
 #include "libp2p/base/varint.h"
 
 namespace libp2p::stream {
+namespace {
+
+// The header as it travels: its length, its text and "\n". Both sides send it first, byte for byte the same.
+constexpr std::string_view kEncodedHeader = "\x13/multistream/1.0.0\n";
+static_assert(kEncodedHeader.size() == 1 + kMultistreamHeader.size() + 1 &&
+              kEncodedHeader.substr(1, kMultistreamHeader.size()) == kMultistreamHeader &&
+              static_cast<size_t>(kEncodedHeader[0]) == kMultistreamHeader.size() + 1);
+
+std::string HexOf(ByteSpan bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
 
 Bytes EncodeMultistreamMessage(std::string_view text) {
   Bytes out;
@@ -91,6 +110,17 @@ void MultistreamSelect::OnData(ByteSpan data) {
   // Frames are consumed one at a time so that the bytes after the final message can be given back.
   size_t consumed = 0;
   while (!finished_ && consumed < data.size()) {
+    // Until the header is complete, each byte must be the header's: a peer that sends anything else (a
+    // stranger, or a peer on another private network whose bytes read as noise) is refused at its first
+    // wrong byte instead of being waited for while its noise announces a frame that never comes.
+    if (!header_received_ && data[consumed] != static_cast<uint8_t>(kEncodedHeader[header_bytes_seen_])) {
+      const ByteSpan seen = data.subspan(consumed, std::min<size_t>(data.size() - consumed, 16));
+      return Finish(InvalidArgumentError("peer does not speak multistream-select 1.0 (byte " +
+                                         std::to_string(header_bytes_seen_) + " of its header differs; got " +
+                                         HexOf(seen) + ")"),
+                    ByteSpan());
+    }
+    if (!header_received_) ++header_bytes_seen_;
     // Feed one byte at a time until a frame completes: negotiation messages are tiny and rare.
     Status status = reader_.Feed(data.subspan(consumed, 1), [this](ByteSpan frame) -> Status {
       ASSIGN_OR_RETURN(std::string_view text, DecodeMultistreamMessage(frame));
@@ -104,11 +134,7 @@ void MultistreamSelect::OnData(ByteSpan data) {
 
 Status MultistreamSelect::OnMessage(std::string_view text) {
   if (!header_received_) {
-    if (text != kMultistreamHeader) {
-      return InvalidArgumentError("peer does not speak multistream-select 1.0 (got \"" +
-                                  std::string(text.substr(0, 64)) + "\")");
-    }
-    header_received_ = true;
+    header_received_ = true;  // OnData matched every byte of it.
     return OkStatus();
   }
   return role_ == Role::kDialer ? OnDialerMessage(text) : OnListenerMessage(text);

@@ -34,10 +34,10 @@ StatusOr<std::string_view> DecodeMultistreamMessage(ByteSpan payload);
 // One negotiation on one stream. While it runs it owns the stream's handlers; when it ends, bytes that
 // arrived after its last message are given back to the stream with Unread(), the handlers are cleared,
 // and the callback runs with the agreed protocol or the reason there is none (kNotFound when the peers
-// share no protocol, kDeadlineExceeded on timeout, kInvalidArgument for a malformed message, kUnavailable
-// when the stream fails). The callback runs from the event loop, never from inside the factory functions,
-// and may destroy the negotiation. Destroying it earlier cancels it; the callback then never runs.
-// The stream is an observer and must outlive the negotiation.
+// share no protocol, kDeadlineExceeded on timeout, kInvalidArgument for a malformed message or at the first
+// byte that differs from the header, kUnavailable when the stream fails). The callback runs from the event
+// loop, never from inside the factory functions, and may destroy the negotiation. Destroying it earlier
+// cancels it; the callback then never runs. The stream is an observer and must outlive the negotiation.
 class MultistreamSelect {
  public:
   using Callback = std::function<void(StatusOr<std::string> protocol)>;
@@ -76,6 +76,7 @@ class MultistreamSelect {
   std::unique_ptr<Task> finish_task_;
   StatusOr<std::string> result_ = CancelledError("not finished");
   bool header_received_ = false;
+  size_t header_bytes_seen_ = 0;  // Bytes of the peer's header matched so far.
   bool finished_ = false;
   size_t next_proposal_ = 0;  // Dialer: index of the protocol last proposed.
   int proposals_seen_ = 0;    // Listener.

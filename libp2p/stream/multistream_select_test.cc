@@ -120,11 +120,41 @@ TEST_F(MultistreamSelectTest, WrongHeaderFails) {
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
 }
 
+// Noise (a peer on another private network) often starts with a small length that the few bytes which
+// follow cannot fill: it is refused at its first byte, not after the timeout.
+TEST_F(MultistreamSelectTest, NoiseIsRefusedAtItsFirstByteWithoutWaiting) {
+  for (const std::string noise : {std::string("\x05ab"), std::string("\x13/multistream/1.0.1")}) {
+    StatusOr<std::string> result = CancelledError("unset");
+    auto l = MultistreamSelect::Listen(&loop_, server_.get(), {"/a"}, seconds(10),
+                                       [&](StatusOr<std::string> p) { result = std::move(p); });
+    ASSERT_TRUE(client_->Write(AsBytes(noise)).ok());
+    loop_.RunUntilIdle();  // No time passes.
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << noise;
+    EXPECT_NE(result.status().message().find("does not speak multistream-select 1.0"), std::string::npos)
+        << result.status().ToString();
+  }
+}
+
+TEST_F(MultistreamSelectTest, AHeaderSplitAcrossWritesIsAccepted) {
+  StatusOr<std::string> result = CancelledError("unset");
+  auto l = MultistreamSelect::Listen(&loop_, server_.get(), {"/a"}, seconds(10),
+                                     [&](StatusOr<std::string> p) { result = std::move(p); });
+  Bytes out = EncodeMultistreamMessage(kMultistreamHeader);
+  const Bytes proposal = EncodeMultistreamMessage("/a");
+  out.insert(out.end(), proposal.begin(), proposal.end());
+  for (uint8_t b : out) {
+    ASSERT_TRUE(client_->Write(Bytes{b}).ok());
+    loop_.RunUntilIdle();
+  }
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(*result, "/a");
+}
+
 TEST_F(MultistreamSelectTest, OversizedMessageFails) {
   StatusOr<std::string> result = CancelledError("unset");
   auto l = MultistreamSelect::Listen(&loop_, server_.get(), {"/a"}, seconds(10),
                                      [&](StatusOr<std::string> p) { result = std::move(p); });
-  Bytes huge;
+  Bytes huge = EncodeMultistreamMessage(kMultistreamHeader);
   AppendUvarint(1 << 20, &huge);
   ASSERT_TRUE(client_->Write(huge).ok());
   loop_.RunUntilIdle();

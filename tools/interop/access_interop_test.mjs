@@ -87,8 +87,10 @@ test('private network: with different keys nothing connects, ours names a likely
     procs.push(js)
     const jsStarted = await js.event('started')
     const jsError = await js.waitFor((e) => e.event === 'error' && e.message.startsWith('dial '), 'js dial error')
-    // js reads our ciphertext as garbage, or sees us reset the connection, while negotiating encryption.
-    assert.match(jsError.message, /ECONNRESET|EOF|closed|reset|Encryption|protocol/i)
+    // js fails on the noise it reads from us (its multistream parser's words vary with the noise: "Missing
+    // newline", "Message length length too long") or on our reset, which comes at the first byte of js's
+    // that is not multistream-select's header. It does not wait for its dial timeout.
+    assert.doesNotMatch(jsError.message, /timeout|aborted/i)
     const inbound = await ours.event('inbound_error')
     assert.match(inbound.error, /likely a swarm key mismatch/)
     // We dial js.
