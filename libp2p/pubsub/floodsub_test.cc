@@ -1,4 +1,5 @@
 // The pubsub core with the floodsub router, over in-memory hosts on virtual time.
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -176,6 +177,32 @@ TEST_F(FloodSubTest, RpcObserversSeeEveryCopyInAndOut) {
   ASSERT_TRUE(watched.pubsub->Publish("t", AsBytes("w")).status.ok());
   loop_.RunUntilIdle();
   EXPECT_EQ(counter.sent - relayed, 2);  // To a and to b.
+}
+
+// An observer of received RPCs alone sees every copy in and is never asked about sends, which keep the
+// shared encoding (the peers' sends are not observed).
+class ReceiveCounter : public CopyCounter {
+ public:
+  bool ObservesSends() const override { return false; }
+};
+
+TEST_F(FloodSubTest, AnObserverOfReceivesAloneLeavesSendsAlone) {
+  ReceiveCounter counter;
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  Node watched(&loop_, &net_, "w", SignPolicy::kStrictSign, [&](PubSubOptions& o) { o.rpc_observers = {&counter}; });
+  for (Node* n : {&a, &b, &watched}) n->Join("t");
+  a.Connect(watched, &loop_);
+  b.Connect(watched, &loop_);
+  ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("m")).status.ok());
+  ASSERT_TRUE(watched.pubsub->Publish("t", AsBytes("w")).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(counter.received, 1);
+  EXPECT_EQ(counter.sent, 0);
+  for (const PeerId& p : watched.pubsub->Peers()) EXPECT_FALSE(watched.pubsub->FindPeer(p)->sends_observed());
+  // What the watched node sent arrived all the same: its relay of m, and its own w.
+  std::sort(b.received.begin(), b.received.end());
+  EXPECT_EQ(b.received, (std::vector<std::string>{"m", "w"}));
+  EXPECT_EQ(a.received, std::vector<std::string>{"w"});
 }
 
 // Batch publishing works with any router: floodsub's targets, first copies first.

@@ -436,7 +436,7 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   for (ScheduledRpc& send : scheduler->Take()) {
     auto out = outgoing.find(send.rpc.get());
     assert(out != outgoing.end());
-    if (SendMessage(send.peer, &out->second, SendLane::kPublish, send.id, /*last=*/false)) {
+    if (SendMessage(send.peer, &out->second, SendLane::kPublish, send.id)) {
       ++result.sent;
     } else {
       ++result.dropped;
@@ -769,23 +769,26 @@ size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const 
                            SendLane lane) {
   OutgoingMessage out{&msg};  // A message with no one to send to costs no encoding.
   size_t sent = 0;
-  for (size_t i = 0; i < peers.size(); ++i) {
-    if (SendMessage(peers[i], &out, lane, id, i + 1 == peers.size())) ++sent;
+  for (const PeerId& peer : peers) {
+    if (SendMessage(peer, &out, lane, id)) ++sent;
   }
   return sent;
 }
 
-bool PubSub::SendMessage(const PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id, bool last) {
+bool PubSub::SendMessage(const PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id) {
   auto it = peers_.find(peer);
   if (it == peers_.end()) return false;
   PubSubPeer& p = *it->second.peer;
-  if (tracer_.active() || p.observed()) {
+  if (tracer_.active() || p.sends_observed()) {
     if (!out->rpc.has_value()) *out->rpc.emplace().add_publish() = *out->msg;
     return SendRpc(peer, *out->rpc, lane, id);
   }
-  if (out->frame.empty()) out->rpc_size = AppendPublishFrame(*out->msg, &out->frame);
-  Bytes frame = last ? std::move(out->frame) : out->frame;
-  return p.SendFrame(std::move(frame), out->rpc_size, lane, id) == SendResult::kQueued;
+  if (out->frame == nullptr) {
+    auto frame = std::make_shared<Bytes>();
+    out->rpc_size = AppendPublishFrame(*out->msg, frame.get());
+    out->frame = std::move(frame);
+  }
+  return p.SendFrame(out->frame, out->rpc_size, lane, id) == SendResult::kQueued;
 }
 
 size_t PubSub::queued_send_bytes() const { return send_budget_.bytes().used(); }

@@ -408,18 +408,17 @@ class PubSub {
   size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers,
                      SendLane lane);
   // The data RPC of one message (an observer that must outlive it), encoded at most once however many peers
-  // it goes to: as a frame, written at the first send to a peer without observers, and as a pb::RPC, built
-  // at the first send that needs one (while a tracer is active, or to a peer with observers: both read it).
+  // it goes to: as a frame, written at the first send to a peer whose sends are not observed and shared by
+  // every such peer's queue, and as a pb::RPC, built at the first send that needs one (while a tracer is
+  // active, or to a peer whose sends are observed: both read it).
   struct OutgoingMessage {
     const pb::Message* msg;
-    Bytes frame;
+    std::shared_ptr<const Bytes> frame;
     size_t rpc_size = 0;
     std::optional<pb::RPC> rpc;
   };
-  // Sends `out` to `peer` in `lane`, tagged with `id`; `last`: no other peer will be sent `out`, which may
-  // then give up its frame. False when the peer is unknown or the RPC was dropped.
-  bool SendMessage(const crypto::PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id,
-                   bool last);
+  // Sends `out` to `peer` in `lane`, tagged with `id`. False when the peer is unknown or the RPC was dropped.
+  bool SendMessage(const crypto::PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id);
   // Delivers a validated message to our handler and has the router route it (it may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.

@@ -93,26 +93,32 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
   DropInbound();
 }
 
+void PubSubPeer::AddObserver(RpcObserver* observer) {
+  observers_.push_back(observer);
+  if (observer->ObservesSends()) send_observers_.push_back(observer);
+}
+
 SendResult PubSubPeer::SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag) {
-  for (RpcObserver* o : observers_) o->OnSend(id_, rpc);
+  for (RpcObserver* o : send_observers_) o->OnSend(id_, rpc);
   const size_t size = rpc->ByteSizeLong();
   if (size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
   const size_t frame_size = size + UvarintLength(size);
   if (!Admit(lane, frame_size)) return SendResult::kDroppedFull;
-  Bytes frame;
-  frame.reserve(frame_size);
-  AppendUvarint(size, &frame);
-  frame.resize(frame_size);
-  rpc->SerializeWithCachedSizesToArray(frame.data() + (frame_size - size));
+  auto frame = std::make_shared<Bytes>();
+  frame->reserve(frame_size);
+  AppendUvarint(size, frame.get());
+  frame->resize(frame_size);
+  rpc->SerializeWithCachedSizesToArray(frame->data() + (frame_size - size));
   Enqueue(std::move(frame), lane, std::move(tag));
   return SendResult::kQueued;
 }
 
-SendResult PubSubPeer::SendFrame(Bytes frame, size_t rpc_size, SendLane lane, std::string tag) {
-  assert(observers_.empty());
-  assert(frame.size() == rpc_size + UvarintLength(rpc_size));
+SendResult PubSubPeer::SendFrame(std::shared_ptr<const Bytes> frame, size_t rpc_size, SendLane lane,
+                                 std::string tag) {
+  assert(send_observers_.empty());
+  assert(frame->size() == rpc_size + UvarintLength(rpc_size));
   if (rpc_size > options_.limits.max_rpc_size) return SendResult::kTooLarge;
-  if (!Admit(lane, frame.size())) return SendResult::kDroppedFull;
+  if (!Admit(lane, frame->size())) return SendResult::kDroppedFull;
   Enqueue(std::move(frame), lane, std::move(tag));
   return SendResult::kQueued;
 }
@@ -132,14 +138,14 @@ bool PubSubPeer::Admit(SendLane lane, size_t frame_size) {
   return true;
 }
 
-void PubSubPeer::Enqueue(Bytes frame, SendLane lane, std::string tag) {
+void PubSubPeer::Enqueue(std::shared_ptr<const Bytes> frame, SendLane lane, std::string tag) {
   Lane& q_lane = lanes_[static_cast<size_t>(lane)];
   Queued q;
   q.frame = std::move(frame);
   q.deadline = loop_->Now() + q_lane.timeout;
   q.order = sends_++;
   if (IsData(lane)) q.tag = std::move(tag);
-  q_lane.bytes += q.frame.size();
+  q_lane.bytes += q.frame->size();
   q_lane.queue.push_back(std::move(q));
   ExpireBy(q_lane.queue.back().deadline);
   if (outbound_ != nullptr) {
@@ -225,7 +231,7 @@ bool PubSubPeer::WriteHello() {
   if (rpcs.empty()) return true;
   Bytes frames;
   for (pb::RPC& rpc : rpcs) {
-    for (RpcObserver* o : observers_) o->OnSend(id_, &rpc);
+    for (RpcObserver* o : send_observers_) o->OnSend(id_, &rpc);
     const size_t size = rpc.ByteSizeLong();
     AppendUvarint(size, &frames);
     const size_t at = frames.size();
@@ -303,15 +309,15 @@ void PubSubPeer::Flush() {
     while (Lane* next_lane = NextLane()) {
       Lane& lane = *next_lane;
       const Queued& next = lane.queue.front();
-      if (batch_size > 0 && batch_size + next.frame.size() > kBatchBytes) break;  // The next write's.
+      if (batch_size > 0 && batch_size + next.frame->size() > kBatchBytes) break;  // The next write's.
       if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
         PopFront(lane);
         ++stats_.dropped_unwanted;
         continue;
       }
-      batch_size += next.frame.size();
+      batch_size += next.frame->size();
       Queued q = std::move(lane.queue.front());
-      PopFront(lane, q.frame.size());
+      PopFront(lane, q.frame->size());
       taken.emplace_back(&lane, std::move(q));
     }
     if (taken.empty()) return;
@@ -320,15 +326,15 @@ void PubSubPeer::Flush() {
     Bytes batch;
     if (taken.size() > 1) {
       batch.reserve(batch_size);
-      for (const auto& [lane, q] : taken) batch.insert(batch.end(), q.frame.begin(), q.frame.end());
+      for (const auto& [lane, q] : taken) batch.insert(batch.end(), q.frame->begin(), q.frame->end());
     }
     // Frames are written whole or not at all, so those the stream refused can go out intact on the next
     // stream: they go back to the heads of their lanes.
-    if (!outbound_->Write(taken.size() > 1 ? ByteSpan(batch) : ByteSpan(taken.front().second.frame)).ok()) {
+    if (!outbound_->Write(taken.size() > 1 ? ByteSpan(batch) : ByteSpan(*taken.front().second.frame)).ok()) {
       for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
-        it->first->bytes += it->second.frame.size();
+        it->first->bytes += it->second.frame->size();
         // The bytes PopFront() gave back a moment ago: always room for them.
-        if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(it->second.frame.size());
+        if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(it->second.frame->size());
         it->first->queue.push_front(std::move(it->second));
       }
       OnOutboundFailed(/*was_open=*/true);
@@ -354,7 +360,7 @@ void PubSubPeer::PopFront(Lane& lane, size_t size) {
   lane.queue.pop_front();
 }
 
-void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.queue.front().frame.size()); }
+void PubSubPeer::PopFront(Lane& lane) { PopFront(lane, lane.queue.front().frame->size()); }
 
 void PubSubPeer::ExpireBy(MonoTime deadline) {
   if (expiry_timer_->IsScheduled() && expiry_at_ <= deadline) return;

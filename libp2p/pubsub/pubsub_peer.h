@@ -118,6 +118,10 @@ class RpcObserver {
   virtual ~RpcObserver() = default;
   virtual void OnReceive(const crypto::PeerId& peer, pb::RPC* rpc) {}
   virtual void OnSend(const crypto::PeerId& peer, pb::RPC* rpc) {}
+  // Whether OnSend is to be called; asked once, as the observer is added. Seeing sends has a price: every
+  // RPC to the peer is then built as a pb::RPC, so a message forwarded to many peers is encoded once per
+  // peer instead of once. An observer of received RPCs alone answers false and leaves sending as it is.
+  virtual bool ObservesSends() const { return true; }
 };
 
 struct PubSubPeerStats {
@@ -212,10 +216,12 @@ class PubSubPeer {
   // As Send, on the caller's RPC (not null): observers rewrite `*rpc` in place, and it is left as it was
   // encoded, for the caller to read after the call (what was sent, or dropped) without a copy.
   SendResult SendInPlace(pb::RPC* rpc, SendLane lane, std::string tag = "");
-  // As Send, for an RPC the caller encoded (so that one encoding serves every peer a message goes to):
-  // `frame` is the RPC of `rpc_size` bytes after its size as a uvarint (AppendPublishFrame() writes one).
-  // Observers would not see it: only for a peer that has none (observed() false; asserted).
-  SendResult SendFrame(Bytes frame, size_t rpc_size, SendLane lane, std::string tag = "");
+  // As Send, for an RPC the caller encoded (so that one encoding, and one buffer, serves every peer a message
+  // goes to): `frame` (not null, never changed once shared) is the RPC of `rpc_size` bytes after its size as
+  // a uvarint (AppendPublishFrame() writes one). Each peer holding it counts its whole size against its caps
+  // and the budget. Observers would not see it: only for a peer whose sends none observes (sends_observed()
+  // false; asserted).
+  SendResult SendFrame(std::shared_ptr<const Bytes> frame, size_t rpc_size, SendLane lane, std::string tag = "");
 
   // Opens the outbound stream now, if there is none and no failed one is being waited out, so that the
   // hello goes out without waiting for a Send().
@@ -231,9 +237,11 @@ class PubSubPeer {
   void OnNewConnection();
   static constexpr Duration kClosingTime = std::chrono::seconds(10);
 
-  void AddObserver(RpcObserver* observer) { observers_.push_back(observer); }
-  // Whether any observer was added: then RPCs must be sent as pb::RPCs (Send, SendInPlace), not SendFrame.
-  bool observed() const { return !observers_.empty(); }
+  // Adds an observer of received RPCs, and of sent ones if it ObservesSends(); it must outlive the peer.
+  void AddObserver(RpcObserver* observer);
+  // Whether an observer of sent RPCs was added: then RPCs must be sent as pb::RPCs (Send, SendInPlace), not
+  // SendFrame.
+  bool sends_observed() const { return !send_observers_.empty(); }
 
   // True once an outbound stream is open.
   bool ready() const { return outbound_ != nullptr; }
@@ -250,7 +258,7 @@ class PubSubPeer {
     uint64_t rpcs = 0;  // Read from it so far.
   };
   struct Queued {
-    Bytes frame;  // Length-prefixed encoded RPC.
+    std::shared_ptr<const Bytes> frame;  // Length-prefixed encoded RPC, perhaps shared with other peers.
     MonoTime deadline;
     uint64_t order = 0;  // Of Send() calls: which of the two data lanes' fronts goes first.
     std::string tag;  // Empty but for tagged data RPCs.
@@ -285,7 +293,7 @@ class PubSubPeer {
   // its bytes there); counts the drop when not.
   bool Admit(SendLane lane, size_t frame_size);
   // Queues an admitted frame and writes or schedules it (see Send()).
-  void Enqueue(Bytes frame, SendLane lane, std::string tag);
+  void Enqueue(std::shared_ptr<const Bytes> frame, SendLane lane, std::string tag);
   // Writes Callbacks::hello's RPCs on the stream that just opened; false when the write failed (the stream
   // is then dropped).
   bool WriteHello();
@@ -310,7 +318,8 @@ class PubSubPeer {
   StreamOpener opener_;
   const PubSubPeerOptions options_;
   Callbacks callbacks_;
-  std::vector<RpcObserver*> observers_;
+  std::vector<RpcObserver*> observers_;       // All of them: they see received RPCs.
+  std::vector<RpcObserver*> send_observers_;  // Those that ObservesSends().
 
   std::unique_ptr<Inbound> inbound_;
   bool inbound_paused_ = false;

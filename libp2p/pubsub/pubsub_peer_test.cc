@@ -643,20 +643,23 @@ TEST_F(PubSubPeerTest, CallerEncodedFramesAreQueuedLikeRpcs) {
   options.max_data_bytes = 3 * frame.size();
   options.limits.max_rpc_size = 64;
   auto peer = MakePeer(options);
-  EXPECT_FALSE(peer->observed());
-  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kPublish, "id1"), SendResult::kQueued);
+  EXPECT_FALSE(peer->sends_observed());
+  // One buffer, shared by both queued copies; each counts whole.
+  const auto shared = std::make_shared<const Bytes>(frame);
+  EXPECT_EQ(peer->SendFrame(shared, rpc_size, SendLane::kPublish, "id1"), SendResult::kQueued);
   EXPECT_EQ(peer->Send(DataRpc("t", "m2"), SendLane::kForward), SendResult::kQueued);
-  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kForward), SendResult::kQueued);
+  EXPECT_EQ(peer->SendFrame(shared, rpc_size, SendLane::kForward), SendResult::kQueued);
   EXPECT_EQ(peer->queued_bytes(), 3 * frame.size());
   // The data lanes are full.
-  EXPECT_EQ(peer->SendFrame(frame, rpc_size, SendLane::kPublish), SendResult::kDroppedFull);
+  EXPECT_EQ(peer->SendFrame(shared, rpc_size, SendLane::kPublish), SendResult::kDroppedFull);
   EXPECT_EQ(peer->stats().dropped_full, 1u);
   // Too large for the peer's limit: refused, not counted.
   pb::Message big = m1;
   big.set_data(std::string(64, 'x'));
   Bytes big_frame;
   const size_t big_size = AppendPublishFrame(big, &big_frame);
-  EXPECT_EQ(peer->SendFrame(big_frame, big_size, SendLane::kPublish), SendResult::kTooLarge);
+  EXPECT_EQ(peer->SendFrame(std::make_shared<const Bytes>(big_frame), big_size, SendLane::kPublish),
+            SendResult::kTooLarge);
   EXPECT_EQ(peer->stats().dropped_full, 1u);
 
   delivered_.unwanted = {"id1"};

@@ -79,6 +79,7 @@ class ReceivedMessageLog : public pubsub::RpcObserver {
       });
     }
   }
+  bool ObservesSends() const override { return false; }
 };
 
 // "Send RPC" and "Received RPC" for the RPCs that carry v1.3's extensions, the test extension's message or a

@@ -96,6 +96,8 @@ class SimNode : private pubsub::RpcObserver {
  private:
   void OnReceive(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
   void OnSend(const crypto::PeerId& peer, pubsub::pb::RPC* rpc) override;
+  // Only a censor rewrites what it sends; an honest node's sends take the stack's usual path.
+  bool ObservesSends() const override { return config_.censor_from.has_value(); }
   // The stack, from the transport up, fresh (at the start and on coming back), and listening.
   Status Boot();
   // Stops the stack as a stopping process would (every connection closes); the record stays.
