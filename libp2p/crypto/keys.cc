@@ -15,6 +15,7 @@
 #include <openssl/sha.h>
 #include <secp256k1.h>
 
+#include <cassert>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -343,7 +344,55 @@ Bytes PublicKey::ToProtobuf() const {
   return out;
 }
 
+namespace {
+thread_local ScopedVerificationMemo* current_memo = nullptr;
+
+void HashWithLength(SHA256_CTX* sha, ByteSpan bytes) {
+  uint8_t length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(static_cast<uint64_t>(bytes.size()) >> (8 * i));
+  SHA256_Update(sha, length, sizeof(length));
+  SHA256_Update(sha, bytes.data(), bytes.size());
+}
+}  // namespace
+
+ScopedVerificationMemo::ScopedVerificationMemo(size_t capacity) : capacity_(capacity), previous_(current_memo) {
+  current_memo = this;
+}
+
+ScopedVerificationMemo::~ScopedVerificationMemo() {
+  assert(current_memo == this);
+  current_memo = previous_;
+}
+
+size_t ScopedVerificationMemo::DigestHash::operator()(const Digest& d) const {
+  size_t h;
+  std::memcpy(&h, d.data(), sizeof(h));
+  return h;
+}
+
 bool PublicKey::Verify(ByteSpan message, ByteSpan signature) const {
+  ScopedVerificationMemo* const memo = current_memo;
+  if (memo == nullptr) return VerifyWithoutMemo(message, signature);
+  ScopedVerificationMemo::Digest digest;
+  SHA256_CTX sha;
+  SHA256_Init(&sha);
+  const uint8_t type = static_cast<uint8_t>(type_);
+  SHA256_Update(&sha, &type, 1);
+  HashWithLength(&sha, parsed_->raw);
+  HashWithLength(&sha, message);
+  HashWithLength(&sha, signature);
+  SHA256_Final(digest.data(), &sha);
+  if (memo->valid_.contains(digest)) {
+    ++memo->hits_;
+    return true;
+  }
+  if (!VerifyWithoutMemo(message, signature)) return false;
+  if (memo->valid_.size() >= memo->capacity_) memo->valid_.clear();
+  memo->valid_.insert(digest);
+  return true;
+}
+
+bool PublicKey::VerifyWithoutMemo(ByteSpan message, ByteSpan signature) const {
   switch (type_) {
     case KeyType::kEd25519:
       return signature.size() == 64 &&

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <unordered_set>
 
 #include "libp2p/base/bytes.h"
 #include "libp2p/base/status.h"
@@ -48,17 +49,54 @@ class PublicKey {
   Bytes ToProtobuf() const;
 
   // True when `signature` is a valid signature of `message` by this key. Never throws, never allocates for
-  // Ed25519 and secp256k1.
+  // Ed25519 and secp256k1 (but under a ScopedVerificationMemo, which may remember the answer).
   bool Verify(ByteSpan message, ByteSpan signature) const;
 
   friend bool operator==(const PublicKey& a, const PublicKey& b);
 
  private:
+  bool VerifyWithoutMemo(ByteSpan message, ByteSpan signature) const;
+
   struct Parsed;
   PublicKey(KeyType type, std::shared_ptr<const Parsed> parsed) : type_(type), parsed_(std::move(parsed)) {}
 
   KeyType type_;
   std::shared_ptr<const Parsed> parsed_;
+};
+
+// For simulations that run many nodes in one process: while it lives, PublicKey::Verify on the thread that
+// created it remembers each signature it found valid, by the SHA-256 of the key's type and bytes, the message
+// and the signature (each with its length), and answers the same question again without the curve
+// arithmetic. Simulated nodes check the same peer's Noise payload and signed peer record once for each of
+// their connections to it: the first check answers for the rest, and the answers are the same. A signature
+// found invalid is checked again each time. It holds at most `capacity` digests (about 64 bytes each) and
+// forgets them all when full.
+//
+// Scopes follow ScopedDeterministicRandom's rules: other threads are unaffected; they nest, the newest on a
+// thread being used; each is destroyed on its thread, innermost first (asserted); neither copyable nor
+// movable.
+class ScopedVerificationMemo {
+ public:
+  explicit ScopedVerificationMemo(size_t capacity = 1 << 16);
+  ~ScopedVerificationMemo();
+  ScopedVerificationMemo(const ScopedVerificationMemo&) = delete;
+  ScopedVerificationMemo& operator=(const ScopedVerificationMemo&) = delete;
+
+  // Verifications answered from memory, and digests held.
+  uint64_t hits() const { return hits_; }
+  size_t size() const { return valid_.size(); }
+
+ private:
+  friend class PublicKey;
+  using Digest = std::array<uint8_t, 32>;
+  struct DigestHash {
+    size_t operator()(const Digest& d) const;
+  };
+
+  const size_t capacity_;
+  std::unordered_set<Digest, DigestHash> valid_;
+  uint64_t hits_ = 0;
+  ScopedVerificationMemo* previous_;  // The scope this one replaced on its thread, or null.
 };
 
 // Our own identity: a private key of any of the four types, which signs as the peer-ids spec says for its

@@ -247,6 +247,42 @@ TEST(KeysTest, GeneratedKeysDifferAndSign) {
   EXPECT_TRUE(copy->public_key() == a.public_key());
 }
 
+// Under a ScopedVerificationMemo a valid signature is checked once and then answered from memory; an invalid
+// one, or the same signature over another message or under another key, is never taken for it.
+TEST(KeysTest, AVerificationMemoRemembersOnlyValidSignatures) {
+  const Ed25519PrivateKey a = Ed25519PrivateKey::Generate();
+  const Ed25519PrivateKey b = Ed25519PrivateKey::Generate();
+  const Bytes sig = a.Sign(kMessage);
+  Bytes forged = sig;
+  forged[0] ^= 1;
+  const std::string other = "another message";
+  ScopedVerificationMemo memo(/*capacity=*/2);
+  EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
+  EXPECT_EQ(memo.hits(), 0u);
+  EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
+  EXPECT_EQ(memo.hits(), 1u);
+  EXPECT_EQ(memo.size(), 1u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(a.public_key().Verify(kMessage, forged));
+    EXPECT_FALSE(b.public_key().Verify(kMessage, sig));
+    EXPECT_FALSE(a.public_key().Verify(AsBytes(other), sig));
+  }
+  EXPECT_EQ(memo.hits(), 1u);
+  EXPECT_EQ(memo.size(), 1u);
+  // Full: a new valid signature makes it forget the old ones.
+  EXPECT_TRUE(b.public_key().Verify(kMessage, b.Sign(kMessage)));
+  EXPECT_TRUE(a.public_key().Verify(AsBytes(other), a.Sign(AsBytes(other))));
+  EXPECT_EQ(memo.size(), 1u);
+  {
+    // An inner scope is used while it lives; the outer one is back after it.
+    ScopedVerificationMemo inner;
+    EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
+    EXPECT_EQ(inner.size(), 1u);
+  }
+  EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
+  EXPECT_EQ(memo.size(), 2u);
+}
+
 // The spec's private key vectors of every type: each parses, derives the vector's public key, writes itself
 // back as it was read, and signs what its public key verifies (and nothing else).
 TEST(KeysTest, PrivateKeysOfEveryTypeFromTheSpecVectors) {

@@ -13,6 +13,7 @@
 
 #include "libp2p/base/manual_event_loop.h"
 #include "libp2p/base/random.h"
+#include "libp2p/crypto/keys.h"
 #include "libp2p/stream/memory_transport.h"
 #include "tools/sim/regions.h"
 
@@ -34,6 +35,8 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   // Every random draw of the stack on this thread (keys, Noise ephemerals, hash keys, ping payloads) comes
   // from the seed; shard 0 runs on this thread, the others on threads with seeds of their own.
   ScopedDeterministicRandom random(options.seed);
+  // Each peer's Noise payload and signed peer record are checked once per thread, not once per connection.
+  crypto::ScopedVerificationMemo verified;
   // Host h sits where placements[h] says (its address is HostAddress(h)).
   const std::vector<Placement> placements = plan.placements;
   const size_t shard_count = std::clamp<size_t>(options.shards, 1, 4);
@@ -142,6 +145,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   for (size_t shard = 1; shard < shard_count; ++shard) {
     threads.emplace_back([&, shard] {
       ScopedDeterministicRandom shard_random(options.seed * 1000003 + 999983 * shard);
+      crypto::ScopedVerificationMemo shard_verified;
       run_shard(shard);
     });
   }
