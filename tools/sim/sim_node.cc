@@ -178,7 +178,7 @@ void SimNode::Dial(uint64_t peer) {
     ++failed_dials_;
     return;
   }
-  host_->Dial(NodeDialAddress(peer, config_.host_of(peer)), [this](StatusOr<crypto::PeerId> r) {
+  host_->Dial(config_.dial_address(peer), [this](StatusOr<crypto::PeerId> r) {
     if (!r.ok()) ++failed_dials_;
   });
 }

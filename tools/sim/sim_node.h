@@ -56,7 +56,9 @@ Multiaddr NodeDialAddress(size_t n, size_t h);
 // What one node runs and where.
 struct SimNodeConfig {
   size_t index = 0;
-  std::function<size_t(size_t)> host_of;  // The host of every node (for this one's address and its dials').
+  std::function<size_t(size_t)> host_of;  // The host of every node (for this one's address).
+  // Where every node listens, with its peer id (NodeDialAddress), for this one's dials.
+  std::function<const Multiaddr&(size_t)> dial_address;
   node::InteropScript script;
   MonoTime start{};                       // The instant the script's times count from.
   uint64_t seed = 0;                      // Seeds the router's random choices.

@@ -71,6 +71,11 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
   }
 
   const MonoTime start = loops[0]->Now();
+  // Each node's address, its peer id derived once rather than at every dial to it (read by every shard;
+  // outlives the nodes).
+  std::vector<Multiaddr> dial_addresses;
+  dial_addresses.reserve(plan.scripts.size());
+  for (size_t n = 0; n < plan.scripts.size(); ++n) dial_addresses.push_back(NodeDialAddress(n, HostOf(plan, n)));
   std::vector<std::unique_ptr<SimNode>> nodes;
   nodes.reserve(plan.scripts.size());
   std::vector<std::vector<SimNode*>> shard_nodes(shard_count);
@@ -78,6 +83,7 @@ StatusOr<Summary> Simulate(const Plan& plan, const SimulationOptions& options, c
     SimNodeConfig config;
     config.index = n;
     config.host_of = [&plan](size_t m) { return HostOf(plan, m); };
+    config.dial_address = [&dial_addresses](size_t m) -> const Multiaddr& { return dial_addresses[m]; };
     config.script = plan.scripts[n];
     config.start = start;
     config.seed = options.seed * 1000003 + n;
