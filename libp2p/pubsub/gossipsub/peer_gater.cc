@@ -44,7 +44,7 @@ PeerGater::PeerGater(const Clock* clock, PeerGaterParams params)
 void PeerGater::AddPeer(const crypto::PeerId& peer, const std::string& source) {
   auto known = peer_source_.find(peer);
   if (known != peer_source_.end()) {
-    if (known->second == source) return;
+    if (known->second->first == source) return;
     RemovePeer(peer);
   }
   auto it = sources_.find(source);
@@ -53,14 +53,14 @@ void PeerGater::AddPeer(const crypto::PeerId& peer, const std::string& source) {
     it = sources_.emplace(source, Source{}).first;
   }
   ++it->second.peers;
-  peer_source_.emplace(peer, source);
+  peer_source_.emplace(peer, &*it);
 }
 
 void PeerGater::RemovePeer(const crypto::PeerId& peer) {
   auto known = peer_source_.find(peer);
   if (known == peer_source_.end()) return;
-  auto it = sources_.find(known->second);
-  if (it != sources_.end() && --it->second.peers == 0) it->second.last_left = clock_->Now();
+  Source& s = known->second->second;
+  if (--s.peers == 0) s.last_left = clock_->Now();
   peer_source_.erase(known);
 }
 
@@ -75,9 +75,7 @@ void PeerGater::EvictForNewSource() {
 
 PeerGater::Source* PeerGater::SourceOf(const crypto::PeerId& peer) {
   auto known = peer_source_.find(peer);
-  if (known == peer_source_.end()) return nullptr;
-  auto it = sources_.find(known->second);
-  return it == sources_.end() ? nullptr : &it->second;
+  return known == peer_source_.end() ? nullptr : &known->second->second;
 }
 
 void PeerGater::Validated() { validated_ += 1; }
@@ -117,9 +115,7 @@ bool PeerGater::AcceptMessages(const crypto::PeerId& peer, double uniform) const
   if (!Active()) return true;
   auto known = peer_source_.find(peer);
   if (known == peer_source_.end()) return true;
-  auto it = sources_.find(known->second);
-  if (it == sources_.end()) return true;
-  const Source& s = it->second;
+  const Source& s = known->second->second;
   const double total = s.delivered + params_.duplicate_weight * s.duplicates + params_.ignore_weight * s.ignored +
                        params_.reject_weight * s.rejected;
   if (total == 0) return true;

@@ -92,8 +92,11 @@ class PeerGater {
   double validated_ = 0, throttled_ = 0;
   MonoTime last_throttle_{};
   MonoTime last_refresh_;
-  std::unordered_map<crypto::PeerId, std::string> peer_source_;
-  std::unordered_map<std::string, Source> sources_;
+  using Sources = std::unordered_map<std::string, Source>;
+  Sources sources_;
+  // Each connected peer's record in sources_: a record with peers is never erased, and rehashing moves no
+  // element, so the pointer stays good while the peer is here (one lookup per message outcome, not two).
+  std::unordered_map<crypto::PeerId, Sources::value_type*> peer_source_;
 };
 
 }  // namespace libp2p::pubsub::gossipsub
