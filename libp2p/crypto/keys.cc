@@ -15,6 +15,7 @@
 #include <openssl/sha.h>
 #include <secp256k1.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 #include <string>
@@ -355,7 +356,8 @@ void HashWithLength(SHA256_CTX* sha, ByteSpan bytes) {
 }
 }  // namespace
 
-ScopedVerificationMemo::ScopedVerificationMemo(size_t capacity) : capacity_(capacity), previous_(current_memo) {
+ScopedVerificationMemo::ScopedVerificationMemo(size_t capacity)
+    : capacity_(std::max<size_t>(capacity, 1)), previous_(current_memo) {
   current_memo = this;
 }
 
@@ -364,7 +366,7 @@ ScopedVerificationMemo::~ScopedVerificationMemo() {
   current_memo = previous_;
 }
 
-size_t ScopedVerificationMemo::DigestHash::operator()(const Digest& d) const {
+size_t ScopedVerificationMemo::DigestHash::operator()(const Digest& d) const noexcept {
   size_t h;
   std::memcpy(&h, d.data(), sizeof(h));
   return h;

@@ -48,8 +48,8 @@ class PublicKey {
   // The deterministic PublicKey protobuf.
   Bytes ToProtobuf() const;
 
-  // True when `signature` is a valid signature of `message` by this key. Never throws, never allocates for
-  // Ed25519 and secp256k1 (but under a ScopedVerificationMemo, which may remember the answer).
+  // True when `signature` is a valid signature of `message` by this key. Never allocates for Ed25519 and
+  // secp256k1, and never throws, except under a ScopedVerificationMemo (remembering an answer allocates).
   bool Verify(ByteSpan message, ByteSpan signature) const;
 
   friend bool operator==(const PublicKey& a, const PublicKey& b);
@@ -69,8 +69,8 @@ class PublicKey {
 // and the signature (each with its length), and answers the same question again without the curve
 // arithmetic. Simulated nodes check the same peer's Noise payload and signed peer record once for each of
 // their connections to it: the first check answers for the rest, and the answers are the same. A signature
-// found invalid is checked again each time. It holds at most `capacity` digests (about 64 bytes each) and
-// forgets them all when full.
+// found invalid is checked again each time. It holds at most `capacity` digests (at least 1; about 64 bytes
+// each) and forgets them all when full.
 //
 // Scopes follow ScopedDeterministicRandom's rules: other threads are unaffected; they nest, the newest on a
 // thread being used; each is destroyed on its thread, innermost first (asserted); neither copyable nor
@@ -90,7 +90,7 @@ class ScopedVerificationMemo {
   friend class PublicKey;
   using Digest = std::array<uint8_t, 32>;
   struct DigestHash {
-    size_t operator()(const Digest& d) const;
+    size_t operator()(const Digest& d) const noexcept;
   };
 
   const size_t capacity_;

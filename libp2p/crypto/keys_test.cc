@@ -12,6 +12,7 @@
 #include <secp256k1.h>
 
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "libp2p/base/proto_wire.h"
@@ -281,6 +282,10 @@ TEST(KeysTest, AVerificationMemoRemembersOnlyValidSignatures) {
   }
   EXPECT_TRUE(a.public_key().Verify(kMessage, sig));
   EXPECT_EQ(memo.size(), 2u);
+  // Another thread has no memo: its checks are its own.
+  std::thread([&] { EXPECT_TRUE(b.public_key().Verify(AsBytes(other), b.Sign(AsBytes(other)))); }).join();
+  EXPECT_EQ(memo.size(), 2u);
+  EXPECT_EQ(memo.hits(), 1u);
 }
 
 // The spec's private key vectors of every type: each parses, derives the vector's public key, writes itself

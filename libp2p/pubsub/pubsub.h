@@ -119,8 +119,8 @@ struct PubSubOptions {
   size_t max_verifying_per_peer = 256;
   PubSubPeerOptions peer;
   // Watch (or rewrite) every peer's RPCs as they arrive, before anything else reads them (duplicates and
-  // messages that will fail validation included), and as they are sent: see RpcObserver. Observers that must
-  // outlive the core; they run on the loop thread in this order.
+  // messages that will fail validation included), and as they are sent (those whose ObservesSends() is true):
+  // see RpcObserver. Observers that must outlive the core; they run on the loop thread in this order.
   std::vector<RpcObserver*> rpc_observers;
   // Receive every event of the core and its router (traces, metrics): see PubSubTracer. Observers that must
   // outlive the core; they run on the loop thread in this order. None: events cost a test of an empty list.

@@ -111,16 +111,17 @@ struct PubSubPeerOptions {
   Duration open_retry_max = std::chrono::seconds(30);
 };
 
-// Inspects or rewrites RPCs as they are received and before they are sent. Runs on
-// the loop thread. An observer must outlive the peers it is added to.
+// Inspects or rewrites RPCs as they are received and, unless ObservesSends() is false, before they are sent.
+// Runs on the loop thread. An observer must outlive the peers it is added to.
 class RpcObserver {
  public:
   virtual ~RpcObserver() = default;
   virtual void OnReceive(const crypto::PeerId& peer, pb::RPC* rpc) {}
   virtual void OnSend(const crypto::PeerId& peer, pb::RPC* rpc) {}
-  // Whether OnSend is to be called; asked once, as the observer is added. Seeing sends has a price: every
-  // RPC to the peer is then built as a pb::RPC, so a message forwarded to many peers is encoded once per
-  // peer instead of once. An observer of received RPCs alone answers false and leaves sending as it is.
+  // Whether OnSend is to be called; asked once per peer, as the observer is added to it (a later change of
+  // answer is not seen). Seeing sends has a price: every RPC to the peer is then built as a pb::RPC, so a
+  // message forwarded to many peers is encoded once per peer instead of once. An observer of received RPCs
+  // alone answers false and leaves sending as it is.
   virtual bool ObservesSends() const { return true; }
 };
 
@@ -237,7 +238,8 @@ class PubSubPeer {
   void OnNewConnection();
   static constexpr Duration kClosingTime = std::chrono::seconds(10);
 
-  // Adds an observer of received RPCs, and of sent ones if it ObservesSends(); it must outlive the peer.
+  // Adds an observer (not null) of received RPCs, and of sent ones if it ObservesSends(); it must outlive the
+  // peer.
   void AddObserver(RpcObserver* observer);
   // Whether an observer of sent RPCs was added: then RPCs must be sent as pb::RPCs (Send, SendInPlace), not
   // SendFrame.

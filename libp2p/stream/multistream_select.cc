@@ -1,6 +1,7 @@
 #include "libp2p/stream/multistream_select.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "libp2p/base/varint.h"
 
@@ -113,6 +114,9 @@ void MultistreamSelect::OnData(ByteSpan data) {
     // Until the header is complete, each byte must be the header's: a peer that sends anything else (a
     // stranger, or a peer on another private network whose bytes read as noise) is refused at its first
     // wrong byte instead of being waited for while its noise announces a frame that never comes.
+    // The reader completes the header's frame at its last byte, which sets header_received_: the index stays
+    // within the header.
+    assert(header_received_ || header_bytes_seen_ < kEncodedHeader.size());
     if (!header_received_ && data[consumed] != static_cast<uint8_t>(kEncodedHeader[header_bytes_seen_])) {
       const ByteSpan seen = data.subspan(consumed, std::min<size_t>(data.size() - consumed, 16));
       return Finish(InvalidArgumentError("peer does not speak multistream-select 1.0 (byte " +

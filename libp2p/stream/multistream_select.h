@@ -35,7 +35,8 @@ StatusOr<std::string_view> DecodeMultistreamMessage(ByteSpan payload);
 // arrived after its last message are given back to the stream with Unread(), the handlers are cleared,
 // and the callback runs with the agreed protocol or the reason there is none (kNotFound when the peers
 // share no protocol, kDeadlineExceeded on timeout, kInvalidArgument for a malformed message or at the first
-// byte that differs from the header, kUnavailable when the stream fails). The callback runs from the event
+// byte that differs from the header, kOutOfRange for a message over kMaxProtocolNameLength,
+// kResourceExhausted after kMaxProposals proposals, kUnavailable when the stream fails). The callback runs from the event
 // loop, never from inside the factory functions, and may destroy the negotiation. Destroying it earlier
 // cancels it; the callback then never runs. The stream is an observer and must outlive the negotiation.
 class MultistreamSelect {

@@ -123,7 +123,7 @@ TEST_F(MultistreamSelectTest, WrongHeaderFails) {
 // Noise (a peer on another private network) often starts with a small length that the few bytes which
 // follow cannot fill: it is refused at its first byte, not after the timeout.
 TEST_F(MultistreamSelectTest, NoiseIsRefusedAtItsFirstByteWithoutWaiting) {
-  for (const std::string noise : {std::string("\x05ab"), std::string("\x13/multistream/1.0.1")}) {
+  for (const std::string& noise : {std::string("\x05" "ab"), std::string("\x13/multistream/1.0.1")}) {
     StatusOr<std::string> result = CancelledError("unset");
     auto l = MultistreamSelect::Listen(&loop_, server_.get(), {"/a"}, seconds(10),
                                        [&](StatusOr<std::string> p) { result = std::move(p); });

@@ -57,7 +57,8 @@ Multiaddr NodeDialAddress(size_t n, size_t h);
 struct SimNodeConfig {
   size_t index = 0;
   std::function<size_t(size_t)> host_of;  // The host of every node (for this one's address).
-  // Where every node listens, with its peer id (NodeDialAddress), for this one's dials.
+  // Where every node listens, with its peer id (NodeDialAddress), for this one's dials. Called on this node's
+  // shard thread, perhaps while other shards call theirs; the addresses it returns outlive the node.
   std::function<const Multiaddr&(size_t)> dial_address;
   node::InteropScript script;
   MonoTime start{};                       // The instant the script's times count from.

@@ -69,6 +69,10 @@ class PeerGater {
   // Whether gating is on now.
   bool Active() const;
 
+  // Not copyable: its peers' entries point into its own records.
+  PeerGater(const PeerGater&) = delete;
+  PeerGater& operator=(const PeerGater&) = delete;
+
   // Decays the counters by the time since the last call and forgets records kept past retain_stats. The
   // router calls it every heartbeat.
   void Refresh();

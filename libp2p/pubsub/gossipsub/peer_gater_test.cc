@@ -150,6 +150,21 @@ TEST_F(PeerGaterTest, APeerMovedToAnotherIpLeavesItsOldRecord) {
   EXPECT_EQ(AcceptedShare(gater_, bad_), 1.0);  // The new address has no record yet.
 }
 
+// A peer that moves when its old record is the one evicted to make room counts on its new record only.
+TEST_F(PeerGaterTest, APeerMovedWhileItsOldRecordIsEvictedCountsOnTheNewOne) {
+  params_.max_sources = 1;
+  PeerGater gater(&clock_, params_);
+  gater.AddPeer(bad_, "10.0.0.2");
+  gater.AddPeer(bad_, "10.0.0.9");  // 10.0.0.2 is left with no peer, and evicted for 10.0.0.9.
+  EXPECT_EQ(gater.source_count(), 1u);
+  for (int i = 0; i < 10; ++i) gater.Rejected(bad_);
+  gater.Validated();
+  gater.Throttled();
+  EXPECT_NEAR(AcceptedShare(gater, bad_), 1.0 / 161, 0.002);  // No delivery against 10 rejects (weight 16).
+  gater.RemovePeer(bad_);
+  EXPECT_EQ(gater.peer_count(), 0u);
+}
+
 // Records are bounded: an attacker rotating addresses pushes out the records of sources that left longest
 // ago, never those of connected peers.
 TEST_F(PeerGaterTest, RecordsAreBoundedAndConnectedSourcesAreKept) {
