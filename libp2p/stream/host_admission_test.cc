@@ -173,8 +173,6 @@ TEST_F(HostAdmissionTest, InboundConnectionsPerAddressAreCapped) {
   EXPECT_EQ(victim->stats().inbound_refused_per_ip, 2u);
 }
 
-// As in go-libp2p, loopback addresses are not limited per address unless asked: every local test shares
-// 127.0.0.1.
 // A full host refuses connections from new addresses without keeping anything for them: the per-address
 // counts hold only addresses with a connection (each refusal once added an entry of 0 for good).
 TEST_F(HostAdmissionTest, RefusedConnectionsLeaveNoPerAddressEntry) {
@@ -190,6 +188,8 @@ TEST_F(HostAdmissionTest, RefusedConnectionsLeaveNoPerAddressEntry) {
   EXPECT_EQ(victim->tracked_inbound_ips(), 0u);
 }
 
+// As in go-libp2p, loopback addresses are not limited per address unless asked: every local test shares
+// 127.0.0.1.
 TEST_F(HostAdmissionTest, LoopbackIsExemptByDefault) {
   HostOptions options;
   options.max_connections_per_ip = 2;

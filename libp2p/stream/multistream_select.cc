@@ -1,8 +1,8 @@
 #include "libp2p/stream/multistream_select.h"
 
 #include <algorithm>
-#include <cassert>
 
+#include "libp2p/base/bytes.h"
 #include "libp2p/base/varint.h"
 
 namespace libp2p::stream {
@@ -13,16 +13,6 @@ constexpr std::string_view kEncodedHeader = "\x13/multistream/1.0.0\n";
 static_assert(kEncodedHeader.size() == 1 + kMultistreamHeader.size() + 1 &&
               kEncodedHeader.substr(1, kMultistreamHeader.size()) == kMultistreamHeader &&
               static_cast<size_t>(kEncodedHeader[0]) == kMultistreamHeader.size() + 1);
-
-std::string HexOf(ByteSpan bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xf];
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -111,20 +101,21 @@ void MultistreamSelect::OnData(ByteSpan data) {
   // Frames are consumed one at a time so that the bytes after the final message can be given back.
   size_t consumed = 0;
   while (!finished_ && consumed < data.size()) {
-    // Until the header is complete, each byte must be the header's: a peer that sends anything else (a
-    // stranger, or a peer on another private network whose bytes read as noise) is refused at its first
-    // wrong byte instead of being waited for while its noise announces a frame that never comes.
-    // The reader completes the header's frame at its last byte, which sets header_received_: the index stays
-    // within the header.
-    assert(header_received_ || header_bytes_seen_ < kEncodedHeader.size());
-    if (!header_received_ && data[consumed] != static_cast<uint8_t>(kEncodedHeader[header_bytes_seen_])) {
-      const ByteSpan seen = data.subspan(consumed, std::min<size_t>(data.size() - consumed, 16));
-      return Finish(InvalidArgumentError("peer does not speak multistream-select 1.0 (byte " +
-                                         std::to_string(header_bytes_seen_) + " of its header differs; got " +
-                                         HexOf(seen) + ")"),
-                    ByteSpan());
+    // The header is matched byte by byte, not read as a frame: a peer that sends anything else (a stranger,
+    // or a peer on another private network whose bytes read as noise) is refused at its first wrong byte
+    // instead of being waited for while its noise announces a frame that never comes.
+    if (header_bytes_seen_ < kEncodedHeader.size()) {
+      if (data[consumed] != static_cast<uint8_t>(kEncodedHeader[header_bytes_seen_])) {
+        const ByteSpan seen = data.subspan(consumed, std::min<size_t>(data.size() - consumed, 16));
+        return Finish(InvalidArgumentError("peer does not speak multistream-select 1.0 (byte " +
+                                           std::to_string(header_bytes_seen_) + " of its header differs; got " +
+                                           HexEncode(seen) + ")"),
+                      ByteSpan());
+      }
+      ++header_bytes_seen_;
+      ++consumed;
+      continue;
     }
-    if (!header_received_) ++header_bytes_seen_;
     // Feed one byte at a time until a frame completes: negotiation messages are tiny and rare.
     Status status = reader_.Feed(data.subspan(consumed, 1), [this](ByteSpan frame) -> Status {
       ASSIGN_OR_RETURN(std::string_view text, DecodeMultistreamMessage(frame));
@@ -137,10 +128,6 @@ void MultistreamSelect::OnData(ByteSpan data) {
 }
 
 Status MultistreamSelect::OnMessage(std::string_view text) {
-  if (!header_received_) {
-    header_received_ = true;  // OnData matched every byte of it.
-    return OkStatus();
-  }
   return role_ == Role::kDialer ? OnDialerMessage(text) : OnListenerMessage(text);
 }
 

@@ -36,9 +36,10 @@ StatusOr<std::string_view> DecodeMultistreamMessage(ByteSpan payload);
 // and the callback runs with the agreed protocol or the reason there is none (kNotFound when the peers
 // share no protocol, kDeadlineExceeded on timeout, kInvalidArgument for a malformed message or at the first
 // byte that differs from the header, kOutOfRange for a message over kMaxProtocolNameLength,
-// kResourceExhausted after kMaxProposals proposals, kUnavailable when the stream fails). The callback runs from the event
-// loop, never from inside the factory functions, and may destroy the negotiation. Destroying it earlier
-// cancels it; the callback then never runs. The stream is an observer and must outlive the negotiation.
+// kResourceExhausted after kMaxProposals proposals, kUnavailable when the stream fails). The callback runs
+// from the event loop, never from inside the factory functions, and may destroy the negotiation. Destroying
+// it earlier cancels it; the callback then never runs. The stream is an observer and must outlive the
+// negotiation.
 class MultistreamSelect {
  public:
   using Callback = std::function<void(StatusOr<std::string> protocol)>;
@@ -59,7 +60,7 @@ class MultistreamSelect {
   MultistreamSelect(EventLoop* loop, Stream* stream, Role role, std::vector<std::string> protocols,
                     Duration timeout, Callback on_done);
   void Start();
-  // Handles one message; returns an error to end the negotiation.
+  // Handles one message after the header; returns an error to end the negotiation.
   Status OnMessage(std::string_view text);
   Status OnDialerMessage(std::string_view text);
   Status OnListenerMessage(std::string_view text);
@@ -76,8 +77,8 @@ class MultistreamSelect {
   std::unique_ptr<Timer> timeout_;
   std::unique_ptr<Task> finish_task_;
   StatusOr<std::string> result_ = CancelledError("not finished");
-  bool header_received_ = false;
-  size_t header_bytes_seen_ = 0;  // Bytes of the peer's header matched so far.
+  // Bytes of the peer's encoded header matched so far; all of them once the header is in.
+  size_t header_bytes_seen_ = 0;
   bool finished_ = false;
   size_t next_proposal_ = 0;  // Dialer: index of the protocol last proposed.
   int proposals_seen_ = 0;    // Listener.
