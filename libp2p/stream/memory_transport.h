@@ -37,10 +37,12 @@ struct LinkModel {
   Duration jitter = Duration::zero();
   uint64_t seed = 0;
   // Noise on this network's connections seals transport messages with a size-preserving null cipher (the
-  // plaintext, then 16 zero bytes where the tag goes) instead of ChaCha20-Poly1305. The handshake stays
-  // real and every message keeps its real size on the wire, so a simulation gives the same results either
-  // way and saves the cipher's CPU (its CPU model charges decryption as simulated time instead). For
-  // simulations only: nothing on such a network is secret or authenticated after the handshake.
+  // plaintext, then 16 zero bytes where the tag goes) instead of ChaCha20-Poly1305, and its handshake
+  // agrees on keys with a stand-in for X25519 (random ephemeral keys, and a hash of the two public keys for
+  // each agreement). The handshake's messages, identity signatures and their checks stay real, and every
+  // message keeps its real size on the wire, so a simulation gives the same results either way and saves
+  // the curve's and the cipher's CPU (its CPU model charges decryption as simulated time instead). For
+  // simulations only: nothing on such a network is secret, and only the identities are authenticated.
   bool null_cipher = false;
 };
 

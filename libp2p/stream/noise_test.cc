@@ -278,6 +278,9 @@ NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text
   loop.AdvanceTime(seconds(1));
   EXPECT_TRUE(client.ok() && server.ok());
   if (!client.ok() || !server.ok()) return {};
+  // The identities are checked either way.
+  EXPECT_EQ(client->remote_peer, PeerId::FromPublicKey(server_key.public_key()));
+  EXPECT_EQ(server->remote_peer, PeerId::FromPublicKey(client_key.public_key()));
   Recorder rs;
   rs.Attach(server->connection.get());
   EXPECT_TRUE(client->connection->Write(AsBytes(text)).ok());
@@ -299,12 +302,14 @@ TEST(NoiseNullCipherTest, ASimulatedNetworkCarriesThePlaintextAtItsRealSize) {
   EXPECT_EQ(real_wire.find("a message of the simulation"), std::string::npos);
 }
 
-// What the initiator sends first (its ephemeral key), with everything drawn under `seed`.
-std::string FirstHandshakeMessageUnder(uint64_t seed) {
+// What the initiator sends first (its ephemeral key), with everything drawn under `seed`, on a simulated
+// network with or without the null cipher.
+std::string FirstHandshakeMessageUnder(uint64_t seed, bool null_cipher = false) {
   ScopedDeterministicRandom scope(seed);
   struct World {
+    explicit World(bool null_cipher) : network(&loop, WriteLimits{}, LinkModel{.null_cipher = null_cipher}) {}
     ManualEventLoop loop;
-    MemoryNetwork network{&loop};
+    MemoryNetwork network;
     std::unique_ptr<Transport> transport = network.CreateTransport();
     Recorder server_side;
     Ed25519PrivateKey key = KeyFromSeed("client");
@@ -312,7 +317,7 @@ std::string FirstHandshakeMessageUnder(uint64_t seed) {
     std::unique_ptr<PendingDial> dial;
     std::unique_ptr<RawConnection> client_raw, server_raw;
     std::unique_ptr<NoiseHandshake> handshake;
-  } w;
+  } w(null_cipher);
   w.listener = std::move(w.transport->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
                                              [&](std::unique_ptr<RawConnection> c) { w.server_raw = std::move(c); }))
                    .value();
@@ -333,6 +338,21 @@ TEST(NoiseDeterminismTest, EphemeralKeyFollowsTheSeed) {
   EXPECT_EQ(first.size(), 2u + 32u);  // Length prefix and the ephemeral public key.
   EXPECT_EQ(FirstHandshakeMessageUnder(1), first);
   EXPECT_NE(FirstHandshakeMessageUnder(2), first);
+}
+
+TEST(NoiseNullCipherTest, TheStandInKeyAgreementDrawsTheKeyWithoutTheCurve) {
+  std::string drawn(32, '\0');
+  {
+    ScopedDeterministicRandom scope(3);
+    RandomBytes(MutableByteSpan(reinterpret_cast<uint8_t*>(drawn.data()), drawn.size()));
+  }
+  const std::string real = FirstHandshakeMessageUnder(3, false);
+  const std::string null = FirstHandshakeMessageUnder(3, true);
+  ASSERT_EQ(real.size(), 2u + 32u);
+  ASSERT_EQ(null.size(), real.size());
+  // The stand-in's ephemeral key is the seed's first 32 bytes as drawn; a real one is their curve point.
+  EXPECT_EQ(null.substr(2), drawn);
+  EXPECT_NE(real.substr(2), drawn);
 }
 
 TEST(NoisePayloadTest, SignatureMustCoverTheStaticKey) {

@@ -16,9 +16,9 @@ class RawConnection : public virtual Stream {
  public:
   virtual const Multiaddr& local_addr() const = 0;
   virtual const Multiaddr& remote_addr() const = 0;
-  // Whether Noise seals this connection's transport messages with the simulation's null cipher
-  // (LinkModel::null_cipher): true only on the in-memory connections of a simulated network built with it,
-  // never on a real transport.
+  // Whether Noise seals this connection's transport messages with the simulation's null cipher, and agrees
+  // on its keys with the simulation's stand-in for X25519 (LinkModel::null_cipher): true only on the
+  // in-memory connections of a simulated network built with it, never on a real transport.
   virtual bool simulation_null_cipher() const { return false; }
   // Write() of a buffer the connection may keep rather than copy: one that queues what it is given (the
   // in-memory connection) takes it whole. Fails as Write() does. This default writes a copy.

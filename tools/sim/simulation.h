@@ -22,8 +22,9 @@ struct SimulationOptions {
   uint64_t seed = 1;
   Duration jitter{};         // Added to each delivery: a uniform draw from [0, jitter].
   CpuModel cpu{Duration::zero(), 0.5};  // Decryption at 2 GB/s.
-  // Noise seals transport messages with the network's size-preserving null cipher (LinkModel::null_cipher)
-  // rather than ChaCha20-Poly1305: the same results, less CPU (the CPU model charges decryption already).
+  // Noise seals transport messages with the network's size-preserving null cipher, and agrees on keys with
+  // its stand-in for X25519 (LinkModel::null_cipher), rather than ChaCha20-Poly1305 and X25519: the same
+  // results, less CPU (the CPU model charges decryption already).
   bool null_cipher = true;
   // Threads: the nodes split by region into this many shards (1 to 4), each on a thread of its own
   // (MemoryNetwork's Sharding; regions.h's ShardRegions). A run is deterministic for a given count, whatever
