@@ -353,6 +353,8 @@ class PubSub {
   PubSubStateCounts StateCounts() const;
   // Bytes queued in all peers' send lanes together (StateCounts().send_bytes), in O(1).
   size_t queued_send_bytes() const;
+  // The sends all peers ever dropped for their own slowness (SendBudget::own_drops), in O(1).
+  uint64_t own_send_drops() const { return send_budget_.own_drops(); }
 
  private:
   struct PeerState {

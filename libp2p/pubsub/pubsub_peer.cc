@@ -133,6 +133,7 @@ bool PubSubPeer::Admit(SendLane lane, size_t frame_size) {
   if (over_own || (options_.send_budget != nullptr && !options_.send_budget->bytes().TryReserve(frame_size))) {
     ++stats_.dropped_full;
     if (!over_own) ++stats_.dropped_no_room;
+    if (over_own && options_.send_budget != nullptr) ++options_.send_budget->own_drops_;
     return false;
   }
   return true;
@@ -376,6 +377,7 @@ void PubSubPeer::DropExpired() {
     while (!lane.queue.empty() && lane.queue.front().deadline <= now) {
       PopFront(lane);
       ++stats_.dropped_timeout;
+      if (options_.send_budget != nullptr) ++options_.send_budget->own_drops_;
       if (i == static_cast<size_t>(SendLane::kPublish)) ++stats_.dropped_timeout_publish;
       if (i == static_cast<size_t>(SendLane::kForward)) ++stats_.dropped_timeout_forward;
     }

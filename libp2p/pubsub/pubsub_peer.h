@@ -69,11 +69,16 @@ class SendBudget {
   MemoryBudget& bytes() { return bytes_; }
   const MemoryBudget& bytes() const { return bytes_; }
   size_t peers() const { return peers_; }
+  // The sends all its peers dropped for their own slowness, ever: each peer's dropped_full less
+  // dropped_no_room, plus dropped_timeout. While it stands still no peer has new drops of its own, so one
+  // that watches each peer's drops may skip looking.
+  uint64_t own_drops() const { return own_drops_; }
 
  private:
   friend class PubSubPeer;
   MemoryBudget bytes_;
   size_t peers_ = 0;
+  uint64_t own_drops_ = 0;
 };
 
 struct PubSubPeerOptions {

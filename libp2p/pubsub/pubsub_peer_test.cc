@@ -346,6 +346,9 @@ TEST_F(PubSubPeerTest, AllPeersLanesTogetherStayWithinTheNodeBudget) {
   EXPECT_EQ(node.used(), first->queued_bytes() + second->queued_bytes());
   EXPECT_LE(node.used(), node.limit());
   EXPECT_EQ(first->stats().dropped_full + second->stats().dropped_full, 12u);
+  // Each within its share (one largest RPC): the room was gone, not the peers slow.
+  EXPECT_EQ(first->stats().dropped_no_room + second->stats().dropped_no_room, 12u);
+  EXPECT_EQ(budget.own_drops(), 0u);
   first.reset();
   EXPECT_EQ(node.used(), second->queued_bytes());
   EXPECT_EQ(second->Send(rpc, SendLane::kPublish), SendResult::kQueued);
@@ -367,6 +370,10 @@ TEST_F(PubSubPeerTest, ASlowPeerHoldsAtMostItsShareOfTheNodeBudget) {
   }
   EXPECT_LE(peers[0]->queued_bytes(), 16u * 1024);
   EXPECT_GT(peers[0]->queued_bytes(), 15u * 1024);
+  // Over its own share: a drop of its own doing, which the budget counts.
+  EXPECT_EQ(peers[0]->stats().dropped_full, 1u);
+  EXPECT_EQ(peers[0]->stats().dropped_no_room, 0u);
+  EXPECT_EQ(budget.own_drops(), 1u);
   // The other three still get their shares, 48 KiB together.
   size_t others = 0;
   for (int i = 1; i < 4; ++i) {
@@ -677,7 +684,9 @@ TEST_F(PubSubPeerTest, CallerEncodedFramesAreQueuedLikeRpcs) {
 // they have waited past their lane's timeout: data first, control later. The queue then holds nothing and
 // no timer is left running.
 TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
+  SendBudget budget(1024 * 1024);
   PubSubPeerOptions options;
+  options.send_budget = &budget;
   options.publish_send_timeout = seconds(10);
   options.control_send_timeout = seconds(60);
   auto peer = MakePeer(options);
@@ -699,6 +708,7 @@ TEST_F(PubSubPeerTest, RpcsWaitingPastTheirTimeoutAreDropped) {
   EXPECT_EQ(peer->queued_bytes(), control_frame);
   loop_.AdvanceTime(seconds(45));  // c1 at 60 s.
   EXPECT_EQ(peer->stats().dropped_timeout, 3u);
+  EXPECT_EQ(budget.own_drops(), 3u);  // Waiting past a timeout is the peer's own doing.
   EXPECT_EQ(peer->queued_bytes(), 0u);
   EXPECT_EQ(loop_.scheduled_timers(), 0u);
   EXPECT_EQ(opener_.calls, 1);  // A pending open is not asked again.

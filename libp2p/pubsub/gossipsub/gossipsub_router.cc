@@ -887,6 +887,10 @@ void GossipSubRouter::CheckPromises() {
 }
 
 void GossipSubRouter::NoteSlowPeers() {
+  // No peer has dropped a send of its own doing since the last look: nothing to find.
+  const uint64_t own_drops = core_->own_send_drops();
+  if (own_drops == own_send_drops_seen_) return;
+  own_send_drops_seen_ = own_drops;
   for (auto& [id, info] : peers_) {
     const PubSubPeer* peer = info.sender;
     if (peer == nullptr) continue;

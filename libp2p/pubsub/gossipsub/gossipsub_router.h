@@ -407,6 +407,8 @@ class GossipSubRouter final : public Router {
   std::unique_ptr<PromiseTracker> promises_;
   size_t promises_per_peer_ = 0;
   uint64_t heartbeat_ticks_ = 0;
+  // The core's own_send_drops() when NoteSlowPeers last looked at each peer's drops.
+  uint64_t own_send_drops_seen_ = 0;
   std::unique_ptr<Timer> heartbeat_timer_;
   std::unique_ptr<Timer> score_decay_timer_;  // Every decay_interval, with scoring on.
   std::unique_ptr<Timer> direct_connect_timer_;
