@@ -1,6 +1,7 @@
 #include "libp2p/pubsub/gossipsub/peer_gater.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 
 namespace libp2p::pubsub::gossipsub {
@@ -44,38 +45,54 @@ PeerGater::PeerGater(const Clock* clock, PeerGaterParams params)
 void PeerGater::AddPeer(const crypto::PeerId& peer, const std::string& source) {
   auto known = peer_source_.find(peer);
   if (known != peer_source_.end()) {
-    if (known->second->first == source) return;
+    if (sources_[known->second].name == source) return;
     RemovePeer(peer);
   }
-  auto it = sources_.find(source);
-  if (it == sources_.end()) {
+  auto it = source_index_.find(source);
+  if (it == source_index_.end()) {
     if (sources_.size() >= params_.max_sources) EvictForNewSource();
-    it = sources_.emplace(source, Source{}).first;
+    it = source_index_.emplace(source, sources_.size()).first;
+    sources_.push_back(Source{.name = source});
   }
-  ++it->second.peers;
-  peer_source_.emplace(peer, &*it);
+  ++sources_[it->second].peers;
+  peer_source_.emplace(peer, it->second);
 }
 
 void PeerGater::RemovePeer(const crypto::PeerId& peer) {
   auto known = peer_source_.find(peer);
   if (known == peer_source_.end()) return;
-  Source& s = known->second->second;
+  Source& s = sources_[known->second];
   if (--s.peers == 0) s.last_left = clock_->Now();
   peer_source_.erase(known);
 }
 
 void PeerGater::EvictForNewSource() {
-  auto oldest = sources_.end();
-  for (auto it = sources_.begin(); it != sources_.end(); ++it) {
-    if (it->second.peers > 0) continue;
-    if (oldest == sources_.end() || it->second.last_left < oldest->second.last_left) oldest = it;
+  std::optional<size_t> oldest;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    if (sources_[i].peers > 0) continue;
+    if (!oldest.has_value() || sources_[i].last_left < sources_[*oldest].last_left) oldest = i;
   }
-  if (oldest != sources_.end()) sources_.erase(oldest);
+  if (oldest.has_value()) EraseSource(*oldest);
+}
+
+void PeerGater::EraseSource(size_t i) {
+  source_index_.erase(sources_[i].name);
+  const size_t last = sources_.size() - 1;
+  if (i != last) {
+    sources_[i] = std::move(sources_[last]);
+    source_index_[sources_[i].name] = i;
+    if (sources_[i].peers > 0) {
+      for (auto& [peer, at] : peer_source_) {
+        if (at == last) at = i;
+      }
+    }
+  }
+  sources_.pop_back();
 }
 
 PeerGater::Source* PeerGater::SourceOf(const crypto::PeerId& peer) {
   auto known = peer_source_.find(peer);
-  return known == peer_source_.end() ? nullptr : &known->second->second;
+  return known == peer_source_.end() ? nullptr : &sources_[known->second];
 }
 
 void PeerGater::Validated() { validated_ += 1; }
@@ -115,7 +132,7 @@ bool PeerGater::AcceptMessages(const crypto::PeerId& peer, double uniform) const
   if (!Active()) return true;
   auto known = peer_source_.find(peer);
   if (known == peer_source_.end()) return true;
-  const Source& s = known->second->second;
+  const Source& s = sources_[known->second];
   const double total = s.delivered + params_.duplicate_weight * s.duplicates + params_.ignore_weight * s.ignored +
                        params_.reject_weight * s.rejected;
   if (total == 0) return true;
@@ -131,17 +148,17 @@ void PeerGater::Refresh() {
   Decay(&validated_, global);
   Decay(&throttled_, global);
   const double per_source = DecayFactor(elapsed, params_.source_decay);
-  for (auto it = sources_.begin(); it != sources_.end();) {
-    Source& s = it->second;
+  for (size_t i = 0; i < sources_.size();) {
+    Source& s = sources_[i];
     if (s.peers == 0 && now - s.last_left > params_.retain_stats) {
-      it = sources_.erase(it);
+      EraseSource(i);  // The last record moves to i: look at i again.
       continue;
     }
     Decay(&s.delivered, per_source);
     Decay(&s.duplicates, per_source);
     Decay(&s.ignored, per_source);
     Decay(&s.rejected, per_source);
-    ++it;
+    ++i;
   }
 }
 

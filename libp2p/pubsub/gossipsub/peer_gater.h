@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "libp2p/base/clock.h"
 #include "libp2p/base/status.h"
@@ -69,10 +70,6 @@ class PeerGater {
   // Whether gating is on now.
   bool Active() const;
 
-  // Not copyable: its peers' entries point into its own records.
-  PeerGater(const PeerGater&) = delete;
-  PeerGater& operator=(const PeerGater&) = delete;
-
   // Decays the counters by the time since the last call and forgets records kept past retain_stats. The
   // router calls it every heartbeat.
   void Refresh();
@@ -83,6 +80,7 @@ class PeerGater {
 
  private:
   struct Source {
+    std::string name;  // Its IP, or whatever AddPeer was given.
     double delivered = 0, duplicates = 0, ignored = 0, rejected = 0;
     size_t peers = 0;  // Connected peers from it.
     MonoTime last_left{};
@@ -90,17 +88,19 @@ class PeerGater {
   Source* SourceOf(const crypto::PeerId& peer);
   // Makes room for one more record (see max_sources).
   void EvictForNewSource();
+  // Forgets sources_[i]: the last record takes its place, and its index entry and its peers follow it.
+  void EraseSource(size_t i);
 
   const Clock* const clock_;
   const PeerGaterParams params_;
   double validated_ = 0, throttled_ = 0;
   MonoTime last_throttle_{};
   MonoTime last_refresh_;
-  using Sources = std::unordered_map<std::string, Source>;
-  Sources sources_;
-  // Each connected peer's record in sources_: a record with peers is never erased, and rehashing moves no
-  // element, so the pointer stays good while the peer is here (one lookup per message outcome, not two).
-  std::unordered_map<crypto::PeerId, Sources::value_type*> peer_source_;
+  // The records side by side, in no order: Refresh walks them all every heartbeat, which in a hash table's
+  // nodes cost a cache miss each.
+  std::vector<Source> sources_;
+  std::unordered_map<std::string, size_t> source_index_;  // Each record's place in sources_, by name.
+  std::unordered_map<crypto::PeerId, size_t> peer_source_;  // Each connected peer's record's place.
 };
 
 }  // namespace libp2p::pubsub::gossipsub

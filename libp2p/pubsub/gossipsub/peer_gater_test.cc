@@ -165,6 +165,32 @@ TEST_F(PeerGaterTest, APeerMovedWhileItsOldRecordIsEvictedCountsOnTheNewOne) {
   EXPECT_EQ(gater.peer_count(), 0u);
 }
 
+// Forgetting a record moves another into its place: the peers of the moved record still count on it, and
+// its source still finds it.
+TEST_F(PeerGaterTest, ForgettingARecordKeepsTheOthersWithTheirPeers) {
+  params_.source_decay = hours(1000);  // So that the counts are still there after the retention.
+  PeerGater gater(&clock_, params_);
+  gater.AddPeer(sybil_, "10.0.0.1");
+  gater.AddPeer(bad_, "10.0.0.2");
+  gater.AddPeer(good_, "10.0.0.3");
+  for (int i = 0; i < 10; ++i) gater.Rejected(bad_);
+  for (int i = 0; i < 10; ++i) gater.Delivered(good_, "t");
+  gater.RemovePeer(sybil_);
+  clock_.Advance(hours(6) + seconds(1));
+  gater.Refresh();  // 10.0.0.1 is forgotten.
+  ASSERT_EQ(gater.source_count(), 2u);
+  gater.Validated();
+  gater.Throttled();
+  EXPECT_EQ(AcceptedShare(gater, good_), 1.0);
+  EXPECT_NEAR(AcceptedShare(gater, bad_), 1.0 / 161, 0.002);
+  // The moved record still takes its peer's outcomes, and a newcomer from its source shares it.
+  for (int i = 0; i < 10; ++i) gater.Rejected(good_);
+  gater.AddPeer(newcomer_, "10.0.0.3");
+  EXPECT_EQ(gater.source_count(), 2u);
+  EXPECT_NEAR(AcceptedShare(gater, newcomer_), 11.0 / 171, 0.002);
+  EXPECT_NEAR(AcceptedShare(gater, bad_), 1.0 / 161, 0.002);
+}
+
 // Records are bounded: an attacker rotating addresses pushes out the records of sources that left longest
 // ago, never those of connected peers.
 TEST_F(PeerGaterTest, RecordsAreBoundedAndConnectedSourcesAreKept) {
