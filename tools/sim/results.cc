@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "tools/sim/regions.h"
 
@@ -118,42 +119,56 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
                                const std::string& dir) {
   std::map<uint64_t, Published> published;
   std::map<std::string, std::vector<size_t>> subscribers;
+  // Each message's receipts, in the order of `nodes`, so that a message is matched against its subscribers
+  // and receivers only, not against every node.
+  std::unordered_map<uint64_t, std::vector<std::pair<size_t, const Receipt*>>> receivers;
   const auto attacker = [&](size_t n) { return !plan.attackers.empty() && plan.attackers[n]; };
   const auto victim = [&](size_t n) { return std::find(plan.victims.begin(), plan.victims.end(), n) != plan.victims.end(); };
-  for (const auto& node : nodes) {
-    for (const Publication& p : node->publications()) published[p.id] = {p.topic, node->index(), p.at - start};
-    if (attacker(node->index())) continue;
-    for (const std::string& topic : node->topics()) subscribers[topic].push_back(node->index());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const SimNode& node = *nodes[i];
+    if (node.index() != i) return InternalError("simulation results: nodes out of order");
+    for (const Publication& p : node.publications()) published[p.id] = {p.topic, node.index(), p.at - start};
+    if (attacker(i)) continue;
+    for (const std::string& topic : node.topics()) subscribers[topic].push_back(i);
+    for (const auto& [id, receipt] : node.receipts()) receivers[id].emplace_back(i, &receipt);
   }
   Summary s;
   StatsBuilder all, victims;
   std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";
   std::string expected = "message,topic,publisher,publish_ms,expected\n";
+  static const std::vector<std::pair<size_t, const Receipt*>> kNone;
   for (const auto& [id, p] : published) {
     const std::vector<size_t>& subs = subscribers[p.topic];
+    auto got = receivers.find(id);
+    const auto& receipts = got == receivers.end() ? kNone : got->second;
     const bool measured = p.at >= plan.measure_from && p.at + plan.max_latency <= plan.duration;
     const std::string head = std::to_string(id) + "," + p.topic + "," + std::to_string(p.publisher) + "," + Millis(p.at);
     if (measured) ++s.messages;
     uint64_t want = 0;
-    for (const auto& node : nodes) {
-      const size_t n = node->index();
+    // The subscribers and the receivers, merged in node order.
+    auto sub = subs.begin();
+    auto receipt = receipts.begin();
+    while (sub != subs.end() || receipt != receipts.end()) {
+      const size_t n = std::min(sub != subs.end() ? *sub : SIZE_MAX, receipt != receipts.end() ? receipt->first : SIZE_MAX);
+      const bool subscribed = sub != subs.end() && *sub == n;
+      const Receipt* r = receipt != receipts.end() && receipt->first == n ? receipt->second : nullptr;
+      if (subscribed) ++sub;
+      if (r != nullptr) ++receipt;
       if (n == p.publisher || attacker(n)) continue;
       // Whether n should receive the message (Summary).
-      const bool expects = std::binary_search(subs.begin(), subs.end(), n) &&
-                           OnlineThroughout(plan, n, p.at - plan.settle, p.at + plan.max_latency);
+      const bool expects = subscribed && OnlineThroughout(plan, n, p.at - plan.settle, p.at + plan.max_latency);
       want += expects ? 1 : 0;
       const bool counted = measured && expects;
       if (counted) {
         all.Expect();
         if (victim(n)) victims.Expect();
       }
-      const auto it = node->receipts().find(id);
-      if (it == node->receipts().end()) continue;
-      const Duration latency = it->second.first - start - p.at;
-      deliveries += head + "," + std::to_string(n) + "," + Millis(latency) + "," + std::to_string(it->second.copies) + "\n";
+      if (r == nullptr) continue;
+      const Duration latency = r->first - start - p.at;
+      deliveries += head + "," + std::to_string(n) + "," + Millis(latency) + "," + std::to_string(r->copies) + "\n";
       if (counted) {
-        all.Deliver(latency, it->second.copies);
-        if (victim(n)) victims.Deliver(latency, it->second.copies);
+        all.Deliver(latency, r->copies);
+        if (victim(n)) victims.Deliver(latency, r->copies);
       }
     }
     expected += head + "," + std::to_string(want) + "\n";
