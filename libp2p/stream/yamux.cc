@@ -301,6 +301,7 @@ class YamuxConnection final : public MuxedConnection {
     auto it = streams_.find(s->id());
     if (it == streams_.end() || it->second != s) return;
     streams_.erase(it);
+    if (body_target_ == s) body_target_ = nullptr;
     Unlink(s);
     if (!s->outbound()) {
       --inbound_count_;
@@ -322,6 +323,7 @@ class YamuxConnection final : public MuxedConnection {
       s->Detach(error);
     }
     streams_.clear();
+    body_target_ = nullptr;
     send_queue_.clear();
     inbound_count_ = outbound_count_ = unacked_outbound_ = 0;
   }
@@ -451,9 +453,8 @@ class YamuxConnection final : public MuxedConnection {
         const ByteSpan piece = data.first(n);
         data = data.subspan(n);
         body_remaining_ -= static_cast<uint32_t>(n);
-        auto it = streams_.find(body_stream_);
-        if (it != streams_.end()) {
-          it->second->OnRemoteData(piece);
+        if (body_target_ != nullptr) {
+          body_target_->OnRemoteData(piece);
           if (!scope.alive()) return;
         }
         if (body_remaining_ == 0) FinishFrame();
@@ -472,7 +473,8 @@ class YamuxConnection final : public MuxedConnection {
       if (!OnHeader() || !scope.alive()) return;
       if (current_.type == YamuxType::kData && current_.length > 0) {
         body_remaining_ = current_.length;
-        body_stream_ = current_.stream_id;
+        auto it = streams_.find(current_.stream_id);
+        body_target_ = it == streams_.end() ? nullptr : it->second;
       } else {
         FinishFrame();
       }
@@ -685,7 +687,9 @@ class YamuxConnection final : public MuxedConnection {
   size_t header_size_ = 0;
   YamuxHeader current_;
   uint32_t body_remaining_ = 0;
-  uint32_t body_stream_ = 0;
+  // The stream the body being read goes to, found once from its header: an observer, cleared when that
+  // stream leaves streams_ (Forget, DetachAll). Null: the body is discarded.
+  YamuxStream* body_target_ = nullptr;
   // State.
   bool closed_ = false;
   bool go_away_received_ = false;

@@ -775,6 +775,34 @@ TEST_F(YamuxWireTest, DataAfterTheRemotesFinResetsThatStream) {
   EXPECT_EQ(accepted_.size(), 2u);
 }
 
+// A stream its reader drops while a frame's body is still arriving: the rest of that body is discarded,
+// and the connection carries on.
+TEST_F(YamuxWireTest, AStreamDroppedWhileItsFrameArrivesLosesOnlyTheRestOfThatFrame) {
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  ASSERT_EQ(accepted_.size(), 1u);
+  std::string got;
+  accepted_[0]->SetHandlers(Stream::Handlers{[&](ByteSpan d) {
+                                               got.append(AsStringView(d));
+                                               accepted_[0].reset();
+                                             },
+                                             {}, {}, {}});
+  std::string frame(kYamuxHeaderSize, '\0');
+  YamuxHeader{YamuxType::kData, 0, 2, 10}.EncodeTo(reinterpret_cast<uint8_t*>(frame.data()));
+  frame += "0123456789";
+  wire_->handlers.on_data(AsBytes(std::string_view(frame).substr(0, kYamuxHeaderSize + 4)));
+  EXPECT_EQ(got, "0123");
+  EXPECT_EQ(accepted_[0], nullptr);
+  wire_->handlers.on_data(AsBytes(std::string_view(frame).substr(kYamuxHeaderSize + 4)));
+  EXPECT_EQ(got, "0123");
+  EXPECT_TRUE(closed_.ok());
+  FeedData(4, kYamuxSyn, "next");
+  ASSERT_EQ(accepted_.size(), 2u);
+  Recorder r;
+  r.Attach(accepted_[1].get());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(r.data, "next");
+}
+
 TEST_F(YamuxWireTest, AStreamIdIsNotReusedAfterTheStreamEnded) {
   FeedData(2, kYamuxSyn | kYamuxFin, "one");
   ASSERT_EQ(accepted_.size(), 1u);
