@@ -155,11 +155,8 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
         });
     return std::function<void()>([host, request] { host->CancelNewStream(request); });
   };
+  // A peer dropped (DropPeer) reads no more, so each RPC comes from a peer in peers_.
   PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) {
-                                    // A peer already dropped (waiting in the deleter) reads on to the end
-                                    // of its chunk: ignore what it still delivers.
-                                    auto it = peers_.find(p.id());
-                                    if (it == peers_.end() || it->second.peer.get() != &p) return;
                                     OnRpc(p.id(), std::move(rpc), p.first_rpc_on_stream());
                                   },
                                   nullptr,
@@ -192,7 +189,9 @@ void PubSub::DropPeer(const PeerId& id) {
   if (it == peers_.end()) return;
   router_->RemovePeer(id);
   if (it->second.peer->ready()) tracer_.OnClosedOutboundStream(id);
-  // The peer may be inside its own callback (a stream failing): destroy it from the loop.
+  // The peer may be inside its own callback (a stream failing): destroy it from the loop. It stops reading
+  // now, so that the rest of a chunk it is reading is not delivered.
+  it->second.peer->StopReading();
   deleter_.Delete(std::move(it->second.peer));
   peers_.erase(it);
   if (send_room_) send_room_task_->Post();

@@ -57,6 +57,8 @@ void PubSubPeer::PauseInbound(bool paused) {
   if (inbound_ != nullptr) inbound_->stream->PauseReading(paused);
 }
 
+void PubSubPeer::StopReading() { DropInbound(); }
+
 void PubSubPeer::DropInbound() {
   if (inbound_ == nullptr) return;
   // Its stream or reader may be running the callback that got us here: silence it, destroy it from the loop.

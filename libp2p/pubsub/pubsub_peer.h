@@ -198,6 +198,10 @@ class PubSubPeer {
   // one on a new connection) and reads RPCs from it. An oversized or undecodable frame resets that stream
   // and is counted; the peer stays.
   void AttachInbound(std::unique_ptr<stream::Stream> stream);
+  // Ends reading for an owner letting the peer go: the inbound stream is silenced and destroyed from the
+  // loop (which resets it), and on_rpc hears nothing more, not even the rest of a chunk being read. A
+  // stream attached later is read again.
+  void StopReading();
 
   // Stops (true) or resumes (false) reading the peer's inbound stream, and any it opens later, so that a
   // peer sending faster than its messages can be checked waits on its stream's flow control instead of

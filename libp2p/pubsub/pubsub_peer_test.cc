@@ -1078,6 +1078,28 @@ TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToADeleter) {
   EXPECT_TRUE(remote->eof || remote->errored);
 }
 
+// An owner letting the peer go from on_rpc stops its reading: the rest of the chunk is not delivered, and
+// the stream ends.
+TEST_F(PubSubPeerTest, StopReadingDeliversNothingMore) {
+  DeferredDeleter deleter(&loop_);
+  std::unique_ptr<PubSubPeer> peer;
+  std::vector<std::string> topics;
+  peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
+                                      PubSubPeer::Callbacks{[&](PubSubPeer& p, pb::RPC rpc) {
+                                                              topics.push_back(rpc.subscriptions(0).topicid());
+                                                              p.StopReading();
+                                                              if (peer != nullptr) deleter.Delete(std::move(peer));
+                                                            },
+                                                            nullptr});
+  auto remote = AttachInbound(peer.get());
+  ASSERT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer, nullptr);
+  EXPECT_EQ(topics, std::vector<std::string>{"a"});
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(remote->eof || remote->errored);
+}
+
 // Regression: on_rpc replacing the inbound stream once destroyed the FrameReader whose Feed() was running
 // (a use after free), and bytes read from the old stream after the replacement were still delivered.
 // The old stream and its reader now go to the deleter, and reading stops when the stream changed.
