@@ -472,9 +472,7 @@ class YamuxConnection final : public MuxedConnection {
       current_ = *h;
       if (!OnHeader() || !scope.alive()) return;
       if (current_.type == YamuxType::kData && current_.length > 0) {
-        body_remaining_ = current_.length;
-        auto it = streams_.find(current_.stream_id);
-        body_target_ = it == streams_.end() ? nullptr : it->second;
+        body_remaining_ = current_.length;  // For body_target_, which OnHeader found.
       } else {
         FinishFrame();
       }
@@ -486,6 +484,7 @@ class YamuxConnection final : public MuxedConnection {
   // Handles a frame header. Returns false when the connection ended or was destroyed.
   bool OnHeader() {
     const YamuxHeader& h = current_;
+    body_target_ = nullptr;
     if (h.type == YamuxType::kPing) {
       OnPing(h);
       return true;
@@ -522,6 +521,8 @@ class YamuxConnection final : public MuxedConnection {
       if (it == streams_.end()) return true;  // A late frame for a stream already gone.
       s = it->second;
     }
+    // A data frame's body goes to s, unless s leaves first (Forget clears this).
+    if (h.type == YamuxType::kData) body_target_ = s;
     if ((h.flags & kYamuxAck) && s->outbound() && !s->acked) {
       s->acked = true;
       --unacked_outbound_;
@@ -687,8 +688,8 @@ class YamuxConnection final : public MuxedConnection {
   size_t header_size_ = 0;
   YamuxHeader current_;
   uint32_t body_remaining_ = 0;
-  // The stream the body being read goes to, found once from its header: an observer, cleared when that
-  // stream leaves streams_ (Forget, DetachAll). Null: the body is discarded.
+  // The stream the body being read goes to, found by OnHeader: an observer, cleared when that stream
+  // leaves streams_ (Forget, DetachAll). Null: the body is discarded.
   YamuxStream* body_target_ = nullptr;
   // State.
   bool closed_ = false;
