@@ -171,6 +171,10 @@ class PubSubPeerTest : public ::testing::Test {
     return std::move(theirs);
   }
 
+  // The topics of the RPCs delivered from a chunk of two ("a", "b") when on_rpc hands the peer to a deleter
+  // at the first, calling StopReading() first or not; the peer must be gone and its stream ended after.
+  std::vector<std::string> TopicsReadAsOnRpcLetsThePeerGo(bool stop_reading);
+
   // Answers the opener's request `i` from the loop (as a host would) with a new connection, returning the
   // remote's end.
   std::unique_ptr<RemoteEnd> AnswerWithStream(size_t i) {
@@ -1057,47 +1061,37 @@ TEST_F(PubSubPeerTest, OnReadyMayHandThePeerToADeleter) {
   EXPECT_TRUE(remote->eof || remote->errored);
 }
 
-// on_rpc may hand the peer to a deleter; the Feed() in progress finishes on the live reader (on_rpc
-// destroying the peer inline once left Feed() running on a freed reader).
-TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToADeleter) {
-  DeferredDeleter deleter(&loop_);
-  std::unique_ptr<PubSubPeer> peer;
-  int rpcs = 0;
-  peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
-                                      PubSubPeer::Callbacks{[&](PubSubPeer&, pb::RPC) {
-                                                              ++rpcs;
-                                                              if (peer != nullptr) deleter.Delete(std::move(peer));
-                                                            },
-                                                            nullptr});
-  auto remote = AttachInbound(peer.get());
-  ASSERT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
-  loop_.RunUntilIdle();
-  EXPECT_EQ(peer, nullptr);
-  EXPECT_EQ(rpcs, 2);  // The chunk read before the deletion is delivered whole; its owner ignores the rest.
-  loop_.RunUntilIdle();
-  EXPECT_TRUE(remote->eof || remote->errored);
-}
-
-// An owner letting the peer go from on_rpc stops its reading: the rest of the chunk is not delivered, and
-// the stream ends.
-TEST_F(PubSubPeerTest, StopReadingDeliversNothingMore) {
+std::vector<std::string> PubSubPeerTest::TopicsReadAsOnRpcLetsThePeerGo(bool stop_reading) {
   DeferredDeleter deleter(&loop_);
   std::unique_ptr<PubSubPeer> peer;
   std::vector<std::string> topics;
   peer = std::make_unique<PubSubPeer>(&loop_, TestPeerId("remote"), opener_.Get(), PubSubPeerOptions{},
                                       PubSubPeer::Callbacks{[&](PubSubPeer& p, pb::RPC rpc) {
                                                               topics.push_back(rpc.subscriptions(0).topicid());
-                                                              p.StopReading();
+                                                              if (stop_reading) p.StopReading();
                                                               if (peer != nullptr) deleter.Delete(std::move(peer));
                                                             },
                                                             nullptr});
   auto remote = AttachInbound(peer.get());
-  ASSERT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
+  EXPECT_TRUE(remote->Write(Frame(SubscribeRpc("a")) + Frame(SubscribeRpc("b"))).ok());
   loop_.RunUntilIdle();
   EXPECT_EQ(peer, nullptr);
-  EXPECT_EQ(topics, std::vector<std::string>{"a"});
   loop_.RunUntilIdle();
   EXPECT_TRUE(remote->eof || remote->errored);
+  return topics;
+}
+
+// on_rpc may hand the peer to a deleter; the Feed() in progress finishes on the live reader (on_rpc
+// destroying the peer inline once left Feed() running on a freed reader). The chunk read before the
+// deletion is delivered whole.
+TEST_F(PubSubPeerTest, OnRpcMayHandThePeerToADeleter) {
+  EXPECT_EQ(TopicsReadAsOnRpcLetsThePeerGo(false), (std::vector<std::string>{"a", "b"}));
+}
+
+// An owner letting the peer go that stops its reading first hears nothing more, not even the rest of the
+// chunk.
+TEST_F(PubSubPeerTest, StopReadingDeliversNothingMore) {
+  EXPECT_EQ(TopicsReadAsOnRpcLetsThePeerGo(true), std::vector<std::string>{"a"});
 }
 
 // Regression: on_rpc replacing the inbound stream once destroyed the FrameReader whose Feed() was running
