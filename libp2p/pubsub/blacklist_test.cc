@@ -33,7 +33,9 @@ class Rejections : public PubSubTracer {
   void RejectMessage(const TracedMessage& m, std::string_view reason) override {
     reasons.push_back(m.msg.data() + ": " + std::string(reason));
   }
+  void RecvRpc(const PeerId&, const pb::RPC&) override { ++rpcs_received; }
   std::vector<std::string> reasons;
+  int rpcs_received = 0;
 };
 
 struct NodeOptions {
@@ -181,6 +183,26 @@ TEST_F(BlacklistTest, MessagesAuthoredByABlacklistedPeerAreRejectedWhenRelayed) 
   ASSERT_TRUE(a.pubsub->Publish("t", AsBytes("by a, later")).status.ok());
   loop_.RunUntilIdle();
   EXPECT_EQ(c.received, (std::vector<std::string>{"by relay", "by a, later"}));
+}
+
+// A peer blacklisted while its RPCs are being read is heard no more: the RPCs after it in the same read are
+// not handled (the core lets go of the peer's reading at once).
+TEST_F(BlacklistTest, RpcsReadTogetherWithTheOneThatGotThePeerBlacklistedAreNotHandled) {
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b");
+  a.Join("t");
+  ASSERT_TRUE(b.pubsub->Subscribe("t", [&](const pb::Message& m, const std::string&, const PeerId& from) {
+    b.received.push_back(m.data());
+    if (m.data() == "2") EXPECT_TRUE(b.pubsub->BlacklistPeer(from).ok());
+  }).ok());
+  a.Dial(b, &loop_);
+  loop_.AdvanceTime(seconds(2));
+  const int before = b.rejections.rpcs_received;
+  // Published in one loop turn: the first goes at once, the other three are written together.
+  for (const char* data : {"1", "2", "3", "4"}) ASSERT_TRUE(a.pubsub->Publish("t", AsBytes(data)).status.ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(b.received, (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(b.rejections.rpcs_received - before, 2);
+  EXPECT_EQ(b.pubsub->FindPeer(a.id()), nullptr);
 }
 
 // A message of a peer still waiting for its validator when the peer is blacklisted is rejected when the
