@@ -132,6 +132,8 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
     for (const std::string& topic : node.topics()) subscribers[topic].push_back(i);
     for (const auto& [id, receipt] : node.receipts()) receivers[id].emplace_back(i, &receipt);
   }
+  // A node that subscribed to a topic twice is one subscriber (the lists are in node order already).
+  for (auto& [topic, subs] : subscribers) subs.erase(std::unique(subs.begin(), subs.end()), subs.end());
   Summary s;
   StatsBuilder all, victims;
   std::string deliveries = "message,topic,publisher,publish_ms,node,first_ms,copies\n";

@@ -190,6 +190,29 @@ TEST(SimulationTest, ANodeThatLeavesMissesWhatIsSentMeanwhileAndRejoinsWhenBack)
   EXPECT_NE(mesh.find("\n20000.000,2,t,2\n"), std::string::npos) << mesh;
 }
 
+// Regression: a node whose script subscribes to a topic twice is one subscriber, not two, one of them a
+// delivery never made.
+TEST(SimulationTest, ANodeSubscribedTwiceIsExpectedOnce) {
+  PlanOptions o;
+  o.nodes = 2;
+  o.duration = std::chrono::seconds(10);
+  StatusOr<Plan> plan = PlanFromParams(R"({"script": [
+      {"type": "subscribeToTopic", "topicID": "t"},
+      {"type": "subscribeToTopic", "topicID": "t"},
+      {"type": "ifNodeIDEquals", "nodeID": 1, "instruction": {"type": "connect", "connectTo": [0]}},
+      {"type": "waitUntil", "elapsedSeconds": 5},
+      {"type": "ifNodeIDEquals", "nodeID": 0, "instruction":
+          {"type": "publish", "topicID": "t", "messageID": 1, "messageSizeBytes": 100}}]})",
+                                       o);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const std::string dir = Folder("twice");
+  StatusOr<Summary> s = Simulate(*plan, SimulationOptions{}, dir);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->all.expected, 1u);
+  EXPECT_EQ(s->all.delivered, 1u);
+  EXPECT_NE(Read(dir + "/expected.csv").find("\n1,t,0,5000.000,1\n"), std::string::npos) << Read(dir + "/expected.csv");
+}
+
 TEST(SimulationTest, TheVictimsDeliveriesAreSummedUpOnTheirOwn) {
   PlanOptions o;
   o.nodes = 6;
