@@ -42,7 +42,8 @@ struct LinkModel {
   // each agreement). The handshake's messages, identity signatures and their checks stay real, and every
   // message keeps its real size on the wire, so a simulation gives the same results either way and saves
   // the curve's and the cipher's CPU (its CPU model charges decryption as simulated time instead). For
-  // simulations only: nothing on such a network is secret, and only the identities are authenticated.
+  // simulations only: nothing on such a network is secret or authenticated (no one proves they hold a
+  // private key, so a node could replay another's signed handshake payload).
   bool null_cipher = false;
 };
 
