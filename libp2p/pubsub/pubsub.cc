@@ -155,9 +155,11 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
         });
     return std::function<void()>([host, request] { host->CancelNewStream(request); });
   };
-  // A peer dropped (DropPeer) reads no more, so each RPC comes from a peer in peers_.
-  PubSubPeer::Callbacks callbacks{[this](PubSubPeer& p, pb::RPC rpc) {
-                                    OnRpc(p.id(), std::move(rpc), p.first_rpc_on_stream());
+  PeerState& state = peers_[id];
+  // A peer dropped (DropPeer) reads no more, so each RPC comes from a peer in peers_, whose entry (`state`,
+  // which stays where it is until erased) it passes on.
+  PubSubPeer::Callbacks callbacks{[this, state = &state](PubSubPeer& p, pb::RPC rpc) {
+                                    OnRpc(p.id(), state, std::move(rpc), p.first_rpc_on_stream());
                                   },
                                   nullptr,
                                   [this, id](std::string_view tag) { return router_->StillWanted(id, tag); },
@@ -173,7 +175,6 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
   PubSubPeerOptions peer_options = options_.peer;
   peer_options.send_budget = &send_budget_;
   peer_options.log_limiter = &peer_logs_;
-  PeerState& state = peers_[id];
   state.peer = std::make_unique<PubSubPeer>(loop_, id, opener, peer_options, std::move(callbacks));
   for (RpcObserver* observer : options_.rpc_observers) state.peer->AddObserver(observer);
   state.protocol = protocol;
@@ -194,6 +195,7 @@ void PubSub::DropPeer(const PeerId& id) {
   it->second.peer->StopReading();
   deleter_.Delete(std::move(it->second.peer));
   peers_.erase(it);
+  ++peers_dropped_;
   if (send_room_) send_room_task_->Post();
 }
 
@@ -507,7 +509,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
   return it == peers_.end() ? nullptr : it->second.peer.get();
 }
 
-void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
+void PubSub::OnRpc(const PeerId& from, PeerState* state, pb::RPC rpc, bool first_on_stream) {
   tracer_.RecvRpc(from, rpc);
   // Too many subscription entries: the whole RPC goes, as go drops one its limit filter refuses. The decoder
   // kept at most one entry over the cap, so the count here says whether there were more.
@@ -518,11 +520,21 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
                        {{"peer", from.ToBase58()}, {"limit", options_.max_subscriptions_per_rpc}});
     return;
   }
+  // Whether the sender is still a peer after a callback, which may have dropped it. DropPeer is the one way
+  // out of peers_ and counts its drops, so while none happened `state` stands without a lookup.
+  uint64_t drops = peers_dropped_;
+  auto still_peer = [&] {
+    if (peers_dropped_ == drops) return true;
+    auto it = peers_.find(from);
+    if (it == peers_.end()) return false;
+    state = &it->second;
+    drops = peers_dropped_;
+    return true;
+  };
   // Subscriptions first, even from a peer whose RPCs the router refuses (as go): an unsubscribe still lands.
   for (const auto& sub : rpc.subscriptions()) {
-    auto it = peers_.find(from);
-    if (it == peers_.end()) return;
-    std::set<std::string>& topics = it->second.topics;
+    if (!still_peer()) return;
+    std::set<std::string>& topics = state->topics;
     const std::string& topic = sub.topicid();
     if (topic.empty()) continue;
     // A refused topic is dropped before anything is looked up or kept: it costs the filter's call only. An
@@ -534,28 +546,28 @@ void PubSub::OnRpc(const PeerId& from, pb::RPC rpc, bool first_on_stream) {
     if (sub.subscribe()) {
       if (topics.count(topic)) continue;
       if (topics.size() >= options_.max_subscriptions_per_peer ||
-          it->second.topic_bytes + topic.size() > options_.max_subscription_bytes_per_peer) {
+          state->topic_bytes + topic.size() > options_.max_subscription_bytes_per_peer) {
         ++stats_.subscriptions_refused;
         continue;
       }
       topics.insert(topic);
-      it->second.topic_bytes += topic.size();
+      state->topic_bytes += topic.size();
     } else if (topics.erase(topic) == 0) {
       continue;
     } else {
-      it->second.topic_bytes -= topic.size();
+      state->topic_bytes -= topic.size();
     }
     router_->OnSubscriptionChange(from, topic, sub.subscribe());
     if (events_.on_peer_subscribed) events_.on_peer_subscribed(from, topic, sub.subscribe());
   }
-  if (!peers_.count(from)) return;
+  if (!still_peer()) return;
   const RpcAcceptance acceptance = router_->AcceptRpcFrom(from);
   router_->OnRpc(from, rpc, first_on_stream, acceptance);
-  if (acceptance == RpcAcceptance::kNone || !peers_.count(from)) return;
+  if (acceptance == RpcAcceptance::kNone || !still_peer()) return;
   if (acceptance == RpcAcceptance::kAll) {
     for (pb::Message& msg : *rpc.mutable_publish()) OnMessage(from, std::move(msg));
   }
-  if (rpc.has_control() && peers_.count(from)) router_->HandleControl(from, rpc.control());
+  if (rpc.has_control() && still_peer()) router_->HandleControl(from, rpc.control());
 }
 
 void PubSub::OnMessage(const PeerId& from, pb::Message msg) {

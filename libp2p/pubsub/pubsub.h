@@ -369,7 +369,8 @@ class PubSub {
   };
   PeerState& EnsurePeer(const crypto::PeerId& id, const std::string& protocol);
   void DropPeer(const crypto::PeerId& id);
-  void OnRpc(const crypto::PeerId& from, pb::RPC rpc, bool first_on_stream);
+  // An RPC from `from`, whose entry in peers_ is `state`.
+  void OnRpc(const crypto::PeerId& from, PeerState* state, pb::RPC rpc, bool first_on_stream);
   void OnMessage(const crypto::PeerId& from, pb::Message msg);
   // Checks the signature of a message not seen before: on the workers, or inline.
   void Verify(const crypto::PeerId& from, const std::string& id, pb::Message msg, const TimedCache::Lookup& seen);
@@ -445,6 +446,7 @@ class PubSub {
   SendBudget send_budget_;
   LogRateLimiter peer_logs_;  // Declared before the peers, which use it.
   std::unordered_map<crypto::PeerId, PeerState> peers_;
+  uint64_t peers_dropped_ = 0;  // Peers DropPeer took out of peers_, ever.
   TimedCache seen_;
   uint64_t next_seqno_;
   // Our own validation workers (null without, or with PubSubOptions::validation_pool), and the queue that
