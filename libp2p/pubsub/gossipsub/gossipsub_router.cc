@@ -156,7 +156,7 @@ Status GossipSubRouter::AddDirectPeer(const PeerId& peer, std::vector<Multiaddr>
   if (core_ == nullptr || !added) return OkStatus();
   core_->host()->connection_manager().Protect(peer, std::string(kDirectTag));
   if (auto it = peers_.find(peer); it != peers_.end()) {
-    it->second.direct = true;
+    SetDirect(&it->second, true);
     ControlBatch batch;
     for (auto& [topic, members] : mesh_) {
       if (members.count(peer)) RemoveFromMesh(topic, peer, &batch, /*px=*/false, options_.params.prune_backoff);
@@ -172,7 +172,7 @@ Status GossipSubRouter::RemoveDirectPeer(const PeerId& peer) {
   if (options_.direct_peers.erase(peer) == 0) return NotFoundError("not a direct peer");
   if (core_ == nullptr) return OkStatus();
   core_->host()->connection_manager().Unprotect(peer, std::string(kDirectTag));
-  if (auto it = peers_.find(peer); it != peers_.end()) it->second.direct = false;
+  if (auto it = peers_.find(peer); it != peers_.end()) SetDirect(&it->second, false);
   return OkStatus();
 }
 
@@ -188,6 +188,14 @@ void GossipSubRouter::ConnectDirectPeers() {
 }
 
 bool GossipSubRouter::SpeaksMeshSub(const GossipPeer& p) const { return p.protocol != kFloodSubProtocolId; }
+
+bool GossipSubRouter::Meshless(const GossipPeer& p) const { return p.direct || !SpeaksMeshSub(p); }
+
+void GossipSubRouter::SetDirect(GossipPeer* p, bool direct) {
+  meshless_peers_ -= Meshless(*p) ? 1 : 0;
+  p->direct = direct;
+  meshless_peers_ += Meshless(*p) ? 1 : 0;
+}
 
 bool GossipSubRouter::CanGraft(const std::string& topic, const PeerId& peer) const {
   auto mesh = mesh_.find(topic);
@@ -209,6 +217,7 @@ void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
   GossipPeer& info = peers_[peer];
   info.protocol = protocol;
   info.direct = options_.direct_peers.count(peer) > 0;
+  if (Meshless(info)) ++meshless_peers_;
   info.outbound = core_->host()->IsOutbound(peer);
   info.sender = core_->FindPeer(peer);
   const Duration retention = options_.params.heartbeat_interval * options_.params.idontwant_retention_heartbeats;
@@ -273,7 +282,10 @@ void GossipSubRouter::RemovePeer(const PeerId& peer) {
   promises_->RemovePeer(peer);
   if (partial_) partial_->RemovePeer(peer);
   idontwant_batch_.erase(peer);
-  peers_.erase(peer);
+  if (auto it = peers_.find(peer); it != peers_.end()) {
+    if (Meshless(it->second)) --meshless_peers_;
+    peers_.erase(it);
+  }
   if (score_) score_->RemovePeer(peer);
   if (gater_) gater_->RemovePeer(peer);
 }
@@ -653,9 +665,10 @@ void GossipSubRouter::RecordRouted(const pb::Message& msg, const std::string& id
 std::vector<PeerId> GossipSubRouter::CandidateTargets(const std::string& topic, const std::optional<PeerId>& source) {
   // Usually a handful of peers: a vector, sorted and deduplicated by FilterTargets, costs less than a set.
   std::vector<PeerId> targets;
-  // Only the topic's subscribers can be targets: look at them, not at every peer.
-  auto subscribers = topic_peers_.find(topic);
+  // Only the topic's subscribers can be targets: look at them, not at every peer, and only when some may be
+  // a target outside the mesh (usually none is direct or floodsub, and our own messages are few).
   const bool flood = !source && options_.params.flood_publish;
+  auto subscribers = flood || meshless_peers_ > 0 ? topic_peers_.find(topic) : topic_peers_.end();
   if (subscribers != topic_peers_.end()) {
     for (const PeerId& p : subscribers->second) {
       auto info = peers_.find(p);
@@ -1022,6 +1035,11 @@ void GossipSubRouter::DescribeSubscription(pb::RPC::SubOpts* sub) {
 }
 
 void GossipSubRouter::OnRpc(const PeerId& peer, const pb::RPC& rpc, bool first_on_stream, RpcAcceptance acceptance) {
+  // Most RPCs carry nothing this looks at (messages and control only): they are spared the lookup.
+  if (!first_on_stream && rpc.subscriptions_size() == 0 && !rpc.has_partial() && !HasExtensions(rpc) &&
+      !options_.extensions.test_extension) {
+    return;
+  }
   auto it = peers_.find(peer);
   if (it == peers_.end() || !SpeaksMeshSub(it->second)) return;
   GossipPeer& info = it->second;

@@ -322,6 +322,11 @@ class GossipSubRouter final : public Router {
   const std::set<crypto::PeerId>& TopicPeers(const std::string& topic) const;
   // Whether the peer speaks a meshsub protocol (not floodsub), so may be in a mesh.
   bool SpeaksMeshSub(const GossipPeer& p) const;
+  // Whether the peer gets messages outside the mesh: a direct peer, or a floodsub one (counted in
+  // meshless_peers_).
+  bool Meshless(const GossipPeer& p) const;
+  // Sets the peer's direct flag, keeping meshless_peers_.
+  void SetDirect(GossipPeer* p, bool direct);
   // Whether `peer` may be grafted to our mesh for `topic`: not in it, not in backoff, score >= 0.
   bool CanGraft(const std::string& topic, const crypto::PeerId& peer) const;
   bool SupportsPx(const GossipPeer& p) const;
@@ -392,6 +397,7 @@ class GossipSubRouter final : public Router {
   PubSub* core_ = nullptr;
   std::mt19937_64 rng_;
   std::unordered_map<crypto::PeerId, GossipPeer> peers_;
+  size_t meshless_peers_ = 0;  // Peers of peers_ that are Meshless().
   std::map<std::string, std::set<crypto::PeerId>> mesh_;
   // The peers subscribed to each topic, so that selection looks at a topic's peers only.
   std::unordered_map<std::string, std::set<crypto::PeerId>> topic_peers_;
