@@ -75,11 +75,14 @@ struct MemoryNetwork::Shard {
   Shard(EventLoop* l, uint64_t seed, size_t shards) : loop(l), jitter_rng(seed), outbox(shards) {}
   EventLoop* const loop;
   std::mt19937_64 jitter_rng;
+  // Never erased, so a connection may keep a pointer to its address's.
   std::unordered_map<Ipv4, Endpoint> endpoints;
   uint16_t next_port = 10000;
   std::unordered_map<Multiaddr, MemoryListener*> listeners;
   uint64_t next_id = 1;
-  std::unordered_map<uint64_t, MemoryConnection*> connections;
+  // Each connection end of this shard at its id (null where none is: ids also number dials and accepts, and
+  // ids of connections gone are not reused).
+  std::vector<MemoryConnection*> connections;
   std::unordered_map<uint64_t, ShardedPendingDial*> dials;
   // Dials between shards waiting for their listener's side to be reached.
   std::unordered_map<uint64_t, std::unique_ptr<Timer>> accepts;
@@ -110,11 +113,13 @@ class MemoryConnection final : public RawConnection, public StreamBase {
       : StreamBase(network->shards_[shard]->loop), network_(network), limits_(network->limits_),
         latency_(network->LatencyBetween(local_ip, remote_ip)), local_(std::move(local)),
         remote_(std::move(remote)), local_ip_(local_ip), remote_ip_(remote_ip), shard_(shard), id_(id),
-        peer_shard_(peer_shard), peer_(peer),
+        peer_shard_(peer_shard), peer_(peer), endpoint_(&network->shards_[shard]->endpoints[local_ip]),
         deliver_(loop(), network->timed(), [this] { Pull(); }),
         writable_(loop(), network->timed(), [this] { MaybeNotifyWritable(); }),
         error_(loop(), network->timed(), [this] { DeliverError(UnavailableError("connection reset by peer")); }) {
-    network_->shards_[shard_]->connections.emplace(id_, this);
+    std::vector<MemoryConnection*>& connections = network_->shards_[shard_]->connections;
+    if (connections.size() <= id_) connections.resize(id_ + 1);
+    connections[id_] = this;
   }
 
   Ipv4 local_ip() const { return local_ip_; }
@@ -130,7 +135,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   // Like close() on a socket: bytes already written reach the peer, then its end of stream.
   ~MemoryConnection() override {
-    network_->shards_[shard_]->connections.erase(id_);
+    network_->shards_[shard_]->connections[id_] = nullptr;
     if (peer_gone_ || broken_ || reset_) return;
     Tell(Message{.kind = Kind::kClosed, .at = write_closed_ ? write_closed_at_ : loop()->Now() + latency_});
   }
@@ -179,7 +184,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     switch (m.kind) {
       case Kind::kData: {
         // Jitter may not reorder a connection's bytes.
-        last_arrival_ = std::max(last_arrival_, network_->Arrive(local_ip_, m.bytes.size(), m.at));
+        last_arrival_ = std::max(last_arrival_, network_->Arrive(endpoint_, m.bytes.size(), m.at));
         inbox_.push_back(Chunk{std::move(m.bytes), last_arrival_});
         deliver_.ArmAt(last_arrival_);
         return;
@@ -273,7 +278,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   void Send(Bytes data) {
     const size_t size = data.size();
-    const MonoTime at = network_->Depart(shard_, local_ip_, size, latency_);
+    const MonoTime at = network_->Depart(shard_, endpoint_, size, latency_);
     unacked_ += size;
     if (unacked_ >= limits_.high_water) blocked_ = true;
     Tell(Message{.kind = Kind::kData, .at = at, .bytes = std::move(data)});
@@ -297,6 +302,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   const uint64_t id_;
   const size_t peer_shard_;
   const uint64_t peer_;
+  MemoryNetwork::Endpoint* const endpoint_;  // Our address's, on our shard: outlives us (the network does).
   bool peer_gone_ = false;  // The other end was closed or reset: writes fail.
   Fifo<Chunk> inbox_;       // What the other end wrote, in order of arrival.
   MonoTime last_arrival_;   // When the last byte written to this end arrives.
@@ -554,7 +560,9 @@ Traffic MemoryNetwork::TrafficOf(const std::string& ip) const {
 
 void MemoryNetwork::BreakConnections() {
   for (auto& shard : shards_) {
-    for (auto& [id, c] : shard->connections) c->Break();
+    for (MemoryConnection* c : shard->connections) {
+      if (c != nullptr) c->Break();
+    }
   }
 }
 
@@ -562,8 +570,8 @@ void MemoryNetwork::Partition(const std::vector<std::string>& side) {
   partition_.clear();
   for (const std::string& ip : side) partition_.insert(MustParse(ip));
   for (auto& shard : shards_) {
-    for (auto& [id, c] : shard->connections) {
-      if (Separated(c->local_ip(), c->remote_ip())) c->Break();
+    for (MemoryConnection* c : shard->connections) {
+      if (c != nullptr && Separated(c->local_ip(), c->remote_ip())) c->Break();
     }
   }
 }
@@ -579,10 +587,10 @@ Duration MemoryNetwork::LatencyBetween(Ipv4 from, Ipv4 to) const {
   return ShardOf(from) != ShardOf(to) ? std::max(latency, lookahead_) : latency;
 }
 
-MonoTime MemoryNetwork::Depart(size_t shard, Ipv4 from, size_t bytes, Duration latency) {
+MonoTime MemoryNetwork::Depart(size_t shard, Endpoint* from, size_t bytes, Duration latency) {
   Shard& s = *shards_[shard];
   MonoTime t = s.loop->Now();
-  Endpoint& sender = s.endpoints[from];
+  Endpoint& sender = *from;
   sender.traffic.bytes_sent += bytes;
   if (!modeled_) return t + latency;
   if (sender.link.upload_bytes_per_second > 0) {
@@ -596,8 +604,8 @@ MonoTime MemoryNetwork::Depart(size_t shard, Ipv4 from, size_t bytes, Duration l
   return t;
 }
 
-MonoTime MemoryNetwork::Arrive(Ipv4 to, size_t bytes, MonoTime at) {
-  Endpoint& receiver = shards_[ShardOf(to)]->endpoints[to];
+MonoTime MemoryNetwork::Arrive(Endpoint* to, size_t bytes, MonoTime at) {
+  Endpoint& receiver = *to;
   receiver.traffic.bytes_received += bytes;
   if (modeled_ && receiver.link.download_bytes_per_second > 0) {
     at = std::max(at, receiver.download_free) + TransmitTime(bytes, receiver.link.download_bytes_per_second);
@@ -658,8 +666,9 @@ void MemoryNetwork::Handle(size_t shard, Message message) {
       return;
     }
     default: {
-      const auto it = s.connections.find(message.to);
-      if (it != s.connections.end()) it->second->Receive(std::move(message));
+      if (message.to < s.connections.size() && s.connections[message.to] != nullptr) {
+        s.connections[message.to]->Receive(std::move(message));
+      }
       return;
     }
   }

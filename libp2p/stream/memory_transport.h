@@ -158,12 +158,13 @@ class MemoryNetwork {
   // The one-way latency from `from` to `to`.
   Duration LatencyBetween(Ipv4 from, Ipv4 to) const;
   size_t ShardOf(Ipv4 ip) const;
-  // Books `bytes` written now on `shard` from `from` in its upload queue, counts them, and returns when they
-  // reach the receiver's access link (`latency` and any jitter later).
-  MonoTime Depart(size_t shard, Ipv4 from, size_t bytes, Duration latency);
-  // Books `bytes` reaching `to` (on its shard) at `at` in its download queue, counts them, and returns when
-  // they have arrived.
-  MonoTime Arrive(Ipv4 to, size_t bytes, MonoTime at);
+  // Books `bytes` written now on `shard` from the address of endpoint `from` (of that shard) in its upload
+  // queue, counts them, and returns when they reach the receiver's access link (`latency` and any jitter
+  // later).
+  MonoTime Depart(size_t shard, Endpoint* from, size_t bytes, Duration latency);
+  // Books `bytes` reaching the address of endpoint `to` (on the caller's shard, the address's) at `at` in its
+  // download queue, counts them, and returns when they have arrived.
+  MonoTime Arrive(Endpoint* to, size_t bytes, MonoTime at);
   // Sends `message` from shard `from` to the connection or dial it names on shard `to`: handled now when
   // that is the same shard, else when `to` begins its next window.
   void Post(size_t from, size_t to, Message message);
