@@ -302,6 +302,7 @@ class YamuxConnection final : public MuxedConnection {
     if (it == streams_.end() || it->second != s) return;
     streams_.erase(it);
     if (body_target_ == s) body_target_ = nullptr;
+    if (last_found_ == s) last_found_ = nullptr;
     Unlink(s);
     if (!s->outbound()) {
       --inbound_count_;
@@ -324,6 +325,7 @@ class YamuxConnection final : public MuxedConnection {
     }
     streams_.clear();
     body_target_ = nullptr;
+    last_found_ = nullptr;
     send_queue_.clear();
     inbound_count_ = outbound_count_ = unacked_outbound_ = 0;
   }
@@ -517,9 +519,8 @@ class YamuxConnection final : public MuxedConnection {
       streams_[h.stream_id] = s;
       ++inbound_count_;
     } else {
-      auto it = streams_.find(h.stream_id);
-      if (it == streams_.end()) return true;  // A late frame for a stream already gone.
-      s = it->second;
+      s = FindStream(h.stream_id);
+      if (s == nullptr) return true;  // A late frame for a stream already gone.
     }
     // A data frame's body goes to s, unless s leaves first (Forget clears this).
     if (h.type == YamuxType::kData) body_target_ = s;
@@ -545,6 +546,16 @@ class YamuxConnection final : public MuxedConnection {
       if (h.length > 0 && s->remote_fin) return ResetAfterFin(s);
     }
     return opened == nullptr || Accept(std::move(opened));
+  }
+
+  // The stream `id` names in streams_, or null. Frames for one stream often follow each other: the last one
+  // found is checked first.
+  YamuxStream* FindStream(uint32_t id) {
+    if (last_found_ != nullptr && last_found_->id() == id) return last_found_;
+    auto it = streams_.find(id);
+    if (it == streams_.end()) return nullptr;
+    last_found_ = it->second;
+    return last_found_;
   }
 
   // Whether `id` (of the remote's parity) is new: above every id the remote opened so far, or one it
@@ -615,9 +626,8 @@ class YamuxConnection final : public MuxedConnection {
     const YamuxHeader h = current_;
     if (h.type != YamuxType::kData && h.type != YamuxType::kWindowUpdate) return;
     if (!(h.flags & (kYamuxFin | kYamuxRst))) return;
-    auto it = streams_.find(h.stream_id);
-    if (it == streams_.end()) return;
-    YamuxStream* s = it->second;
+    YamuxStream* s = FindStream(h.stream_id);
+    if (s == nullptr) return;
     if (h.flags & kYamuxRst) {
       Forget(s);
       s->OnRemoteReset(UnavailableError("yamux stream reset by the remote"));
@@ -691,6 +701,8 @@ class YamuxConnection final : public MuxedConnection {
   // The stream the body being read goes to, found by OnHeader: an observer, cleared when that stream
   // leaves streams_ (Forget, DetachAll). Null: the body is discarded.
   YamuxStream* body_target_ = nullptr;
+  // The stream FindStream found last: an observer, cleared as body_target_ is.
+  YamuxStream* last_found_ = nullptr;
   // State.
   bool closed_ = false;
   bool go_away_received_ = false;
