@@ -214,6 +214,30 @@ TEST_F(SubscriptionFilterTest, APeersSubscriptionsToRefusedTopicsAreNotRecorded)
   EXPECT_EQ(b.pubsub->stats().subscriptions_filtered, 3u);
 }
 
+// A subscription's event handler that disconnects another peer drops that peer from the core while the
+// sender's RPC is being read: the core finds the sender again, and the RPC's later subscriptions land.
+TEST_F(SubscriptionFilterTest, SubscriptionsAfterOneWhoseHandlerDroppedAnotherPeerLand) {
+  Node b(&loop_, &net_, "b");
+  RawPeer sender(&loop_, &net_, "sender", std::string(kFloodSubProtocolId));
+  RawPeer other(&loop_, &net_, "other", std::string(kFloodSubProtocolId));
+  sender.ConnectTo(b);
+  other.ConnectTo(b);
+  ASSERT_NE(b.pubsub->FindPeer(other.id()), nullptr);
+  std::vector<std::string> events;
+  bool other_gone_at_last = false;
+  b.pubsub->SetEvents(PubSub::Events{[&](const PeerId& peer, const std::string& topic, bool) {
+    if (peer != sender.id()) return;
+    events.push_back(topic);
+    if (topic == "drop-other") b.host->Disconnect(other.id());
+    if (topic == "last") other_gone_at_last = b.pubsub->FindPeer(other.id()) == nullptr;
+  }});
+  sender.Send(SubscriptionRpc({"first", "drop-other", "last"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"first", "drop-other", "last"}));
+  EXPECT_TRUE(other_gone_at_last);  // Dropped within the RPC, so the core looked the sender up again.
+  EXPECT_EQ(b.pubsub->PeerTopics(sender.id()), (std::set<std::string>{"drop-other", "first", "last"}));
+  EXPECT_EQ(b.pubsub->StateCounts().peers, 1u);
+}
+
 // A filter whose answer changes: a topic recorded while allowed is still given up by its unsubscribe, and
 // is not asked about again until then; new subscriptions get the new answer.
 TEST_F(SubscriptionFilterTest, AnUnsubscribeFromATopicRecordedBeforeTheFilterTightenedLands) {
