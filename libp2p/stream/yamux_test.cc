@@ -803,6 +803,25 @@ TEST_F(YamuxWireTest, AStreamDroppedWhileItsFrameArrivesLosesOnlyTheRestOfThatFr
   EXPECT_EQ(r.data, "next");
 }
 
+// The stream a frame was last found for, dropped by its reader between frames: a later frame for its id is
+// a late one, discarded (the connection does not look at the stream it found before), and the other
+// streams still get theirs.
+TEST_F(YamuxWireTest, AFrameForTheStreamFoundLastAfterItWasDroppedIsDiscarded) {
+  FeedWindowUpdate(2, kYamuxSyn, 0);
+  FeedWindowUpdate(4, kYamuxSyn, 0);
+  ASSERT_EQ(accepted_.size(), 2u);
+  Recorder other;
+  other.Attach(accepted_[1].get());
+  FeedData(2, 0, "found");  // Stream 2 is the one found last.
+  accepted_[0].reset();
+  FeedData(2, 0, "late");
+  FeedData(4, 0, "still");
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(closed_.ok());
+  EXPECT_EQ(other.data, "still");
+  EXPECT_EQ(conn_->stream_count(), 1u);
+}
+
 TEST_F(YamuxWireTest, AStreamIdIsNotReusedAfterTheStreamEnded) {
   FeedData(2, kYamuxSyn | kYamuxFin, "one");
   ASSERT_EQ(accepted_.size(), 1u);
