@@ -510,6 +510,7 @@ PubSubPeer* PubSub::FindPeer(const PeerId& peer) {
 }
 
 void PubSub::OnRpc(const PeerId& from, PeerState* state, pb::RPC rpc, bool first_on_stream) {
+  uint64_t drops = peers_dropped_;
   tracer_.RecvRpc(from, rpc);
   // Too many subscription entries: the whole RPC goes, as go drops one its limit filter refuses. The decoder
   // kept at most one entry over the cap, so the count here says whether there were more.
@@ -522,7 +523,6 @@ void PubSub::OnRpc(const PeerId& from, PeerState* state, pb::RPC rpc, bool first
   }
   // Whether the sender is still a peer after a callback, which may have dropped it. DropPeer is the one way
   // out of peers_ and counts its drops, so while none happened `state` stands without a lookup.
-  uint64_t drops = peers_dropped_;
   auto still_peer = [&] {
     if (peers_dropped_ == drops) return true;
     auto it = peers_.find(from);

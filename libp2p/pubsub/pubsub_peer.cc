@@ -74,16 +74,18 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
     ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits, &counts));
     ++stats_.rpcs_received;
     stats_.elements_left_out += counts.left_out;
+    // Stop reading if an observer or the callback replaced or dropped the stream (or let the peer go): the
+    // rest of these bytes belong to a stream that is gone (the reader itself lives until the loop comes back).
+    auto gone = [&] {
+      stopped = inbound_.get() != inbound;
+      return stopped;
+    };
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
+    if (gone()) return CancelledError("peer or stream gone");
     first_rpc_on_stream_ = ++inbound->rpcs == 1;
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
     first_rpc_on_stream_ = false;
-    // Stop reading if the callback replaced or dropped the stream: the rest of these bytes belong to a
-    // stream that is gone (the reader itself lives until the loop comes back).
-    if (inbound_.get() != inbound) {
-      stopped = true;
-      return CancelledError("peer or stream gone");
-    }
+    if (gone()) return CancelledError("peer or stream gone");
     return OkStatus();
   });
   if (stopped || s.ok()) return;

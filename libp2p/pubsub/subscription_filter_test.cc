@@ -233,9 +233,61 @@ TEST_F(SubscriptionFilterTest, SubscriptionsAfterOneWhoseHandlerDroppedAnotherPe
   }});
   sender.Send(SubscriptionRpc({"first", "drop-other", "last"}));
   EXPECT_EQ(events, (std::vector<std::string>{"first", "drop-other", "last"}));
-  EXPECT_TRUE(other_gone_at_last);  // Dropped within the RPC, so the core looked the sender up again.
+  EXPECT_TRUE(other_gone_at_last);  // Dropped within the RPC, which went on.
   EXPECT_EQ(b.pubsub->PeerTopics(sender.id()), (std::set<std::string>{"drop-other", "first", "last"}));
   EXPECT_EQ(b.pubsub->StateCounts().peers, 1u);
+}
+
+// A subscription's event handler that disconnects the sender itself: the rest of its RPC is not handled (the
+// core finds it gone, rather than writing to the entry it had), and it leaves no state behind.
+TEST_F(SubscriptionFilterTest, SubscriptionsAfterOneWhoseHandlerDroppedTheSenderAreNotHandled) {
+  Node b(&loop_, &net_, "b");
+  RawPeer sender(&loop_, &net_, "sender", std::string(kFloodSubProtocolId));
+  sender.ConnectTo(b);
+  std::vector<std::string> events;
+  b.pubsub->SetEvents(PubSub::Events{[&](const PeerId&, const std::string& topic, bool) {
+    events.push_back(topic);
+    if (topic == "drop-me") b.host->Disconnect(sender.id());
+  }});
+  sender.Send(SubscriptionRpc({"first", "drop-me", "last"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"first", "drop-me"}));
+  EXPECT_EQ(b.pubsub->FindPeer(sender.id()), nullptr);
+  EXPECT_EQ(b.pubsub->StateCounts().peers, 0u);
+  EXPECT_EQ(b.pubsub->StateCounts().peer_topics, 0u);
+}
+
+// An RPC observer that lets the sender go (here by disconnecting it) ends the sender's reading there: the
+// RPC it observed is not handled (its entry in the core is gone), nor is anything after it.
+TEST_F(SubscriptionFilterTest, AnRpcWhoseObserverDroppedTheSenderIsNotHandled) {
+  struct Dropper : RpcObserver {
+    void OnReceive(const PeerId& peer, pb::RPC* rpc) override {
+      ++seen;
+      if (rpc->subscriptions_size() > 0 && rpc->subscriptions(0).topicid() == "drop-me") host->Disconnect(peer);
+    }
+    bool ObservesSends() const override { return false; }
+    stream::Host* host = nullptr;
+    int seen = 0;
+  } dropper;
+  Node b(&loop_, &net_, "b", false, [&](PubSubOptions& o) { o.rpc_observers.push_back(&dropper); });
+  dropper.host = b.host.get();
+  RawPeer sender(&loop_, &net_, "sender", std::string(kFloodSubProtocolId));
+  sender.ConnectTo(b);
+  sender.Send(SubscriptionRpc({"kept"}));
+  ASSERT_EQ(b.pubsub->PeerTopics(sender.id()), std::set<std::string>{"kept"});
+  const int seen_before = dropper.seen;
+  // Both RPCs in one write, so that they arrive in one read.
+  std::string frames;
+  for (const std::string& topic : {"drop-me", "after"}) {
+    const std::string encoded = SubscriptionRpc({topic}).SerializeAsString();
+    AppendUvarint(encoded.size(), &frames);
+    frames += encoded;
+  }
+  ASSERT_TRUE(sender.out->Write(AsBytes(frames)).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(dropper.seen, seen_before + 1);
+  EXPECT_EQ(b.pubsub->FindPeer(sender.id()), nullptr);
+  EXPECT_EQ(b.pubsub->StateCounts().peers, 0u);
+  EXPECT_EQ(b.pubsub->StateCounts().peer_topics, 0u);
 }
 
 // A filter whose answer changes: a topic recorded while allowed is still given up by its unsubscribe, and
