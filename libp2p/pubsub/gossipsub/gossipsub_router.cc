@@ -214,7 +214,9 @@ bool GossipSubRouter::SpeaksIDontWant(const GossipPeer& p) const {
 double GossipSubRouter::Score(const PeerId& peer) const { return score_ ? score_->Score(peer) : 0.0; }
 
 void GossipSubRouter::AddPeer(const PeerId& peer, const std::string& protocol) {
-  GossipPeer& info = peers_[peer];
+  auto [entry, added] = peers_.try_emplace(peer);
+  GossipPeer& info = entry->second;
+  if (!added && Meshless(info)) --meshless_peers_;  // Added again: counted anew below.
   info.protocol = protocol;
   info.direct = options_.direct_peers.count(peer) > 0;
   if (Meshless(info)) ++meshless_peers_;
