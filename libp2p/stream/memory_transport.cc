@@ -81,7 +81,8 @@ struct MemoryNetwork::Shard {
   std::unordered_map<Multiaddr, MemoryListener*> listeners;
   uint64_t next_id = 1;
   // Each connection end of this shard at its id (null where none is: ids also number dials and accepts, and
-  // ids of connections gone are not reused).
+  // ids of connections gone are not reused). It grows with every id handed out, 8 bytes each, and walks
+  // (BreakConnections, Partition) cover them all: a simulation's network lives as long as its run.
   std::vector<MemoryConnection*> connections;
   std::unordered_map<uint64_t, ShardedPendingDial*> dials;
   // Dials between shards waiting for their listener's side to be reached.

@@ -162,7 +162,7 @@ class MemoryNetwork {
   // queue, counts them, and returns when they reach the receiver's access link (`latency` and any jitter
   // later).
   MonoTime Depart(size_t shard, Endpoint* from, size_t bytes, Duration latency);
-  // Books `bytes` reaching the address of endpoint `to` (on the caller's shard, the address's) at `at` in its
+  // Books `bytes` reaching endpoint `to` (the receiving connection's own, on its shard) at `at` in its
   // download queue, counts them, and returns when they have arrived.
   MonoTime Arrive(Endpoint* to, size_t bytes, MonoTime at);
   // Sends `message` from shard `from` to the connection or dial it names on shard `to`: handled now when
