@@ -117,7 +117,9 @@ struct PubSubPeerOptions {
 };
 
 // Inspects or rewrites RPCs as they are received and, unless ObservesSends() is false, before they are sent.
-// Runs on the loop thread. An observer must outlive the peers it is added to.
+// Runs on the loop thread. An observer must outlive the peers it is added to. An observer of a received RPC
+// that stops the peer's reading (StopReading, or its owner letting it go) or replaces its stream ends the
+// read there: on_rpc does not get that RPC.
 class RpcObserver {
  public:
   virtual ~RpcObserver() = default;
