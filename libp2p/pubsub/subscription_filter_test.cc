@@ -78,6 +78,14 @@ struct Node {
   std::vector<std::string> subscription_events;
 };
 
+// `rpc` encoded with its length prefix, as a pubsub stream carries it.
+std::string Framed(const pb::RPC& rpc) {
+  const std::string encoded = rpc.SerializeAsString();
+  std::string frame;
+  AppendUvarint(encoded.size(), &frame);
+  return frame + encoded;
+}
+
 // A bare host that speaks `protocol` by hand: it opens a stream to a node and writes framed RPCs on it, and
 // counts the RPCs the node sends it.
 struct RawPeer {
@@ -102,11 +110,7 @@ struct RawPeer {
     ASSERT_NE(out, nullptr);
   }
   void Send(const pb::RPC& rpc) {
-    const std::string encoded = rpc.SerializeAsString();
-    std::string frame;
-    AppendUvarint(encoded.size(), &frame);
-    frame += encoded;
-    ASSERT_TRUE(out->Write(AsBytes(frame)).ok());
+    ASSERT_TRUE(out->Write(AsBytes(Framed(rpc))).ok());
     loop->RunUntilIdle();
   }
   const PeerId& id() const { return host->peer_id(); }
@@ -276,12 +280,7 @@ TEST_F(SubscriptionFilterTest, AnRpcWhoseObserverDroppedTheSenderIsNotHandled) {
   ASSERT_EQ(b.pubsub->PeerTopics(sender.id()), std::set<std::string>{"kept"});
   const int seen_before = dropper.seen;
   // Both RPCs in one write, so that they arrive in one read.
-  std::string frames;
-  for (const std::string& topic : {"drop-me", "after"}) {
-    const std::string encoded = SubscriptionRpc({topic}).SerializeAsString();
-    AppendUvarint(encoded.size(), &frames);
-    frames += encoded;
-  }
+  const std::string frames = Framed(SubscriptionRpc({"drop-me"})) + Framed(SubscriptionRpc({"after"}));
   ASSERT_TRUE(sender.out->Write(AsBytes(frames)).ok());
   loop_.RunUntilIdle();
   EXPECT_EQ(dropper.seen, seen_before + 1);
