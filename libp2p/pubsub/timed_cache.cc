@@ -108,6 +108,7 @@ bool TimedCache::Insert(const Lookup& lookup) {
   Entry& e = EntryAt(seq);
   e.hash = lookup.hash;
   e.expiry = now + ttl_;
+  if (seq == head_seq_) head_expiry_ = e.expiry;
   SetKey(&e, lookup.key);
   if (e.inline_size == kHeapKey) heap_key_bytes_ += sizeof(size_t) + lookup.key.size();
   // Too far from home (a run of luck a keyed hash makes vanishingly rare): a larger index spreads the keys.
@@ -126,6 +127,7 @@ size_t TimedCache::size() {
 void TimedCache::Clear() {
   for (uint64_t s = head_seq_; s < tail_seq_; ++s) FreeKey(&EntryAt(s));
   head_seq_ = tail_seq_;
+  head_expiry_ = MonoTime::max();
   blocks_.clear();
   spare_.reset();
   blocks_held_ = 0;
@@ -200,7 +202,7 @@ void TimedCache::ReleaseBlockOf(uint64_t seq) {
 
 void TimedCache::EvictExpired(MonoTime now) {
   if (now > latest_) latest_ = now;
-  while (head_seq_ != tail_seq_ && EntryAt(head_seq_).expiry <= now) EvictOldest();
+  while (head_expiry_ <= now) EvictOldest();
 }
 
 void TimedCache::EvictOldest() {
@@ -209,6 +211,7 @@ void TimedCache::EvictOldest() {
   IndexErase(FindSlotOfSequence(head_seq_, e.hash));
   FreeKey(&e);
   const uint64_t evicted = head_seq_++;
+  head_expiry_ = head_seq_ != tail_seq_ ? EntryAt(head_seq_).expiry : MonoTime::max();
   // A block the oldest entries have all left goes (the ring stays: it is the only one).
   if (in_blocks_ && (head_seq_ == tail_seq_ || (head_seq_ >> block_shift_) != (evicted >> block_shift_))) {
     ReleaseBlockOf(evicted);

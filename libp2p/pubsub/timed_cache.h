@@ -187,6 +187,9 @@ class TimedCache {
   uint64_t tail_seq_ = 0;
   // The latest time a call read: inserts are never dated earlier, so that expiries grow along the entries.
   MonoTime latest_{};
+  // The oldest entry's expiry (MonoTime::max() when empty), kept here so that a lookup with nothing to
+  // evict does not load that entry: it is rarely in the cache.
+  MonoTime head_expiry_ = MonoTime::max();
   // The index (see SlotValue()).
   LargeArray<uint32_t> slots_;
   size_t heap_key_bytes_ = 0;
