@@ -1,6 +1,7 @@
 #include "libp2p/base/run_queue.h"
 
 #include <cassert>
+#include <optional>
 #include <utility>
 
 #include "libp2p/base/owned_callback.h"
@@ -78,13 +79,16 @@ std::unique_ptr<Task> RunQueue::CreateTask(std::function<void()> callback) {
 }
 
 size_t RunQueue::RunBatch() {
-  std::deque<Entry> batch;
+  // Constructed only when there is work: a deque allocates even when empty, and a virtual-time loop asks
+  // after every timer it runs, often to find nothing.
+  std::optional<std::deque<Entry>> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    batch.swap(queue_);
+    if (queue_.empty()) return 0;
+    batch.emplace().swap(queue_);
   }
   size_t ran = 0;
-  for (Entry& e : batch) {
+  for (Entry& e : *batch) {
     if (e.fn) {
       e.fn();
       e.fn = nullptr;  // Its captures go now, in order.
