@@ -82,20 +82,29 @@ class CipherState {
   }
   // Opens `ciphertext` into `out` (ciphertext.size() - 16 bytes; may alias). kUnauthenticated on failure.
   Status Decrypt(ByteSpan ad, ByteSpan ciphertext, std::span<uint8_t> out) {
-    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     if (null_) {
-      if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
-      const size_t plain = ciphertext.size() - kTagLength;
-      const ByteSpan tag = ciphertext.subspan(plain);
-      if (std::any_of(tag.begin(), tag.end(), [](uint8_t b) { return b != 0; })) {
-        return UnauthenticatedError("Noise null cipher: the tag is not zero (a peer with a real cipher?)");
-      }
-      std::memmove(out.data(), ciphertext.data(), plain);
-    } else {
-      RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
+      ASSIGN_OR_RETURN(const ByteSpan plain, OpenNull(ciphertext));
+      std::memmove(out.data(), plain.data(), plain.size());
+      return OkStatus();
     }
+    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
+    RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
     ++nonce_;
     return OkStatus();
+  }
+  bool null_cipher() const { return null_; }
+  // Opens `ciphertext` sealed with the null cipher: its plaintext is its first bytes, returned as a view of
+  // them (nothing is copied; the view lives as long as `ciphertext`). kUnauthenticated unless the tag is zero.
+  StatusOr<ByteSpan> OpenNull(ByteSpan ciphertext) {
+    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
+    if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
+    const size_t plain = ciphertext.size() - kTagLength;
+    const ByteSpan tag = ciphertext.subspan(plain);
+    if (std::any_of(tag.begin(), tag.end(), [](uint8_t b) { return b != 0; })) {
+      return UnauthenticatedError("Noise null cipher: the tag is not zero (a peer with a real cipher?)");
+    }
+    ++nonce_;
+    return ciphertext.first(plain);
   }
 
  private:
@@ -449,6 +458,11 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     Liveness::Scope scope(&liveness_);
     Status s = frames_.Feed(data, [&](ByteSpan frame, uint8_t* writable) -> Status {
       if (frame.size() < kTagLength) return UnauthenticatedError("Noise message shorter than its tag");
+      // The null cipher's plaintext is a view of the frame itself: no copy.
+      if (receive_.null_cipher()) {
+        ASSIGN_OR_RETURN(const ByteSpan plain, receive_.OpenNull(frame));
+        return DeliverData(plain) ? OkStatus() : CancelledError("destroyed");
+      }
       // A frame gathered across reads is ours to overwrite: decrypt it in place.
       std::span<uint8_t> plain;
       if (writable != nullptr) {
