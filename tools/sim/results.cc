@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "tools/sim/receipt_table.h"
 #include "tools/sim/regions.h"
 
 namespace libp2p::sim {
@@ -130,7 +131,7 @@ StatusOr<Summary> WriteResults(const Plan& plan, const std::vector<std::unique_p
     for (const Publication& p : node.publications()) published[p.id] = {p.topic, node.index(), p.at - start};
     if (attacker(i)) continue;
     for (const std::string& topic : node.topics()) subscribers[topic].push_back(i);
-    for (const auto& [id, receipt] : node.receipts()) receivers[id].emplace_back(i, &receipt);
+    node.receipts().ForEach([&](uint64_t id, const Receipt& receipt) { receivers[id].emplace_back(i, &receipt); });
   }
   // A node that subscribed to a topic twice is one subscriber (the lists are in node order already).
   for (auto& [topic, subs] : subscribers) subs.erase(std::unique(subs.begin(), subs.end()), subs.end());

@@ -10,7 +10,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -23,6 +22,7 @@
 #include "libp2p/stream/memory_transport.h"
 #include "tools/node/interop_script.h"
 #include "tools/sim/plan.h"
+#include "tools/sim/receipt_table.h"
 
 namespace libp2p::sim {
 
@@ -31,12 +31,6 @@ namespace libp2p::sim {
 struct CpuModel {
   Duration per_message{};      // E.g. a signature check.
   double nanos_per_byte = 0;   // E.g. decryption: 0.5 ns per byte at 2 GB/s.
-};
-
-// Every copy of a message a node received, as it arrived (before deduplication and validation).
-struct Receipt {
-  MonoTime first{};
-  uint32_t copies = 0;
 };
 
 // A message a node published.
@@ -83,7 +77,7 @@ class SimNode : private pubsub::RpcObserver {
   size_t index() const { return config_.index; }
   const crypto::PeerId& id() const { return id_; }
   bool online() const { return host_ != nullptr; }
-  const std::unordered_map<uint64_t, Receipt>& receipts() const { return receipts_; }
+  const ReceiptTable& receipts() const { return receipts_; }
   const std::vector<Publication>& publications() const { return publications_; }
   // Topics the script subscribed to so far.
   const std::vector<std::string>& topics() const { return topics_; }
@@ -130,7 +124,7 @@ class SimNode : private pubsub::RpcObserver {
   size_t next_outage_ = 0;
   std::vector<std::string> topics_;
   std::vector<std::pair<std::string, Duration>> validation_delays_;  // Set again on coming back.
-  std::unordered_map<uint64_t, Receipt> receipts_;
+  ReceiptTable receipts_;
   std::vector<Publication> publications_;
   // The CPU: validations in the order they finish (each starts when the one before it ended).
   MonoTime cpu_free_{};
