@@ -4,15 +4,15 @@
 
 namespace libp2p::pubsub {
 
-std::vector<crypto::PeerId> FloodSubRouter::Route(const SharedMessage& shared, const std::string&,
-                                                  const std::optional<crypto::PeerId>& source) {
+std::vector<PubSubPeer*> FloodSubRouter::Route(const SharedMessage& shared, const std::string&,
+                                               const std::optional<crypto::PeerId>& source) {
   const pb::Message& msg = *shared;
-  std::vector<crypto::PeerId> targets;
+  std::vector<PubSubPeer*> targets;
   for (const crypto::PeerId& peer : peers_) {
     if (source.has_value() && peer == *source) continue;
     if (AsStringView(peer.bytes()) == msg.from()) continue;
     if (core_->PeerTopics(peer).count(msg.topic()) == 0) continue;
-    targets.push_back(peer);
+    if (PubSubPeer* p = core_->FindPeer(peer)) targets.push_back(p);
   }
   return targets;
 }

@@ -22,8 +22,8 @@ class FloodSubRouter final : public Router {
   void Leave(const std::string&) override {}
   void HandleControl(const crypto::PeerId&, const pb::ControlMessage&) override {}
   // Every peer subscribed to the topic, except the one it came from and its author, in peer id order.
-  std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
-                                    const std::optional<crypto::PeerId>& source) override;
+  std::vector<PubSubPeer*> Route(const SharedMessage& msg, const std::string& id,
+                                 const std::optional<crypto::PeerId>& source) override;
 
  private:
   PubSub* core_ = nullptr;

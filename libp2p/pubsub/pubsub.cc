@@ -426,18 +426,19 @@ BatchPublishResult PubSub::PublishBatch(MessageBatch batch, RpcScheduler* schedu
   // Each message encoded once, whatever the number of its copies; found by the RPC the scheduler hands back.
   std::unordered_map<const pb::RPC*, OutgoingMessage> outgoing;
   for (const MessageBatch::Entry& e : batch.entries()) {
-    const std::vector<PeerId> peers = RouteOwn(e.msg, e.id);
+    const std::vector<PubSubPeer*> peers = RouteOwn(e.msg, e.id);
     ++result.messages;
     if (peers.empty()) continue;
     auto rpc = std::make_shared<pb::RPC>();
     *rpc->add_publish() = *e.msg;
     outgoing.emplace(rpc.get(), OutgoingMessage{e.msg.get()});
-    for (const PeerId& peer : peers) scheduler->Add(peer, e.id, rpc);
+    for (const PubSubPeer* peer : peers) scheduler->Add(peer->id(), e.id, rpc);
   }
   for (ScheduledRpc& send : scheduler->Take()) {
     auto out = outgoing.find(send.rpc.get());
     assert(out != outgoing.end());
-    if (SendMessage(send.peer, &out->second, SendLane::kPublish, send.id)) {
+    PubSubPeer* peer = FindPeer(send.peer);
+    if (peer != nullptr && SendMessage(*peer, &out->second, SendLane::kPublish, send.id)) {
       ++result.sent;
     } else {
       ++result.dropped;
@@ -454,7 +455,7 @@ void PubSub::DeliverLocally(const pb::Message& msg, const std::string& id) {
   (*handler)(msg, id, self_);
 }
 
-std::vector<PeerId> PubSub::RouteOwn(const SharedMessage& msg, const std::string& id) {
+std::vector<PubSubPeer*> PubSub::RouteOwn(const SharedMessage& msg, const std::string& id) {
   DeliverLocally(*msg, id);
   seen_.Insert(id);
   ++stats_.published;
@@ -776,23 +777,24 @@ void PubSub::Accept(const PeerId& from, pb::Message msg, const std::string& id) 
   SendToPeers(*shared, id, router_->Route(shared, id, from), SendLane::kForward);
 }
 
-size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PeerId>& peers,
+size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PubSubPeer*>& peers,
                            SendLane lane) {
   OutgoingMessage out{&msg};  // A message with no one to send to costs no encoding.
   size_t sent = 0;
-  for (const PeerId& peer : peers) {
-    if (SendMessage(peer, &out, lane, id)) ++sent;
+  const uint64_t drops = peers_dropped_;
+  for (PubSubPeer* peer : peers) {
+    // A send may drop peers (DropPeer destroys them from the loop, so the pointer still reads): once one
+    // went, each peer still to come is checked to be ours.
+    if (peers_dropped_ != drops && FindPeer(peer->id()) != peer) continue;
+    if (SendMessage(*peer, &out, lane, id)) ++sent;
   }
   return sent;
 }
 
-bool PubSub::SendMessage(const PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id) {
-  auto it = peers_.find(peer);
-  if (it == peers_.end()) return false;
-  PubSubPeer& p = *it->second.peer;
+bool PubSub::SendMessage(PubSubPeer& p, OutgoingMessage* out, SendLane lane, const std::string& id) {
   if (tracer_.active() || p.sends_observed()) {
     if (!out->rpc.has_value()) *out->rpc.emplace().add_publish() = *out->msg;
-    return SendRpc(peer, *out->rpc, lane, id);
+    return SendRpc(p.id(), *out->rpc, lane, id);
   }
   if (out->frame == nullptr) {
     auto frame = std::make_shared<Bytes>();

@@ -403,12 +403,13 @@ class PubSub {
   // What every publish of ours does before sending (Publish's and a batch's alike): the local fanout-only
   // subscription gets it, the seen cache and the statistics count it, and the router routes it. Returns the
   // peers it goes to.
-  std::vector<crypto::PeerId> RouteOwn(const SharedMessage& msg, const std::string& id);
+  std::vector<PubSubPeer*> RouteOwn(const SharedMessage& msg, const std::string& id);
   // Hands our own validated message to the local subscription of its topic, if that topic is fanout-only.
   void DeliverLocally(const pb::Message& msg, const std::string& id);
   // Sends `msg` to each of `peers` (as the router routed it), in one RPC each in `lane` (kPublish for ours,
-  // kForward for others'), tagged with `id`; returns how many were queued.
-  size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<crypto::PeerId>& peers,
+  // kForward for others'), tagged with `id`; returns how many were queued. A peer dropped by an earlier
+  // send of the loop is skipped.
+  size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PubSubPeer*>& peers,
                      SendLane lane);
   // The data RPC of one message (an observer that must outlive it), encoded at most once however many peers
   // it goes to: as a frame, written at the first send to a peer whose sends are not observed and shared by
@@ -420,8 +421,8 @@ class PubSub {
     size_t rpc_size = 0;
     std::optional<pb::RPC> rpc;
   };
-  // Sends `out` to `peer` in `lane`, tagged with `id`. False when the peer is unknown or the RPC was dropped.
-  bool SendMessage(const crypto::PeerId& peer, OutgoingMessage* out, SendLane lane, const std::string& id);
+  // Sends `out` to `peer` (one of peers_) in `lane`, tagged with `id`. False when the RPC was dropped.
+  bool SendMessage(PubSubPeer& peer, OutgoingMessage* out, SendLane lane, const std::string& id);
   // Delivers a validated message to our handler and has the router route it (it may keep it).
   void Accept(const crypto::PeerId& from, pb::Message msg, const std::string& id);
   // Our subscriptions, for a new peer: in as many RPCs as keep each within kMaxControlBytesPerRpc.

@@ -14,6 +14,8 @@
 
 namespace libp2p::pubsub {
 
+class PubSubPeer;
+
 class PubSub;
 
 // A validated message, immutable and shared: the core hands it to the router without a copy (gossipsub's
@@ -88,9 +90,11 @@ class Router {
   // scores, the fanout choice) but sends nothing: the core sends one data RPC to each peer returned, in
   // that order, tagged with `id` (PubSub::Publish, PubSub::PublishBatch, and forwarding). The peers are
   // distinct and never include `source` nor the message's author. Called once per message. `msg` is never
-  // null; the router may keep it.
-  virtual std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
-                                            const std::optional<crypto::PeerId>& source) = 0;
+  // null; the router may keep it. Each peer is given as the core's PubSubPeer for it (PubSub::FindPeer,
+  // the one the router was told of in AddPeer): peers the core does not have are left out. The pointers
+  // are the core's, valid until the core drops the peer (after RemovePeer()).
+  virtual std::vector<PubSubPeer*> Route(const SharedMessage& msg, const std::string& id,
+                                         const std::optional<crypto::PeerId>& source) = 0;
 
   // Whether `peer` still wants message `id`, asked just before a queued copy of it is written to the peer
   // (gossipsub v1.2: not once the peer said IDONTWANT). False drops that copy unsent.

@@ -643,8 +643,8 @@ void GossipSubRouter::OnRejected(const PeerId& from, const std::string& id, cons
   promises_->Keep(id);
 }
 
-std::vector<PeerId> GossipSubRouter::Route(const SharedMessage& shared, const std::string& id,
-                                           const std::optional<PeerId>& source) {
+std::vector<PubSubPeer*> GossipSubRouter::Route(const SharedMessage& shared, const std::string& id,
+                                                const std::optional<PeerId>& source) {
   RecordRouted(*shared, id, source);
   return FilterTargets(CandidateTargets(shared->topic(), source), *shared, id, source);
 }
@@ -703,27 +703,29 @@ std::vector<PeerId> GossipSubRouter::CandidateTargets(const std::string& topic, 
   return targets;
 }
 
-std::vector<PeerId> GossipSubRouter::FilterTargets(std::vector<PeerId> candidates, const pb::Message& msg,
-                                                   const std::string& id, const std::optional<PeerId>& source) {
+std::vector<PubSubPeer*> GossipSubRouter::FilterTargets(std::vector<PeerId> candidates, const pb::Message& msg,
+                                                        const std::string& id, const std::optional<PeerId>& source) {
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  std::vector<PeerId> targets;
+  std::vector<PubSubPeer*> targets;
   targets.reserve(candidates.size());
   const bool we_send_partial = OurPartialMode(msg.topic()).supports;
-  for (PeerId& p : candidates) {
+  for (const PeerId& p : candidates) {
     if (source && p == *source) continue;
     if (AsStringView(p.bytes()) == msg.from()) continue;
     auto info = peers_.find(p);
-    if (info != peers_.end() && info->second.DoesNotWant(id)) {
+    // Not a peer of ours (any more), or not the core's: nothing to send it through.
+    if (info == peers_.end() || info->second.sender == nullptr) continue;
+    if (info->second.DoesNotWant(id)) {
       ++stats_.sends_skipped_idontwant;
       continue;
     }
     // A peer that asked for partial messages of the topic gets them, from the application, instead.
-    if (we_send_partial && info != peers_.end() && RequestsPartial(info->second, msg.topic())) {
+    if (we_send_partial && RequestsPartial(info->second, msg.topic())) {
       ++stats_.full_sends_skipped_partial;
       continue;
     }
-    targets.push_back(std::move(p));
+    targets.push_back(info->second.sender);
   }
   return targets;
 }

@@ -204,8 +204,8 @@ class GossipSubRouter final : public Router {
   void Join(const std::string& topic) override;
   void Leave(const std::string& topic) override;
   void HandleControl(const crypto::PeerId& peer, const pb::ControlMessage& control) override;
-  std::vector<crypto::PeerId> Route(const SharedMessage& msg, const std::string& id,
-                                    const std::optional<crypto::PeerId>& source) override;
+  std::vector<PubSubPeer*> Route(const SharedMessage& msg, const std::string& id,
+                                 const std::optional<crypto::PeerId>& source) override;
   RpcAcceptance AcceptRpcFrom(const crypto::PeerId& peer) override;
   void OnFirstSeen(const crypto::PeerId& from, const pb::Message& msg, const std::string& id) override;
   void OnDuplicate(const crypto::PeerId& from, const std::string& id, const std::string& topic) override;
@@ -303,9 +303,9 @@ class GossipSubRouter final : public Router {
     // The partial-message flags of its subscriptions (topics with a flag set, among those it subscribes
     // to), kept only while it advertises the extension.
     std::map<std::string, PartialTopicMode> partial_topics;
-    // Its sender, for the drop counts; an observer that PubSub owns and destroys only after RemovePeer()
-    // (null when the core has none, as in some router tests).
-    const PubSubPeer* sender = nullptr;
+    // Its sender, for the drop counts and as Route()'s answer; an observer that PubSub owns and destroys
+    // only after RemovePeer() (null when the core has none, as in some router tests).
+    PubSubPeer* sender = nullptr;
     // The peer's RPCs dropped unsent (full lanes, expired), as of the last heartbeat.
     uint64_t send_drops_seen = 0;
     // Ids the peer told us it does not want, pruned by TTL.
@@ -362,9 +362,9 @@ class GossipSubRouter final : public Router {
   // The one place that drops candidates: sorts and deduplicates them, then leaves out `source`, the author,
   // peers that sent IDONTWANT for `id` (counted in sends_skipped_idontwant), and, when we send partial
   // messages on the topic, peers that asked for them (counted in full_sends_skipped_partial). A new reason
-  // not to send a message to a peer belongs here.
-  std::vector<crypto::PeerId> FilterTargets(std::vector<crypto::PeerId> candidates, const pb::Message& msg,
-                                            const std::string& id, const std::optional<crypto::PeerId>& source);
+  // not to send a message to a peer belongs here. Returns the senders of those left (see Route()).
+  std::vector<PubSubPeer*> FilterTargets(std::vector<crypto::PeerId> candidates, const pb::Message& msg,
+                                         const std::string& id, const std::optional<crypto::PeerId>& source);
   // The IHAVEs of one RPC, taken together as go takes them: they count as one IHAVE message against
   // max_ihave_messages, and the ids asked for (each once) go out in one IWANT with one promise.
   // Tells the score (P6) and the peer gater the IP of the peer's newest connection.
