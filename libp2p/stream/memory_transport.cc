@@ -192,7 +192,9 @@ class MemoryConnection final : public RawConnection, public StreamBase {
       }
       case Kind::kAck:
         unacked_ -= std::min(unacked_, m.count);
-        writable_.ArmAt(m.at);
+        // Only a blocked writer waits to hear of room, when the ack arrives (most acks find none waiting:
+        // no timer for them).
+        if (blocked_) writable_.ArmAt(m.at);
         return;
       case Kind::kEof:
         closed_ = true;

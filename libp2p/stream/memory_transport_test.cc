@@ -318,6 +318,22 @@ TEST_F(LinkModelTest, EachDirectionTakesItsPairsLatency) {
   EXPECT_EQ(TimeUntil([&] { return a_.data == "pong"; }), 30 * kMs);
 }
 
+// A blocked writer hears of room when the ack that made it arrives: not earlier, through a wake-up that an
+// ack of bytes written before it blocked left behind.
+TEST_F(LinkModelTest, ABlockedWriterHearsOfRoomWhenTheAckArrives) {
+  Connect();
+  ASSERT_TRUE(dialed_->Write(AsBytes("x")).ok());
+  EXPECT_EQ(TimeUntil([&] { return b_.data == "x"; }), 10 * kMs);  // Its ack reaches a 30 ms from now.
+  accepted_->PauseReading(true);
+  ASSERT_TRUE(dialed_->Write(Bytes(WriteLimits{}.high_water, 'y')).ok());
+  ASSERT_TRUE(dialed_->write_blocked());
+  loop_.AdvanceTime(15 * kMs);
+  accepted_->PauseReading(false);  // b reads all at once: the ack of it reaches a 30 ms later.
+  EXPECT_EQ(TimeUntil([&] { return a_.writable > 0; }), 30 * kMs);
+  EXPECT_FALSE(dialed_->write_blocked());
+  EXPECT_EQ(b_.data.size(), 1 + WriteLimits{}.high_water);
+}
+
 TEST_F(LinkModelTest, WritesQueueBehindEachOtherOnTheUploadLink) {
   // 1,000 bytes per second up: 100 bytes take 100 ms to leave, the next 100 bytes wait for them.
   network_.SetAccessLink("10.0.0.1", AccessLink{1000, 0});
