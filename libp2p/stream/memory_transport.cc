@@ -131,7 +131,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     broken_ = true;
     deliver_.Cancel();
     error_.Cancel();
-    inbox_.clear();
+    ClearInbox();
   }
 
   // Like close() on a socket: bytes already written reach the peer, then its end of stream.
@@ -173,7 +173,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     reset_ = true;
     MarkDead();
     deliver_.Cancel();
-    inbox_.clear();
+    ClearInbox();
     unacked_ = 0;
     if (!peer_gone_ && !broken_) Tell(Message{.kind = Kind::kReset, .at = loop()->Now()});
     peer_gone_ = true;
@@ -214,7 +214,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
         peer_gone_ = true;
         closed_ = false;
         deliver_.Cancel();
-        inbox_.clear();
+        ClearInbox();
         error_.ArmAt(m.at + latency_);
         return;
       case Kind::kDial:
@@ -235,10 +235,20 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     network_->Post(shard_, peer_shard_, std::move(m));
   }
 
+  // What the other end wrote and we have not taken is lost.
+  void ClearInbox() {
+    inbox_.clear();
+    ++inbox_clears_;
+  }
+
   // Moves up to one delivery's worth of the inbox that has arrived by now into this end.
   void Pull() {
     if (want_pause() || broken_) return;
     const MonoTime now = loop()->Now();
+    if (!inbox_.empty() && inbox_.front().arrival <= now &&
+        inbox_.front().bytes.size() - inbox_.front().taken > MemoryNetwork::kChunkSize) {
+      return PullPartOfLargeWrite();
+    }
     Bytes chunk;
     while (!inbox_.empty() && inbox_.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
       Chunk& front = inbox_.front();
@@ -264,6 +274,21 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     }
     if (!chunk.empty() && !DeliverData(chunk)) return;
     if (eof) DeliverEof();
+  }
+
+  // Delivers the next delivery's worth of the write at the front of the inbox, which holds more than that,
+  // where it lies: no copy. The write's bytes are held here for the call (a reset during it clears the
+  // inbox), and go back to the inbox after it unless the inbox was cleared.
+  void PullPartOfLargeWrite() {
+    Chunk& front = inbox_.front();
+    Bytes bytes = std::move(front.bytes);
+    const ByteSpan part = ByteSpan(bytes).subspan(front.taken, MemoryNetwork::kChunkSize);
+    front.taken += part.size();
+    const uint64_t clears = inbox_clears_;
+    if (!peer_gone_) Tell(Message{.kind = Kind::kAck, .at = loop()->Now() + latency_, .count = part.size()});
+    deliver_.ArmAt(front.arrival);  // The rest of it, which has arrived too.
+    if (!DeliverData(part)) return;
+    if (inbox_clears_ == clears) inbox_.front().bytes = std::move(bytes);
   }
 
   // Whether `size` more bytes may be written; resets the connection when they would pass the hard limit.
@@ -308,6 +333,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   MemoryNetwork::Endpoint* const endpoint_;  // Our address's, on our shard: outlives us (the network does).
   bool peer_gone_ = false;  // The other end was closed or reset: writes fail.
   Fifo<Chunk> inbox_;       // What the other end wrote, in order of arrival.
+  uint64_t inbox_clears_ = 0;  // Times the inbox was cleared (ClearInbox).
   MonoTime last_arrival_;   // When the last byte written to this end arrives.
   bool closed_ = false;     // The other end's end of stream is on its way...
   MonoTime closed_at_;      // ...and arrives then (after the inbox's bytes).

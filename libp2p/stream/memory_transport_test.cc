@@ -1,5 +1,6 @@
 #include "libp2p/stream/memory_transport.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -402,6 +403,43 @@ TEST_F(MemoryTransportTest, AnOwnedWriteObeysTheHardLimit) {
   ConnectPair();
   EXPECT_EQ(dialed_->WriteOwned(Bytes(64 * 1024 + 1, 1)).code(), StatusCode::kResourceExhausted);
   EXPECT_FALSE(dialed_->Write(AsBytes("x")).ok());
+}
+
+// A write of more than one read is read where it lies, a read's worth at a time, the last part joining
+// the writes behind it.
+TEST_F(LinkModelTest, AWriteOfSeveralReadsArrivesWholeInReadSizedParts) {
+  Connect();
+  std::vector<size_t> reads;
+  std::string received;
+  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
+                                            reads.push_back(b.size());
+                                            received.append(reinterpret_cast<const char*>(b.data()), b.size());
+                                          },
+                                          {}, {}, {}});
+  std::string big(2 * MemoryNetwork::kChunkSize + 1000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 509);
+  ASSERT_TRUE(dialed_->WriteOwned(Bytes(big.begin(), big.end())).ok());
+  ASSERT_TRUE(dialed_->Write(AsBytes("after")).ok());
+  TimeUntil([&] { return received.size() == big.size() + 5; });
+  EXPECT_TRUE(received == big + "after");
+  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, MemoryNetwork::kChunkSize, 1000 + 5}));
+}
+
+// A reader that resets its end while reading a part of a large write loses the rest; the part it was
+// handed stays readable until it returns (ASan would report a read of freed bytes).
+TEST_F(LinkModelTest, AReaderThatResetsWhileReadingPartOfALargeWriteLosesTheRest) {
+  Connect();
+  std::vector<size_t> reads;
+  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
+                                            reads.push_back(b.size());
+                                            accepted_->Reset();
+                                            EXPECT_EQ(std::count(b.begin(), b.end(), 'z'), static_cast<long>(b.size()));
+                                          },
+                                          {}, {}, {}});
+  ASSERT_TRUE(dialed_->Write(Bytes(3 * MemoryNetwork::kChunkSize, 'z')).ok());
+  loop_.AdvanceTime(100 * kMs);
+  EXPECT_EQ(reads, std::vector<size_t>{MemoryNetwork::kChunkSize});
+  EXPECT_TRUE(a_.errored);  // The writer heard of the reset.
 }
 
 TEST_F(LinkModelTest, TrafficIsCountedPerAddress) {
