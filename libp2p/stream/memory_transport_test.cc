@@ -300,6 +300,15 @@ class LinkModelTest : public ::testing::Test {
     return loop_.Now() - start;
   }
 
+  // Has b's end record the size of each read in `reads` and the bytes read in `received`.
+  void RecordReads(std::vector<size_t>* reads, std::string* received) {
+    accepted_->SetHandlers(Stream::Handlers{[reads, received](ByteSpan b) {
+                                              reads->push_back(b.size());
+                                              received->append(reinterpret_cast<const char*>(b.data()), b.size());
+                                            },
+                                            {}, {}, {}});
+  }
+
   ManualEventLoop loop_;
   MemoryNetwork network_;
   std::unique_ptr<Transport> a_transport_ = network_.CreateTransport("10.0.0.1");
@@ -371,11 +380,7 @@ TEST_F(LinkModelTest, OwnedAndCopiedWritesArriveInOrderInReadSizedPieces) {
   Connect();
   std::vector<size_t> reads;
   std::string received;
-  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
-                                            reads.push_back(b.size());
-                                            received.append(reinterpret_cast<const char*>(b.data()), b.size());
-                                          },
-                                          {}, {}, {}});
+  RecordReads(&reads, &received);
   std::string big(MemoryNetwork::kChunkSize + 34464, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13 + i / 251);
   const Bytes big_bytes(big.begin(), big.end());
@@ -411,11 +416,7 @@ TEST_F(LinkModelTest, AWriteOfSeveralReadsArrivesWholeInReadSizedParts) {
   Connect();
   std::vector<size_t> reads;
   std::string received;
-  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
-                                            reads.push_back(b.size());
-                                            received.append(reinterpret_cast<const char*>(b.data()), b.size());
-                                          },
-                                          {}, {}, {}});
+  RecordReads(&reads, &received);
   std::string big(2 * MemoryNetwork::kChunkSize + 1000, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 509);
   ASSERT_TRUE(dialed_->WriteOwned(Bytes(big.begin(), big.end())).ok());
