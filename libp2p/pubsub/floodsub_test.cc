@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -254,25 +255,23 @@ TEST_F(FloodSubTest, ABatchGoesToEverySubscriberFirstCopiesFirst) {
   EXPECT_EQ(c.received, (std::vector<std::string>{"1", "2", "3"}));
 }
 
-// Blacklists `victim` on its node the first time a message goes out through the peer it observes.
+// Blacklists `victim` on `pubsub` the first time a message goes out through the peer it observes.
 class BlacklistOnSend : public RpcObserver {
  public:
-  BlacklistOnSend(PubSub* pubsub, PeerId victim) : pubsub_(pubsub), victim_(std::move(victim)) {}
   void OnSend(const PeerId&, pb::RPC* rpc) override {
     if (rpc->publish_size() == 0 || fired) return;
     fired = true;
-    EXPECT_TRUE(pubsub_->BlacklistPeer(victim_).ok());
+    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
   }
+  PubSub* pubsub = nullptr;
+  std::optional<PeerId> victim;
   bool fired = false;
-
- private:
-  PubSub* const pubsub_;
-  const PeerId victim_;
 };
 
 // The core sends a message to the peers the router chose one after the other; a send that drops a peer
 // still to come (here an observer blacklists it) leaves that peer out, though the router chose it.
 TEST_F(FloodSubTest, APeerDroppedWhileAMessageIsBeingSentIsNotSentIt) {
+  BlacklistOnSend dropper;  // Outlives the peers it observes.
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&b, &c}) {
     n->Join("t");
@@ -281,7 +280,8 @@ TEST_F(FloodSubTest, APeerDroppedWhileAMessageIsBeingSentIsNotSentIt) {
   // Floodsub sends in peer id order: the observer watches the first peer and drops the second.
   Node& first = b.host->peer_id() < c.host->peer_id() ? b : c;
   Node& second = &first == &b ? c : b;
-  BlacklistOnSend dropper(a.pubsub.get(), second.host->peer_id());
+  dropper.pubsub = a.pubsub.get();
+  dropper.victim = second.host->peer_id();
   a.pubsub->FindPeer(first.host->peer_id())->AddObserver(&dropper);
   const PublishResult r = a.pubsub->Publish("t", AsBytes("m"));
   ASSERT_TRUE(r.status.ok());

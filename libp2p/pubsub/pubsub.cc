@@ -783,9 +783,9 @@ size_t PubSub::SendToPeers(const pb::Message& msg, const std::string& id, const 
   size_t sent = 0;
   const uint64_t drops = peers_dropped_;
   for (PubSubPeer* peer : peers) {
-    // A send may drop peers (DropPeer destroys them from the loop, so the pointer still reads): once one
-    // went, each peer still to come is checked to be ours.
-    if (peers_dropped_ != drops && FindPeer(peer->id()) != peer) continue;
+    // A send may drop peers (DropPeer destroys them from the loop, so the pointer still reads), and even
+    // add one back: once one went, each peer still to come is looked up by its id.
+    if (peers_dropped_ != drops && (peer = FindPeer(peer->id())) == nullptr) continue;
     if (SendMessage(*peer, &out, lane, id)) ++sent;
   }
   return sent;

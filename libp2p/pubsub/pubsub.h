@@ -408,7 +408,7 @@ class PubSub {
   void DeliverLocally(const pb::Message& msg, const std::string& id);
   // Sends `msg` to each of `peers` (as the router routed it), in one RPC each in `lane` (kPublish for ours,
   // kForward for others'), tagged with `id`; returns how many were queued. A peer dropped by an earlier
-  // send of the loop is skipped.
+  // send of the loop is skipped (or, if it came back meanwhile, sent to as it is now).
   size_t SendToPeers(const pb::Message& msg, const std::string& id, const std::vector<PubSubPeer*>& peers,
                      SendLane lane);
   // The data RPC of one message (an observer that must outlive it), encoded at most once however many peers

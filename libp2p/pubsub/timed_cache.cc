@@ -202,7 +202,7 @@ void TimedCache::ReleaseBlockOf(uint64_t seq) {
 
 void TimedCache::EvictExpired(MonoTime now) {
   if (now > latest_) latest_ = now;
-  while (head_expiry_ <= now) EvictOldest();
+  while (head_expiry_ <= now && head_seq_ != tail_seq_) EvictOldest();
 }
 
 void TimedCache::EvictOldest() {

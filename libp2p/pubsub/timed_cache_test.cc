@@ -24,6 +24,14 @@ TEST(TimedCacheTest, InsertReportsNewKeysOnly) {
   EXPECT_EQ(cache.size(), 2u);
 }
 
+// An empty cache's oldest expiry is the latest time there is: a clock that reached it finds nothing to evict.
+TEST(TimedCacheTest, AnEmptyCacheAtTheEndOfTimeHasNothingToEvict) {
+  ManualClock clock(MonoTime::max());
+  TimedCache cache(&clock, std::chrono::seconds(1), 100);
+  EXPECT_FALSE(cache.Contains("a"));
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 TEST(TimedCacheTest, ExpiresExactlyAtTheTtl) {
   ManualClock clock;
   TimedCache cache(&clock, seconds(120), 1000);

@@ -328,8 +328,8 @@ TEST_F(LinkModelTest, EachDirectionTakesItsPairsLatency) {
   EXPECT_EQ(TimeUntil([&] { return a_.data == "pong"; }), 30 * kMs);
 }
 
-// A blocked writer hears of room when the ack that made it arrives: not earlier, through a wake-up that an
-// ack of bytes written before it blocked left behind.
+// A blocked writer is not woken early by a wake-up that an ack of bytes written before it blocked left
+// behind: here it hears of room when the ack that made the room arrives.
 TEST_F(LinkModelTest, ABlockedWriterHearsOfRoomWhenTheAckArrives) {
   Connect();
   ASSERT_TRUE(dialed_->Write(AsBytes("x")).ok());

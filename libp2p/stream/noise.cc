@@ -93,9 +93,11 @@ class CipherState {
     return OkStatus();
   }
   bool null_cipher() const { return null_; }
-  // Opens `ciphertext` sealed with the null cipher: its plaintext is its first bytes, returned as a view of
-  // them (nothing is copied; the view lives as long as `ciphertext`). kUnauthenticated unless the tag is zero.
+  // Opens `ciphertext` sealed with the null cipher (only when null_cipher()): its plaintext is its first
+  // bytes, returned as a view of them (nothing is copied; the view lives as long as `ciphertext`).
+  // kUnauthenticated unless the tag is zero; kFailedPrecondition once the nonces are used up.
   StatusOr<ByteSpan> OpenNull(ByteSpan ciphertext) {
+    assert(null_);
     if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
     const size_t plain = ciphertext.size() - kTagLength;

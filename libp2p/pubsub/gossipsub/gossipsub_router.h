@@ -304,7 +304,8 @@ class GossipSubRouter final : public Router {
     // to), kept only while it advertises the extension.
     std::map<std::string, PartialTopicMode> partial_topics;
     // Its sender, for the drop counts and as Route()'s answer; an observer that PubSub owns and destroys
-    // only after RemovePeer() (null when the core has none, as in some router tests).
+    // only after RemovePeer() (null only if the core had none when it added the peer: FilterTargets then
+    // leaves the peer out before any of its counts).
     PubSubPeer* sender = nullptr;
     // The peer's RPCs dropped unsent (full lanes, expired), as of the last heartbeat.
     uint64_t send_drops_seen = 0;
