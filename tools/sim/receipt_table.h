@@ -4,9 +4,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "libp2p/base/clock.h"
+#include "libp2p/base/hash_index.h"
 
 namespace libp2p::sim {
 
@@ -16,35 +18,26 @@ struct Receipt {
   uint32_t copies = 0;
 };
 
-// Receipts by message id, in one open-addressing array: a node looks up every copy it receives (thousands
-// a simulated minute), and a node-based map costs an allocation per message and two cache misses a lookup.
-// Grows without bound, as the record it keeps does (one entry per message the node received).
+// Receipts by message id: side by side in a vector in the order the messages first arrived, found through a
+// HashIndex (a node looks up every copy it receives, and a node-based map costs an allocation per message
+// and two cache misses a lookup). Grows without bound, as the record it keeps does (one entry per message
+// the node received).
 class ReceiptTable {
  public:
   // The receipt of `id`, added (no copies yet) when there is none. The reference holds until the next call.
   Receipt& operator[](uint64_t id);
 
-  size_t size() const { return size_; }
+  size_t size() const { return entries_.size(); }
 
-  // Calls f(id, receipt) for every message received, in no particular order.
+  // Calls f(id, receipt) for every message received, in the order they first arrived.
   template <typename F>
   void ForEach(F f) const {
-    for (const Slot& s : slots_) {
-      if (s.used) f(s.id, s.receipt);
-    }
+    for (const auto& [id, receipt] : entries_) f(id, receipt);
   }
 
  private:
-  struct Slot {
-    uint64_t id = 0;
-    Receipt receipt;
-    bool used = false;
-  };
-
-  void Grow();
-
-  std::vector<Slot> slots_;  // Empty, or a power of two slots, at most half of them used.
-  size_t size_ = 0;
+  std::vector<std::pair<uint64_t, Receipt>> entries_;
+  HashIndex index_;  // Hash of an id -> its place in entries_.
 };
 
 }  // namespace libp2p::sim
