@@ -29,6 +29,7 @@
 #include "libp2p/base/random.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 #include "libp2p/pubsub/gossipsub/backoff.h"
 #include "libp2p/pubsub/gossipsub/extensions.h"
 #include "libp2p/pubsub/gossipsub/message_cache.h"
@@ -397,7 +398,7 @@ class GossipSubRouter final : public Router {
   GossipSubEvents events_;
   PubSub* core_ = nullptr;
   std::mt19937_64 rng_;
-  std::unordered_map<crypto::PeerId, GossipPeer> peers_;
+  crypto::PeerMap<GossipPeer> peers_;
   size_t meshless_peers_ = 0;  // Peers of peers_ that are Meshless().
   std::map<std::string, std::set<crypto::PeerId>> mesh_;
   // The peers subscribed to each topic, so that selection looks at a topic's peers only.

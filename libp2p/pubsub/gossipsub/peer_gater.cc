@@ -55,7 +55,7 @@ void PeerGater::AddPeer(const crypto::PeerId& peer, const std::string& source) {
     sources_.push_back(Source{.name = source});
   }
   ++sources_[it->second].peers;
-  peer_source_.emplace(peer, it->second);
+  peer_source_.try_emplace(peer, it->second);
 }
 
 void PeerGater::RemovePeer(const crypto::PeerId& peer) {

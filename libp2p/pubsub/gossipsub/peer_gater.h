@@ -16,6 +16,7 @@
 #include "libp2p/base/clock.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 
 namespace libp2p::pubsub::gossipsub {
 
@@ -100,7 +101,7 @@ class PeerGater {
   // nodes cost a cache miss each.
   std::vector<Source> sources_;
   std::unordered_map<std::string, size_t> source_index_;  // Each record's place in sources_, by name.
-  std::unordered_map<crypto::PeerId, size_t> peer_source_;  // Each connected peer's record's place.
+  crypto::PeerMap<size_t> peer_source_;  // Each connected peer's record's place.
 };
 
 }  // namespace libp2p::pubsub::gossipsub
