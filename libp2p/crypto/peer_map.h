@@ -126,6 +126,11 @@ class PeerMap {
     erase(const_iterator(this, found));
     return 1;
   }
+  // Erases every entry.
+  void clear() {
+    entries_.clear();
+    index_ = HashIndex();
+  }
 
  private:
   struct Entry {

@@ -69,9 +69,14 @@ TEST(PeerMapTest, AgreesWithAnOrderedMapThroughManyAddsAndErasures) {
     for (const auto& [id, value] : map) EXPECT_TRUE(iterated.emplace(id, value).second);
     EXPECT_EQ(iterated, model);
   }
-  for (int n = 0; n < 500; ++n) map.erase(Id(n));
+  for (int n = 0; n < 250; ++n) map.erase(Id(n));
+  map.clear();
   EXPECT_TRUE(map.empty());
   EXPECT_EQ(map.begin(), map.end());
+  EXPECT_EQ(map.find(Id(300)), map.end());
+  map[Id(300)] = 1;
+  EXPECT_EQ(map.size(), 1u);
+  EXPECT_EQ(map.find(Id(300))->second, 1);
 }
 
 TEST(PeerMapTest, AnErasingLoopVisitsEveryEntryOnce) {

@@ -23,6 +23,7 @@
 #include "libp2p/base/worker_pool.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 #include "libp2p/pubsub/message.h"
 #include "libp2p/pubsub/message_batch.h"
 #include "libp2p/pubsub/pubsub_peer.h"
@@ -446,7 +447,7 @@ class PubSub {
   // All peers' send lanes together; declared before the peers, which give their bytes back when they go.
   SendBudget send_budget_;
   LogRateLimiter peer_logs_;  // Declared before the peers, which use it.
-  std::unordered_map<crypto::PeerId, PeerState> peers_;
+  crypto::PeerMap<PeerState> peers_;
   uint64_t peers_dropped_ = 0;  // Peers DropPeer took out of peers_, ever.
   TimedCache seen_;
   uint64_t next_seqno_;

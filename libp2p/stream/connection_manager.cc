@@ -20,7 +20,7 @@ bool ConnectionManager::Unprotect(const crypto::PeerId& peer, const std::string&
   return still;
 }
 
-void ConnectionManager::EraseIfEmpty(std::unordered_map<crypto::PeerId, PeerState>::iterator it) {
+void ConnectionManager::EraseIfEmpty(crypto::PeerMap<PeerState>::iterator it) {
   const PeerState& p = it->second;
   if (p.protections.empty() && p.tags.empty() && !p.useful) peers_.erase(it);
 }

@@ -14,6 +14,7 @@
 
 #include "libp2p/base/clock.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 
 namespace libp2p::stream {
 
@@ -86,10 +87,10 @@ class ConnectionManager {
   };
 
   // Drops an entry that holds nothing any more.
-  void EraseIfEmpty(std::unordered_map<crypto::PeerId, PeerState>::iterator it);
+  void EraseIfEmpty(crypto::PeerMap<PeerState>::iterator it);
 
   const ConnectionManagerOptions options_;
-  std::unordered_map<crypto::PeerId, PeerState> peers_;
+  crypto::PeerMap<PeerState> peers_;
   bool trimmed_ = false;
   MonoTime last_trim_;
 };

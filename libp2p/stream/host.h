@@ -26,6 +26,7 @@
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 #include "libp2p/version.h"
 #include "libp2p/stream/connection_gater.h"
 #include "libp2p/stream/connection_info.h"
@@ -295,7 +296,7 @@ class Host {
   uint64_t next_id_ = 1;
   // Established connections by id (oldest first), and each peer's, oldest first.
   std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-  std::unordered_map<crypto::PeerId, std::vector<Connection*>> by_peer_;
+  crypto::PeerMap<std::vector<Connection*>> by_peer_;
   // Work in progress, by id (ids grow: oldest first).
   std::unordered_map<uint64_t, std::unique_ptr<Dialing>> dials_;
   std::map<uint64_t, std::unique_ptr<Upgrading>> upgrades_;

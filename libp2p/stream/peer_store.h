@@ -12,6 +12,7 @@
 #include "libp2p/base/multiaddr.h"
 #include "libp2p/crypto/keys.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 
 namespace libp2p::stream {
 
@@ -45,7 +46,7 @@ class PeerStore {
 
  private:
   const size_t max_peers_;
-  std::unordered_map<crypto::PeerId, PeerStoreEntry> peers_;
+  crypto::PeerMap<PeerStoreEntry> peers_;
 };
 
 }  // namespace libp2p::stream

@@ -161,7 +161,7 @@ void PeerScore::AddPeer(const PeerId& peer) {
     }
     ForgetPeer(it);  // Retention over: start afresh.
   }
-  peers_.emplace(peer, PeerStats{});
+  peers_.try_emplace(peer);
 }
 
 void PeerScore::RemovePeer(const PeerId& peer) {
@@ -214,8 +214,8 @@ bool PeerScore::IsConnected(const PeerId& peer) const {
   return it != peers_.end() && it->second.connected;
 }
 
-std::unordered_map<PeerId, PeerScore::PeerStats>::iterator PeerScore::ForgetPeer(
-    std::unordered_map<PeerId, PeerStats>::iterator it) {
+crypto::PeerMap<PeerScore::PeerStats>::iterator PeerScore::ForgetPeer(
+    crypto::PeerMap<PeerStats>::iterator it) {
   if (!it->second.connected) --retained_;
   SetIpTracking(it->second.ip, std::string());
   return peers_.erase(it);

@@ -26,6 +26,7 @@
 #include "libp2p/base/seeded_hash.h"
 #include "libp2p/base/status.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 #include "libp2p/pubsub/router.h"
 
 namespace libp2p::pubsub::gossipsub {
@@ -312,13 +313,12 @@ class PeerScore {
   // Forgets the retained peer that left first.
   void ForgetLongestRetained();
   // Erases a peer and its IP tracking; returns the next iterator.
-  std::unordered_map<crypto::PeerId, PeerStats>::iterator ForgetPeer(
-      std::unordered_map<crypto::PeerId, PeerStats>::iterator it);
+  crypto::PeerMap<PeerStats>::iterator ForgetPeer(crypto::PeerMap<PeerStats>::iterator it);
 
   const PeerScoreParams params_;
   const Clock* const clock_;
   const DeliveryRecordLimits limits_;
-  std::unordered_map<crypto::PeerId, PeerStats> peers_;
+  crypto::PeerMap<PeerStats> peers_;
   size_t retained_ = 0;  // Peers in peers_ that are not connected.
   uint64_t retentions_ = 0;  // Peers retained so far (the next PeerStats::retained_order).
   // IP -> number of known peers (connected or retained) using it.

@@ -13,6 +13,7 @@
 
 #include "libp2p/base/clock.h"
 #include "libp2p/crypto/peer_id.h"
+#include "libp2p/crypto/peer_map.h"
 
 namespace libp2p::pubsub::gossipsub {
 
@@ -50,7 +51,7 @@ class PromiseTracker {
   const Duration followup_;
   const size_t max_per_peer_;
   std::map<std::string, std::map<crypto::PeerId, MonoTime>> by_id_;  // Id -> promiser -> deadline.
-  std::unordered_map<crypto::PeerId, size_t> per_peer_;
+  crypto::PeerMap<size_t> per_peer_;
   size_t size_ = 0;
 };
 
