@@ -72,7 +72,9 @@ struct MemoryNetwork::Message {
 // One shard's part of the network: everything of the addresses it holds, touched by its thread only (its
 // outboxes also by the receiving shard's, at the start of its windows).
 struct MemoryNetwork::Shard {
-  Shard(EventLoop* l, uint64_t seed, size_t shards) : loop(l), jitter_rng(seed), outbox(shards) {}
+  Shard(EventLoop* l, uint64_t seed, size_t shards, size_t windows_in_flight) : loop(l), jitter_rng(seed), outbox(shards) {
+    for (auto& to : outbox) to.resize(windows_in_flight);
+  }
   EventLoop* const loop;
   std::mt19937_64 jitter_rng;
   // Never erased, so a connection may keep a pointer to its address's.
@@ -87,10 +89,11 @@ struct MemoryNetwork::Shard {
   std::unordered_map<uint64_t, ShardedPendingDial*> dials;
   // Dials between shards waiting for their listener's side to be reached.
   std::unordered_map<uint64_t, std::unique_ptr<Timer>> accepts;
-  // The window this shard is in (0 before the first), and what it sent each other shard, by the parity of
-  // the window it was sent in: the receiver takes one window's while the sender fills the next one's.
+  // The window this shard is in (0 before the first), and what it sent each other shard, by the window it
+  // was sent in modulo twice the lag: the receiver takes window j's at the beginning of its window j + lag,
+  // while the sender may be in any window up to j + 2 * lag - 1.
   uint64_t window = 0;
-  std::vector<std::array<std::vector<Message>, 2>> outbox;
+  std::vector<std::vector<std::vector<Message>>> outbox;
 };
 
 // One end of an in-memory connection. Bytes written travel to the other end's inbox, where they wait until
@@ -549,21 +552,24 @@ Duration TransmitTime(size_t bytes, uint64_t bytes_per_second) {
 }  // namespace
 
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, Duration latency)
-    : limits_(limits), latency_(latency), modeled_(false), lookahead_(Duration::zero()) {
-  shards_.push_back(std::make_unique<Shard>(loop, 0, 1));
+    : limits_(limits), latency_(latency), modeled_(false), lookahead_(Duration::zero()), windows_per_lookahead_(1) {
+  shards_.push_back(std::make_unique<Shard>(loop, 0, 1, 2));
 }
 
 MemoryNetwork::MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model)
-    : MemoryNetwork(Sharding{{loop}, nullptr, Duration::zero()}, limits, std::move(model)) {}
+    : MemoryNetwork(Sharding{{loop}, nullptr, Duration::zero(), 1}, limits, std::move(model)) {}
 
 MemoryNetwork::MemoryNetwork(Sharding sharding, WriteLimits limits, LinkModel model)
     : limits_(limits), latency_(Duration::zero()), modeled_(true), model_(std::move(model)),
-      shard_of_(std::move(sharding.shard_of)), lookahead_(sharding.lookahead) {
+      shard_of_(std::move(sharding.shard_of)), lookahead_(sharding.lookahead),
+      windows_per_lookahead_(sharding.windows_per_lookahead) {
   assert(!sharding.loops.empty());
   assert(sharding.loops.size() == 1 || lookahead_ > Duration::zero());
+  assert(windows_per_lookahead_ >= 1);
   for (size_t i = 0; i < sharding.loops.size(); ++i) {
     // Shard 0 draws the jitter of a one-loop network.
-    shards_.push_back(std::make_unique<Shard>(sharding.loops[i], model_.seed + i, sharding.loops.size()));
+    shards_.push_back(std::make_unique<Shard>(sharding.loops[i], model_.seed + i, sharding.loops.size(),
+                                              2 * windows_per_lookahead_));
   }
 }
 
@@ -648,19 +654,21 @@ void MemoryNetwork::Post(size_t from, size_t to, Message message) {
     Handle(to, std::move(message));
   } else {
     Shard& sender = *shards_[from];
-    sender.outbox[to][sender.window % 2].push_back(std::move(message));
+    sender.outbox[to][sender.window % sender.outbox[to].size()].push_back(std::move(message));
   }
 }
 
 void MemoryNetwork::BeginWindow(size_t shard) {
   Shard& s = *shards_[shard];
-  // The others have finished the window this shard just finished, and have not begun the one after the
-  // next (the caller's synchronization guarantees both), so its parity's outboxes are theirs no longer.
-  const size_t parity = s.window % 2;
-  ++s.window;
+  const uint64_t k = ++s.window;
+  if (k < windows_per_lookahead_) return;  // Window k - lag would come before window 0 (the setup).
+  // The others have finished window k - lag, and have not begun window k + lag (the caller's synchronization
+  // guarantees both), so the outboxes of window k - lag are theirs no longer, and not yet again.
+  const uint64_t sent_in = k - windows_per_lookahead_;
   for (size_t from = 0; from < shards_.size(); ++from) {
     if (from == shard) continue;
-    std::vector<Message>& inbox = shards_[from]->outbox[shard][parity];
+    std::vector<std::vector<Message>>& outboxes = shards_[from]->outbox[shard];
+    std::vector<Message>& inbox = outboxes[sent_in % outboxes.size()];
     std::vector<Message> messages = std::move(inbox);
     inbox.clear();
     for (Message& m : messages) Handle(shard, std::move(m));

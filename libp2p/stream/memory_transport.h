@@ -74,6 +74,12 @@ struct Sharding {
   // shards. With more than one shard it must be positive, and a latency the model gives between shards
   // below it is raised to it.
   Duration lookahead{};
+  // Windows per lookahead (at least 1): the lag, in windows, between a window in which one shard sends
+  // another something and the window at whose beginning the other handles it. With windows of at most
+  // lookahead / windows_per_lookahead, a shard may begin window k once every other one has finished window
+  // k - windows_per_lookahead: it may run up to a lookahead ahead of the others wherever they stand, rather
+  // than only from the end of a window, and waits for them less.
+  size_t windows_per_lookahead = 1;
 };
 
 // The switchboard: listeners by address. Addresses look like /ip4/127.0.0.1/tcp/N but never touch the OS;
@@ -95,16 +101,16 @@ class MemoryNetwork {
   // A network whose deliveries follow `model` (always on the loop's timers, never inline).
   MemoryNetwork(EventLoop* loop, WriteLimits limits, LinkModel model);
   // A network of several shards, for a simulation on as many threads. Time advances in windows of at most
-  // lookahead() of virtual time, the same for every shard. A shard's thread calls BeginWindow(shard) and
-  // then runs its loop to the window's end; it may begin window k once every other shard has finished
-  // window k-1 (so no shard is more than one window ahead of another). Only BreakConnections(), Partition(),
-  // Heal() and TrafficOf() touch more than one shard, and they may only be called while every shard is
-  // stopped at the end of the same window.
+  // lookahead() / windows_per_lookahead() of virtual time, the same for every shard. A shard's thread calls
+  // BeginWindow(shard) and then runs its loop to the window's end; it may begin window k once every other
+  // shard has finished window k - windows_per_lookahead() (so no shard is more than a lookahead ahead of
+  // another). Only BreakConnections(), Partition(), Heal() and TrafficOf() touch more than one shard, and
+  // they may only be called while every shard is stopped at the end of the same window.
   //
   // Within a shard, a message takes effect at once, as on a one-loop network; between shards, when the
-  // receiving shard begins its next window, which is before it could observe it (no latency between shards
-  // is below the lookahead). So a run is deterministic for a given number of shards, whatever the threads'
-  // timing; but its results differ with the number of shards. The model differs from a one-loop network's
+  // receiving shard begins the window windows_per_lookahead() after the one it was sent in, which is before
+  // it could observe it (no latency between shards is below the lookahead). So a run is deterministic for a
+  // given number of shards and windows, whatever the threads' timing; but its results differ with either. The model differs from a one-loop network's
   // in one way: a dial takes a round trip (the listener accepts one latency after the dial, the dialer's
   // connection is up one latency after that), since a shard learns of another's listeners only by message.
   MemoryNetwork(Sharding sharding, WriteLimits limits, LinkModel model);
@@ -120,12 +126,14 @@ class MemoryNetwork {
   // that address's shard.
   std::unique_ptr<Transport> CreateTransport(const std::string& ipv4 = "127.0.0.1");
 
-  // Starts `shard`'s next window: handles what the other shards sent it during their previous window (in
-  // the order of the sending shards, then as sent); what it sends from now on goes to their next one. Call
-  // it on the shard's thread (see the sharded constructor). A no-op with one shard.
+  // Starts `shard`'s next window, k: handles what the other shards sent it during their window
+  // k - windows_per_lookahead() (in the order of the sending shards, then as sent). Call it on the shard's
+  // thread (see the sharded constructor). A no-op with one shard. After the last window, calling it
+  // windows_per_lookahead() more times for every shard (with the threads stopped) hands over what is left.
   void BeginWindow(size_t shard);
   size_t shard_count() const { return shards_.size(); }
   Duration lookahead() const { return lookahead_; }
+  size_t windows_per_lookahead() const { return windows_per_lookahead_; }
 
   // Bytes moved per delivery from one side to the other (like one TCP read).
   static constexpr size_t kChunkSize = 64 * 1024;
@@ -183,6 +191,7 @@ class MemoryNetwork {
   const LinkModel model_;
   const std::function<size_t(Ipv4)> shard_of_;
   const Duration lookahead_;
+  const size_t windows_per_lookahead_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unordered_set<Ipv4> partition_;  // One side of the partition; empty: none.
 };

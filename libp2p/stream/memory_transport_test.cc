@@ -696,6 +696,61 @@ TEST_F(ShardedNetworkTest, ALatencyBetweenShardsBelowTheLookaheadIsRaisedToIt) {
   EXPECT_NE(accepted, nullptr);
 }
 
+// With ten windows per lookahead (of 1 ms each), shard 0 runs a whole lookahead ahead of shard 1, as a
+// simulation's faster thread may. Bytes it writes meanwhile still arrive one latency after the write; a reset,
+// which has no arrival time of its own, takes effect when shard 1 begins the tenth window after the one it
+// was sent in (with one window per lookahead: the next one).
+TEST_F(ShardedNetworkTest, AShardMayRunALookaheadAheadWithSeveralWindowsPerLookahead) {
+  ManualEventLoop loop0, loop1;
+  Sharding sharding = TwoShards(&loop0, &loop1);
+  sharding.windows_per_lookahead = 10;
+  MemoryNetwork network(std::move(sharding), WriteLimits{}, Model(10 * kMs));
+  ASSERT_EQ(network.windows_per_lookahead(), 10u);
+  auto window = [&](size_t shard) {
+    network.BeginWindow(shard);
+    (shard == 0 ? loop0 : loop1).AdvanceTime(kMs);
+  };
+  auto far = network.CreateTransport("10.0.0.1");
+  auto near = network.CreateTransport("10.0.0.2");
+  std::unique_ptr<RawConnection> dialed, accepted;
+  Recorder a, b;
+  auto listener = near->Listen(*Multiaddr::FromString("/ip4/10.0.0.2/tcp/1"), [&](std::unique_ptr<RawConnection> c) {
+    accepted = std::move(c);
+    b.Attach(accepted.get());
+  });
+  ASSERT_TRUE(listener.ok());
+  auto dial = far->Dial((*listener)->listen_addr(), [&](StatusOr<std::unique_ptr<RawConnection>> c) {
+    ASSERT_TRUE(c.ok());
+    dialed = std::move(c).value();
+    a.Attach(dialed.get());
+  });
+  // In step, the dial still takes a round trip.
+  for (int ms = 0; ms < 20; ++ms) {
+    window(0);
+    window(1);
+  }
+  ASSERT_NE(dialed, nullptr);
+  ASSERT_NE(accepted, nullptr);
+
+  const MonoTime written = loop0.Now();
+  ASSERT_TRUE(dialed->Write(AsBytes("ahead")).ok());
+  for (int ms = 0; ms < 10; ++ms) window(0);  // As far ahead as shard 1's finished windows allow.
+  EXPECT_EQ(loop0.Now() - loop1.Now(), 10 * kMs);
+  EXPECT_TRUE(b.data.empty());
+  while (b.data.empty() && loop1.Now() - written < 20 * kMs) window(1);
+  EXPECT_EQ(b.data, "ahead");
+  EXPECT_EQ(loop1.Now() - written, 10 * kMs);
+
+  // Shard 1 catches up; then shard 0 resets its end and runs ahead again.
+  ASSERT_EQ(loop1.Now(), loop0.Now());
+  dialed->Reset();
+  for (int ms = 0; ms < 10; ++ms) window(0);
+  for (int ms = 0; ms < 9; ++ms) window(1);
+  EXPECT_FALSE(b.errored);
+  window(1);  // The tenth window after the one the reset was sent in.
+  EXPECT_TRUE(b.errored);
+}
+
 TEST_F(ShardedNetworkTest, APartitionCutsConnectionsBetweenShardsAndRefusesDialsAcross) {
   Connect("10.0.0.1", "10.0.0.2");
   TimeUntil([&] { return dialed_ != nullptr; });
