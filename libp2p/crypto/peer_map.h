@@ -19,8 +19,8 @@ namespace libp2p::crypto {
 
 // The part of std::unordered_map's interface that such tables use, with cheaper lookups: a HashIndex slot
 // holds the id's full hash and its entry's address, so a lookup reads one slot and then the entry (two cache
-// lines), where libstdc++'s map reads a bucket, the node before the chain and the chain's nodes, and scans
-// every node (comparing ids) while it holds 20 entries or fewer.
+// lines), where libstdc++'s map reads a bucket, the node before the bucket's chain, then the chain's nodes
+// (three lines or more).
 //
 // Each entry is allocated on its own: a reference to an entry or its value stays valid until that entry is
 // erased, whatever else is added or erased. An iterator is a position in insertion order, with erasure
