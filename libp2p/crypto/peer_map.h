@@ -1,5 +1,5 @@
-// PeerMap: a map from peer id to a value, for the per-peer tables that every message looks up (the router's
-// peers, the gater's sources).
+// PeerMap: a map from peer id to a value, for the per-peer tables that messages look up (the pubsub core's,
+// the router's, the score's, the gater's, the host's).
 #ifndef LIBP2P_CRYPTO_PEER_MAP_H_
 #define LIBP2P_CRYPTO_PEER_MAP_H_
 
@@ -25,7 +25,9 @@ namespace libp2p::crypto {
 // Each entry is allocated on its own: a reference to an entry or its value stays valid until that entry is
 // erased, whatever else is added or erased. An iterator is a position in insertion order, with erasure
 // moving the last entry into the hole: erase(it) returns the iterator to visit next, so an erasing loop
-// sees every entry once; any other insertion or erasure invalidates iterators. The order of iteration is
+// sees every entry once; any other insertion or erasure invalidates iterators (unlike std::unordered_map's,
+// which survive the erasure of other entries): across a call that may erase, hold a reference or the id,
+// not an iterator, and do not iterate over the map itself. The order of iteration is
 // deterministic (it follows the calls), not sorted. The hash is std::hash<PeerId>, as std::unordered_map's
 // would be: ids come from remote peers, but a node holds as many as its connection limits allow. Not
 // thread-safe.

@@ -292,6 +292,40 @@ TEST_F(FloodSubTest, APeerDroppedWhileAMessageIsBeingSentIsNotSentIt) {
   EXPECT_TRUE(second.received.empty());
 }
 
+// Blacklists `victim` on `pubsub` the first time a subscription goes out through the peer it observes.
+class BlacklistOnSubscriptionSend : public RpcObserver {
+ public:
+  void OnSend(const PeerId&, pb::RPC* rpc) override {
+    if (rpc->subscriptions_size() == 0 || fired) return;
+    fired = true;
+    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
+  }
+  PubSub* pubsub = nullptr;
+  std::optional<PeerId> victim;
+  bool fired = false;
+};
+
+// Announcing a subscription goes to every peer in turn; a send that drops another peer (an observer
+// blacklists it) leaves the others' announcements as they were.
+TEST_F(FloodSubTest, APeerDroppedWhileASubscriptionIsAnnouncedLeavesTheOthersAnnouncedTo) {
+  BlacklistOnSubscriptionSend dropper;  // Outlives the peers it observes.
+  Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c"), d(&loop_, &net_, "d");
+  for (Node* n : {&b, &c, &d}) a.Connect(*n, &loop_);
+  // The observer watches the peer announced to first and drops the second.
+  const std::vector<PeerId> order = a.pubsub->Peers();
+  ASSERT_EQ(order.size(), 3u);
+  dropper.pubsub = a.pubsub.get();
+  dropper.victim = order[1];
+  a.pubsub->FindPeer(order[0])->AddObserver(&dropper);
+  a.Join("u");
+  EXPECT_TRUE(dropper.fired);
+  loop_.RunUntilIdle();
+  for (Node* n : {&b, &c, &d}) {
+    const bool dropped = n->host->peer_id() == order[1];
+    EXPECT_EQ(n->pubsub->PeerTopics(a.host->peer_id()).count("u"), dropped ? 0u : 1u) << n->host->peer_id().ToBase58();
+  }
+}
+
 TEST_F(FloodSubTest, MessagesRelayThroughTheMiddleOfALine) {
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&a, &b, &c}) n->Join("t");

@@ -188,13 +188,16 @@ PubSub::PeerState& PubSub::EnsurePeer(const PeerId& id, const std::string& proto
 void PubSub::DropPeer(const PeerId& id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
+  // The entry stays where it is while the router's and the tracer's observers run; an iterator would not,
+  // should they drop another peer.
+  PeerState& state = it->second;
   router_->RemovePeer(id);
-  if (it->second.peer->ready()) tracer_.OnClosedOutboundStream(id);
+  if (state.peer->ready()) tracer_.OnClosedOutboundStream(id);
   // The peer may be inside its own callback (a stream failing): destroy it from the loop. It stops reading
   // now, so that the rest of a chunk it is reading is not delivered.
-  it->second.peer->StopReading();
-  deleter_.Delete(std::move(it->second.peer));
-  peers_.erase(it);
+  state.peer->StopReading();
+  deleter_.Delete(std::move(state.peer));
+  peers_.erase(id);
   ++peers_dropped_;
   if (send_room_) send_room_task_->Post();
 }
@@ -278,7 +281,8 @@ Status PubSub::Subscribe(const std::string& topic, MessageHandler handler) {
   s->set_subscribe(true);
   s->set_topicid(topic);
   router_->DescribeSubscription(s);
-  for (auto& [id, state] : peers_) SendRpc(id, rpc, SendLane::kControl);
+  // By id: a send may drop another peer (an RpcObserver that blacklists it), which moves entries of peers_.
+  for (const PeerId& id : Peers()) SendRpc(id, rpc, SendLane::kControl);
   // Reported before the router grafts (as go's): a trace shows the join ahead of its grafts.
   tracer_.Join(topic);
   router_->Join(topic);
@@ -294,7 +298,7 @@ Status PubSub::Unsubscribe(const std::string& topic) {
   auto* s = rpc.add_subscriptions();
   s->set_subscribe(false);
   s->set_topicid(topic);
-  for (auto& [id, state] : peers_) SendRpc(id, rpc, SendLane::kControl);
+  for (const PeerId& id : Peers()) SendRpc(id, rpc, SendLane::kControl);  // By id, as in Subscribe.
   return OkStatus();
 }
 

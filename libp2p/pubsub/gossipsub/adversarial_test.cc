@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -467,6 +468,84 @@ TEST_F(AdversarialTest, IHaveFloodOfAMillionIds) {
 // message is served gossip_retransmission (3) times to the peer, no more; nothing else grows. Then a peer
 // that never reads asks for 20 cached messages of 32 KiB, 250 times each: each is served 3 times, and what
 // waits for that peer stays within its lanes' byte caps (the rest is dropped).
+// Blacklists `victim` on `pubsub` when a message first goes out through the peer it observes.
+class BlacklistOnPublishSend : public RpcObserver {
+ public:
+  void OnSend(const PeerId&, pb::RPC* rpc) override {
+    if (rpc->publish_size() == 0 || fired) return;
+    fired = true;
+    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
+  }
+  PubSub* pubsub = nullptr;
+  std::optional<PeerId> victim;
+  bool fired = false;
+};
+
+// Serving an IWANT sends one message after another; a send that drops another peer (here an observer
+// blacklists it, which takes it out of the router's table) leaves the asker's entry and its count intact.
+TEST_F(AdversarialTest, APeerDroppedWhileAnIWantIsServedLeavesTheAskerServed) {
+  BlacklistOnPublishSend dropper;  // Outlives the peers it observes.
+  SetUpNodes();
+  std::vector<std::string> ids;
+  for (const char* data : {"first", "second"}) {
+    const PublishResult r = honest_->pubsub->Publish("t", AsBytes(data));
+    ASSERT_TRUE(r.status.ok());
+    ids.push_back(r.id);
+  }
+  loop_.RunUntilIdle();
+  // The asker joins last, so that the dropped peer's place in the router's table is taken by its entry.
+  auto dropped = Attacker("dropped", kV11, {}, "127.0.0.3");
+  auto asker = Attacker("asker", kV11, {}, "127.0.0.4");
+  dropper.pubsub = victim_->pubsub.get();
+  dropper.victim = dropped->id();
+  victim_->pubsub->FindPeer(asker->id())->AddObserver(&dropper);
+  const uint64_t served = victim_->router->stats().iwant_served;
+  asker->SendEncoded(ControlIdsRpc(IdsKind::kIWant, "", ids.size(), [&](size_t i) { return ids[i]; }));
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(dropper.fired);
+  EXPECT_EQ(victim_->pubsub->FindPeer(dropped->id()), nullptr);
+  EXPECT_EQ(victim_->router->stats().iwant_served, served + ids.size());
+  EXPECT_EQ(asker->MessagesReceived(), ids.size());
+}
+
+// Blacklists `victim` on `pubsub` when `trigger` leaves a mesh.
+class BlacklistOnPrune : public PubSubTracer {
+ public:
+  void Prune(const PeerId& peer, const std::string&) override {
+    if (pubsub == nullptr || peer != *trigger || fired) return;
+    fired = true;
+    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
+  }
+  PubSub* pubsub = nullptr;
+  std::optional<PeerId> trigger, victim;
+  bool fired = false;
+};
+
+// Dropping a peer tells the router, whose tracers may drop another peer meanwhile (here one blacklists it
+// when the first leaves the mesh): both go, and the rest of the core's table is intact.
+TEST_F(AdversarialTest, APeerDroppedWhileAnotherIsBeingDroppedLeavesTheRestIntact) {
+  BlacklistOnPrune dropper;  // Outlives the node that traces to it.
+  PubSubOptions po;
+  po.tracers = {&dropper};
+  SetUpNodes({}, po);
+  // The grafted peer joins last, so that the other's place in the core's table is taken by its entry.
+  auto other = Attacker("other", kV11, {"t"}, "127.0.0.3");
+  auto grafted = Attacker("grafted", kV11, {"t"}, "127.0.0.4");
+  grafted->Send(Grafts({"t"}));
+  loop_.RunUntilIdle();
+  ASSERT_EQ(victim_->router->Mesh("t").count(grafted->id()), 1u);
+  dropper.pubsub = victim_->pubsub.get();
+  dropper.trigger = grafted->id();
+  dropper.victim = other->id();
+  ASSERT_TRUE(victim_->pubsub->BlacklistPeer(grafted->id()).ok());
+  EXPECT_TRUE(dropper.fired);
+  EXPECT_EQ(victim_->pubsub->FindPeer(grafted->id()), nullptr);
+  EXPECT_EQ(victim_->pubsub->FindPeer(other->id()), nullptr);
+  EXPECT_NE(victim_->pubsub->FindPeer(honest_->id()), nullptr);
+  EXPECT_EQ(victim_->pubsub->Peers(), std::vector<PeerId>{honest_->id()});
+  EXPECT_TRUE(HonestDelivered());
+}
+
 TEST_F(AdversarialTest, IWantFloodOfAMillionIds) {
   PubSubOptions po;
   po.peer.max_control_bytes = 64 * 1024;

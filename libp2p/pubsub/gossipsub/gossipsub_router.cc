@@ -458,16 +458,18 @@ void GossipSubRouter::HandleIHaves(const PeerId& peer, GossipPeer& info,
 
 void GossipSubRouter::HandleIWant(const PeerId& peer, const pb::ControlIWant& iwant) {
   if (Score(peer) < options_.thresholds.gossip_threshold) return;
-  auto info = peers_.find(peer);
-  if (info == peers_.end()) return;
+  auto it = peers_.find(peer);
+  if (it == peers_.end()) return;
+  // A reference, not the iterator: a send may drop another peer, which moves entries of peers_.
+  GossipPeer& info = it->second;
   for (const std::string& id : iwant.messageids()) {
-    if (info->second.iwant_served >= options_.params.max_iwant_messages_per_heartbeat) return;
+    if (info.iwant_served >= options_.params.max_iwant_messages_per_heartbeat) return;
     std::optional<pb::Message> msg = mcache_->GetForPeer(id, peer, options_.params.gossip_retransmission);
     if (!msg) continue;
     pb::RPC rpc;
     *rpc.add_publish() = std::move(*msg);
     core_->SendRpc(peer, std::move(rpc), SendLane::kForward, id);
-    ++info->second.iwant_served;
+    ++info.iwant_served;
     ++stats_.iwant_served;
   }
 }
