@@ -284,6 +284,30 @@ TEST(ManualEventLoopTest, TasksAndPostedClosuresRunInOneFifoOrder) {
   EXPECT_FALSE(a->IsPending());
 }
 
+TEST(ManualEventLoopTest, AClosureThatRunsTheLoopAgainRunsWhatWasQueuedAfterItFirst) {
+  ManualEventLoop loop;
+  std::vector<std::string> order;
+  loop.Post([&] {
+    order.push_back("outer");
+    loop.Post([&] { order.push_back("posted by outer"); });
+    loop.RunUntilIdle();  // Runs the batch after this one from inside it, then returns here.
+    order.push_back("outer again");
+  });
+  loop.Post([&] { order.push_back("second"); });
+  loop.RunUntilIdle();
+  // "second" was in the outer batch already: it runs when that batch resumes, after the nested run.
+  EXPECT_EQ(order, (std::vector<std::string>{"outer", "posted by outer", "outer again", "second"}));
+  // Batches after that reuse the queue's vectors as before.
+  for (int round = 0; round < 3; ++round) {
+    order.clear();
+    for (int i = 0; i < 100; ++i) loop.Post([&order, i] { order.push_back(std::to_string(i)); });
+    loop.RunUntilIdle();
+    ASSERT_EQ(order.size(), 100u);
+    EXPECT_EQ(order.front(), "0");
+    EXPECT_EQ(order.back(), "99");
+  }
+}
+
 TEST(ManualEventLoopTest, CancelledTaskDoesNotRunAndRepostGoesToTheTail) {
   ManualEventLoop loop;
   std::vector<std::string> order;

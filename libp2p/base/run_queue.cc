@@ -1,7 +1,6 @@
 #include "libp2p/base/run_queue.h"
 
 #include <cassert>
-#include <optional>
 #include <utility>
 
 #include "libp2p/base/owned_callback.h"
@@ -79,16 +78,21 @@ std::unique_ptr<Task> RunQueue::CreateTask(std::function<void()> callback) {
 }
 
 size_t RunQueue::RunBatch() {
-  // Constructed only when there is work: a deque allocates even when empty, and a virtual-time loop asks
-  // after every timer it runs, often to find nothing.
-  std::optional<std::deque<Entry>> batch;
+  // The batch takes the queue's place by a swap with the spare vector, which is kept for the next batch:
+  // once both have grown to the usual batch size, posting and running allocate nothing. (A callback that
+  // runs the loop again finds no spare here and swaps in an empty vector.)
+  std::vector<Entry> batch = std::move(spare_);
+  batch.clear();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (queue_.empty()) return 0;
-    batch.emplace().swap(queue_);
+    if (queue_.empty()) {
+      spare_ = std::move(batch);
+      return 0;
+    }
+    batch.swap(queue_);
   }
   size_t ran = 0;
-  for (Entry& e : *batch) {
+  for (Entry& e : batch) {
     if (e.fn) {
       e.fn();
       e.fn = nullptr;  // Its captures go now, in order.
@@ -99,12 +103,14 @@ size_t RunQueue::RunBatch() {
     }
     ++ran;
   }
+  batch.clear();
+  if (batch.capacity() <= kKeptBatchCapacity) spare_ = std::move(batch);
   return ran;
 }
 
 void RunQueue::Clear() {
   for (;;) {
-    std::deque<Entry> batch;
+    std::vector<Entry> batch;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (queue_.empty()) return;

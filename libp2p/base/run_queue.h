@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -57,7 +56,11 @@ class RunQueue {
 
   std::function<void()> wake_;
   mutable std::mutex mutex_;
-  std::deque<Entry> queue_;  // Guarded by mutex_.
+  std::vector<Entry> queue_;  // Guarded by mutex_.
+  // The vector the last batch ran from, emptied, for the next one to run from (loop thread only). One that
+  // grew past kKeptBatchCapacity entries is freed instead.
+  static constexpr size_t kKeptBatchCapacity = 1024;
+  std::vector<Entry> spare_;
   std::vector<Slot> slots_;  // Loop thread only.
   std::vector<uint32_t> free_slots_;
 };
