@@ -67,9 +67,13 @@ void PubSubPeer::DropInbound() {
 }
 
 void PubSubPeer::OnInboundData(ByteSpan data) {
-  Inbound* const inbound = inbound_.get();
-  bool stopped = false;
-  Status s = inbound->reader.Feed(data, [&](ByteSpan frame) -> Status {
+  // The frame callback captures two pointers, `this` and this read's state, which std::function keeps in
+  // its own storage: a third would cost an allocation for every read.
+  struct Reading {
+    Inbound* const inbound;
+    bool stopped = false;
+  } reading{inbound_.get()};
+  Status s = reading.inbound->reader.Feed(data, [this, &reading](ByteSpan frame) -> Status {
     RpcCounts counts;
     ASSIGN_OR_RETURN(pb::RPC rpc, DecodeRpc(frame, options_.limits, &counts));
     ++stats_.rpcs_received;
@@ -77,18 +81,18 @@ void PubSubPeer::OnInboundData(ByteSpan data) {
     // Stop reading if an observer or the callback replaced or dropped the stream (or let the peer go): the
     // rest of these bytes belong to a stream that is gone (the reader itself lives until the loop comes back).
     auto gone = [&] {
-      stopped = inbound_.get() != inbound;
-      return stopped;
+      reading.stopped = inbound_.get() != reading.inbound;
+      return reading.stopped;
     };
     for (RpcObserver* o : observers_) o->OnReceive(id_, &rpc);
     if (gone()) return CancelledError("peer or stream gone");
-    first_rpc_on_stream_ = ++inbound->rpcs == 1;
+    first_rpc_on_stream_ = ++reading.inbound->rpcs == 1;
     if (callbacks_.on_rpc) callbacks_.on_rpc(*this, std::move(rpc));
     first_rpc_on_stream_ = false;
     if (gone()) return CancelledError("peer or stream gone");
     return OkStatus();
   });
-  if (stopped || s.ok()) return;
+  if (reading.stopped || s.ok()) return;
   // An oversized or undecodable frame: reset that stream, keep the peer.
   ++stats_.bad_frames;
   LIBP2P_LOG_LIMITED(options_.log_limiter, AsStringView(id_.bytes()), LogLevel::kWarn, "pubsub",
@@ -306,46 +310,58 @@ PubSubPeer::Lane* PubSubPeer::NextLane() {
   return publish.queue.front().order < forward.queue.front().order ? &publish : &forward;
 }
 
+bool PubSubPeer::TakeNext(size_t batch_size, Taken* out) {
+  while (Lane* next_lane = NextLane()) {
+    Lane& lane = *next_lane;
+    const Queued& next = lane.queue.front();
+    if (batch_size > 0 && batch_size + next.frame->size() > kBatchBytes) return false;  // The next write's.
+    if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
+      PopFront(lane);
+      ++stats_.dropped_unwanted;
+      continue;
+    }
+    out->lane = &lane;
+    out->queued = std::move(lane.queue.front());
+    PopFront(lane, out->queued.frame->size());
+    return true;
+  }
+  return false;
+}
+
 void PubSubPeer::Flush() {
   while (outbound_ != nullptr && !outbound_->write_blocked() && !Idle()) {
-    // Up to kBatchBytes of frames (in lane order) in one write; a larger frame goes alone.
-    std::vector<std::pair<Lane*, Queued>> taken;
-    size_t batch_size = 0;
-    while (Lane* next_lane = NextLane()) {
-      Lane& lane = *next_lane;
-      const Queued& next = lane.queue.front();
-      if (batch_size > 0 && batch_size + next.frame->size() > kBatchBytes) break;  // The next write's.
-      if (!next.tag.empty() && callbacks_.wanted && !callbacks_.wanted(next.tag)) {
-        PopFront(lane);
-        ++stats_.dropped_unwanted;
-        continue;
-      }
-      batch_size += next.frame->size();
-      Queued q = std::move(lane.queue.front());
-      PopFront(lane, q.frame->size());
-      taken.emplace_back(&lane, std::move(q));
+    // Up to kBatchBytes of frames (in lane order) in one write; a larger frame goes alone. Usually one goes
+    // alone, as it is; several are gathered into one buffer for this write only (a peer keeps no buffer
+    // between writes: hundreds of peers that once sent a large batch would each hold its size).
+    Taken first;
+    if (!TakeNext(0, &first)) return;
+    size_t batch_size = first.queued.frame->size();
+    std::vector<Taken> more;
+    for (Taken next; TakeNext(batch_size, &next);) {
+      batch_size += next.queued.frame->size();
+      more.push_back(std::move(next));
     }
-    if (taken.empty()) return;
-    // One frame goes as it is; several are gathered into one buffer for this write only (a peer keeps no
-    // buffer between writes: hundreds of peers that once sent a large batch would each hold its size).
     Bytes batch;
-    if (taken.size() > 1) {
+    if (!more.empty()) {
       batch.reserve(batch_size);
-      for (const auto& [lane, q] : taken) batch.insert(batch.end(), q.frame->begin(), q.frame->end());
+      batch.insert(batch.end(), first.queued.frame->begin(), first.queued.frame->end());
+      for (const Taken& t : more) batch.insert(batch.end(), t.queued.frame->begin(), t.queued.frame->end());
     }
     // Frames are written whole or not at all, so those the stream refused can go out intact on the next
     // stream: they go back to the heads of their lanes.
-    if (!outbound_->Write(taken.size() > 1 ? ByteSpan(batch) : ByteSpan(*taken.front().second.frame)).ok()) {
-      for (auto it = taken.rbegin(); it != taken.rend(); ++it) {
-        it->first->bytes += it->second.frame->size();
+    if (!outbound_->Write(more.empty() ? ByteSpan(*first.queued.frame) : ByteSpan(batch)).ok()) {
+      auto put_back = [this](Taken& t) {
+        t.lane->bytes += t.queued.frame->size();
         // The bytes PopFront() gave back a moment ago: always room for them.
-        if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(it->second.frame->size());
-        it->first->queue.push_front(std::move(it->second));
-      }
+        if (options_.send_budget != nullptr) (void)options_.send_budget->bytes().TryReserve(t.queued.frame->size());
+        t.lane->queue.push_front(std::move(t.queued));
+      };
+      for (auto it = more.rbegin(); it != more.rend(); ++it) put_back(*it);
+      put_back(first);
       OnOutboundFailed(/*was_open=*/true);
       return;
     }
-    stats_.rpcs_sent += taken.size();
+    stats_.rpcs_sent += 1 + more.size();
   }
 }
 

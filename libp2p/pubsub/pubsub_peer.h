@@ -322,6 +322,14 @@ class PubSubPeer {
   // The lane whose front goes out next (urgent, then control, then the data lane whose front was queued
   // first); null when all are empty.
   Lane* NextLane();
+  // A frame taken from its lane for a write, to go back to it if the write fails.
+  struct Taken {
+    Lane* lane = nullptr;
+    Queued queued;
+  };
+  // Takes the frame that goes out next into `out`, dropping the unwanted ones before it, unless the lanes
+  // are empty or it would take a batch of `batch_size` bytes (0: none yet) past kBatchBytes.
+  bool TakeNext(size_t batch_size, Taken* out);
   // Removes the front entry of `lane`, with its bytes (`size` of them when it was moved out already).
   void PopFront(Lane& lane);
   void PopFront(Lane& lane, size_t size);

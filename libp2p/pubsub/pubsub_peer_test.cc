@@ -926,6 +926,34 @@ TEST_F(PubSubPeerTest, RpcWhoseWriteFailsStaysQueuedForTheNextStream) {
   EXPECT_EQ(peer->stats().stream_failures, 1u);
 }
 
+TEST_F(PubSubPeerTest, RpcsOfABatchWhoseWriteFailsGoOutInTheirOrderOnTheNextStream) {
+  auto peer = MakePeer();
+  ASSERT_EQ(peer->Send(SubscribeRpc("c"), SendLane::kControl), SendResult::kQueued);
+  auto first = AnswerWithStream(0);
+  loop_.RunUntilIdle();
+  ASSERT_EQ(first->Rpcs().size(), 1u);
+
+  // The first RPC of a turn is written at once; the two after it wait for the turn's end, and go as one
+  // write, which fails: the remote reset the stream meanwhile.
+  ASSERT_EQ(peer->Send(DataRpc("t", "one"), SendLane::kPublish, "id-1"), SendResult::kQueued);
+  first->stream->Reset();
+  ASSERT_EQ(peer->Send(DataRpc("t", "two"), SendLane::kPublish, "id-2"), SendResult::kQueued);
+  ASSERT_EQ(peer->Send(DataRpc("t", "three"), SendLane::kPublish, "id-3"), SendResult::kQueued);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(peer->stats().stream_failures, 1u);
+  EXPECT_EQ(peer->stats().rpcs_sent, 2u);
+  EXPECT_EQ(peer->queued_bytes(), Frame(DataRpc("t", "two")).size() + Frame(DataRpc("t", "three")).size());
+  ASSERT_EQ(opener_.calls, 2);
+
+  auto second = AnswerWithStream(1);
+  const std::vector<pb::RPC> got = second->Rpcs();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].publish(0).data(), "two");
+  EXPECT_EQ(got[1].publish(0).data(), "three");
+  EXPECT_EQ(peer->stats().rpcs_sent, 4u);
+  EXPECT_EQ(peer->queued_bytes(), 0u);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Unwanted RPCs (IDONTWANT).
 
