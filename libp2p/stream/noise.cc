@@ -279,6 +279,12 @@ class NoiseFrameBuffer {
       // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
       const size_t frames = data.size() / kNoiseMaxPlaintextSize + 2;
       wire_.reserve(wire_.size() + data.size() + frames * (2 + kTagLength));
+    } else if (const size_t sealed = wire_.size() + (open_ ? 0 : 2) + data.size() + kTagLength;
+               sealed > wire_.capacity()) {
+      // Room for it and its frame's header and tag: a turn's first write (usually its only one, or a muxer
+      // header and its payload) fills the buffer exactly, so the connection below can take it as it is,
+      // with no spare room to copy away. Later ones double it, as a vector would grow.
+      wire_.reserve(std::max(sealed, 2 * wire_.capacity()));
     }
     // Sealing a little open frame costs less than copying a full frame's worth into it.
     if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
