@@ -302,6 +302,8 @@ size_t AppendPublishFrame(const pb::Message& msg, Bytes* out) {
   // RPC {publish = 2}: one length-delimited field, the message's own encoding.
   const size_t msg_size = msg.ByteSizeLong();
   const size_t rpc_size = proto::BytesFieldSize(2, msg_size);
+  constexpr size_t kLongestPrefix = 10;  // A uvarint of 64 bits.
+  out->reserve(out->size() + kLongestPrefix + rpc_size);  // One allocation, not one per field as it grows.
   proto::AppendVarint(rpc_size, out);
   proto::AppendVarint((2 << 3) | static_cast<uint32_t>(WireType::kLengthDelimited), out);
   proto::AppendVarint(msg_size, out);
