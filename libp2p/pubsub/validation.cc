@@ -19,17 +19,24 @@ Validation::Validation(EventLoop* loop, OffloadQueue* offload, ValidationLimits 
 
 Validation::~Validation() = default;
 
+void Validation::AddEntry(const std::string& topic, Entry entry) {
+  std::shared_ptr<const std::vector<Entry>>& list = validators_[topic];
+  auto grown = list ? std::make_shared<std::vector<Entry>>(*list) : std::make_shared<std::vector<Entry>>();
+  grown->push_back(std::move(entry));
+  list = std::move(grown);
+}
+
 void Validation::Add(const std::string& topic, Validator validator) {
-  validators_[topic].push_back(Entry{std::move(validator), nullptr});
+  AddEntry(topic, Entry{std::move(validator), nullptr});
 }
 
 void Validation::AddThreadSafe(const std::string& topic, ThreadSafeValidator validator) {
-  validators_[topic].push_back(Entry{nullptr, std::make_shared<const ThreadSafeValidator>(std::move(validator))});
+  AddEntry(topic, Entry{nullptr, std::make_shared<const ThreadSafeValidator>(std::move(validator))});
 }
 
 bool Validation::HasValidators(const std::string& topic) const {
   auto it = validators_.find(topic);
-  return it != validators_.end() && !it->second.empty();
+  return it != validators_.end() && !it->second->empty();
 }
 
 size_t Validation::pending(const std::string& topic) const {
@@ -52,10 +59,13 @@ Status Validation::CheckRoom(const std::string& topic, size_t encoded_size) cons
 }
 
 void Validation::Run(pb::Message msg, Done done, bool offload) {
-  const std::vector<Entry> validators = validators_[msg.topic()];  // A validator may add validators.
+  // Shared rather than copied: a validator may add validators (to a new list).
+  auto found = validators_.find(msg.topic());
+  const std::shared_ptr<const std::vector<Entry>> validators =
+      found == validators_.end() ? std::make_shared<const std::vector<Entry>>() : found->second;
   const uint64_t vid = next_id_++;
   auto p = std::make_unique<Pending>();
-  p->outstanding = validators.size();
+  p->outstanding = validators->size();
   p->size = msg.ByteSizeLong();
   p->msg = std::make_shared<pb::Message>(std::move(msg));
   p->done = std::move(done);
@@ -69,7 +79,7 @@ void Validation::Run(pb::Message msg, Done done, bool offload) {
   Pending* const pending = p.get();
   pending_[vid] = std::move(p);
   const auto answer = [this, vid](ValidationResult r) { Answer(vid, r, /*timed_out=*/false); };
-  for (const Entry& v : validators) {
+  for (const Entry& v : *validators) {
     if (pending_.count(vid) == 0) break;  // Decided: an earlier validator rejected it.
     if (v.async) {
       v.async(m, answer);

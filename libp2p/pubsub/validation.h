@@ -95,11 +95,14 @@ class Validation {
     Validator async;
     std::shared_ptr<const ThreadSafeValidator> thread_safe;
   };
+  void AddEntry(const std::string& topic, Entry entry);
 
   EventLoop* const loop_;
   OffloadQueue* const offload_;
   const ValidationLimits limits_;
-  std::map<std::string, std::vector<Entry>> validators_;
+  // Each topic's validators. A list is never changed in place (Add makes a new one), so that a validation
+  // runs through the list it started with, sharing it, while a validator adds validators.
+  std::map<std::string, std::shared_ptr<const std::vector<Entry>>> validators_;
   uint64_t next_id_ = 0;
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::unordered_map<std::string, size_t> per_topic_;  // No zero entries.
