@@ -9,6 +9,8 @@ namespace {
 // A partial frame's buffer grows with the bytes that arrive, starting at most this large, so a peer cannot
 // make us reserve a whole maximum-size frame by sending only its prefix.
 constexpr size_t kInitialBodyReserve = 64 * 1024;
+// How much a partial frame's buffer grows when it is full (up to the frame's size).
+constexpr size_t kBodyGrowth = 4;
 
 }  // namespace
 
@@ -36,6 +38,12 @@ Status FrameReader::Feed(ByteSpan data, const FrameCallback& on_frame) {
     if (in_body_) {
       // Completing a frame that started in an earlier Feed().
       const size_t take = std::min(expected_ - body_.size(), data.size());
+      if (body_.size() + take > body_.capacity()) {
+        // Four times larger at each step, but never past the frame: the buffer stays within four times the
+        // bytes that arrived, and a large frame arriving in reads of 64 KiB is moved once or twice on the way
+        // (doubling a vector moves a frame of just over twice the first read twice, and reserves twice it).
+        body_.reserve(std::min(expected_, std::max(body_.size() + take, kBodyGrowth * body_.capacity())));
+      }
       body_.insert(body_.end(), data.begin(), data.begin() + take);
       data = data.subspan(take);
       if (body_.size() < expected_) return OkStatus();

@@ -16,7 +16,8 @@ namespace libp2p {
 
 // Splits a byte stream into length-prefixed frames. Bytes may arrive split at any offset across any number of
 // Feed() calls. A declared length above `max_frame_size` is refused as soon as its prefix is read, before any
-// memory is set aside for it; a partial frame is buffered only as far as its bytes have actually arrived.
+// memory is set aside for it; a partial frame's buffer grows with its bytes as they arrive (never beyond 64 KiB
+// or four times those bytes, whichever is more, nor beyond the frame).
 //
 // After an error the reader is failed: every later Feed() returns the same error without reading. The owner
 // is expected to reset the stream.
@@ -34,6 +35,8 @@ class FrameReader {
 
   // Bytes held of a frame not yet complete (prefix and body).
   size_t buffered_bytes() const { return header_size_ + body_.size(); }
+  // Bytes set aside for the frame in progress (its buffer's capacity).
+  size_t reserved_bytes() const { return body_.capacity(); }
   bool failed() const { return !error_.ok(); }
   size_t max_frame_size() const { return max_frame_size_; }
 

@@ -1,5 +1,6 @@
 #include "libp2p/base/frame_reader.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,28 @@ TEST(FrameReaderTest, WholeFramesInOneFeed) {
   const Bytes data = Framed(SamplePayloads());
   ASSERT_TRUE(reader.Feed(data, c.callback()).ok());
   EXPECT_EQ(c.frames, SamplePayloads());
+  EXPECT_EQ(reader.buffered_bytes(), 0u);
+}
+
+TEST(FrameReaderTest, ALargeFrameInReadsOf64KiBKeepsItsBufferWithinFourTimesWhatArrived) {
+  std::string payload(1'000'000, 'b');
+  for (size_t i = 0; i < payload.size(); i += 997) payload[i] = static_cast<char>('a' + i % 26);
+  const Bytes data = Framed({payload, "after"});
+  FrameReader reader(1 << 21);
+  Collector c;
+  size_t arrived = 0;
+  for (size_t at = 0; at < data.size(); at += 65536) {
+    const ByteSpan read = ByteSpan(data).subspan(at, std::min<size_t>(65536, data.size() - at));
+    ASSERT_TRUE(reader.Feed(read, c.callback()).ok());
+    arrived += read.size();
+    if (c.frames.empty()) {
+      EXPECT_LE(reader.reserved_bytes(), std::max<size_t>(64 * 1024, 4 * arrived)) << arrived;
+      EXPECT_LE(reader.reserved_bytes(), payload.size());
+    }
+  }
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_EQ(c.frames[0], payload);
+  EXPECT_EQ(c.frames[1], "after");
   EXPECT_EQ(reader.buffered_bytes(), 0u);
 }
 
