@@ -3,7 +3,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/pubsub.h"
+#include "libp2p/pubsub/testing/blacklist_on_send.h"
 #include "libp2p/stream/memory_transport.h"
 
 namespace libp2p::pubsub {
@@ -255,23 +255,10 @@ TEST_F(FloodSubTest, ABatchGoesToEverySubscriberFirstCopiesFirst) {
   EXPECT_EQ(c.received, (std::vector<std::string>{"1", "2", "3"}));
 }
 
-// Blacklists `victim` on `pubsub` the first time a message goes out through the peer it observes.
-class BlacklistOnSend : public RpcObserver {
- public:
-  void OnSend(const PeerId&, pb::RPC* rpc) override {
-    if (rpc->publish_size() == 0 || fired) return;
-    fired = true;
-    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
-  }
-  PubSub* pubsub = nullptr;
-  std::optional<PeerId> victim;
-  bool fired = false;
-};
-
 // The core sends a message to the peers the router chose one after the other; a send that drops a peer
 // still to come (here an observer blacklists it) leaves that peer out, though the router chose it.
 TEST_F(FloodSubTest, APeerDroppedWhileAMessageIsBeingSentIsNotSentIt) {
-  BlacklistOnSend dropper;  // Outlives the peers it observes.
+  BlacklistOnSend dropper(CarriesMessages);  // Outlives the peers it observes.
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c");
   for (Node* n : {&b, &c}) {
     n->Join("t");
@@ -292,23 +279,10 @@ TEST_F(FloodSubTest, APeerDroppedWhileAMessageIsBeingSentIsNotSentIt) {
   EXPECT_TRUE(second.received.empty());
 }
 
-// Blacklists `victim` on `pubsub` the first time a subscription goes out through the peer it observes.
-class BlacklistOnSubscriptionSend : public RpcObserver {
- public:
-  void OnSend(const PeerId&, pb::RPC* rpc) override {
-    if (rpc->subscriptions_size() == 0 || fired) return;
-    fired = true;
-    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
-  }
-  PubSub* pubsub = nullptr;
-  std::optional<PeerId> victim;
-  bool fired = false;
-};
-
 // Announcing a subscription goes to every peer in turn; a send that drops another peer (an observer
 // blacklists it) leaves the others' announcements as they were.
 TEST_F(FloodSubTest, APeerDroppedWhileASubscriptionIsAnnouncedLeavesTheOthersAnnouncedTo) {
-  BlacklistOnSubscriptionSend dropper;  // Outlives the peers it observes.
+  BlacklistOnSend dropper(CarriesSubscriptions);  // Outlives the peers it observes.
   Node a(&loop_, &net_, "a"), b(&loop_, &net_, "b"), c(&loop_, &net_, "c"), d(&loop_, &net_, "d");
   for (Node* n : {&b, &c, &d}) a.Connect(*n, &loop_);
   // The observer watches the peer announced to first and drops the second.

@@ -25,6 +25,7 @@
 #include "libp2p/pubsub/floodsub.h"
 #include "libp2p/pubsub/pubsub.h"
 #include "libp2p/pubsub/rpc/rpc_codec.h"
+#include "libp2p/pubsub/testing/blacklist_on_send.h"
 #include "libp2p/stream/memory_transport.h"
 
 namespace libp2p::pubsub::gossipsub {
@@ -464,27 +465,10 @@ TEST_F(AdversarialTest, IHaveFloodOfAMillionIds) {
   EXPECT_EQ(Snapshot().promises, baseline_.promises);
 }
 
-// IWANT flood: 1,000,000 ids in 100 RPCs of 10,000, every one the id of a message the victim holds. The
-// message is served gossip_retransmission (3) times to the peer, no more; nothing else grows. Then a peer
-// that never reads asks for 20 cached messages of 32 KiB, 250 times each: each is served 3 times, and what
-// waits for that peer stays within its lanes' byte caps (the rest is dropped).
-// Blacklists `victim` on `pubsub` when a message first goes out through the peer it observes.
-class BlacklistOnPublishSend : public RpcObserver {
- public:
-  void OnSend(const PeerId&, pb::RPC* rpc) override {
-    if (rpc->publish_size() == 0 || fired) return;
-    fired = true;
-    EXPECT_TRUE(pubsub->BlacklistPeer(*victim).ok());
-  }
-  PubSub* pubsub = nullptr;
-  std::optional<PeerId> victim;
-  bool fired = false;
-};
-
 // Serving an IWANT sends one message after another; a send that drops another peer (here an observer
 // blacklists it, which takes it out of the router's table) leaves the asker's entry and its count intact.
 TEST_F(AdversarialTest, APeerDroppedWhileAnIWantIsServedLeavesTheAskerServed) {
-  BlacklistOnPublishSend dropper;  // Outlives the peers it observes.
+  BlacklistOnSend dropper(CarriesMessages);  // Outlives the peers it observes.
   SetUpNodes();
   std::vector<std::string> ids;
   for (const char* data : {"first", "second"}) {
@@ -546,6 +530,10 @@ TEST_F(AdversarialTest, APeerDroppedWhileAnotherIsBeingDroppedLeavesTheRestIntac
   EXPECT_TRUE(HonestDelivered());
 }
 
+// IWANT flood: 1,000,000 ids in 100 RPCs of 10,000, every one the id of a message the victim holds. The
+// message is served gossip_retransmission (3) times to the peer, no more; nothing else grows. Then a peer
+// that never reads asks for 20 cached messages of 32 KiB, 250 times each: each is served 3 times, and what
+// waits for that peer stays within its lanes' byte caps (the rest is dropped).
 TEST_F(AdversarialTest, IWantFloodOfAMillionIds) {
   PubSubOptions po;
   po.peer.max_control_bytes = 64 * 1024;
