@@ -135,8 +135,10 @@ class MemoryNetwork {
   Duration lookahead() const { return lookahead_; }
   size_t windows_per_lookahead() const { return windows_per_lookahead_; }
 
-  // Bytes moved per delivery from one side to the other (like one TCP read).
-  static constexpr size_t kChunkSize = 64 * 1024;
+  // Bytes moved per delivery from one side to the other (like one TCP read). Four of Noise's largest
+  // transport messages: a write of a few of them (a block) arrives in one delivery, and its messages are
+  // opened where they lie instead of being gathered across deliveries.
+  static constexpr size_t kChunkSize = 256 * 1024;
 
   // Cuts every connection that exists now, silently, as a pulled cable or a vanished NAT mapping would:
   // from now on their writes succeed and go nowhere, and neither side ever hears of an end or a reset.

@@ -65,8 +65,8 @@ TEST_F(NoiseMemoryTest, AfterLargeFramesTheConnectionKeepsNoBufferForThem) {
   const size_t before = testing::LiveBytes();
   ASSERT_GT(before, 0u) << "the counting operator new (//libp2p/base:live_bytes) is not linked";
 
-  // Frames of every size, some gathered across deliveries (the network delivers 64 KiB at a time).
-  for (size_t piece : {65535u, 70000u, 1000u, 163465u}) {
+  // Frames of every size, some gathered across deliveries (the network delivers 256 KiB at a time).
+  for (size_t piece : {65535u, 70000u, 1000u, 163465u, 300000u}) {
     ASSERT_TRUE(c->Write(AsBytes(std::string_view(big).substr(0, piece))).ok());
     loop_.RunUntilIdle();
   }
@@ -74,7 +74,7 @@ TEST_F(NoiseMemoryTest, AfterLargeFramesTheConnectionKeepsNoBufferForThem) {
   ASSERT_TRUE(c->Write(AsBytes(small)).ok());
   ASSERT_TRUE(s->Write(AsBytes(small)).ok());
   loop_.RunUntilIdle();
-  EXPECT_EQ(received, 2 * small.size() + 65535 + 70000 + 1000 + 163465);
+  EXPECT_EQ(received, 2 * small.size() + 65535 + 70000 + 1000 + 163465 + 300000);
   EXPECT_LT(testing::LiveBytes(), before + 16 * 1024) << "the connections grew by " << testing::LiveBytes() - before << " bytes";
 }
 
