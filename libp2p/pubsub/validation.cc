@@ -11,11 +11,11 @@ struct Validation::Pending {
   size_t outstanding = 0;  // Validators yet to answer.
   size_t size = 0;         // The message's encoded bytes, counted in pending_bytes_.
   ValidationResult result = ValidationResult::kAccept;
-  std::unique_ptr<Timer> timeout;
 };
 
 Validation::Validation(EventLoop* loop, OffloadQueue* offload, ValidationLimits limits)
-    : loop_(loop), offload_(offload), limits_(limits), deleter_(loop) {}
+    : loop_(loop), offload_(offload), limits_(limits), timeout_(loop->CreateTimer([this] { TimeOut(); })),
+      deleter_(loop) {}
 
 Validation::~Validation() = default;
 
@@ -71,8 +71,9 @@ void Validation::Run(pb::Message msg, Done done, bool offload) {
   p->done = std::move(done);
   pending_bytes_ += p->size;
   ++per_topic_[p->msg->topic()];
-  p->timeout = loop_->CreateTimer([this, vid] { Answer(vid, ValidationResult::kIgnore, /*timed_out=*/true); });
-  p->timeout->Schedule(limits_.timeout);
+  deadlines_.push_back(Deadline{loop_->Now() + limits_.timeout, vid});
+  if (deadlines_.size() > 2 * limits_.max_pending) DropDecidedDeadlines(/*anywhere=*/true);
+  if (!timeout_->IsScheduled()) timeout_->Schedule(limits_.timeout);
   // Stays valid through this loop: a decided validation is destroyed from the loop (see Answer). Only jobs on
   // the workers share it (a reference count above one makes Answer hand over a copy).
   const pb::Message& m = *p->msg;
@@ -104,7 +105,6 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
     p.result = r;
   }
   if (!timed_out && p.result != ValidationResult::kReject && --p.outstanding > 0) return;
-  p.timeout->Cancel();
   pending_bytes_ -= p.size;
   auto t = per_topic_.find(p.msg->topic());
   if (--t->second == 0) per_topic_.erase(t);
@@ -112,6 +112,7 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
   // destroyed from the loop.
   std::unique_ptr<Pending> decided = std::move(it->second);
   pending_.erase(it);
+  DropDecidedDeadlines(/*anywhere=*/false);
   Verdict verdict = Verdict::kAccept;
   if (timed_out) {
     verdict = Verdict::kTimedOut;  // Never after a reject, which decides at once.
@@ -129,6 +130,26 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
   } else {
     p.done(*p.msg, verdict);
   }
+}
+
+void Validation::TimeOut() {
+  const MonoTime now = loop_->Now();
+  while (!deadlines_.empty() && deadlines_.front().at <= now) {
+    const uint64_t vid = deadlines_.front().vid;
+    deadlines_.pop_front();
+    Answer(vid, ValidationResult::kIgnore, /*timed_out=*/true);  // A no-op for a decided one.
+  }
+  if (!deadlines_.empty()) timeout_->Schedule(deadlines_.front().at - now);
+}
+
+void Validation::DropDecidedDeadlines(bool anywhere) {
+  while (!deadlines_.empty() && pending_.count(deadlines_.front().vid) == 0) deadlines_.pop_front();
+  if (!anywhere) return;
+  Fifo<Deadline> kept;
+  for (; !deadlines_.empty(); deadlines_.pop_front()) {
+    if (pending_.count(deadlines_.front().vid) > 0) kept.push_back(deadlines_.front());
+  }
+  deadlines_ = std::move(kept);
 }
 
 }  // namespace libp2p::pubsub

@@ -16,6 +16,7 @@
 #include "libp2p/base/clock.h"
 #include "libp2p/base/deferred_deleter.h"
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/fifo.h"
 #include "libp2p/base/offload_queue.h"
 #include "libp2p/base/status.h"
 #include "libp2p/pubsub/rpc/rpc.pb.h"
@@ -52,7 +53,7 @@ class Validation {
  public:
   // Gets the verdict, once per Run, possibly before Run returns (every validator answered at once), with the
   // message, which it may move away (what it leaves is destroyed from the loop, as a validator may still be
-  // reading it).
+  // reading it). It must not destroy this Validation.
   using Done = std::function<void(pb::Message& msg, Verdict verdict)>;
 
   // `loop` is an observer that must outlive this object; so is `offload`, which runs thread-safe validators,
@@ -84,11 +85,17 @@ class Validation {
   size_t pending(const std::string& topic) const;
   // Topics with messages being validated (entries of the per-topic counts).
   size_t pending_topics() const { return per_topic_.size(); }
+  // Deadlines held: those of the pending validations and of some decided ones, at most 2 * max_pending + 1.
+  size_t deadlines_held() const { return deadlines_.size(); }
 
  private:
   struct Pending;
   // Records one validator's answer; with the last answer, a reject or the timeout, delivers the verdict.
   void Answer(uint64_t vid, ValidationResult r, bool timed_out);
+  // Times out the validations whose deadline has come, and sets the timer for the next one.
+  void TimeOut();
+  // Forgets the deadlines of decided validations, when they are at the front or (every so often) anywhere.
+  void DropDecidedDeadlines(bool anywhere);
 
   // One validator of a topic: exactly one of the two is set.
   struct Entry {
@@ -107,6 +114,16 @@ class Validation {
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending_;
   std::unordered_map<std::string, size_t> per_topic_;  // No zero entries.
   size_t pending_bytes_ = 0;
+  // When each validation times out, in the order they started: the timeout is the same for all, so the
+  // deadlines only grow along it, and one timer, for the front, serves them all. A decided validation's entry
+  // leaves once it reaches the front, or when they are compacted (at 2 * max_pending entries, so that a slow
+  // validation at the front holds at most that many behind it).
+  struct Deadline {
+    MonoTime at;
+    uint64_t vid;
+  };
+  Fifo<Deadline> deadlines_;
+  std::unique_ptr<Timer> timeout_;
   // Decided validations whose validator or timer may still be on the stack. Declared last: destroyed first.
   DeferredDeleter deleter_;
 };

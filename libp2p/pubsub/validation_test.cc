@@ -107,6 +107,47 @@ TEST_F(ValidationTest, AnUnansweredValidationTimesOutAndALateAnswerIsIgnored) {
   EXPECT_EQ(verdicts_, 1);
 }
 
+TEST_F(ValidationTest, EachValidationTimesOutAtItsOwnDeadlineOnOneTimer) {
+  validation_.Add("t", Holding());
+  Run(MessageOn("t"));  // Times out at 5 s.
+  loop_.AdvanceTime(seconds(1));
+  Run(MessageOn("t"));  // Decided at 2 s.
+  loop_.AdvanceTime(seconds(1));
+  Run(MessageOn("t"));  // Times out at 7 s.
+  EXPECT_EQ(loop_.scheduled_timers(), 1u);
+  held_[1](ValidationResult::kAccept);
+  ASSERT_EQ(verdicts_, 1);
+  loop_.AdvanceTime(std::chrono::milliseconds(2999));
+  EXPECT_EQ(verdicts_, 1);
+  loop_.AdvanceTime(std::chrono::milliseconds(1));  // 5 s.
+  EXPECT_EQ(verdicts_, 2);
+  EXPECT_EQ(verdict_, Verdict::kTimedOut);
+  loop_.AdvanceTime(std::chrono::milliseconds(1999));
+  EXPECT_EQ(verdicts_, 2);
+  loop_.AdvanceTime(std::chrono::milliseconds(1));  // 7 s.
+  EXPECT_EQ(verdicts_, 3);
+  EXPECT_EQ(verdict_, Verdict::kTimedOut);
+  EXPECT_EQ(validation_.pending(), 0u);
+  EXPECT_EQ(validation_.deadlines_held(), 0u);
+  EXPECT_EQ(loop_.scheduled_timers(), 0u);
+}
+
+TEST_F(ValidationTest, DecidedValidationsBehindASlowOneLeaveBoundedRecords) {
+  validation_.Add("slow", Holding());
+  validation_.Add("fast", Answering(ValidationResult::kAccept));
+  Run(MessageOn("slow"));
+  for (int i = 0; i < 1000; ++i) {
+    Run(MessageOn("fast"));
+    ASSERT_LE(validation_.deadlines_held(), 2 * limits_.max_pending + 1);
+  }
+  EXPECT_EQ(verdicts_, 1000);
+  loop_.AdvanceTime(seconds(5));
+  EXPECT_EQ(verdicts_, 1001);
+  EXPECT_EQ(verdict_, Verdict::kTimedOut);
+  EXPECT_EQ(back_->topic(), "slow");
+  EXPECT_EQ(validation_.deadlines_held(), 0u);
+}
+
 TEST_F(ValidationTest, LimitsHoldInAllPerTopicAndInBytesAndFreeWithTheVerdicts) {
   validation_.Add("a", Holding());
   validation_.Add("b", Holding());
