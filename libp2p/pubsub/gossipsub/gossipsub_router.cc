@@ -360,7 +360,7 @@ void GossipSubRouter::RemoveFromMesh(const std::string& topic, const PeerId& pee
 void GossipSubRouter::SendBatch(ControlBatch* batch) {
   for (auto& [peer, control] : *batch) {
     // In RPCs of at most kMaxControlBytesPerRpc of control each, as rust-libp2p accepts them.
-    for (pb::ControlMessage& part : SplitControl(control)) {
+    for (pb::ControlMessage& part : SplitControl(std::move(control))) {
       pb::RPC rpc;
       *rpc.mutable_control() = std::move(part);
       core_->SendRpc(peer, std::move(rpc), SendLane::kControl);

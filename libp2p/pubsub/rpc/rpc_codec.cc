@@ -246,7 +246,7 @@ class ControlSplitter {
   template <typename Entry, typename AddTo>
   void Ids(uint32_t number, const Entry& entry, const google::protobuf::RepeatedPtrField<std::string>& ids,
            AddTo add_to) {
-    if (entry.ByteSizeLong() + 8 <= max_bytes_) {
+    if (entry.ByteSizeLong() + kHeaderRoom <= max_bytes_) {
       *add_to(For(number, entry.ByteSizeLong())) = entry;
       return;
     }
@@ -259,14 +259,17 @@ class ControlSplitter {
       chunk = empty;
     };
     for (const std::string& id : ids) {
-      // The entry, its field header and this id must fit (8 bytes cover both varint headers).
-      if (chunk.ByteSizeLong() + proto::BytesFieldSize(2, id.size()) + 8 > max_bytes_) flush();
+      // The entry, its field header and this id must fit.
+      if (chunk.ByteSizeLong() + proto::BytesFieldSize(2, id.size()) + kHeaderRoom > max_bytes_) flush();
       chunk.add_messageids(id);
     }
     flush();
   }
 
   std::vector<pb::ControlMessage> Take() { return std::move(out_); }
+
+  // Room for an entry's varint headers (its field's tag and length, and those of an id within it).
+  static constexpr size_t kHeaderRoom = 8;
 
  private:
   const size_t max_bytes_;
@@ -276,7 +279,14 @@ class ControlSplitter {
 
 }  // namespace
 
-std::vector<pb::ControlMessage> SplitControl(const pb::ControlMessage& control, size_t max_bytes) {
+std::vector<pb::ControlMessage> SplitControl(pb::ControlMessage control, size_t max_bytes) {
+  std::vector<pb::ControlMessage> parts;
+  // Within its size with room to spare, as almost every one is: the splitter would make one part, an
+  // entry-by-entry copy of it, and it goes as it is.
+  if (const size_t size = control.ByteSizeLong(); size + ControlSplitter::kHeaderRoom <= max_bytes) {
+    if (size > 0) parts.push_back(std::move(control));
+    return parts;
+  }
   ControlSplitter s(max_bytes);
   for (const auto& g : control.graft()) *s.For(3, g.ByteSizeLong())->add_graft() = g;
   for (const auto& p : control.prune()) *s.For(4, p.ByteSizeLong())->add_prune() = p;

@@ -72,9 +72,8 @@ inline constexpr size_t kMaxControlBytesPerRpc = 16 * 1024;
 
 // `control` cut into control messages of at most `max_bytes` encoded each, in the order GRAFT, PRUNE, IHAVE,
 // IWANT, IDONTWANT; an IHAVE, IWANT or IDONTWANT entry too large is split into entries of fewer ids (IHAVE
-// keeping its topic). Empty when `control` is.
-std::vector<pb::ControlMessage> SplitControl(const pb::ControlMessage& control,
-                                             size_t max_bytes = kMaxControlBytesPerRpc);
+// keeping its topic). Empty when `control` is. One that fits is moved whole into the only part.
+std::vector<pb::ControlMessage> SplitControl(pb::ControlMessage control, size_t max_bytes = kMaxControlBytesPerRpc);
 
 // The encoded RPC. Fails with kOutOfRange when it exceeds limits.max_rpc_size.
 StatusOr<std::string> EncodeRpc(const pb::RPC& rpc, const RpcLimits& limits);
