@@ -276,15 +276,20 @@ class NoiseFrameBuffer {
   // straight from `data` (no intermediate copy). Fails only when the nonces are exhausted.
   Status Append(ByteSpan data) {
     if (data.size() >= kNoiseMaxPlaintextSize) {
-      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
+      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame, and for
+      // the small writes that often follow a large one in the same turn (a message's IDONTWANTs, other
+      // messages), so that they do not move it.
       const size_t frames = data.size() / kNoiseMaxPlaintextSize + 2;
-      wire_.reserve(wire_.size() + data.size() + frames * (2 + kTagLength));
+      const size_t needed = wire_.size() + data.size() + frames * (2 + kTagLength);
+      if (needed > wire_.capacity()) wire_.reserve(needed + kFollowingWrites);
     } else if (const size_t sealed = wire_.size() + (open_ ? 0 : 2) + data.size() + kTagLength;
                sealed > wire_.capacity()) {
       // Room for it and its frame's header and tag: a turn's first write (usually its only one, or a muxer
       // header and its payload) fills the buffer exactly, so the connection below can take it as it is,
-      // with no spare room to copy away. Later ones double it, as a vector would grow.
-      wire_.reserve(std::max(sealed, 2 * wire_.capacity()));
+      // with no spare room to copy away. Later ones double a small buffer, as a vector would grow; a large
+      // one grows by its slack, little enough that the connection below still takes it as it is.
+      wire_.reserve(wire_.capacity() < kLargeBuffer ? std::max(sealed, 2 * wire_.capacity())
+                                                    : sealed + LargeBufferSlack(sealed));
     }
     // Sealing a little open frame costs less than copying a full frame's worth into it.
     if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
@@ -349,6 +354,14 @@ class NoiseFrameBuffer {
 
  private:
   static constexpr size_t kSmallFrame = 4096;
+  // Room left after a large write for the small ones that may follow it in the turn.
+  static constexpr size_t kFollowingWrites = 4096;
+  // A buffer this large grows by LargeBufferSlack() rather than doubling.
+  static constexpr size_t kLargeBuffer = 64 * 1024;
+  // An eighth of `size`: geometric growth, so that many small writes after a large one still move each
+  // byte a bounded number of times, with spare room below the quarter of its size that makes the in-memory
+  // connection copy a buffer rather than queue it (MemoryConnection::WriteOwned).
+  static size_t LargeBufferSlack(size_t size) { return size / 8; }
 
   // Writes the frame header at `at` and seals `plaintext` (which may start at at + 2: in place) after it.
   Status SealAt(size_t at, ByteSpan plaintext) {
