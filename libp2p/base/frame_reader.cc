@@ -90,7 +90,9 @@ Status FrameReader::Feed(ByteSpan data, const FrameCallback& on_frame) {
     }
     expected_ = length;
     in_body_ = true;
-    body_.reserve(std::min(expected_, std::max(kInitialBodyReserve, data.size())));
+    // Room for four times what arrived (at least kInitialBodyReserve), as the growth below would give: a
+    // frame of up to four of its first reads is never moved.
+    body_.reserve(std::min(expected_, std::max(kInitialBodyReserve, kBodyGrowth * data.size())));
     body_.assign(data.begin(), data.end());
     return OkStatus();
   }

@@ -63,6 +63,21 @@ TEST(FrameReaderTest, ALargeFrameInReadsOf64KiBKeepsItsBufferWithinFourTimesWhat
   EXPECT_EQ(reader.buffered_bytes(), 0u);
 }
 
+// A block arriving in two reads (the first of a frame reaches four times the second's share) gets its whole
+// buffer at the first, and is never moved.
+TEST(FrameReaderTest, AFrameOfTwoReadsIsGivenItsWholeBufferAtTheFirst) {
+  const std::string payload(131'072, 'k');
+  const Bytes data = Framed({payload});
+  FrameReader reader(1 << 20);
+  Collector c;
+  const size_t first = 65'507;
+  ASSERT_TRUE(reader.Feed(ByteSpan(data).first(first), c.callback()).ok());
+  EXPECT_EQ(reader.reserved_bytes(), payload.size());
+  ASSERT_TRUE(reader.Feed(ByteSpan(data).subspan(first), c.callback()).ok());
+  ASSERT_EQ(c.frames.size(), 1u);
+  EXPECT_EQ(c.frames[0], payload);
+}
+
 TEST(FrameReaderTest, SplitAtEveryByteOffset) {
   const Bytes data = Framed(SamplePayloads());
   for (size_t cut = 0; cut <= data.size(); ++cut) {
