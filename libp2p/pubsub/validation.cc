@@ -108,8 +108,7 @@ void Validation::Answer(uint64_t vid, ValidationResult r, bool timed_out) {
   pending_bytes_ -= p.size;
   auto t = per_topic_.find(p.msg->topic());
   if (--t->second == 0) per_topic_.erase(t);
-  // The timer or a validator still running may be the caller, and a validator may still read the message:
-  // destroyed from the loop.
+  // A validator still running may be the caller, and may still read the message: destroyed from the loop.
   std::unique_ptr<Pending> decided = std::move(it->second);
   pending_.erase(it);
   DropDecidedDeadlines(/*anywhere=*/false);

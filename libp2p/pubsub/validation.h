@@ -124,7 +124,7 @@ class Validation {
   };
   Fifo<Deadline> deadlines_;
   std::unique_ptr<Timer> timeout_;
-  // Decided validations whose validator or timer may still be on the stack. Declared last: destroyed first.
+  // Decided validations whose validator may still be on the stack. Declared last: destroyed first.
   DeferredDeleter deleter_;
 };
 
