@@ -247,7 +247,7 @@ void GossipSubRouter::OnSubscriptionChange(const PeerId& peer, const std::string
   if (auto info = peers_.find(peer); info != peers_.end()) info->second.partial_topics.erase(topic);
   auto it = topic_peers_.find(topic);
   if (it == topic_peers_.end()) return;
-  it->second.erase(peer);
+  if (it->second.erase(peer) > 0 && Mesh(topic).count(peer) > 0) mesh_to_check_.insert(topic);
   if (it->second.empty()) topic_peers_.erase(it);
 }
 
@@ -327,6 +327,7 @@ std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_
 
 void GossipSubRouter::AddToMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch) {
   if (!mesh_[topic].insert(peer).second) return;
+  if (TopicPeers(topic).count(peer) == 0) mesh_to_check_.insert(topic);
   (*batch)[peer].add_graft()->set_topicid(topic);
   if (score_) score_->Graft(peer, topic);
   ReportMesh(/*grafted=*/true, peer, topic);
@@ -400,6 +401,7 @@ void GossipSubRouter::Leave(const std::string& topic) {
     RemoveFromMesh(topic, p, &batch, /*px=*/true, options_.params.unsubscribe_backoff);
   }
   mesh_.erase(topic);
+  mesh_to_check_.erase(topic);
   SendBatch(&batch);
 }
 
@@ -509,6 +511,7 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb
     return;
   }
   members.insert(peer);
+  if (TopicPeers(topic).count(peer) == 0) mesh_to_check_.insert(topic);
   if (score_) score_->Graft(peer, topic);
   ReportMesh(/*grafted=*/true, peer, topic);
 }
@@ -735,11 +738,12 @@ std::vector<PubSubPeer*> GossipSubRouter::FilterTargets(std::vector<PeerId> cand
 void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch) {
   const auto& p = options_.params;
   std::set<PeerId>& members = mesh_[topic];
-  // Drop peers with a negative score, and peers gone from the topic.
+  // Drop peers with a negative score, and peers gone from the topic (only a mesh to check may hold any).
   const std::set<PeerId>& subscribed = TopicPeers(topic);
+  const bool check_subscriptions = mesh_to_check_.erase(topic) > 0;
   for (auto it = members.begin(); it != members.end();) {
     const PeerId peer = *it++;
-    if (Score(peer) < 0 || subscribed.count(peer) == 0) {
+    if (Score(peer) < 0 || (check_subscriptions && subscribed.count(peer) == 0)) {
       RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
     }
   }

@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
@@ -403,6 +404,10 @@ class GossipSubRouter final : public Router {
   std::map<std::string, std::set<crypto::PeerId>> mesh_;
   // The peers subscribed to each topic, so that selection looks at a topic's peers only.
   std::unordered_map<std::string, std::set<crypto::PeerId>> topic_peers_;
+  // Topics whose mesh may hold a peer not subscribed to them: one of its subscribers left it, or a peer
+  // joined the mesh unsubscribed. Every other mesh holds subscribers only, so the heartbeat checks the
+  // members' subscriptions of these topics alone (MaintainMesh).
+  std::unordered_set<std::string> mesh_to_check_;
   std::map<std::string, std::set<crypto::PeerId>> fanout_;
   std::map<std::string, MonoTime> fanout_last_publish_;
   std::unique_ptr<Backoff> backoff_;

@@ -585,6 +585,50 @@ TEST_F(MeshHardeningTest, AsyncValidatorsDecideOnOurOwnMessages) {
   }
 }
 
+// --- 7b. Mesh members who are not subscribers. ---
+
+// A mesh peer that unsubscribes stays in the mesh until the next heartbeat, which prunes it; one that
+// unsubscribes and subscribes again before it stays.
+TEST_F(MeshHardeningTest, AMeshPeerThatUnsubscribesIsPrunedAtTheNextHeartbeat) {
+  GossipSubOptions go;
+  Node node(&loop_, &net_, kNode, go);
+  node.Join("t");
+  auto leaving = Peer("leaving");
+  auto back = Peer("back");
+  for (RawPeer* p : {leaving.get(), back.get()}) {
+    p->ConnectTo(node);
+    p->Send(JoinRpc("t"));
+  }
+  ASSERT_EQ(node.router->Mesh("t").size(), 2u);
+  leaving->Send(SubscriptionRpc({"t"}, /*subscribe=*/false));
+  back->Send(SubscriptionRpc({"t"}, /*subscribe=*/false));
+  back->Send(SubscriptionRpc({"t"}));
+  EXPECT_EQ(node.router->Mesh("t").size(), 2u);
+
+  FirstHeartbeat(node, go);
+  EXPECT_EQ(node.router->Mesh("t").count(leaving->id()), 0u);
+  EXPECT_EQ(leaving->Prunes("t").size(), 1u);
+  EXPECT_EQ(node.router->Mesh("t").count(back->id()), 1u);
+  EXPECT_TRUE(back->Prunes("t").empty());
+}
+
+// A GRAFT from a peer that never subscribed to the topic is taken, and the next heartbeat prunes it.
+TEST_F(MeshHardeningTest, APeerThatGraftsWithoutSubscribingIsPrunedAtTheNextHeartbeat) {
+  GossipSubOptions go;
+  Node node(&loop_, &net_, kNode, go);
+  node.Join("t");
+  auto grafter = Peer("grafter");
+  grafter->ConnectTo(node);
+  pb::RPC graft;
+  graft.mutable_control()->add_graft()->set_topicid("t");
+  grafter->Send(graft);
+  ASSERT_EQ(node.router->Mesh("t").count(grafter->id()), 1u);
+
+  FirstHeartbeat(node, go);
+  EXPECT_EQ(node.router->Mesh("t").count(grafter->id()), 0u);
+  EXPECT_EQ(grafter->Prunes("t").size(), 1u);
+}
+
 // --- 8. A peer that disconnects. ---
 
 // When a gossipsub peer goes, the router forgets it: mesh, fanout, promises, IDONTWANTs and its
