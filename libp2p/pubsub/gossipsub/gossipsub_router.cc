@@ -325,12 +325,16 @@ std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_
   return candidates;
 }
 
-void GossipSubRouter::AddToMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch) {
-  if (!mesh_[topic].insert(peer).second) return;
+bool GossipSubRouter::EnterMesh(const std::string& topic, const PeerId& peer) {
+  if (!mesh_[topic].insert(peer).second) return false;
   if (TopicPeers(topic).count(peer) == 0) mesh_to_check_.insert(topic);
-  (*batch)[peer].add_graft()->set_topicid(topic);
   if (score_) score_->Graft(peer, topic);
   ReportMesh(/*grafted=*/true, peer, topic);
+  return true;
+}
+
+void GossipSubRouter::AddToMesh(const std::string& topic, const PeerId& peer, ControlBatch* batch) {
+  if (EnterMesh(topic, peer)) (*batch)[peer].add_graft()->set_topicid(topic);
 }
 
 void GossipSubRouter::MakePrune(const std::string& topic, const PeerId& to, bool px, Duration backoff,
@@ -510,10 +514,7 @@ void GossipSubRouter::HandleGraft(const PeerId& peer, GossipPeer& info, const pb
     backoff_->Add(peer, topic, options_.params.prune_backoff);
     return;
   }
-  members.insert(peer);
-  if (TopicPeers(topic).count(peer) == 0) mesh_to_check_.insert(topic);
-  if (score_) score_->Graft(peer, topic);
-  ReportMesh(/*grafted=*/true, peer, topic);
+  EnterMesh(topic, peer);
 }
 
 void GossipSubRouter::HandlePrune(const PeerId& peer, GossipPeer& info, const pb::ControlPrune& prune) {
@@ -739,11 +740,10 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   const auto& p = options_.params;
   std::set<PeerId>& members = mesh_[topic];
   // Drop peers with a negative score, and peers gone from the topic (only a mesh to check may hold any).
-  const std::set<PeerId>& subscribed = TopicPeers(topic);
-  const bool check_subscriptions = mesh_to_check_.erase(topic) > 0;
+  const std::set<PeerId>* subscribed = mesh_to_check_.erase(topic) > 0 ? &TopicPeers(topic) : nullptr;
   for (auto it = members.begin(); it != members.end();) {
     const PeerId peer = *it++;
-    if (Score(peer) < 0 || (check_subscriptions && subscribed.count(peer) == 0)) {
+    if (Score(peer) < 0 || (subscribed != nullptr && subscribed->count(peer) == 0)) {
       RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
     }
   }

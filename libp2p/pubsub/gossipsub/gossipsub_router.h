@@ -350,6 +350,9 @@ class GossipSubRouter final : public Router {
   void EmitPartialGossip(const std::string& topic, const std::vector<crypto::PeerId>& peers);
   std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
                                           const std::function<bool(const crypto::PeerId&, const GossipPeer&)>& filter);
+  // Puts `peer` in `topic`'s mesh (scored and reported as grafted); false when it was there already.
+  bool EnterMesh(const std::string& topic, const crypto::PeerId& peer);
+  // EnterMesh, and a GRAFT to the peer in `batch`.
   void AddToMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch);
   void RemoveFromMesh(const std::string& topic, const crypto::PeerId& peer, ControlBatch* batch, bool px,
                       Duration backoff);
