@@ -197,7 +197,7 @@ TEST_F(BatchPublishTest, ABatchToATopicWeAreNotInGoesThroughTheFanout) {
   ASSERT_TRUE(publisher().router->Fanout("t").empty());
 
   const BatchPublishResult r = publisher().pubsub->PublishBatch(BatchOf(4));
-  const std::set<PeerId>& fanout = publisher().router->Fanout("t");
+  const PeerSet& fanout = publisher().router->Fanout("t");
   ASSERT_EQ(fanout.size(), static_cast<size_t>(go.params.d));
   EXPECT_EQ(r.sent, 4u * fanout.size());
   EXPECT_EQ(FirstEarlyRepeat(recorder_.sent, 4), -1);
@@ -211,7 +211,7 @@ TEST_F(BatchPublishTest, ABatchWithoutFloodPublishingGoesToTheMesh) {
   go.params.flood_publish = false;
   const int subscribers = go.params.d_hi + 1;
   Build(subscribers, /*publisher_joins=*/true, go);
-  const std::set<PeerId> mesh = publisher().router->Mesh("t");
+  const PeerSet mesh = publisher().router->Mesh("t");
   ASSERT_LT(mesh.size(), static_cast<size_t>(subscribers));
   ASSERT_FALSE(mesh.empty());
 

@@ -52,8 +52,8 @@ std::string ColocationIp(const Multiaddr& addr) {
   return "";
 }
 
-const std::set<PeerId>& EmptySet() {
-  static const std::set<PeerId> empty;
+const PeerSet& EmptySet() {
+  static const PeerSet empty;
   return empty;
 }
 
@@ -400,7 +400,7 @@ void GossipSubRouter::Leave(const std::string& topic) {
   auto it = mesh_.find(topic);
   if (it == mesh_.end()) return;
   ControlBatch batch;
-  const std::set<PeerId> members = it->second;
+  const PeerSet members = it->second;
   for (const PeerId& p : members) {
     RemoveFromMesh(topic, p, &batch, /*px=*/true, options_.params.unsubscribe_backoff);
   }
@@ -738,13 +738,16 @@ std::vector<PubSubPeer*> GossipSubRouter::FilterTargets(std::vector<PeerId> cand
 
 void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch) {
   const auto& p = options_.params;
-  std::set<PeerId>& members = mesh_[topic];
+  PeerSet& members = mesh_[topic];
   // Drop peers with a negative score, and peers gone from the topic (only a mesh to check may hold any).
-  const std::set<PeerId>* subscribed = mesh_to_check_.erase(topic) > 0 ? &TopicPeers(topic) : nullptr;
-  for (auto it = members.begin(); it != members.end();) {
-    const PeerId peer = *it++;
+  const PeerSet* subscribed = mesh_to_check_.erase(topic) > 0 ? &TopicPeers(topic) : nullptr;
+  // By place, as removal closes the gap: the next member moves into the removed one's place.
+  for (size_t i = 0; i < members.size();) {
+    const PeerId peer = *(members.begin() + i);
     if (Score(peer) < 0 || (subscribed != nullptr && subscribed->count(peer) == 0)) {
       RemoveFromMesh(topic, peer, batch, /*px=*/false, p.prune_backoff);
+    } else {
+      ++i;
     }
   }
   auto eligible = [&](const PeerId& id, const GossipPeer&) { return CanGraft(topic, id); };
@@ -776,8 +779,8 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
       if (keep.size() >= static_cast<size_t>(p.d)) break;
       keep.push_back(id);
     }
-    const std::set<PeerId> kept(keep.begin(), keep.end());
-    const std::set<PeerId> before = members;
+    const PeerSet kept(keep.begin(), keep.end());
+    const PeerSet before = members;
     for (const PeerId& id : before) {
       if (!kept.count(id)) RemoveFromMesh(topic, id, batch, /*px=*/true, p.prune_backoff);
     }
@@ -820,8 +823,8 @@ void GossipSubRouter::MaintainFanout() {
   }
   for (auto& entry : fanout_) {
     const std::string& topic = entry.first;
-    std::set<PeerId>& members = entry.second;
-    const std::set<PeerId>& subscribed = TopicPeers(topic);
+    PeerSet& members = entry.second;
+    const PeerSet& subscribed = TopicPeers(topic);
     for (auto it = members.begin(); it != members.end();) {
       const bool keep = peers_.count(*it) && subscribed.count(*it) &&
                         Score(*it) >= options_.thresholds.publish_threshold;
@@ -848,7 +851,7 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
   std::unordered_map<PeerId, Room> room;
   const Room fresh{static_cast<size_t>(options_.params.max_ihave_length),
                    (kPeerMaxIHaveRpcs - 1) * kMaxControlBytesPerRpc};
-  auto gossip = [&](const std::string& topic, const std::set<PeerId>& exclude) {
+  auto gossip = [&](const std::string& topic, const PeerSet& exclude) {
     // Partial-requesting peers get partial gossip (our groups' metadata), the others IHAVEs.
     const bool partial_topic = partial_ && OurPartialMode(topic).supports;
     if (!mcache_->HasGossipIds(topic) && !(partial_topic && !partial_->OurGroups(topic).empty())) return;
@@ -957,12 +960,12 @@ void GossipSubRouter::Heartbeat() {
   }
 }
 
-const std::set<PeerId>& GossipSubRouter::Mesh(const std::string& topic) const {
+const PeerSet& GossipSubRouter::Mesh(const std::string& topic) const {
   auto it = mesh_.find(topic);
   return it == mesh_.end() ? EmptySet() : it->second;
 }
 
-const std::set<PeerId>& GossipSubRouter::TopicPeers(const std::string& topic) const {
+const PeerSet& GossipSubRouter::TopicPeers(const std::string& topic) const {
   auto it = topic_peers_.find(topic);
   return it == topic_peers_.end() ? EmptySet() : it->second;
 }
@@ -972,7 +975,7 @@ bool GossipSubRouter::IsOutbound(const PeerId& peer) const {
   return it != peers_.end() && it->second.outbound;
 }
 
-const std::set<PeerId>& GossipSubRouter::Fanout(const std::string& topic) const {
+const PeerSet& GossipSubRouter::Fanout(const std::string& topic) const {
   auto it = fanout_.find(topic);
   return it == fanout_.end() ? EmptySet() : it->second;
 }

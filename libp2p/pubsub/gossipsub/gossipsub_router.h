@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "libp2p/base/event_loop.h"
+#include "libp2p/base/flat_set.h"
 #include "libp2p/base/multiaddr.h"
 #include "libp2p/base/random.h"
 #include "libp2p/base/status.h"
@@ -45,6 +46,9 @@
 #include "libp2p/pubsub/timed_cache.h"
 
 namespace libp2p::pubsub::gossipsub {
+
+// A set of peers (a topic's mesh, fanout or subscribers), in the order of their ids.
+using PeerSet = FlatSet<crypto::PeerId>;
 
 inline constexpr std::string_view kMeshSubV13 = "/meshsub/1.3.0";
 inline constexpr std::string_view kMeshSubV12 = "/meshsub/1.2.0";
@@ -261,11 +265,11 @@ class GossipSubRouter final : public Router {
   void Heartbeat();
 
   // --- Introspection, for tests, the fuzzer and the node's events. ---
-  const std::set<crypto::PeerId>& Mesh(const std::string& topic) const;
+  const PeerSet& Mesh(const std::string& topic) const;
   // Whether the router counts `peer` as outbound (toward D_out): one of its live connections is one we
   // dialed.
   bool IsOutbound(const crypto::PeerId& peer) const;
-  const std::set<crypto::PeerId>& Fanout(const std::string& topic) const;
+  const PeerSet& Fanout(const std::string& topic) const;
   // The peer's score; 0 without scoring.
   double Score(const crypto::PeerId& peer) const;
   // Whether peer scoring is on (GossipSubOptions::score_params).
@@ -322,7 +326,7 @@ class GossipSubRouter final : public Router {
   // protection of those that left, once per heartbeat.
   void SyncProtections();
   // The peers subscribed to `topic` (topic_peers_'s entry; empty if none).
-  const std::set<crypto::PeerId>& TopicPeers(const std::string& topic) const;
+  const PeerSet& TopicPeers(const std::string& topic) const;
   // Whether the peer speaks a meshsub protocol (not floodsub), so may be in a mesh.
   bool SpeaksMeshSub(const GossipPeer& p) const;
   // Whether the peer gets messages outside the mesh: a direct peer, or a floodsub one (counted in
@@ -404,14 +408,14 @@ class GossipSubRouter final : public Router {
   std::mt19937_64 rng_;
   crypto::PeerMap<GossipPeer> peers_;
   size_t meshless_peers_ = 0;  // Peers of peers_ that are Meshless().
-  std::map<std::string, std::set<crypto::PeerId>> mesh_;
+  std::map<std::string, PeerSet> mesh_;
   // The peers subscribed to each topic, so that selection looks at a topic's peers only.
-  std::unordered_map<std::string, std::set<crypto::PeerId>> topic_peers_;
+  std::unordered_map<std::string, PeerSet> topic_peers_;
   // Topics whose mesh may hold a peer not subscribed to them: one of its subscribers left it, or a peer
   // joined the mesh unsubscribed. Every other mesh holds subscribers only, so the heartbeat checks the
   // members' subscriptions of these topics alone (MaintainMesh).
   std::unordered_set<std::string> mesh_to_check_;
-  std::map<std::string, std::set<crypto::PeerId>> fanout_;
+  std::map<std::string, PeerSet> fanout_;
   std::map<std::string, MonoTime> fanout_last_publish_;
   std::unique_ptr<Backoff> backoff_;
   std::unique_ptr<MessageCache> mcache_;

@@ -31,7 +31,7 @@ using std::chrono::seconds;
 
 // The seeds of the raw peers in `ids` (for readable comparisons of meshes and fanouts); "?" for others.
 template <typename Peers>
-std::set<std::string> Names(const std::set<PeerId>& ids, const Peers& peers) {
+std::set<std::string> Names(const PeerSet& ids, const Peers& peers) {
   std::set<std::string> names;
   for (const PeerId& id : ids) {
     auto it = std::find_if(peers.begin(), peers.end(), [&](const auto& p) { return p->id() == id; });

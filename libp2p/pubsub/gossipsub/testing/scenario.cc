@@ -115,7 +115,7 @@ Node::Node(ManualEventLoop* loop, stream::MemoryNetwork* net, int n, GossipSubOp
 Node::~Node() { pubsub.reset(); }
 
 size_t Node::OutboundInMesh(const std::string& topic) const {
-  const std::set<PeerId>& mesh = router->Mesh(topic);
+  const PeerSet& mesh = router->Mesh(topic);
   return static_cast<size_t>(
       std::count_if(mesh.begin(), mesh.end(), [&](const PeerId& p) { return router->IsOutbound(p); }));
 }
