@@ -308,11 +308,13 @@ RpcAcceptance GossipSubRouter::AcceptRpcFrom(const PeerId& peer) {
 }
 
 std::vector<PeerId> GossipSubRouter::SelectPeers(const std::string& topic, size_t count,
-                                                 const std::function<bool(const PeerId&, const GossipPeer&)>& filter) {
+                                                 const std::function<bool(const PeerId&, const GossipPeer&)>& filter,
+                                                 const PeerSet* outside) {
   std::vector<PeerId> candidates;
   auto subscribed = topic_peers_.find(topic);
   if (subscribed == topic_peers_.end()) return candidates;
   for (const PeerId& id : subscribed->second) {
+    if (outside != nullptr && outside->count(id) > 0) continue;
     auto it = peers_.find(id);
     if (it == peers_.end()) continue;
     const GossipPeer& info = it->second;
@@ -752,7 +754,9 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
   }
   auto eligible = [&](const PeerId& id, const GossipPeer&) { return CanGraft(topic, id); };
   if (members.size() < static_cast<size_t>(p.d_lo)) {
-    for (const PeerId& peer : SelectPeers(topic, p.d - members.size(), eligible)) AddToMesh(topic, peer, batch);
+    for (const PeerId& peer : SelectPeers(topic, p.d - members.size(), eligible, &members)) {
+      AddToMesh(topic, peer, batch);
+    }
   }
   if (members.size() > static_cast<size_t>(p.d_hi)) {
     // Keep the d_score best by score, then random ones up to d, keeping at least d_out outbound peers.
@@ -785,10 +789,15 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
       if (!kept.count(id)) RemoveFromMesh(topic, id, batch, /*px=*/true, p.prune_backoff);
     }
   }
-  // Enough outbound peers?
+  // Enough outbound peers? Counted only up to d_out, which is all the check needs.
   size_t outbound_count = 0;
-  for (const PeerId& id : members) outbound_count += IsOutbound(id) ? 1 : 0;
+  if (members.size() >= static_cast<size_t>(p.d_lo)) {
+    for (auto it = members.begin(); it != members.end() && outbound_count < static_cast<size_t>(p.d_out); ++it) {
+      outbound_count += IsOutbound(*it) ? 1 : 0;
+    }
+  }
   if (members.size() >= static_cast<size_t>(p.d_lo) && outbound_count < static_cast<size_t>(p.d_out)) {
+    // No `outside`: the outbound flag, read with the peer's entry, rules out most peers more cheaply.
     for (const PeerId& peer : SelectPeers(topic, p.d_out - outbound_count, [&](const PeerId& id, const GossipPeer& info) {
            return info.outbound && eligible(id, info);
          })) {
@@ -802,9 +811,10 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
     std::sort(scores.begin(), scores.end());
     const double median = scores[scores.size() / 2];
     if (median < options_.thresholds.opportunistic_graft_threshold) {
-      for (const PeerId& peer : SelectPeers(topic, p.opportunistic_graft_peers, [&](const PeerId& id, const GossipPeer& info) {
-             return eligible(id, info) && Score(id) > median;
-           })) {
+      for (const PeerId& peer : SelectPeers(
+               topic, p.opportunistic_graft_peers,
+               [&](const PeerId& id, const GossipPeer& info) { return eligible(id, info) && Score(id) > median; },
+               &members)) {
         AddToMesh(topic, peer, batch);
       }
     }
@@ -831,9 +841,10 @@ void GossipSubRouter::MaintainFanout() {
       it = keep ? std::next(it) : members.erase(it);
     }
     if (members.size() < static_cast<size_t>(options_.params.d)) {
-      for (const PeerId& p : SelectPeers(topic, options_.params.d - members.size(), [&](const PeerId& id, const GossipPeer&) {
-             return members.count(id) == 0 && Score(id) >= options_.thresholds.publish_threshold;
-           })) {
+      for (const PeerId& p : SelectPeers(
+               topic, options_.params.d - members.size(),
+               [&](const PeerId& id, const GossipPeer&) { return Score(id) >= options_.thresholds.publish_threshold; },
+               &members)) {
         members.insert(p);
       }
     }
@@ -855,9 +866,10 @@ void GossipSubRouter::EmitGossip(ControlBatch* batch) {
     // Partial-requesting peers get partial gossip (our groups' metadata), the others IHAVEs.
     const bool partial_topic = partial_ && OurPartialMode(topic).supports;
     if (!mcache_->HasGossipIds(topic) && !(partial_topic && !partial_->OurGroups(topic).empty())) return;
-    std::vector<PeerId> candidates = SelectPeers(topic, SIZE_MAX, [&](const PeerId& id, const GossipPeer&) {
-      return exclude.count(id) == 0 && Score(id) >= options_.thresholds.gossip_threshold;
-    });
+    std::vector<PeerId> candidates = SelectPeers(
+        topic, SIZE_MAX,
+        [&](const PeerId& id, const GossipPeer&) { return Score(id) >= options_.thresholds.gossip_threshold; },
+        &exclude);
     if (candidates.empty()) return;  // Before copying the ids: often no one is outside the mesh.
     const size_t count = std::max<size_t>(options_.params.d_lazy,
                                           static_cast<size_t>(options_.params.gossip_factor * candidates.size()));

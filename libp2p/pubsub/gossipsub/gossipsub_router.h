@@ -352,8 +352,11 @@ class GossipSubRouter final : public Router {
   void HandlePartial(const crypto::PeerId& peer, const GossipPeer& info, const pb::PartialMessagesExtension& partial);
   // Heartbeat gossip of our groups of `topic` to the partial-requesting `peers`.
   void EmitPartialGossip(const std::string& topic, const std::vector<crypto::PeerId>& peers);
+  // Up to `count` of `topic`'s subscribers that speak meshsub, are not direct, are not in `outside` (when
+  // given; checked before the peer's entry is read) and pass `filter`, in random order.
   std::vector<crypto::PeerId> SelectPeers(const std::string& topic, size_t count,
-                                          const std::function<bool(const crypto::PeerId&, const GossipPeer&)>& filter);
+                                          const std::function<bool(const crypto::PeerId&, const GossipPeer&)>& filter,
+                                          const PeerSet* outside = nullptr);
   // Puts `peer` in `topic`'s mesh (scored and reported as grafted); false when it was there already.
   bool EnterMesh(const std::string& topic, const crypto::PeerId& peer);
   // EnterMesh, and a GRAFT to the peer in `batch`.
