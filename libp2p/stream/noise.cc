@@ -72,7 +72,7 @@ class CipherState {
   Status Encrypt(ByteSpan ad, ByteSpan plaintext, std::span<uint8_t> out) {
     if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     if (null_) {
-      std::memmove(out.data(), plaintext.data(), plaintext.size());
+      if (out.data() != plaintext.data()) std::memmove(out.data(), plaintext.data(), plaintext.size());
       std::memset(out.data() + plaintext.size(), 0, kTagLength);
     } else {
       RETURN_IF_ERROR(aead_->Seal(NonceBytes(), plaintext, ad, out).status());
@@ -297,9 +297,13 @@ class NoiseFrameBuffer {
     }
     while (!data.empty()) {
       if (!open_ && data.size() >= kNoiseMaxPlaintextSize) {
+        // The header's place, then the plaintext, sealed where it lies as the open frame is: no zero-filled
+        // frame for the seal to write over.
         const size_t at = wire_.size();
-        wire_.resize(at + 2 + kNoiseMaxMessageSize);
-        RETURN_IF_ERROR(SealAt(at, data.first(kNoiseMaxPlaintextSize)));
+        wire_.resize(at + 2);
+        wire_.insert(wire_.end(), data.begin(), data.begin() + kNoiseMaxPlaintextSize);
+        wire_.resize(wire_.size() + kTagLength);
+        RETURN_IF_ERROR(SealAt(at, ByteSpan(wire_.data() + at + 2, kNoiseMaxPlaintextSize)));
         data = data.subspan(kNoiseMaxPlaintextSize);
         continue;
       }
