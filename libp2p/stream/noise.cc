@@ -272,8 +272,8 @@ class NoiseFrameBuffer {
  public:
   explicit NoiseFrameBuffer(CipherState* cipher) : cipher_(cipher) {}
 
-  // Adds `data`: copied into the open frame while it has room, while whole frames' worth of it are sealed
-  // straight from `data` (no intermediate copy). Fails only when the nonces are exhausted.
+  // Adds `data`: copied into the open frame, which is sealed where it lies whenever it is full (a large
+  // write is a run of full frames, none zero-filled first). Fails only when the nonces are exhausted.
   Status Append(ByteSpan data) {
     if (data.size() >= kNoiseMaxPlaintextSize) {
       // Room for all of it at once, rather than growing (and copying) the buffer frame by frame, and for
@@ -291,22 +291,11 @@ class NoiseFrameBuffer {
       wire_.reserve(wire_.capacity() < kLargeBuffer ? std::max(sealed, 2 * wire_.capacity())
                                                     : sealed + LargeBufferSlack(sealed));
     }
-    // Sealing a little open frame costs less than copying a full frame's worth into it.
+    // A little open frame is sealed before a large write, so that the write's frames are whole ones of its own.
     if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
       RETURN_IF_ERROR(SealOpen());
     }
     while (!data.empty()) {
-      if (!open_ && data.size() >= kNoiseMaxPlaintextSize) {
-        // The header's place, then the plaintext, sealed where it lies as the open frame is: no zero-filled
-        // frame for the seal to write over.
-        const size_t at = wire_.size();
-        wire_.resize(at + 2);
-        wire_.insert(wire_.end(), data.begin(), data.begin() + kNoiseMaxPlaintextSize);
-        wire_.resize(wire_.size() + kTagLength);
-        RETURN_IF_ERROR(SealAt(at, ByteSpan(wire_.data() + at + 2, kNoiseMaxPlaintextSize)));
-        data = data.subspan(kNoiseMaxPlaintextSize);
-        continue;
-      }
       if (!open_) {
         open_at_ = wire_.size();
         wire_.resize(open_at_ + 2);

@@ -790,18 +790,18 @@ void GossipSubRouter::MaintainMesh(const std::string& topic, ControlBatch* batch
     }
   }
   // Enough outbound peers? Counted only up to d_out, which is all the check needs.
-  size_t outbound_count = 0;
   if (members.size() >= static_cast<size_t>(p.d_lo)) {
-    for (auto it = members.begin(); it != members.end() && outbound_count < static_cast<size_t>(p.d_out); ++it) {
+    const size_t d_out = static_cast<size_t>(p.d_out);
+    size_t outbound_count = 0;
+    for (auto it = members.begin(); it != members.end() && outbound_count < d_out; ++it) {
       outbound_count += IsOutbound(*it) ? 1 : 0;
     }
-  }
-  if (members.size() >= static_cast<size_t>(p.d_lo) && outbound_count < static_cast<size_t>(p.d_out)) {
     // No `outside`: the outbound flag, read with the peer's entry, rules out most peers more cheaply.
-    for (const PeerId& peer : SelectPeers(topic, p.d_out - outbound_count, [&](const PeerId& id, const GossipPeer& info) {
-           return info.outbound && eligible(id, info);
-         })) {
-      AddToMesh(topic, peer, batch);
+    if (outbound_count < d_out) {
+      auto outbound = [&](const PeerId& id, const GossipPeer& info) { return info.outbound && eligible(id, info); };
+      for (const PeerId& peer : SelectPeers(topic, d_out - outbound_count, outbound)) {
+        AddToMesh(topic, peer, batch);
+      }
     }
   }
   // Opportunistic grafting: when the mesh's median score is low, bring in better peers.
