@@ -8,46 +8,40 @@
 #define LIBP2P_BASE_OWNED_CALLBACK_H_
 
 #include <functional>
-#include <memory>
 #include <utility>
 
 namespace libp2p {
 
-// Holds a std::function on the heap. When the holder is destroyed while Run() is executing the function (the
-// callback destroyed its own timer or watcher), the function object is kept alive until it returns, so its
-// captures stay valid to the end of the call. Not re-entrant: Run() must not be called from within Run().
+// Holds a std::function. Run() moves the function onto its own stack frame for the call and back afterwards,
+// so when the holder is destroyed by the call (the callback destroyed its own timer or watcher) the function
+// object and its captures stay valid to the end of the call, and are destroyed when Run() returns. Not
+// re-entrant: Run() must not be called from within Run().
 template <typename... Args>
 class OwnedCallback {
  public:
-  explicit OwnedCallback(std::function<void(Args...)> fn)
-      : fn_(std::make_unique<std::function<void(Args...)>>(std::move(fn))) {}
+  explicit OwnedCallback(std::function<void(Args...)> fn) : fn_(std::move(fn)) {}
   OwnedCallback(const OwnedCallback&) = delete;
   OwnedCallback& operator=(const OwnedCallback&) = delete;
   ~OwnedCallback() {
-    if (running_ != nullptr) {
-      running_->holder_destroyed = true;
-      running_->keep_alive = std::move(fn_);
-    }
+    if (destroyed_during_run_ != nullptr) *destroyed_during_run_ = true;
   }
 
   // Calls the function. Returns false when the holder was destroyed during the call; the caller must then
   // touch neither the holder nor the object that owned it.
   bool Run(Args... args) {
-    Frame frame;
-    running_ = &frame;
-    (*fn_)(args...);
-    if (frame.holder_destroyed) return false;  // frame.keep_alive frees the function on return.
-    running_ = nullptr;
+    bool destroyed = false;
+    destroyed_during_run_ = &destroyed;
+    std::function<void(Args...)> running = std::move(fn_);
+    running(args...);
+    if (destroyed) return false;
+    destroyed_during_run_ = nullptr;
+    fn_ = std::move(running);
     return true;
   }
 
  private:
-  struct Frame {
-    bool holder_destroyed = false;
-    std::unique_ptr<std::function<void(Args...)>> keep_alive;
-  };
-  std::unique_ptr<std::function<void(Args...)>> fn_;
-  Frame* running_ = nullptr;
+  std::function<void(Args...)> fn_;  // Empty while Run() holds it.
+  bool* destroyed_during_run_ = nullptr;
 };
 
 }  // namespace libp2p

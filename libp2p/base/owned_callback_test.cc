@@ -31,5 +31,18 @@ TEST(OwnedCallbackTest, HolderDestroyedDuringCallKeepsCapturesAlive) {
   EXPECT_EQ(seen, payload);
 }
 
+TEST(OwnedCallbackTest, HolderDestroyedDuringCallKeepsSmallCapturesAlive) {
+  // Two pointers fit in std::function's inline buffer, so the captures live in the function object itself:
+  // they must not die with the holder either.
+  auto holder = std::make_unique<OwnedCallback<>>(nullptr);
+  int seen = 0;
+  holder = std::make_unique<OwnedCallback<>>([h = &holder, s = &seen] {
+    h->reset();
+    *s = 7;
+  });
+  EXPECT_FALSE(holder->Run());
+  EXPECT_EQ(seen, 7);
+}
+
 }  // namespace
 }  // namespace libp2p

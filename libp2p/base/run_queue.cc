@@ -10,9 +10,8 @@ namespace libp2p {
 class RunQueue::QueuedTask final : public Task {
  public:
   QueuedTask(RunQueue* queue, uint32_t slot, std::function<void()> callback)
-      : queue_(queue), slot_(slot), callback_(std::move(callback)) {}
+      : queue_(queue), slot_(slot), generation_(queue->slots_[slot].generation), callback_(std::move(callback)) {}
   ~QueuedTask() override {
-    Cancel();
     Slot& s = queue_->slots_[slot_];
     s.task = nullptr;
     ++s.generation;
@@ -22,12 +21,12 @@ class RunQueue::QueuedTask final : public Task {
   void Post() override {
     if (pending_) return;
     pending_ = true;
-    queue_->Push(Entry{nullptr, slot_, queue_->slots_[slot_].generation});
+    queue_->Push(Entry{nullptr, slot_, generation_});
   }
   void Cancel() override {
     if (!pending_) return;
     pending_ = false;
-    ++queue_->slots_[slot_].generation;
+    queue_->slots_[slot_].generation = ++generation_;
   }
   bool IsPending() const override { return pending_; }
 
@@ -40,6 +39,8 @@ class RunQueue::QueuedTask final : public Task {
  private:
   RunQueue* const queue_;
   const uint32_t slot_;
+  // The slot's generation while this task lives (kept here too, so that Post() reads no slot).
+  uint32_t generation_;
   OwnedCallback<> callback_;
   bool pending_ = false;
 };
