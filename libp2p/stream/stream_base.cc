@@ -5,13 +5,29 @@
 namespace libp2p::stream {
 
 StreamBase::StreamBase(EventLoop* loop)
-    : loop_(loop), handlers_(std::make_shared<Handlers>()),
+    : loop_(loop),
       flush_task_(loop->CreateTask([this] { FlushHeld(); })) {}
 
 StreamBase::~StreamBase() = default;
 
+template <typename Fn, typename... Args>
+bool StreamBase::Call(Fn Handlers::*which, Args&&... args) {
+  Liveness::Scope scope(&liveness_);
+  const uint64_t set_before = handlers_set_;
+  Fn running = std::move(handlers_.*which);
+  running(std::forward<Args>(args)...);
+  if (!scope.alive()) return false;
+  if (handlers_set_ == set_before) {
+    handlers_.*which = std::move(running);
+    // A delivery of the same kind from inside the call found no handler and held what it brought.
+    if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_task_->Post();
+  }
+  return true;
+}
+
 void StreamBase::SetHandlers(Handlers handlers) {
-  handlers_ = std::make_shared<Handlers>(std::move(handlers));
+  handlers_ = std::move(handlers);
+  ++handlers_set_;
   if (!held_.empty() || eof_held_ || !error_held_.ok()) flush_task_->Post();
 }
 
@@ -45,31 +61,25 @@ bool StreamBase::DeliverData(ByteSpan data) {
     if (was_empty) OnReadPauseChanged();
     return true;
   }
-  std::shared_ptr<Handlers> h = handlers_;
-  if (!h->on_data) {
+  if (!handlers_.on_data) {
     // Nobody reads yet: hold the bytes until handlers are set.
     held_.assign(data.begin(), data.end());
     OnReadPauseChanged();
     return true;
   }
-  Liveness::Scope scope(&liveness_);
-  h->on_data(data);
-  if (!scope.alive()) return false;
+  if (!Call(&Handlers::on_data, data)) return false;
   OnBytesConsumed(static_cast<int64_t>(data.size()));
   return true;
 }
 
 bool StreamBase::DeliverEof() {
   if (dead_ || read_closed_ || eof_held_) return true;
-  if (user_paused_ || !held_.empty() || !handlers_->on_eof) {
+  if (user_paused_ || !held_.empty() || !handlers_.on_eof) {
     eof_held_ = true;
     return true;
   }
   read_closed_ = true;
-  std::shared_ptr<Handlers> h = handlers_;
-  Liveness::Scope scope(&liveness_);
-  h->on_eof();
-  return scope.alive();
+  return Call(&Handlers::on_eof);
 }
 
 bool StreamBase::DeliverError(const Status& error) {
@@ -81,59 +91,47 @@ bool StreamBase::DeliverError(const Status& error) {
     held_.clear();
     eof_held_ = false;
   }
-  std::shared_ptr<Handlers> h = handlers_;
-  if (!h->on_error || !held_.empty() || eof_held_) {
+  if (!handlers_.on_error || !held_.empty() || eof_held_) {
     // Nobody listens yet, or held bytes go first: the error follows from the loop.
     error_held_ = error;
     flush_task_->Post();
     return true;
   }
-  Liveness::Scope scope(&liveness_);
-  h->on_error(error);
-  return scope.alive();
+  return Call(&Handlers::on_error, error);
 }
 
 bool StreamBase::NotifyWritable() {
-  std::shared_ptr<Handlers> h = handlers_;
-  if (dead_ || !h->on_writable) return true;
-  Liveness::Scope scope(&liveness_);
-  h->on_writable();
-  return scope.alive();
+  if (dead_ || !handlers_.on_writable) return true;
+  return Call(&Handlers::on_writable);
 }
 
 void StreamBase::FlushHeld() {
-  Liveness::Scope scope(&liveness_);
   // Held bytes first (also after a failure: they arrived before it), then a held end of stream, then a held
   // failure.
   // With a failure pending, a reader that takes no bytes or no end of stream hears of the failure alone.
-  if (!error_held_.ok() && handlers_->on_error) {
-    if (!handlers_->on_data) held_.clear();
-    if (!handlers_->on_eof) eof_held_ = false;
+  if (!error_held_.ok() && handlers_.on_error) {
+    if (!handlers_.on_data) held_.clear();
+    if (!handlers_.on_eof) eof_held_ = false;
   }
   while (!user_paused_ && !held_.empty()) {
-    std::shared_ptr<Handlers> h = handlers_;
-    if (!h->on_data) return;
+    if (!handlers_.on_data) return;
     // Deliver everything held as one chunk; bytes the reader unreads come back to the front.
     Bytes chunk;
     chunk.swap(held_);
-    h->on_data(chunk);
-    if (!scope.alive()) return;
+    if (!Call(&Handlers::on_data, ByteSpan(chunk))) return;
     OnBytesConsumed(static_cast<int64_t>(chunk.size()));
   }
   if (!held_.empty()) return;  // Paused: OnReadPauseChanged() already told the implementation.
   if (eof_held_) {
-    if (user_paused_ || !handlers_->on_eof) return OnReadPauseChanged();
+    if (user_paused_ || !handlers_.on_eof) return OnReadPauseChanged();
     eof_held_ = false;
     read_closed_ = true;
-    std::shared_ptr<Handlers> h = handlers_;
-    h->on_eof();
-    if (!scope.alive()) return;
+    if (!Call(&Handlers::on_eof)) return;
   }
-  if (!error_held_.ok() && handlers_->on_error) {
+  if (!error_held_.ok() && handlers_.on_error) {
     const Status error = std::move(error_held_);
     error_held_ = OkStatus();
-    std::shared_ptr<Handlers> h = handlers_;
-    h->on_error(error);
+    Call(&Handlers::on_error, error);
     return;
   }
   OnReadPauseChanged();

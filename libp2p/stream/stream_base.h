@@ -3,6 +3,7 @@
 #ifndef LIBP2P_STREAM_STREAM_BASE_H_
 #define LIBP2P_STREAM_STREAM_BASE_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "libp2p/base/event_loop.h"
@@ -62,12 +63,16 @@ class StreamBase : public virtual Stream {
  private:
   // Delivers held bytes and a held end-of-stream while not paused.
   void FlushHeld();
+  // Runs one of the handlers with `args`. The function is moved onto the stack for the call, so that the
+  // callback may replace the handlers or destroy the stream; it is put back afterwards unless SetHandlers()
+  // ran meanwhile. Returns false when the callback destroyed the stream.
+  template <typename Fn, typename... Args>
+  bool Call(Fn Handlers::*which, Args&&... args);
 
   EventLoop* const loop_;
   Liveness liveness_;
-  // Shared so that a callback replacing the handlers (or destroying the stream) does not destroy the
-  // function that is running.
-  std::shared_ptr<Handlers> handlers_;
+  Handlers handlers_;  // A handler that is running (Call()) is missing from here for the call.
+  uint64_t handlers_set_ = 0;  // SetHandlers() calls so far.
   bool user_paused_ = false;
   Bytes held_;
   bool eof_held_ = false;
