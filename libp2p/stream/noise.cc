@@ -276,12 +276,8 @@ class NoiseFrameBuffer {
   // write is a run of full frames, none zero-filled first). Fails only when the nonces are exhausted.
   Status Append(ByteSpan data) {
     if (data.size() >= kNoiseMaxPlaintextSize) {
-      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame, and for
-      // the small writes that often follow a large one in the same turn (a message's IDONTWANTs, other
-      // messages), so that they do not move it.
-      const size_t frames = data.size() / kNoiseMaxPlaintextSize + 2;
-      const size_t needed = wire_.size() + data.size() + frames * (2 + kTagLength);
-      if (needed > wire_.capacity()) wire_.reserve(needed + kFollowingWrites);
+      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
+      Reserve(data.size());
     } else if (const size_t sealed = wire_.size() + (open_ ? 0 : 2) + data.size() + kTagLength;
                sealed > wire_.capacity()) {
       // Room for it and its frame's header and tag: a turn's first write (usually its only one, or a muxer
@@ -308,6 +304,15 @@ class NoiseFrameBuffer {
       if (n == room) RETURN_IF_ERROR(SealOpen());
     }
     return OkStatus();
+  }
+
+  // Makes room for `size` more bytes of plaintext at once, framing and tags included, and for the small
+  // writes that often follow a large one in the same turn (a message's IDONTWANTs, other messages), so that
+  // they do not move the buffer either.
+  void Reserve(size_t size) {
+    const size_t frames = size / kNoiseMaxPlaintextSize + 2;
+    const size_t needed = wire_.size() + size + frames * (2 + kTagLength);
+    if (needed > wire_.capacity()) wire_.reserve(needed + kFollowingWrites);
   }
 
   // Seals the open frame, if any: afterwards wire() holds only whole transport messages.
@@ -417,6 +422,10 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     }
     if (!pending_.empty()) flush_task_->Post();
     return OkStatus();
+  }
+  // Room for the expected writes, up to what the buffer holds before it goes below anyway.
+  void ExpectWrites(size_t bytes) override {
+    if (failure_.ok() && !reset_) pending_.Reserve(std::min(bytes, kNoiseFlushThreshold));
   }
   size_t buffered_bytes() const override { return inner_->buffered_bytes() + pending_.size(); }
   bool write_blocked() const override { return inner_->write_blocked(); }

@@ -23,6 +23,11 @@ class RawConnection : public virtual Stream {
   // Write() of a buffer the connection may keep rather than copy: one that queues what it is given (the
   // in-memory connection) takes it whole. Fails as Write() does. This default writes a copy.
   virtual Status WriteOwned(Bytes data) { return Write(data); }
+  // A hint that about `bytes` more are about to be written, in several Write() calls of this loop turn (a
+  // muxer writing a large message as a run of frames): a connection that gathers a turn's writes into one
+  // buffer makes room for all of them at once, rather than growing (and moving) the buffer as they come.
+  // Changes nothing that is sent. This default ignores it.
+  virtual void ExpectWrites(size_t bytes) {}
 };
 
 // Accepts connections while it exists; destroying it stops listening.

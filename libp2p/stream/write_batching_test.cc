@@ -263,6 +263,32 @@ TEST_F(WriteBatchingTest, LargeWriteIsHandedDownAtOnceInFullMessages) {
   EXPECT_TRUE(server.data == "head" + big);
 }
 
+// A message of several yamux frames (each announced before it goes: RawConnection::ExpectWrites) leaves in
+// one write, in full Noise messages, as it did before the announcement was made.
+TEST_F(WriteBatchingTest, LargeYamuxMessageLeavesAsOneRawWriteInFullMessages) {
+  MuxConnect();
+  std::unique_ptr<Stream> stream = std::move(client_mux_->OpenStream()).value();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), 1u);
+  std::string big(150000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  const size_t writes_before = client_wire_.writes;
+  const size_t frames_before = client_wire_.frames;
+  ASSERT_TRUE(stream->Write(AsBytes(big)).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);
+  // Yamux frames of 65536, 65536 and 18928 bytes, each after a 12-byte header. A header open alone is sealed
+  // alone before the large payload after it; each payload fills a Noise message and leaves 17 bytes open,
+  // which the next header joins; the last payload is small and joins them.
+  constexpr size_t kFull = kNoiseMaxMessageSize;
+  const std::vector<size_t> expected = {12 + 16, kFull, 17 + 12 + 16, kFull, 17 + 12 + 18928 + 16};
+  EXPECT_EQ(std::vector<size_t>(client_wire_.frame_sizes.begin() + frames_before, client_wire_.frame_sizes.end()),
+            expected);
+  std::string delivered;
+  for (const Chunk& c : received_) delivered += c.data;
+  EXPECT_TRUE(delivered == big);
+}
+
 TEST_F(WriteBatchingTest, BackPressureStopsAWriterAndReleasesItInOrder) {
   SecureConnect();
   Recorder server;

@@ -242,6 +242,9 @@ class YamuxConnection final : public MuxedConnection {
   size_t WriteDirect(YamuxStream* s, ByteSpan data) {
     if (closed_ || s->queued || !send_queue_.empty() || s->send_window == 0 || secure_->write_blocked()) return 0;
     if (!out_.empty() && !WriteOut()) return 0;  // Control frames queued earlier go first.
+    if (const uint64_t total = std::min<uint64_t>(data.size(), s->send_window); total > kYamuxMaxDataFrame) {
+      secure_->ExpectWrites(total + (total / kYamuxMaxDataFrame + 1) * kYamuxHeaderSize);
+    }
     size_t sent = 0;
     while (!data.empty() && s->send_window > 0) {
       const size_t n = std::min<uint64_t>({data.size(), s->send_window, kYamuxMaxDataFrame});
