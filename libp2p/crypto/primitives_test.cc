@@ -1,4 +1,5 @@
 // Known-answer tests of the BoringSSL wrappers: SHA-256, HMAC, HKDF, X25519 and ChaCha20-Poly1305.
+#include <algorithm>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -23,6 +24,37 @@ TEST(Sha256Test, KnownAnswers) {
 TEST(HmacTest, Rfc4231Case2) {
   EXPECT_EQ(HexEncode(HmacSha256(AsBytes("Jefe"), AsBytes("what do ya want for nothing?"))),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(HmacTest, Rfc4231Case6KeyLongerThanABlock) {
+  const Bytes key(131, 0xaa);
+  EXPECT_EQ(HexEncode(HmacSha256(key, AsBytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(HmacTest, EmptyKeyAndMessage) {
+  EXPECT_EQ(HexEncode(HmacSha256(ByteSpan(), ByteSpan())),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST(HkdfTest, Rfc5869Case3EmptySaltAndInfo) {
+  const Bytes ikm(22, 0x0b);
+  Bytes okm(42);
+  ASSERT_TRUE(HkdfSha256(ikm, ByteSpan(), ByteSpan(), okm).ok());
+  EXPECT_EQ(HexEncode(okm),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+TEST(HkdfTest, OutputOfEveryLengthIsAPrefixOfTheLongest) {
+  const Bytes ikm(32, 0x42), salt(32, 0x07);
+  const ByteSpan info = AsBytes("noise");
+  Bytes longest(255 * 32);
+  ASSERT_TRUE(HkdfSha256(ikm, salt, info, longest).ok());
+  for (size_t n : {0, 1, 31, 32, 33, 64, 65, 1000, 255 * 32}) {
+    Bytes out(n);
+    ASSERT_TRUE(HkdfSha256(ikm, salt, info, out).ok());
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), longest.begin())) << n;
+  }
 }
 
 TEST(HkdfTest, Rfc5869Case1) {

@@ -1,15 +1,72 @@
 #include "libp2p/crypto/sha256.h"
 
 #include <openssl/base.h>
-#include <openssl/digest.h>
-#include <openssl/hkdf.h>
-#include <openssl/hmac.h>
+#include <openssl/mem.h>
+
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
 
 #ifndef OPENSSL_IS_BORINGSSL
 #error "BoringSSL's headers are required: depend on @boringssl//:crypto"
 #endif
 
 namespace libp2p::crypto {
+namespace {
+
+constexpr size_t kBlockSize = 64;  // SHA-256's.
+
+// HMAC-SHA-256 (RFC 2104) under one key, on SHA-256 contexts that live in the object: no heap, unlike the
+// EVP-based HMAC() and HKDF(), which allocate digest contexts on every call (each side of a Noise handshake
+// derives keys four times). The key's padded blocks are hashed once, so each further MAC under the same key
+// (HKDF-Expand's blocks) costs two compressions less. Key material is wiped when it goes.
+class KeyedHmac {
+ public:
+  explicit KeyedHmac(ByteSpan key) {
+    uint8_t block[kBlockSize] = {};
+    if (key.size() > kBlockSize) {
+      SHA256(key.data(), key.size(), block);
+    } else if (!key.empty()) {
+      std::memcpy(block, key.data(), key.size());
+    }
+    uint8_t pad[kBlockSize];
+    for (size_t i = 0; i < kBlockSize; ++i) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&inner_);
+    SHA256_Update(&inner_, pad, kBlockSize);
+    for (size_t i = 0; i < kBlockSize; ++i) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&outer_);
+    SHA256_Update(&outer_, pad, kBlockSize);
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(pad, sizeof(pad));
+  }
+  KeyedHmac(const KeyedHmac&) = delete;
+  KeyedHmac& operator=(const KeyedHmac&) = delete;
+  ~KeyedHmac() {
+    OPENSSL_cleanse(&inner_, sizeof(inner_));
+    OPENSSL_cleanse(&outer_, sizeof(outer_));
+  }
+
+  // The MAC of the concatenation of `parts`.
+  Sha256Digest Mac(std::initializer_list<ByteSpan> parts) const {
+    SHA256_CTX ctx = inner_;
+    for (ByteSpan part : parts) SHA256_Update(&ctx, part.data(), part.size());
+    Sha256Digest inner;
+    SHA256_Final(inner.data(), &ctx);
+    ctx = outer_;
+    SHA256_Update(&ctx, inner.data(), inner.size());
+    Sha256Digest out;
+    SHA256_Final(out.data(), &ctx);
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
+    OPENSSL_cleanse(inner.data(), inner.size());
+    return out;
+  }
+
+ private:
+  SHA256_CTX inner_;  // After the key's inner padded block.
+  SHA256_CTX outer_;  // After the key's outer padded block.
+};
+
+}  // namespace
 
 Sha256Digest Sha256(ByteSpan data) {
   Sha256Digest out;
@@ -29,18 +86,23 @@ Sha256Digest Sha256Hasher::Finish() {
 
 Status HkdfSha256(ByteSpan secret, ByteSpan salt, ByteSpan info, std::span<uint8_t> out) {
   if (out.size() > 255 * 32) return InvalidArgumentError("HKDF-SHA-256 output longer than 8160 bytes");
-  if (HKDF(out.data(), out.size(), EVP_sha256(), secret.data(), secret.size(), salt.data(), salt.size(),
-           info.data(), info.size()) != 1) {
-    return InternalError("HKDF failed");
+  // Extract: an empty salt is a block of zeros, as HMAC pads any key.
+  Sha256Digest prk = KeyedHmac(salt).Mac({secret});
+  // Expand: T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty.
+  const KeyedHmac expand(prk);
+  Sha256Digest t;
+  ByteSpan previous;
+  for (size_t done = 0, i = 1; done < out.size(); done += t.size(), ++i) {
+    const uint8_t counter = static_cast<uint8_t>(i);
+    t = expand.Mac({previous, info, ByteSpan(&counter, 1)});
+    std::copy_n(t.begin(), std::min(t.size(), out.size() - done), out.begin() + done);
+    previous = t;
   }
+  OPENSSL_cleanse(prk.data(), prk.size());
+  OPENSSL_cleanse(t.data(), t.size());
   return OkStatus();
 }
 
-Sha256Digest HmacSha256(ByteSpan key, ByteSpan data) {
-  Sha256Digest out;
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), key.size(), data.data(), data.size(), out.data(), &len);
-  return out;
-}
+Sha256Digest HmacSha256(ByteSpan key, ByteSpan data) { return KeyedHmac(key).Mac({data}); }
 
 }  // namespace libp2p::crypto

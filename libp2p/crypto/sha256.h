@@ -1,4 +1,4 @@
-// SHA-256 and HMAC-SHA-256-based HKDF (RFC 5869), on BoringSSL.
+// SHA-256 (BoringSSL's), HMAC-SHA-256 (RFC 2104) and HKDF-SHA-256 (RFC 5869) on it, without heap allocation.
 #ifndef LIBP2P_CRYPTO_SHA256_H_
 #define LIBP2P_CRYPTO_SHA256_H_
 
