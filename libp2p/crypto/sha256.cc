@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <type_traits>
 
 #ifndef OPENSSL_IS_BORINGSSL
 #error "BoringSSL's headers are required: depend on @boringssl//:crypto"
@@ -15,8 +16,9 @@ namespace libp2p::crypto {
 namespace {
 
 constexpr size_t kBlockSize = 64;  // SHA-256's.
+static_assert(std::is_trivially_copyable_v<Sha256Hasher>);
 
-// HMAC-SHA-256 (RFC 2104) under one key, on SHA-256 contexts that live in the object: no heap, unlike the
+// HMAC-SHA-256 (RFC 2104) under one key, on Sha256Hashers that live in the object: no heap, unlike the
 // EVP-based HMAC() and HKDF(), which allocate digest contexts on every call (each side of a Noise handshake
 // derives keys four times). The key's padded blocks are hashed once, so each further MAC under the same key
 // (HKDF-Expand's blocks) costs two compressions less. Key material is wiped when it goes.
@@ -25,45 +27,46 @@ class KeyedHmac {
   explicit KeyedHmac(ByteSpan key) {
     uint8_t block[kBlockSize] = {};
     if (key.size() > kBlockSize) {
-      SHA256(key.data(), key.size(), block);
+      const Sha256Digest hashed = Sha256(key);
+      std::memcpy(block, hashed.data(), hashed.size());
     } else if (!key.empty()) {
       std::memcpy(block, key.data(), key.size());
     }
     uint8_t pad[kBlockSize];
     for (size_t i = 0; i < kBlockSize; ++i) pad[i] = block[i] ^ 0x36;
-    SHA256_Init(&inner_);
-    SHA256_Update(&inner_, pad, kBlockSize);
+    inner_.Update(ByteSpan(pad, kBlockSize));
     for (size_t i = 0; i < kBlockSize; ++i) pad[i] = block[i] ^ 0x5c;
-    SHA256_Init(&outer_);
-    SHA256_Update(&outer_, pad, kBlockSize);
+    outer_.Update(ByteSpan(pad, kBlockSize));
     OPENSSL_cleanse(block, sizeof(block));
     OPENSSL_cleanse(pad, sizeof(pad));
   }
   KeyedHmac(const KeyedHmac&) = delete;
   KeyedHmac& operator=(const KeyedHmac&) = delete;
   ~KeyedHmac() {
-    OPENSSL_cleanse(&inner_, sizeof(inner_));
-    OPENSSL_cleanse(&outer_, sizeof(outer_));
+    Wipe(&inner_);
+    Wipe(&outer_);
   }
 
   // The MAC of the concatenation of `parts`.
   Sha256Digest Mac(std::initializer_list<ByteSpan> parts) const {
-    SHA256_CTX ctx = inner_;
-    for (ByteSpan part : parts) SHA256_Update(&ctx, part.data(), part.size());
-    Sha256Digest inner;
-    SHA256_Final(inner.data(), &ctx);
-    ctx = outer_;
-    SHA256_Update(&ctx, inner.data(), inner.size());
-    Sha256Digest out;
-    SHA256_Final(out.data(), &ctx);
-    OPENSSL_cleanse(&ctx, sizeof(ctx));
+    Sha256Hasher inner_hasher = inner_;
+    for (ByteSpan part : parts) inner_hasher.Update(part);
+    Sha256Digest inner = inner_hasher.Finish();
+    Sha256Hasher outer_hasher = outer_;
+    outer_hasher.Update(inner);
+    const Sha256Digest out = outer_hasher.Finish();
+    Wipe(&inner_hasher);
+    Wipe(&outer_hasher);
     OPENSSL_cleanse(inner.data(), inner.size());
     return out;
   }
 
  private:
-  SHA256_CTX inner_;  // After the key's inner padded block.
-  SHA256_CTX outer_;  // After the key's outer padded block.
+  // A hasher is a SHA-256 context and nothing else (trivially copyable), so it is wiped as bytes.
+  static void Wipe(Sha256Hasher* hasher) { OPENSSL_cleanse(hasher, sizeof(*hasher)); }
+
+  Sha256Hasher inner_;  // After the key's inner padded block.
+  Sha256Hasher outer_;  // After the key's outer padded block.
 };
 
 }  // namespace
