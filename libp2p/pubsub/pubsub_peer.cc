@@ -348,8 +348,11 @@ void PubSubPeer::Flush() {
       for (const Taken& t : more) batch.insert(batch.end(), t.queued.frame->begin(), t.queued.frame->end());
     }
     // Frames are written whole or not at all, so those the stream refused can go out intact on the next
-    // stream: they go back to the heads of their lanes.
-    if (!outbound_->Write(more.empty() ? ByteSpan(*first.queued.frame) : ByteSpan(batch)).ok()) {
+    // stream: they go back to the heads of their lanes. A frame alone goes as the shared buffer it is (a
+    // layer below that queues bytes may keep it rather than a copy).
+    const Status written = more.empty() ? outbound_->WriteShared(*first.queued.frame, first.queued.frame)
+                                        : outbound_->Write(batch);
+    if (!written.ok()) {
       auto put_back = [this](Taken& t) {
         t.lane->bytes += t.queued.frame->size();
         // The bytes PopFront() gave back a moment ago: always room for them.

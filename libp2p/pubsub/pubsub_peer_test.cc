@@ -684,6 +684,64 @@ TEST_F(PubSubPeerTest, CallerEncodedFramesAreQueuedLikeRpcs) {
   EXPECT_EQ(peer->queued_bytes(), 0u);
 }
 
+// Passes everything to an inner stream, noting for each write the shared buffer it came with (null for
+// Write()).
+class WriteRecorder final : public stream::Stream {
+ public:
+  WriteRecorder(std::unique_ptr<stream::Stream> inner, std::vector<const Bytes*>* owners)
+      : inner_(std::move(inner)), owners_(owners) {}
+  void SetHandlers(Handlers handlers) override { inner_->SetHandlers(std::move(handlers)); }
+  Status Write(ByteSpan data) override {
+    owners_->push_back(nullptr);
+    return inner_->Write(data);
+  }
+  Status WriteShared(ByteSpan data, const std::shared_ptr<const Bytes>& owner) override {
+    owners_->push_back(owner.get());
+    return inner_->WriteShared(data, owner);
+  }
+  size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
+  bool write_blocked() const override { return inner_->write_blocked(); }
+  void PauseReading(bool paused) override { inner_->PauseReading(paused); }
+  void Unread(ByteSpan data) override { inner_->Unread(data); }
+  void CloseWrite() override { inner_->CloseWrite(); }
+  void Reset() override { inner_->Reset(); }
+
+ private:
+  std::unique_ptr<stream::Stream> inner_;
+  std::vector<const Bytes*>* const owners_;
+};
+
+// A frame that goes out alone is written as the shared buffer it was queued as (Stream::WriteShared), so
+// that a layer below may keep it rather than a copy; frames batched into one write are copied into it.
+TEST_F(PubSubPeerTest, AFrameAloneIsWrittenAsItsSharedBuffer) {
+  pb::Message m = DataRpc("t", std::string(1000, 'm')).publish(0);
+  Bytes frame;
+  const size_t rpc_size = AppendPublishFrame(m, &frame);
+  const auto shared = std::make_shared<const Bytes>(frame);
+  // Answers open request `i` with a stream that records its writes' owners into `owners`.
+  auto answer = [this](size_t i, std::vector<const Bytes*>* owners) {
+    auto [ours, theirs] = MakePair();
+    auto wrapped = std::make_shared<std::unique_ptr<stream::Stream>>(std::make_unique<WriteRecorder>(std::move(ours), owners));
+    loop_.Post([this, i, wrapped] { opener_.Answer(i, std::move(*wrapped)); });
+    loop_.RunUntilIdle();
+    return std::move(theirs);
+  };
+  auto alone = MakePeer();
+  ASSERT_EQ(alone->SendFrame(shared, rpc_size, SendLane::kForward), SendResult::kQueued);
+  std::vector<const Bytes*> alone_owners;
+  auto alone_remote = answer(0, &alone_owners);
+  EXPECT_EQ(alone_owners, std::vector<const Bytes*>{shared.get()});
+  EXPECT_EQ(alone_remote->Rpcs().size(), 1u);
+  // Two frames that wait together leave together, copied into one write.
+  auto batched = MakePeer();
+  ASSERT_EQ(batched->SendFrame(shared, rpc_size, SendLane::kForward), SendResult::kQueued);
+  ASSERT_EQ(batched->SendFrame(shared, rpc_size, SendLane::kForward), SendResult::kQueued);
+  std::vector<const Bytes*> batched_owners;
+  auto batched_remote = answer(1, &batched_owners);
+  EXPECT_EQ(batched_owners, std::vector<const Bytes*>{nullptr});
+  EXPECT_EQ(batched_remote->Rpcs().size(), 2u);
+}
+
 // When the outbound stream never opens (the opener never answers), queued RPCs are dropped and counted once
 // they have waited past their lane's timeout: data first, control later. The queue then holds nothing and
 // no timer is left running.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "libp2p/base/fifo.h"
+#include "libp2p/base/spliced_bytes.h"
 #include "libp2p/stream/stream_base.h"
 
 namespace libp2p::stream {
@@ -65,7 +66,7 @@ struct MemoryNetwork::Message {
   // stream; kDial: the listener's side).
   MonoTime at;
   size_t count = 0;  // kAck: bytes taken.
-  Bytes bytes;       // kData.
+  SplicedBytes bytes;  // kData.
   std::unique_ptr<DialRequest> dial;  // kDial, kDialAnswer.
 };
 
@@ -106,7 +107,13 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   using Kind = Message::Kind;
   // Bytes of one write, and when they reach this end.
   struct Chunk {
-    Bytes bytes;
+    // The bytes in one buffer of their own: those spliced in (shared with other writes) are copied in
+    // when the write is first delivered from, and the shared buffers let go.
+    Bytes& Flat() {
+      if (bytes.has_splices()) bytes = SplicedBytes(std::move(bytes).Flat());
+      return bytes.own();
+    }
+    SplicedBytes bytes;
     MonoTime arrival;
     size_t taken = 0;  // The first bytes, already delivered.
   };
@@ -150,13 +157,19 @@ class MemoryConnection final : public RawConnection, public StreamBase {
 
   Status Write(ByteSpan data) override {
     RETURN_IF_ERROR(CheckWrite(data.size()));
-    if (!broken_ && !data.empty()) Send(Bytes(data.begin(), data.end()));
+    if (!broken_ && !data.empty()) Send(SplicedBytes(Bytes(data.begin(), data.end())));
     return OkStatus();
   }
   // Takes `data` whole unless a quarter or more of its memory is spare: queued bytes then cost about what
   // they are, as copies would (bytes may wait in a link's queues for a while).
   Status WriteOwned(Bytes data) override {
     if (data.capacity() - data.size() >= data.size() / 4) return Write(data);
+    RETURN_IF_ERROR(CheckWrite(data.size()));
+    if (!broken_ && !data.empty()) Send(SplicedBytes(std::move(data)));
+    return OkStatus();
+  }
+  // Keeps the splices: their shared buffers are held until the bytes are delivered, and copied then.
+  Status WriteSpliced(SplicedBytes data) override {
     RETURN_IF_ERROR(CheckWrite(data.size()));
     if (!broken_ && !data.empty()) Send(std::move(data));
     return OkStatus();
@@ -255,12 +268,13 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     Bytes chunk;
     while (!inbox_.empty() && inbox_.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
       Chunk& front = inbox_.front();
-      const size_t left = front.bytes.size() - front.taken;
+      Bytes& bytes = front.Flat();
+      const size_t left = bytes.size() - front.taken;
       const size_t take = std::min(left, MemoryNetwork::kChunkSize - chunk.size());
       if (chunk.empty() && front.taken == 0 && take == left) {
-        chunk = std::move(front.bytes);  // A whole write, delivered as it was written: no copy.
+        chunk = std::move(bytes);  // A whole write, delivered as it was written: no copy.
       } else {
-        chunk.insert(chunk.end(), front.bytes.begin() + front.taken, front.bytes.begin() + front.taken + take);
+        chunk.insert(chunk.end(), bytes.begin() + front.taken, bytes.begin() + front.taken + take);
       }
       front.taken += take;
       if (take == left) inbox_.pop_front();
@@ -284,14 +298,14 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   // inbox), and go back to the inbox after it unless the inbox was cleared.
   void PullPartOfLargeWrite() {
     Chunk& front = inbox_.front();
-    Bytes bytes = std::move(front.bytes);
+    Bytes bytes = std::move(front.Flat());
     const ByteSpan part = ByteSpan(bytes).subspan(front.taken, MemoryNetwork::kChunkSize);
     front.taken += part.size();
     const uint64_t clears = inbox_clears_;
     if (!peer_gone_) Tell(Message{.kind = Kind::kAck, .at = loop()->Now() + latency_, .count = part.size()});
     deliver_.ArmAt(front.arrival);  // The rest of it, which has arrived too.
     if (!DeliverData(part)) return;
-    if (inbox_clears_ == clears) inbox_.front().bytes = std::move(bytes);
+    if (inbox_clears_ == clears) inbox_.front().bytes = SplicedBytes(std::move(bytes));
   }
 
   // Whether `size` more bytes may be written; resets the connection when they would pass the hard limit.
@@ -307,7 +321,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     return OkStatus();
   }
 
-  void Send(Bytes data) {
+  void Send(SplicedBytes data) {
     const size_t size = data.size();
     const MonoTime at = network_->Depart(shard_, endpoint_, size, latency_);
     unacked_ += size;

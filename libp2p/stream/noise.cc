@@ -7,9 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libp2p/base/proto_wire.h"
 #include "libp2p/base/random.h"
+#include "libp2p/base/spliced_bytes.h"
 #include "libp2p/crypto/chacha20_poly1305.h"
 #include "libp2p/crypto/sha256.h"
 #include "libp2p/crypto/x25519.h"
@@ -268,72 +270,75 @@ class FrameSplitter {
 // frames, then at most one open frame whose plaintext is still growing (its header and tag are written when
 // it is sealed). Writes of one loop turn share frames this way: N small writes cost one AEAD call, one frame
 // and one write below instead of N. Frames are sealed in order, so their nonces follow the wire order.
+//
+// With the simulation's null cipher, whose sealing leaves the plaintext as it is, a shared write's bytes are
+// not copied in: they are spliced into the wire bytes by reference (SplicedBytes), and the frames are the
+// ones a copy would have made.
 class NoiseFrameBuffer {
  public:
   explicit NoiseFrameBuffer(CipherState* cipher) : cipher_(cipher) {}
 
   // Adds `data`: copied into the open frame, which is sealed where it lies whenever it is full (a large
   // write is a run of full frames, none zero-filled first). Fails only when the nonces are exhausted.
-  Status Append(ByteSpan data) {
-    if (data.size() >= kNoiseMaxPlaintextSize) {
-      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
-      Reserve(data.size());
-    } else if (const size_t sealed = wire_.size() + (open_ ? 0 : 2) + data.size() + kTagLength;
-               sealed > wire_.capacity()) {
-      // Room for it and its frame's header and tag: a turn's first write (usually its only one, or a muxer
-      // header and its payload) fills the buffer exactly, so the connection below can take it as it is,
-      // with no spare room to copy away. Later ones double a small buffer, as a vector would grow; a large
-      // one grows by its slack, little enough that the connection below still takes it as it is.
-      wire_.reserve(wire_.capacity() < kLargeBuffer ? std::max(sealed, 2 * wire_.capacity())
-                                                    : sealed + LargeBufferSlack(sealed));
-    }
-    // A little open frame is sealed before a large write, so that the write's frames are whole ones of its own.
-    if (open_ && data.size() >= kNoiseMaxPlaintextSize && wire_.size() - open_at_ - 2 < kSmallFrame) {
-      RETURN_IF_ERROR(SealOpen());
-    }
-    while (!data.empty()) {
-      if (!open_) {
-        open_at_ = wire_.size();
-        wire_.resize(open_at_ + 2);
-        open_ = true;
-      }
-      const size_t room = kNoiseMaxPlaintextSize - (wire_.size() - open_at_ - 2);
-      const size_t n = std::min(room, data.size());
-      wire_.insert(wire_.end(), data.begin(), data.begin() + n);
-      data = data.subspan(n);
-      if (n == room) RETURN_IF_ERROR(SealOpen());
-    }
-    return OkStatus();
+  Status Append(ByteSpan data) { return Add(data, nullptr); }
+  // Adds `data`, which lies in `owner` (a buffer no one changes): by reference when the cipher is the null
+  // one and `data` is not small, else as Append() does.
+  Status AppendShared(ByteSpan data, const std::shared_ptr<const Bytes>& owner) {
+    return Add(data, cipher_->null_cipher() && data.size() >= kMinSplice ? &owner : nullptr);
   }
 
   // Makes room for `size` more bytes of plaintext at once, framing and tags included, and for the small
   // writes that often follow a large one in the same turn (a message's IDONTWANTs, other messages), so that
-  // they do not move the buffer either.
-  void Reserve(size_t size) {
+  // they do not move the buffer either. For `shared` bytes that will be spliced in, only their framing.
+  void Reserve(size_t size, bool shared) {
     const size_t frames = size / kNoiseMaxPlaintextSize + 2;
-    const size_t needed = wire_.size() + size + frames * (2 + kTagLength);
+    const size_t payload = shared && cipher_->null_cipher() ? 0 : size;
+    const size_t needed = wire_.size() + payload + frames * (2 + kTagLength);
     if (needed > wire_.capacity()) wire_.reserve(needed + kFollowingWrites);
   }
 
-  // Seals the open frame, if any: afterwards wire() holds only whole transport messages.
+  // Seals the open frame, if any: afterwards the buffer holds only whole transport messages.
   Status SealOpen() {
     if (!open_) return OkStatus();
     open_ = false;
-    const size_t plain = wire_.size() - open_at_ - 2;
+    const size_t plain = OpenPlaintext();
+    open_spliced_ = 0;
+    const size_t tag_at = wire_.size();
     wire_.resize(wire_.size() + kTagLength);
-    return SealAt(open_at_, ByteSpan(wire_.data() + open_at_ + 2, plain));
+    const size_t sealed = plain + kTagLength;
+    wire_[open_at_] = static_cast<uint8_t>(sealed >> 8);
+    wire_[open_at_ + 1] = static_cast<uint8_t>(sealed);
+    if (plain == tag_at - open_at_ - 2) {
+      return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + open_at_ + 2, plain),
+                              std::span<uint8_t>(wire_.data() + open_at_ + 2, sealed));
+    }
+    // Part of the plaintext is spliced in (the null cipher): what is here stays as it is, the tag follows.
+    return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + tag_at, 0),
+                            std::span<uint8_t>(wire_.data() + tag_at, kTagLength));
   }
 
-  // The sealed frames (call SealOpen() first to include the open one).
-  ByteSpan wire() const { return wire_; }
+  // The sealed frames, when none has bytes spliced in (call SealOpen() first to include the open one).
+  ByteSpan wire() const {
+    assert(splices_.empty());
+    return wire_;
+  }
+  bool has_splices() const { return !splices_.empty(); }
   // Bytes waiting, framing and tags included (as far as known).
-  size_t size() const { return wire_.size() + (open_ ? kTagLength : 0); }
-  bool empty() const { return wire_.empty(); }
+  size_t size() const { return wire_.size() + spliced_ + (open_ ? kTagLength : 0); }
+  bool empty() const { return size() == 0; }
 
   // Hands over the sealed frames (call SealOpen() first) and forgets them, as Clear(false) does.
   Bytes Release() {
+    assert(splices_.empty());
     Bytes out = std::move(wire_);
     Clear(/*keep_buffer=*/false);
+    return out;
+  }
+  // Hands over the sealed frames with their splices (call SealOpen() first) and forgets them, as
+  // Clear(keep_buffer) does: with `keep_buffer`, what is handed over is a copy of the buffer's own bytes.
+  SplicedBytes ReleaseSpliced(bool keep_buffer) {
+    SplicedBytes out(keep_buffer ? Bytes(wire_) : std::move(wire_), std::move(splices_));
+    Clear(keep_buffer);
     return out;
   }
 
@@ -347,11 +352,16 @@ class NoiseFrameBuffer {
     } else {
       Bytes().swap(wire_);
     }
+    splices_.clear();
+    spliced_ = 0;
+    open_spliced_ = 0;
     open_ = false;
   }
 
  private:
   static constexpr size_t kSmallFrame = 4096;
+  // Shared bytes fewer than this are copied: a reference costs more than a copy of a small write.
+  static constexpr size_t kMinSplice = 4096;
   // Room left after a large write for the small ones that may follow it in the turn.
   static constexpr size_t kFollowingWrites = 4096;
   // A buffer this large grows by LargeBufferSlack() rather than doubling.
@@ -361,16 +371,55 @@ class NoiseFrameBuffer {
   // connection copy a buffer rather than queue it (MemoryConnection::WriteOwned).
   static size_t LargeBufferSlack(size_t size) { return size / 8; }
 
-  // Writes the frame header at `at` and seals `plaintext` (which may start at at + 2: in place) after it.
-  Status SealAt(size_t at, ByteSpan plaintext) {
-    const size_t sealed = plaintext.size() + kTagLength;
-    wire_[at] = static_cast<uint8_t>(sealed >> 8);
-    wire_[at + 1] = static_cast<uint8_t>(sealed);
-    return cipher_->Encrypt(ByteSpan(), plaintext, std::span<uint8_t>(wire_.data() + at + 2, sealed));
+  // The open frame's plaintext so far, here and spliced in.
+  size_t OpenPlaintext() const { return wire_.size() - open_at_ - 2 + open_spliced_; }
+
+  // Append() (`owner` null) or a splice of `data` from *owner. The frames are the same either way.
+  Status Add(ByteSpan data, const std::shared_ptr<const Bytes>* owner) {
+    if (owner != nullptr) {
+      // Only framing is written here: a large splice needs no room for its bytes.
+    } else if (data.size() >= kNoiseMaxPlaintextSize) {
+      // Room for all of it at once, rather than growing (and copying) the buffer frame by frame.
+      Reserve(data.size(), /*shared=*/false);
+    } else if (const size_t sealed = wire_.size() + (open_ ? 0 : 2) + data.size() + kTagLength;
+               sealed > wire_.capacity()) {
+      // Room for it and its frame's header and tag: a turn's first write (usually its only one, or a muxer
+      // header and its payload) fills the buffer exactly, so the connection below can take it as it is,
+      // with no spare room to copy away. Later ones double a small buffer, as a vector would grow; a large
+      // one grows by its slack, little enough that the connection below still takes it as it is.
+      wire_.reserve(wire_.capacity() < kLargeBuffer ? std::max(sealed, 2 * wire_.capacity())
+                                                    : sealed + LargeBufferSlack(sealed));
+    }
+    // A little open frame is sealed before a large write, so that the write's frames are whole ones of its own.
+    if (open_ && data.size() >= kNoiseMaxPlaintextSize && OpenPlaintext() < kSmallFrame) {
+      RETURN_IF_ERROR(SealOpen());
+    }
+    while (!data.empty()) {
+      if (!open_) {
+        open_at_ = wire_.size();
+        wire_.resize(open_at_ + 2);
+        open_ = true;
+      }
+      const size_t room = kNoiseMaxPlaintextSize - OpenPlaintext();
+      const size_t n = std::min(room, data.size());
+      if (owner != nullptr) {
+        splices_.push_back(SplicedBytes::Splice{wire_.size(), data.first(n), *owner});
+        spliced_ += n;
+        open_spliced_ += n;
+      } else {
+        wire_.insert(wire_.end(), data.begin(), data.begin() + n);
+      }
+      data = data.subspan(n);
+      if (n == room) RETURN_IF_ERROR(SealOpen());
+    }
+    return OkStatus();
   }
 
   CipherState* const cipher_;  // The sending cipher; owned by the connection.
-  Bytes wire_;
+  Bytes wire_;                 // The frames' own bytes: headers, copied plaintext, tags.
+  std::vector<SplicedBytes::Splice> splices_;  // Shared plaintext, each before wire_[at], in order.
+  size_t spliced_ = 0;         // The splices' bytes.
+  size_t open_spliced_ = 0;    // Of those, the open frame's.
   bool open_ = false;
   size_t open_at_ = 0;  // Where the open frame's header goes.
 };
@@ -402,30 +451,11 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
   const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
 
-  Status Write(ByteSpan data) override {
-    if (reset_) return FailedPreconditionError("write on a reset Noise connection");
-    if (!failure_.ok()) return failure_;
-    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a Noise connection");
-    if (dead()) return UnavailableError("Noise connection failed");
-    // A large write goes down in pieces of about kNoiseFlushThreshold, so the buffer stays bounded.
-    while (!data.empty()) {
-      const ByteSpan piece = data.first(std::min(data.size(), kNoiseFlushThreshold));
-      data = data.subspan(piece.size());
-      if (Status s = pending_.Append(piece); !s.ok()) {
-        failure_ = s;
-        return s;
-      }
-      if (pending_.size() >= kNoiseFlushThreshold) {
-        bulk_turn_ = true;
-        RETURN_IF_ERROR(HandOver(/*keep_buffer=*/true));
-      }
-    }
-    if (!pending_.empty()) flush_task_->Post();
-    return OkStatus();
-  }
+  Status Write(ByteSpan data) override { return Send(data, nullptr); }
+  Status WriteShared(ByteSpan data, const std::shared_ptr<const Bytes>& owner) override { return Send(data, &owner); }
   // Room for the expected writes, up to what the buffer holds before it goes below anyway.
-  void ExpectWrites(size_t bytes) override {
-    if (failure_.ok() && !reset_) pending_.Reserve(std::min(bytes, kNoiseFlushThreshold));
+  void ExpectWrites(size_t bytes, bool shared) override {
+    if (failure_.ok() && !reset_) pending_.Reserve(std::min(bytes, kNoiseFlushThreshold), shared);
   }
   size_t buffered_bytes() const override { return inner_->buffered_bytes() + pending_.size(); }
   bool write_blocked() const override { return inner_->write_blocked(); }
@@ -451,6 +481,29 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   void OnReadPauseChanged() override { inner_->PauseReading(want_pause()); }
 
  private:
+  // Write() and WriteShared() (`data` within *owner; else `owner` is null).
+  Status Send(ByteSpan data, const std::shared_ptr<const Bytes>* owner) {
+    if (reset_) return FailedPreconditionError("write on a reset Noise connection");
+    if (!failure_.ok()) return failure_;
+    if (write_closed_) return FailedPreconditionError("write after CloseWrite on a Noise connection");
+    if (dead()) return UnavailableError("Noise connection failed");
+    // A large write goes down in pieces of about kNoiseFlushThreshold, so the buffer stays bounded.
+    while (!data.empty()) {
+      const ByteSpan piece = data.first(std::min(data.size(), kNoiseFlushThreshold));
+      data = data.subspan(piece.size());
+      if (Status s = owner != nullptr ? pending_.AppendShared(piece, *owner) : pending_.Append(piece); !s.ok()) {
+        failure_ = s;
+        return s;
+      }
+      if (pending_.size() >= kNoiseFlushThreshold) {
+        bulk_turn_ = true;
+        RETURN_IF_ERROR(HandOver(/*keep_buffer=*/true));
+      }
+    }
+    if (!pending_.empty()) flush_task_->Post();
+    return OkStatus();
+  }
+
   // Seals the open frame and writes everything waiting to the connection below. A refusal (it failed, or its
   // hard limit or budget reset it) is kept in failure_ and returned. With `keep_buffer`, the buffer's memory
   // stays for the next batch (NoiseFrameBuffer::Clear).
@@ -459,7 +512,11 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     Status s = pending_.SealOpen();
     if (s.ok() && !pending_.empty()) {
       // A buffer that is not kept goes below whole: a connection that queues it takes it without a copy.
-      s = keep_buffer ? inner_->Write(pending_.wire()) : inner_->WriteOwned(pending_.Release());
+      if (pending_.has_splices()) {
+        s = inner_->WriteSpliced(pending_.ReleaseSpliced(keep_buffer));
+      } else {
+        s = keep_buffer ? inner_->Write(pending_.wire()) : inner_->WriteOwned(pending_.Release());
+      }
     }
     pending_.Clear(keep_buffer);
     if (!s.ok() && failure_.ok()) failure_ = s;

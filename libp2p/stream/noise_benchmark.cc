@@ -86,7 +86,7 @@ void BM_NoiseMuxerFramesOfALargeMessage(benchmark::State& state) {
   const std::vector<uint8_t> message(size, 0x5a);
   const uint8_t header[kHeader] = {};
   for (auto _ : state) {
-    if (announce) client->ExpectWrites(size + (size / kFrame + 1) * kHeader);
+    if (announce) client->ExpectWrites(size + (size / kFrame + 1) * kHeader, /*shared=*/false);
     for (size_t at = 0; at < size; at += kFrame) {
       (void)client->Write(ByteSpan(header, kHeader));
       (void)client->Write(ByteSpan(message).subspan(at, std::min(kFrame, size - at)));

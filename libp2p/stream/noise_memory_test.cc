@@ -101,5 +101,18 @@ TEST_F(NoiseMemoryTest, AfterALargeWriteTheWriterKeepsNoBufferForIt) {
   EXPECT_LT(testing::LiveBytes(), before + 16 * 1024) << "the writer grew by " << testing::LiveBytes() - before << " bytes";
 }
 
+// With a real cipher, a shared write is sealed into Noise's own buffer like any other: the writer's buffer
+// is not held past the call.
+TEST_F(NoiseMemoryTest, ASharedWriteWithARealCipherIsCopied) {
+  std::string received;
+  server_->connection->SetHandlers(Stream::Handlers{[&](ByteSpan b) { received += AsStringView(b); }, [] {},
+                                                   [](const Status&) {}, [] {}});
+  auto owner = std::make_shared<const Bytes>(Bytes(100000, 'x'));
+  ASSERT_TRUE(client_->connection->WriteShared(*owner, owner).ok());
+  EXPECT_EQ(owner.use_count(), 1);
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(received == ToString(*owner));
+}
+
 }  // namespace
 }  // namespace libp2p::stream

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include "libp2p/base/bytes.h"
 #include "libp2p/base/status.h"
@@ -53,6 +54,12 @@ class Stream {
   // kUnavailable once the stream has failed, and with kResourceExhausted (resetting the stream) when the
   // buffer would exceed its hard limit.
   virtual Status Write(ByteSpan data) = 0;
+  // Write() of bytes that lie in `owner`, a buffer others may share and no one changes once shared (an
+  // encoded message sent to many peers). A layer that queues what it is given may keep a reference to
+  // `owner` instead of a copy of `data`: Noise with the simulation's null cipher does, down to the in-memory
+  // connection, so that a message forwarded to many peers waits in their queues once rather than once
+  // each. The other layers copy, as this default does. Fails as Write() does.
+  virtual Status WriteShared(ByteSpan data, const std::shared_ptr<const Bytes>& owner) { return Write(data); }
 
   // Bytes accepted by Write() and not yet handed to the layer below.
   virtual size_t buffered_bytes() const = 0;

@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "libp2p/base/multiaddr.h"
+#include "libp2p/base/spliced_bytes.h"
 #include "libp2p/base/status.h"
 #include "libp2p/stream/stream.h"
 
@@ -23,11 +25,17 @@ class RawConnection : public virtual Stream {
   // Write() of a buffer the connection may keep rather than copy: one that queues what it is given (the
   // in-memory connection) takes it whole. Fails as Write() does. This default writes a copy.
   virtual Status WriteOwned(Bytes data) { return Write(data); }
+  // WriteOwned() of bytes with views of shared buffers spliced in (what Noise with the simulation's null
+  // cipher makes of WriteShared() calls): one that queues what it is given (the in-memory connection) keeps
+  // the views, and so the shared buffers, until the bytes are delivered. Fails as Write() does. This
+  // default writes them gathered into one buffer.
+  virtual Status WriteSpliced(SplicedBytes data) { return WriteOwned(std::move(data).Flat()); }
   // A hint that about `bytes` more are about to be written, in several Write() calls of this loop turn (a
-  // muxer writing a large message as a run of frames): a connection that gathers a turn's writes into one
-  // buffer makes room for all of them at once, rather than growing (and moving) the buffer as they come.
-  // Changes nothing that is sent. This default ignores it.
-  virtual void ExpectWrites(size_t bytes) {}
+  // muxer writing a large message as a run of frames), most of them WriteShared() calls when `shared`: a
+  // connection that gathers a turn's writes into one buffer makes room for all of them at once (unless it
+  // keeps shared bytes by reference), rather than growing (and moving) the buffer as they come. Changes
+  // nothing that is sent. This default ignores it.
+  virtual void ExpectWrites(size_t bytes, bool shared) {}
 };
 
 // Accepts connections while it exists; destroying it stops listening.

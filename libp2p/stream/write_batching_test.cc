@@ -29,12 +29,23 @@ Ed25519PrivateKey KeyFromSeed(std::string_view seed) {
 // handshake and transport messages alike) they carried.
 struct WireCounter {
   size_t writes = 0;
+  size_t spliced_writes = 0;  // Of those, writes with shared bytes spliced in (RawConnection::WriteSpliced).
   size_t bytes = 0;
   size_t frames = 0;
   std::vector<size_t> frame_sizes;
 
   void Count(ByteSpan data) {
     ++writes;
+    Scan(data);
+  }
+  void Count(const SplicedBytes& data) {
+    ++writes;
+    if (data.has_splices()) ++spliced_writes;
+    data.ForEachPiece([this](ByteSpan piece) { Scan(piece); });
+  }
+
+ private:
+  void Scan(ByteSpan data) {
     bytes += data.size();
     for (uint8_t b : data) {
       if (body_left_ > 0) {
@@ -50,7 +61,6 @@ struct WireCounter {
     }
   }
 
- private:
   uint8_t header_[2] = {0, 0};
   size_t header_size_ = 0;
   size_t body_left_ = 0;
@@ -66,9 +76,14 @@ class CountingConnection final : public RawConnection, public StreamBase {
   }
   const Multiaddr& local_addr() const override { return inner_->local_addr(); }
   const Multiaddr& remote_addr() const override { return inner_->remote_addr(); }
+  bool simulation_null_cipher() const override { return inner_->simulation_null_cipher(); }
   Status Write(ByteSpan d) override {
     counter_->Count(d);
     return inner_->Write(d);
+  }
+  Status WriteSpliced(SplicedBytes d) override {
+    counter_->Count(d);
+    return inner_->WriteSpliced(std::move(d));
   }
   size_t buffered_bytes() const override { return inner_->buffered_bytes(); }
   bool write_blocked() const override { return inner_->write_blocked(); }
@@ -123,6 +138,7 @@ class WriteBatchingTest : public ::testing::Test {
       return mplex ? CreateMplexConnection(loop, std::move(secure), initiator, std::move(handlers))
                    : CreateYamuxConnection(loop, std::move(secure), initiator, std::move(handlers));
     };
+    server_secure_view_ = server_secure_.get();
     client_mux_ = create(&loop_, std::move(client_secure_), /*initiator=*/true, {});
     server_mux_ = create(&loop_, std::move(server_secure_), /*initiator=*/false,
                          {[this](std::unique_ptr<Stream> s) {
@@ -139,9 +155,17 @@ class WriteBatchingTest : public ::testing::Test {
     loop_.RunUntilIdle();
   }
 
+  // A network whose Noise connections use the simulation's null cipher (LinkModel::null_cipher), for
+  // tests that call it before connecting.
+  void UseNullCipher() {
+    transport_.reset();
+    network_ = std::make_unique<MemoryNetwork>(&loop_, WriteLimits{}, LinkModel{.null_cipher = true});
+    transport_ = network_->CreateTransport();
+  }
+
   ManualEventLoop loop_;
-  MemoryNetwork network_{&loop_};
-  std::unique_ptr<Transport> transport_ = network_.CreateTransport();
+  std::unique_ptr<MemoryNetwork> network_ = std::make_unique<MemoryNetwork>(&loop_);
+  std::unique_ptr<Transport> transport_ = network_->CreateTransport();
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<PendingDial> dial_;
   std::unique_ptr<RawConnection> client_raw_, server_raw_;
@@ -149,6 +173,7 @@ class WriteBatchingTest : public ::testing::Test {
   Ed25519PrivateKey client_key_ = KeyFromSeed("client");
   Ed25519PrivateKey server_key_ = KeyFromSeed("server");
   std::unique_ptr<RawConnection> client_secure_, server_secure_;
+  RawConnection* server_secure_view_ = nullptr;  // The server's secure connection, once its muxer owns it.
   std::unique_ptr<MuxedConnection> client_mux_, server_mux_;
   std::vector<std::unique_ptr<Stream>> server_streams_;
   struct Chunk {
@@ -287,6 +312,80 @@ TEST_F(WriteBatchingTest, LargeYamuxMessageLeavesAsOneRawWriteInFullMessages) {
   std::string delivered;
   for (const Chunk& c : received_) delivered += c.data;
   EXPECT_TRUE(delivered == big);
+}
+
+// Over Noise with the simulation's null cipher, a message written shared (Stream::WriteShared) is not copied
+// on its way down: its payload is spliced into the Noise messages by reference, and the writer's buffer is
+// held until the bytes are delivered. The messages are the ones a copy would have made.
+class SplicedWriteTest : public WriteBatchingTest {
+ protected:
+  SplicedWriteTest() { UseNullCipher(); }
+};
+
+TEST_F(SplicedWriteTest, LargeYamuxMessageIsHeldByReferenceUntilDelivered) {
+  MuxConnect();
+  std::unique_ptr<Stream> stream = std::move(client_mux_->OpenStream()).value();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), 1u);
+  Bytes big(150000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
+  auto owner = std::make_shared<const Bytes>(big);
+  const size_t writes_before = client_wire_.writes;
+  const size_t frames_before = client_wire_.frames;
+  server_secure_view_->PauseReading(true);  // The bytes wait in the link.
+  ASSERT_TRUE(stream->WriteShared(*owner, owner).ok());
+  loop_.RunUntilIdle();
+  EXPECT_EQ(client_wire_.writes - writes_before, 1u);
+  EXPECT_EQ(client_wire_.spliced_writes, 1u);
+  EXPECT_GT(owner.use_count(), 1);  // Referenced by the bytes in flight, not copied.
+  // The Noise messages of the copied write (LargeYamuxMessageLeavesAsOneRawWriteInFullMessages).
+  constexpr size_t kFull = kNoiseMaxMessageSize;
+  const std::vector<size_t> expected = {12 + 16, kFull, 17 + 12 + 16, kFull, 17 + 12 + 18928 + 16};
+  EXPECT_EQ(std::vector<size_t>(client_wire_.frame_sizes.begin() + frames_before, client_wire_.frame_sizes.end()),
+            expected);
+  server_secure_view_->PauseReading(false);
+  loop_.RunUntilIdle();
+  EXPECT_EQ(owner.use_count(), 1);  // Let go once delivered.
+  std::string delivered;
+  for (const Chunk& c : received_) delivered += c.data;
+  EXPECT_TRUE(delivered == ToString(big));
+}
+
+TEST_F(SplicedWriteTest, SharedWritesAmongCopiedOnesMakeTheMessagesCopiesWould) {
+  MuxConnect();
+  std::unique_ptr<Stream> a = std::move(client_mux_->OpenStream()).value();
+  std::unique_ptr<Stream> b = std::move(client_mux_->OpenStream()).value();
+  loop_.RunUntilIdle();
+  ASSERT_EQ(server_streams_.size(), 2u);
+  Bytes payload(70000);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 13 + 1);
+  auto big = std::make_shared<const Bytes>(payload);
+  auto small = std::make_shared<const Bytes>(Bytes(100, 's'));  // Below the size worth a reference.
+  const std::string head(3000, 'h');
+  // One loop turn of writes: copied or shared, in the same order; returns its Noise messages' sizes.
+  auto turn = [&](bool shared) {
+    auto write = [&](Stream* s, const std::shared_ptr<const Bytes>& bytes) {
+      return shared ? s->WriteShared(*bytes, bytes) : s->Write(*bytes);
+    };
+    const size_t frames_before = client_wire_.frames;
+    EXPECT_TRUE(a->Write(AsBytes(head)).ok());
+    EXPECT_TRUE(write(a.get(), big).ok());
+    EXPECT_TRUE(write(b.get(), small).ok());
+    EXPECT_TRUE(write(b.get(), big).ok());
+    loop_.RunUntilIdle();
+    return std::vector<size_t>(client_wire_.frame_sizes.begin() + frames_before, client_wire_.frame_sizes.end());
+  };
+  const std::vector<size_t> copied = turn(/*shared=*/false);
+  EXPECT_EQ(client_wire_.spliced_writes, 0u);
+  const std::vector<size_t> spliced = turn(/*shared=*/true);
+  EXPECT_EQ(client_wire_.spliced_writes, 1u);
+  EXPECT_EQ(spliced, copied);
+  EXPECT_EQ(big.use_count(), 1);
+  std::string on_a, on_b;
+  for (const Chunk& c : received_) (c.stream == 0 ? on_a : on_b) += c.data;
+  const std::string one_a = head + ToString(payload), one_b = ToString(*small) + ToString(payload);
+  EXPECT_TRUE(on_a == one_a + one_a);
+  EXPECT_TRUE(on_b == one_b + one_b);
 }
 
 TEST_F(WriteBatchingTest, BackPressureStopsAWriterAndReleasesItInOrder) {

@@ -61,7 +61,9 @@ class YamuxStream final : public StreamBase {
         writable_task_(loop->CreateTask([this] { NotifyWritable(); })) {}
   ~YamuxStream() override;
 
-  Status Write(ByteSpan data) override;
+  Status Write(ByteSpan data) override { return Send(data, nullptr); }
+  // What goes straight to the secure connection keeps `owner` shared there; what waits in the outbox is a copy.
+  Status WriteShared(ByteSpan data, const std::shared_ptr<const Bytes>& owner) override { return Send(data, &owner); }
   size_t buffered_bytes() const override { return outbox_size_; }
   bool write_blocked() const override { return blocked_; }
   void CloseWrite() override;
@@ -135,6 +137,9 @@ class YamuxStream final : public StreamBase {
   }
 
  private:
+  // Write() and WriteShared() (with the shared buffer `owner`, else null).
+  Status Send(ByteSpan data, const std::shared_ptr<const Bytes>* owner);
+
   YamuxConnection* conn_;  // Null once the stream left the connection.
   const uint32_t id_;
   const bool outbound_;
@@ -237,13 +242,14 @@ class YamuxConnection final : public MuxedConnection {
   // Sends what it can of `data` (a write on `s`, whose outbox is empty) straight to the secure connection, in
   // data frames within the send window, while the secure connection takes more; returns how much went. This
   // skips the outbox and out_ copies (the secure connection copies or seals the caller's bytes itself, and
-  // coalesces them with the rest of the turn's frames). Only when nothing else waits to be sent, so that the
-  // order on the wire is the one the outbox path would give. A refused write fails the connection.
-  size_t WriteDirect(YamuxStream* s, ByteSpan data) {
+  // coalesces them with the rest of the turn's frames; with an `owner`, data lies in it and goes down by
+  // WriteShared()). Only when nothing else waits to be sent, so that the order on the wire is the one the
+  // outbox path would give. A refused write fails the connection.
+  size_t WriteDirect(YamuxStream* s, ByteSpan data, const std::shared_ptr<const Bytes>* owner) {
     if (closed_ || s->queued || !send_queue_.empty() || s->send_window == 0 || secure_->write_blocked()) return 0;
     if (!out_.empty() && !WriteOut()) return 0;  // Control frames queued earlier go first.
     if (const uint64_t total = std::min<uint64_t>(data.size(), s->send_window); total > kYamuxMaxDataFrame) {
-      secure_->ExpectWrites(total + (total / kYamuxMaxDataFrame + 1) * kYamuxHeaderSize);
+      secure_->ExpectWrites(total + (total / kYamuxMaxDataFrame + 1) * kYamuxHeaderSize, owner != nullptr);
     }
     size_t sent = 0;
     while (!data.empty() && s->send_window > 0) {
@@ -251,7 +257,7 @@ class YamuxConnection final : public MuxedConnection {
       uint8_t header[kYamuxHeaderSize];
       YamuxHeader{YamuxType::kData, FirstFrameFlags(s), s->id(), static_cast<uint32_t>(n)}.EncodeTo(header);
       Status written = secure_->Write(ByteSpan(header, kYamuxHeaderSize));
-      if (written.ok()) written = secure_->Write(data.first(n));
+      if (written.ok()) written = owner != nullptr ? secure_->WriteShared(data.first(n), *owner) : secure_->Write(data.first(n));
       if (!written.ok()) {
         Fail(UnavailableError("yamux: writing to the secure connection failed: " + written.message()),
              /*send_go_away=*/false);
@@ -726,7 +732,7 @@ YamuxStream::~YamuxStream() {
   if (conn_ != nullptr) conn_->OnStreamReset(this);
 }
 
-Status YamuxStream::Write(ByteSpan data) {
+Status YamuxStream::Send(ByteSpan data, const std::shared_ptr<const Bytes>* owner) {
   if (reset_) return FailedPreconditionError("write on a reset yamux stream");
   if (fin_requested) return FailedPreconditionError("write after CloseWrite on a yamux stream");
   if (conn_ == nullptr || dead()) return UnavailableError("yamux stream is closed");
@@ -736,7 +742,7 @@ Status YamuxStream::Write(ByteSpan data) {
     return ResourceExhaustedError("yamux stream write buffer over its hard limit");
   }
   if (outbox_size_ == 0) {
-    data = data.subspan(conn_->WriteDirect(this, data));
+    data = data.subspan(conn_->WriteDirect(this, data, owner));
     // All sent, or the connection failed (which unlinked the stream and reports the failure from the loop).
     if (data.empty() || conn_ == nullptr) return OkStatus();
   }
