@@ -95,6 +95,9 @@ struct MemoryNetwork::Shard {
   // while the sender may be in any window up to j + 2 * lag - 1.
   uint64_t window = 0;
   std::vector<std::vector<std::vector<Message>>> outbox;
+  // What BeginWindow() handles, swapped with an outbox it takes: the outbox keeps this one's memory, so
+  // neither grows from nothing every window.
+  std::vector<Message> taken;
 };
 
 // One end of an in-memory connection. Bytes written travel to the other end's inbox, where they wait until
@@ -682,10 +685,9 @@ void MemoryNetwork::BeginWindow(size_t shard) {
   for (size_t from = 0; from < shards_.size(); ++from) {
     if (from == shard) continue;
     std::vector<std::vector<Message>>& outboxes = shards_[from]->outbox[shard];
-    std::vector<Message>& inbox = outboxes[sent_in % outboxes.size()];
-    std::vector<Message> messages = std::move(inbox);
-    inbox.clear();
-    for (Message& m : messages) Handle(shard, std::move(m));
+    s.taken.swap(outboxes[sent_in % outboxes.size()]);
+    for (Message& m : s.taken) Handle(shard, std::move(m));
+    s.taken.clear();
   }
 }
 
