@@ -302,19 +302,20 @@ class NoiseFrameBuffer {
     if (!open_) return OkStatus();
     open_ = false;
     const size_t plain = OpenPlaintext();
+    const bool spliced = open_spliced_ > 0;
     open_spliced_ = 0;
     const size_t tag_at = wire_.size();
     wire_.resize(wire_.size() + kTagLength);
     const size_t sealed = plain + kTagLength;
     wire_[open_at_] = static_cast<uint8_t>(sealed >> 8);
     wire_[open_at_ + 1] = static_cast<uint8_t>(sealed);
-    if (plain == tag_at - open_at_ - 2) {
-      return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + open_at_ + 2, plain),
-                              std::span<uint8_t>(wire_.data() + open_at_ + 2, sealed));
+    if (spliced) {
+      // The null cipher, with part of the plaintext spliced in: what is here stays as it is, the tag follows.
+      return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + tag_at, 0),
+                              std::span<uint8_t>(wire_.data() + tag_at, kTagLength));
     }
-    // Part of the plaintext is spliced in (the null cipher): what is here stays as it is, the tag follows.
-    return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + tag_at, 0),
-                            std::span<uint8_t>(wire_.data() + tag_at, kTagLength));
+    return cipher_->Encrypt(ByteSpan(), ByteSpan(wire_.data() + open_at_ + 2, plain),
+                            std::span<uint8_t>(wire_.data() + open_at_ + 2, sealed));
   }
 
   // The sealed frames, when none has bytes spliced in (call SealOpen() first to include the open one).
