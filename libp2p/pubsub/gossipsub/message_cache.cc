@@ -22,12 +22,13 @@ uint64_t MessageCache::Find(std::string_view id, uint64_t hash) const {
 uint8_t* MessageCache::Allocate(size_t size) {
   std::vector<Chunk>& chunks = windows_.front().chunks;
   if (chunks.empty() || chunks.back().size - chunks.back().used < size) {
-    if (size <= kChunkBytes && !spare_chunks_.empty()) {
+    const size_t next = chunks.empty() ? kFirstChunkBytes : std::min(2 * chunks.back().size, kChunkBytes);
+    if (next == kChunkBytes && size <= kChunkBytes && !spare_chunks_.empty()) {
       chunks.push_back(std::move(spare_chunks_.back()));
       spare_chunks_.pop_back();
       chunks.back().used = 0;
     } else {
-      const size_t chunk_size = std::max(size, kChunkBytes);
+      const size_t chunk_size = std::max(size, next);
       // Not zeroed: only what Put writes is read, and a fresh chunk's pages are touched as it fills.
       chunks.push_back(Chunk{std::make_unique_for_overwrite<uint8_t[]>(chunk_size), chunk_size, 0});
     }

@@ -110,9 +110,12 @@ class MessageCache {
     std::map<std::string, std::vector<uint64_t>, std::less<>> by_topic;
     std::vector<Chunk> chunks;
   };
-  // Small enough that a node whose windows hold a few small messages each holds little (hundreds of nodes
-  // in one simulation, or a light node), large enough that busy windows allocate rarely; a message larger
-  // than this gets a chunk of its own size, freed with its window.
+  // A window's chunks grow from kFirstChunkBytes, doubling, to kChunkBytes: a window of a few small messages
+  // (an attestation subnet's, a quiet topic's) holds little, in each of the history_length windows of each of
+  // the nodes of a simulation or of a light node, while a busy window soon allocates rarely. A message larger
+  // than its window's next chunk gets a chunk of its own size, freed with its window. Only chunks of
+  // kChunkBytes are kept for reuse.
+  static constexpr size_t kFirstChunkBytes = 2 * 1024;
   static constexpr size_t kChunkBytes = 32 * 1024;
 
   // The entry with sequence number `seq`, which must be held.

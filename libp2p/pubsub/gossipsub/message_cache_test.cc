@@ -201,12 +201,12 @@ TEST(MessageCacheTest, SmallTrafficHoldsLittleMemory) {
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(cache.Put(std::to_string(heartbeat * 3 + i), Msg("t", std::string(300, 'a'))));
     cache.Shift();
   }
-  EXPECT_LE(cache.held_bytes(), 6u * 32 * 1024) << "five windows and a spare, each of one small chunk";
+  EXPECT_LE(cache.held_bytes(), 5u * 2 * 1024) << "five windows, each of one small chunk";
   ASSERT_TRUE(cache.Put("block", Msg("t", std::string(128 * 1024, 'b'))));
   EXPECT_GE(cache.held_bytes(), 128u * 1024);
   for (int heartbeat = 0; heartbeat < 5; ++heartbeat) cache.Shift();
   EXPECT_FALSE(cache.Get("block"));
-  EXPECT_LE(cache.held_bytes(), 6u * 32 * 1024);
+  EXPECT_LE(cache.held_bytes(), 5u * 2 * 1024);
 }
 
 TEST(MessageCacheTest, HoldsAtMostHistoryLengthWindows) {
