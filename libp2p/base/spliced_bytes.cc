@@ -4,7 +4,8 @@
 
 namespace libp2p {
 
-SplicedBytes::SplicedBytes(Bytes own, std::vector<Splice> splices) : own_(std::move(own)), splices_(std::move(splices)) {
+SplicedBytes::SplicedBytes(Bytes own, std::vector<Splice> splices)
+    : own_(std::move(own)), splices_(std::move(splices)) {
   size_t last_at = 0;
   for (const Splice& s : splices_) {
     assert(s.at >= last_at && s.at <= own_.size());

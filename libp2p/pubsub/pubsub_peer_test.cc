@@ -721,7 +721,8 @@ TEST_F(PubSubPeerTest, AFrameAloneIsWrittenAsItsSharedBuffer) {
   // Answers open request `i` with a stream that records its writes' owners into `owners`.
   auto answer = [this](size_t i, std::vector<const Bytes*>* owners) {
     auto [ours, theirs] = MakePair();
-    auto wrapped = std::make_shared<std::unique_ptr<stream::Stream>>(std::make_unique<WriteRecorder>(std::move(ours), owners));
+    auto wrapped = std::make_shared<std::unique_ptr<stream::Stream>>(
+        std::make_unique<WriteRecorder>(std::move(ours), owners));
     loop_.Post([this, i, wrapped] { opener_.Answer(i, std::move(*wrapped)); });
     loop_.RunUntilIdle();
     return std::move(theirs);

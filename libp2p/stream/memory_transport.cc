@@ -167,9 +167,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   // they are, as copies would (bytes may wait in a link's queues for a while).
   Status WriteOwned(Bytes data) override {
     if (data.capacity() - data.size() >= data.size() / 4) return Write(data);
-    RETURN_IF_ERROR(CheckWrite(data.size()));
-    if (!broken_ && !data.empty()) Send(SplicedBytes(std::move(data)));
-    return OkStatus();
+    return WriteSpliced(SplicedBytes(std::move(data)));
   }
   // Keeps the splices: their shared buffers are held until the bytes are delivered, and copied then.
   Status WriteSpliced(SplicedBytes data) override {

@@ -257,7 +257,9 @@ class YamuxConnection final : public MuxedConnection {
       uint8_t header[kYamuxHeaderSize];
       YamuxHeader{YamuxType::kData, FirstFrameFlags(s), s->id(), static_cast<uint32_t>(n)}.EncodeTo(header);
       Status written = secure_->Write(ByteSpan(header, kYamuxHeaderSize));
-      if (written.ok()) written = owner != nullptr ? secure_->WriteShared(data.first(n), *owner) : secure_->Write(data.first(n));
+      if (written.ok()) {
+        written = owner != nullptr ? secure_->WriteShared(data.first(n), *owner) : secure_->Write(data.first(n));
+      }
       if (!written.ok()) {
         Fail(UnavailableError("yamux: writing to the secure connection failed: " + written.message()),
              /*send_go_away=*/false);
