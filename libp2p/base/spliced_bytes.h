@@ -3,6 +3,8 @@
 #ifndef LIBP2P_BASE_SPLICED_BYTES_H_
 #define LIBP2P_BASE_SPLICED_BYTES_H_
 
+#include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -45,13 +47,26 @@ class SplicedBytes {
   // Calls `f(ByteSpan)` with each piece of the bytes in order, own bytes and splices (empty pieces left out).
   template <typename F>
   void ForEachPiece(F f) const {
-    size_t from = 0;  // Of own_, visited up to here.
+    ForEachPiece(0, size(), f);
+  }
+  // The same for the `count` bytes from byte `from` on (from + count at most size()): the pieces cut to them.
+  template <typename F>
+  void ForEachPiece(size_t from, size_t count, F f) const {
+    assert(from <= size() && count <= size() - from);
+    size_t start = 0;  // Where the next piece begins among all the bytes.
+    auto visit = [&](ByteSpan piece) {
+      const size_t begin = std::max(start, from), end = std::min(start + piece.size(), from + count);
+      if (begin < end) f(piece.subspan(begin - start, end - begin));
+      start += piece.size();
+    };
+    size_t own_from = 0;  // Of own_, visited up to here.
     for (const Splice& s : splices_) {
-      if (s.at > from) f(ByteSpan(own_).subspan(from, s.at - from));
-      if (!s.data.empty()) f(s.data);
-      from = s.at;
+      if (start >= from + count) return;
+      visit(ByteSpan(own_).subspan(own_from, s.at - own_from));
+      visit(s.data);
+      own_from = s.at;
     }
-    if (own_.size() > from) f(ByteSpan(own_).subspan(from));
+    visit(ByteSpan(own_).subspan(own_from));
   }
 
  private:

@@ -41,6 +41,33 @@ TEST(SplicedBytesTest, SplicesGoBeforeTheOwnByteTheyNameInOrder) {
   EXPECT_EQ(ToString(std::move(b).Flat()), "01ab2345cd6789");
 }
 
+TEST(SplicedBytesTest, PiecesOfARangeAreItsBytesInPlace) {
+  const auto shared = Shared("0123456789");
+  const ByteSpan all(*shared);
+  const SplicedBytes b(ToBytes("abcd"), {{0, all.subspan(0, 2), shared},
+                                         {2, all.subspan(2, 3), shared},
+                                         {2, all.subspan(5, 1), shared},
+                                         {4, all.subspan(6, 4), shared}});
+  const std::string flat = "01ab2345cd6789";
+  // Every range: its pieces, none empty, are the range's bytes, each a view of where they lie.
+  for (size_t from = 0; from <= flat.size(); ++from) {
+    for (size_t count = 0; from + count <= flat.size(); ++count) {
+      std::string got;
+      b.ForEachPiece(from, count, [&](ByteSpan piece) {
+        EXPECT_FALSE(piece.empty());
+        const bool in_shared = piece.data() >= all.data() && piece.data() + piece.size() <= all.data() + all.size();
+        const bool in_own = piece.data() >= b.own().data() && piece.data() + piece.size() <= b.own().data() + 4;
+        EXPECT_TRUE(in_shared || in_own);
+        got += ToString(piece);
+      });
+      EXPECT_EQ(got, flat.substr(from, count)) << "from " << from << " count " << count;
+    }
+  }
+  std::vector<std::string> pieces;
+  b.ForEachPiece(3, 8, [&](ByteSpan piece) { pieces.push_back(ToString(piece)); });
+  EXPECT_EQ(pieces, (std::vector<std::string>{"b", "234", "5", "cd", "6"}));
+}
+
 TEST(SplicedBytesTest, HoldsTheSharedBufferUntilFlattenedOrGone) {
   auto shared = Shared("payload");
   SplicedBytes b(ToBytes("[]"), {{1, ByteSpan(*shared), shared}});

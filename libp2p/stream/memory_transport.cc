@@ -110,15 +110,15 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   using Kind = Message::Kind;
   // Bytes of one write, and when they reach this end.
   struct Chunk {
-    // The bytes in one buffer of their own: those spliced in (shared with other writes) are copied in
-    // when the write is first delivered from, and the shared buffers let go.
-    Bytes& Flat() {
-      if (bytes.has_splices()) bytes = SplicedBytes(std::move(bytes).Flat());
-      return bytes.own();
-    }
     SplicedBytes bytes;
     MonoTime arrival;
     size_t taken = 0;  // The first bytes, already delivered.
+  };
+  // Part of a write taken from the inbox for a delivery: `count` of its bytes from byte `from` on.
+  struct Taken {
+    SplicedBytes bytes;
+    size_t from;
+    size_t count;
   };
 
   // This end, `id` on `shard`, and the other end, `peer` on `peer_shard` (which may not exist yet).
@@ -258,55 +258,46 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     ++inbox_clears_;
   }
 
-  // Moves up to one delivery's worth of the inbox that has arrived by now into this end.
+  // Moves up to one delivery's worth (kChunkSize) of the inbox that has arrived by now into this end. The
+  // writes' bytes go up where they lie, piece by piece: a buffer spliced into a write (shared with the
+  // writer's other peers) is not copied. They leave the inbox before the delivery, as a read empties a
+  // socket's buffer, since its callbacks may reset this end (clearing the inbox) or write to it; the last
+  // write, when only part of it was taken, goes back to the inbox's front after the delivery unless the
+  // inbox was cleared meanwhile.
   void Pull() {
     if (want_pause() || broken_) return;
     const MonoTime now = loop()->Now();
-    if (!inbox_.empty() && inbox_.front().arrival <= now &&
-        inbox_.front().bytes.size() - inbox_.front().taken > MemoryNetwork::kChunkSize) {
-      return PullPartOfLargeWrite();
-    }
-    Bytes chunk;
-    while (!inbox_.empty() && inbox_.front().arrival <= now && chunk.size() < MemoryNetwork::kChunkSize) {
+    std::vector<Taken> taken = std::move(taking_);  // Given back at the end, to keep its capacity.
+    size_t size = 0;
+    bool part = false;  // The last one taken is part of a write.
+    while (!inbox_.empty() && inbox_.front().arrival <= now && size < MemoryNetwork::kChunkSize) {
       Chunk& front = inbox_.front();
-      Bytes& bytes = front.Flat();
-      const size_t left = bytes.size() - front.taken;
-      const size_t take = std::min(left, MemoryNetwork::kChunkSize - chunk.size());
-      if (chunk.empty() && front.taken == 0 && take == left) {
-        chunk = std::move(bytes);  // A whole write, delivered as it was written: no copy.
-      } else {
-        chunk.insert(chunk.end(), bytes.begin() + front.taken, bytes.begin() + front.taken + take);
-      }
+      const size_t left = front.bytes.size() - front.taken;
+      const size_t take = std::min(left, MemoryNetwork::kChunkSize - size);
+      taken.push_back(Taken{std::move(front.bytes), front.taken, take});
+      size += take;
       front.taken += take;
-      if (take == left) inbox_.pop_front();
+      part = take < left;
+      if (!part) inbox_.pop_front();
     }
     // The writer hears that its bytes left its buffer one latency later, as a TCP sender hears of acks.
-    if (!chunk.empty() && !peer_gone_) {
-      Tell(Message{.kind = Kind::kAck, .at = now + latency_, .count = chunk.size()});
-    }
+    if (size > 0 && !peer_gone_) Tell(Message{.kind = Kind::kAck, .at = now + latency_, .count = size});
     const bool eof = inbox_.empty() && closed_ && closed_at_ <= now;
     if (!inbox_.empty()) {
       deliver_.ArmAt(inbox_.front().arrival);
     } else if (closed_ && !eof) {
       deliver_.ArmAt(closed_at_);
     }
-    if (!chunk.empty() && !DeliverData(chunk)) return;
-    if (eof) DeliverEof();
-  }
-
-  // Delivers the next delivery's worth of the write at the front of the inbox, which holds more than that,
-  // where it lies: no copy. The write's bytes are held here for the call (a reset during it clears the
-  // inbox), and go back to the inbox after it unless the inbox was cleared.
-  void PullPartOfLargeWrite() {
-    Chunk& front = inbox_.front();
-    Bytes bytes = std::move(front.Flat());
-    const ByteSpan part = ByteSpan(bytes).subspan(front.taken, MemoryNetwork::kChunkSize);
-    front.taken += part.size();
     const uint64_t clears = inbox_clears_;
-    if (!peer_gone_) Tell(Message{.kind = Kind::kAck, .at = loop()->Now() + latency_, .count = part.size()});
-    deliver_.ArmAt(front.arrival);  // The rest of it, which has arrived too.
-    if (!DeliverData(part)) return;
-    if (inbox_clears_ == clears) inbox_.front().bytes = SplicedBytes(std::move(bytes));
+    for (const Taken& t : taken) {
+      bool alive = true;
+      t.bytes.ForEachPiece(t.from, t.count, [&](ByteSpan piece) { alive = alive && DeliverData(piece); });
+      if (!alive) return;
+    }
+    if (part && inbox_clears_ == clears) inbox_.front().bytes = std::move(taken.back().bytes);
+    taken.clear();
+    taking_ = std::move(taken);
+    if (eof) DeliverEof();
   }
 
   // Whether `size` more bytes may be written; resets the connection when they would pass the hard limit.
@@ -351,6 +342,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
   MemoryNetwork::Endpoint* const endpoint_;  // Our address's, on our shard: outlives us (the network does).
   bool peer_gone_ = false;  // The other end was closed or reset: writes fail.
   Fifo<Chunk> inbox_;       // What the other end wrote, in order of arrival.
+  std::vector<Taken> taking_;  // Empty: Pull()'s list of what it takes, kept for its capacity.
   uint64_t inbox_clears_ = 0;  // Times the inbox was cleared (ClearInbox).
   MonoTime last_arrival_;   // When the last byte written to this end arrives.
   bool closed_ = false;     // The other end's end of stream is on its way...

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "libp2p/base/manual_event_loop.h"
+#include "libp2p/base/spliced_bytes.h"
 #include "libp2p/stream/test_util.h"
 
 namespace libp2p::stream {
@@ -376,7 +377,7 @@ TEST_F(LinkModelTest, TheDownloadLinkQueuesBytesFromEverySender) {
   EXPECT_EQ(TimeUntil([&] { return b_from_c.data.size() == 100; }), 100 * kMs);
 }
 
-TEST_F(LinkModelTest, OwnedAndCopiedWritesArriveInOrderInReadSizedPieces) {
+TEST_F(LinkModelTest, OwnedAndCopiedWritesArriveInOrderAtMostADeliverysWorthAtATime) {
   Connect();
   std::vector<size_t> reads;
   std::string received;
@@ -389,8 +390,9 @@ TEST_F(LinkModelTest, OwnedAndCopiedWritesArriveInOrderInReadSizedPieces) {
   ASSERT_TRUE(dialed_->WriteOwned(Bytes{'o', 'w', 'n'}).ok());
   TimeUntil([&] { return received.size() == big.size() + 9; });
   EXPECT_TRUE(received == big + "copiedown");
-  // One read takes at most kChunkSize; what is left of a write joins the writes behind it.
-  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, 34464 + 9}));
+  // One delivery takes at most kChunkSize; each write goes up where it lies, what is left of the large one
+  // in the delivery with the writes behind it.
+  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, 34464, 6, 3}));
   EXPECT_EQ(network_.TrafficOf("10.0.0.1").bytes_sent, big.size() + 9);
 
   // A write alone arrives as it was written, whether given or copied.
@@ -410,8 +412,8 @@ TEST_F(MemoryTransportTest, AnOwnedWriteObeysTheHardLimit) {
   EXPECT_FALSE(dialed_->Write(AsBytes("x")).ok());
 }
 
-// A write of more than one read is read where it lies, a read's worth at a time, the last part joining
-// the writes behind it.
+// A write of more than one delivery's worth is read where it lies, a delivery's worth at a time, the last
+// part delivered with the writes behind it.
 TEST_F(LinkModelTest, AWriteOfSeveralReadsArrivesWholeInReadSizedParts) {
   Connect();
   std::vector<size_t> reads;
@@ -423,7 +425,39 @@ TEST_F(LinkModelTest, AWriteOfSeveralReadsArrivesWholeInReadSizedParts) {
   ASSERT_TRUE(dialed_->Write(AsBytes("after")).ok());
   TimeUntil([&] { return received.size() == big.size() + 5; });
   EXPECT_TRUE(received == big + "after");
-  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, MemoryNetwork::kChunkSize, 1000 + 5}));
+  EXPECT_EQ(reads, (std::vector<size_t>{MemoryNetwork::kChunkSize, MemoryNetwork::kChunkSize, 1000, 5}));
+}
+
+// A write with a shared buffer spliced in reaches the reader in pieces, the shared bytes as views of the
+// shared buffer itself (not copied), a delivery's worth at a time; the buffer is let go once all is read.
+TEST_F(LinkModelTest, ASplicedWriteIsReadWhereItsPiecesLie) {
+  Connect();
+  std::string received;
+  size_t in_place = 0;
+  std::vector<size_t> reads;
+  auto shared = std::make_shared<const Bytes>(Bytes(MemoryNetwork::kChunkSize + 1000, 's'));
+  const ByteSpan shared_bytes(*shared);
+  accepted_->SetHandlers(Stream::Handlers{[&](ByteSpan b) {
+                                            reads.push_back(b.size());
+                                            received += AsStringView(b);
+                                            if (b.data() >= shared_bytes.data() &&
+                                                b.data() + b.size() <= shared_bytes.data() + shared_bytes.size()) {
+                                              in_place += b.size();
+                                            }
+                                          },
+                                          {}, {}, {}});
+  SplicedBytes write(ToBytes("<>"), {{1, ByteSpan(*shared), shared}});
+  ASSERT_TRUE(dialed_->WriteSpliced(std::move(write)).ok());
+  ASSERT_TRUE(dialed_->Write(AsBytes("after")).ok());
+  const std::weak_ptr<const Bytes> watch = shared;
+  const std::string expected = "<" + ToString(*shared) + ">after";
+  shared.reset();
+  TimeUntil([&] { return received.size() == expected.size(); });
+  EXPECT_TRUE(received == expected);
+  EXPECT_EQ(in_place, MemoryNetwork::kChunkSize + 1000);
+  // "<" and most of the shared bytes fill the first delivery; the rest of them, ">" and "after" the second.
+  EXPECT_EQ(reads, (std::vector<size_t>{1, MemoryNetwork::kChunkSize - 1, 1001, 1, 5}));
+  EXPECT_TRUE(watch.expired());
 }
 
 // A reader that resets its end while reading a part of a large write loses the rest; the part it was

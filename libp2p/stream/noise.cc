@@ -99,16 +99,26 @@ class CipherState {
   // bytes, returned as a view of them (nothing is copied; the view lives as long as `ciphertext`).
   // kUnauthenticated unless the tag is zero; kFailedPrecondition once the nonces are used up.
   StatusOr<ByteSpan> OpenNull(ByteSpan ciphertext) {
-    assert(null_);
-    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
     const size_t plain = ciphertext.size() - kTagLength;
-    const ByteSpan tag = ciphertext.subspan(plain);
+    RETURN_IF_ERROR(CheckNullTag(ciphertext.subspan(plain)));
+    RETURN_IF_ERROR(CountNullMessage());
+    return ciphertext.first(plain);
+  }
+  // The null cipher's tag, or part of it: kUnauthenticated unless all zero.
+  static Status CheckNullTag(ByteSpan tag) {
     if (std::any_of(tag.begin(), tag.end(), [](uint8_t b) { return b != 0; })) {
       return UnauthenticatedError("Noise null cipher: the tag is not zero (a peer with a real cipher?)");
     }
+    return OkStatus();
+  }
+  // Uses the nonce of one message opened with the null cipher (only when null_cipher()); kFailedPrecondition
+  // once the nonces are used up.
+  Status CountNullMessage() {
+    assert(null_);
+    if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     ++nonce_;
-    return ciphertext.first(plain);
+    return OkStatus();
   }
 
  private:
@@ -196,6 +206,52 @@ class SymmetricState {
   Sha256Digest h_;
   Sha256Digest ck_;
   CipherState cipher_;
+};
+
+// Reads transport messages sealed with the simulation's null cipher as a stream: each message's plaintext
+// is handed on as it arrives, in the pieces it arrives in, so that a message spread over several reads, or
+// over the pieces of a write with shared buffers spliced in (MemoryConnection delivers those where they
+// lie), is never gathered into a buffer. Its tag is checked as it arrives, after the plaintext went up:
+// nothing under the null cipher is secret or authenticated, and the check only catches a peer that seals
+// with something else.
+class NullFrameReader {
+ public:
+  // Calls on_plain(ByteSpan), a view into `data`, with each piece of plaintext in it, in order, and stops
+  // at the first error on_plain returns. kUnauthenticated for a message shorter than a tag or a tag not
+  // zero; the cipher's error once its nonces are used up.
+  template <typename F>
+  Status Feed(ByteSpan data, CipherState& cipher, F&& on_plain) {
+    while (!data.empty()) {
+      if (plain_left_ > 0) {
+        const ByteSpan piece = data.first(std::min(plain_left_, data.size()));
+        data = data.subspan(piece.size());
+        plain_left_ -= piece.size();
+        RETURN_IF_ERROR(on_plain(piece));
+      } else if (tag_left_ > 0) {
+        const ByteSpan tag = data.first(std::min(tag_left_, data.size()));
+        data = data.subspan(tag.size());
+        tag_left_ -= tag.size();
+        RETURN_IF_ERROR(CipherState::CheckNullTag(tag));
+      } else {
+        header_[header_size_++] = data[0];
+        data = data.subspan(1);
+        if (header_size_ < header_.size()) continue;
+        header_size_ = 0;
+        const size_t length = static_cast<size_t>(header_[0]) << 8 | header_[1];
+        if (length < kTagLength) return UnauthenticatedError("Noise message shorter than its tag");
+        RETURN_IF_ERROR(cipher.CountNullMessage());
+        plain_left_ = length - kTagLength;
+        tag_left_ = kTagLength;
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::array<uint8_t, 2> header_{};  // The next message's length, big-endian, as far as it has arrived.
+  size_t header_size_ = 0;
+  size_t plain_left_ = 0;  // Of the current message's plaintext, yet to arrive.
+  size_t tag_left_ = 0;    // Of its tag, yet to arrive (after the plaintext).
 };
 
 // Parses 2-byte big-endian length-prefixed frames out of a byte stream.
@@ -535,15 +591,13 @@ class NoiseConnection final : public RawConnection, public StreamBase {
     if (!HandOver(keep).ok()) DeliverError(failure_);
   }
 
-  void OnInnerData(ByteSpan data) {
-    Liveness::Scope scope(&liveness_);
-    Status s = frames_.Feed(data, [&](ByteSpan frame, uint8_t* writable) -> Status {
+  // Hands what the inner connection read up, opened: plaintext under the null cipher as it arrives, whole
+  // messages decrypted under a real one.
+  Status Open(ByteSpan data) {
+    auto deliver = [this](ByteSpan plain) { return DeliverData(plain) ? OkStatus() : CancelledError("destroyed"); };
+    if (receive_.null_cipher()) return null_frames_.Feed(data, receive_, deliver);
+    return frames_.Feed(data, [&](ByteSpan frame, uint8_t* writable) -> Status {
       if (frame.size() < kTagLength) return UnauthenticatedError("Noise message shorter than its tag");
-      // The null cipher's plaintext is a view of the frame itself: no copy.
-      if (receive_.null_cipher()) {
-        ASSIGN_OR_RETURN(const ByteSpan plain, receive_.OpenNull(frame));
-        return DeliverData(plain) ? OkStatus() : CancelledError("destroyed");
-      }
       // A frame gathered across reads is ours to overwrite: decrypt it in place.
       std::span<uint8_t> plain;
       if (writable != nullptr) {
@@ -553,9 +607,13 @@ class NoiseConnection final : public RawConnection, public StreamBase {
         plain = plain_;
       }
       RETURN_IF_ERROR(receive_.Decrypt(ByteSpan(), frame, plain));
-      if (!DeliverData(plain)) return CancelledError("destroyed");
-      return OkStatus();
+      return deliver(plain);
     });
+  }
+
+  void OnInnerData(ByteSpan data) {
+    Liveness::Scope scope(&liveness_);
+    Status s = Open(data);
     if (!scope.alive()) return;
     // The read buffers are kept while large deliveries follow each other (a bulk transfer reuses them
     // instead of faulting in fresh pages for every read) and freed after a small one (a keep-alive, a
@@ -578,8 +636,9 @@ class NoiseConnection final : public RawConnection, public StreamBase {
   std::unique_ptr<RawConnection> inner_;
   CipherState send_;
   CipherState receive_;
-  FrameSplitter frames_;
-  NoiseFrameBuffer pending_;  // Sealed with send_.
+  FrameSplitter frames_;         // Under a real cipher.
+  NullFrameReader null_frames_;  // Under the null cipher.
+  NoiseFrameBuffer pending_;     // Sealed with send_.
   Bytes plain_;               // Reused for every read of a frame that lies whole in the inner delivery.
   Status failure_;
   bool write_closed_ = false;

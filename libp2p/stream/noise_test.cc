@@ -23,15 +23,15 @@ using testing::Recorder;
 
 Ed25519PrivateKey KeyFromSeed(std::string_view seed) { return *Ed25519PrivateKey::FromSeed(crypto::Sha256(AsBytes(seed))); }
 
-// Wraps a raw connection and flips one bit of the received byte at a chosen offset: a network attacker. It
-// also keeps every byte it received, as it came off the wire.
+// Wraps a raw connection and flips bits (`mask`, by default the lowest) of the received byte at a chosen
+// offset: a network attacker. It also keeps every byte it received, as it came off the wire.
 class TamperingConnection final : public RawConnection, public StreamBase {
  public:
-  TamperingConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, size_t flip_at)
-      : StreamBase(loop), inner_(std::move(inner)), flip_at_(flip_at) {
+  TamperingConnection(EventLoop* loop, std::unique_ptr<RawConnection> inner, size_t flip_at, uint8_t mask = 1)
+      : StreamBase(loop), inner_(std::move(inner)), flip_at_(flip_at), mask_(mask) {
     inner_->SetHandlers(Handlers{[this](ByteSpan d) {
                                    Bytes copy(d.begin(), d.end());
-                                   if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) copy[flip_at_ - seen_] ^= 1;
+                                   if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) copy[flip_at_ - seen_] ^= mask_;
                                    seen_ += copy.size();
                                    wire_.insert(wire_.end(), d.begin(), d.end());
                                    DeliverData(copy);
@@ -55,6 +55,7 @@ class TamperingConnection final : public RawConnection, public StreamBase {
  private:
   std::unique_ptr<RawConnection> inner_;
   size_t flip_at_;
+  uint8_t mask_;
   size_t seen_ = 0;
   Bytes wire_;
 };
@@ -246,12 +247,15 @@ TEST_F(NoiseTest, SilentPeerTimesOut) {
 }
 
 // What crossed the wire to the responder while the initiator sent `text` after the handshake, on a simulated
-// network with or without the null cipher, and what the responder read.
+// network with or without the null cipher, and what the responder read (the wire's byte at `flip_at`
+// XORed with `mask` on the way) and the error it heard, if any.
 struct NullCipherRun {
   Bytes wire;
   std::string received;
+  Status error;
 };
-NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text) {
+NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text, size_t flip_at = SIZE_MAX,
+                                       uint8_t mask = 1) {
   ScopedDeterministicRandom scope(7);  // The same handshake bytes both times.
   ManualEventLoop loop;
   LinkModel model;
@@ -267,7 +271,7 @@ NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text
   loop.RunUntilIdle();
   EXPECT_TRUE(client_raw != nullptr && server_raw != nullptr);
   EXPECT_EQ(server_raw->simulation_null_cipher(), null_cipher);
-  auto tap = std::make_unique<TamperingConnection>(&loop, std::move(server_raw), SIZE_MAX);
+  auto tap = std::make_unique<TamperingConnection>(&loop, std::move(server_raw), flip_at, mask);
   TamperingConnection* wire = tap.get();
   const Ed25519PrivateKey client_key = KeyFromSeed("client"), server_key = KeyFromSeed("server");
   StatusOr<NoiseSession> client = CancelledError("unset"), server = CancelledError("unset");
@@ -285,7 +289,7 @@ NullCipherRun SendOverSimulatedNetwork(bool null_cipher, const std::string& text
   rs.Attach(server->connection.get());
   EXPECT_TRUE(client->connection->Write(AsBytes(text)).ok());
   loop.AdvanceTime(seconds(1));
-  return {wire->wire(), rs.data};
+  return {wire->wire(), rs.data, rs.error};
 }
 
 TEST(NoiseNullCipherTest, ASimulatedNetworkCarriesThePlaintextAtItsRealSize) {
@@ -300,6 +304,33 @@ TEST(NoiseNullCipherTest, ASimulatedNetworkCarriesThePlaintextAtItsRealSize) {
   EXPECT_NE(null_wire.find("a message of the simulation"), std::string::npos);
   EXPECT_NE(null_wire.find(" and its end"), std::string::npos);
   EXPECT_EQ(real_wire.find("a message of the simulation"), std::string::npos);
+}
+
+// Under the null cipher a message's plaintext goes up as it arrives and its tag is checked after it: a tag
+// that is not zero (a peer sealing with something else) fails the connection once it arrives.
+TEST(NoiseNullCipherTest, ATagNotZeroFailsTheConnectionAfterItsPlaintext) {
+  const std::string text = "plaintext before its tag";
+  const NullCipherRun clean = SendOverSimulatedNetwork(true, text);
+  ASSERT_TRUE(clean.error.ok());
+  ASSERT_EQ(clean.received, text);
+  // The last byte on the wire is the last of the message's tag.
+  const NullCipherRun tampered = SendOverSimulatedNetwork(true, text, clean.wire.size() - 1);
+  EXPECT_EQ(tampered.received, text);
+  EXPECT_EQ(tampered.error.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(tampered.error.message().find("tag is not zero"), std::string::npos) << tampered.error.message();
+}
+
+// A message length shorter than a tag is refused before anything of it goes up.
+TEST(NoiseNullCipherTest, AMessageShorterThanATagFailsTheConnection) {
+  const std::string text = "x";  // A message of 1 + 16 bytes: length 0x0011.
+  const NullCipherRun clean = SendOverSimulatedNetwork(true, text);
+  ASSERT_TRUE(clean.error.ok());
+  const size_t length_at = clean.wire.size() - 16 - 1 - 1;  // The length's low byte.
+  ASSERT_EQ(clean.wire[length_at], 0x11);
+  const NullCipherRun tampered = SendOverSimulatedNetwork(true, text, length_at, 0x10);  // Length 1.
+  EXPECT_EQ(tampered.received, "");
+  EXPECT_EQ(tampered.error.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(tampered.error.message().find("shorter than its tag"), std::string::npos) << tampered.error.message();
 }
 
 // What the initiator sends first (its ephemeral key), with everything drawn under `seed`, on a simulated

@@ -1,10 +1,13 @@
-// Drives a Noise session over an in-memory connection with writes of arbitrary sizes, split into loop turns
-// at arbitrary points, exercising how the sender coalesces and seals transport messages and how the receiver
-// splits, reassembles and decrypts them. Invariant: the receiver gets exactly the bytes written, in order,
-// then the end of stream.
+// Drives a Noise session over an in-memory connection with writes of arbitrary sizes, copied or shared,
+// split into loop turns at arbitrary points, exercising how the sender coalesces and seals transport
+// messages (splicing shared ones under the simulation's null cipher) and how the receiver splits,
+// reassembles and opens them (under the null cipher, piece by piece as they arrive). Invariant: the
+// receiver gets exactly the bytes written, in order, then the end of stream.
 //
-// Input: a sequence of operations. A byte >= 0xf0 ends the loop turn; any other byte b, followed by two
-// bytes h and l, writes ((b & 0x0f) << 16 | h << 8 | l) bytes (a deterministic pattern).
+// Input: a first byte, odd for the simulation's null cipher (LinkModel::null_cipher), then a sequence of
+// operations. A byte >= 0xf0 ends the loop turn; any other byte b, followed by two bytes h and l, writes
+// ((b & 0x0f) << 16 | h << 8 | l) bytes (a deterministic pattern), shared (WriteShared) when b & 0x10.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -31,8 +34,10 @@ const crypto::Ed25519PrivateKey& Identity(uint8_t seed) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const bool null_cipher = (data[0] & 1) != 0;
   ManualEventLoop loop;
-  MemoryNetwork network(&loop);
+  MemoryNetwork network(&loop, WriteLimits{}, LinkModel{.null_cipher = null_cipher});
   auto transport = network.CreateTransport();
   std::unique_ptr<RawConnection> server_raw, client_raw;
   auto listener = *transport->Listen(*Multiaddr::FromString("/ip4/127.0.0.1/tcp/0"),
@@ -61,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::string written;
   Bytes chunk;
-  for (size_t i = 0; i < size;) {
+  for (size_t i = 1; i < size;) {
     const uint8_t op = data[i++];
     if (op >= 0xf0) {
       loop.RunUntilIdle();
@@ -73,7 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     n = std::min(n, kMaxTotal - written.size());
     chunk.resize(n);
     for (size_t k = 0; k < n; ++k) chunk[k] = static_cast<uint8_t>((written.size() + k) * 131 + 7);
-    if (!client->Write(chunk).ok()) abort();
+    if (op & 0x10) {
+      auto owner = std::make_shared<const Bytes>(chunk);
+      if (!client->WriteShared(*owner, owner).ok()) abort();
+    } else if (!client->Write(chunk).ok()) {
+      abort();
+    }
     written.append(chunk.begin(), chunk.end());
   }
   client->CloseWrite();
