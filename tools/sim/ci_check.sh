@@ -12,6 +12,8 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 bazel build "${BAZEL_FLAGS[@]}" //tools/sim:simulator 2>&1 | tail -n 1
 simulator="$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null)/tools/sim/simulator"
+# As simulate.sh runs it: with transparent huge pages for the heap, unless the caller set glibc's tunables.
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}
 
 # test-plans' simple-fanout (publishers often not subscribed), as the harness's own params.json.
 node tools/gossipsub_interop/run.mjs --scenario simple-fanout --nodes 50 --short --write-params "$out/fanout.json" \
