@@ -31,7 +31,9 @@ class TamperingConnection final : public RawConnection, public StreamBase {
       : StreamBase(loop), inner_(std::move(inner)), flip_at_(flip_at), mask_(mask) {
     inner_->SetHandlers(Handlers{[this](ByteSpan d) {
                                    Bytes copy(d.begin(), d.end());
-                                   if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) copy[flip_at_ - seen_] ^= mask_;
+                                   if (flip_at_ >= seen_ && flip_at_ < seen_ + copy.size()) {
+                                     copy[flip_at_ - seen_] ^= mask_;
+                                   }
                                    seen_ += copy.size();
                                    wire_.insert(wire_.end(), d.begin(), d.end());
                                    DeliverData(copy);
