@@ -169,7 +169,7 @@ class MemoryConnection final : public RawConnection, public StreamBase {
     if (data.capacity() - data.size() >= data.size() / 4) return Write(data);
     return WriteSpliced(SplicedBytes(std::move(data)));
   }
-  // Keeps the splices: their shared buffers are held until the bytes are delivered, and copied then.
+  // Keeps the splices: their shared buffers are held until the bytes are delivered, where they lie.
   Status WriteSpliced(SplicedBytes data) override {
     RETURN_IF_ERROR(CheckWrite(data.size()));
     if (!broken_ && !data.empty()) Send(std::move(data));

@@ -83,28 +83,15 @@ class CipherState {
     return OkStatus();
   }
   // Opens `ciphertext` into `out` (ciphertext.size() - 16 bytes; may alias). kUnauthenticated on failure.
+  // A real cipher's only: messages sealed with the null cipher are read as they arrive (NullFrameReader).
   Status Decrypt(ByteSpan ad, ByteSpan ciphertext, std::span<uint8_t> out) {
-    if (null_) {
-      ASSIGN_OR_RETURN(const ByteSpan plain, OpenNull(ciphertext));
-      std::memmove(out.data(), plain.data(), plain.size());
-      return OkStatus();
-    }
+    assert(!null_);
     if (nonce_ == UINT64_MAX) return FailedPreconditionError("Noise nonce space exhausted");
     RETURN_IF_ERROR(aead_->Open(NonceBytes(), ciphertext, ad, out).status());
     ++nonce_;
     return OkStatus();
   }
   bool null_cipher() const { return null_; }
-  // Opens `ciphertext` sealed with the null cipher (only when null_cipher()): its plaintext is its first
-  // bytes, returned as a view of them (nothing is copied; the view lives as long as `ciphertext`).
-  // kUnauthenticated unless the tag is zero; kFailedPrecondition once the nonces are used up.
-  StatusOr<ByteSpan> OpenNull(ByteSpan ciphertext) {
-    if (ciphertext.size() < kTagLength) return UnauthenticatedError("Noise null cipher: message shorter than a tag");
-    const size_t plain = ciphertext.size() - kTagLength;
-    RETURN_IF_ERROR(CheckNullTag(ciphertext.subspan(plain)));
-    RETURN_IF_ERROR(CountNullMessage());
-    return ciphertext.first(plain);
-  }
   // The null cipher's tag, or part of it: kUnauthenticated unless all zero.
   static Status CheckNullTag(ByteSpan tag) {
     if (std::any_of(tag.begin(), tag.end(), [](uint8_t b) { return b != 0; })) {

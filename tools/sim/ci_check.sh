@@ -12,8 +12,6 @@ out=${1:-$(mktemp -d)}
 mkdir -p "$out"
 bazel build "${BAZEL_FLAGS[@]}" //tools/sim:simulator 2>&1 | tail -n 1
 simulator="$(bazel info "${BAZEL_FLAGS[@]}" bazel-bin 2>/dev/null)/tools/sim/simulator"
-# As simulate.sh runs it: with transparent huge pages for the heap, unless the caller set glibc's tunables.
-export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}
 
 # test-plans' simple-fanout (publishers often not subscribed), as the harness's own params.json.
 node tools/gossipsub_interop/run.mjs --scenario simple-fanout --nodes 50 --short --write-params "$out/fanout.json" \
@@ -31,8 +29,10 @@ status=0
 for entry in "${scenarios[@]}"; do
   read -r name flags <<<"$entry"
   for run in 1 2; do
+    # As simulate.sh runs it: with transparent huge pages for the heap, unless the caller set glibc's tunables.
     # shellcheck disable=SC2086
-    if ! "$simulator" $flags --out "$out/$name-$run" --check >"$out/$name-$run.txt" 2>"$out/$name-$run.err"; then
+    if ! GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} "$simulator" $flags --out "$out/$name-$run" \
+        --check >"$out/$name-$run.txt" 2>"$out/$name-$run.err"; then
       echo "  $name run $run: FAILED"
       cat "$out/$name-$run.txt" "$out/$name-$run.err" | tail -n 20
       status=1

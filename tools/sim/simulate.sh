@@ -35,14 +35,14 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] || { echo "usage: simulate.sh --out DIR [simulator flags...] [--report-flags 'FLAGS']" >&2; exit 2; }
 
-# Transparent huge pages for the heap, unless the caller set glibc's tunables: a run chases pointers through
-# hundreds of MiB of nodes' state, and 2 MiB pages spare it most TLB misses (tools/sim/README.md, "Speed").
-export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}
 mode=${SIM_COMPILATION_MODE:-opt}
 bazel build -c "$mode" --color=no --curses=no //tools/sim:simulator 2>&1 | tail -n 1 >&2
 simulator="$(bazel info -c "$mode" --color=no bazel-bin 2>/dev/null)/tools/sim/simulator"
 status=0
-"$simulator" "${sim_flags[@]}" || status=$?
+# Transparent huge pages for the simulator's heap, unless the caller set glibc's tunables: a run chases
+# pointers through hundreds of MiB of nodes' state, and 2 MiB pages spare it most TLB misses
+# (tools/sim/README.md, "Speed and memory").
+GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} "$simulator" "${sim_flags[@]}" || status=$?
 # A failed check still leaves its output: report it, then exit with the check's status.
 [ -f "$out/deliveries.csv" ] || exit "$status"
 # shellcheck disable=SC2086
